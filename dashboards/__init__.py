@@ -1,0 +1,1 @@
+"""Web pages: wallboard, admin and agent console."""

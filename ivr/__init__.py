@@ -1,0 +1,33 @@
+"""Phone IVR and call-center queue. This module holds only the app factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web app. `config` overrides settings read from the environment (tests pass
+    `redis_url`, `dev_mode`, `twilio_auth_token`, ...). Connects to Redis and loads the flows
+    here, not at import, so importing `ivr` has no side effects."""
+    import logging
+
+    from ivr.config import from_env
+    from ivr.services import build_services
+    from ivr.web import register_blueprints
+
+    settings = from_env().with_overrides(config or {}).validate()
+    app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    app.config["IVR"] = settings
+    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["PROMPTS_AUDIO_DIR"] = str(settings.prompts_audio_dir)
+    if settings.signing_token is None:
+        logging.getLogger("ivr").warning(
+            "DEVELOPMENT MODE: TWILIO_AUTH_TOKEN is unset, webhook signatures are NOT checked. "
+            "Never expose this server to the internet."
+        )
+    app.extensions["ivr"] = build_services(settings)
+    register_blueprints(app)
+    return app

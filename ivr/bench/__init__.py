@@ -1,0 +1,1 @@
+"""One module per `ivr bench` subcommand; each exposes a click object named `command`."""

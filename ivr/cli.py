@@ -1,0 +1,45 @@
+"""The `ivr` console script: the product's front door.
+
+Commands live one per module in `ivr/commands/` (and benchmarks in `ivr/bench/`); each module
+exposes a click object named `command`. Discovery keeps this file from becoming a god module
+and lets each part of the product own its own command. Modules are imported only when the CLI
+starts, never at package import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import click
+
+import ivr.bench
+import ivr.commands
+
+
+def _add_commands(group: click.Group, package: object) -> None:
+    for info in pkgutil.iter_modules(package.__path__):  # type: ignore[attr-defined]
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")  # type: ignore[attr-defined]
+        cmd = getattr(module, "command", None)
+        if isinstance(cmd, click.Command):
+            group.add_command(cmd)
+
+
+@click.group()
+def main() -> None:
+    """Phone IVR and call-center queue: serve webhooks, run workers, check and test call flows."""
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks that print their figures (see README)."""
+
+
+_add_commands(main, ivr.commands)
+_add_commands(bench, ivr.bench)
+
+
+if __name__ == "__main__":
+    main()

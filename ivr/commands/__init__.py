@@ -1,0 +1,1 @@
+"""One module per `ivr` subcommand; each exposes a click object named `command`."""

@@ -1,0 +1,85 @@
+"""`ivr db upgrade` and `ivr db current`: the outcome database's schema from the command line.
+
+Uses DATABASE_URL, or SQLite under the instance folder when it is unset (ivr.store.db).
+"""
+
+from __future__ import annotations
+
+import click
+
+
+def _url() -> str:
+    from ivr.config import from_env
+    from ivr.store.db import database_url
+
+    config = from_env()
+    return database_url(config.database_url, config.instance_dir)
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group("db")
+def command() -> None:
+    """The outcome database: create or upgrade its tables."""
+
+
+@command.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Alembic revision.")
+def upgrade(revision: str) -> None:
+    """Create the tables, or bring them up to date (safe to run at every deploy)."""
+    from sqlalchemy.exc import OperationalError
+
+    from ivr.store.db import current_revision, upgrade_database
+
+    url = _url()
+    try:
+        upgrade_database(url, revision)
+    except OperationalError as exc:
+        raise click.ClickException(
+            f"cannot reach the database at {_shown(url)}: {exc.orig}. Check DATABASE_URL "
+            "(unset it to use SQLite under the instance folder).") from exc
+    click.echo(f"{_shown(url)}: at revision {current_revision(url)}")
+
+
+@command.command("current")
+def current() -> None:
+    """Print the database's schema revision (none before the first upgrade)."""
+    from ivr.store.db import current_revision
+
+    url = _url()
+    click.echo(f"{_shown(url)}: {current_revision(url) or 'none'}")
+
+
+@command.command("writer")
+@click.option("--burst", is_flag=True, help="Apply the waiting events once, then exit.")
+def writer(burst: bool) -> None:
+    """Apply outcome events from Redis to the database (run one or more beside the workers)."""
+    from ivr.config import from_env
+    from queue_worker.outcomes import start_event_writer
+
+    result = start_event_writer(from_env(), burst=burst)
+    if result is not None:
+        click.echo(f"written {result.written}, duplicates {result.duplicates}, "
+                   f"rejected {result.rejected}, failed {result.failed}")
+        if result.unavailable:
+            raise click.ClickException(f"database unavailable, events kept: "
+                                       f"{result.unavailable}")
+
+
+@command.command("events")
+def events_status() -> None:
+    """Outcome events held in Redis and delivered-but-unwritten ones (pending)."""
+    import redis as redis_lib
+
+    from ivr.config import from_env
+    from ivr.store import events
+    from ivr.store.embedded_redis import EmbeddedRedis
+
+    config = from_env()
+    url = config.redis_url or EmbeddedRedis(config.instance_dir / "redis").start().url
+    conn = redis_lib.Redis.from_url(url)
+    click.echo(f"stream {events.backlog(conn)}, pending {events.pending_count(conn)}")

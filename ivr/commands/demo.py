@@ -1,0 +1,152 @@
+"""`ivr demo`: the whole product on one machine, on embedded defaults, in one command.
+
+Starts (as child processes it owns): the embedded Redis when `REDIS_URL` is unset, the local
+Twilio stand-in, the web server and the RQ worker; then plays simulated callers through the demo
+flows. Webhooks are signed even here: the demo makes a random auth token and gives it to both
+the app and the stand-in, so the signature check runs exactly as in production. Ctrl-C (or
+SIGTERM) stops every process it started, and nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from ivr.config import DEV_ACCOUNT_SID, REPO_ROOT
+from ivr.store.embedded_redis import EmbeddedRedis
+
+
+@dataclass
+class Supervisor:
+    """Starts child processes in their own process groups and stops them all on exit."""
+
+    env: dict[str, str]
+    log_dir: Path
+    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def start(self, name: str, *args: str) -> None:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ivr.cli", *args],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.children.append((name, proc))
+
+    def check(self) -> str | None:
+        """The name of a child that died, if any."""
+        for name, proc in self.children:
+            if proc.poll() is not None:
+                return name
+        return None
+
+    def stop(self) -> None:
+        for _, proc in reversed(self.children):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 8
+        for _, proc in self.children:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def wait_for(url: str, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def demo_env(redis_url: str, port: int, standin_port: int, instance: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "REDIS_URL": redis_url,
+        "IVR_INSTANCE_DIR": str(instance),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or DEV_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or secrets.token_hex(16),
+        "TWILIO_API_BASE": f"http://127.0.0.1:{standin_port}",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--standin-port", default=8081, show_default=True, type=int)
+@click.option("--callers/--no-callers", default=True, help="Play simulated callers.")
+@click.option("--duration", default=0.0, help="Stop after this many seconds (0: until Ctrl-C).")
+def command(port: int, standin_port: int, callers: bool, duration: float) -> None:
+    """Run server, worker, Twilio stand-in and simulated traffic on embedded defaults."""
+    instance = Path(os.environ.get("IVR_INSTANCE_DIR", REPO_ROOT / "instance")).resolve()
+    logs = instance / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    embedded = None
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        embedded = EmbeddedRedis(instance / "redis").start()
+        redis_url = embedded.url
+    env = demo_env(redis_url, port, standin_port, instance)
+    sup = Supervisor(env, logs)
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        sup.start("standin", "twilio-standin", "--port", str(standin_port),
+                  "--app-url", f"http://127.0.0.1:{port}", "--token", env["TWILIO_AUTH_TOKEN"])
+        sup.start("web", "serve", "--port", str(port))
+        sup.start("worker", "worker")
+        if not wait_for(f"http://127.0.0.1:{port}/healthz"):
+            raise click.ClickException(f"the web server did not start; see {logs / 'web.log'}")
+        if callers:
+            sup.start("callers", "demo-traffic", "--standin", env["TWILIO_API_BASE"])
+        print_banner(port, standin_port, logs)
+        started = time.monotonic()
+        while not stopping:
+            dead = sup.check()
+            if dead:
+                click.echo(f"ivr demo: {dead} stopped unexpectedly; see {logs / (dead + '.log')}")
+                break
+            if duration and time.monotonic() - started > duration:
+                break
+            time.sleep(0.5)
+    finally:
+        click.echo("ivr demo: stopping everything it started ...")
+        sup.stop()
+        if embedded:
+            embedded.stop()
+
+
+def print_banner(port: int, standin_port: int, logs: Path) -> None:
+    base = f"http://127.0.0.1:{port}"
+    click.echo(f"""
+  IVR demo is running (Ctrl-C stops everything).
+
+  Voice webhook     POST {base}/voice
+  Health            {base}/readyz
+  Twilio stand-in   http://127.0.0.1:{standin_port}
+  Logs              {logs}
+
+  Place your own call:   ivr call --press 1 {base}
+""")

@@ -1,0 +1,84 @@
+"""`ivr prompts`: build prompt audio from the catalogue, and show which prompts are current.
+
+Thin: parses options, calls `ivr.prompt_audio`, prints. Paths default to the settings
+(`IVR_PROMPTS_CATALOG`, `IVR_PROMPTS_AUDIO_DIR`), i.e. `prompts/catalog.yaml` and
+`prompts/audio` in the repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ivr.prompt_audio import (
+    PromptAudioError,
+    build_prompts,
+    read_manifest,
+    read_sources,
+    text_digest,
+)
+
+_catalog_option = click.option(
+    "--catalog", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Prompt catalogue YAML.  [default: prompts/catalog.yaml]")
+_out_option = click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Audio folder the web app serves.  [default: prompts/audio]")
+
+
+def _paths(catalog: Path | None, out: Path | None) -> tuple[Path, Path]:
+    from ivr.config import from_env
+
+    config = from_env()
+    return catalog or config.prompts_catalog, out or config.prompts_audio_dir
+
+
+@click.group("prompts")
+def command() -> None:
+    """Prompt audio: 8 kHz mu-law WAVs played instead of <Say> when current."""
+
+
+@command.command("build")
+@_catalog_option
+@_out_option
+@click.option("--force", is_flag=True, help="Rebuild every prompt, even unchanged ones.")
+def build(catalog: Path | None, out: Path | None, force: bool) -> None:
+    """Render new and changed prompts (recording if given, else espeak-ng TTS)."""
+    catalog, out = _paths(catalog, out)
+    try:
+        sources = read_sources(catalog)
+        report = build_prompts(sources, out, force=force, echo=click.echo)
+    except PromptAudioError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for note in report.notes:
+        click.echo(f"  note: {note}")
+    for key in report.removed:
+        click.echo(f"  removed {key} (no longer in the catalogue)")
+    click.echo(f"{report.summary()} -> {out}")
+
+
+@command.command("status")
+@_catalog_option
+@_out_option
+def status(catalog: Path | None, out: Path | None) -> None:
+    """List prompts whose audio is missing or stale (those are spoken with <Say>)."""
+    catalog, out = _paths(catalog, out)
+    try:
+        sources = read_sources(catalog)
+    except PromptAudioError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = read_manifest(out)
+    behind = 0
+    for source in sources:
+        entry = manifest.get(source.key)
+        if entry is None or not (out / source.language / f"{source.prompt_id}.wav").is_file():
+            state = "missing"
+        elif entry.get("source_sha") != source.digest():
+            state = "stale" if entry.get("text_sha") != text_digest(source.text) else "outdated"
+        else:
+            continue
+        behind += 1
+        click.echo(f"  {state:8} {source.key}")
+    click.echo(f"prompts: {len(sources) - behind} of {len(sources)} current"
+               + ("; run `ivr prompts build`" if behind else ""))

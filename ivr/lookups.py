@@ -1,0 +1,135 @@
+"""Self-service data sources for the flow's `lookup` node: CSV, HTTP JSON and SQL.
+
+Owns reading `lookups.yaml` and running one lookup with a timeout. Every failure (source down,
+timeout, bad data) becomes `{"ok": False, "error": ...}`, never an exception, because the flow
+must take its fallback path and the caller must never hear an application error. "Not found"
+is a success with `record: None`: the caller mistyped a number, the source is fine.
+
+```yaml
+sources:
+  orders:   {type: csv,  path: data/orders.csv, key: order_number}
+  billing:  {type: http, url: "https://crm.example/api/accounts/{account_number}", timeout: 2}
+  outages:  {type: sql,  url: "postgresql+psycopg://...",
+             query: "SELECT ... WHERE postcode = :postcode"}
+```
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ivr.domain.flow.actions import Lookup
+from ivr.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+Result = dict[str, Any]
+
+
+def _ok(record: Mapping[str, Any] | None) -> Result:
+    return {"ok": True, "record": dict(record) if record is not None else None, "error": None}
+
+
+def _failed(error: str) -> Result:
+    return {"ok": False, "record": None, "error": error}
+
+
+@dataclass
+class CsvSource:
+    path: Path
+    key: str
+    _rows: dict[str, dict[str, str]] = field(default_factory=dict)
+    _mtime: float = -1.0
+
+    def fetch(self, params: Mapping[str, str], timeout: float) -> Result:
+        mtime = self.path.stat().st_mtime
+        if mtime != self._mtime:  # re-read when the file changes, so edits need no restart
+            with self.path.open(newline="", encoding="utf-8") as fh:
+                self._rows = {row[self.key]: row for row in csv.DictReader(fh)}
+            self._mtime = mtime
+        return _ok(self._rows.get(str(params.get(self.key, ""))))
+
+
+@dataclass
+class HttpSource:
+    url: str
+    timeout: float = 3.0
+
+    def fetch(self, params: Mapping[str, str], timeout: float) -> Result:
+        quoted = {k: urllib.parse.quote(str(v), safe="") for k, v in params.items()}
+        url = self.url.format(**quoted)
+        try:
+            with urllib.request.urlopen(url, timeout=min(timeout, self.timeout)) as resp:
+                return _ok(json.loads(resp.read().decode("utf-8")))
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return _ok(None)
+            return _failed(f"HTTP {exc.code} from {url}")
+
+
+@dataclass
+class SqlSource:
+    url: str
+    query: str
+    _engine: Any = None
+
+    def fetch(self, params: Mapping[str, str], timeout: float) -> Result:
+        from sqlalchemy import create_engine, text
+
+        if self._engine is None:
+            self._engine = create_engine(self.url, pool_pre_ping=True)
+        with self._engine.connect() as conn:
+            row = conn.execute(text(self.query), dict(params)).mappings().first()
+        return _ok(dict(row) if row is not None else None)
+
+
+Source = CsvSource | HttpSource | SqlSource
+
+
+class LookupSources:
+    """Runs `Lookup` actions against named sources. Unknown source names are a failed lookup."""
+
+    def __init__(self, sources: Mapping[str, Source]) -> None:
+        self.sources = dict(sources)
+
+    def run(self, lookup: Lookup) -> Result:
+        source = self.sources.get(lookup.source)
+        if source is None:
+            log.error("lookup source %r is not configured in lookups.yaml", lookup.source)
+            return _failed(f"unknown source {lookup.source}")
+        try:
+            return source.fetch(lookup.params, lookup.timeout)
+        except Exception as exc:  # any failure takes the flow's fallback path; logged, not lost
+            log.warning("lookup %s failed: %s", lookup.source, exc)
+            return _failed(f"{type(exc).__name__}: {exc}")
+
+
+def load_sources(path: Path) -> LookupSources:
+    """Read lookups.yaml; relative CSV paths are resolved against the file's folder."""
+    if not path.exists():
+        return LookupSources({})
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    sources: dict[str, Source] = {}
+    for name, spec in (doc.get("sources") or {}).items():
+        kind = spec.get("type")
+        if kind == "csv":
+            sources[name] = CsvSource(path.parent / spec["path"], spec["key"])
+        elif kind == "http":
+            sources[name] = HttpSource(spec["url"], float(spec.get("timeout", 3.0)))
+        elif kind == "sql":
+            sources[name] = SqlSource(spec["url"], spec["query"])
+        else:
+            raise ConfigError(f"{path}: source {name!r} has unknown type {kind!r} "
+                              "(use csv, http or sql)")
+    return LookupSources(sources)

@@ -1,0 +1,169 @@
+"""Queue and agent configuration from `queues.yaml`, and the queue engine built from it.
+
+Owns the file format (below), its validation (`ConfigError` naming the file, the queue and
+the fix) and `build_queue_service(config, conn, trigger)`, which workers, the CLI and the web
+layer call once at start-up. Reads no environment; takes a `Config`.
+
+    queues:
+      support:
+        skill: support            # the skill an agent needs (required)
+        max_size: 1000            # a caller beyond it is refused with "queue-full"
+        hours: support            # schedule name for ivr/domain/hours.py; none = always open
+        wrap_up_seconds: 30
+        ring_timeout: 20          # seconds an agent's phone rings before the caller goes back
+        relax:                    # proficiency needed by seconds waited
+          - {after: 0, min_level: 4}
+          - {after: 30, min_level: 2}
+        overflow: {after: 300, action: widen|queue|voicemail, target: sales, skills: [sales]}
+        callback: {enabled: true, mode: agent_first|customer_first, retries: 2,
+                   retry_delay: 300, ring_timeout: 25}
+    agents:
+      alice: {name: Alice, address: "client:alice", skills: {support: 5}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+import yaml
+
+from ivr.domain.queue_ports import RoutingTrigger
+from ivr.domain.queueing import (
+    DEFAULT_RELAX,
+    Agent,
+    CallbackSettings,
+    OverflowRule,
+    QueueConfig,
+    RelaxStep,
+)
+from ivr.errors import ConfigError
+
+OVERFLOW_ACTIONS = ("queue", "voicemail", "widen")
+CALLBACK_MODES = ("agent_first", "customer_first")
+
+
+@dataclass(frozen=True)
+class QueueSetup:
+    queues: dict[str, QueueConfig]
+    agents: list[Agent]
+
+
+def load_queues(path: Path) -> QueueSetup:
+    """Parse and check `queues.yaml`. Raises ConfigError saying what to fix."""
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read queue configuration: {exc}") from exc
+    return parse_queues(data, str(path))
+
+
+def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml") -> QueueSetup:
+    raw_queues = data.get("queues") or {}
+    if not isinstance(raw_queues, Mapping) or not raw_queues:
+        raise ConfigError(f"{source}: add a `queues:` mapping with at least one queue")
+    queues = {str(name): _queue(str(name), spec or {}, source)
+              for name, spec in raw_queues.items()}
+    for cfg in queues.values():
+        if cfg.overflow and cfg.overflow.action == "queue" and cfg.overflow.target not in queues:
+            raise ConfigError(f"{source}: queue {cfg.name!r} overflows to unknown queue "
+                              f"{cfg.overflow.target!r}; name one of {sorted(queues)}")
+    agents = [_agent(str(a), spec or {}, source) for a, spec in (data.get("agents") or {}).items()]
+    return QueueSetup(queues, agents)
+
+
+def _queue(name: str, spec: Mapping[str, Any], source: str) -> QueueConfig:
+    where = f"{source}: queue {name!r}"
+    if not spec.get("skill"):
+        raise ConfigError(f"{where} has no `skill`; add the skill its agents need")
+    relax = tuple(RelaxStep(float(s["after"]), _level(s["min_level"], where))
+                  for s in spec.get("relax") or ()) or DEFAULT_RELAX
+    return QueueConfig(
+        name=name,
+        skill=str(spec["skill"]),
+        max_size=int(spec.get("max_size", 1000)),
+        hours=str(spec["hours"]) if spec.get("hours") else None,
+        relax=relax,
+        overflow=_overflow(spec.get("overflow"), where),
+        wrap_up_seconds=float(spec.get("wrap_up_seconds", 30)),
+        ring_timeout=int(spec.get("ring_timeout", 20)),
+        callback=_callback(spec.get("callback") or {}, where),
+    )
+
+
+def _level(value: Any, where: str) -> int:
+    level = int(value)
+    if not 1 <= level <= 5:
+        raise ConfigError(f"{where}: proficiency {value!r} must be between 1 and 5")
+    return level
+
+
+def _overflow(spec: Mapping[str, Any] | None, where: str) -> OverflowRule | None:
+    if not spec:
+        return None
+    action = str(spec.get("action", ""))
+    if action not in OVERFLOW_ACTIONS:
+        raise ConfigError(f"{where}: overflow action {action!r} must be one of {OVERFLOW_ACTIONS}")
+    if action == "queue" and not spec.get("target"):
+        raise ConfigError(f"{where}: overflow to a queue needs `target: <queue name>`")
+    if action == "widen" and not spec.get("skills"):
+        raise ConfigError(f"{where}: overflow `widen` needs `skills: [...]` to add")
+    return OverflowRule(float(spec.get("after", 0)), action, spec.get("target"),
+                        tuple(str(s) for s in spec.get("skills") or ()))
+
+
+def _callback(spec: Mapping[str, Any], where: str) -> CallbackSettings:
+    mode = str(spec.get("mode", "agent_first"))
+    if mode not in CALLBACK_MODES:
+        raise ConfigError(f"{where}: callback mode {mode!r} must be one of {CALLBACK_MODES}")
+    return CallbackSettings(enabled=bool(spec.get("enabled", True)), mode=mode,
+                            retries=int(spec.get("retries", 2)),
+                            retry_delay=float(spec.get("retry_delay", 300)),
+                            ring_timeout=int(spec.get("ring_timeout", 25)))
+
+
+def _agent(agent_id: str, spec: Mapping[str, Any], source: str) -> Agent:
+    where = f"{source}: agent {agent_id!r}"
+    if not spec.get("address"):
+        raise ConfigError(f"{where} has no `address`; give a phone number or client:name")
+    skills = {str(k): _level(v, where) for k, v in (spec.get("skills") or {}).items()}
+    return Agent(agent_id, str(spec.get("name", agent_id)), str(spec["address"]), skills)
+
+
+ENGINE_OPTIONS = ("lease_seconds", "bridge_grace", "head", "recent", "tick_seconds")
+
+
+def load_engine_options(path: Path) -> dict[str, float]:
+    """The optional `engine:` section: lease_seconds (a reservation nobody completes is undone
+    after this), bridge_grace, head (callers looked at per routing pass), recent (samples kept
+    for the estimator), tick_seconds (routing timer while callers wait)."""
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    engine = data.get("engine") or {}
+    unknown = set(engine) - set(ENGINE_OPTIONS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown engine option(s) {sorted(unknown)}; "
+                          f"use {ENGINE_OPTIONS}")
+    return {k: (int(v) if k in ("head", "recent") else float(v)) for k, v in engine.items()}
+
+
+def hours_checker() -> Callable[[str | None, float], bool]:
+    """`is_open(hours_name, now)` from ivr/domain/hours.py when it is installed; else open."""
+    return lambda hours, now: True
+
+
+def build_queue_service(config: Any, conn: redis.Redis,
+                        trigger: RoutingTrigger | None = None, **options: Any) -> Any:
+    """The QueueService for `config.queues_file`, agents from the file added (presence kept)."""
+    import time
+
+    from ivr.store.redis_queue import QueueService
+
+    setup = load_queues(Path(config.queues_file))
+    svc = QueueService(conn, setup.queues, trigger=trigger, is_open=hours_checker(), **options)
+    now = time.time()
+    for agent in setup.agents:
+        svc.agents.upsert(agent, now)
+    return svc

@@ -1,0 +1,1 @@
+"""Adapters for state: Redis (calls, queues, agents) and the database (outcomes)."""

@@ -1,0 +1,153 @@
+"""Agents in Redis: who they are, what they can do, and their presence.
+
+Owns the agent hashes, the index of agent ids and the per-skill "available" sorted sets
+(agent id -> idle-since ms, so the longest-idle agent with a skill is ZRANGE 0 0). Presence
+changes go through `presence.lua`, which updates the hash and every index in one step.
+Must not import Flask, RQ or Twilio; the routing engine (`redis_queue.py`) uses this.
+
+Agent hash fields: name, address, skills (JSON skill -> 1..5), presence, since (ms),
+idle_since (ms), member and token while ringing/on a call, wrap_until (ms) in wrap-up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import redis
+
+from ivr.domain.queueing import SETTABLE_PRESENCE, Agent, Presence
+from ivr.errors import Conflict, NotFound
+from ivr.store import keys
+from ivr.store.scripts import QueueScripts, text
+
+# A person may take themselves from these states to any SETTABLE_PRESENCE state; ringing and
+# on_call belong to the engine (the reservation or the call must end first).
+_HAND_SETTABLE_FROM = "available,break,offline,wrap_up"
+
+
+def to_ms(seconds: float) -> int:
+    return int(round(seconds * 1000))
+
+
+def agent_from_hash(agent_id: str, raw: Mapping[bytes | str, Any]) -> Agent:
+    data = {text(k): text(v) for k, v in raw.items()}
+    return Agent(
+        id=agent_id,
+        name=data.get("name", agent_id),
+        address=data.get("address", ""),
+        skills={k: int(v) for k, v in json.loads(data.get("skills") or "{}").items()},
+        presence=Presence(data.get("presence") or Presence.OFFLINE),
+        idle_since=int(data.get("idle_since") or 0) / 1000.0,
+    )
+
+
+class AgentStore:
+    def __init__(self, conn: redis.Redis, scripts: QueueScripts) -> None:
+        self.conn = conn
+        self.scripts = scripts
+
+    def upsert(self, agent: Agent, now: float) -> None:
+        """Create or update an agent's profile. A new agent starts offline; an existing one
+        keeps its presence (re-loading queues.yaml must not log everyone out)."""
+        key = keys.agent(agent.id)
+        old_skills = self._skills(agent.id)
+        pipe = self.conn.pipeline(transaction=True)
+        pipe.hset(key, mapping={"name": agent.name, "address": agent.address,
+                                "skills": json.dumps(agent.skills, sort_keys=True)})
+        pipe.hsetnx(key, "presence", agent.presence.value)
+        pipe.hsetnx(key, "since", to_ms(now))
+        pipe.hsetnx(key, "idle_since", to_ms(now))
+        pipe.sadd(keys.agents_index(), agent.id)
+        for skill in set(old_skills) - set(agent.skills):
+            pipe.zrem(keys.agents_available(skill), agent.id)
+        pipe.execute()
+        # re-index under the new skills with the current presence; only if it is still the
+        # same (a reservation made meanwhile must not be turned back into "available")
+        current = self.get(agent.id)
+        self._apply(agent.id, current.presence, now, allowed_from=current.presence.value)
+
+    def get(self, agent_id: str) -> Agent:
+        raw = self.conn.hgetall(keys.agent(agent_id))
+        if not raw:
+            raise NotFound(f"agent {agent_id!r} does not exist; list agents with `ivr agent list`")
+        return agent_from_hash(agent_id, raw)  # type: ignore[arg-type]
+
+    def many(self, agent_ids: Iterable[str]) -> list[Agent]:
+        ids = list(agent_ids)
+        pipe = self.conn.pipeline(transaction=False)
+        for agent_id in ids:
+            pipe.hgetall(keys.agent(agent_id))
+        return [agent_from_hash(a, raw) for a, raw in zip(ids, pipe.execute(), strict=True) if raw]
+
+    def all(self) -> list[Agent]:
+        ids = sorted(text(a) for a in self.conn.smembers(keys.agents_index()))  # type: ignore[union-attr]
+        return self.many(ids)
+
+    def detail(self, agent_id: str) -> dict[str, str]:
+        """Every stored field (for the API and the CLI)."""
+        raw = self.conn.hgetall(keys.agent(agent_id))
+        if not raw:
+            raise NotFound(f"agent {agent_id!r} does not exist; list agents with `ivr agent list`")
+        return {text(k): text(v) for k, v in raw.items()}  # type: ignore[union-attr]
+
+    def available_ids(self, skills: Iterable[str], limit: int) -> list[str]:
+        """Up to `limit` longest-idle available agents per skill, merged, without repeats."""
+        pipe = self.conn.pipeline(transaction=False)
+        for skill in sorted(set(skills)):
+            pipe.zrange(keys.agents_available(skill), 0, limit - 1)
+        seen: dict[str, None] = {}
+        for ids in pipe.execute():
+            for agent_id in ids:
+                seen.setdefault(text(agent_id), None)
+        return list(seen)
+
+    def set_presence(self, agent_id: str, state: str, now: float) -> str:
+        """Set presence by hand (agent or supervisor). Returns the previous presence.
+        Raises ValueError for a state nobody may set by hand, NotFound for an unknown agent
+        and Conflict while the agent is ringing or on a call."""
+        try:
+            target = Presence(state)
+        except ValueError:
+            raise ValueError(
+                f"unknown presence {state!r}; use one of "
+                + ", ".join(sorted(p.value for p in SETTABLE_PRESENCE))
+            ) from None
+        if target not in SETTABLE_PRESENCE:
+            raise ValueError(
+                f"presence {state!r} is set by the routing engine; set one of "
+                + ", ".join(sorted(p.value for p in SETTABLE_PRESENCE))
+            )
+        old, changed = self._apply(agent_id, target, now, allowed_from=_HAND_SETTABLE_FROM)
+        if not old:
+            raise NotFound(f"agent {agent_id!r} does not exist; list agents with `ivr agent list`")
+        if not changed:
+            raise Conflict(f"agent {agent_id!r} is {old}; presence can change when that call ends")
+        return old
+
+    def end_wrap_up(self, agent_id: str, now: float) -> bool:
+        """Make an agent in wrap-up available once their wrap-up time has passed."""
+        raw = self.conn.hmget(keys.agent(agent_id), ["presence", "wrap_until"])
+        presence, until = (text(v) for v in raw)  # type: ignore[union-attr]
+        if presence != Presence.WRAP_UP or (until and int(until) > to_ms(now) + 50):
+            return False
+        _, changed = self._apply(agent_id, Presence.AVAILABLE, now, allowed_from="wrap_up")
+        return changed
+
+    def _apply(self, agent_id: str, state: Presence, now: float,
+               allowed_from: str) -> tuple[str, bool]:
+        skill_keys = [keys.agents_available(s) for s in sorted(self._skills(agent_id))]
+        old, changed = self.scripts.presence(
+            keys=[keys.agent(agent_id), *skill_keys],
+            args=[agent_id, state.value, to_ms(now), allowed_from],
+        )
+        return text(old), bool(int(changed))
+
+    def _skills(self, agent_id: str) -> dict[str, int]:
+        raw = self.conn.hget(keys.agent(agent_id), "skills")
+        return {k: int(v) for k, v in json.loads(text(raw) or "{}").items()}
+
+    def skill_keys(self, agent_id: str) -> list[str]:
+        """The available-index keys a reservation of this agent must touch."""
+        return [keys.agents_available(s) for s in sorted(self._skills(agent_id))]

@@ -1,0 +1,92 @@
+"""Every Redis key the product uses, built under one prefix (as rq does with `rq:job:`).
+
+Keys that a Lua script or transaction touches together share a hash tag (`{queue:NAME}`) so the
+same scripts run on Redis Cluster. Nothing else in the code base writes a key literal.
+"""
+
+from __future__ import annotations
+
+PREFIX = "ivr:"
+
+
+def call(call_sid: str) -> str:
+    """Per-call interpreter state and cached webhook answers (hash, with a TTL)."""
+    return f"{PREFIX}call:{call_sid}"
+
+
+def call_responses(call_sid: str) -> str:
+    """TwiML already sent for each step of a call, so a retried webhook gets the same answer."""
+    return f"{PREFIX}call:{call_sid}:responses"
+
+
+def events_stream() -> str:
+    """Outcome events (call started, node visited, queue joined, ...) for the database writer."""
+    return f"{PREFIX}events"
+
+
+# Skill-queue engine (ivr/store/redis_queue.py, agents.py, callbacks.py). Every key shares the
+# hash tag `{queues}`: a reservation touches a caller, an agent and several skill indexes that
+# belong to different queues, so the whole engine lives in one slot on Redis Cluster. A call
+# centre's routing load is far below one shard's capacity; atomicity is worth more.
+QUEUES_TAG = "{queues}"
+_Q = f"{PREFIX}{QUEUES_TAG}"
+
+
+def queue_waiting(queue: str) -> str:
+    """ZSET member -> score(priority, virtual start): the line itself (see domain/queueing)."""
+    return f"{_Q}:waiting:{queue}"
+
+
+def queue_joined(queue: str) -> str:
+    """ZSET member -> joined-at ms: head-of-line wait and total waiting time."""
+    return f"{_Q}:joined:{queue}"
+
+
+def queue_entry(member: str) -> str:
+    """HASH for one caller or callback in line (queue, skills, priority, vstart, state, ...)."""
+    return f"{_Q}:entry:{member}"
+
+
+def queue_stats(queue: str) -> str:
+    """HASH of counters: answered, answered_wait_ms, abandoned, abandoned_wait_ms, ..."""
+    return f"{_Q}:stats:{queue}"
+
+
+def queue_recent_waits(queue: str) -> str:
+    """LIST of recent answered waits in ms, newest first, capped."""
+    return f"{_Q}:recent-waits:{queue}"
+
+
+def queue_recent_handles(queue: str) -> str:
+    """LIST of recent handle times in ms, newest first, capped."""
+    return f"{_Q}:recent-handles:{queue}"
+
+
+def agent(agent_id: str) -> str:
+    """HASH: name, address, skills (json), presence, since, idle_since, member, token, ..."""
+    return f"{_Q}:agent:{agent_id}"
+
+
+def agents_index() -> str:
+    """SET of every agent id."""
+    return f"{_Q}:agents"
+
+
+def agents_available(skill: str) -> str:
+    """ZSET agent id -> idle-since ms, for available agents with `skill` (longest idle first)."""
+    return f"{_Q}:available:{skill}"
+
+
+def reservation(token: str) -> str:
+    """HASH: member, agent, queue, kind, state (reserved|bridging|bridged), created."""
+    return f"{_Q}:reservation:{token}"
+
+
+def reservation_leases() -> str:
+    """ZSET token -> lease expiry ms; expired, uncompleted reservations are undone."""
+    return f"{_Q}:leases"
+
+
+def callbacks_by_number(queue: str) -> str:
+    """HASH number -> callback id: one pending callback per number per queue."""
+    return f"{_Q}:callback-numbers:{queue}"

@@ -1,0 +1,243 @@
+"""The outcome database's tables, as SQLAlchemy 2 typed models.
+
+Owns the schema only; the migrations in `ivr/store/migrations/versions/` create it (a test
+compares the two on SQLite and PostgreSQL, so they cannot drift). Must not import Flask, Redis
+or the domain: the writer (`queue_worker/outcomes.py`) maps a `CallRecord` onto these rows.
+
+`calls` holds one row per call with the folded summary; the child tables hold its history in
+time order (`seq`). Every child row of a call is rewritten each time an event of that call is
+applied (see queue_worker/outcomes.py), so children carry a surrogate id and no meaning in it.
+`processed_events` is both the exactly-once ledger (event id primary key) and the raw event log
+the records are folded from, which lets a call be rebuilt when a definition changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints, so migrations on PostgreSQL and SQLite refer to the same names.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+When = DateTime(timezone=True)
+Sid = String(64)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _call_fk() -> Mapped[str]:
+    return mapped_column(Sid, ForeignKey("calls.call_sid", ondelete="CASCADE"), index=True)
+
+
+class Call(Base):
+    """One call: who, which flow, how it went (see ivr/domain/outcome.py for definitions)."""
+
+    __tablename__ = "calls"
+    __table_args__ = (Index(None, "started_at"), Index(None, "outcome", "started_at"))
+
+    call_sid: Mapped[str] = mapped_column(Sid, primary_key=True)
+    caller: Mapped[str | None] = mapped_column(String(40))
+    dialed: Mapped[str | None] = mapped_column(String(40))
+    flow: Mapped[str | None] = mapped_column(String(100))
+    flow_version: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime | None] = mapped_column(When)
+    ended_at: Mapped[datetime | None] = mapped_column(When)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    end_status: Mapped[str | None] = mapped_column(String(20))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    skill: Mapped[str | None] = mapped_column(String(64))
+    wait_s: Mapped[float | None] = mapped_column(Float)
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
+    agent: Mapped[str | None] = mapped_column(String(64))
+    talk_s: Mapped[float | None] = mapped_column(Float)
+    self_service_contained: Mapped[bool | None] = mapped_column(Boolean)
+    outcome: Mapped[str] = mapped_column(String(20), default="in_progress")
+    updated_at: Mapped[datetime | None] = mapped_column(When)
+
+    steps: Mapped[list[CallStep]] = relationship(order_by="CallStep.seq", viewonly=True)
+    self_service: Mapped[list[SelfServiceAttempt]] = relationship(
+        order_by="SelfServiceAttempt.seq", viewonly=True)
+    queue_visits: Mapped[list[QueueVisit]] = relationship(
+        order_by="QueueVisit.seq", viewonly=True)
+    callbacks: Mapped[list[Callback]] = relationship(order_by="Callback.seq", viewonly=True)
+    voicemails: Mapped[list[Voicemail]] = relationship(order_by="Voicemail.seq", viewonly=True)
+    survey_answers: Mapped[list[SurveyAnswer]] = relationship(
+        order_by="SurveyAnswer.seq", viewonly=True)
+    dispositions: Mapped[list[Disposition]] = relationship(
+        order_by="Disposition.seq", viewonly=True)
+    tags: Mapped[list[CallTag]] = relationship(order_by="CallTag.tag", viewonly=True)
+
+
+class CallStep(Base):
+    """A node visit (`kind` visit, left_at = next visit or hang-up) or a caller input."""
+
+    __tablename__ = "call_steps"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = _call_fk()
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    node: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(When)
+    left_at: Mapped[datetime | None] = mapped_column(When)
+    digits: Mapped[str | None] = mapped_column(String(64))
+    speech: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Float)
+
+
+class SelfServiceAttempt(Base):
+    __tablename__ = "self_service_attempts"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = _call_fk()
+    seq: Mapped[int] = mapped_column(Integer)
+    node: Mapped[str] = mapped_column(String(100))
+    task: Mapped[str] = mapped_column(String(100))
+    solved: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(When)
+
+
+class QueueVisit(Base):
+    __tablename__ = "queue_visits"
+    __table_args__ = (Index(None, "queue", "joined_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = _call_fk()
+    seq: Mapped[int] = mapped_column(Integer)
+    queue: Mapped[str] = mapped_column(String(64))
+    skill: Mapped[str | None] = mapped_column(String(64))
+    joined_at: Mapped[datetime] = mapped_column(When)
+    left_at: Mapped[datetime | None] = mapped_column(When)
+    result: Mapped[str | None] = mapped_column(String(20))
+    wait_s: Mapped[float | None] = mapped_column(Float)
+    agent: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None] = mapped_column(When)
+    talk_s: Mapped[float | None] = mapped_column(Float)
+
+
+class Callback(Base):
+    __tablename__ = "callbacks"
+    __table_args__ = (UniqueConstraint("call_sid", "callback_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = _call_fk()
+    seq: Mapped[int] = mapped_column(Integer)
+    callback_id: Mapped[str] = mapped_column(String(64), index=True)
+    queue: Mapped[str | None] = mapped_column(String(64))
+    number: Mapped[str | None] = mapped_column(String(40))
+    requested_at: Mapped[datetime | None] = mapped_column(When)
+    status: Mapped[str] = mapped_column(String(20))
+    done_at: Mapped[datetime | None] = mapped_column(When)
+
+    attempts: Mapped[list[CallbackAttempt]] = relationship(
+        order_by="CallbackAttempt.seq", viewonly=True)
+
+
+class CallbackAttempt(Base):
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    callback_pk: Mapped[int] = mapped_column(
+        Id, ForeignKey("callbacks.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(When)
+    result: Mapped[str] = mapped_column(String(20))
+    leg_sid: Mapped[str | None] = mapped_column(Sid)
+    agent: Mapped[str | None] = mapped_column(String(64))
+
+
+class Voicemail(Base):
+    __tablename__ = "voicemails"
+    __table_args__ = (UniqueConstraint("call_sid", "recording_sid"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = _call_fk()
+    seq: Mapped[int] = mapped_column(Integer)
+    recording_sid: Mapped[str] = mapped_column(Sid)
+    url: Mapped[str | None] = mapped_column(Text)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    queue: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[datetime | None] = mapped_column(When)
+    transcript: Mapped[str | None] = mapped_column(Text)
+    transcript_confidence: Mapped[float | None] = mapped_column(Float)
+    transcribed_at: Mapped[datetime | None] = mapped_column(When)
+
+
+class SurveyAnswer(Base):
+    __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("call_sid", "question"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = _call_fk()
+    seq: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(String(100))
+    answer: Mapped[str] = mapped_column(Text)
+    score: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(When)
+
+
+class Disposition(Base):
+    """What the agent said the call was about (a code from the wrap-up form) and notes."""
+
+    __tablename__ = "dispositions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = _call_fk()
+    seq: Mapped[int] = mapped_column(Integer)
+    agent: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(When)
+
+
+class CallTag(Base):
+    __tablename__ = "call_tags"
+
+    call_sid: Mapped[str] = mapped_column(
+        Sid, ForeignKey("calls.call_sid", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ProcessedEvent(Base):
+    """One applied event: the exactly-once ledger and the raw log records are folded from.
+
+    `error` is set (and the event has no effect) when the payload failed the vocabulary check;
+    it is kept here, not dropped, so an operator can see and replay it."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stream_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(32))
+    call_sid: Mapped[str | None] = mapped_column(Sid, index=True)
+    at: Mapped[float] = mapped_column(Float)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime] = mapped_column(When)

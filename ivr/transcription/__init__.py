@@ -1,0 +1,97 @@
+"""Voicemail transcription: one `Transcriber` port, two engines, chosen from the environment.
+
+Owns the `Transcript` value, the `Transcriber` protocol and `transcriber_from_env`. Engines
+live beside it: `offline.py` (pocketsphinx with the en-US model shipped inside its wheel; for
+development, demos and tests) and `google.py` (Google Cloud Speech-to-Text v1; production).
+`audio.py` turns whatever Twilio's RecordingUrl serves into PCM. Must not import Flask, RQ
+or Redis: the RQ job in `queue_worker/transcription.py` is the only caller that does I/O
+beyond the engine itself.
+
+Settings (read only by `transcriber_from_env`):
+
+- `IVR_TRANSCRIBER`: `offline` or `google`. Default: `google` when
+  `GOOGLE_APPLICATION_CREDENTIALS` or `IVR_SPEECH_ENDPOINT` is set, else `offline`.
+- `IVR_SPEECH_ENDPOINT`: `host:port` of a Speech API stand-in, spoken to over plaintext gRPC
+  with no credentials (`python -m ivr.transcription.google_standin` runs one).
+- `IVR_SPEECH_MODEL`: Google recognition model, e.g. `phone_call`; unset lets Google choose.
+- `GOOGLE_APPLICATION_CREDENTIALS`: service-account JSON for the real API (read by google-auth).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from ivr.errors import ConfigError
+
+__all__ = ["Transcriber", "Transcript", "Word", "transcriber_from_env"]
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word; times in seconds from the start of the recording."""
+
+    text: str
+    start: float
+    end: float
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What an engine heard. `text` is "" when the recording holds no speech.
+
+    `confidence` is 0..1 as the engine reports it (Google: its own estimate; pocketsphinx: the
+    mean word posterior), or None when the engine gave none. Scores from different engines
+    are not comparable.
+    """
+
+    text: str
+    confidence: float | None
+    engine: str
+    language: str
+    words: tuple[Word, ...] = field(default=())
+
+    def as_event_data(self) -> dict[str, Any]:
+        """JSON-ready fields for the `transcript_ready` event."""
+        return {
+            "text": self.text,
+            "confidence": self.confidence,
+            "engine": self.engine,
+            "language": self.language,
+            "words": [asdict(w) for w in self.words],
+        }
+
+
+class Transcriber(Protocol):
+    """Turns a recording into text.
+
+    `audio` is the file as served (WAV 8 kHz mono PCM or mu-law from Twilio; anything ffmpeg
+    reads also works). `language` is a BCP-47 tag such as `en-US` or `es-MX`.
+    Raises `ivr.errors.TranscriptionFailed` (with `code` and `retryable`) and nothing else
+    on purpose.
+    """
+
+    name: str
+
+    def transcribe(self, audio: bytes, language: str) -> Transcript: ...
+
+
+def transcriber_from_env(environ: Mapping[str, str] | None = None) -> Transcriber:
+    """The engine the environment asks for (see the table in the module docstring)."""
+    env = os.environ if environ is None else environ
+    endpoint = env.get("IVR_SPEECH_ENDPOINT") or None
+    has_google = bool(endpoint or env.get("GOOGLE_APPLICATION_CREDENTIALS"))
+    choice = (env.get("IVR_TRANSCRIBER") or ("google" if has_google else "offline")).lower()
+    if choice == "offline":
+        from ivr.transcription.offline import OfflineTranscriber
+
+        return OfflineTranscriber()
+    if choice == "google":
+        from ivr.transcription.google import GoogleTranscriber
+
+        return GoogleTranscriber(endpoint=endpoint, model=env.get("IVR_SPEECH_MODEL") or None)
+    raise ConfigError(
+        f"IVR_TRANSCRIBER={choice!r} is not an engine: set it to 'offline' or 'google'")

@@ -1,0 +1,64 @@
+"""Verify that a webhook really comes from Twilio (`X-Twilio-Signature`), so a forged one gets 403.
+
+Owns the rebuild of the public URL Twilio signed: `PUBLIC_BASE_URL` + path + query, because
+behind a TLS proxy Flask's `request.url` (http://127.0.0.1:...) is not what Twilio requested
+(../shared/twiml/WEBHOOKS.md section 4). The HMAC itself is Twilio's own `RequestValidator`,
+which also handles the port variants, repeated parameters, JSON bodies (`bodySHA256`) and the
+2026 shared-key algorithm header. Must not import the flow engine or the stores.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Request, abort, current_app, request
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def public_url(req: Request, base_url: str) -> str:
+    """The URL Twilio requested: the configured public origin plus the path and raw query."""
+    query = req.query_string.decode("latin-1")
+    return base_url.rstrip("/") + req.path + (f"?{query}" if query else "")
+
+
+def is_signed_by_twilio(req: Request, token: str, base_url: str) -> bool:
+    """True when the request's signature matches; missing or malformed headers are False."""
+    signature = req.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        return False
+    url = public_url(req, base_url)
+    algorithm = get_signature_algorithm(
+        req.headers.get("X-Twilio-Webhooks-Signature-Settings", "")
+    )
+    if req.mimetype == "application/json":
+        params: Any = req.get_data(as_text=True)
+    elif req.method == "POST":
+        params = req.form  # a MultiDict: the validator signs repeated names with getall()
+    else:
+        params = {}
+    return bool(RequestValidator(token).validate(url, params, signature, algorithm=algorithm))
+
+
+def twilio_webhook(view: F) -> F:
+    """Decorator for every webhook: 403 unless signed, except in explicit development mode."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        config = current_app.config["IVR"]
+        token = config.signing_token
+        if token is None:
+            if not config.dev_mode:  # pragma: no cover - create_app refuses this config
+                abort(403)
+        elif not is_signed_by_twilio(request, token, config.public_base_url):
+            log.warning("forged or mis-signed webhook refused: %s %s", request.method, request.path)
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked  # type: ignore[return-value]

@@ -1,0 +1,122 @@
+"""Twilio voice webhooks: `POST /voice` (incoming call), `/voice/next` (Gather, Record and Dial
+actions), `/voice/queue/done` (Enqueue action), `/voice/status` and `/voice/recording`.
+
+Every view: verify the signature (403 when forged), parse the form, call the service, return
+TwiML. Any failure inside becomes the fallback TwiML (an apology and a route to a human) with
+status 200, logged with the CallSid: a caller never hears "an application error has occurred".
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from ivr.metrics import FALLBACKS
+from ivr.services import services
+from ivr.twilio_auth import twilio_webhook
+from ivr.twiml import empty, render_fallback
+from ivr.web.forms import callback_event, caller_data, queue_event, seq_param
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("voice", __name__)
+
+
+def twiml_response(xml: str) -> Response:
+    return Response(xml, status=200, mimetype="text/xml")
+
+
+def call_sid() -> str:
+    return (request.form.get("CallSid") or "")[:64]
+
+
+def never_fails(view: Callable[..., str]) -> Callable[..., Response]:
+    """Turn any exception into the fallback route; the traceback goes to the log with the sid."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return twiml_response(view(*args, **kwargs))
+        except Exception:
+            log.exception("webhook %s failed for call %s; caller sent to fallback",
+                          request.path, call_sid())
+            FALLBACKS.labels(request.endpoint or "unknown").inc()
+            return twiml_response(fallback_twiml())
+
+    return guarded
+
+
+def fallback_twiml() -> str:
+    svc = current_app.extensions.get("ivr")
+    config = current_app.config["IVR"]
+    queue = svc.fallback_queue if svc else "support"
+    return render_fallback(svc.urls if svc else _urls(config), queue=queue,
+                           number=config.extra.get("fallback_number"))
+
+
+def _urls(config: Any) -> Any:
+    from ivr.twiml import Urls
+
+    return Urls(config.public_base_url)
+
+
+def now() -> datetime:
+    return services().clock()
+
+
+@bp.post("/voice")
+@twilio_webhook
+@never_fails
+def incoming_call() -> str:
+    return services().calls.start(call_sid(), caller_data(request.form), now())
+
+
+@bp.post("/voice/next")
+@twilio_webhook
+@never_fails
+def next_step() -> str:
+    seq = seq_param(request.args)
+    answer = None
+    if seq is not None and call_sid():
+        answer = services().calls.advance(call_sid(), seq, callback_event(request.form, now()))
+    return answer if answer is not None else fallback_twiml()
+
+
+@bp.post("/voice/queue/done")
+@twilio_webhook
+@never_fails
+def queue_done() -> str:
+    seq = seq_param(request.args)
+    svc = services()
+    event = queue_event(request.form, now())
+    svc.queue_left(call_sid(), event)
+    if seq is None:  # the caller was in the fallback queue: nothing to resume
+        return empty()
+    answer = svc.calls.advance(call_sid(), seq, event)
+    return answer if answer is not None else empty()
+
+
+@bp.post("/voice/status")
+@twilio_webhook
+@never_fails
+def status_callback() -> str:
+    services().call_ended(call_sid(), dict(request.form), now())
+    return empty()
+
+
+@bp.post("/voice/recording")
+@twilio_webhook
+@never_fails
+def recording_callback() -> str:
+    services().recording_ready(call_sid(), request.args.get("mailbox", "general"),
+                               dict(request.form), now())
+    return empty()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

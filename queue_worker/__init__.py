@@ -1,0 +1,1 @@
+"""RQ jobs: routing, callbacks, transcription, follow-up."""

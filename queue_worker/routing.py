@@ -1,0 +1,111 @@
+"""Routing jobs (RQ): run when a caller joins, an agent becomes free, or a timer fires.
+
+Jobs, all on the `ivr-routing` queue:
+- `route_queue(queue, reason)`: undo expired reservations, apply overflow, reserve agents for
+  the head of the line, enqueue one `bridge_reservation` per reservation, and while callers
+  wait schedule itself again in `tick_seconds` (RQ's scheduler: `enqueue_in`).
+  Job ids `route-<queue>-<reason>`: a pass already queued for the same reason is not queued
+  twice. Running twice is harmless: reservations are atomic in Redis.
+- `bridge_reservation(token)`: point the caller's live call at
+  `PUBLIC_BASE_URL/voice/queue/bridge?agent=ID&reservation=TOKEN` (the web layer answers
+  with `<Dial>` to the agent after `QueueService.bridge_target` accepts the token), or place
+  a callback. Job id `bridge-<token>`, `Retry(max=3, interval=[1, 5, 15])`; a bridge that
+  fails for good lands in RQ's failed job registry and its lease runs out, which puts the
+  caller back in line with the same place for the next pass.
+- `end_wrap_up(agent_id)`: scheduled at the end of wrap-up; makes the agent available.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from rq import Queue, Retry
+from rq.job import Job, JobStatus
+
+from queue_worker.context import JobContext, current_context
+
+log = logging.getLogger(__name__)
+BRIDGE_RETRY = Retry(max=3, interval=[1, 5, 15])
+_PENDING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def enqueue_once(rq: Queue, job_id: str, func: Any, *args: Any, at: datetime | None = None,
+                 retry: Retry | None = None) -> Job | None:
+    """Enqueue (or schedule at `at`) unless a job with this id is already waiting to run."""
+    try:
+        existing = Job.fetch(job_id, connection=rq.connection)
+        if existing.get_status(refresh=False) in _PENDING:
+            return None
+    except Exception:  # noqa: BLE001 - NoSuchJobError or an unreadable old record: replace it
+        pass
+    if at is not None:
+        return rq.enqueue_at(at, func, *args, job_id=job_id, retry=retry)
+    return rq.enqueue(func, *args, job_id=job_id, retry=retry)
+
+
+class RqTrigger:
+    """The RoutingTrigger port on RQ: asks for routing passes as jobs."""
+
+    def __init__(self, rq: Queue) -> None:
+        self.rq = rq
+
+    def queue_changed(self, queue: str, reason: str) -> None:
+        enqueue_once(self.rq, f"route-{queue}-{reason}", route_queue, queue, reason)
+
+    def queue_due(self, queue: str, at: float) -> None:
+        enqueue_once(self.rq, f"route-{queue}-at-{int(at)}", route_queue, queue, "due",
+                     at=datetime.fromtimestamp(at, UTC))
+
+    def agent_free_at(self, agent_id: str, at: float) -> None:
+        enqueue_once(self.rq, f"wrap-{agent_id}-{int(at * 1000)}", end_wrap_up, agent_id,
+                     at=datetime.fromtimestamp(at, UTC))
+
+
+def route_queue(queue: str, reason: str = "") -> dict[str, Any]:
+    ctx = current_context()
+    now = time.time()
+    expired = ctx.service.expire_leases(now)
+    result = ctx.service.route(queue, now)
+    for res in result.reservations:
+        enqueue_once(ctx.rq, f"bridge-{res.token}", bridge_reservation, res.token,
+                     retry=BRIDGE_RETRY)
+    for member, action, _target in result.overflowed:
+        if action == "voicemail":
+            ctx.control.redirect(member, _url(ctx, "/voice/queue/overflow",
+                                              queue=queue, action="voicemail"))
+    if result.waiting:
+        enqueue_once(ctx.rq, f"route-{queue}-timer", route_queue, queue, "timer",
+                     at=datetime.now(UTC) + timedelta(seconds=ctx.tick_seconds))
+    return {"queue": queue, "reason": reason, "expired": expired, "waiting": result.waiting,
+            "reserved": [r.token for r in result.reservations]}
+
+
+def bridge_reservation(token: str) -> str:
+    """Bridge one reservation. Returns "bridged", "dialled" or "stale" (nothing to do)."""
+    from queue_worker.callbacks import dial_callback
+
+    ctx = current_context()
+    res = ctx.service.begin_bridge(token, time.time())
+    if res is None:
+        return "stale"
+    if res.kind == "callback":
+        dial_callback(ctx, res)
+        ctx.service.bridge_sent(token)
+        return "dialled"
+    url = _url(ctx, "/voice/queue/bridge", agent=res.agent.id, reservation=token)
+    log.info("bridging call %s to agent %s", res.member, res.agent.id)
+    ctx.control.redirect(res.member, url)
+    ctx.service.bridge_sent(token)
+    return "bridged"
+
+
+def end_wrap_up(agent_id: str) -> bool:
+    return current_context().service.end_wrap_up(agent_id, time.time())
+
+
+def _url(ctx: JobContext, path: str, **params: str) -> str:
+    return f"{ctx.public_base_url}{path}?{urlencode(params)}"

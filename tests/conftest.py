@@ -1,0 +1,76 @@
+"""Shared fixtures, flaskr-style: `redis_url`, `redis` (a real server on an isolated, flushed db).
+
+Redis: `REDIS_URL` when set (CI on this machine: 127.0.0.1:6379), else the embedded server,
+started once per session under a temporary folder. Both are real servers over real sockets.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis as redis_lib
+
+from ivr.store.embedded_redis import EmbeddedRedis
+
+MARKER = "ivr-test:claimed"
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis(Path(tmp_path_factory.mktemp("redis"))).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def with_db(url: str, db: int) -> str:
+    """The same server URL pointed at database `db` (tcp `redis://h:p/N` or `unix://path?db=N`)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return f"unix://{parts.path}?db={db}"
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+def _claim_empty_db(base_url: str) -> int:
+    """Like rq's find_empty_redis_database: take the first empty db 1..15 and mark it ours,
+    so two test runs on one shared server (two developers, CI) never flush each other."""
+    for db in range(1, 16):
+        conn = redis_lib.Redis.from_url(with_db(base_url, db))
+        if conn.set(MARKER, str(os.getpid()), nx=True, ex=3600) and conn.dbsize() == 1:
+            return db
+    raise RuntimeError("no empty Redis database among 1..15 to run tests in")
+
+
+@pytest.fixture(scope="session")
+def redis_db(redis_server_url: str) -> Iterator[int]:
+    db = _claim_empty_db(redis_server_url)
+    yield db
+    redis_lib.Redis.from_url(with_db(redis_server_url, db)).flushdb()
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str, redis_db: int) -> str:
+    return with_db(redis_server_url, redis_db)
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Iterator[redis_lib.Redis]:
+    conn = redis_lib.Redis.from_url(redis_url)
+    _flush_keep_marker(conn)
+    yield conn
+    _flush_keep_marker(conn)
+    conn.close()
+
+
+def _flush_keep_marker(conn: redis_lib.Redis) -> None:
+    conn.flushdb()
+    conn.set(MARKER, str(os.getpid()), ex=3600)

@@ -1,0 +1,118 @@
+"""The outcome database: URL choice, Alembic upgrade on SQLite and PostgreSQL, models in step
+with the migrations, and `ivr db upgrade`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ivr.store import models as m
+from ivr.store.db import current_revision, database_url, make_engine, upgrade_database
+
+TABLES = {"calls", "call_steps", "self_service_attempts", "queue_visits", "callbacks",
+          "callback_attempts", "voicemails", "survey_answers", "dispositions", "call_tags",
+          "processed_events", "alembic_version"}
+
+
+def test_database_url_defaults_to_sqlite_under_instance(tmp_path: Path) -> None:
+    url = database_url(None, tmp_path / "inst")
+    assert url == f"sqlite:///{(tmp_path / 'inst').resolve()}/outcomes.sqlite3"
+    assert (tmp_path / "inst").is_dir()
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+])
+def test_database_url_uses_the_configured_url(given: str, expected: str,
+                                              tmp_path: Path) -> None:
+    assert database_url(given, tmp_path) == expected
+    assert not any(tmp_path.iterdir())
+
+
+def test_upgrade_creates_every_table_and_is_idempotent(db_url: str) -> None:
+    assert current_revision(db_url) is None
+    upgrade_database(db_url)
+    upgrade_database(db_url)
+    assert current_revision(db_url) == "0001"
+    engine = make_engine(db_url)
+    try:
+        assert set(inspect(engine).get_table_names()) == TABLES
+    finally:
+        engine.dispose()
+
+
+def test_models_match_migrations(db_engine: Engine) -> None:
+    with db_engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, m.Base.metadata) == []
+
+
+def test_downgrade_to_base_drops_everything(db_url: str) -> None:
+    upgrade_database(db_url)
+    from alembic import command
+
+    from ivr.store.db import _alembic_config
+
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            config = _alembic_config()
+            config.attributes["connection"] = conn
+            command.downgrade(config, "base")
+        assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_foreign_keys_and_cascade_hold(session_factory: sessionmaker[Session]) -> None:
+    at = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    with session_factory() as session, session.begin():
+        session.add_all([m.Call(call_sid="CA1", outcome="in_progress"),
+                         m.Call(call_sid="CA2", outcome="in_progress")])
+        session.flush()
+        session.add_all([m.CallStep(call_sid=sid, seq=0, kind="visit", node="menu", at=at)
+                         for sid in ("CA1", "CA2")])
+    with session_factory() as session, session.begin():
+        session.delete(session.get(m.Call, "CA1"))
+    with session_factory() as session:
+        steps = session.execute(select(m.CallStep.call_sid)).scalars().all()
+        assert steps == ["CA2"]
+        stored = session.execute(select(m.CallStep.at)).scalar_one()
+        assert stored.replace(tzinfo=stored.tzinfo or UTC) == at
+    with pytest.raises(IntegrityError), session_factory() as session, session.begin():
+        session.add(m.CallStep(call_sid="CA-none", seq=0, kind="visit", node="x", at=at))
+
+
+def test_db_upgrade_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ivr.commands.db import command
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("IVR_INSTANCE_DIR", str(tmp_path))
+    result = CliRunner().invoke(command, ["upgrade"])
+    assert result.exit_code == 0, result.output
+    url = f"sqlite:///{tmp_path.resolve()}/outcomes.sqlite3"
+    assert "0001" in result.output
+    assert current_revision(url) == "0001"
+    assert CliRunner().invoke(command, ["current"]).output.strip().endswith("0001")
+
+
+def test_db_upgrade_command_names_the_unreachable_database(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ivr.commands.db import command
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    result = CliRunner().invoke(command, ["upgrade"])
+    assert result.exit_code == 1
+    assert "DATABASE_URL" in result.output
+    assert "127.0.0.1:1" in result.output

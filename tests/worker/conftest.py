@@ -1,0 +1,68 @@
+"""A tiny local HTTP server standing in for Twilio's REST API: the real twilio Client talks
+to it over real HTTP, and it records what was asked. `hold_first` makes the first request hang
+(without counting it as served) so a test can kill a worker in the middle of a bridge."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+
+
+class FakeTwilio:
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, str]]] = []
+        self.served: list[tuple[str, dict[str, str]]] = []
+        self.hold_first = False
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                return None
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                with fake.lock:
+                    first = not fake.received
+                    fake.received.append((self.path, form))
+                if first and fake.hold_first:
+                    fake.release.wait(15)
+                    return  # never answered: the client died waiting
+                sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
+                if sid == "Calls":
+                    sid = "CA" + f"{len(fake.received):032d}"
+                body = json.dumps({"sid": sid, "status": "queued"}).encode()
+                self.send_response(201 if self.path.endswith("Calls.json") else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                with fake.lock:
+                    fake.served.append((self.path, form))
+
+        return Handler
+
+    def served_for(self, fragment: str) -> list[dict[str, str]]:
+        with self.lock:
+            return [form for path, form in self.served if fragment in path]
+
+
+@pytest.fixture
+def fake_twilio():
+    fake = FakeTwilio()
+    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
+    thread.start()
+    yield fake
+    fake.release.set()
+    fake.server.shutdown()
+    fake.server.server_close()

@@ -1,0 +1,90 @@
+"""Routing jobs run in-process (SimpleWorker, burst) against the real Redis and, through the
+real twilio Client, a local HTTP server standing in for Twilio's REST API."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from rq import Queue, SimpleWorker
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+
+from ivr.call_control import TwilioCallControl, build_client
+from ivr.config import Config
+from ivr.queues import parse_queues
+from ivr.store.redis_queue import QueueService
+from queue_worker.context import ROUTING_QUEUE, JobContext, install_context
+from queue_worker.routing import RqTrigger
+from tests.store.queue_fixtures import CONFIG
+
+BASE = "https://ivr.example.com"
+
+
+@pytest.fixture
+def ctx(redis, fake_twilio):
+    rq = Queue(ROUTING_QUEUE, connection=redis)
+    setup = parse_queues(CONFIG)
+    svc = QueueService(redis, setup.queues, trigger=RqTrigger(rq))
+    for agent in setup.agents:
+        svc.agents.upsert(agent, time.time() - 100)
+    config = Config(twilio_api_base=fake_twilio.url, public_base_url=BASE)
+    control = TwilioCallControl(build_client(config, timeout=2))
+    return install_context(redis, JobContext(svc, control, rq, BASE, tick_seconds=30))
+
+
+def work(redis) -> None:
+    SimpleWorker([ROUTING_QUEUE], connection=redis).work(burst=True)
+
+
+def test_join_then_agent_available_bridges_once_through_twilio_rest(ctx, redis, fake_twilio):
+    svc = ctx.service
+    now = time.time()
+    svc.join("CA1", "support", now - 40)
+    svc.join("CA2", "support", now - 35)
+    work(redis)
+    assert fake_twilio.served == []  # nobody available yet: callers stay in line
+    assert ScheduledJobRegistry(queue=ctx.rq).get_job_ids() == ["route-support-timer"]
+    svc.agent_presence("alice", "available", now)
+    svc.agent_presence("bob", "available", now)
+    work(redis)
+    bridged = fake_twilio.served_for("/Calls/")
+    assert sorted(f["Url"].split("?")[1].split("&")[0] for f in bridged) == [
+        "agent=alice", "agent=bob"]
+    assert all(f["Url"].startswith(f"{BASE}/voice/queue/bridge?") for f in bridged)
+    paths = sorted(p.rsplit("/", 1)[-1] for p, _ in fake_twilio.served)
+    assert paths == ["CA1.json", "CA2.json"]
+    work(redis)  # a second pass (retry, timer) bridges nobody again
+    assert len(fake_twilio.served) == 2
+
+
+def test_bridge_that_fails_for_good_is_visible_and_the_caller_is_served_later(
+        ctx, redis, fake_twilio):
+    svc = ctx.service
+    ctx.control = TwilioCallControl(build_client(
+        Config(twilio_api_base="http://127.0.0.1:9", public_base_url=BASE), timeout=1))
+    svc.lease_seconds = 0.5
+    svc.bridge_grace = 0.0
+    svc.queues["support"] = svc.queues["support"].__class__(
+        **{**svc.queues["support"].__dict__, "ring_timeout": 0})
+    svc.agent_presence("alice", "available", time.time())
+    svc.join("CA1", "support", time.time())
+    worker = SimpleWorker([ROUTING_QUEUE], connection=redis)
+    worker.work(burst=True)
+    # retries are scheduled with backoff; run them now until the job fails for good
+    for _ in range(3):
+        for job_id in ScheduledJobRegistry(queue=ctx.rq).get_job_ids():
+            if job_id.startswith("bridge-"):
+                ctx.rq.enqueue_job(ctx.rq.fetch_job(job_id))
+        worker.work(burst=True)
+    failed = FailedJobRegistry(queue=ctx.rq).get_job_ids()
+    assert len(failed) == 1
+    assert failed[0].startswith("bridge-")
+    assert svc.position("CA1") is None  # still reserved until the lease ends
+    time.sleep(0.6)
+    ctx.control = TwilioCallControl(build_client(
+        Config(twilio_api_base=fake_twilio.url, public_base_url=BASE), timeout=2))
+    from queue_worker.routing import route_queue
+
+    ctx.rq.enqueue(route_queue, "support", "timer")
+    worker.work(burst=True)
+    assert [p.rsplit("/", 1)[-1] for p, _ in fake_twilio.served] == ["CA1.json"]
