@@ -129,4 +129,4 @@ def _audio_lookup(config: Config, catalog: Any) -> Any:
 
 
 def services() -> Services:
-    return current_app.extensions["ivr"]  # type: ignore[no-any-return]
+    return current_app.extensions["ivr"]

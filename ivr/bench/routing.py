@@ -16,6 +16,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import click
 import redis
@@ -47,7 +48,8 @@ def _fill(svc: QueueService, n: int, start: float) -> None:
         pipe = svc.conn.pipeline(transaction=False)
         for i in range(lo, min(n, lo + batch)):
             sid, now = f"CA{i:09d}", start + i * 0.001
-            fields = {"member": sid, "queue": QUEUE, "kind": "call", "skills": "support",
+            fields: dict[str, Any] = {
+                "member": sid, "queue": QUEUE, "kind": "call", "skills": "support",
                       "priority": i % 3, "score": score(i % 3, now), "vstart": int(now * 1000),
                       "joined_at": int(now * 1000), "state": "waiting", "caller": "{}"}
             svc.scripts.join(keys=[keys.queue_waiting(QUEUE), keys.queue_joined(QUEUE),

@@ -72,7 +72,7 @@ class AgentStore:
         raw = self.conn.hgetall(keys.agent(agent_id))
         if not raw:
             raise NotFound(f"agent {agent_id!r} does not exist; list agents with `ivr agent list`")
-        return agent_from_hash(agent_id, raw)  # type: ignore[arg-type]
+        return agent_from_hash(agent_id, raw)
 
     def many(self, agent_ids: Iterable[str]) -> list[Agent]:
         ids = list(agent_ids)
@@ -82,7 +82,7 @@ class AgentStore:
         return [agent_from_hash(a, raw) for a, raw in zip(ids, pipe.execute(), strict=True) if raw]
 
     def all(self) -> list[Agent]:
-        ids = sorted(text(a) for a in self.conn.smembers(keys.agents_index()))  # type: ignore[union-attr]
+        ids = sorted(text(a) for a in self.conn.smembers(keys.agents_index()))
         return self.many(ids)
 
     def detail(self, agent_id: str) -> dict[str, str]:
@@ -90,7 +90,7 @@ class AgentStore:
         raw = self.conn.hgetall(keys.agent(agent_id))
         if not raw:
             raise NotFound(f"agent {agent_id!r} does not exist; list agents with `ivr agent list`")
-        return {text(k): text(v) for k, v in raw.items()}  # type: ignore[union-attr]
+        return {text(k): text(v) for k, v in raw.items()}
 
     def available_ids(self, skills: Iterable[str], limit: int) -> list[str]:
         """Up to `limit` longest-idle available agents per skill, merged, without repeats."""
@@ -129,7 +129,7 @@ class AgentStore:
     def end_wrap_up(self, agent_id: str, now: float) -> bool:
         """Make an agent in wrap-up available once their wrap-up time has passed."""
         raw = self.conn.hmget(keys.agent(agent_id), ["presence", "wrap_until"])
-        presence, until = (text(v) for v in raw)  # type: ignore[union-attr]
+        presence, until = (text(v) for v in raw)
         if presence != Presence.WRAP_UP or (until and int(until) > to_ms(now) + 50):
             return False
         _, changed = self._apply(agent_id, Presence.AVAILABLE, now, allowed_from="wrap_up")

@@ -64,18 +64,18 @@ class CallStateStore:
     def answer(self, call_sid: str, seq: int) -> str | None:
         """The TwiML already sent for request `seq`, if any (a retried webhook)."""
         raw = self.conn.hget(keys.call_responses(call_sid), str(seq))
-        return raw.decode() if raw is not None else None
+        return _text(raw)
 
     def mark(self, call_sid: str, **fields: str) -> None:
         """Small facts about a call outside the interpreter state (queue, agent, ...)."""
         pipe = self.conn.pipeline(transaction=True)
-        pipe.hset(keys.call(call_sid), mapping=fields)
+        pipe.hset(keys.call(call_sid), mapping=dict(fields))  # type: ignore[arg-type]
         pipe.expire(keys.call(call_sid), self.ttl)
         pipe.execute()
 
     def field(self, call_sid: str, name: str) -> str | None:
         raw = self.conn.hget(keys.call(call_sid), name)
-        return raw.decode() if raw is not None else None
+        return _text(raw)
 
     @contextmanager
     def locked(self, call_sid: str, wait: float = 5.0) -> Iterator[None]:
@@ -98,3 +98,10 @@ class CallStateStore:
                 lock_key,
                 token,
             )
+
+
+def _text(raw: bytes | str | None) -> str | None:
+    """Redis replies are bytes unless the client decodes; accept both."""
+    if raw is None:
+        return None
+    return raw.decode() if isinstance(raw, bytes) else raw

@@ -25,7 +25,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ivr.domain.phone_numbers import validate_callback_number
 from ivr.domain.queueing import Presence, score, unpack_score
@@ -96,7 +96,8 @@ class CallbackStore:
         member = f"cb:{cb_id}"
         cfg = self.svc.config(queue)
         prio, vstart = unpack_score(sc)
-        fields = {"member": member, "queue": queue, "kind": "callback", "callback": cb_id,
+        fields: dict[str, Any] = {
+            "member": member, "queue": queue, "kind": "callback", "callback": cb_id,
                   "number": number, "skills": cfg.skill, "priority": prio,
                   "score": sc, "vstart": to_ms(vstart), "joined_at": joined, "state": "waiting",
                   "not_before": to_ms(not_before) if not_before else 0, "attempts": 0,

@@ -35,6 +35,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis
 
@@ -107,7 +108,7 @@ class QueueService(ReservationOps):
              priority: int = 0, caller: Mapping[str, str] | None = None) -> JoinResult:
         """Put a caller in line. Retried webhooks get the same position (`created` False)."""
         cfg = self.config(queue)
-        fields = {"member": call_sid, "queue": queue, "kind": "call",
+        fields: dict[str, Any] = {"member": call_sid, "queue": queue, "kind": "call",
                   "skills": skill or cfg.skill, "priority": priority,
                   "score": score(priority, now), "vstart": to_ms(now), "joined_at": to_ms(now),
                   "state": "waiting", "caller": json.dumps(dict(caller or {}))}

@@ -61,7 +61,7 @@ class ReservationOps:
         tokens = self.conn.zrangebyscore(keys.reservation_leases(), "-inf", to_ms(now),
                                          start=0, num=limit)
         undone = 0
-        for token in tokens:  # type: ignore[union-attr]
+        for token in tokens:
             if self.release(text(token), now, agent_presence=Presence.AVAILABLE) is not None:
                 undone += 1
         return undone
@@ -96,7 +96,7 @@ class ReservationOps:
         found: dict[str, str] = {}
 
         def step(pipe: redis.client.Pipeline) -> None:
-            data = {text(k): text(v) for k, v in pipe.hgetall(key).items()}  # type: ignore[union-attr]
+            data = {text(k): text(v) for k, v in pipe.hgetall(key).items()}
             found.clear()
             if data.get("state") not in ("reserved", "bridging"):
                 return

@@ -70,7 +70,9 @@ def parse_step(text: str) -> Step:
 
 def split_steps(text: str) -> list[str]:
     """Split on `;` and newlines outside double or single quotes."""
-    parts, current, quote = [], [], ""
+    parts: list[str] = []
+    current: list[str] = []
+    quote = ""
     for char in text:
         if quote:
             quote = "" if char == quote else quote
