@@ -1,28 +1,33 @@
-"""Flask blueprints: Twilio webhooks and JSON APIs. Views verify, parse, call a service, render."""
+"""Flask blueprints: Twilio webhooks, JSON APIs and (from `dashboards/`) the web pages.
+
+Views verify, parse, call a service, render. Every module in `ivr/web/` and `dashboards/` that
+defines a module-level `bp` (a Blueprint) is registered, so adding a page or an API is adding a
+module: no central list to edit (and no merge conflict when two people add one each).
+"""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
-from flask import Flask
+from flask import Blueprint, Flask
 
-# Blueprints by module; a part of the product that is not installed yet is simply skipped.
-BLUEPRINT_MODULES = (
-    "ivr.web.voice",
-    "ivr.web.queue",
-    "ivr.web.prompts",
-    "ivr.web.agents",
-    "ivr.web.health",
-    "ivr.web.metrics",
-)
+BLUEPRINT_PACKAGES = ("ivr.web", "dashboards")
+
+
+def blueprint_modules() -> list[str]:
+    names = []
+    for package_name in BLUEPRINT_PACKAGES:
+        package = importlib.import_module(package_name)
+        for info in pkgutil.iter_modules(package.__path__):
+            if not info.name.startswith("_"):
+                names.append(f"{package_name}.{info.name}")
+    return sorted(names)
 
 
 def register_blueprints(app: Flask) -> None:
-    for name in BLUEPRINT_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        app.register_blueprint(module.bp)
+    for name in blueprint_modules():
+        module = importlib.import_module(name)
+        bp = getattr(module, "bp", None)
+        if isinstance(bp, Blueprint):
+            app.register_blueprint(bp)
