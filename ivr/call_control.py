@@ -50,11 +50,12 @@ class TwilioCallControl:
         QueueResult=redirected and fetches the new TwiML."""
         self.client.calls(call_sid).update(url=url, method="POST")
 
-    def place_call(self, to: str, url: str, timeout: int) -> str:
+    def place_call(self, to: str, url: str, timeout: int,
+                   status_callback: str | None = None) -> str:
         kwargs: dict[str, Any] = {"to": to, "from_": self.caller_id, "url": url,
                                   "method": "POST", "timeout": timeout}
-        if self.status_callback:
-            kwargs["status_callback"] = self.status_callback
+        if status_callback or self.status_callback:
+            kwargs["status_callback"] = status_callback or self.status_callback
         call = self.client.calls.create(**kwargs)
         return str(call.sid)
 

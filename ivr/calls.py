@@ -38,12 +38,13 @@ class LookupRunner(Protocol):
 
 
 class QueueHandOff(Protocol):
-    """The queue engine as the call service sees it (issue 4 implements it on Redis)."""
+    """The queue engine as the call service sees it (`ivr/queue_handoff.py` on Redis)."""
 
     def join(self, call_sid: str, enqueue: Enqueue, caller: Mapping[str, str],
-             now: datetime) -> str | None:
+             now: datetime, *, seq: int, language: str) -> str | None:
         """Place the caller in line. Returns None when accepted, else a `queue_result` reason
-        (e.g. "queue-full", "closed") that the flow handles instead of enqueueing."""
+        (e.g. "queue-full", "closed") that the flow handles instead of enqueueing. `seq` is
+        the step whose Enqueue action will resume the flow."""
         ...
 
 
@@ -51,7 +52,7 @@ class AcceptAll:
     """Queue hand-off used when no queue engine is configured: every caller is accepted."""
 
     def join(self, call_sid: str, enqueue: Enqueue, caller: Mapping[str, str],
-             now: datetime) -> str | None:
+             now: datetime, *, seq: int, language: str) -> str | None:
         return None
 
 
@@ -64,6 +65,8 @@ class CallService:
     queues: QueueHandOff
     publish: PublishEvent
     audio: AudioLookup | None = None
+    flags: Callable[[], Mapping[str, Any]] = dict
+    """Operator switches (e.g. `emergency_closed`) read at the start of each call."""
 
     def start(self, call_sid: str, caller: Mapping[str, str], now: datetime) -> str:
         """Answer the incoming-call webhook (step 0). A retry returns the stored answer."""
@@ -72,13 +75,14 @@ class CallService:
             if existing is not None:
                 return existing
             flow = self.flows.flow_for_number(caller.get("To", ""))
-            event = CallEvent(kind="start", now=now, caller=dict(caller))
+            event = CallEvent(kind="start", now=now, caller=dict(caller),
+                              data={"flags": dict(self.flags())})
             state, actions = interpreter.start(flow, event)
             self.publish("call_started", call_sid, {
-                "from": caller.get("From", ""), "to": caller.get("To", ""),
-                "flow": state.flow, "version": state.version,
+                "caller": caller.get("From", ""), "dialed": caller.get("To", ""),
+                "flow": state.flow, "flow_version": str(state.version),
             }, now)
-            return self._finish(call_sid, flow, state, actions, dict(caller), 0, now, before=0)
+            return self._finish(call_sid, flow, None, state, actions, dict(caller), 0, now)
 
     def advance(self, call_sid: str, seq: int, event: CallEvent) -> str | None:
         """Answer a callback for step `seq`. None means the call is unknown (expired or forged
@@ -94,21 +98,23 @@ class CallService:
             flow = self.flows.flow_by_id(stored.state.flow)
             event = replace(event, caller=stored.caller)
             state, actions = interpreter.step(flow, stored.state, event)
-            return self._finish(call_sid, flow, state, actions, stored.caller, seq, event.now,
-                                before=len(stored.state.path))
+            return self._finish(call_sid, flow, stored.state, state, actions, stored.caller, seq,
+                                event.now)
 
-    def _finish(self, call_sid: str, flow: Any, state: CallState, actions: tuple[Action, ...],
-                caller: dict[str, str], seq: int, now: datetime, before: int) -> str:
-        state, actions = self._run_effects(call_sid, flow, state, actions, caller, now)
+    def _finish(self, call_sid: str, flow: Any, before: CallState | None, state: CallState,
+                actions: tuple[Action, ...], caller: dict[str, str], seq: int,
+                now: datetime) -> str:
         next_seq = seq + 1
-        self._publish_visits(call_sid, state, before, now)
+        state, actions = self._run_effects(call_sid, flow, state, actions, caller, now, next_seq)
+        for kind, data in outcome_events(before, state):
+            self.publish(kind, call_sid, data, now)
         twiml = render(actions, self.urls, next_seq, self.audio, state.language)
         self.store.save(call_sid, StoredCall(state, next_seq, caller), seq, twiml)
         return twiml
 
     def _run_effects(self, call_sid: str, flow: Any, state: CallState,
                      actions: tuple[Action, ...], caller: dict[str, str],
-                     now: datetime) -> tuple[CallState, tuple[Action, ...]]:
+                     now: datetime, seq: int) -> tuple[CallState, tuple[Action, ...]]:
         """Perform in-process effects until the step ends in something Twilio must do."""
         spoken: tuple[Action, ...] = ()
         for _ in range(MAX_EFFECTS_PER_STEP):
@@ -119,11 +125,9 @@ class CallService:
                 result = self.lookups.run(last)
                 event = CallEvent(kind="lookup_result", now=now, caller=caller, data=result)
             elif isinstance(last, Enqueue):
-                refused = self.queues.join(call_sid, last, caller, now)
+                refused = self.queues.join(call_sid, last, caller, now,
+                                           seq=seq, language=state.language)
                 if refused is None:
-                    self.publish("queue_joined", call_sid, {
-                        "queue": last.queue, "skill": last.skill, "priority": last.priority,
-                        "reason": last.reason}, now)
                     break
                 event = CallEvent(kind="queue_result", now=now, caller=caller,
                                   data={"result": refused, "wait": 0})
@@ -135,9 +139,25 @@ class CallService:
             raise RuntimeError(f"call {call_sid}: more than {MAX_EFFECTS_PER_STEP} effects")
         return state, spoken + actions
 
-    def _publish_visits(self, call_sid: str, state: CallState, before: int,
-                        now: datetime) -> None:
-        for index, visit in enumerate(state.path[before:], start=before):
-            self.publish("node_visited", call_sid,
-                         {"node": visit.node, "at": visit.at, "detail": visit.detail,
-                          "index": index}, now)
+
+def outcome_events(before: CallState | None,
+                   after: CallState) -> list[tuple[str, dict[str, Any]]]:
+    """The outcome events one step produced: new node visits, inputs, self-service attempts
+    and survey answers, found by comparing the state before and after (the interpreter keeps
+    them in `path` and `outcome`; see ivr/domain/flow/interpreter.py)."""
+    old_path = before.path if before else ()
+    old = before.outcome if before else {}
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("node_visited", {"node": v.node, "detail": v.detail}) for v in after.path[len(old_path):]]
+    for key, kind in (("inputs", "input"), ("self_service", "self_service")):
+        for item in after.outcome.get(key, [])[len(old.get(key, [])):]:
+            events.append((kind, {k: v for k, v in item.items() if v is not None}))
+    old_survey = old.get("survey", {})
+    for question, answer in after.outcome.get("survey", {}).items():
+        if question not in old_survey:
+            data: dict[str, Any] = {"question": question,
+                                    "answer": "" if answer is None else str(answer)}
+            if isinstance(answer, int) and not isinstance(answer, bool):
+                data["score"] = answer
+            events.append(("survey_answer", data))
+    return events

@@ -8,7 +8,6 @@ lookup sources and queue engine, and wires them into the call service. Views rea
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,15 +16,22 @@ from typing import Any
 
 import redis
 from flask import current_app
+from rq import Queue
 
-from ivr.calls import AcceptAll, CallService, QueueHandOff
+from ivr.bridging import BridgeService
+from ivr.callback_legs import CallbackLegs
+from ivr.calls import AcceptAll, CallService
 from ivr.config import Config
-from ivr.domain.flow.actions import CallEvent
+from ivr.holding import HoldService, HoldSettings
 from ivr.lookups import load_sources
-from ivr.store import keys
+from ivr.queue_handoff import QueueHandOff
+from ivr.queue_twiml import Prompter
 from ivr.store.call_state import CallStateStore
 from ivr.store.embedded_redis import EmbeddedRedis
+from ivr.store.redis_queue import QueueService
 from ivr.twiml import Urls
+
+TRANSCRIPTION_QUEUE = "ivr-transcription"
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +47,11 @@ class Services:
     calls: CallService
     urls: Urls
     flows: Any
-    queue_engine: Any = None
+    queue_engine: QueueService | None = None
+    handoff: QueueHandOff | None = None
+    holding: HoldService | None = None
+    bridging: BridgeService | None = None
+    callback_legs: CallbackLegs | None = None
     clock: Callable[[], datetime] = utc_now
     fallback_queue: str = "support"
     embedded: EmbeddedRedis | None = field(default=None, repr=False)
@@ -50,36 +60,58 @@ class Services:
         """Append an outcome event to the Redis stream; the database writer picks it up."""
         publish_event(self.redis, kind, call_sid, data, at)
 
-    def queue_left(self, call_sid: str, event: CallEvent) -> None:
-        if self.queue_engine is not None and hasattr(self.queue_engine, "left"):
-            self.queue_engine.left(call_sid, event)
-        self.publish("queue_left", call_sid, dict(event.data), event.now)
+    def queue_left(self, call_sid: str, result: str, now: datetime) -> str | None:
+        """The Enqueue action: the flow's queue_result, or None to leave the flow alone."""
+        if self.handoff is None:
+            return result
+        return self.handoff.left(call_sid, result, now)
 
     def call_ended(self, call_sid: str, form: Mapping[str, str], now: datetime) -> None:
-        if self.queue_engine is not None and hasattr(self.queue_engine, "call_ended"):
-            self.queue_engine.call_ended(call_sid, form, now)
-        self.publish("call_ended", call_sid, {
-            "status": form.get("CallStatus", ""),
-            "duration": form.get("CallDuration", ""),
-        }, now)
+        status = form.get("CallStatus", "")[:20]
+        duration = _seconds(form.get("CallDuration"))
+        if self.handoff is not None:
+            self.handoff.call_ended(call_sid, status, duration, now)
+            return
+        data: dict[str, Any] = {"status": status}
+        if duration is not None:
+            data["duration"] = duration
+        self.publish("call_ended", call_sid, data, now)
 
     def recording_ready(self, call_sid: str, mailbox: str, form: Mapping[str, str],
                         now: datetime) -> None:
-        self.publish("voicemail_recorded", call_sid, {
-            "mailbox": mailbox,
-            "url": form.get("RecordingUrl", ""),
-            "sid": form.get("RecordingSid", ""),
-            "duration": form.get("RecordingDuration", ""),
-            "status": form.get("RecordingStatus", ""),
-        }, now)
+        """A voicemail is stored at Twilio: record it, then have a worker transcribe it. The
+        event comes first, so the voicemail (and its follow-up task) exists even if the
+        transcription job never runs."""
+        if form.get("RecordingStatus", "completed") not in ("completed", ""):
+            return
+        url, sid = form.get("RecordingUrl", "")[:500], form.get("RecordingSid", "")[:64]
+        data: dict[str, Any] = {"recording": sid or url, "url": url, "mailbox": mailbox}
+        duration = _seconds(form.get("RecordingDuration"))
+        if duration is not None:
+            data["duration"] = duration
+        self.publish("voicemail_recorded", call_sid, data, now)
+        if url:
+            from queue_worker.transcription import enqueue_transcription
+
+            language = CallStateStore(self.redis).field(call_sid, "language") or "en-US"
+            enqueue_transcription(Queue(TRANSCRIPTION_QUEUE, connection=self.redis), call_sid,
+                                  url, language, recording_sid=sid, mailbox=mailbox)
+
+
+def _seconds(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def publish_event(conn: redis.Redis, kind: str, call_sid: str, data: Mapping[str, Any],
-                  at: datetime) -> None:
-    conn.xadd(keys.events_stream(), {
-        "kind": kind, "call_sid": call_sid, "at": at.isoformat(),
-        "data": json.dumps(dict(data), default=str),
-    })
+                  at: datetime | float) -> None:
+    """`ivr.store.events.publish_event` with a datetime (what webhooks and jobs hold)."""
+    from ivr.store import events
+
+    when = at.timestamp() if isinstance(at, datetime) else float(at)
+    events.publish_event(conn, kind, call_sid, dict(data), when)
 
 
 def connect_redis(config: Config) -> tuple[redis.Redis, EmbeddedRedis | None]:
@@ -99,25 +131,66 @@ def build_services(config: Config, conn: redis.Redis | None = None) -> Services:
     urls = Urls(config.public_base_url)
     catalog = load_catalog(config.prompts_catalog)
     flows = FlowRegistry(config.flows_dir, catalog)
-    queues: QueueHandOff = AcceptAll()
-    services_ref: dict[str, Services] = {}
+    store = CallStateStore(conn, config.call_state_ttl)
 
     def publish(kind: str, sid: str, data: Mapping[str, Any], at: datetime) -> None:
-        services_ref["s"].publish(kind, sid, data, at)
+        publish_event(conn, kind, sid, data, at)
 
+    audio = _audio_lookup(config, catalog)
+    engine, handoff = _queue_engine(config, conn, store, publish)
     calls = CallService(
         flows=flows,
-        store=CallStateStore(conn, config.call_state_ttl),
+        store=store,
         urls=urls,
         lookups=load_sources(config.flows_dir.parent / "lookups.yaml"),
-        queues=queues,
+        queues=handoff if handoff is not None else AcceptAll(),
         publish=publish,
-        audio=_audio_lookup(config, catalog),
+        audio=audio,
+        flags=lambda: operator_flags(conn),
     )
     svc = Services(config=config, redis=conn, calls=calls, urls=urls, flows=flows,
-                   embedded=embedded)
-    services_ref["s"] = svc
+                   queue_engine=engine, handoff=handoff, embedded=embedded)
+    if handoff is not None:
+        prompter = Prompter(catalog, urls, audio)
+        svc.holding = HoldService(handoff, prompter, hold_settings(config))
+        svc.bridging = BridgeService(handoff, prompter, calls)
+        svc.callback_legs = CallbackLegs(handoff, prompter)
     return svc
+
+
+def _queue_engine(config: Config, conn: redis.Redis, store: CallStateStore,
+                  publish: Any) -> tuple[QueueService | None, QueueHandOff | None]:
+    """The Redis queue engine for `queues.yaml`, with routing passes as RQ jobs; None when
+    the file is absent (flows then hand callers to Twilio's queue alone)."""
+    if not config.queues_file.exists():
+        log.warning("no %s: queue routing is off", config.queues_file)
+        return None, None
+    from ivr.queues import build_queue_service, load_engine_options
+    from queue_worker.context import ROUTING_QUEUE
+    from queue_worker.routing import RqTrigger
+
+    options = load_engine_options(config.queues_file)
+    options.pop("tick_seconds", None)
+    engine = build_queue_service(config, conn, RqTrigger(Queue(ROUTING_QUEUE, connection=conn)),
+                                 **options)
+    return engine, QueueHandOff(engine, store, publish)
+
+
+def hold_settings(config: Config) -> HoldSettings:
+    extra = config.extra
+    return HoldSettings(
+        announce_every=float(extra.get("announce_every", 60)),
+        offer_callback_above=float(extra.get("offer_callback_above", 120)),
+        hold_pause=int(extra.get("hold_pause", 15)))
+
+
+def operator_flags(conn: redis.Redis) -> Mapping[str, Any]:
+    """Operator switches (emergency closure, ...) set from the admin pages."""
+    try:
+        from ivr.operator_flags import get_flags
+    except ImportError:
+        return {}
+    return get_flags(conn)
 
 
 def _audio_lookup(config: Config, catalog: Any) -> Any:

@@ -19,11 +19,13 @@ def dial_callback(ctx: JobContext, res: Reservation) -> str:
     """Place the first leg of a callback; returns the new CallSid."""
     cfg = ctx.service.config(res.queue)
     cb_id = res.member.removeprefix("cb:")
-    params = urlencode({"callback": cb_id, "reservation": res.token, "agent": res.agent.id})
+    params = {"callback": cb_id, "reservation": res.token, "agent": res.agent.id}
+    base = f"{ctx.public_base_url}/voice/queue/callback"
     if cfg.callback.mode == "customer_first":
-        to = ctx.service.callbacks.number(res.member)
-        url = f"{ctx.public_base_url}/voice/queue/callback/customer?{params}"
+        to, first, by = ctx.service.callbacks.number(res.member), "customer", "customer"
     else:
-        to = res.agent.address
-        url = f"{ctx.public_base_url}/voice/queue/callback/agent?{params}"
-    return ctx.control.place_call(to, url, cfg.callback.ring_timeout)
+        to, first, by = res.agent.address, "agent", "agent"
+    url = f"{base}/{first}?{urlencode(params)}"
+    status = f"{base}/status?{urlencode({**params, 'by': by})}"
+    timeout = cfg.callback.ring_timeout
+    return ctx.control.place_call(to, url, timeout, status_callback=status)

@@ -46,3 +46,17 @@ def validate_callback_number(raw: str) -> str:
         if number.startswith(prefix):
             raise BadNumber(f"{raw!r} is {why}; callbacks go to ordinary numbers only")
     return number
+
+
+def from_keypad(digits: str, country_code: str = "1") -> str:
+    """A number keyed on a phone (no `+` key): `00` or `011` starts an international number;
+    a North American caller keys 10 digits (or 1 + 10); elsewhere the national number gets
+    `country_code` in front. The result still goes through `validate_callback_number`."""
+    keyed = "".join(ch for ch in digits if ch.isdigit())
+    if keyed.startswith("00"):
+        return "+" + keyed[2:]
+    if country_code == "1" and keyed.startswith("011"):
+        return "+" + keyed[3:]
+    if country_code == "1" and len(keyed) == 11 and keyed.startswith("1"):
+        return "+" + keyed
+    return f"+{country_code}{keyed.lstrip('0')}"

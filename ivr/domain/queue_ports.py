@@ -17,7 +17,8 @@ class CallControl(Protocol):
         """Point a live call at new TwiML (used to bridge a waiting caller to an agent)."""
         ...
 
-    def place_call(self, to: str, url: str, timeout: int) -> str:
+    def place_call(self, to: str, url: str, timeout: int,
+                   status_callback: str | None = None) -> str:
         """Dial `to`; when answered, fetch TwiML from `url`. Returns the new CallSid."""
         ...
 

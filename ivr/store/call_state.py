@@ -73,6 +73,11 @@ class CallStateStore:
         pipe.expire(keys.call(call_sid), self.ttl)
         pipe.execute()
 
+    def fields(self, call_sid: str, *names: str) -> dict[str, str]:
+        """Several marks at once; a missing one is the empty string."""
+        raw = self.conn.hmget(keys.call(call_sid), list(names))
+        return {name: _text(value) or "" for name, value in zip(names, raw, strict=True)}
+
     def field(self, call_sid: str, name: str) -> str | None:
         raw = self.conn.hget(keys.call(call_sid), name)
         return _text(raw)

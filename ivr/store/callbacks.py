@@ -21,10 +21,8 @@ queue's hours say open (`QueueService.is_open`), and a caller may pick a later s
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ivr.domain.phone_numbers import validate_callback_number
@@ -133,16 +131,18 @@ class CallbackStore:
             self.svc.trigger.queue_due(cfg.name, due)
             return "retry"
         number = self.number(member)
+        call_sid = text(self.svc.conn.hget(keys.queue_entry(member), "call_sid")) or member
         state, _, _ = self.svc._leave(cfg.name, member, now, "callback_failed", False)
         if state:
-            self._follow_up(cfg.name, member, number, out[2], now)
+            self._follow_up(cfg.name, member, call_sid, number, out[2], now)
         return "given_up"
 
-    def _follow_up(self, queue: str, member: str, number: str, attempts: int,
+    def _follow_up(self, queue: str, member: str, call_sid: str, number: str, attempts: int,
                    now: float) -> None:
-        """Push the follow-up record to the outcome stream (format of ivr.services)."""
-        self.svc.conn.xadd(keys.events_stream(), {
-            "kind": "callback_failed", "call_sid": member,
-            "at": datetime.fromtimestamp(now, UTC).isoformat(),
-            "data": json.dumps({"queue": queue, "number": number, "attempts": attempts}),
-        })
+        """The callback is given up: an outcome event the follow-up rules turn into a task
+        (filed under the call that asked for it)."""
+        from ivr.store.events import publish_event
+
+        publish_event(self.svc.conn, "callback_done", call_sid, {
+            "callback": member.removeprefix("cb:"), "result": "gave_up", "queue": queue,
+            "number": number, "attempts": attempts}, now)

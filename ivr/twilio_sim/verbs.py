@@ -281,20 +281,24 @@ def dial(leg: Any, el: ET.Element, doc: Document) -> Next:
     target = text_of(nouns[0]) if nouns else text_of(el)
     if nouns and nouns[0].tag == "Client":
         target = "client:" + target
-    status, seconds = ring(leg, el, target)
+    status, seconds = ring(leg, el, target, nouns[0] if nouns else None)
     params = (("DialCallStatus", status), ("DialCallSid", new_sid("CA")),
               ("DialCallDuration", str(int(seconds))),
               ("DialBridged", "true" if status == "completed" else "false"))
     return dial_action(leg, el, doc, params)
 
 
-def ring(leg: Any, el: ET.Element, target: str) -> tuple[str, float]:
+def ring(leg: Any, el: ET.Element, target: str,
+         noun: ET.Element | None = None) -> tuple[str, float]:
     """The simulated callee: answer (talks `talk_seconds`, capped by timeLimit), no-answer
-    (rings out the Dial timeout), busy or failed."""
+    (rings out the Dial timeout), busy or failed. An answering callee first runs the noun's
+    `url` (a whisper to the callee, before the parties are connected)."""
     behaviour = leg.options.callees.get(target, "answer")
     leg.note("twilio", "dial", f"dialling {target}")
     if behaviour == "answer":
         seconds = min(leg.options.talk_seconds, int_attr(el, "timeLimit", 14400))
+        if noun is not None and noun.get("url"):
+            whisper(leg, noun, target)
         leg.note("callee", "answer", f"{target} answers and talks {seconds:g}s")
         leg.wait(seconds)
         return "completed", seconds
@@ -302,6 +306,18 @@ def ring(leg: Any, el: ET.Element, target: str) -> tuple[str, float]:
         leg.wait(int_attr(el, "timeout", 30))
     leg.note("callee", behaviour, target)
     return behaviour, 0.0
+
+
+def whisper(leg: Any, noun: ET.Element, target: str) -> None:
+    """Fetch the noun's `url` for the callee's leg and note what the callee hears."""
+    url = noun.get("url") or ""
+    doc = leg.webhook(url, noun.get("method", "POST"), (("ParentCallSid", leg.call_sid),),
+                      label="whisper")
+    if doc is None:
+        return
+    for verb in doc.root:
+        if verb.tag == "Say":
+            leg.note("callee", "hears", f"{target}: {text_of(verb)}")
 
 
 def dial_action(leg: Any, el: ET.Element, doc: Document,

@@ -64,3 +64,10 @@ def queue_event(form: Mapping[str, str], now: datetime) -> CallEvent:
 def seq_param(args: Mapping[str, str]) -> int | None:
     raw = args.get("seq", "")
     return int(raw) if raw.isdigit() and len(raw) < 6 else None
+
+
+def dial_result(form: Mapping[str, str]) -> tuple[str, float | None]:
+    """(DialCallStatus, DialCallDuration seconds or None) of a Dial action request."""
+    status = (form.get("DialCallStatus") or "failed")[:20]
+    duration = _float(form.get("DialCallDuration"))
+    return status, duration

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,9 +95,10 @@ def queue_done() -> str:
     seq = seq_param(request.args)
     svc = services()
     event = queue_event(request.form, now())
-    svc.queue_left(call_sid(), event)
-    if seq is None:  # the caller was in the fallback queue: nothing to resume
+    result = svc.queue_left(call_sid(), str(event.data["result"]), event.now)
+    if seq is None or result is None:  # fallback queue, or redirected out of line by us
         return empty()
+    event = replace(event, data={**event.data, "result": result})
     answer = svc.calls.advance(call_sid(), seq, event)
     return answer if answer is not None else empty()
 

@@ -83,8 +83,10 @@ def test_unanswered_callback_retries_then_gives_up_with_follow_up_event(svc, red
     assert svc.position(member) is None
     assert redis.hlen(keys.callbacks_by_number("support")) == 0
     ((_, fields),) = redis.xrange(keys.events_stream())
-    assert fields[b"kind"] == b"callback_failed"
-    assert json.loads(fields[b"data"]) == {"queue": "support", "number": "+14155550100",
+    assert fields[b"kind"] == b"callback_done"
+    assert fields[b"call"] == member.encode()  # no call asked for it: filed under the callback
+    assert json.loads(fields[b"data"]) == {"callback": cb.callback_id, "result": "gave_up",
+                                           "queue": "support", "number": "+14155550100",
                                            "attempts": 2}
     assert svc.agents.get("alice").presence == "available"
 

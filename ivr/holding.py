@@ -1,0 +1,204 @@
+"""The hold loop and the menus a waiting caller can reach from it: position and honest wait
+announcements, key 1 for a callback that keeps their place, key 2 for voicemail.
+
+Owns the waitUrl document (`wait`), the key menu (`key`) and the callback dialogue
+(`callback`): confirm the caller ID or key in another number (E.164 checked by the callback
+store), then book it. The booking is persisted in Redis BEFORE the caller hears the
+confirmation; only then does the document `<Leave>` the queue, and the Enqueue action hands
+the flow the `callback` result. Everything here answers inside Twilio's waitUrl context, so
+only Play, Say, Pause, Gather, Redirect, Leave and Hangup are used. Must not import Flask.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.domain.announce import describe_wait
+from ivr.domain.phone_numbers import from_keypad
+from ivr.errors import Conflict
+from ivr.queue_handoff import QueueHandOff, QueueVisit
+from ivr.queue_twiml import Prompter
+from ivr.store.callbacks import validate_callback_number
+
+log = logging.getLogger(__name__)
+
+MAX_NUMBER_TRIES = 3
+
+
+@dataclass
+class HoldSettings:
+    announce_every: float = 60.0  # seconds between position/estimate announcements
+    offer_callback_above: float = 120.0  # say the callback offer when the wait is longer
+    hold_pause: int = 15  # seconds of hold audio per loop, between announcements
+
+
+@dataclass
+class HoldService:
+    handoff: QueueHandOff
+    prompter: Prompter
+    settings: HoldSettings
+
+    # -------------------------------------------------------------- the waitUrl loop
+    def wait(self, call_sid: str, queue: str, now: datetime) -> str:
+        """One pass of the hold loop. Announces position and estimate at most every
+        `announce_every` seconds; keys are listened for throughout."""
+        visit = self.handoff.visit(call_sid)
+        lang = visit.language if visit else "en-US"
+        r = VoiceResponse()
+        position = self.handoff.service.position(call_sid)
+        if visit is None or position is None:  # fallback queue, or an agent is being rung
+            r.pause(length=2 if visit else self.settings.hold_pause)
+            return str(r)
+        queue = self.current_queue(call_sid) or queue
+        gather = r.gather(input="dtmf", num_digits=1, timeout=1, method="POST",
+                          action=self.handoff_urls().make("/voice/queue/key", queue=queue))
+        if self._announce_due(call_sid, now):
+            seconds, doubt = self.handoff.estimate(queue, call_sid, now.timestamp())
+            words = describe_wait(seconds, doubt, lang[:2] if lang[:2] in ("en", "es") else "en")
+            if position == 1:
+                self.prompter.speak(gather, "queue_next", lang)
+            else:
+                self.prompter.speak(gather, "queue_position", lang, position=position)
+            self.prompter.speak(gather, "queue_estimate", lang, wait=words)
+            if self._callbacks_offered(visit) and seconds > self.settings.offer_callback_above:
+                self.prompter.speak(gather, "queue_offer_callback", lang)
+            if visit.offer_voicemail:
+                self.prompter.speak(gather, "queue_offer_voicemail", lang)
+        else:
+            self.prompter.speak(gather, "hold_message", lang)
+        gather.pause(length=self.settings.hold_pause)
+        return str(r)
+
+    def handoff_urls(self) -> Any:
+        return self.prompter.urls
+
+    def current_queue(self, call_sid: str) -> str:
+        """The queue the caller is in now (an overflow rule may have moved them)."""
+        from ivr.store import keys
+        from ivr.store.scripts import text
+
+        return text(self.handoff.service.conn.hget(keys.queue_entry(call_sid), "queue"))
+
+    def _announce_due(self, call_sid: str, now: datetime) -> bool:
+        last = self.handoff.store.field(call_sid, "announced_at")
+        at = now.timestamp()
+        if last and at - float(last) < self.settings.announce_every:
+            return False
+        self.handoff.store.mark(call_sid, announced_at=f"{at:.3f}")
+        return True
+
+    def _callbacks_offered(self, visit: QueueVisit) -> bool:
+        if not visit.offer_callback:
+            return False
+        return self.handoff.service.config(visit.queue).callback.enabled
+
+    # -------------------------------------------------------------- keys while holding
+    def key(self, call_sid: str, digits: str, now: datetime) -> str:
+        visit = self.handoff.visit(call_sid)
+        if visit is None:
+            return str(VoiceResponse())
+        if digits == "1" and self._callbacks_offered(visit):
+            return self.callback(call_sid, "offer", "", 0, now)
+        if digits == "2" and visit.offer_voicemail:
+            self.handoff.store.mark(call_sid, queue_exit="voicemail")
+            r = VoiceResponse()
+            r.leave()
+            return str(r)
+        return str(VoiceResponse())  # any other key: back to the hold loop
+
+    # -------------------------------------------------------------- callback dialogue
+    def callback(self, call_sid: str, step: str, digits: str, tries: int,
+                 now: datetime) -> str:
+        visit = self.handoff.visit(call_sid)
+        if visit is None or not self._callbacks_offered(visit):
+            return str(VoiceResponse())
+        caller = self.handoff.store.load(call_sid)
+        caller_id = caller.caller.get("From", "") if caller else ""
+        if step == "offer":
+            return self._offer(visit, caller_id)
+        if step == "confirm":
+            if digits == "1" and _valid(caller_id):
+                return self._book(call_sid, visit, caller_id, now)
+            if digits == "2":
+                return self._ask_number(visit, 0)
+            return str(VoiceResponse())
+        if step == "number":
+            keyed = from_keypad(digits, _country_code(caller_id))
+            if digits and _valid(keyed):
+                return self._book(call_sid, visit, keyed, now)
+            return self._ask_number(visit, tries + 1, invalid=True)
+        return str(VoiceResponse())
+
+    def _offer(self, visit: QueueVisit, caller_id: str) -> str:
+        if not _valid(caller_id):
+            return self._ask_number(visit, 0)
+        r = VoiceResponse()
+        gather = r.gather(input="dtmf", num_digits=1, timeout=6, method="POST",
+                          action=self._url(visit, "confirm"))
+        self.prompter.speak(gather, "callback_confirm_number", visit.language,
+                            last_digits=caller_id[-4:])
+        return str(r)
+
+    def _ask_number(self, visit: QueueVisit, tries: int, invalid: bool = False) -> str:
+        r = VoiceResponse()
+        if invalid:
+            self.prompter.speak(r, "callback_invalid_number", visit.language)
+        if tries >= MAX_NUMBER_TRIES:
+            return str(r)  # back to the hold loop, place kept
+        gather = r.gather(input="dtmf", finish_on_key="#", timeout=8, method="POST",
+                          action=self._url(visit, "number", tries))
+        self.prompter.speak(gather, "callback_enter_number", visit.language)
+        return str(r)
+
+    def _url(self, visit: QueueVisit, step: str, tries: int = 0) -> str:
+        return self.prompter.urls.make("/voice/queue/callback", queue=visit.queue, step=step,
+                                       tries=tries)
+
+    def _book(self, call_sid: str, visit: QueueVisit, number: str, now: datetime) -> str:
+        """Persist the callback, then confirm it, then leave Twilio's queue."""
+        r = VoiceResponse()
+        queue = self.current_queue(call_sid) or visit.queue
+        try:
+            booked = self.handoff.service.callbacks.request(
+                queue, number, now.timestamp(), call_sid=call_sid)
+        except (ValueError, Conflict) as exc:
+            log.info("call %s: callback refused: %s", call_sid, exc)
+            self.prompter.speak(r, "callback_unavailable", visit.language)
+            return str(r)
+        if booked.outcome == "busy" or not booked.persisted:
+            self.prompter.speak(r, "agent_connecting", visit.language)
+            return str(r)
+        self.handoff.store.mark(call_sid, queue_exit="callback", callback=booked.callback_id)
+        self.handoff.publish("callback_requested", call_sid, {
+            "callback": booked.callback_id, "queue": queue, "number": booked.number,
+            "merged": booked.outcome == "merged"}, now)
+        if booked.outcome == "merged":
+            self.prompter.speak(r, "callback_merged", visit.language)
+        else:
+            seconds, doubt = self.handoff.estimate(queue, f"cb:{booked.callback_id}",
+                                                   now.timestamp())
+            lang = visit.language[:2] if visit.language[:2] in ("en", "es") else "en"
+            self.prompter.speak(r, "callback_booked", visit.language,
+                                wait=describe_wait(seconds, doubt, lang))
+        r.leave()
+        return str(r)
+
+
+def _valid(number: str) -> bool:
+    try:
+        validate_callback_number(number)
+    except ValueError:
+        return False
+    return True
+
+
+def _country_code(caller_id: str) -> str:
+    """The caller's own country code for a number they key in; +1 when we cannot tell.
+    Only North America is told apart: elsewhere codes have 1 to 3 digits and guessing
+    wrong would call a stranger, so callers there key 00 and the full number."""
+    return "1" if not caller_id.startswith("+") or caller_id.startswith("+1") else ""

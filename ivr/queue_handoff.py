@@ -1,0 +1,129 @@
+"""The flow's `queue` node meets the Redis queue engine: join, leave, hang-up, and what a call
+remembers about its time in line.
+
+Owns the per-call queue facts kept on the call's Redis hash (`queue`, `queue_seq`: the step
+whose Enqueue action resumes the flow, the offers the flow made, the language, the estimate
+first announced) and the outcome events `queue_joined`, `queue_left` and `call_ended` with
+their payloads. Used by the call service (join), the queue webhooks and the status callback.
+Must not import Flask: the simulator and the workers use it too.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ivr.domain.flow.actions import Enqueue
+from ivr.store.call_state import CallStateStore
+from ivr.store.queue_stats import estimate_wait
+from ivr.store.redis_queue import QueueService
+
+log = logging.getLogger(__name__)
+
+PublishEvent = Callable[[str, str, Mapping[str, Any], datetime], None]
+
+# Twilio's QueueResult -> the flow's queue_result when the caller left through <Leave> for
+# one of our own menus (the call hash's `queue_exit` says which).
+EXITS = ("callback", "voicemail")
+
+
+@dataclass(frozen=True)
+class QueueVisit:
+    """What the call hash says about the caller's current (or last) queue."""
+
+    queue: str
+    seq: int | None
+    language: str
+    offer_callback: bool
+    offer_voicemail: bool
+    exit: str
+    agent: str
+
+
+@dataclass
+class QueueHandOff:
+    """`CallService`'s QueueHandOff port on `QueueService` (ivr/store/redis_queue.py)."""
+
+    service: QueueService
+    store: CallStateStore
+    publish: PublishEvent
+
+    def join(self, call_sid: str, enqueue: Enqueue, caller: Mapping[str, str],
+             now: datetime, *, seq: int, language: str) -> str | None:
+        at = now.timestamp()
+        cfg = self.service.config(enqueue.queue)
+        if not self.service.is_open(cfg.hours, at):
+            return "closed"
+        result = self.service.join(call_sid, enqueue.queue, at, skill=enqueue.skill,
+                                   priority=enqueue.priority, caller=caller)
+        if not result.accepted:
+            return "queue-full" if result.reason == "queue-full" else "error"
+        announced = self.estimate(enqueue.queue, call_sid, at)[0]
+        self.store.mark(call_sid, queue=enqueue.queue, queue_seq=str(seq), language=language,
+                        offer_callback="1" if enqueue.offer_callback else "",
+                        offer_voicemail="1" if enqueue.offer_voicemail else "",
+                        queue_exit="", announced_at="", agent="")
+        if result.created:
+            data: dict[str, Any] = {"queue": enqueue.queue, "position": result.position}
+            if enqueue.skill:
+                data["skill"] = enqueue.skill
+            if math.isfinite(announced):
+                data["announced_wait"] = round(announced, 1)
+            self.publish("queue_joined", call_sid, data, now)
+        return None
+
+    def estimate(self, queue: str, member: str | None, at: float) -> tuple[float, float]:
+        """(seconds, relative uncertainty) for `member` (or a caller joining now)."""
+        snap = self.service.snapshot(queue, at, member)
+        return estimate_wait(snap, at)
+
+    def visit(self, call_sid: str) -> QueueVisit | None:
+        raw = self.store.fields(call_sid, "queue", "queue_seq", "language", "offer_callback",
+                                "offer_voicemail", "queue_exit", "agent")
+        if not raw["queue"]:
+            return None
+        seq = raw["queue_seq"]
+        return QueueVisit(queue=raw["queue"], seq=int(seq) if seq.isdigit() else None,
+                          language=raw["language"] or "en-US",
+                          offer_callback=bool(raw["offer_callback"]),
+                          offer_voicemail=bool(raw["offer_voicemail"]),
+                          exit=raw["queue_exit"], agent=raw["agent"])
+
+    def left(self, call_sid: str, twilio_result: str, now: datetime) -> str | None:
+        """The Enqueue action arrived. Returns the flow's queue_result, or None when the flow
+        must not move on (the call was redirected out of line by us: to an agent, which the
+        bridge endpoints report, or to the overflow route)."""
+        if twilio_result in ("redirected", "bridging-in-process", "redirected-from-bridged"):
+            return None
+        visit = self.visit(call_sid)
+        queue = visit.queue if visit else ""
+        exit_ = visit.exit if visit and visit.exit in EXITS else ""
+        counted = "leave" if twilio_result == "leave" else twilio_result
+        left = self.service.leave(call_sid, counted, now.timestamp()) if queue else None
+        result = exit_ or ("hangup" if twilio_result in ("hangup", "system-error") else
+                           twilio_result)
+        if queue and left is not None and left.state:
+            self.publish("queue_left", call_sid,
+                         {"queue": queue, "result": result, "wait": round(left.wait, 1)}, now)
+        return result
+
+    def call_ended(self, call_sid: str, status: str, duration: float | None,
+                   now: datetime) -> None:
+        """The status callback: a caller still in line abandoned; a connected call ended."""
+        visit = self.visit(call_sid)
+        at = now.timestamp()
+        if visit is not None:
+            left = self.service.leave(call_sid, "hangup", at)
+            if left.state in ("waiting", "reserved"):
+                self.publish("queue_left", call_sid, {"queue": visit.queue, "result": "hangup",
+                                                      "wait": round(left.wait, 1)}, now)
+            elif left.state == "connected":
+                self.service.call_ended(call_sid, at)
+        data: dict[str, Any] = {"status": status}
+        if duration is not None:
+            data["duration"] = duration
+        self.publish("call_ended", call_sid, data, now)

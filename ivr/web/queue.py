@@ -1,0 +1,159 @@
+"""Twilio webhooks for callers in a skill queue and the legs that connect them.
+
+- `/voice/queue/wait?queue=` the Enqueue waitUrl (hold loop), `/voice/queue/key` and
+  `/voice/queue/callback?step=` (keys while holding, callback dialogue): ivr/holding.py
+- `/voice/queue/bridge`, `/voice/queue/whisper`, `/voice/queue/dialed`,
+  `/voice/queue/overflow`: connecting the caller to the reserved agent (ivr/bridging.py)
+- `/voice/queue/callback/{agent,customer,answered,done,status}`: callback legs
+  (ivr/callback_legs.py)
+
+Same contract as ivr/web/voice.py: signature checked (403), never a 5xx, fallback TwiML on
+any failure. Requests from the fallback queue (`fallback=1`, Redis may be down) get a plain
+hold loop that needs nothing but this process.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.bridging import BridgeService
+from ivr.callback_legs import CallbackLeg, CallbackLegs
+from ivr.holding import HoldService
+from ivr.services import services
+from ivr.twilio_auth import twilio_webhook
+from ivr.twiml import empty
+from ivr.web.forms import dial_result
+from ivr.web.voice import call_sid, never_fails, now
+
+bp = Blueprint("queue", __name__)
+FALLBACK_HOLD = "Thank you for waiting. Someone will be with you as soon as possible."
+
+
+def holding() -> HoldService:
+    svc = services().holding
+    if svc is None:
+        raise LookupError("queue routing is off (no queues.yaml)")
+    return svc
+
+
+def bridging() -> BridgeService:
+    svc = services().bridging
+    if svc is None:
+        raise LookupError("queue routing is off (no queues.yaml)")
+    return svc
+
+
+def callback_legs() -> CallbackLegs:
+    svc = services().callback_legs
+    if svc is None:
+        raise LookupError("queue routing is off (no queues.yaml)")
+    return svc
+
+
+def arg(name: str) -> str:
+    return (request.args.get(name) or "")[:64]
+
+
+@bp.post("/voice/queue/wait")
+@twilio_webhook
+@never_fails
+def wait() -> str:
+    if request.args.get("fallback") or services().holding is None:
+        r = VoiceResponse()
+        r.say(FALLBACK_HOLD)
+        r.pause(length=20)
+        return str(r)
+    return holding().wait(call_sid(), arg("queue"), now())
+
+
+@bp.post("/voice/queue/key")
+@twilio_webhook
+@never_fails
+def key() -> str:
+    return holding().key(call_sid(), (request.form.get("Digits") or "")[:1], now())
+
+
+@bp.post("/voice/queue/callback")
+@twilio_webhook
+@never_fails
+def callback_dialogue() -> str:
+    tries = arg("tries")
+    return holding().callback(call_sid(), arg("step"),
+                                       (request.form.get("Digits") or "")[:20],
+                                       int(tries) if tries.isdigit() else 0, now())
+
+
+@bp.post("/voice/queue/bridge")
+@twilio_webhook
+@never_fails
+def bridge() -> str:
+    return bridging().bridge(call_sid(), arg("agent"), arg("reservation"), now())
+
+
+@bp.post("/voice/queue/whisper")
+@twilio_webhook
+@never_fails
+def whisper() -> str:
+    return bridging().whisper(arg("call"), arg("agent"), arg("reservation"), now())
+
+
+@bp.post("/voice/queue/dialed")
+@twilio_webhook
+@never_fails
+def dialed() -> str:
+    status, duration = dial_result(request.form)
+    return bridging().dialed(call_sid(), arg("agent"), arg("reservation"), status,
+                                      duration, now())
+
+
+@bp.post("/voice/queue/overflow")
+@twilio_webhook
+@never_fails
+def overflow() -> str:
+    return bridging().overflow(call_sid(), arg("queue"), arg("action"), now())
+
+
+def callback_leg() -> CallbackLeg:
+    return CallbackLeg(arg("callback"), arg("reservation"), arg("agent"))
+
+
+@bp.post("/voice/queue/callback/agent")
+@twilio_webhook
+@never_fails
+def callback_agent_leg() -> str:
+    return callback_legs().agent_leg(callback_leg())
+
+
+@bp.post("/voice/queue/callback/customer")
+@twilio_webhook
+@never_fails
+def callback_customer_leg() -> str:
+    return callback_legs().customer_leg(callback_leg())
+
+
+@bp.post("/voice/queue/callback/answered")
+@twilio_webhook
+@never_fails
+def callback_answered() -> str:
+    return callback_legs().answered(callback_leg(), now())
+
+
+@bp.post("/voice/queue/callback/done")
+@twilio_webhook
+@never_fails
+def callback_done() -> str:
+    status, duration = dial_result(request.form)
+    return callback_legs().finished(callback_leg(), arg("by"), status, duration,
+                                             (request.form.get("DialCallSid") or "")[:64],
+                                             now())
+
+
+@bp.post("/voice/queue/callback/status")
+@twilio_webhook
+@never_fails
+def callback_status() -> str:
+    callback_legs().first_leg_ended(callback_leg(), arg("by"),
+                                             (request.form.get("CallStatus") or "")[:20],
+                                             call_sid(), now())
+    return empty()
