@@ -23,6 +23,7 @@ from ivr.twilio_sim.leg import (
     LegInterrupted,
     Next,
     Redirected,
+    RemoteHangup,
 )
 from ivr.twilio_sim.queues import QueueFullError
 from ivr.twilio_sim.verbs import dial_action, int_attr, text_of
@@ -64,11 +65,21 @@ def hold(leg: Any, name: str, wait_url: str | None, method: str) -> tuple[str, A
                 return "hangup", None
         except LegInterrupted as exc:
             cause = exc.cause
+            if not isinstance(cause, RemoteHangup):
+                drop_hold_step(leg)
             if isinstance(cause, Redirected):
                 return "redirected", cause
             if isinstance(cause, Bridged):
                 return "bridged", cause
             return "hangup", cause
+
+
+def drop_hold_step(leg: Any) -> None:
+    """`hold N` means "hold for at most N loops": once the app takes the caller out of the
+    queue (to an agent), what is left of it no longer applies."""
+    step = leg.script.peek()
+    if step is not None and step.kind == "hold":
+        leg.script.pop()
 
 
 def hold_once(leg: Any, name: str, wait_url: str | None, method: str) -> str | None:

@@ -47,6 +47,7 @@ class StandInConfig:
     transport: Callable[[], Transport] = HttpTransport
     max_hold_loops: int = 120
     talk_seconds: float = 30.0
+    validate: Any = None  # (body, context) -> problems: tests check every TwiML document
 
 
 class StandIn:
@@ -62,7 +63,7 @@ class StandIn:
         cfg = self.config
         options = LegOptions(account_sid=cfg.account_sid, api_base=cfg.api_base,
                              callees=cfg.callees, talk_seconds=cfg.talk_seconds,
-                             max_hold_loops=cfg.max_hold_loops)
+                             max_hold_loops=cfg.max_hold_loops, validate=cfg.validate)
         leg = CallLeg(cfg.app_url, cfg.transport(), script, auth_token=cfg.auth_token,
                       from_=from_, to=to, direction=direction, clock=cfg.clock(),
                       queues=self.queues, options=options)

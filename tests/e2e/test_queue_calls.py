@@ -1,0 +1,92 @@
+"""Callers through the queue end to end: hold loop, agents, callbacks, abandons."""
+
+from __future__ import annotations
+
+import json
+
+from ivr.store import keys
+from tests.e2e.conftest import Live
+
+
+def events(live: Live, call_sid: str) -> list[tuple[str, dict]]:
+    out = []
+    for _, fields in live.redis.xrange(keys.events_stream()):
+        if fields[b"call"].decode() == call_sid:
+            out.append((fields[b"kind"].decode(), json.loads(fields[b"data"])))
+    return out
+
+
+def kinds(live: Live, call_sid: str) -> list[str]:
+    return [kind for kind, _ in events(live, call_sid)]
+
+
+def test_waiting_caller_hears_position_then_reaches_an_agent_and_the_survey(live: Live):
+    leg = live.call("hold 40; press 5; press 1")
+    live.run_until(lambda: live.queues.position(leg.call_sid) == 1)
+    live.run_until(lambda: len(leg.transcript.heard()) >= 4)
+    live.available("alice")
+    live.run_until(lambda: leg.status == "completed")
+    heard = " | ".join(leg.transcript.heard())
+    assert "You are next in line." in heard
+    assert "Your estimated wait is" in heard
+    assert "An agent is about to take your call." in heard
+    assert "On a scale of 1 to 5" in heard  # the survey after the agent hung up
+    assert leg.transcript.ok, leg.transcript.render()
+    whisper = [e.text for e in leg.transcript.events if e.who == "callee" and e.kind == "hears"]
+    assert whisper
+    assert "Support call about support." in whisper[0]
+    seen = kinds(live, leg.call_sid)
+    for kind in ("call_started", "queue_joined", "agent_answered", "queue_left",
+                 "survey_answer", "call_ended"):
+        assert kind in seen, seen
+    left = dict(events(live, leg.call_sid))["queue_left"]
+    assert left["result"] == "bridged"
+    assert left["wait"] > 0
+    survey = [d for k, d in events(live, leg.call_sid) if k == "survey_answer"]
+    assert {(d["question"], d["answer"]) for d in survey} == {("satisfaction", "5"),
+                                                             ("resolved", "yes")}
+    assert live.queues.agents.get("alice").presence.value == "wrap_up"
+
+
+def test_caller_who_hangs_up_while_waiting_is_an_abandon(live: Live):
+    leg = live.call("hold 2; hangup")
+    live.run_until(lambda: leg.status == "completed")
+    left = dict(events(live, leg.call_sid))["queue_left"]
+    assert left["result"] == "hangup"
+    assert live.queues.position(leg.call_sid) is None
+    assert live.queues.snapshot("support", 0).abandoned == 1
+    assert kinds(live, leg.call_sid).count("queue_left") == 1
+
+
+def test_callback_keeps_the_place_and_calls_back(live: Live):
+    first = live.call("hold 20", from_="+14155550101")
+    live.run_until(lambda: live.queues.position(first.call_sid) == 1)
+    second = live.call("hold 1; press 1; press 1", from_="+14155550102")
+    live.run_until(lambda: second.status == "completed")
+    heard = " | ".join(second.transcript.heard())
+    assert "number ending in" in heard
+    assert "Your callback is booked." in heard
+    assert "call you back as soon as someone is free" in heard  # the flow's on_callback
+    (booked,) = [d for k, d in events(live, second.call_sid) if k == "callback_requested"]
+    member = f"cb:{booked['callback']}"
+    assert booked["number"] == "+14155550102"
+    assert live.queues.position(member) == 2  # behind the caller who came first
+    live.available("alice")
+    live.run_until(lambda: first.status == "completed")
+    live.available("dan")
+    live.run_until(lambda: "callback_done" in kinds(live, second.call_sid))
+    done = [d for k, d in events(live, second.call_sid) if k == "callback_done"]
+    assert done == [{"callback": booked["callback"], "result": "completed"}]
+    attempts = [d for k, d in events(live, second.call_sid) if k == "callback_attempt"]
+    assert [a["result"] for a in attempts] == ["answered"]
+    assert live.queues.position(member) is None
+
+
+def test_caller_keys_another_number_for_the_callback(live: Live):
+    leg = live.call("hold 1; press 1; press 2; press 123#; press 4155550177#")
+    live.run_until(lambda: leg.status == "completed")
+    assert leg.transcript.ok, leg.transcript.render()  # every document passed the TwiML rules
+    heard = " | ".join(leg.transcript.heard())
+    assert "Sorry, we can't call that number." in heard  # 123 is refused, then re-asked
+    (booked,) = [d for k, d in events(live, leg.call_sid) if k == "callback_requested"]
+    assert booked["number"] == "+14155550177"
