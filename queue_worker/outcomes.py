@@ -277,7 +277,7 @@ def _write_callbacks(session: Session, r: CallRecord) -> None:
 
 def run_event_writer(redis: redis_lib.Redis, session_factory: SessionFactory, *,
                      stop: threading.Event | None = None, group: str = ev.GROUP,
-                     consumer: str | None = None, block_ms: int = 5_000,
+                     consumer: str | None = None, block_ms: int = 2_000,
                      claim_idle_ms: int = 30_000, trim_every: float = 60.0,
                      max_backoff: float = 30.0) -> None:
     """Apply events until `stop` is set. While the database is down, back off (1 s doubling
@@ -291,8 +291,14 @@ def run_event_writer(redis: redis_lib.Redis, session_factory: SessionFactory, *,
     backoff, last_trim = 1.0, time.monotonic()
     log.info("outcome writer %s started (group %s)", consumer, group)
     while not stop.is_set():
-        result = drain_events(redis, session_factory, 1_000, block_ms, group=group,
-                              consumer=consumer, claim_idle_ms=claim_idle_ms)
+        try:
+            result = drain_events(redis, session_factory, 1_000, block_ms, group=group,
+                                  consumer=consumer, claim_idle_ms=claim_idle_ms)
+        except redis_lib.RedisError as exc:  # Redis restarting: the events wait there for us
+            log.warning("outcome writer: Redis unavailable (%s); retrying in %.0fs", exc, backoff)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, max_backoff)
+            continue
         if result.unavailable is not None:
             stop.wait(backoff)
             backoff = min(backoff * 2, max_backoff)

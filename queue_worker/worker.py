@@ -1,25 +1,63 @@
-"""`run_worker(redis_url, queues)`: an RQ worker for the queue jobs, with RQ's scheduler.
+"""`run_worker(redis_url, queues)`: an RQ worker for the queue jobs, with RQ's scheduler, and
+(by default) the outcome writer that moves events from the Redis stream into the database.
 
 The connection is made here, once, and passed explicitly (RQ 2+ requires `connection=`); the
 job context (QueueService, CallControl) is built here too, so jobs never connect on their own.
 `with_scheduler=True` moves `enqueue_in`/`enqueue_at` jobs (routing timers, wrap-up ends,
 callback retries) into the queue when due.
+
+The writer runs in a thread of the same process because it is I/O bound and small; it stops
+with the worker. Several workers run several writers safely: they share one consumer group,
+and each event id is written once (see queue_worker/outcomes.py).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 import redis
 from rq import Worker
 
 from queue_worker.context import ROUTING_QUEUE, build_context, install_context
 
+log = logging.getLogger(__name__)
 
-def run_worker(redis_url: str, queues: Sequence[str] = (ROUTING_QUEUE,), *,
-               burst: bool = False, name: str | None = None) -> bool:
+TRANSCRIPTION_QUEUE = "ivr-transcription"
+FOLLOWUP_QUEUE = "ivr-followup"
+# Every RQ queue the product uses, most urgent first: an RQ worker takes jobs in this order.
+WORKER_QUEUES: tuple[str, ...] = (ROUTING_QUEUE, FOLLOWUP_QUEUE, TRANSCRIPTION_QUEUE)
+
+
+def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
+               burst: bool = False, name: str | None = None, config: Any = None,
+               write_outcomes: bool = False) -> bool:
     """Work the given RQ queues until stopped (or until empty with `burst`)."""
     conn = redis.Redis.from_url(redis_url)
-    install_context(conn, build_context(conn))
-    worker = Worker(list(queues), connection=conn, name=name)
-    return bool(worker.work(with_scheduler=True, burst=burst))
+    install_context(conn, build_context(conn, config))
+    stop = threading.Event()
+    writer = _start_writer(config, stop) if write_outcomes else None
+    try:
+        worker = Worker(list(queues), connection=conn, name=name)
+        return bool(worker.work(with_scheduler=True, burst=burst))
+    finally:
+        stop.set()
+        if writer is not None:
+            writer.join(10)
+
+
+def _start_writer(config: Any, stop: threading.Event) -> threading.Thread:
+    from ivr.config import from_env
+    from queue_worker.outcomes import start_event_writer
+
+    def run() -> None:
+        try:
+            start_event_writer(config or from_env(), stop=stop)
+        except Exception:  # the writer must never take the routing worker down with it
+            log.exception("outcome writer stopped; events stay in Redis until it runs again")
+
+    thread = threading.Thread(target=run, name="outcome-writer", daemon=True)
+    thread.start()
+    return thread
