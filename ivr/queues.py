@@ -24,13 +24,16 @@ layer call once at start-up. Reads no environment; takes a `Config`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import redis
 import yaml
 
+from ivr.domain import hours
+from ivr.domain.hours import HoursError, Schedule, parse_schedule
 from ivr.domain.queue_ports import RoutingTrigger
 from ivr.domain.queueing import (
     DEFAULT_RELAX,
@@ -50,6 +53,7 @@ CALLBACK_MODES = ("agent_first", "customer_first")
 class QueueSetup:
     queues: dict[str, QueueConfig]
     agents: list[Agent]
+    schedules: dict[str, Schedule] = field(default_factory=dict)
 
 
 def load_queues(path: Path) -> QueueSetup:
@@ -72,7 +76,24 @@ def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml") -> QueueS
             raise ConfigError(f"{source}: queue {cfg.name!r} overflows to unknown queue "
                               f"{cfg.overflow.target!r}; name one of {sorted(queues)}")
     agents = [_agent(str(a), spec or {}, source) for a, spec in (data.get("agents") or {}).items()]
-    return QueueSetup(queues, agents)
+    schedules = _schedules(data.get("schedules") or {}, source)
+    for cfg in queues.values():
+        if cfg.hours and cfg.hours not in schedules:
+            raise ConfigError(f"{source}: queue {cfg.name!r} names hours {cfg.hours!r}, which "
+                              f"is not under `schedules:` (known: {sorted(schedules)})")
+    return QueueSetup(queues, agents, schedules)
+
+
+def _schedules(raw: Any, source: str) -> dict[str, Schedule]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: `schedules:` must map names to opening hours")
+    out = {}
+    for name, spec in raw.items():
+        try:
+            out[str(name)] = parse_schedule(spec or {})
+        except HoursError as exc:
+            raise ConfigError(f"{source}: schedule {name!r}: {exc}") from None
+    return out
 
 
 def _queue(name: str, spec: Mapping[str, Any], source: str) -> QueueConfig:
@@ -149,9 +170,19 @@ def load_engine_options(path: Path) -> dict[str, float]:
     return {k: (int(v) if k in ("head", "recent") else float(v)) for k, v in engine.items()}
 
 
-def hours_checker() -> Callable[[str | None, float], bool]:
-    """`is_open(hours_name, now)` from ivr/domain/hours.py when it is installed; else open."""
-    return lambda hours, now: True
+def hours_checker(schedules: Mapping[str, Schedule],
+                  flags: Callable[[], Mapping[str, Any]] = dict,
+                  ) -> Callable[[str | None, float], bool]:
+    """`is_open(hours_name, epoch_seconds)` for the queue engine: a queue without hours is
+    always open; otherwise its schedule (ivr/domain/hours.py), with the operators' emergency
+    switch read at each check."""
+
+    def is_open(name: str | None, now: float) -> bool:
+        if not name:
+            return True
+        return hours.is_open(schedules[name], datetime.fromtimestamp(now, UTC), flags())
+
+    return is_open
 
 
 def build_queue_service(config: Any, conn: redis.Redis,
@@ -162,8 +193,18 @@ def build_queue_service(config: Any, conn: redis.Redis,
     from ivr.store.redis_queue import QueueService
 
     setup = load_queues(Path(config.queues_file))
-    svc = QueueService(conn, setup.queues, trigger=trigger, is_open=hours_checker(), **options)
+    svc = QueueService(conn, setup.queues, trigger=trigger,
+                       is_open=hours_checker(setup.schedules, lambda: _operator_flags(conn)),
+                       **options)
     now = time.time()
     for agent in setup.agents:
         svc.agents.upsert(agent, now)
     return svc
+
+
+def _operator_flags(conn: redis.Redis) -> Mapping[str, Any]:
+    try:
+        from ivr.operator_flags import get_flags
+    except ImportError:  # the admin pages' switches are not installed: no emergency closure
+        return {}
+    return get_flags(conn)

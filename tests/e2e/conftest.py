@@ -84,6 +84,16 @@ def flows_dir(tmp_path: Path) -> Path:
     return flows
 
 
+def always_open_queues(tmp_path: Path) -> Path:
+    """queues.yaml without opening hours, so the tests pass at any time of day."""
+    setup = yaml.safe_load((REPO_ROOT / "queues.yaml").read_text())
+    for spec in setup["queues"].values():
+        spec.pop("hours", None)
+    path = tmp_path / "queues.yaml"
+    path.write_text(yaml.safe_dump(setup))
+    return path
+
+
 @pytest.fixture
 def live(redis_url: str, tmp_path: Path) -> Iterator[Live]:
     holder: dict[str, Any] = {}
@@ -99,6 +109,7 @@ def live(redis_url: str, tmp_path: Path) -> Iterator[Live]:
         "redis_url": redis_url, "twilio_auth_token": TOKEN, "twilio_account_sid": DEV_ACCOUNT_SID,
         "twilio_api_base": api_base, "public_base_url": base, "instance_dir": tmp_path,
         "announce_every": 0, "hold_pause": 15, "flows_dir": flows_dir(tmp_path),
+        "queues_file": always_open_queues(tmp_path),
     })
     holder["app"] = app
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
