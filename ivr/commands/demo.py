@@ -112,6 +112,7 @@ def command(port: int, standin_port: int, callers: bool, duration: float) -> Non
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    build_prompts(env, logs)
     try:
         sup.start("standin", "twilio-standin", "--port", str(standin_port),
                   "--app-url", f"http://127.0.0.1:{port}", "--token", env["TWILIO_AUTH_TOKEN"])
@@ -136,6 +137,18 @@ def command(port: int, standin_port: int, callers: bool, duration: float) -> Non
         sup.stop()
         if embedded:
             embedded.stop()
+
+
+def build_prompts(env: dict[str, str], logs: Path) -> None:
+    """Render the prompt audio (a few seconds, skipped when up to date). Without espeak-ng or
+    ffmpeg the build reports it and callers hear <Say> instead: the demo still runs."""
+    click.echo("ivr demo: building prompt audio ...")
+    with (logs / "prompts.log").open("ab") as log:
+        done = subprocess.run([sys.executable, "-m", "ivr.cli", "prompts", "build"], env=env,
+                              stdout=log, stderr=subprocess.STDOUT, check=False, timeout=300)
+    if done.returncode != 0:
+        click.echo(f"ivr demo: prompt audio not built (see {logs / 'prompts.log'}); "
+                   "callers hear text-to-speech instead")
 
 
 def print_banner(port: int, standin_port: int, logs: Path) -> None:
