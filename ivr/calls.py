@@ -29,6 +29,7 @@ PublishEvent = Callable[[str, str, Mapping[str, Any], datetime], None]
 
 
 class FlowSource(Protocol):
+    def reload(self) -> bool: ...
     def flow_for_number(self, to: str) -> Any: ...
     def flow_by_id(self, flow_id: str) -> Any: ...
 
@@ -74,6 +75,7 @@ class CallService:
             existing = self.store.answer(call_sid, 0)
             if existing is not None:
                 return existing
+            self.flows.reload()  # a few stats; a changed flow is swapped in only if it validates
             flow = self.flows.flow_for_number(caller.get("To", ""))
             event = CallEvent(kind="start", now=now, caller=dict(caller),
                               data={"flags": dict(self.flags())})

@@ -24,6 +24,7 @@ def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flush
         "twilio_account_sid": "AC" + "1" * 32,
         "public_base_url": BASE,
         "instance_dir": tmp_path / "instance",
+        "prompts_audio_dir": tmp_path / "no-audio",  # <Say> text, whatever is built locally
     })
     application.testing = True
     return application
