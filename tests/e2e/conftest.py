@@ -108,7 +108,8 @@ def live(redis_url: str, tmp_path: Path) -> Iterator[Live]:
     app = create_app({
         "redis_url": redis_url, "twilio_auth_token": TOKEN, "twilio_account_sid": DEV_ACCOUNT_SID,
         "twilio_api_base": api_base, "public_base_url": base, "instance_dir": tmp_path,
-        "prompts_audio_dir": tmp_path / "no-audio", "announce_every": 0, "hold_pause": 15, "flows_dir": flows_dir(tmp_path),
+        "prompts_audio_dir": tmp_path / "no-audio", "announce_every": 0, "hold_pause": 15,
+        "flows_dir": flows_dir(tmp_path),
         "queues_file": always_open_queues(tmp_path),
     })
     holder["app"] = app
