@@ -10,6 +10,8 @@ Owns the list of settings and their defaults; it reads `os.environ` only in `fro
 | `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` | the local Twilio stand-in (`TWILIO_API_BASE`) |
 | `PUBLIC_BASE_URL` | `http://127.0.0.1:5000`: the origin Twilio calls, used to check signatures |
 | `IVR_DEV_MODE` | must be `1` to run without an auth token (signatures unchecked, said loudly) |
+| `IVR_FALLBACK_NUMBER` | a number the fallback route dials; unset: the fallback queue |
+| `IVR_ANNOUNCE_EVERY`, `IVR_OFFER_CALLBACK_ABOVE`, `IVR_HOLD_PAUSE` | hold loop (60, 120, 15 s) |
 """
 
 from __future__ import annotations
@@ -79,6 +81,16 @@ class Config:
         return self
 
 
+# Optional knobs kept in `Config.extra` (tests pass them as overrides under the same keys).
+EXTRA_SETTINGS = {
+    "IVR_FALLBACK_NUMBER": "fallback_number",  # dialled when everything else fails
+    "IVR_ANNOUNCE_EVERY": "announce_every",  # seconds between position/wait announcements
+    "IVR_OFFER_CALLBACK_ABOVE": "offer_callback_above",  # offer callbacks above this wait (s)
+    "IVR_HOLD_PAUSE": "hold_pause",  # seconds of hold audio per waitUrl loop
+    "IVR_CALLER_ID": "caller_id",  # the number callbacks are placed from
+}
+
+
 def from_env(environ: Mapping[str, str] | None = None) -> Config:
     env = os.environ if environ is None else environ
     base = Config()
@@ -97,4 +109,5 @@ def from_env(environ: Mapping[str, str] | None = None) -> Config:
         prompts_audio_dir=Path(env.get("IVR_PROMPTS_AUDIO_DIR", str(base.prompts_audio_dir))),
         queues_file=Path(env.get("IVR_QUEUES_FILE", str(base.queues_file))),
         secret_key=env.get("SECRET_KEY", base.secret_key),
+        extra={key: env[name] for name, key in EXTRA_SETTINGS.items() if env.get(name)},
     )

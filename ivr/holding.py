@@ -44,10 +44,14 @@ class HoldService:
     settings: HoldSettings
 
     # -------------------------------------------------------------- the waitUrl loop
-    def wait(self, call_sid: str, queue: str, now: datetime) -> str:
+    def wait(self, call_sid: str, queue: str, now: datetime, fallback: bool = False) -> str:
         """One pass of the hold loop. Announces position and estimate at most every
-        `announce_every` seconds; keys are listened for throughout."""
+        `announce_every` seconds; keys are listened for throughout. A caller sent to the
+        fallback queue (Redis or a flow failed) is put in our line as soon as Redis answers
+        again, so agents reach them without anyone restarting anything."""
         visit = self.handoff.visit(call_sid)
+        if visit is None and fallback:
+            visit = self.adopt(call_sid, queue, now)
         lang = visit.language if visit else "en-US"
         r = VoiceResponse()
         position = self.handoff.service.position(call_sid)
@@ -73,6 +77,18 @@ class HoldService:
             self.prompter.speak(gather, "hold_message", lang)
         gather.pause(length=self.settings.hold_pause)
         return str(r)
+
+    def adopt(self, call_sid: str, queue: str, now: datetime) -> QueueVisit | None:
+        """Join a fallback caller to our line; opening hours are not checked because the
+        fallback already promised them a person."""
+        from ivr.domain.flow.actions import Enqueue
+
+        stored = self.handoff.store.load(call_sid)
+        caller = stored.caller if stored else {}
+        refused = self.handoff.join(call_sid, Enqueue(queue, "fallback", None, 0, "fallback",
+                                                      False, False), caller, now,
+                                    seq=-1, language="en-US", check_hours=False)
+        return None if refused else self.handoff.visit(call_sid)
 
     def handoff_urls(self) -> Any:
         return self.prompter.urls

@@ -53,10 +53,10 @@ class QueueHandOff:
     publish: PublishEvent
 
     def join(self, call_sid: str, enqueue: Enqueue, caller: Mapping[str, str],
-             now: datetime, *, seq: int, language: str) -> str | None:
+             now: datetime, *, seq: int, language: str, check_hours: bool = True) -> str | None:
         at = now.timestamp()
         cfg = self.service.config(enqueue.queue)
-        if not self.service.is_open(cfg.hours, at):
+        if check_hours and not self.service.is_open(cfg.hours, at):
             return "closed"
         result = self.service.join(call_sid, enqueue.queue, at, skill=enqueue.skill,
                                    priority=enqueue.priority, caller=caller)
@@ -87,7 +87,7 @@ class QueueHandOff:
         if not raw["queue"]:
             return None
         seq = raw["queue_seq"]
-        return QueueVisit(queue=raw["queue"], seq=int(seq) if seq.isdigit() else None,
+        return QueueVisit(queue=raw["queue"], seq=int(seq) if seq.isdigit() else None,  # -1: none
                           language=raw["language"] or "en-US",
                           offer_callback=bool(raw["offer_callback"]),
                           offer_voicemail=bool(raw["offer_voicemail"]),

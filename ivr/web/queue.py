@@ -14,6 +14,8 @@ hold loop that needs nothing but this process.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, request
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -26,6 +28,7 @@ from ivr.twiml import empty
 from ivr.web.forms import dial_result
 from ivr.web.voice import call_sid, never_fails, now
 
+log = logging.getLogger(__name__)
 bp = Blueprint("queue", __name__)
 FALLBACK_HOLD = "Thank you for waiting. Someone will be with you as soon as possible."
 
@@ -59,11 +62,17 @@ def arg(name: str) -> str:
 @twilio_webhook
 @never_fails
 def wait() -> str:
-    if request.args.get("fallback") or services().holding is None:
-        r = VoiceResponse()
-        r.say(FALLBACK_HOLD)
-        r.pause(length=20)
-        return str(r)
+    fallback = bool(request.args.get("fallback"))
+    if fallback:
+        try:
+            return holding().wait(call_sid(), arg("queue"), now(), fallback=True)
+        except Exception:  # noqa: BLE001 - Redis still down: a plain hold loop, retried next loop
+            log.warning("call %s: fallback hold without the queue engine", call_sid(),
+                        exc_info=True)
+            r = VoiceResponse()
+            r.say(FALLBACK_HOLD)
+            r.pause(length=20)
+            return str(r)
     return holding().wait(call_sid(), arg("queue"), now())
 
 

@@ -1,0 +1,56 @@
+"""Redis down: callers hear the apology and the fallback route, never an application error;
+when Redis is back the same app (no restart) puts those callers in line for an agent."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ivr import create_app
+from ivr.store.embedded_redis import EmbeddedRedis
+from tests.twiml_validate import assert_valid_twiml
+from tests.web.conftest import BASE, TOKEN, sign, standard_params
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path):
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+def test_callers_get_the_fallback_while_redis_is_down_and_are_queued_when_it_is_back(
+        own_redis: EmbeddedRedis, tmp_path: Path):
+    app = create_app({"redis_url": own_redis.url, "twilio_auth_token": TOKEN,
+                      "public_base_url": BASE, "instance_dir": tmp_path / "instance",
+                      "prompts_audio_dir": tmp_path / "no-audio"})
+    client = app.test_client()
+
+    def post(path: str, params: dict[str, str]):
+        return client.post(path, data=params,
+                           headers={"X-Twilio-Signature": sign(BASE + path, params)})
+
+    sid = "CA" + uuid.uuid4().hex
+    own_redis.stop()
+    answer = post("/voice", standard_params(sid, To="+14155550100"))
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert_valid_twiml(body)
+    assert "something went wrong on our side" in body
+    assert "<Enqueue" in body and "fallback=1" in body
+
+    wait = "/voice/queue/wait?queue=support&fallback=1"
+    held = post(wait, standard_params(sid, QueuePosition="1", QueueTime="5"))
+    assert held.status_code == 200
+    assert_valid_twiml(held.get_data(as_text=True), "wait")
+    assert "Thank you for waiting" in held.get_data(as_text=True)
+
+    own_redis.start()  # same folder: the AOF brings back whatever was there
+    again = post(wait, standard_params(sid, QueuePosition="1", QueueTime="35"))
+    assert again.status_code == 200
+    assert_valid_twiml(again.get_data(as_text=True), "wait")
+    engine = app.extensions["ivr"].queue_engine
+    assert engine.position(sid) == 1  # in our line now: routing will find them an agent
+    assert "You are next in line." in again.get_data(as_text=True)
