@@ -39,7 +39,8 @@ def test_callers_get_the_fallback_while_redis_is_down_and_are_queued_when_it_is_
     assert answer.status_code == 200
     assert_valid_twiml(body)
     assert "something went wrong on our side" in body
-    assert "<Enqueue" in body and "fallback=1" in body
+    assert "<Enqueue" in body
+    assert "fallback=1" in body
 
     wait = "/voice/queue/wait?queue=support&fallback=1"
     held = post(wait, standard_params(sid, QueuePosition="1", QueueTime="5"))
