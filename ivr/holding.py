@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.domain.announce import describe_wait
-from ivr.domain.phone_numbers import from_keypad
+from ivr.domain.phone_numbers import BadNumber, from_keypad
 from ivr.errors import Conflict
 from ivr.queue_handoff import QueueHandOff, QueueVisit
 from ivr.queue_twiml import Prompter
@@ -28,6 +28,7 @@ from ivr.store.callbacks import validate_callback_number
 log = logging.getLogger(__name__)
 
 MAX_NUMBER_TRIES = 3
+MAX_LATER_HOURS = 24  # a callback can be booked up to a day ahead
 
 
 @dataclass
@@ -138,17 +139,33 @@ class HoldService:
         if step == "offer":
             return self._offer(visit, caller_id)
         if step == "confirm":
-            if digits == "1" and _valid(caller_id):
-                return self._book(call_sid, visit, caller_id, now)
-            if digits == "2":
-                return self._ask_number(visit, 0)
-            return str(VoiceResponse())
+            return self._confirm(call_sid, visit, caller_id, digits, now)
+        if step == "later":
+            return self._later(call_sid, visit, caller_id, digits, tries, now)
         if step == "number":
             keyed = from_keypad(digits, _country_code(caller_id))
             if digits and _valid(keyed):
                 return self._book(call_sid, visit, keyed, now)
             return self._ask_number(visit, tries + 1, invalid=True)
         return str(VoiceResponse())
+
+    def _confirm(self, call_sid: str, visit: QueueVisit, caller_id: str, digits: str,
+                 now: datetime) -> str:
+        if digits == "1" and _valid(caller_id):
+            return self._book(call_sid, visit, caller_id, now)
+        if digits == "2":
+            return self._ask_number(visit, 0)
+        if digits == "3" and _valid(caller_id):
+            return self._ask_later(visit, 0)
+        return str(VoiceResponse())  # anything else: back to holding, place kept
+
+    def _later(self, call_sid: str, visit: QueueVisit, caller_id: str, digits: str,
+               tries: int, now: datetime) -> str:
+        hours = int(digits) if digits.isdigit() else 0
+        if not 1 <= hours <= MAX_LATER_HOURS:
+            return self._ask_later(visit, tries + 1, invalid=True)
+        return self._book(call_sid, visit, caller_id, now, not_before=now + timedelta(hours=hours),
+                          retry=lambda: self._ask_later(visit, tries + 1, closed=True))
 
     def _offer(self, visit: QueueVisit, caller_id: str) -> str:
         if not _valid(caller_id):
@@ -158,6 +175,20 @@ class HoldService:
                           action=self._url(visit, "confirm"))
         self.prompter.speak(gather, "callback_confirm_number", visit.language,
                             last_digits=caller_id[-4:])
+        return str(r)
+
+    def _ask_later(self, visit: QueueVisit, tries: int, invalid: bool = False,
+                   closed: bool = False) -> str:
+        r = VoiceResponse()
+        if invalid:
+            self.prompter.speak(r, "invalid_input", visit.language)
+        if closed:
+            self.prompter.speak(r, "callback_later_closed", visit.language)
+        if tries >= MAX_NUMBER_TRIES:
+            return str(r)
+        gather = r.gather(input="dtmf", finish_on_key="#", timeout=8, method="POST",
+                          action=self._url(visit, "later", tries))
+        self.prompter.speak(gather, "callback_later", visit.language, most=MAX_LATER_HOURS)
         return str(r)
 
     def _ask_number(self, visit: QueueVisit, tries: int, invalid: bool = False) -> str:
@@ -175,14 +206,21 @@ class HoldService:
         return self.prompter.urls.make("/voice/queue/callback", queue=visit.queue, step=step,
                                        tries=tries)
 
-    def _book(self, call_sid: str, visit: QueueVisit, number: str, now: datetime) -> str:
+    def _book(self, call_sid: str, visit: QueueVisit, number: str, now: datetime,
+              not_before: datetime | None = None, retry: Any = None) -> str:
         """Persist the callback, then confirm it, then leave Twilio's queue."""
         r = VoiceResponse()
         queue = self.current_queue(call_sid) or visit.queue
         try:
             booked = self.handoff.service.callbacks.request(
-                queue, number, now.timestamp(), call_sid=call_sid)
-        except (ValueError, Conflict) as exc:
+                queue, number, now.timestamp(), call_sid=call_sid,
+                not_before=not_before.timestamp() if not_before else None)
+        except BadNumber:
+            return self._ask_number(visit, 1, invalid=True)
+        except ValueError as exc:  # the chosen time is outside the queue's hours
+            log.info("call %s: callback time refused: %s", call_sid, exc)
+            return retry() if retry else str(r)
+        except Conflict as exc:
             log.info("call %s: callback refused: %s", call_sid, exc)
             self.prompter.speak(r, "callback_unavailable", visit.language)
             return str(r)
@@ -195,6 +233,9 @@ class HoldService:
             "merged": booked.outcome == "merged"}, now)
         if booked.outcome == "merged":
             self.prompter.speak(r, "callback_merged", visit.language)
+        elif not_before is not None:
+            hours = round((not_before - now).total_seconds() / 3600)
+            self.prompter.speak(r, "callback_booked_later", visit.language, hours=hours)
         else:
             seconds, doubt = self.handoff.estimate(queue, f"cb:{booked.callback_id}",
                                                    now.timestamp())

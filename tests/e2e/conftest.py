@@ -95,7 +95,7 @@ def always_open_queues(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def live(redis_url: str, tmp_path: Path) -> Iterator[Live]:
+def live(redis_url: str, redis: redis_lib.Redis, tmp_path: Path) -> Iterator[Live]:
     holder: dict[str, Any] = {}
     server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start),
                          threaded=True)
@@ -115,7 +115,7 @@ def live(redis_url: str, tmp_path: Path) -> Iterator[Live]:
     holder["app"] = app
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    conn = redis_lib.Redis.from_url(redis_url)
+    conn = redis  # flushed before and after each test
     install_context(conn, build_context(conn, app.config["IVR"]))
     try:
         yield Live(app, base, state, conn, callees)

@@ -90,3 +90,17 @@ def test_caller_keys_another_number_for_the_callback(live: Live):
     assert "Sorry, we can't call that number." in heard  # 123 is refused, then re-asked
     (booked,) = [d for k, d in events(live, leg.call_sid) if k == "callback_requested"]
     assert booked["number"] == "+14155550177"
+
+
+def test_caller_books_a_callback_for_later(live: Live):
+    leg = live.call("hold 1; press 1; press 3; press 30#; press 2#")
+    live.run_until(lambda: leg.status == "completed")
+    assert leg.transcript.ok, leg.transcript.render()
+    heard = " | ".join(leg.transcript.heard())
+    assert "Sorry, I didn't get that." in heard  # 30 hours is more than a day ahead
+    assert "We will call you in about 2 hours." in heard
+    (booked,) = [d for k, d in events(live, leg.call_sid) if k == "callback_requested"]
+    live.available("alice", "dan")
+    live.work()
+    assert live.queues.position(f"cb:{booked['callback']}") == 1  # waits for its time
+    assert live.queues.agents.get("alice").presence.value == "available"
