@@ -85,8 +85,13 @@ class FlowRegistry:
     edits to the catalogue are picked up by `reload()` too, through `load_catalog`."""
 
     def __init__(self, directory: str | Path, catalog: PromptTexts,
-                 load_catalog: Callable[[Path], PromptTexts] | None = None) -> None:
+                 load_catalog: Callable[[Path], PromptTexts] | None = None,
+                 extra_check: Callable[[Mapping[str, Flow]], list[FlowError]] | None = None,
+                 ) -> None:
+        """`extra_check` adds problems only the app can see (queues that must exist in
+        queues.yaml); its problems refuse a load exactly like the flow's own."""
         self.directory = Path(directory)
+        self.extra_check = extra_check
         self.catalog = catalog
         catalog_path = str(getattr(catalog, "path", "") or "")
         self.catalog_path = Path(catalog_path) if catalog_path else None
@@ -94,7 +99,7 @@ class FlowRegistry:
         self._lock = threading.Lock()
         self._refused: Stamp | None = None
         stamp = self._stamp()
-        self._snap = self._build(load_files(flow_files(self.directory), catalog), stamp)
+        self._snap = self._build(self._load(catalog), stamp)
 
     # -- serving -------------------------------------------------------------------------------
 
@@ -135,7 +140,7 @@ class FlowRegistry:
                 return False
             try:
                 catalog = self._fresh_catalog(stamp)
-                flows = load_files(flow_files(self.directory), catalog)
+                flows = self._load(catalog)
             except (FlowErrors, ConfigError) as exc:
                 self._refused = stamp
                 log.error("flow reload refused, live flows %s keep serving:\n%s",
@@ -146,6 +151,13 @@ class FlowRegistry:
             self._refused = None
         log.info("flows reloaded: %s", self.versions())
         return True
+
+    def _load(self, catalog: PromptTexts) -> dict[str, Flow]:
+        flows = load_files(flow_files(self.directory), catalog)
+        problems = self.extra_check(flows) if self.extra_check else []
+        if problems:
+            raise FlowErrors(problems)
+        return flows
 
     def _fresh_catalog(self, stamp: Stamp) -> PromptTexts:
         """The catalogue, re-read only when its file changed since the live snapshot."""

@@ -138,7 +138,7 @@ def build_services(config: Config, conn: redis.Redis | None = None) -> Services:
         conn, embedded = connect_redis(config)
     urls = Urls(config.public_base_url)
     catalog = load_catalog(config.prompts_catalog)
-    flows = FlowRegistry(config.flows_dir, catalog)
+    flows = FlowRegistry(config.flows_dir, catalog, extra_check=_queue_check(config))
     store = CallStateStore(conn, config.call_state_ttl)
 
     def publish(kind: str, sid: str, data: Mapping[str, Any], at: datetime) -> None:
@@ -182,6 +182,17 @@ def _queue_engine(config: Config, conn: redis.Redis, store: CallStateStore,
     engine = build_queue_service(config, conn, RqTrigger(Queue(ROUTING_QUEUE, connection=conn)),
                                  **options)
     return engine, QueueHandOff(engine, store, publish)
+
+
+def _queue_check(config: Config) -> Any:
+    """Flows may only name queues and skills queues.yaml knows (None without queues.yaml)."""
+    if not config.queues_file.exists():
+        return None
+    from ivr.flow_queues import queue_problems
+    from ivr.queues import load_queues
+
+    setup = load_queues(config.queues_file)
+    return lambda flows: queue_problems(flows, setup)
 
 
 def hold_settings(config: Config) -> HoldSettings:
