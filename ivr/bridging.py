@@ -71,18 +71,21 @@ class BridgeService:
                                                     "wait": round(wait, 1)}, now)
 
     def summary(self, member: str) -> str:
-        """One sentence for the agent's ear: queue, reason, self-service tried, wait."""
+        """What the agent hears before the caller is put through: queue, reason, what the
+        caller already tried by self-service and how long they waited."""
         stored = self.handoff.store.load(member)
         visit = self.handoff.visit(member)
         if stored is None or visit is None:
             return "Incoming call."
         outcome = stored.state.outcome
         reason = (outcome.get("queue") or {}).get("reason") or visit.queue
-        tried = [s["task"] for s in outcome.get("self_service", []) if not s.get("solved")]
-        words = f"{visit.queue.capitalize()} call about {reason}."
-        if tried:
-            words += f" Self service did not solve: {', '.join(tried)}."
-        return words
+        words = [f"{visit.queue.capitalize()} call about {reason}."]
+        for attempt in outcome.get("self_service", []):
+            result = "solved" if attempt.get("solved") else "not solved"
+            words.append(f"Self service {attempt.get('task')}: {result}.")
+        if stored.state.language != "en-US":
+            words.append(f"Caller language {stored.state.language}.")
+        return " ".join(words)
 
     def dialed(self, call_sid: str, agent_id: str, token: str, status: str,
                duration: float | None, now: datetime) -> str:
