@@ -27,7 +27,20 @@ def _add_commands(group: click.Group, package: object) -> None:
             group.add_command(cmd)
 
 
-@click.group()
+class IvrGroup(click.Group):
+    """Our own errors (bad configuration, a malformed file) are messages that say what to
+    fix, not tracebacks: print them and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from ivr.errors import IvrError
+
+        try:
+            return super().invoke(ctx)
+        except IvrError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=IvrGroup)
 def main() -> None:
     """Phone IVR and call-center queue: serve webhooks, run workers, check and test call flows."""
 
