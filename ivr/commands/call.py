@@ -61,12 +61,11 @@ def run_leg(url: str, transport: object, script: Script, token: str | None,
 
 
 def call_in_process(script: Script, token: str | None, from_: str, to: str) -> bool:
-    from ivr import create_app  # lazily: the app factory pulls in Redis, flows, ...
-    from ivr.twilio_sim.transport import FlaskTransport
-
     import secrets
 
+    from ivr import create_app  # lazily: the app factory pulls in Redis, flows, ...
     from ivr.config import from_env
+    from ivr.twilio_sim.transport import FlaskTransport
 
     # In-process nothing crosses a network: with no token configured, sign with a throwaway
     # one rather than switching signature checks off.
