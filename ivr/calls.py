@@ -80,10 +80,6 @@ class CallService:
             event = CallEvent(kind="start", now=now, caller=dict(caller),
                               data={"flags": dict(self.flags())})
             state, actions = interpreter.start(flow, event)
-            self.publish("call_started", call_sid, {
-                "caller": caller.get("From", ""), "dialed": caller.get("To", ""),
-                "flow": state.flow, "flow_version": str(state.version),
-            }, now)
             return self._finish(call_sid, flow, None, state, actions, dict(caller), 0, now)
 
     def advance(self, call_sid: str, seq: int, event: CallEvent) -> str | None:
@@ -108,10 +104,14 @@ class CallService:
                 now: datetime) -> str:
         next_seq = seq + 1
         state, actions = self._run_effects(call_sid, flow, state, actions, caller, now, next_seq)
-        for kind, data in outcome_events(before, state):
-            self.publish(kind, call_sid, data, now)
+        at = now.timestamp()
+        events = [(kind, data, at) for kind, data in outcome_events(before, state)]
+        if before is None:
+            events.insert(0, ("call_started", {
+                "caller": caller.get("From", ""), "dialed": caller.get("To", ""),
+                "flow": state.flow, "flow_version": str(state.version)}, at))
         twiml = render(actions, self.urls, next_seq, self.audio, state.language)
-        self.store.save(call_sid, StoredCall(state, next_seq, caller), seq, twiml)
+        self.store.save(call_sid, StoredCall(state, next_seq, caller), seq, twiml, events)
         return twiml
 
     def _run_effects(self, call_sid: str, flow: Any, state: CallState,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
@@ -45,9 +46,18 @@ class CallStateStore:
             caller=json.loads(raw[2] or "{}"),
         )
 
-    def save(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str) -> None:
-        """Store the new state and the answer to request `answer_for` in one transaction."""
+    def save(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
+             events: Sequence[tuple[str, dict[str, Any], float]] = ()) -> None:
+        """Store the new state, the answer to request `answer_for` and the outcome `events`
+        (kind, data, epoch seconds) this step produced in one transaction: a step is either
+        wholly recorded or not at all, and one round trip does it all."""
+        from ivr.store.events import publish_event
+
         pipe = self.conn.pipeline(transaction=True)
+        for kind, data, at in events:
+            event_id = f"{kind}:{call_sid}" if kind == "call_started" and len(call_sid) < 40 \
+                else None
+            publish_event(self.conn, kind, call_sid, data, at, event_id=event_id, pipeline=pipe)
         pipe.hset(
             keys.call(call_sid),
             mapping={
