@@ -77,7 +77,12 @@ def call_in_process(script: Script, token: str | None, from_: str, to: str) -> b
     settings = app.config.get("IVR")
     base = getattr(settings, "public_base_url", DEFAULT_URL)
     token = token or getattr(settings, "signing_token", None)
-    return run_leg(base, FlaskTransport(app), script, token, from_, to)
+    try:
+        return run_leg(base, FlaskTransport(app), script, token, from_, to)
+    finally:
+        embedded = getattr(app.extensions.get("ivr"), "embedded", None)
+        if embedded is not None:
+            embedded.stop()  # only if this command started it: leave no process behind
 
 
 def via_standin(standin: str, script: Script, from_: str, to: str) -> bool:
