@@ -69,6 +69,7 @@ class BridgeService:
                              {"queue": visit.queue, "agent": agent_id}, now)
         self.handoff.publish("queue_left", member, {"queue": visit.queue, "result": "bridged",
                                                     "wait": round(wait, 1)}, now)
+        self.handoff.stats.answered(visit.queue, wait, now.timestamp())
 
     def summary(self, member: str) -> str:
         """What the agent hears before the caller is put through: queue, reason, what the
@@ -98,6 +99,7 @@ class BridgeService:
             self.answered(call_sid, agent_id, token, _at(at - (duration or 0)))
         result = self.handoff.service.dial_finished(call_sid, token, status, at, duration)
         if status in ANSWERED_DIAL:
+            self.handoff.stats.call_ended(visit.queue, duration or 0.0, at)
             return self._resume(call_sid, visit.seq, "bridged", now)
         if result == "requeued" or self.handoff.service.position(call_sid) is not None:
             note = Speech(self.prompter.text("hold_message", visit.language), visit.language)

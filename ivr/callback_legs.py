@@ -92,6 +92,7 @@ class CallbackLegs:
         if wait is not None and entry["queue"]:
             self._publish(entry, leg, "agent_answered", {"queue": entry["queue"],
                                                          "agent": leg.agent}, now)
+            self.handoff.stats.answered(entry["queue"], wait, now.timestamp())
         r = VoiceResponse()
         r.say("Callback customer on the line.", language="en-US")
         return str(r)
@@ -108,6 +109,7 @@ class CallbackLegs:
         if status in ANSWERED_DIAL:
             self.answered(leg, datetime.fromtimestamp(at - (duration or 0), UTC))
             self.handoff.service.dial_finished(leg.member, leg.reservation, status, at, duration)
+            self.handoff.stats.call_ended(entry["queue"], duration or 0.0, at)
             self._publish(entry, leg, "callback_attempt", {
                 "callback": leg.callback, "attempt": attempt, "result": "answered",
                 "leg_sid": dialled_sid, "agent": leg.agent}, now)

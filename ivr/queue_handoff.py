@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ivr.domain.flow.actions import Enqueue
 from ivr.store.call_state import CallStateStore
-from ivr.store.queue_stats import estimate_wait
+from ivr.store.hold_stats import HoldStatsStore
 from ivr.store.redis_queue import QueueService
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ class QueueHandOff:
     service: QueueService
     store: CallStateStore
     publish: PublishEvent
+    stats: HoldStatsStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stats = HoldStatsStore(self.service.conn)
 
     def join(self, call_sid: str, enqueue: Enqueue, caller: Mapping[str, str],
              now: datetime, *, seq: int, language: str, check_hours: bool = True) -> str | None:
@@ -77,9 +81,12 @@ class QueueHandOff:
         return None
 
     def estimate(self, queue: str, member: str | None, at: float) -> tuple[float, float]:
-        """(seconds, relative uncertainty) for `member` (or a caller joining now)."""
+        """(seconds, relative uncertainty) for `member` (or a caller joining now), from the
+        live line and staffing and what the estimator has learned about this queue."""
         snap = self.service.snapshot(queue, at, member)
-        return estimate_wait(snap, at)
+        ahead = (snap.position - 1) if snap.position else snap.queue_len
+        est = self.stats.estimate(queue, ahead, snap.agents_staffed, snap.agents_busy, at)
+        return est.seconds, est.uncertainty
 
     def visit(self, call_sid: str) -> QueueVisit | None:
         raw = self.store.fields(call_sid, "queue", "queue_seq", "language", "offer_callback",
@@ -109,6 +116,8 @@ class QueueHandOff:
         if queue and left is not None and left.state:
             self.publish("queue_left", call_sid,
                          {"queue": queue, "result": result, "wait": round(left.wait, 1)}, now)
+            if result == "hangup":
+                self.stats.abandoned(queue, left.wait, now.timestamp())
         return result
 
     def call_ended(self, call_sid: str, status: str, duration: float | None,
@@ -121,6 +130,7 @@ class QueueHandOff:
             if left.state in ("waiting", "reserved"):
                 self.publish("queue_left", call_sid, {"queue": visit.queue, "result": "hangup",
                                                       "wait": round(left.wait, 1)}, now)
+                self.stats.abandoned(visit.queue, left.wait, at)
             elif left.state == "connected":
                 self.service.call_ended(call_sid, at)
         data: dict[str, Any] = {"status": status}

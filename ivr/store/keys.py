@@ -90,3 +90,9 @@ def reservation_leases() -> str:
 def callbacks_by_number(queue: str) -> str:
     """HASH number -> callback id: one pending callback per number per queue."""
     return f"{_Q}:callback-numbers:{queue}"
+
+
+def queue_hold_stats(queue: str) -> str:
+    """HASH: the hold-time estimator's learned statistics for a queue (`stats`, JSON of
+    ivr.domain.holdtime.HoldStats) and the staffing it last saw (`agents`)."""
+    return f"{_Q}:hold-stats:{queue}"

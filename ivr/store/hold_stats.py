@@ -1,0 +1,83 @@
+"""The hold-time estimator's memory per queue, in Redis: what it has learned about talk times
+and patience (`ivr.domain.holdtime.HoldStats`), updated as calls are answered, abandoned and
+finished, and read for every announcement.
+
+Why persisted: the estimator scored against the public traces (`ivr bench ewt`) learns online
+from every event of a queue's history; rebuilding its statistics from the last hundred samples
+at each announcement would throw away what makes it accurate (patience, talk-time shape) and
+forget everything on restart. Updates are read-modify-write under WATCH (a few per call, far
+from contention); a lost race is retried. Must not import Flask.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import redis
+
+from ivr.domain import holdtime
+from ivr.domain.holdtime import HoldStats
+from ivr.store import keys
+from ivr.store.scripts import text
+
+DEFAULT_TALK_TIME = 180.0  # seconds: the prior until real calls complete
+RETRIES = 5
+
+
+class HoldStatsStore:
+    def __init__(self, conn: redis.Redis, talk_time: float = DEFAULT_TALK_TIME) -> None:
+        self.conn = conn
+        self.talk_time = talk_time
+
+    def get(self, queue: str) -> tuple[HoldStats, int | None]:
+        """The queue's statistics (the prior when none yet) and the staffing last seen."""
+        raw, agents = self.conn.hmget(keys.queue_hold_stats(queue), ["stats", "agents"])
+        return self._decode(raw), int(agents) if agents is not None else None
+
+    def _decode(self, raw: bytes | str | None) -> HoldStats:
+        if raw is None:
+            return holdtime.new_stats(self.talk_time)
+        return HoldStats.from_dict(json.loads(text(raw)))
+
+    def update(self, queue: str, change: Callable[[HoldStats], HoldStats]) -> HoldStats:
+        key = keys.queue_hold_stats(queue)
+        for _ in range(RETRIES):
+            with self.conn.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(key)
+                    new = change(self._decode(pipe.hget(key, "stats")))
+                    pipe.multi()
+                    pipe.hset(key, "stats", json.dumps(new.as_dict()))
+                    pipe.execute()
+                    return new
+                except redis.WatchError:
+                    continue
+        raise RuntimeError(f"hold statistics of queue {queue!r} kept changing; gave up")
+
+    def answered(self, queue: str, wait: float, now: float) -> None:
+        self.update(queue, lambda s: holdtime.record_answered(s, wait, now))
+
+    def abandoned(self, queue: str, wait: float, now: float) -> None:
+        self.update(queue, lambda s: holdtime.record_abandoned(s, wait, now))
+
+    def call_ended(self, queue: str, handle: float, now: float) -> None:
+        if handle > 0:
+            self.update(queue, lambda s: holdtime.record_call_ended(s, handle, now))
+
+    def staffing(self, queue: str, agents: int, now: float) -> HoldStats:
+        """Note the staffed-agent count; a change is recorded (the estimate is announced as
+        a range while the queue settles). Returns the current statistics."""
+        stats, seen = self.get(queue)
+        if seen == agents:
+            return stats
+        if seen is not None:
+            stats = self.update(queue, lambda s: holdtime.record_staffing(s, agents, now))
+        self.conn.hset(keys.queue_hold_stats(queue), "agents", agents)
+        return stats
+
+    def estimate(self, queue: str, ahead: int, agents: int, busy: int,
+                 now: float) -> holdtime.WaitEstimate:
+        stats = self.staffing(queue, agents, now)
+        state = holdtime.QueueState(queue_len=ahead, agents=agents, busy=busy)
+        return holdtime.estimate_wait_range(state, stats, now)

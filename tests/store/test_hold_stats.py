@@ -1,0 +1,37 @@
+"""The estimator's per-queue memory in Redis: updates persist and feed the announcement."""
+
+from __future__ import annotations
+
+from ivr.domain import holdtime
+from ivr.store.hold_stats import HoldStatsStore
+
+NOW = 1_800_000_000.0
+
+
+def test_learned_talk_times_persist_and_change_the_estimate(redis):
+    store = HoldStatsStore(redis, talk_time=180.0)
+    before = store.estimate("support", ahead=4, agents=2, busy=2, now=NOW).seconds
+    for i in range(50):
+        store.call_ended("support", 60.0, NOW + i)
+    again = HoldStatsStore(redis, talk_time=180.0)  # another process, same Redis
+    stats, _ = again.get("support")
+    assert stats.completed == 50
+    assert abs(stats.handle_mean - 60.0) < 15.0
+    after = again.estimate("support", ahead=4, agents=2, busy=2, now=NOW + 100).seconds
+    assert after < before / 2  # calls are shorter than the prior: the wait announced shrinks
+    assert store.get("sales")[0].completed == 0  # queues learn separately
+
+
+def test_abandons_teach_patience_and_staffing_changes_widen_the_range(redis):
+    store = HoldStatsStore(redis)
+    for i in range(20):
+        store.abandoned("support", 30.0, NOW + i)
+        store.answered("support", 30.0, NOW + i)
+        store.call_ended("support", 120.0 + i % 3, NOW + i)
+    stats, _ = store.get("support")
+    assert holdtime.abandon_rate(stats) > 0
+    store.estimate("support", ahead=2, agents=3, busy=3, now=NOW)
+    settled = store.estimate("support", ahead=2, agents=3, busy=3, now=NOW + 5000)
+    changed = store.estimate("support", ahead=2, agents=1, busy=1, now=NOW + 5001)
+    assert changed.uncertainty > settled.uncertainty
+    assert store.get("support")[1] == 1
