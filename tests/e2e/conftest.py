@@ -12,7 +12,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,13 @@ class Live:
     standin: StandIn
     redis: redis_lib.Redis
     callees: dict[str, str] = field(default_factory=dict)
+    worker_context: Any = None
+
+    def configure_queue(self, name: str, **changes: Any) -> None:
+        """Change a queue's settings in the app and in the worker (as an edited queues.yaml
+        would after a restart of both)."""
+        for engine in (self.queues, self.worker_context.service):
+            engine.queues[name] = replace(engine.queues[name], **changes)
 
     @property
     def queues(self) -> Any:
@@ -116,9 +123,9 @@ def live(redis_url: str, redis: redis_lib.Redis, tmp_path: Path) -> Iterator[Liv
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     conn = redis  # flushed before and after each test
-    install_context(conn, build_context(conn, app.config["IVR"]))
+    ctx = install_context(conn, build_context(conn, app.config["IVR"]))
     try:
-        yield Live(app, base, state, conn, callees)
+        yield Live(app, base, state, conn, callees, ctx)
     finally:
         state.join(timeout=5)
         server.shutdown()

@@ -104,3 +104,18 @@ def test_caller_books_a_callback_for_later(live: Live):
     live.work()
     assert live.queues.position(f"cb:{booked['callback']}") == 1  # waits for its time
     assert live.queues.agents.get("alice").presence.value == "available"
+
+
+def test_overflow_rule_sends_a_long_waiting_caller_to_voicemail(live: Live):
+    from ivr.domain.queueing import OverflowRule
+
+    live.configure_queue("support", overflow=OverflowRule(after=1.0, action="voicemail"))
+    leg = live.call('hold 30; say "please call me about my order"')
+    live.run_until(lambda: leg.status == "completed")
+    assert leg.transcript.ok, leg.transcript.render()
+    assert "Please leave your name" in " | ".join(leg.transcript.heard())
+    assert [e for e in leg.transcript.events if e.kind == "recorded"]
+    left = dict(events(live, leg.call_sid))["queue_left"]
+    assert left["result"] == "overflow"
+    assert "voicemail_recorded" in kinds(live, leg.call_sid)
+    assert live.queues.position(leg.call_sid) is None
