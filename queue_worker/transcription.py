@@ -60,7 +60,8 @@ def transcribe_voicemail(call_sid: str, recording_url: str, language: str = "en-
     if job is None:
         raise RuntimeError("transcribe_voicemail runs inside an RQ job (it publishes on the "
                            "job's Redis connection)")
-    base = {"recording_url": recording_url, "recording_sid": recording_sid, "mailbox": mailbox}
+    base = {"recording": recording_sid or recording_url, "recording_url": recording_url,
+            "recording_sid": recording_sid, "mailbox": mailbox}
     engine = ""
     try:
         transcriber = current_transcriber()

@@ -47,6 +47,7 @@ EVENT_FIELDS: Mapping[str, Mapping[str, tuple[tuple[type, ...], bool]]] = {
                            "duration": (_F, False), "queue": (_S, False)},
     "transcript_ready": {"recording": (_S, True), "text": (_S, True),
                          "confidence": (_F, False)},
+    "transcript_failed": {"recording": (_S, True), "code": (_S, True), "reason": (_S, False)},
     "survey_answer": {"question": (_S, True), "answer": (_S, True), "score": (_I, False)},
     "disposition": {"agent": (_S, True), "code": (_S, True), "notes": (_S, False),
                     "tags": (_L, False)},
@@ -151,6 +152,7 @@ class Voicemail:
     transcript: str | None = None
     transcript_confidence: float | None = None
     transcribed_at: float | None = None
+    transcript_error: str | None = None  # why there is no transcript (the voicemail stays)
 
 
 @dataclass
@@ -318,6 +320,10 @@ def _transcript_ready(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     vm.transcript_confidence = _float(d.get("confidence"))
 
 
+def _transcript_failed(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    _voicemail(r, d["recording"]).transcript_error = d["code"]
+
+
 def _survey_answer(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     # One answer per question: a caller who re-answers (the flow repeated it) changed their mind.
     r.survey_answers = [a for a in r.survey_answers if a.question != d["question"]]
@@ -335,7 +341,8 @@ _APPLY: Mapping[str, _Apply] = {
     "agent_answered": _agent_answered, "call_ended": _call_ended,
     "callback_requested": _callback_requested, "callback_attempt": _callback_attempt,
     "callback_done": _callback_done, "voicemail_recorded": _voicemail_recorded,
-    "transcript_ready": _transcript_ready, "survey_answer": _survey_answer,
+    "transcript_ready": _transcript_ready, "transcript_failed": _transcript_failed,
+    "survey_answer": _survey_answer,
     "disposition": _disposition, "tag": lambda r, at, d: r.tags.append(d["tag"]),
 }
 
