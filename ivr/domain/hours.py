@@ -7,7 +7,8 @@ adapter reads from wherever operators flip it and passes in. Must not read the c
 
 Decisions: a range "09:00-17:30" opens at 09:00 and closes at 17:30 (exclusive); a range that
 ends before it starts ("22:00-02:00") runs past midnight and belongs to the day it starts.
-Emergency closure beats holidays, which beat the weekly hours.
+Emergency closure beats the `always_open` override, which beats holidays, which beat the
+weekly hours.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TRUE_FLAGS = frozenset({"1", "true", "yes", "on", "closed"})
+
+# Operators' override that opens every schedule (holidays included) until switched off: for a
+# demo, a test line, or staying open late during an incident. Emergency closure still wins.
+ALWAYS_OPEN_FLAG = "always_open"
 
 Status = Literal["open", "closed", "holiday", "emergency"]
 
@@ -54,6 +59,8 @@ def status(schedule: Schedule, now: datetime, flags: Mapping[str, Any] | None = 
         raise HoursError("now must carry a time zone; the domain never guesses the clock's")
     if flag_set(flags or {}, schedule.emergency_flag):
         return "emergency"
+    if flag_set(flags or {}, ALWAYS_OPEN_FLAG):
+        return "open"
     local = now.astimezone(ZoneInfo(schedule.timezone))
     if local.date() in schedule.holidays:
         return "holiday"

@@ -96,3 +96,8 @@ def queue_hold_stats(queue: str) -> str:
     """HASH: the hold-time estimator's learned statistics for a queue (`stats`, JSON of
     ivr.domain.holdtime.HoldStats) and the staffing it last saw (`agents`)."""
     return f"{_Q}:hold-stats:{queue}"
+
+
+def operator_flags() -> str:
+    """HASH of operator switches (emergency_closed, always_open, storm_mode, ...)."""
+    return f"{PREFIX}flags"

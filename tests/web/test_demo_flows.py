@@ -94,3 +94,25 @@ def test_utility_outage_by_postcode(app: Flask):
 
 def test_every_prompt_of_a_call_is_valid_twiml_even_on_garbage_input(app: Flask):
     walk(app, SHOP, "press 9; press 9; press 9; press *; hold 1")
+
+
+def test_emergency_switch_closes_and_always_open_opens(app: Flask):
+    from ivr.operator_flags import set_flag
+
+    conn = app.extensions["ivr"].redis
+    set_flag(conn, "emergency_closed", "on")
+    leg = walk(app, SHOP, 'press 1; press 0; say "help"')
+    assert "closed because of an emergency" in heard(leg)
+    set_flag(conn, "emergency_closed", None)
+    set_flag(conn, "always_open", "on")
+    leg = walk(app, SHOP, "press 1; press 0; hold 1", at=SUNDAY_NIGHT)
+    assert "Our team is away" not in heard(leg)
+    assert [e for e in leg.transcript.events if e.kind == "enqueue"]
+
+
+def test_utility_storm_mode_goes_straight_to_the_outage_check(app: Flask):
+    from ivr.operator_flags import set_flag
+
+    set_flag(app.extensions["ivr"].redis, "storm_mode", "on")
+    leg = walk(app, UTILITY, "press 1; press 94110#; press 1")
+    assert "planned maintenance" in heard(leg)
