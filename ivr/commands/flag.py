@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 import click
+import redis
 
 
-def _conn():  # type: ignore[no-untyped-def]
+def _conn() -> redis.Redis:
     from ivr.config import from_env
     from ivr.services import connect_redis
 
