@@ -92,7 +92,10 @@ def demo_env(redis_url: str, port: int, standin_port: int, instance: Path) -> di
 @click.option("--standin-port", default=8081, show_default=True, type=int)
 @click.option("--callers/--no-callers", default=True, help="Play simulated callers.")
 @click.option("--duration", default=0.0, help="Stop after this many seconds (0: until Ctrl-C).")
-def command(port: int, standin_port: int, callers: bool, duration: float) -> None:
+@click.option("--real-hours", is_flag=True,
+              help="Keep the flows' business hours (default: the demo is always open).")
+def command(port: int, standin_port: int, callers: bool, duration: float,
+            real_hours: bool) -> None:
     """Run server, worker, Twilio stand-in and simulated traffic on embedded defaults."""
     instance = Path(os.environ.get("IVR_INSTANCE_DIR", REPO_ROOT / "instance")).resolve()
     logs = instance / "logs"
@@ -103,6 +106,7 @@ def command(port: int, standin_port: int, callers: bool, duration: float) -> Non
         embedded = EmbeddedRedis(instance / "redis").start()
         redis_url = embedded.url
     env = demo_env(redis_url, port, standin_port, instance)
+    open_all_hours(redis_url, on=not real_hours)
     sup = Supervisor(env, logs)
     stopping = False
 
@@ -139,6 +143,16 @@ def command(port: int, standin_port: int, callers: bool, duration: float) -> Non
             embedded.stop()
 
 
+def open_all_hours(redis_url: str, on: bool) -> None:
+    """The demo opens every schedule (operator flag `always_open`), so a newcomer at night
+    still sees queues and agents; `--real-hours` keeps the flows' own hours."""
+    import redis
+
+    from ivr.operator_flags import set_flag
+
+    set_flag(redis.Redis.from_url(redis_url), "always_open", "on" if on else None)
+
+
 def build_prompts(env: dict[str, str], logs: Path) -> None:
     """Render the prompt audio (a few seconds, skipped when up to date). Without espeak-ng or
     ffmpeg the build reports it and callers hear <Say> instead: the demo still runs."""
@@ -161,5 +175,10 @@ def print_banner(port: int, standin_port: int, logs: Path) -> None:
   Twilio stand-in   http://127.0.0.1:{standin_port}
   Logs              {logs}
 
-  Place your own call:   ivr call --press 1 {base}
+  Simulated callers and agents are on (see {logs}/callers.log); business hours are
+  open all day unless you passed --real-hours.
+
+  Place your own call (it goes through the stand-in, signed like Twilio's):
+    .venv/bin/ivr call --standin http://127.0.0.1:{standin_port} --to +14155550100 --press 1,1,10000008
+    .venv/bin/ivr call --standin http://127.0.0.1:{standin_port} --to +14155550100 --script 'press 1; press 0; hold 3'
 """)
