@@ -167,6 +167,7 @@ def build_prompts(env: dict[str, str], logs: Path) -> None:
 
 def print_banner(port: int, standin_port: int, logs: Path) -> None:
     base = f"http://127.0.0.1:{port}"
+    call = f".venv/bin/ivr call --standin http://127.0.0.1:{standin_port} --to +14155550100"
     click.echo(f"""
   IVR demo is running (Ctrl-C stops everything).
 
@@ -179,6 +180,6 @@ def print_banner(port: int, standin_port: int, logs: Path) -> None:
   open all day unless you passed --real-hours.
 
   Place your own call (it goes through the stand-in, signed like Twilio's):
-    .venv/bin/ivr call --standin http://127.0.0.1:{standin_port} --to +14155550100 --press 1,1,10000008
-    .venv/bin/ivr call --standin http://127.0.0.1:{standin_port} --to +14155550100 --script 'press 1; press 0; hold 3'
+    {call} --press 1,1,10000008
+    {call} --script 'press 1; press 0; hold 3; press 1; press 1'
 """)
