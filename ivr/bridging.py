@@ -20,6 +20,7 @@ from typing import Any
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.domain.flow.actions import CallEvent, Speech
+from ivr.metrics import ESTIMATE_ERROR
 from ivr.queue_handoff import QueueHandOff
 from ivr.queue_twiml import Prompter, dial_agent, enqueue_again
 from ivr.store.reservations import ANSWERED_DIAL
@@ -70,6 +71,9 @@ class BridgeService:
         self.handoff.publish("queue_left", member, {"queue": visit.queue, "result": "bridged",
                                                     "wait": round(wait, 1)}, now)
         self.handoff.stats.answered(visit.queue, wait, now.timestamp())
+        announced = self.handoff.store.field(member, "announced_wait")
+        if announced:
+            ESTIMATE_ERROR.observe(float(announced) - wait)
 
     def summary(self, member: str) -> str:
         """What the agent hears before the caller is put through: queue, reason, what the

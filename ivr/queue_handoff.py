@@ -70,7 +70,8 @@ class QueueHandOff:
         self.store.mark(call_sid, queue=enqueue.queue, queue_seq=str(seq), language=language,
                         offer_callback="1" if enqueue.offer_callback else "",
                         offer_voicemail="1" if enqueue.offer_voicemail else "",
-                        queue_exit="", announced_at="", agent="")
+                        queue_exit="", announced_at="", agent="",
+                        announced_wait=f"{announced:.1f}" if math.isfinite(announced) else "")
         if result.created:
             data: dict[str, Any] = {"queue": enqueue.queue, "position": result.position}
             if enqueue.skill:

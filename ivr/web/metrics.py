@@ -19,7 +19,7 @@ def metrics() -> Response:
     return Response(exposition(collector), mimetype="text/plain; version=0.0.4")
 
 
-@bp.record_once
+@bp.record
 def _install_timing(state: object) -> None:
     app: Flask = state.app  # type: ignore[attr-defined]
 

@@ -119,3 +119,24 @@ def test_overflow_rule_sends_a_long_waiting_caller_to_voicemail(live: Live):
     assert left["result"] == "overflow"
     assert "voicemail_recorded" in kinds(live, leg.call_sid)
     assert live.queues.position(leg.call_sid) is None
+
+
+def test_metrics_report_queue_sizes_and_estimate_error(live: Live):
+    import urllib.request
+
+    from prometheus_client import REGISTRY
+
+    def count(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    errors_before = count("ivr_estimate_error_seconds_count")
+    waits_before = count("ivr_webhook_seconds_count", endpoint="queue.wait")
+    leg = live.call("hold 40; press 4; press 1")
+    live.run_until(lambda: any("waitUrl" in e.text for e in leg.transcript.requests()))
+    with urllib.request.urlopen(f"{live.base_url}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    assert 'ivr_queue_callers{queue="support"} 1.0' in text
+    live.available("alice")
+    live.run_until(lambda: leg.status == "completed")
+    assert count("ivr_estimate_error_seconds_count") == errors_before + 1
+    assert count("ivr_webhook_seconds_count", endpoint="queue.wait") > waits_before
