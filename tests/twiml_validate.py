@@ -22,7 +22,7 @@ from typing import Any
 
 from lxml import etree
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "twiml"
+SHARED = Path(__file__).resolve().parent / "kits" / "twiml"  # vendored from shared/twiml
 XSD_PATH = SHARED / "twilio-csharp-TwiML.relaxed.xsd"
 RULES_PATH = SHARED / "twilio-python-9.13.0-voice-rules.json"
 

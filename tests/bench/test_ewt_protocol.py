@@ -13,7 +13,7 @@ import pytest
 
 from ivr.bench.ewt import ProtocolSession, serve
 
-SHARED = (Path(__file__).parents[2] / "../shared/ewt").resolve()
+SHARED = Path(__file__).resolve().parents[1] / "kits" / "ewt"  # vendored from shared/ewt
 TINY = SHARED / "traces" / "tiny.jsonl"
 IVR = Path(sys.executable).with_name("ivr")
 
