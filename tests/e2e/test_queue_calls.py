@@ -140,3 +140,23 @@ def test_metrics_report_queue_sizes_and_estimate_error(live: Live):
     live.run_until(lambda: leg.status == "completed")
     assert count("ivr_estimate_error_seconds_count") == errors_before + 1
     assert count("ivr_webhook_seconds_count", endpoint="queue.wait") > waits_before
+
+
+def test_position_and_estimate_change_as_the_line_moves_and_skills_decide(live: Live):
+    first = live.call("hold 60", from_="+14155550111")
+    live.run_until(lambda: live.queues.position(first.call_sid) == 1)
+    second = live.call("hold 60", from_="+14155550112")
+    live.run_until(lambda: "You are number 2 in line." in second.transcript.heard())
+    live.available("carol")  # sales and billing only: must not take a support caller
+    live.work()
+    assert live.queues.position(first.call_sid) == 1
+    assert live.queues.agents.get("carol").presence.value == "available"
+    live.available("alice")
+    live.run_until(lambda: live.queues.position(second.call_sid) == 1)
+    live.run_until(lambda: second.transcript.heard().count("You are next in line.") >= 1)
+    heard = second.transcript.heard()
+    assert heard.index("You are number 2 in line.") < heard.index("You are next in line.")
+    estimates = [h for h in heard if h.startswith("Your estimated wait is")]
+    assert len(estimates) >= 2
+    bridged = [d for k, d in events(live, first.call_sid) if k == "agent_answered"]
+    assert bridged == [{"queue": "support", "agent": "alice"}]
