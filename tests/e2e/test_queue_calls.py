@@ -153,7 +153,9 @@ def test_position_and_estimate_change_as_the_line_moves_and_skills_decide(live: 
     assert live.queues.agents.get("carol").presence.value == "available"
     live.available("alice")
     live.run_until(lambda: live.queues.position(second.call_sid) == 1)
-    live.run_until(lambda: second.transcript.heard().count("You are next in line.") >= 1)
+    live.run_until(lambda: "You are next in line." in second.transcript.heard())
+    live.run_until(lambda: len([h for h in second.transcript.heard()
+                                if h.startswith("Your estimated wait is")]) >= 2)
     heard = second.transcript.heard()
     assert heard.index("You are number 2 in line.") < heard.index("You are next in line.")
     estimates = [h for h in heard if h.startswith("Your estimated wait is")]
