@@ -1,0 +1,227 @@
+"""`ivr bench webhook`: the app's webhook throughput and latency next to a bare Flask endpoint
+that returns a fixed TwiML document, served by the same gunicorn settings, in one run.
+
+Each virtual caller plays a short self-service call as Twilio would (signed POSTs, keep-alive):
+`/voice`, three `/voice/next` steps (language, opening hours, "yes, solved") and the status
+callback; the bare server gets the same requests and answers each with the same fixed document.
+`--concurrency` callers run at once (threads spread over `--clients` processes, so the client
+is not the bottleneck), for `--duration` seconds after a short warm-up. Prints requests/s and
+p50/p95/p99 per endpoint, errors, the ratio app/bare and the machine's core count.
+
+Only 127.0.0.1: the servers are started here, on free ports, and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing as mp
+import os
+import platform
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import click
+
+TOKEN = "bench-" + secrets.token_hex(8)
+STEPS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("/voice", {}), ("/voice/next?seq=1", {"Digits": "1"}), ("/voice/next?seq=2", {"Digits": "3"}),
+    ("/voice/next?seq=3", {"Digits": "1"}),
+    ("/voice/status", {"CallStatus": "completed", "CallDuration": "42"}))
+BARE_APP = '''
+from flask import Flask, Response
+app = Flask(__name__)
+DOC = ('<?xml version="1.0" encoding="UTF-8"?><Response><Gather input="dtmf" numDigits="1" '
+       'action="http://127.0.0.1/voice/next?seq=1"><Say>Welcome. Press 1.</Say></Gather>'
+       '</Response>')
+
+@app.post("/voice")
+@app.post("/voice/next")
+@app.post("/voice/status")
+def answer():
+    return Response(DOC, mimetype="text/xml")
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ivr-bench-")))
+
+    def start(self, args: list[str], env: dict[str, str]) -> None:
+        log = (self.workdir / f"{self.name}.log").open("wb")
+        self.proc = subprocess.Popen(args, env=env, cwd=self.workdir, stdout=log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise click.ClickException(f"{self.name} did not start; see {self.workdir}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def gunicorn_args(app: str, port: int, workers: int, threads: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+            "--log-level", "warning", "--timeout", "30"]
+
+
+def sign(url: str, params: dict[str, str]) -> str:
+    from twilio.request_validator import RequestValidator
+
+    return str(RequestValidator(TOKEN).compute_signature(url, params))
+
+
+def play_calls(port: int, stop_at: float, warm_until: float, out: mp.Queue) -> None:
+    """One client thread: calls back to back on one keep-alive connection."""
+    base = f"http://127.0.0.1:{port}"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    samples: list[tuple[str, float, int]] = []
+    while time.monotonic() < stop_at:
+        sid = "CA" + uuid.uuid4().hex
+        for path, extra in STEPS:
+            params = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+14155550123",
+                      "To": "+14155550100", "CallStatus": "in-progress", **extra}
+            body = urlencode(params)
+            started = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body, headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Twilio-Signature": sign(base + path, params)})
+                resp = conn.getresponse()
+                resp.read()
+                status = resp.status
+            except (OSError, http.client.HTTPException):
+                status = 0
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            if time.monotonic() >= warm_until:
+                samples.append((path.split("?")[0], time.perf_counter() - started, status))
+    out.put(samples)
+
+
+def client_process(port: int, threads: int, stop_at: float, warm_until: float,
+                   out: mp.Queue) -> None:
+    local: mp.Queue = mp.Queue()
+    workers = [threading.Thread(target=play_calls, args=(port, stop_at, warm_until, local))
+               for _ in range(threads)]
+    for w in workers:
+        w.start()
+    merged = []
+    for _ in workers:
+        merged.extend(local.get())
+    for w in workers:
+        w.join()
+    out.put(merged)
+
+
+def drive(port: int, concurrency: int, clients: int, duration: float,
+          warmup: float) -> list[tuple[str, float, int]]:
+    start = time.monotonic()
+    warm_until, stop_at = start + warmup, start + warmup + duration
+    out: mp.Queue = mp.Queue()
+    per = [concurrency // clients + (1 if i < concurrency % clients else 0)
+           for i in range(clients)]
+    procs = [mp.Process(target=client_process, args=(port, n, stop_at, warm_until, out))
+             for n in per if n]
+    for p in procs:
+        p.start()
+    samples = []
+    for _ in procs:
+        samples.extend(out.get())
+    for p in procs:
+        p.join()
+    return samples
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def report(name: str, samples: list[tuple[str, float, int]], duration: float) -> float:
+    ok = [s for s in samples if s[2] == 200]
+    errors = len(samples) - len(ok)
+    rate = len(ok) / duration
+    click.echo(f"\n{name}: {rate:,.0f} requests/s, {errors} errors, {len(samples)} requests")
+    click.echo(f"  {'endpoint':<16}{'count':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    for endpoint in sorted({s[0] for s in samples}) + ["(all)"]:
+        lat = [s[1] * 1000 for s in ok if endpoint in ("(all)", s[0])]
+        click.echo(f"  {endpoint:<16}{len(lat):>8}{percentile(lat, .5):>9.1f}"
+                   f"{percentile(lat, .95):>9.1f}{percentile(lat, .99):>9.1f}")
+    return rate
+
+
+@click.command("webhook")
+@click.option("--concurrency", default=200, show_default=True, help="Calls in flight at once.")
+@click.option("--duration", default=20.0, show_default=True, help="Measured seconds per server.")
+@click.option("--warmup", default=3.0, show_default=True)
+@click.option("--clients", default=2, show_default=True, help="Client processes.")
+@click.option("--workers", default=2, show_default=True, help="gunicorn workers (both servers).")
+@click.option("--threads", default=8, show_default=True, help="gunicorn threads per worker.")
+def command(concurrency: int, duration: float, warmup: float, clients: int, workers: int,
+            threads: int) -> None:
+    """Webhook throughput and latency: the app vs a bare Flask endpoint, same server."""
+    cpu = platform.processor() or platform.machine()
+    click.echo(f"machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}; "
+               f"gunicorn {workers} workers x {threads} threads; {concurrency} concurrent calls,"
+               f" {clients} client processes, {duration:g} s measured")
+    env = dict(os.environ)
+    bare, app = Server("bare", free_port()), Server("app", free_port())
+    (bare.workdir / "bare_app.py").write_text(BARE_APP)
+    env.update({"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+                "PUBLIC_BASE_URL": f"http://127.0.0.1:{app.port}",
+                "IVR_INSTANCE_DIR": str(app.workdir / "instance"), "PYTHONPATH": str(bare.workdir)})
+    env.setdefault("IVR_PROMPTS_AUDIO_DIR", str(app.workdir / "no-audio"))
+    embedded = None
+    if not env.get("REDIS_URL"):
+        from ivr.store.embedded_redis import EmbeddedRedis
+
+        embedded = EmbeddedRedis(app.workdir / "redis").start()
+        env["REDIS_URL"] = embedded.url
+    click.echo(f"redis: {env['REDIS_URL']}")
+    try:
+        bare.start(gunicorn_args("bare_app:app", bare.port, workers, threads), env)
+        app.start(gunicorn_args("ivr:create_app()", app.port, workers, threads), env)
+        base_rate = report("bare Flask endpoint (fixed TwiML)",
+                           drive(bare.port, concurrency, clients, duration, warmup), duration)
+        app_samples = drive(app.port, concurrency, clients, duration, warmup)
+        app_rate = report("the app (signature check, flow engine, Redis state, events)",
+                          app_samples, duration)
+    finally:
+        app.stop()
+        bare.stop()
+        if embedded is not None:
+            embedded.stop()
+    p99 = percentile([s[1] * 1000 for s in app_samples if s[2] == 200], .99)
+    click.echo(f"\napp / bare throughput: {app_rate / base_rate:.0%} (target >= 50%); "
+               f"app p99 {p99:.1f} ms (target <= 50 ms)")
