@@ -65,10 +65,14 @@ class Server:
     proc: subprocess.Popen[bytes] | None = None
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ivr-bench-")))
 
-    def start(self, args: list[str], env: dict[str, str]) -> None:
-        log = (self.workdir / f"{self.name}.log").open("wb")
+    def start_process(self, args: list[str], env: dict[str, str]) -> None:
+        """Start without waiting for a port (workers listen on none)."""
+        log = (self.workdir / f"{self.name}.log").open("ab")
         self.proc = subprocess.Popen(args, env=env, cwd=self.workdir, stdout=log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start(self, args: list[str], env: dict[str, str]) -> None:
+        self.start_process(args, env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

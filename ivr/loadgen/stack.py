@@ -1,0 +1,138 @@
+"""A call centre on 127.0.0.1 for load and fault runs: Redis (embedded, AOF on, unless
+REDIS_URL is given), the app under gunicorn, one or more `ivr worker` processes and the Twilio
+stand-in in this process, its legs timed (see timing.py) on a sped-up clock.
+
+Everything is started on free ports and stopped by `close()`: nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ivr.bench.webhook import TOKEN, Server, free_port, gunicorn_args
+from ivr.loadgen.timing import TimedTransport, Timings
+
+
+@dataclass
+class Stack:
+    speed: float = 10.0
+    workers: int = 2
+    threads: int = 8
+    worker_processes: int = 1
+    timings: Timings = field(default_factory=Timings)
+    app: Server = field(default_factory=lambda: Server("app", free_port()))
+    redis: Any = None
+    redis_url: str = ""
+    worker_procs: list[Server] = field(default_factory=list)
+    standin: Any = None
+    standin_server: Any = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def workdir(self) -> Path:
+        return self.app.workdir
+
+    def start(self) -> Stack:
+        import logging
+
+        from ivr.store.embedded_redis import EmbeddedRedis
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-in's access log
+
+        self.redis_url = os.environ.get("REDIS_URL", "")
+        if not self.redis_url:
+            self.redis = EmbeddedRedis(self.workdir / "redis").start()
+            self.redis_url = self.redis.url
+        self._start_standin()
+        self.env = {**os.environ, "REDIS_URL": self.redis_url, "TWILIO_AUTH_TOKEN": TOKEN,
+                    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+                    "TWILIO_API_BASE": self.standin.config.api_base,
+                    "PUBLIC_BASE_URL": self.base_url,
+                    "IVR_INSTANCE_DIR": str(self.workdir / "instance"),
+                    "IVR_PROMPTS_AUDIO_DIR": str(self.workdir / "no-audio"),
+                    "IVR_ANNOUNCE_EVERY": "45", "IVR_HOLD_PAUSE": "15"}
+        self.start_app()
+        for _ in range(self.worker_processes):
+            self.start_worker()
+        self.open_all_hours()
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.app.port}"
+
+    def _start_standin(self) -> None:
+        from ivr.twilio_sim.clock import RealClock
+        from ivr.twilio_sim.standin import start_server
+        from ivr.twilio_sim.standin_state import StandInConfig
+        from ivr.twilio_sim.transport import HttpTransport
+
+        netloc = f"127.0.0.1:{self.app.port}"
+        config = StandInConfig(
+            app_url=self.base_url, auth_token=TOKEN, clock=lambda: RealClock(self.speed),
+            transport=lambda: TimedTransport(HttpTransport(), self.timings, netloc),
+            talk_seconds=60, max_hold_loops=60)
+        self.standin_server, self.standin, _ = start_server(config)
+
+    def start_app(self) -> None:
+        self.app.start(gunicorn_args("ivr:create_app()", self.app.port, self.workers,
+                                     self.threads), self.env)
+
+    def start_worker(self) -> Server:
+        worker = Server(f"worker{len(self.worker_procs)}", 0, workdir=self.workdir)
+        worker.start_process([sys.executable, "-m", "ivr.cli", "worker"], self.env)
+        self.worker_procs.append(worker)
+        return worker
+
+    def engine(self) -> Any:
+        import redis as redis_lib
+        from rq import Queue
+
+        from ivr.config import from_env
+        from ivr.queues import build_queue_service
+        from queue_worker.context import ROUTING_QUEUE
+        from queue_worker.routing import RqTrigger
+
+        conn = redis_lib.Redis.from_url(self.redis_url)
+        config = from_env().with_overrides({"redis_url": self.redis_url})
+        return build_queue_service(config, conn, RqTrigger(Queue(ROUTING_QUEUE, connection=conn)))
+
+    def open_all_hours(self) -> None:
+        import redis as redis_lib
+
+        from ivr.operator_flags import set_flag
+
+        set_flag(redis_lib.Redis.from_url(self.redis_url), "always_open", "on")
+
+    def staff(self, *agent_ids: str, extra: int = 0) -> None:
+        """Make agents available: the given ones, else everyone in queues.yaml plus `extra`
+        generated agents with every skill (a load run needs a call centre's headcount)."""
+        from ivr.domain.queueing import Agent
+
+        engine = self.engine()
+        for i in range(extra):
+            engine.agents.upsert(Agent(f"load{i:03d}", f"Load agent {i}", f"client:load{i:03d}",
+                                       {"support": 4, "sales": 4, "billing": 4}), time.time())
+        ids = agent_ids or tuple(a.id for a in engine.agents.all())
+        for agent_id in ids:
+            engine.agent_presence(agent_id, "available", time.time())
+
+    def close(self) -> None:
+        if self.standin is not None:
+            for leg in self.standin.all_legs():
+                try:
+                    self.standin.update_call(leg.call_sid, status="completed")
+                except Exception:  # noqa: BLE001 - the leg had ended
+                    pass
+            self.standin.join(timeout=5)
+            self.standin_server.shutdown()
+        for worker in self.worker_procs:
+            worker.stop()
+        self.app.stop()
+        if self.redis is not None:
+            self.redis.stop()

@@ -1,0 +1,52 @@
+"""Webhook timings as Twilio sees them: a transport wrapper for the stand-in's call legs that
+records, per request, the webhook kind, the latency and whether the answer was usable.
+
+Kinds are the path without the query (`/voice/next`, `/voice/queue/wait`, ...), so the report
+reads like the app's routes. A 200 whose TwiML is the fallback apology is counted apart: the
+caller was not stranded, but something inside failed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ivr.twilio_sim.transport import Form, Transport, TransportError, WebResponse
+
+APOLOGY = b"something went wrong on our side"
+
+
+@dataclass
+class Timings:
+    samples: list[tuple[str, float, int]] = field(default_factory=list)  # kind, seconds, status
+    fallbacks: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, seconds: float, status: int, fallback: bool) -> None:
+        with self.lock:
+            self.samples.append((kind, seconds, status))
+            self.fallbacks += int(fallback)
+
+
+class TimedTransport:
+    def __init__(self, inner: Transport, timings: Timings, app_netloc: str) -> None:
+        self.inner = inner
+        self.timings = timings
+        self.app_netloc = app_netloc
+
+    def request(self, method: str, url: str, form: Form | None = None,
+                headers: dict[str, str] | None = None) -> WebResponse:
+        parts = urlsplit(url)
+        kind = parts.path if parts.netloc == self.app_netloc else "(other)"
+        started = time.perf_counter()
+        try:
+            resp = self.inner.request(method, url, form, headers)
+        except TransportError:
+            self.timings.add(kind, time.perf_counter() - started, 0, False)
+            raise
+        if not kind.startswith("/prompts"):
+            self.timings.add(kind, time.perf_counter() - started, resp.status,
+                             APOLOGY in resp.body)
+        return resp
