@@ -25,26 +25,40 @@ from urllib.parse import urlencode
 
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 
 from queue_worker.context import JobContext, current_context
 
 log = logging.getLogger(__name__)
 BRIDGE_RETRY = Retry(max=3, interval=[1, 5, 15])
-_PENDING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
 def enqueue_once(rq: Queue, job_id: str, func: Any, *args: Any, at: datetime | None = None,
                  retry: Retry | None = None) -> Job | None:
-    """Enqueue (or schedule at `at`) unless a job with this id is already waiting to run."""
+    """Enqueue (or schedule at `at`) unless a job with this id is really waiting to run.
+
+    "Really": the job's own record can say queued or scheduled while the queue or the
+    scheduled registry no longer holds it (Redis restarted between the two writes, or a
+    worker died holding it). Trusting the record alone would skip this routing pass forever
+    and strand the callers it was for, so the queue itself is checked."""
     try:
         existing = Job.fetch(job_id, connection=rq.connection)
-        if existing.get_status(refresh=False) in _PENDING:
+        if _really_pending(rq, existing):
             return None
     except Exception:  # noqa: BLE001 - NoSuchJobError or an unreadable old record: replace it
         pass
     if at is not None:
         return rq.enqueue_at(at, func, *args, job_id=job_id, retry=retry)
     return rq.enqueue(func, *args, job_id=job_id, retry=retry)
+
+
+def _really_pending(rq: Queue, job: Job) -> bool:
+    status = job.get_status(refresh=False)
+    if status == JobStatus.QUEUED:
+        return rq.get_job_position(job.id) is not None
+    if status == JobStatus.SCHEDULED:
+        return job.id in ScheduledJobRegistry(queue=rq)
+    return False
 
 
 class RqTrigger:
@@ -101,6 +115,21 @@ def bridge_reservation(token: str) -> str:
     ctx.control.redirect(res.member, url)
     ctx.service.bridge_sent(token)
     return "bridged"
+
+
+def route_all(reason: str = "startup") -> list[str]:
+    """A routing pass for every queue, and the wrap-ups that should have ended: run when a
+    worker starts, so nothing waits on a timer that was lost with a crashed worker or Redis."""
+    ctx = current_context()
+    now = time.time()
+    for agent in ctx.service.agents.all():
+        if agent.presence.value == "wrap_up" and not ctx.service.end_wrap_up(agent.id, now):
+            until = int(ctx.service.agents.detail(agent.id).get("wrap_until") or 0) / 1000
+            ctx.service.trigger.agent_free_at(agent.id, max(until, now))
+    names = sorted(ctx.service.queues)
+    for queue in names:
+        enqueue_once(ctx.rq, f"route-{queue}-{reason}", route_queue, queue, reason)
+    return names
 
 
 def end_wrap_up(agent_id: str) -> bool:

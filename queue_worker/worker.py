@@ -22,6 +22,7 @@ import redis
 from rq import Worker
 
 from queue_worker.context import ROUTING_QUEUE, build_context, install_context
+from queue_worker.routing import route_all
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
                write_outcomes: bool = False) -> bool:
     """Work the given RQ queues until stopped (or until empty with `burst`)."""
     conn = redis.Redis.from_url(redis_url)
-    install_context(conn, build_context(conn, config))
+    ctx = install_context(conn, build_context(conn, config))
+    ctx.rq.enqueue(route_all, "startup")  # timers lost with a crashed worker are re-armed
     stop = threading.Event()
     writer = _start_writer(config, stop) if write_outcomes else None
     try:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, request
-from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.bridging import BridgeService
 from ivr.callback_legs import CallbackLeg, CallbackLegs
@@ -26,11 +25,10 @@ from ivr.services import services
 from ivr.twilio_auth import twilio_webhook
 from ivr.twiml import empty
 from ivr.web.forms import dial_result
-from ivr.web.voice import call_sid, never_fails, now
+from ivr.web.voice import call_sid, hold_fallback, never_fails, never_fails_holding, now
 
 log = logging.getLogger(__name__)
 bp = Blueprint("queue", __name__)
-FALLBACK_HOLD = "Thank you for waiting. Someone will be with you as soon as possible."
 
 
 def holding() -> HoldService:
@@ -60,7 +58,7 @@ def arg(name: str) -> str:
 
 @bp.post("/voice/queue/wait")
 @twilio_webhook
-@never_fails
+@never_fails_holding
 def wait() -> str:
     fallback = bool(request.args.get("fallback"))
     if fallback:
@@ -69,23 +67,20 @@ def wait() -> str:
         except Exception:  # noqa: BLE001 - Redis still down: a plain hold loop, retried next loop
             log.warning("call %s: fallback hold without the queue engine", call_sid(),
                         exc_info=True)
-            r = VoiceResponse()
-            r.say(FALLBACK_HOLD)
-            r.pause(length=20)
-            return str(r)
+            return hold_fallback()
     return holding().wait(call_sid(), arg("queue"), now())
 
 
 @bp.post("/voice/queue/key")
 @twilio_webhook
-@never_fails
+@never_fails_holding
 def key() -> str:
     return holding().key(call_sid(), (request.form.get("Digits") or "")[:1], now())
 
 
 @bp.post("/voice/queue/callback")
 @twilio_webhook
-@never_fails
+@never_fails_holding
 def callback_dialogue() -> str:
     tries = arg("tries")
     return holding().callback(call_sid(), arg("step"),

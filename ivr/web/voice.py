@@ -36,8 +36,10 @@ def call_sid() -> str:
     return (request.form.get("CallSid") or "")[:64]
 
 
-def never_fails(view: Callable[..., str]) -> Callable[..., Response]:
-    """Turn any exception into the fallback route; the traceback goes to the log with the sid."""
+def never_fails(view: Callable[..., str], holding: bool = False) -> Callable[..., Response]:
+    """Turn any exception into the fallback route; the traceback goes to the log with the sid.
+    `holding` views answer inside Twilio's waitUrl, where <Enqueue> and <Dial> are not allowed:
+    their fallback keeps the caller holding (they are already in a queue) instead."""
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Response:
@@ -47,9 +49,23 @@ def never_fails(view: Callable[..., str]) -> Callable[..., Response]:
             log.exception("webhook %s failed for call %s; caller sent to fallback",
                           request.path, call_sid())
             FALLBACKS.labels(request.endpoint or "unknown").inc()
-            return twiml_response(fallback_twiml())
+            return twiml_response(hold_fallback() if holding else fallback_twiml())
 
     return guarded
+
+
+def never_fails_holding(view: Callable[..., str]) -> Callable[..., Response]:
+    return never_fails(view, holding=True)
+
+
+def hold_fallback() -> str:
+    """Keep holding: the caller stays in Twilio's queue and the next loop tries again."""
+    from twilio.twiml.voice_response import VoiceResponse
+
+    r = VoiceResponse()
+    r.say("Thank you for waiting. Someone will be with you as soon as possible.")
+    r.pause(length=10)
+    return str(r)
 
 
 def fallback_twiml() -> str:

@@ -48,6 +48,15 @@ def test_callers_get_the_fallback_while_redis_is_down_and_are_queued_when_it_is_
     assert_valid_twiml(held.get_data(as_text=True), "wait")
     assert "Thank you for waiting" in held.get_data(as_text=True)
 
+    # A caller already in line (not a fallback caller) keeps holding: inside a waitUrl the
+    # usual fallback (<Enqueue>) is not allowed and would drop the call.
+    regular = post("/voice/queue/wait?queue=support", standard_params(sid, QueuePosition="2"))
+    assert regular.status_code == 200
+    assert_valid_twiml(regular.get_data(as_text=True), "wait")
+    assert "<Enqueue" not in regular.get_data(as_text=True)
+    key = post("/voice/queue/key?queue=support", standard_params(sid, Digits="1"))
+    assert_valid_twiml(key.get_data(as_text=True), "wait")
+
     own_redis.start()  # same folder: the AOF brings back whatever was there
     again = post(wait, standard_params(sid, QueuePosition="1", QueueTime="35"))
     assert again.status_code == 200
