@@ -117,15 +117,18 @@ def bridge_reservation(token: str) -> str:
     return "bridged"
 
 
-def route_all(reason: str = "startup") -> list[str]:
-    """A routing pass for every queue, and the wrap-ups that should have ended: run when a
-    worker starts, so nothing waits on a timer that was lost with a crashed worker or Redis."""
+def route_all(reason: str = "tick") -> list[str]:
+    """End the wrap-ups whose time has passed and run a routing pass for every queue.
+
+    Every worker asks for this every few seconds (queue_worker/worker.py) and at start. It
+    makes routing independent of RQ's scheduler: after a worker dies with SIGKILL its
+    scheduler lock stays taken until it expires, and the timed jobs (wrap-up ends, routing
+    timers, callback retries) would wait that long while agents sit in wrap-up."""
     ctx = current_context()
     now = time.time()
     for agent in ctx.service.agents.all():
-        if agent.presence.value == "wrap_up" and not ctx.service.end_wrap_up(agent.id, now):
-            until = int(ctx.service.agents.detail(agent.id).get("wrap_until") or 0) / 1000
-            ctx.service.trigger.agent_free_at(agent.id, max(until, now))
+        if agent.presence.value == "wrap_up":
+            ctx.service.end_wrap_up(agent.id, now)  # no-op until the wrap-up time has passed
     names = sorted(ctx.service.queues)
     for queue in names:
         enqueue_once(ctx.rq, f"route-{queue}-{reason}", route_queue, queue, reason)

@@ -41,6 +41,9 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
     ctx.rq.enqueue(route_all, "startup")  # timers lost with a crashed worker are re-armed
     stop = threading.Event()
     writer = _start_writer(config, stop) if write_outcomes else None
+    if not burst:
+        threading.Thread(target=_tick, args=(ctx.rq, ctx.tick_seconds, stop), daemon=True,
+                         name="routing-tick").start()
     try:
         worker = Worker(list(queues), connection=conn, name=name)
         return bool(worker.work(with_scheduler=True, burst=burst))
@@ -48,6 +51,17 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
         stop.set()
         if writer is not None:
             writer.join(10)
+
+
+def _tick(rq: Any, seconds: float, stop: threading.Event) -> None:
+    """Ask for `route_all` every `seconds` (one pending at a time across all workers)."""
+    from queue_worker.routing import enqueue_once
+
+    while not stop.wait(seconds):
+        try:
+            enqueue_once(rq, "route-all-tick", route_all, "tick")
+        except Exception:  # noqa: BLE001 - Redis away: the next tick tries again
+            log.warning("routing tick skipped (Redis unavailable)", exc_info=True)
 
 
 def _start_writer(config: Any, stop: threading.Event) -> threading.Thread:

@@ -143,5 +143,11 @@ def command(rate: float, duration: float, speed: float, redis_down: float, seed:
                    f"{waiting}, lost {max(lost_callbacks, 0)}, placed twice "
                    f"{counts['answered_twice']}")
         click.echo(f"fallback answers while Redis was away: {stack.timings.fallbacks}")
+        engine = stack.engine()
+        presence: dict[str, int] = {}
+        for agent in engine.agents.all():
+            presence[agent.presence.value] = presence.get(agent.presence.value, 0) + 1
+        click.echo(f"at the end: agents {presence}; in line "
+                   f"{ {q['queue']: q['waiting'] for q in engine.snapshots()} }")
     finally:
         stack.close()
