@@ -16,6 +16,7 @@ Three layers, because no single one is enough (see /work/shared/twiml/README.md)
 from __future__ import annotations
 
 import functools
+import threading
 import json
 from pathlib import Path
 from typing import Any
@@ -85,10 +86,16 @@ def _parse(xml: str | bytes) -> Any:
         return f"not well-formed XML: {exc}"
 
 
+_SCHEMA_LOCK = threading.Lock()
+
+
 def _xsd_errors(root: Any) -> list[Any]:
-    schema = _schema()
-    schema.validate(root)
-    return list(schema.error_log)
+    # One XMLSchema object, its error log shared: simulated calls validate from many threads
+    # at once, and lxml validators are not safe to share between threads without a lock.
+    with _SCHEMA_LOCK:
+        schema = _schema()
+        schema.validate(root)
+        return list(schema.error_log)
 
 
 def _elements(root: Any) -> list[Any]:
