@@ -16,8 +16,8 @@ Three layers, because no single one is enough (see /work/shared/twiml/README.md)
 from __future__ import annotations
 
 import functools
-import threading
 import json
+import threading
 from pathlib import Path
 from typing import Any
 

@@ -241,3 +241,22 @@ class ProcessedEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime] = mapped_column(When)
+
+
+class FlowVersion(Base):
+    """One published version of a call flow file (ivr/flow_publishing.py): its full text, who
+    published it, why and when. The highest `number` per file is the published one; a rollback
+    publishes an old text again as a new number, so the history is never rewritten."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (UniqueConstraint("flow_file", "number"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    flow_file: Mapped[str] = mapped_column(String(100))
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(When)
