@@ -1,0 +1,104 @@
+"""What the admin pages share: the flow publisher per app, CSRF checks, the signed-in author.
+
+The publisher is built once per app, lazily (the first admin request, or the first request
+after a publish elsewhere), from the app's own services: the registry's prompt catalogue and
+queue check, so a draft is judged exactly as the live server judges flows. The database
+schema is upgraded on first use by the admin pages, never on the webhook path.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from flask import abort, current_app, request
+
+from ivr.flow_publishing import FlowPublisher
+from ivr.services import services
+
+log = logging.getLogger(__name__)
+_LOCK = threading.Lock()
+
+try:  # sign-in and roles (dashboards/auth.py); fail closed while it is not installed
+    from dashboards.auth import csrf_token, current_user, require_role
+except ImportError:  # pragma: no cover - only while auth is being written
+    def require_role(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(view)
+            def denied(*args: Any, **kwargs: Any) -> Any:
+                abort(403, description="sign-in (dashboards/auth.py) is not installed")
+            return denied
+        return wrap
+
+    def csrf_token() -> str:
+        abort(403)
+
+    def current_user() -> Any:
+        return None
+EXTENSION = "ivr_admin_publisher"
+
+
+def publisher() -> FlowPublisher:
+    """The app's FlowPublisher (made on first use)."""
+    found = current_app.extensions.get(EXTENSION)
+    if found is None:
+        with _LOCK:
+            found = current_app.extensions.get(EXTENSION) or _build()
+            current_app.extensions[EXTENSION] = found
+    return found
+
+
+def _build() -> FlowPublisher:
+    from ivr.store.db import database_url, make_engine, make_session_factory
+
+    svc = services()
+    config = svc.config
+    engine = make_engine(database_url(config.database_url, config.instance_dir))
+    registry = svc.flows
+    return FlowPublisher(config.flows_dir, lambda: registry.catalog,
+                         make_session_factory(engine), svc.redis,
+                         extra_check=getattr(registry, "extra_check", None))
+
+
+def ensure_schema() -> None:
+    """Migrate the database once per process before the first versions query."""
+    if current_app.extensions.get("ivr_admin_schema"):
+        return
+    from ivr.store.db import upgrade_database
+
+    engine = publisher().sessions.kw["bind"]
+    upgrade_database(engine)
+    current_app.extensions["ivr_admin_schema"] = True
+
+
+def converge_flows() -> None:
+    """Before every request: pick up flows published by another process or machine. One
+    Redis GET when nothing changed; a Redis outage only delays convergence (logged)."""
+    try:
+        if publisher().converge():
+            services().flows.reload()
+    except (redis.RedisError, OSError) as exc:
+        log.warning("flow convergence skipped: %s", exc)
+
+
+def check_csrf() -> None:
+    """Every state-changing admin request carries the session's CSRF token, in the form
+    (`csrf_token`) or, for fetch() calls, the `X-CSRF-Token` header; else 403."""
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+    if not hmac.compare_digest(str(sent), str(csrf_token())):
+        abort(403, description="missing or stale CSRF token: reload the page and try again")
+
+
+def author_name() -> str:
+    """The signed-in user's name, recorded as a version's author."""
+    user: Any = current_user()
+    for attr in ("username", "name", "email"):
+        value = getattr(user, attr, None) or (user.get(attr) if isinstance(user, dict) else None)
+        if value:
+            return str(value)
+    return str(user or "unknown")

@@ -1,0 +1,192 @@
+// The admin flow editor: YAML highlighting over a plain textarea, live validation (errors at
+// their line), diff and graph from the server, and a test call against the draft.
+// Self-written on purpose: a few dozen lines instead of a bundled editor; nothing is fetched
+// from elsewhere. Every server text is inserted with textContent, except the graph SVG, which
+// the server builds with every label escaped (ivr/flow_graph.py).
+(function () {
+  "use strict";
+  var root = document.getElementById("flow-editor");
+  if (!root) { return; }
+  var source = document.getElementById("source");
+  var highlight = document.getElementById("highlight");
+  var gutter = document.getElementById("gutter");
+  var statusBox = document.getElementById("status");
+  var errorList = document.getElementById("errors");
+  var diffBox = document.getElementById("diff");
+  var graphBox = document.getElementById("graph");
+  var publishButton = document.getElementById("publish");
+  var csrf = root.dataset.csrf;
+  var errorLines = {};
+  var timer = null;
+  var seq = 0;
+
+  function esc(s) {
+    return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  function highlightLine(line) {
+    var m = /^(\s*)(#.*)?$/.exec(line);
+    if (m && m[2]) { return esc(m[1]) + '<span class="t-comment">' + esc(m[2]) + "</span>"; }
+    var out = "", rest = line;
+    var key = /^(\s*(?:- )?)(['"]?[\w\-*#]+['"]?)(\s*:)(?=\s|$)/.exec(rest);
+    if (key) {
+      out += esc(key[1]) + '<span class="t-key">' + esc(key[2]) + "</span>" + esc(key[3]);
+      rest = rest.slice(key[0].length);
+    }
+    var token = /('[^']*'|"[^"]*"|#.*$|\b\d+(?:\.\d+)?\b|\b(?:true|false|yes|no|on|off|null)\b)/g;
+    var last = 0, t;
+    while ((t = token.exec(rest)) !== null) {
+      out += esc(rest.slice(last, t.index));
+      var cls = t[0][0] === "#" ? "t-comment" : /^['"]/.test(t[0]) ? "t-string"
+        : /^\d/.test(t[0]) ? "t-number" : "t-bool";
+      out += '<span class="' + cls + '">' + esc(t[0]) + "</span>";
+      last = t.index + t[0].length;
+    }
+    return out + esc(rest.slice(last));
+  }
+
+  function render() {
+    var lines = source.value.split("\n");
+    highlight.innerHTML = lines.map(function (line, i) {
+      var html = highlightLine(line) || " ";
+      return errorLines[i + 1] ? '<span class="t-error-line">' + html + "</span>" : html;
+    }).join("\n") + "\n";
+    gutter.innerHTML = lines.map(function (_, i) {
+      var n = i + 1;
+      return errorLines[n] ? '<span class="gutter-error" title="' + esc(errorLines[n]) + '">' + n
+        + "</span>" : String(n);
+    }).join("\n");
+    syncScroll();
+  }
+
+  function syncScroll() {
+    highlight.scrollTop = source.scrollTop;
+    highlight.scrollLeft = source.scrollLeft;
+    gutter.scrollTop = source.scrollTop;
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify(body)
+    }).then(function (r) { return r.json(); });
+  }
+
+  function goToLine(n) {
+    var lines = source.value.split("\n");
+    var pos = 0;
+    for (var i = 0; i < n - 1 && i < lines.length; i++) { pos += lines[i].length + 1; }
+    source.focus();
+    source.setSelectionRange(pos, pos + (lines[n - 1] || "").length);
+    source.scrollTop = Math.max(0, (n - 5) * 18);
+    syncScroll();
+  }
+
+  function showErrors(errors) {
+    errorLines = {};
+    errorList.textContent = "";
+    errors.forEach(function (e) {
+      if (e.here) { errorLines[e.line] = (errorLines[e.line] ? errorLines[e.line] + "; " : "") + e.message; }
+      var li = document.createElement("li");
+      li.dataset.line = e.line;
+      li.textContent = (e.here ? "line " + e.line : e.file + ":" + e.line) + ": " + e.message;
+      if (e.here) { li.addEventListener("click", function () { goToLine(e.line); }); }
+      errorList.appendChild(li);
+    });
+  }
+
+  function showDiff(lines) {
+    diffBox.textContent = "";
+    if (!lines.length) { diffBox.textContent = "(no changes)"; return; }
+    lines.forEach(function (line) {
+      var span = document.createElement("span");
+      span.className = line[0] === "+" ? "add" : line[0] === "-" ? "del" : line[0] === "@" ? "hunk" : "";
+      span.textContent = line + "\n";
+      diffBox.appendChild(span);
+    });
+  }
+
+  function check() {
+    var mine = ++seq;
+    statusBox.textContent = "Checking…";
+    post(root.dataset.checkUrl, {text: source.value}).then(function (res) {
+      if (mine !== seq) { return; }
+      showErrors(res.errors || []);
+      statusBox.textContent = res.ok ? "Valid: ready to publish." :
+        "Refused: " + res.errors.length + " problem(s); it cannot be published.";
+      statusBox.className = "status " + (res.ok ? "ok" : "bad");
+      publishButton.disabled = !res.ok;
+      showDiff(res.diff || []);
+      graphBox.innerHTML = res.graph || "";
+      render();
+    }).catch(function () { statusBox.textContent = "Could not reach the server to check."; });
+  }
+
+  source.addEventListener("input", function () {
+    render();
+    clearTimeout(timer);
+    timer = setTimeout(check, 350);
+  });
+  source.addEventListener("scroll", syncScroll);
+  source.addEventListener("keydown", function (ev) {
+    if (ev.key === "Tab") {  // two spaces, as YAML wants; Shift+Tab still leaves the field
+      if (ev.shiftKey) { return; }
+      ev.preventDefault();
+      var s = source.selectionStart;
+      source.setRangeText("  ", s, source.selectionEnd, "end");
+      source.dispatchEvent(new Event("input"));
+    }
+  });
+  Array.prototype.forEach.call(errorList.querySelectorAll("li"), function (li) {
+    errorLines[li.dataset.line] = li.textContent;
+  });
+  render();
+  check();
+
+  // -- test call -------------------------------------------------------------------------
+  var answers = [], startedAt = null;
+  var trialLog = document.getElementById("trial-log");
+
+  function runTrial() {
+    post(root.dataset.trialUrl, {text: source.value, answers: answers, at: startedAt}).then(function (res) {
+      trialLog.textContent = "";
+      if (!res.ok) {
+        var li = document.createElement("li");
+        li.textContent = "The draft has errors; fix them first.";
+        trialLog.appendChild(li);
+        return;
+      }
+      res.turns.forEach(function (turn, i) {
+        if (i > 0) {
+          var a = answers[i - 1], you = document.createElement("li");
+          you.className = "caller";
+          you.textContent = "You: " + (a.digits ? "pressed " + a.digits : a.speech ? "said \u201c" + a.speech + "\u201d" : "(silence)");
+          trialLog.appendChild(you);
+        }
+        var li = document.createElement("li");
+        li.className = "ivr";
+        li.textContent = "IVR: " + turn.heard.join(" ") + (turn.waits_for === "keys" ? "" : " [call " + turn.waits_for + "]");
+        trialLog.appendChild(li);
+      });
+    });
+  }
+
+  function answer(a) { if (startedAt === null) { return; } answers.push(a); runTrial(); }
+
+  document.getElementById("trial-start").addEventListener("click", function () {
+    answers = []; startedAt = Date.now() / 1000; runTrial();
+  });
+  Array.prototype.forEach.call(document.querySelectorAll(".key"), function (b) {
+    b.addEventListener("click", function () { answer({digits: b.dataset.key}); });
+  });
+  document.getElementById("trial-send").addEventListener("click", function () {
+    var box = document.getElementById("trial-digits");
+    answer({digits: box.value}); box.value = "";
+  });
+  document.getElementById("trial-silence").addEventListener("click", function () { answer({}); });
+  document.getElementById("trial-say").addEventListener("click", function () {
+    var box = document.getElementById("trial-speech");
+    answer({speech: box.value}); box.value = "";
+  });
+})();

@@ -1,0 +1,63 @@
+"""The admin editor's flow graph (ivr/flow_graph.py) and test call (ivr/flow_trial.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ivr.domain.flow.loader import load_flow
+from ivr.flow_graph import build_graph, render_svg
+from ivr.flow_trial import run_trial
+from ivr.lookups import load_sources
+from ivr.prompt_catalog import load_catalog
+
+REPO = Path(__file__).resolve().parents[2]
+SHOP = (REPO / "callflows" / "shop.yaml").read_text()
+CATALOG = load_catalog(REPO / "prompts" / "catalog.yaml")
+# A Tuesday at 10:00 in Los Angeles: the shop is open.
+OPEN = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+
+
+def test_graph_follows_menus_and_marks_unreachable_nodes() -> None:
+    graph = build_graph(SHOP)
+    assert graph.start == "welcome"
+    assert ("main_menu", "opening_hours", "3") in graph.edges
+    assert ("welcome", "choose_language", "next") in graph.edges
+    assert graph.unreachable == []
+    orphan = SHOP.replace("nodes:\n", "nodes:\n  orphan: {type: say, say: goodbye, "
+                          "next: main_menu}\n", 1)
+    graph = build_graph(orphan)
+    assert graph.unreachable == ["orphan"]
+    svg = render_svg(graph)
+    assert 'class="node unreachable" data-node="orphan"' in svg
+    assert svg.count("<g class=\"node") == len(graph.nodes)
+
+
+def test_graph_escapes_labels_and_survives_broken_yaml() -> None:
+    hostile = SHOP.replace("'4': {goto: to_sales", "'<b>': {goto: to_sales", 1)
+    svg = render_svg(build_graph(hostile))
+    assert "&lt;b&gt;" in svg
+    assert "<b>" not in svg
+    assert build_graph("nodes: [unclosed").nodes == {}
+    assert build_graph("just text").nodes == {}
+
+
+def test_trial_call_walks_the_draft_without_live_state() -> None:
+    draft = SHOP.replace("say: shop_main_menu", "say: shop_hours", 1)
+    flow = load_flow(draft, "shop.yaml", CATALOG)
+    lookups = load_sources(REPO / "lookups.yaml")
+    turns = run_trial(flow, [{"digits": "1"}], OPEN, {"From": "+14155550123"}, lookups.run)
+    assert turns[0].waits_for == "keys"
+    assert "Acme Outfitters" in turns[0].heard[0]
+    assert any("open Monday to Friday" in h for h in turns[1].heard)  # the draft's new menu
+    turns = run_trial(flow, [{"digits": "1"}, {"digits": "0"}], OPEN, {}, lookups.run)
+    assert "joins queue 'support'" in turns[-1].waits_for
+
+
+def test_trial_reads_operator_flags() -> None:
+    flow = load_flow(SHOP, "shop.yaml", CATALOG)
+    lookups = load_sources(REPO / "lookups.yaml")
+    turns = run_trial(flow, [{"digits": "1"}, {"digits": "0"}], OPEN, {}, lookups.run,
+                      {"emergency_closed": "on"})
+    heard = " ".join(h for t in turns for h in t.heard)
+    assert turns[-1].waits_for.startswith("records a voicemail"), heard
