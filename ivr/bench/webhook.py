@@ -104,6 +104,25 @@ def sign(url: str, params: dict[str, str]) -> str:
     return str(RequestValidator(TOKEN).compute_signature(url, params))
 
 
+def post_once(conn: http.client.HTTPConnection, port: int, path: str, body: str,
+              headers: dict[str, str]) -> tuple[int, http.client.HTTPConnection]:
+    """POST on the kept-alive connection; if the server had closed it while the caller was
+    listening (its keep-alive timeout), reconnect and send again, as any HTTP client does.
+    Status 0: the request failed on a fresh connection too."""
+    for attempt in range(2):
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            return resp.status, conn
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            if attempt:
+                return 0, conn
+    return 0, conn
+
+
 def play_calls(port: int, stop_at: float, warm_until: float, out: mp.Queue,
                pace: float = 0.0) -> None:
     """One client thread: calls back to back on one keep-alive connection; with `pace`, the
@@ -119,17 +138,9 @@ def play_calls(port: int, stop_at: float, warm_until: float, out: mp.Queue,
                       "To": "+14155550100", "CallStatus": "in-progress", **extra}
             body = urlencode(params)
             started = time.perf_counter()
-            try:
-                conn.request("POST", path, body=body, headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "X-Twilio-Signature": sign(base + path, params)})
-                resp = conn.getresponse()
-                resp.read()
-                status = resp.status
-            except (OSError, http.client.HTTPException):
-                status = 0
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            status, conn = post_once(conn, port, path, body, {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": sign(base + path, params)})
             if time.monotonic() >= warm_until:
                 samples.append((path.split("?")[0], time.perf_counter() - started, status))
             if pace:
