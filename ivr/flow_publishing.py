@@ -52,6 +52,7 @@ FLOW_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,60}$")
 MAX_FLOW_BYTES = 200_000
 GENERATION_KEY = f"{PREFIX}flows:generation"
 PUBLISHED_KEY = f"{PREFIX}flows:published"
+MAX_HISTORY = 500
 
 ExtraCheck = Callable[[Mapping[str, Flow]], list[FlowError]]
 
@@ -175,7 +176,7 @@ class FlowPublisher:
                 raise FlowErrors(errors)
             version = self._record(name, text, author, message, now, current)
             self._write(name, text)
-            self._announce(name, version)
+            self._announce(name, version, current)
         log.info("flow %s version %d published by %s: %s", name, version.number, author,
                  message)
         return version
@@ -227,10 +228,18 @@ class FlowPublisher:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def _announce(self, name: str, version: Version) -> None:
+    def _announce(self, name: str, version: Version, replaced: str | None) -> None:
+        """Publish the text to Redis with the hashes of every text it supersedes, so other
+        machines replace only a file that is one of those (see `converge`)."""
         if self.redis is None:
             return
-        payload = json.dumps({"number": version.number, "text": version.content})
+        old = self.redis.hget(PUBLISHED_KEY, name)
+        history = json.loads(old)["history"] if old else []
+        if replaced is not None:
+            history.append(content_version(replaced))
+        payload = json.dumps({"number": version.number, "text": version.content,
+                              "hash": version.content_hash,
+                              "history": list(dict.fromkeys(history))[-MAX_HISTORY:]})
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(PUBLISHED_KEY, name, payload)
             pipe.incr(GENERATION_KEY)
@@ -242,8 +251,10 @@ class FlowPublisher:
     def converge(self) -> list[str]:
         """Bring local flow files up to the published texts in Redis; the names written.
 
-        One GET when nothing was published since the last call. The registry then swaps the
-        written files in on its next reload (only if they validate here too)."""
+        One GET when nothing was published since the last call. A local file is replaced only
+        when it is missing or holds a text that publishing superseded: a file deployed with
+        new content (from git, say) is never overwritten by an older publish; that is logged.
+        The registry then swaps the written files in on its next reload (if they validate)."""
         if self.redis is None:
             return []
         raw_generation = self.redis.get(GENERATION_KEY)
@@ -255,14 +266,27 @@ class FlowPublisher:
         with self._lock:
             for raw_name, raw in self.redis.hgetall(PUBLISHED_KEY).items():
                 name = raw_name.decode() if isinstance(raw_name, bytes) else str(raw_name)
-                text = json.loads(raw)["text"]
-                if FLOW_NAME.match(name) and self._current_text(name) != text:
-                    self._write(name, text)
+                if FLOW_NAME.match(name) and self._superseded(name, json.loads(raw)):
+                    self._write(name, json.loads(raw)["text"])
                     written.append(name)
             self._seen_generation = generation
         if written:
             log.info("flows converged on the published versions: %s", ", ".join(written))
         return written
+
+    def _superseded(self, name: str, entry: dict[str, Any]) -> bool:
+        local = self._current_text(name)
+        if local is None:
+            return True
+        here = content_version(local)
+        if here == entry["hash"]:
+            return False
+        if here in entry.get("history", []):
+            return True
+        log.warning("flow %s: local file %s is neither the published version %s (v%s) nor an "
+                    "earlier one; keeping it (publish it from the admin page to share it)",
+                    name, here, entry["hash"], entry.get("number"))
+        return False
 
 
 def _row(name: str, number: int, text: str, author: str, message: str,

@@ -146,3 +146,23 @@ def test_processes_converge_on_the_published_version(
     assert other_registry.reload() is True
     assert main_menu_prompt(other_registry) == "shop_hours"
     assert other_registry.version("shop") == same_machine.version("shop")
+
+
+def test_a_deployed_file_is_not_overwritten_by_an_older_publish(
+        publisher: FlowPublisher, tmp_path: Path, session_factory: sessionmaker[Session],
+        redis_url: str) -> None:
+    """A machine whose file holds new content nobody published (a deploy) keeps it; one that
+    missed two publishes catches up to the latest."""
+    original = publisher.live_text("shop")
+    behind = copy_flows(tmp_path / "behind")
+    deployed = copy_flows(tmp_path / "deployed")
+    deploy_text = original.replace(OLD_MENU, "say: shop_welcome", 1) + "\n# deployed\n"
+    (deployed / "shop.yaml").write_text(deploy_text)
+    publisher.publish("shop", original.replace(OLD_MENU, NEW_MENU, 1), "alice", "v2", NOW)
+    latest = original.replace(OLD_MENU, "say: order_number", 1)
+    publisher.publish("shop", latest, "alice", "v3", NOW)
+    conn = redis_lib.Redis.from_url(redis_url)
+    assert make_publisher(behind, session_factory, conn).converge() == ["shop"]
+    assert (behind / "shop.yaml").read_text() == latest
+    assert make_publisher(deployed, session_factory, conn).converge() == []
+    assert (deployed / "shop.yaml").read_text() == deploy_text
