@@ -1,0 +1,169 @@
+"""The admin flow editor in a real headless Chromium against the app over HTTP, with a real
+Redis: sign in as admin, a broken edit is refused at its line while the live flow keeps
+serving, a published change is heard by the next simulated call, and a rollback restores it.
+
+Simulated calls run in-process through the same app object the HTTP server serves, so they
+see exactly what the live server would. Screenshots go to tests/artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+
+from ivr.twilio_sim.leg import CallLeg, LegOptions
+from ivr.twilio_sim.script import Script
+from ivr.twilio_sim.transport import FlaskTransport
+from tests.twiml_validate import twiml_problems
+
+pytestmark = pytest.mark.browser
+
+# Sign-in and roles come from dashboards/auth.py (written in parallel); until it is installed
+# every admin page answers 403 and there is no way to sign in.
+pytest.importorskip("dashboards.auth", reason="sign-in (dashboards/auth.py) not installed")
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "tests" / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+TOKEN = "browser-test-token"
+BASE = "https://ivr.example.test"
+SHOP = "+14155550100"
+TUESDAY_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+OLD_MENU = "For the status of an order, press 1"
+NEW_MENU = "We are open Monday to Friday"
+ADMIN, PASSWORD = "ada-admin", "correct horse battery staple"
+
+
+@pytest.fixture
+def live_app(redis_url: str, redis, tmp_path: Path) -> Iterator[tuple[Flask, str]]:  # noqa: ARG001
+    """The app on a real HTTP port (127.0.0.1), flows in a temporary copy."""
+    from werkzeug.serving import make_server
+
+    from ivr import create_app
+
+    flows = tmp_path / "callflows"
+    shutil.copytree(REPO / "callflows", flows, ignore=shutil.ignore_patterns("*.md"))
+    app = create_app({"redis_url": redis_url, "twilio_auth_token": TOKEN,
+                      "twilio_account_sid": "AC" + "1" * 32, "public_base_url": BASE,
+                      "instance_dir": tmp_path / "instance", "flows_dir": flows,
+                      "prompts_audio_dir": tmp_path / "no-audio"})
+    app.extensions["ivr"].clock = lambda: TUESDAY_MORNING
+    add_admin(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+def add_admin(app: Flask) -> None:
+    """An admin user, made the way an operator would (`ivr user add`)."""
+    import importlib
+
+    from click.testing import CliRunner
+
+    command = importlib.import_module("ivr.commands.user").command  # dashboards' auth
+
+    config = app.config["IVR"]
+    env = {"IVR_INSTANCE_DIR": str(config.instance_dir), "DATABASE_URL": ""}
+    result = CliRunner().invoke(command, ["add", ADMIN, "--role", "admin", "--password",
+                                          PASSWORD], env=env)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(8000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def call_hears(app: Flask, script: str = "press 1; hangup") -> str:
+    """Place a simulated call in-process (the simulator plays Twilio) and return what the
+    caller heard."""
+    leg = CallLeg(BASE, FlaskTransport(app), Script.parse(script), auth_token=TOKEN,
+                  from_="+14155550123", to=SHOP,
+                  options=LegOptions(max_hold_loops=1, check_audio=False,
+                                     validate=twiml_problems))
+    leg.run()
+    assert leg.transcript.ok, leg.transcript.render()
+    return " | ".join(leg.transcript.heard())
+
+
+def shot(page, name: str) -> None:  # noqa: ANN001
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"admin-{name}.png"), full_page=True)
+
+
+def sign_in(page, base: str) -> None:  # noqa: ANN001
+    page.goto(f"{base}/admin/flows")
+    page.fill("input[name=username]", ADMIN)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin/flows")
+
+
+def test_admin_edits_publishes_and_rolls_back_a_flow(live_app, page) -> None:  # noqa: ANN001
+    app, base = live_app
+    sign_in(page, base)
+    shot(page, "flows")
+    page.click("text=shop")
+    page.wait_for_selector("#status.ok")
+    original = page.input_value("#source")
+
+    broken = original.replace("say: shop_main_menu", "say: shop_main_manu", 1)
+    line = broken.splitlines().index("    say: shop_main_manu") + 1
+    page.fill("#source", broken)
+    page.wait_for_selector("#status.bad")
+    first_error = page.inner_text("#errors li >> nth=0")
+    assert first_error.startswith(f"line {line}:")
+    assert "shop_main_manu" in first_error
+    assert page.inner_text(".gutter-error >> nth=0") == str(line)
+    assert page.is_disabled("#publish")
+    shot(page, "refused-at-line")
+    page.fill("#message", "typo on purpose")
+    page.evaluate("document.getElementById('publish-form').submit()")  # past the disabled button
+    page.wait_for_selector("#errors li")
+    assert f"line {line}:" in page.inner_text("#errors")
+    assert "shop_main_manu" in page.input_value("#source")  # the draft is not lost
+    assert OLD_MENU in call_hears(app)  # the live flow keeps serving
+
+    page.fill("#source", original.replace("say: shop_main_menu", "say: shop_hours", 1))
+    page.wait_for_selector("#status.ok")
+    assert "+    say: shop_hours" in page.inner_text("#diff")
+    assert page.locator("#graph svg .node").count() > 10
+    page.click("#trial-start")
+    page.click(".key[data-key='1']")
+    page.wait_for_selector(f"#trial-log li:has-text('{NEW_MENU}')")
+    shot(page, "valid-draft-test-call")
+    assert OLD_MENU in call_hears(app)  # a test call touches nothing live
+    page.fill("#message", "main menu reads the opening hours")
+    page.click("#publish")
+    page.wait_for_selector("text=Published shop version 2")
+    assert ADMIN in page.inner_text("#versions")
+    shot(page, "published")
+    assert NEW_MENU in call_hears(app)
+
+    page.click("button.rollback[data-version='1']")
+    page.wait_for_selector("text=Rolled back shop to version 1")
+    shot(page, "rolled-back")
+    heard = call_hears(app)
+    assert OLD_MENU in heard
+    assert NEW_MENU not in heard
