@@ -1,0 +1,198 @@
+"""Sign-in, roles, CSRF and login rate limiting for every page and JSON API.
+
+- `/login` (GET form, POST) and `/logout` (POST). Sessions are Flask's signed cookies, made
+  HttpOnly, SameSite=Lax and Secure when PUBLIC_BASE_URL is https.
+- `require_role(*roles)`: a page asked for without a session redirects to `/login?next=`; a
+  JSON API (`/api/...`) answers 401; a signed-in user without the role gets 403. Admins have
+  every role.
+- `csrf_token()`: one random token per session, for forms (`csrf_token` field) and fetch()
+  (`X-CSRF-Token` header); every POST through `require_role` and the login form checks it.
+- Login attempts: after 5 failures for one user name from one address within 5 minutes,
+  further attempts get 429 until the window passes (counted in Redis, shared by all web
+  processes).
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template_string,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import Engine
+
+from dashboards.users import User, authenticate, find_user
+from ivr.services import services
+
+bp = Blueprint("auth", __name__)
+MAX_FAILURES = 5
+WINDOW = 300
+_ENGINE_LOCK = threading.Lock()
+
+LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:22rem;margin:4rem auto;padding:0 1rem;
+color:#111}label{display:block;margin-top:1rem}input{width:100%;padding:.5rem;font:inherit}
+button{margin-top:1.5rem;padding:.6rem 1.2rem;font:inherit;background:#0b57d0;color:#fff;
+border:0;border-radius:4px}.error{color:#a00000;font-weight:600}</style></head><body>
+<main><h1>Sign in</h1>{% if error %}<p class="error" role="alert">{{ error }}</p>{% endif %}
+<form method="post" action="{{ url_for('auth.login', next=next) }}">
+<input type="hidden" name="csrf_token" value="{{ csrf }}">
+<label for="username">User name</label>
+<input id="username" name="username" autocomplete="username" required value="{{ username }}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button></form></main></body></html>"""
+
+
+def _with_shared_templates(app: Flask) -> Any:
+    """Pages extend dashboards/templates/base.html whatever blueprint renders them."""
+    from pathlib import Path
+
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    shared = FileSystemLoader(str(Path(__file__).parent / "templates"))
+    return ChoiceLoader([loader for loader in (app.jinja_loader, shared) if loader])
+
+
+def user_engine() -> Engine:
+    """The database engine for users (the outcome database), schema upgraded on first use."""
+    found = current_app.extensions.get("ivr_users_engine")
+    if found is None:
+        with _ENGINE_LOCK:
+            found = current_app.extensions.get("ivr_users_engine")
+            if found is None:
+                from ivr.store.db import database_url, make_engine, upgrade_database
+
+                config = current_app.config["IVR"]
+                url = database_url(config.database_url, config.instance_dir)
+                upgrade_database(url)
+                found = current_app.extensions["ivr_users_engine"] = make_engine(url)
+    return found
+
+
+def current_user() -> User | None:
+    name = session.get("user")
+    if not name:
+        return None
+    user = find_user(user_engine(), str(name))
+    if user is None or user.role != session.get("role"):
+        session.clear()  # deleted or role changed: sign in again
+        return None
+    return user
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return str(token)
+
+
+def check_csrf() -> None:
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+    if not hmac.compare_digest(str(sent), csrf_token()):
+        abort(403, description="missing or stale CSRF token: reload the page and try again")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def require_role(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                if _wants_json():
+                    return jsonify(error="sign in first (POST /login)"), 401
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not user.has_role(*roles):
+                if _wants_json():
+                    return jsonify(error=f"needs role {' or '.join(roles)}"), 403
+                abort(403, description=f"this page needs the role {' or '.join(roles)}")
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                check_csrf()
+            return view(*args, **kwargs)
+
+        return checked
+
+    return wrap
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (never another origin) after signing in."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not (target or "").startswith("/"):
+        return "/"
+    return target or "/"
+
+
+def _throttle_key(username: str) -> str:
+    from ivr.store import keys
+
+    return f"{keys.PREFIX}login-failures:{request.remote_addr}:{username[:64]}"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    nxt = _safe_next(request.args.get("next"))
+    if request.method == "GET":
+        return render_template_string(LOGIN_PAGE, csrf=csrf_token(), next=nxt, error=None,
+                                      username="")
+    check_csrf()
+    username = (request.form.get("username") or "").strip().lower()[:64]
+    conn = services().redis
+    key = _throttle_key(username)
+    if int(conn.get(key) or 0) >= MAX_FAILURES:
+        return render_template_string(LOGIN_PAGE, csrf=csrf_token(), next=nxt,
+                                      username=username, error="Too many attempts: wait a few "
+                                      "minutes, then try again."), 429
+    user = authenticate(user_engine(), username, request.form.get("password") or "")
+    if user is None:
+        with conn.pipeline() as pipe:
+            pipe.incr(key)
+            pipe.expire(key, WINDOW)
+            pipe.execute()
+        return render_template_string(LOGIN_PAGE, csrf=csrf_token(), next=nxt,
+                                      username=username,
+                                      error="Wrong user name or password."), 401
+    conn.delete(key)
+    session.clear()
+    session.update(user=user.username, role=user.role, csrf=secrets.token_urlsafe(32))
+    session.permanent = True
+    return redirect(nxt, code=303)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    check_csrf()
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.record
+def _secure_cookies(state: Any) -> None:
+    app: Flask = state.app
+    app.jinja_env.globals.update(current_user=current_user, csrf_token=csrf_token)
+    app.jinja_loader = _with_shared_templates(app)
+    config = app.config["IVR"]
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=config.public_base_url.startswith("https://"),
+                      PERMANENT_SESSION_LIFETIME=12 * 3600)

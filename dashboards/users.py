@@ -1,0 +1,80 @@
+"""Users of the pages (table `users`, migration 0002): add, change, find, check a password.
+
+Passwords are stored as werkzeug's salted scrypt/pbkdf2 hashes, never in clear. Roles:
+admin (everything), supervisor (wallboard, worklists), agent (agent console). Used by the
+sign-in blueprint and by `ivr user`. Must not import Flask request globals.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, text
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ivr.errors import ConfigError
+
+ROLES = ("admin", "supervisor", "agent")
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 10
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+
+    def has_role(self, *roles: str) -> bool:
+        """Admins may do everything; otherwise the user's role must be among `roles`."""
+        return self.role == "admin" or self.role in roles
+
+
+def check_new(username: str, role: str, password: str) -> None:
+    if not NAME.match(username):
+        raise ConfigError(f"user name {username!r}: use 2-64 lower-case letters, digits, . _ -")
+    if role not in ROLES:
+        raise ConfigError(f"role {role!r}: use one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise ConfigError(f"password: use at least {MIN_PASSWORD} characters")
+
+
+def save_user(engine: Engine, username: str, role: str, password: str) -> bool:
+    """Add the user, or change an existing one's role and password. True when added."""
+    check_new(username, role, password)
+    hashed = generate_password_hash(password)
+    with engine.begin() as conn:
+        found = conn.execute(text("SELECT id FROM users WHERE username = :u"),
+                             {"u": username}).first()
+        if found:
+            conn.execute(text("UPDATE users SET role = :r, password_hash = :h WHERE id = :i"),
+                         {"r": role, "h": hashed, "i": found[0]})
+            return False
+        conn.execute(text("INSERT INTO users (username, password_hash, role, created_at) "
+                          "VALUES (:u, :h, :r, :t)"),
+                     {"u": username, "h": hashed, "r": role, "t": datetime.now(UTC)})
+        return True
+
+
+def find_user(engine: Engine, username: str) -> User | None:
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT username, role FROM users WHERE username = :u"),
+                           {"u": username}).first()
+    return User(row[0], row[1]) if row else None
+
+
+def authenticate(engine: Engine, username: str, password: str) -> User | None:
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT username, role, password_hash FROM users "
+                                "WHERE username = :u"), {"u": username}).first()
+    if row is None:
+        check_password_hash(generate_password_hash("x"), password)  # same time either way
+        return None
+    return User(row[0], row[1]) if check_password_hash(row[2], password) else None
+
+
+def list_users(engine: Engine) -> list[User]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT username, role FROM users ORDER BY username")).all()
+    return [User(r[0], r[1]) for r in rows]
