@@ -3,14 +3,18 @@
     GET  /api/agents  -> {"agents": [{id, name, address, skills, presence, since}]}
     POST /api/agents/<id>/presence {"state": "available"|"break"|"offline"} -> the agent
 
-Errors are 4xx JSON `{"error": "..."}` saying what to fix: 400 bad body or state, 404 unknown
-agent, 409 while the agent is ringing or on a call. The QueueService is built once per app
-from the app's Redis connection and queues.yaml, and kept in `app.extensions`.
+Signed-in users only: supervisors (and admins) for any agent, an agent for themselves (user
+name = agent id); without a session 401, without the role 403. Errors are 4xx JSON
+`{"error": "..."}` saying what to fix: 400 bad body or state, 404 unknown agent, 409 while the
+agent is ringing or on a call. The QueueService is built once per app from the app's Redis
+connection and queues.yaml, and kept in `app.extensions`.
 """
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -44,7 +48,31 @@ def _agent_json(detail: dict[str, str], agent_id: str) -> dict[str, Any]:
             "since": int(detail.get("since") or 0) / 1000.0}
 
 
+def signed_in(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Sign-in and role check (dashboards/auth.py) whenever the app has it, which the product
+    always does (every dashboards module is registered); a bare app made to unit-test this
+    blueprint alone has no users to check."""
+
+    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if "auth" not in current_app.blueprints:
+                return view(*args, **kwargs)
+            from dashboards.auth import current_user, require_role
+
+            user = current_user()
+            if (user is not None and user.role == "agent" and request.method == "POST"
+                    and kwargs.get("agent_id") != user.username):
+                return _error("agents change only their own presence", 403)
+            return require_role(*roles)(view)(*args, **kwargs)
+
+        return checked
+
+    return wrap
+
+
 @bp.get("")
+@signed_in("agent", "supervisor")
 def list_agents() -> Response:
     svc = queue_service()
     agents = [_agent_json(svc.agents.detail(a.id), a.id) for a in svc.agents.all()]
@@ -52,6 +80,7 @@ def list_agents() -> Response:
 
 
 @bp.post("/<agent_id>/presence")
+@signed_in("agent", "supervisor")
 def set_presence(agent_id: str) -> tuple[Response, int] | Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("state"), str):

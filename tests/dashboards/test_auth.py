@@ -78,3 +78,22 @@ def test_weak_password_and_unknown_role_are_refused(tmp_path):
                                              "--password", "short"], env=env)
     assert weak.exit_code != 0
     assert "at least 10 characters" in str(weak.exception or weak.output)
+
+
+def test_agent_api_needs_a_session_and_agents_change_only_themselves(app: Flask):
+    anonymous = app.test_client()
+    assert anonymous.get("/api/agents").status_code == 401
+    ann = app.test_client()
+    ann.post("/login", data={"username": "ann", "password": PASSWORD, "csrf_token": csrf(ann)})
+    assert ann.get("/api/agents").status_code == 200
+    other = ann.post("/api/agents/alice/presence", json={"state": "available"},
+                     headers={"X-CSRF-Token": csrf(ann)})
+    assert other.status_code == 403
+    ada = app.test_client()
+    ada.post("/login", data={"username": "ada", "password": PASSWORD, "csrf_token": csrf(ada)})
+    no_token = ada.post("/api/agents/alice/presence", json={"state": "available"})
+    assert no_token.status_code == 403  # CSRF on the JSON API too
+    done = ada.post("/api/agents/alice/presence", json={"state": "available"},
+                    headers={"X-CSRF-Token": csrf(ada)})
+    assert done.status_code == 200
+    assert done.get_json()["presence"] == "available"
