@@ -19,10 +19,6 @@ from ivr.twilio_sim.script import Script
 from ivr.twilio_sim.transport import FlaskTransport
 from tests.twiml_validate import twiml_problems
 
-# Sign-in and roles come from dashboards/auth.py (written in parallel); until it is installed
-# every admin page answers 403 and there is no way to sign in.
-pytest.importorskip("dashboards.auth", reason="sign-in (dashboards/auth.py) not installed")
-
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-auth-token"
 BASE = "https://ivr.example.test"
