@@ -163,3 +163,23 @@ def test_admin_edits_publishes_and_rolls_back_a_flow(live_app, page) -> None:  #
     heard = call_hears(app)
     assert OLD_MENU in heard
     assert NEW_MENU not in heard
+
+
+def test_admin_pages_and_the_emergency_switch(live_app, page) -> None:  # noqa: ANN001
+    app, base = live_app
+    sign_in(page, base)
+    page.click("text=Hours, holidays")
+    page.click("#toggle-emergency_closed")
+    page.wait_for_selector("text=emergency_closed is now ON")
+    shot(page, "operations-emergency-on")
+    heard = call_hears(app, "press 1; press 0; hangup")
+    assert "Connecting you" not in heard
+    page.click("#toggle-emergency_closed")
+    page.wait_for_selector("text=emergency_closed is now off")
+    assert "Connecting you" in call_hears(app, "press 1; press 0; hangup")
+    page.click("text=Prompts")
+    page.wait_for_selector("#prompts")
+    shot(page, "prompts")
+    page.click("text=Queues & agents")
+    page.wait_for_selector("#queues")
+    shot(page, "agents")
