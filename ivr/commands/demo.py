@@ -117,6 +117,7 @@ def command(port: int, standin_port: int, callers: bool, duration: float,
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     build_prompts(env, logs)
+    logins = demo_logins(env, logs)
     try:
         sup.start("standin", "twilio-standin", "--port", str(standin_port),
                   "--app-url", f"http://127.0.0.1:{port}", "--token", env["TWILIO_AUTH_TOKEN"])
@@ -126,7 +127,7 @@ def command(port: int, standin_port: int, callers: bool, duration: float,
             raise click.ClickException(f"the web server did not start; see {logs / 'web.log'}")
         if callers:
             sup.start("callers", "demo-traffic", "--standin", env["TWILIO_API_BASE"])
-        print_banner(port, standin_port, logs)
+        print_banner(port, standin_port, logs, logins)
         started = time.monotonic()
         while not stopping:
             dead = sup.check()
@@ -165,12 +166,30 @@ def build_prompts(env: dict[str, str], logs: Path) -> None:
                    "callers hear text-to-speech instead")
 
 
-def print_banner(port: int, standin_port: int, logs: Path) -> None:
+def demo_logins(env: dict[str, str], logs: Path) -> dict[str, str]:
+    """One user per role with a fresh password each run, printed in the banner."""
+    logins = {}
+    for name, role in (("admin", "admin"), ("supervisor", "supervisor"), ("alice", "agent")):
+        password = secrets.token_urlsafe(9)
+        with (logs / "users.log").open("ab") as log:
+            done = subprocess.run([sys.executable, "-m", "ivr.cli", "user", "add", name,
+                                   "--role", role, "--password", password], env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, check=False)
+        if done.returncode == 0:
+            logins[name] = password
+    return logins
+
+
+def print_banner(port: int, standin_port: int, logs: Path,
+                 logins: dict[str, str] | None = None) -> None:
     base = f"http://127.0.0.1:{port}"
     call = f".venv/bin/ivr call --standin http://127.0.0.1:{standin_port} --to +14155550100"
+    users = ", ".join(f"{n} / {p}" for n, p in (logins or {}).items()) or "(none)"
     click.echo(f"""
   IVR demo is running (Ctrl-C stops everything).
 
+  Admin pages       {base}/admin/flows   (sign in at {base}/login)
+  Demo logins       {users}
   Voice webhook     POST {base}/voice
   Health            {base}/readyz
   Twilio stand-in   http://127.0.0.1:{standin_port}
