@@ -1,0 +1,87 @@
+"""The supervisor wallboard: live queue and agent state over server-sent events.
+
+`/wallboard` (supervisors and admins; `?tv=1` for a wall screen: large type, no controls) and
+`/wallboard/events`, an SSE stream that sends the board whenever it changes (checked every
+second, so a caller joining shows within about a second) and a heartbeat otherwise. A stream
+lasts a few minutes and then ends; the browser's EventSource reconnects by itself, as it does
+after a network drop or a server restart (the page shows "reconnecting" meanwhile). Each
+stream holds one server thread: size gunicorn's threads for the number of wall screens.
+
+Only live state from Redis is shown here (what the queue engine knows now); today's figures
+from the outcome database are not on the board yet.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+
+from dashboards.auth import require_role
+from ivr.domain.announce import describe_wait
+from ivr.services import services
+
+bp = Blueprint("wallboard", __name__, template_folder="templates")
+STREAM_SECONDS = 300
+HEARTBEAT = 15
+
+
+def board(now: float) -> dict[str, Any]:
+    """Everything the wallboard shows, as plain data (tested without a browser)."""
+    svc = services()
+    engine, handoff = svc.queue_engine, svc.handoff
+    if engine is None or handoff is None:
+        return {"queues": [], "agents": [], "at": now}
+    queues = []
+    for snap in engine.snapshots(now):
+        name = str(snap["queue"])
+        seconds, doubt = handoff.estimate(name, None, now)
+        answered, abandoned = int(snap["answered"]), int(snap["abandoned"])  # type: ignore[call-overload]
+        queues.append({
+            "queue": name, "waiting": snap["waiting"],
+            "longest_wait": round(float(snap["longest_wait"]), 1),  # type: ignore[arg-type]
+            "new_caller_hears": describe_wait(seconds, doubt),
+            "agents": snap["agents_by_state"], "callbacks_pending": snap["callbacks_pending"],
+            "answered": answered, "abandoned": abandoned,
+            "abandon_rate": round(abandoned / (answered + abandoned), 3)
+            if answered + abandoned else None,
+            "asa": round(float(snap["answered_wait_total"]) / answered, 1)  # type: ignore[arg-type]
+            if answered else None,
+        })
+    agents = []
+    for agent in engine.agents.all():
+        detail = engine.agents.detail(agent.id)
+        since = int(detail.get("since") or 0) / 1000.0
+        agents.append({"id": agent.id, "name": agent.name, "state": agent.presence.value,
+                       "for": round(max(0.0, now - since)) if since else None})
+    return {"queues": queues, "agents": agents, "at": now}
+
+
+@bp.get("/wallboard")
+@require_role("supervisor")
+def page() -> str:
+    return render_template("wallboard.html", tv=request.args.get("tv") == "1")
+
+
+@bp.get("/wallboard/events")
+@require_role("supervisor")
+def events() -> Response:
+    def stream() -> Iterator[str]:
+        started, last, last_sent = time.monotonic(), "", 0.0
+        yield "retry: 2000\n\n"
+        while time.monotonic() - started < STREAM_SECONDS:
+            data = board(time.time())
+            shown = json.dumps({k: v for k, v in data.items() if k != "at"}, sort_keys=True)
+            if shown != last:
+                last, last_sent = shown, time.monotonic()
+                yield f"data: {json.dumps(data)}\n\n"
+            elif time.monotonic() - last_sent > HEARTBEAT:
+                last_sent = time.monotonic()
+                yield ": heartbeat\n\n"
+            time.sleep(1.0)
+
+    return Response(stream_with_context(stream()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
