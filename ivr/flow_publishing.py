@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -174,7 +174,7 @@ class FlowPublisher:
             errors = self.check(name, text)
             if errors:
                 raise FlowErrors(errors)
-            version = self._record(name, text, author, message, now, current)
+            version = self._record(name, text, author, message, now, current, base_hash)
             self._write(name, text)
             self._announce(name, version, current)
         log.info("flow %s version %d published by %s: %s", name, version.number, author,
@@ -195,15 +195,22 @@ class FlowPublisher:
             return None
 
     def _record(self, name: str, text: str, author: str, message: str, now: datetime,
-                on_disk: str | None) -> Version:
+                on_disk: str | None, base_hash: str | None) -> Version:
         """Insert the version (and, the first time, the on-disk text as version 1). Two
-        processes publishing at once both get a number: the unique constraint makes the loser
-        retry with the next one."""
+        processes publishing at once race for the same number: the unique constraint makes
+        the loser retry, and the retry sees the winner's version, so an editor that started
+        from the text the winner replaced gets Conflict even on another machine."""
         for _ in range(5):
             try:
                 with self.sessions.begin() as session:
-                    top = session.scalar(select(func.max(FlowVersion.number)).where(
-                        FlowVersion.flow_file == name)) or 0
+                    latest = session.scalar(select(FlowVersion).where(
+                        FlowVersion.flow_file == name).order_by(
+                        FlowVersion.number.desc()).limit(1))
+                    if base_hash and latest is not None and latest.content_hash != base_hash:
+                        raise Conflict(f"flow {name!r} is at version {latest.number} by "
+                                       f"{latest.author} since you opened it; reload, compare "
+                                       "and publish again")
+                    top = latest.number if latest is not None else 0
                     if top == 0 and on_disk is not None:
                         top = 1
                         session.add(_row(name, 1, on_disk, "system", "as found on disk", now))

@@ -166,3 +166,20 @@ def test_a_deployed_file_is_not_overwritten_by_an_older_publish(
     assert (behind / "shop.yaml").read_text() == latest
     assert make_publisher(deployed, session_factory, conn).converge() == []
     assert (deployed / "shop.yaml").read_text() == deploy_text
+
+
+def test_two_machines_publishing_from_the_same_version_conflict(
+        publisher: FlowPublisher, tmp_path: Path, session_factory: sessionmaker[Session],
+        redis_url: str) -> None:
+    from ivr.domain.flow.loader import content_version
+
+    original = publisher.live_text("shop")
+    other = make_publisher(copy_flows(tmp_path / "other"), session_factory,
+                           redis_lib.Redis.from_url(redis_url))
+    opened = content_version(original)
+    publisher.publish("shop", original.replace(OLD_MENU, NEW_MENU, 1), "alice", "a", NOW,
+                      base_hash=opened)
+    with pytest.raises(Conflict):  # its own file still holds the old text: the DB decides
+        other.publish("shop", original.replace(OLD_MENU, "say: shop_welcome", 1), "bob", "b",
+                      NOW, base_hash=opened)
+    assert [v.number for v in publisher.versions("shop")] == [2, 1]
