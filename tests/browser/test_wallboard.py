@@ -13,17 +13,17 @@ from tests.browser.test_admin_flows import ADMIN, PASSWORD, SHOTS, live_app, pag
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/wallboard")
-    page.fill("#username", ADMIN)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/wallboard")
+def sign_in(tab, base: str) -> None:  # type: ignore[no-untyped-def]
+    tab.goto(f"{base}/wallboard")
+    tab.fill("#username", ADMIN)
+    tab.fill("#password", PASSWORD)
+    tab.click("button[type=submit]")
+    tab.wait_for_url(f"{base}/wallboard")
 
 
-def waiting_shows(page, queue: str, count: int) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_selector(f'article[data-queue="{queue}"] [data-field="waiting"]')
-    page.wait_for_function(
+def waiting_shows(tab, queue: str, count: int) -> None:  # type: ignore[no-untyped-def]
+    tab.wait_for_selector(f'article[data-queue="{queue}"] [data-field="waiting"]')
+    tab.wait_for_function(
         "([q, n]) => document.querySelector(`article[data-queue=\"${q}\"] "
         "[data-field=\"waiting\"]`).textContent === String(n)", arg=[queue, count],
         timeout=4000)
