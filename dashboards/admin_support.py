@@ -8,38 +8,22 @@ schema is upgraded on first use by the admin pages, never on the webhook path.
 
 from __future__ import annotations
 
-import functools
-import hmac
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import redis
-from flask import abort, current_app, request
+from flask import current_app
 
+# Sign-in, roles and CSRF are dashboards/auth.py's; re-exported for the admin views, which
+# also call check_csrf explicitly (require_role checks it too) so no POST can skip it.
+from dashboards.auth import check_csrf, csrf_token, current_user, require_role
 from ivr.flow_publishing import FlowPublisher
 from ivr.services import services
 
 log = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 
-try:  # sign-in and roles (dashboards/auth.py); fail closed while it is not installed
-    from dashboards.auth import csrf_token, current_user, require_role
-except ImportError:  # pragma: no cover - only while auth is being written
-    def require_role(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
-            @functools.wraps(view)
-            def denied(*args: Any, **kwargs: Any) -> Any:
-                abort(403, description="sign-in (dashboards/auth.py) is not installed")
-            return denied
-        return wrap
-
-    def csrf_token() -> str:
-        abort(403)
-
-    def current_user() -> Any:
-        return None
 EXTENSION = "ivr_admin_publisher"
 
 
@@ -86,14 +70,6 @@ def converge_flows() -> None:
         log.warning("flow convergence skipped: %s", exc)
 
 
-def check_csrf() -> None:
-    """Every state-changing admin request carries the session's CSRF token, in the form
-    (`csrf_token`) or, for fetch() calls, the `X-CSRF-Token` header; else 403."""
-    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
-    if not hmac.compare_digest(str(sent), str(csrf_token())):
-        abort(403, description="missing or stale CSRF token: reload the page and try again")
-
-
 def author_name() -> str:
     """The signed-in user's name, recorded as a version's author."""
     user: Any = current_user()
@@ -102,3 +78,7 @@ def author_name() -> str:
         if value:
             return str(value)
     return str(user or "unknown")
+
+
+__all__ = ["author_name", "check_csrf", "converge_flows", "csrf_token", "ensure_schema",
+           "publisher", "require_role"]
