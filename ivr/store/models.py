@@ -260,3 +260,15 @@ class FlowVersion(Base):
     author: Mapped[str] = mapped_column(String(100))
     message: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(When)
+
+
+class User(Base):
+    """Someone who signs in to the pages (dashboards/users.py; migration 0002)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(When)
