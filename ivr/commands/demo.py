@@ -188,6 +188,7 @@ def print_banner(port: int, standin_port: int, logs: Path,
     click.echo(f"""
   IVR demo is running (Ctrl-C stops everything).
 
+  Wallboard         {base}/wallboard     (TV mode: {base}/wallboard?tv=1)
   Admin pages       {base}/admin/flows   (sign in at {base}/login)
   Demo logins       {users}
   Voice webhook     POST {base}/voice
