@@ -10,7 +10,6 @@ Self-contained (does not import ivr.store.models). See ivr/flow_publishing.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,16 +17,9 @@ from alembic import op
 revision: str = "0004"
 
 
-def _previous() -> str:
-    """The revision below this one. Interim while 0002 (users) and 0003 are being written in
-    parallel: the highest of them present, so the chain always has one head. To be fixed to
-    "0003" once that revision is in git (see the commit that does so)."""
-    here = Path(__file__).resolve().parent
-    found = sorted(p.name[:4] for p in here.glob("000[123]_*.py"))
-    return found[-1] if found else "0001"
-
-
-down_revision: str | Sequence[str] | None = _previous()
+# 0003 was reserved for follow-up tables that did not land; the chain is 0001-0002-0004 and
+# the next revision goes on top of 0004.
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
