@@ -1,0 +1,96 @@
+"""The agent console: presence, the call ringing or connected to me with why the caller called,
+and the disposition after it.
+
+`/agent` (agents; admins and supervisors may open it for an agent with `?agent=ID`) polls
+`/agent/context.json` every two seconds: the agent's presence and, while a call is reserved for
+or connected to them, the caller's number, what self-service looked up (account holder, order),
+the path through the flow, the self-service attempts and how long they waited. The disposition
+form posts to `/agent/disposition`, which files a `disposition` outcome event. Caller data is
+put on the page as text, never as HTML.
+
+Not here yet: previous calls and open follow-up tasks of the caller (the follow-up worklist
+does not exist yet).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+
+from dashboards.auth import current_user, require_role
+from ivr.services import publish_event, services
+from ivr.store import keys
+from ivr.store.call_state import CallStateStore
+from ivr.store.scripts import text
+
+bp = Blueprint("agent_console", __name__, template_folder="templates")
+DISPOSITIONS = ("resolved", "follow_up", "escalated", "wrong_number", "no_action")
+
+
+def agent_id() -> str:
+    """Agents see themselves; supervisors and admins may look at any agent."""
+    user = current_user()
+    asked = (request.args.get("agent") or request.form.get("agent") or "").strip()
+    if user is None:
+        abort(401)
+    if user.role == "agent" or not asked:
+        return user.username
+    return asked[:64]
+
+
+def call_context(member: str) -> dict[str, Any] | None:
+    svc = services()
+    stored = CallStateStore(svc.redis).load(member)
+    if stored is None:
+        return None
+    state = stored.state
+    joined = text(svc.redis.hget(keys.queue_entry(member), "joined_at"))
+    looked_up = {name: value for name, value in state.vars.items()
+                 if isinstance(value, dict) and name not in ("caller", "flags")}
+    return {
+        "call_sid": member, "from": stored.caller.get("From", ""),
+        "caller_name": stored.caller.get("CallerName", ""),
+        "language": state.language,
+        "reason": (state.outcome.get("queue") or {}).get("reason"),
+        "looked_up": looked_up,
+        "path": [v.node for v in state.path][-12:],
+        "self_service": list(state.outcome.get("self_service", [])),
+        "waited": round(time.time() - int(joined) / 1000) if joined else None,
+    }
+
+
+@bp.get("/agent")
+@require_role("agent", "supervisor")
+def page() -> str:
+    return render_template("agent.html", agent=agent_id(), dispositions=DISPOSITIONS)
+
+
+@bp.get("/agent/context.json")
+@require_role("agent", "supervisor")
+def context() -> Response:
+    engine = services().queue_engine
+    if engine is None:
+        return jsonify(error="queue routing is off"), 503  # type: ignore[return-value]
+    me = agent_id()
+    try:
+        detail = engine.agents.detail(me)
+    except Exception:  # noqa: BLE001 - NotFound: this user is not an agent in queues.yaml
+        return jsonify(error=f"no agent {me!r} in queues.yaml"), 404  # type: ignore[return-value]
+    member = detail.get("member", "")
+    busy = detail.get("presence") in ("ringing", "on_call", "wrap_up")
+    return jsonify(agent=me, presence=detail.get("presence"),
+                   call=call_context(member) if member and busy else None)
+
+
+@bp.post("/agent/disposition")
+@require_role("agent", "supervisor")
+def disposition() -> Response:
+    call_sid = (request.form.get("call_sid") or "")[:64]
+    code = request.form.get("code") or ""
+    if not call_sid or code not in DISPOSITIONS:
+        return jsonify(error=f"send call_sid and a code among {', '.join(DISPOSITIONS)}"), 400  # type: ignore[return-value]
+    data = {"agent": agent_id(), "code": code, "notes": (request.form.get("notes") or "")[:2000]}
+    publish_event(services().redis, "disposition", call_sid, data, time.time())
+    return jsonify(ok=True, **data)

@@ -1,0 +1,84 @@
+"""The agent console: the call reserved for me with why the caller called; dispositions."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from ivr import create_app
+from ivr.commands.user import command as user_command
+from ivr.domain.flow.actions import CallEvent
+from ivr.operator_flags import set_flag
+from ivr.store import keys
+
+PASSWORD = "correct horse battery"
+SID = "CA" + "7" * 32
+
+
+@pytest.fixture
+def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flushes
+    application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
+                              "instance_dir": tmp_path / "instance",
+                              "prompts_audio_dir": tmp_path / "no-audio"})
+    env = {"IVR_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": ""}
+    for name, role in (("alice", "agent"), ("bob", "agent")):
+        CliRunner().invoke(user_command, ["add", name, "--role", role, "--password", PASSWORD],
+                           env=env)
+    return application
+
+
+def signed_in(app: Flask, name: str):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    token = re.search(rb'name="csrf_token" value="([^"]+)"',
+                      client.get("/login").data).group(1).decode()
+    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
+    fresh = re.search(rb'name="csrf_token" value="([^"]+)"',  # a new session, a new token
+                      client.get("/login").data).group(1).decode()
+    return client, fresh
+
+
+def test_agent_sees_why_the_caller_called_and_files_a_disposition(app: Flask, redis):
+    svc = app.extensions["ivr"]
+    set_flag(redis, "always_open", "on")
+    now = datetime.now(UTC)
+    caller = {"From": "+14155550123", "To": "+14155550100",
+              "CallerName": "<script>alert(1)</script>"}
+    svc.calls.start(SID, caller, now)
+    svc.calls.advance(SID, 1, CallEvent("input", now, digits="1"))  # English
+    svc.calls.advance(SID, 2, CallEvent("input", now, digits="2"))  # balance
+    svc.calls.advance(SID, 3, CallEvent("input", now, digits="55000004"))
+    svc.calls.advance(SID, 4, CallEvent("input", now, digits="2"))  # not solved -> a person
+    engine = svc.queue_engine
+    engine.agent_presence("alice", "available", time.time())
+    for queue in engine.queues:
+        engine.route(queue, time.time())
+    alice, token = signed_in(app, "alice")
+    ctx = alice.get("/agent/context.json").get_json()
+    assert ctx["presence"] == "ringing"
+    call = ctx["call"]
+    assert call["from"] == "+14155550123"
+    assert call["caller_name"] == "<script>alert(1)</script>"  # data, shown as text
+    assert call["looked_up"]["account"]["name"] == "Ana Lopez"
+    assert call["self_service"] == [{"node": "say_balance", "task": "account_balance",
+                                     "solved": True}]
+    page = alice.get("/agent").data
+    assert b"<script>alert(1)</script>" not in page
+    bob, _ = signed_in(app, "bob")
+    assert bob.get("/agent/context.json?agent=alice").get_json()["agent"] == "bob"  # only self
+    filed = alice.post("/agent/disposition", data={"call_sid": SID, "code": "resolved",
+                                                   "notes": "explained the bill"},
+                       headers={"X-CSRF-Token": token})
+    assert filed.status_code == 200
+    (_, fields), = [e for e in redis.xrange(keys.events_stream())
+                    if e[1][b"kind"] == b"disposition"]
+    assert json.loads(fields[b"data"]) == {"agent": "alice", "code": "resolved",
+                                           "notes": "explained the bill"}
+    bad = alice.post("/agent/disposition", data={"call_sid": SID, "code": "whatever"},
+                     headers={"X-CSRF-Token": token})
+    assert bad.status_code == 400
