@@ -7,8 +7,9 @@ lasts a few minutes and then ends; the browser's EventSource reconnects by itsel
 after a network drop or a server restart (the page shows "reconnecting" meanwhile). Each
 stream holds one server thread: size gunicorn's threads for the number of wall screens.
 
-Only live state from Redis is shown here (what the queue engine knows now); today's figures
-from the outcome database are not on the board yet.
+Live state comes from Redis (what the queue engine knows now); today's totals (offered,
+answered, abandoned, service level, ASA, containment, satisfaction) from the outcome database
+(dashboards/today.py), read at most every 10 seconds.
 """
 
 from __future__ import annotations
@@ -57,7 +58,27 @@ def board(now: float) -> dict[str, Any]:
         since = int(detail.get("since") or 0) / 1000.0
         agents.append({"id": agent.id, "name": agent.name, "state": agent.presence.value,
                        "for": round(max(0.0, now - since)) if since else None})
-    return {"queues": queues, "agents": agents, "at": now}
+    return {"queues": queues, "agents": agents, "at": now, "today": today(now)}
+
+
+_TODAY: dict[str, Any] = {"at": 0.0, "data": None}
+TODAY_EVERY = 10.0  # seconds: the database is read at most this often, whatever the screens
+
+
+def today(now: float) -> dict[str, Any] | None:
+    """Today's figures from the outcome database, cached for TODAY_EVERY seconds."""
+    from datetime import UTC, datetime
+
+    from dashboards.auth import user_engine
+    from dashboards.today import today_figures
+
+    if now - float(_TODAY["at"]) >= TODAY_EVERY:
+        try:
+            _TODAY["data"] = today_figures(user_engine(), datetime.fromtimestamp(now, UTC))
+        except Exception:  # noqa: BLE001 - the database down: live figures still flow
+            _TODAY["data"] = None
+        _TODAY["at"] = now
+    return _TODAY["data"]  # type: ignore[return-value]
 
 
 @bp.get("/wallboard")
