@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
@@ -51,6 +52,7 @@ def board(now: float) -> dict[str, Any]:
             if answered + abandoned else None,
             "asa": round(float(snap["answered_wait_total"]) / answered, 1)  # type: ignore[arg-type]
             if answered else None,
+            "estimates": handoff.estimate_accuracy(name, datetime.fromtimestamp(now, UTC)),
         })
     agents = []
     for agent in engine.agents.all():
@@ -67,8 +69,6 @@ TODAY_EVERY = 10.0  # seconds: the database is read at most this often, whatever
 
 def today(now: float) -> dict[str, Any] | None:
     """Today's figures from the outcome database, cached for TODAY_EVERY seconds."""
-    from datetime import UTC, datetime
-
     from dashboards.auth import user_engine
     from dashboards.today import today_figures
 

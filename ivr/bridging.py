@@ -73,7 +73,9 @@ class BridgeService:
         self.handoff.stats.answered(visit.queue, wait, now.timestamp())
         announced = self.handoff.store.field(member, "announced_wait")
         if announced:
-            ESTIMATE_ERROR.observe(float(announced) - wait)
+            error = float(announced) - wait
+            ESTIMATE_ERROR.observe(error)
+            self.handoff.record_estimate_error(visit.queue, error, now)
 
     def summary(self, member: str) -> str:
         """What the agent hears before the caller is put through: queue, reason, what the

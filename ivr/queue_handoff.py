@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ivr.domain.flow.actions import Enqueue
+from ivr.store import keys
 from ivr.store.call_state import CallStateStore
 from ivr.store.hold_stats import HoldStatsStore
 from ivr.store.redis_queue import QueueService
@@ -88,6 +89,26 @@ class QueueHandOff:
         ahead = (snap.position - 1) if snap.position else snap.queue_len
         est = self.stats.estimate(queue, ahead, snap.agents_staffed, snap.agents_busy, at)
         return est.seconds, est.uncertainty
+
+    def record_estimate_error(self, queue: str, error: float, now: datetime) -> None:
+        """How far the first announcement was from the wait the caller actually had, summed
+        per queue and day for the wallboard (kept 3 days)."""
+        key = keys.queue_estimate_accuracy(queue, now.strftime("%Y-%m-%d"))
+        pipe = self.service.conn.pipeline(transaction=True)
+        pipe.hincrby(key, "n", 1)
+        pipe.hincrbyfloat(key, "sum", error)
+        pipe.hincrbyfloat(key, "abs", abs(error))
+        pipe.expire(key, 3 * 86400)
+        pipe.execute()
+
+    def estimate_accuracy(self, queue: str, now: datetime) -> dict[str, float] | None:
+        raw = self.service.conn.hgetall(
+            keys.queue_estimate_accuracy(queue, now.strftime("%Y-%m-%d")))
+        n = int(raw.get(b"n", 0) or 0)
+        if not n:
+            return None
+        return {"answered": n, "mean_error": round(float(raw[b"abs"]) / n, 1),
+                "bias": round(float(raw[b"sum"]) / n, 1)}
 
     def visit(self, call_sid: str) -> QueueVisit | None:
         raw = self.store.fields(call_sid, "queue", "queue_seq", "language", "offer_callback",

@@ -101,3 +101,9 @@ def queue_hold_stats(queue: str) -> str:
 def operator_flags() -> str:
     """HASH of operator switches (emergency_closed, always_open, storm_mode, ...)."""
     return f"{PREFIX}flags"
+
+
+def queue_estimate_accuracy(queue: str, day: str) -> str:
+    """HASH per queue and UTC day: answered callers whose announced wait is known (`n`), the
+    sums of announced-minus-actual (`sum`) and of its absolute value (`abs`), in seconds."""
+    return f"{_Q}:estimate-accuracy:{queue}:{day}"

@@ -139,6 +139,11 @@ def test_metrics_report_queue_sizes_and_estimate_error(live: Live):
     live.available("alice")
     live.run_until(lambda: leg.status == "completed")
     assert count("ivr_estimate_error_seconds_count") == errors_before + 1
+    from datetime import UTC, datetime
+
+    accuracy = live.app.extensions["ivr"].handoff.estimate_accuracy("support", datetime.now(UTC))
+    assert accuracy is not None
+    assert accuracy["answered"] == 1  # the wallboard's announced-vs-actual for today
     assert count("ivr_webhook_seconds_count", endpoint="queue.wait") > waits_before
 
 
