@@ -21,6 +21,7 @@ from ivr.domain.flow.actions import Enqueue
 from ivr.store import keys
 from ivr.store.call_state import CallStateStore
 from ivr.store.hold_stats import HoldStatsStore
+from ivr.store.queue_stats import QueueSnapshot
 from ivr.store.redis_queue import QueueService
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,12 @@ class QueueHandOff:
     def estimate(self, queue: str, member: str | None, at: float) -> tuple[float, float]:
         """(seconds, relative uncertainty) for `member` (or a caller joining now), from the
         live line and staffing and what the estimator has learned about this queue."""
-        snap = self.service.snapshot(queue, at, member)
+        return self.estimate_from(self.service.snapshot(queue, at, member), at)
+
+    def estimate_from(self, snap: QueueSnapshot, at: float) -> tuple[float, float]:
+        """The same estimate from a snapshot already read (the wallboard reads one anyway)."""
         ahead = (snap.position - 1) if snap.position else snap.queue_len
-        est = self.stats.estimate(queue, ahead, snap.agents_staffed, snap.agents_busy, at)
+        est = self.stats.estimate(snap.queue, ahead, snap.agents_staffed, snap.agents_busy, at)
         return est.seconds, est.uncertainty
 
     def record_estimate_error(self, queue: str, error: float, now: datetime) -> None:
