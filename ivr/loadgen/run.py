@@ -77,11 +77,7 @@ def hang_up_the_rest(stack: Stack, legs: list[Any], wait: float = 15.0) -> int:
     """Callers still on the line at the end hang up (as they would); their calls must then
     end and be recorded like any abandon."""
     holding = [leg for leg in legs if leg.status not in TERMINAL]
-    for leg in holding:
-        try:
-            stack.standin.update_call(leg.call_sid, status="completed")
-        except Exception:  # noqa: BLE001 - it ended meanwhile
-            pass
+    stack.standin.hang_up(holding)
     deadline = time.monotonic() + wait
     while any(leg.status not in TERMINAL for leg in holding) and time.monotonic() < deadline:
         time.sleep(0.1)

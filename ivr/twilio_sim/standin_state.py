@@ -151,6 +151,18 @@ class StandIn:
                 return silent_wav(leg.recordings[sid])
         return None
 
+    def hang_up(self, legs: list[CallLeg] | None = None) -> int:
+        """Hang up the given legs (default: every leg) that are still live, as their callers
+        would; returns how many were. Legs that ended meanwhile are skipped."""
+        live = 0
+        for leg in self.all_legs() if legs is None else legs:
+            try:
+                self.update_call(leg.call_sid, status="completed")
+                live += 1
+            except (CallNotFoundError, CallNotInProgressError):
+                pass
+        return live
+
     def all_legs(self) -> list[CallLeg]:
         with self._lock:
             return list(self.legs.values())

@@ -127,11 +127,7 @@ def live(redis_url: str, redis: redis_lib.Redis, tmp_path: Path) -> Iterator[Liv
     try:
         yield Live(app, base, state, conn, callees, ctx)
     finally:
-        for leg in state.all_legs():  # callers still holding hang up: no thread outlives us
-            try:
-                state.update_call(leg.call_sid, status="completed")
-            except Exception:  # noqa: BLE001 - already ended
-                pass
+        state.hang_up()  # callers still holding hang up: no thread outlives us
         state.join(timeout=5)
         server.shutdown()
         standin_server.shutdown()
