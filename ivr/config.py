@@ -88,6 +88,7 @@ EXTRA_SETTINGS = {
     "IVR_OFFER_CALLBACK_ABOVE": "offer_callback_above",  # offer callbacks above this wait (s)
     "IVR_HOLD_PAUSE": "hold_pause",  # seconds of hold audio per waitUrl loop
     "IVR_CALLER_ID": "caller_id",  # the number callbacks are placed from
+    "IVR_FLOW_CONVERGE_EVERY": "flow_converge_every",  # s between checks for published flows
 }
 
 
