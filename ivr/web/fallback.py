@@ -19,6 +19,7 @@ being down (docs/deployment.md).
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
@@ -76,7 +77,12 @@ def replay(error_url: str) -> Response | None:
                              base_url=request.host_url, data=form).get_environ()
     environ[REPLAY_KEY] = True  # verified above; WSGI keys cannot come from the network
     status: list[str] = []
-    body = current_app.wsgi_app(environ, lambda s, h, exc_info=None: status.append(s))
+
+    def start_response(code: str, headers: Any, exc_info: Any = None) -> Any:
+        status.append(code)
+        return lambda data: None
+
+    body = current_app.wsgi_app(environ, start_response)
     try:
         data = b"".join(body)
     finally:

@@ -22,9 +22,11 @@ def test_records_are_applied_in_order_and_a_failure_keeps_the_rest(tmp_path):
         seen.append(record["call"])
 
     assert spool.drain(flaky) == 2
-    assert seen == ["CA0", "CA1", "fail"] and spool.pending()
+    assert seen == ["CA0", "CA1", "fail"]
+    assert spool.pending()
     assert spool.drain(flaky) == 2
-    assert seen[-2:] == ["CA2", "CA3"] and not spool.pending()
+    assert seen[-2:] == ["CA2", "CA3"]
+    assert not spool.pending()
     assert spool.drain(flaky) == 0
 
 
