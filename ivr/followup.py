@@ -34,7 +34,7 @@ def rules_problems(rules: FollowupRules, flows: Mapping[str, model.Flow]) -> lis
     if not flows:
         return []
     asked = survey_questions(flows)
-    return [FlowError(rules.file, line, (
-        f"survey question {question!r} is not asked by any flow's survey node; known: "
-        f"{', '.join(sorted(asked)) or 'none'}"))
-        for question, line in rules.survey_questions().items() if question not in asked]
+    return [FlowError(rules.file, rule.line, (
+        f"rule {rule.id}: survey question {rule.question!r} is not asked by any flow's survey "
+        f"node; known: {', '.join(sorted(asked)) or 'none'}"))
+        for rule in rules.rules if rule.question and rule.question not in asked]
