@@ -1,0 +1,70 @@
+"""Fixtures for the survey, data-protection and fault tests: an app whose flow folder holds a
+small survey-only flow next to the demo flows, and helpers to read the outcome stream."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+
+from ivr.store import keys
+from tests.e2e.conftest import live  # noqa: F401 - the e2e call centre, shared
+from tests.web.conftest import BASE, TOKEN
+
+SURVEY_LINE = "+15550002000"
+SURVEY_FLOW = """\
+flow: rate_us
+description: Test line that asks the survey at once (and by SMS after the call).
+numbers: ["+15550002000"]
+languages: [en-US]
+timezone: America/Los_Angeles
+start: survey
+human: support_queue
+fallback: {queue: support}
+queues:
+  support: {skill: support}
+nodes:
+  support_queue:
+    type: queue
+    queue: support
+  survey:
+    type: survey
+    say: survey_intro
+    questions:
+      - {id: satisfaction, say: survey_satisfaction, kind: scale}
+      - {id: resolved, say: survey_resolved, kind: yes_no}
+"""
+
+
+def write_flows(tmp_path: Path, extra: str = SURVEY_FLOW) -> Path:
+    """The demo flows, the e2e front desk and `extra` (lookups pointed at the demo data)."""
+    from tests.e2e.conftest import flows_dir
+
+    flows = flows_dir(tmp_path)
+    (flows / "rate_us.yaml").write_text(extra)
+    return flows
+
+
+@pytest.fixture
+def survey_app(redis_url: str, redis, tmp_path: Path) -> Flask:  # noqa: ARG001 - flushes
+    from ivr import create_app
+
+    app = create_app({
+        "redis_url": redis_url, "twilio_auth_token": TOKEN,
+        "twilio_account_sid": "AC" + "1" * 32, "public_base_url": BASE,
+        "instance_dir": tmp_path / "instance", "prompts_audio_dir": tmp_path / "no-audio",
+        "flows_dir": write_flows(tmp_path),
+    })
+    app.testing = True
+    return app
+
+
+def stream_events(conn: redis_lib.Redis, call_sid: str | None = None) -> list[tuple[str, dict]]:
+    out = []
+    for _, fields in conn.xrange(keys.events_stream()):
+        if call_sid is None or fields[b"call"].decode() == call_sid:
+            out.append((fields[b"kind"].decode(), json.loads(fields[b"data"])))
+    return out
