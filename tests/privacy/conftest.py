@@ -68,3 +68,53 @@ def stream_events(conn: redis_lib.Redis, call_sid: str | None = None) -> list[tu
         if call_sid is None or fields[b"call"].decode() == call_sid:
             out.append((fields[b"kind"].decode(), json.loads(fields[b"data"])))
     return out
+
+
+PASSWORD = "correct horse battery"
+
+
+def add_users(instance_dir: Path, **roles: str) -> None:
+    """Users (name=role) in the SQLite outcome database under `instance_dir`, via `ivr user`."""
+    from click.testing import CliRunner
+
+    from ivr.commands.user import command as user_command
+
+    env = {"IVR_INSTANCE_DIR": str(instance_dir), "DATABASE_URL": ""}
+    for name, role in roles.items():
+        result = CliRunner().invoke(user_command, ["add", name, "--role", role,
+                                                   "--password", PASSWORD], env=env)
+        assert result.exit_code == 0, result.output
+
+
+def signed_in(app: Flask, username: str):
+    """A test client signed in as `username`."""
+    import re
+
+    client = app.test_client()
+    page = client.get("/login")
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', page.data).group(1).decode()
+    done = client.post("/login", data={"username": username, "password": PASSWORD,
+                                       "csrf_token": token})
+    assert done.status_code == 303, done.data
+    return client
+
+
+def leave_voicemail(centre, caller: str = "+14155550123", words: str = "call me back"):
+    """A caller whose wait overflows to voicemail (the e2e front desk); returns the leg."""
+    from ivr.domain.queueing import OverflowRule
+
+    centre.configure_queue("support", overflow=OverflowRule(after=1.0, action="voicemail"))
+    leg = centre.call(f'hold 30; say "{words}"', from_=caller)
+    centre.run_until(lambda: leg.status == "completed")
+    assert [e for e in leg.transcript.events if e.kind == "recorded"]
+    return leg
+
+
+def outcome_db(instance_dir: Path):
+    """(engine, session factory) for the app's SQLite outcome database, migrated."""
+    from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
+
+    url = database_url(None, instance_dir)
+    upgrade_database(url)
+    engine = make_engine(url)
+    return engine, make_session_factory(engine)
