@@ -92,7 +92,7 @@ EXTRA_SETTINGS = {
     "IVR_RECORDING_ROLES": "recording_roles",  # who may play voicemails (default supervisor)
     "IVR_RETENTION_DAYS": "retention_days",  # personal data kept this long (ivr/retention.py)
     "IVR_RECORDING_RETENTION_DAYS": "recording_retention_days",  # recordings kept this long
-    "IVR_SMS_FROM": "sms_from",  # the number (or MG... service) SMS surveys are sent from
+    "IVR_SMS_FROM": "sms_from",  # number or MG... service of SMS surveys and follow-up texts
 }
 
 

@@ -154,7 +154,9 @@ def send_task_sms(task_id: int) -> str:
         task.sms_status = "sending"
         to, body = task.caller, task.sms
     try:
-        message = ctx.client.messages.create(to=to, from_=ctx.sms_from, body=body)
+        sender = ({"messaging_service_sid": ctx.sms_from} if ctx.sms_from.startswith("MG")
+                  else {"from_": ctx.sms_from})
+        message = ctx.client.messages.create(to=to, body=body, **sender)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the task, never retried
         log.warning("follow-up task %s: SMS to %s failed: %s", task_id, to, exc)
         _record_sms(ctx, task_id, "failed", None, f"SMS not sent: {exc}"[:500])
