@@ -88,6 +88,10 @@ EXTRA_SETTINGS = {
     "IVR_OFFER_CALLBACK_ABOVE": "offer_callback_above",  # offer callbacks above this wait (s)
     "IVR_HOLD_PAUSE": "hold_pause",  # seconds of hold audio per waitUrl loop
     "IVR_CALLER_ID": "caller_id",  # the number callbacks are placed from
+    "IVR_RECORDING_ROLES": "recording_roles",  # who may play voicemails (default supervisor)
+    "IVR_RETENTION_DAYS": "retention_days",  # personal data kept this long (ivr/retention.py)
+    "IVR_RECORDING_RETENTION_DAYS": "recording_retention_days",  # recordings kept this long
+    "IVR_SMS_FROM": "sms_from",  # the number (or MG... service) SMS surveys are sent from
 }
 
 
