@@ -13,8 +13,9 @@ Owns `apply_retention(session_factory, deleter, policy, now)`, run daily by the 
    `ivr.domain.privacy.PERSONAL_FIELDS` lists (caller number, keyed digits, speech,
    transcripts, callback numbers, notes, SMS text), a `redacted` ledger row marks the call
    done, the call is re-folded from the cleaned events, and follow-up tasks of the call lose
-   the caller's number and notes. A call whose recording could not be deleted yet is left for
-   the next run (its URL is the only handle on the audio at Twilio).
+   the caller's number, notes, transcript and SMS text (their SMS is deleted at Twilio). A
+   call whose recording could not be deleted yet is left for the next run (its URL is the
+   only handle on the audio at Twilio).
 
 Waits, talk time, outcomes, queues, flow paths and survey scores are not personal and stay, so
 reports over old periods give the same figures. Must not import Flask.
@@ -38,7 +39,7 @@ from ivr.domain.privacy import (
     RetentionPolicy,
     redact_event,
 )
-from ivr.log_format import mask_phone
+from ivr.log_format import PHONE, mask_phone
 from ivr.store import models as m
 
 log = logging.getLogger(__name__)
@@ -204,8 +205,10 @@ def _message_sids(session: Session, call_sid: str) -> list[str]:
     rows = session.execute(select(m.ProcessedEvent.data).where(
         m.ProcessedEvent.call_sid == call_sid,
         m.ProcessedEvent.kind.in_(("sms_survey_sent", "survey_answer")))).scalars()
-    return sorted({str(d["message"]) for d in rows if d and str(d.get("message", "")
-                                                              ).startswith(("SM", "MM"))})
+    sids = {str(d["message"]) for d in rows if d and "message" in d}
+    sids.update(str(sid) for sid in session.execute(select(m.FollowupTask.sms_sid).where(
+        m.FollowupTask.call_sid == call_sid, m.FollowupTask.sms_sid.is_not(None))).scalars())
+    return sorted(s for s in sids if s.startswith(("SM", "MM")))
 
 
 def _delete_messages(deleter: TwilioDeleter | None, sids: Iterable[str],
@@ -234,10 +237,11 @@ def redact_call(session: Session, call_sid: str, cut: datetime) -> None:
         "event_id": MARKER_PREFIX + call_sid, "stream_id": "retention", "kind": REDACTED_KIND,
         "call_sid": call_sid, "at": cut.timestamp(), "data": {"cutoff": cut.isoformat()},
         "error": None, "processed_at": datetime.now(UTC)})
-    task = getattr(m, "FollowupTask", None)  # the follow-up helper's table (migration 0005)
-    if task is not None:
-        session.execute(update(task).where(task.call_sid == call_sid).values(
-            caller=None, notes=None))
+    tasks = session.execute(select(m.FollowupTask).where(
+        m.FollowupTask.call_sid == call_sid)).scalars()
+    for task in tasks:  # the reason may quote the number ("{caller}" in followup.yaml)
+        task.caller = task.notes = task.transcript = task.sms = None
+        task.reason = PHONE.sub("(number removed)", task.reason or "")
 
 
 def _clear_rejected(factory: SessionFactory, cut: float, report: RetentionReport) -> None:

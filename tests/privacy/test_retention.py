@@ -5,6 +5,7 @@ call from its events) brings nothing back."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -80,6 +81,14 @@ def loaded(redis: redis_lib.Redis, session_factory: sessionmaker[Session]) -> di
             ev.publish_event(redis, kind, sid, data, start + offset)
     result = drain_events(redis, session_factory)
     assert result.written == 3 * 15
+    when = datetime.fromtimestamp(NOW - 99 * DAY, UTC)
+    with session_factory() as session, session.begin():
+        session.add(m.FollowupTask(
+            call_sid="CAold", caller=CALLER, rule="voicemail", priority=2, status="closed",
+            reason=f"Voicemail from {CALLER} in support", due_at=when, created_at=when,
+            updated_at=when, notes="lives at 12 Main Street", recording_sid="RECAold",
+            transcript="my account is overdue", sms="Reply 1 or 2", sms_status="sent",
+            sms_sid="SMtaskCAold"))
     return ages
 
 
@@ -119,9 +128,9 @@ def test_recordings_then_personal_data_go_and_figures_stay(
 
     report = apply_retention(session_factory, deleter, policy, NOW)
     assert (report.recordings_deleted, report.calls_redacted, report.messages_deleted) == (
-        2, 1, 2)
+        2, 1, 3)
     assert sorted(deleter.recordings) == ["RECAmid", "RECAold"]
-    assert sorted(deleter.messages) == ["SMCAold", "SMinCAold"]
+    assert sorted(deleter.messages) == ["SMCAold", "SMinCAold", "SMtaskCAold"]
     with session_factory() as session:
         old, mid, new = (snapshot(session, sid) for sid in ("CAold", "CAmid", "CAnew"))
         assert new == before["CAnew"]                                 # 1 day: untouched
@@ -139,6 +148,11 @@ def test_recordings_then_personal_data_go_and_figures_stay(
         assert [s for s in SECRETS if s in logged] == []
         assert "SMCAold" in logged                                   # sids are not personal
         assert all(s in event_text(session, "CAnew") for s in SECRETS[:4])
+        (task,) = session.execute(select(m.FollowupTask)).scalars()
+        assert (task.caller, task.notes, task.transcript, task.sms) == (None,) * 4
+        assert task.reason == "Voicemail from (number removed) in support"
+        assert (task.recording_sid, task.sms_sid, task.status) == (
+            "RECAold", "SMtaskCAold", "closed")
         rebuild_call(session, "CAold")                               # a re-fold: still clean
         assert snapshot(session, "CAold") == old
     again = apply_retention(session_factory, deleter, policy, NOW)
