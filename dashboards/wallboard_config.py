@@ -5,7 +5,6 @@ section of queues.yaml, and the judgement of one queue's figures against them.
       defaults:                 # every queue; each key optional (the values below are the defaults)
         wait_warn: 60           # seconds the longest-waiting caller has waited: amber
         wait_alert: 180         #   ... red, and an alert
-        service_target: 20      # seconds: an answer within this counts toward service level
         service_level_warn: 0.8 # today's service level below this: amber
         service_level_alert: 0.6#   ... red, and an alert
         abandon_warn: 0.05      # today's abandon rate above this: amber
@@ -13,6 +12,9 @@ section of queues.yaml, and the judgement of one queue's figures against them.
         callback_overdue: 900   # seconds a callback may stay due and unplaced before it is overdue
       queues:
         sales: {wait_warn: 120} # per-queue overrides of the defaults
+
+Service level is measured against each queue's `service_level_target` (queues.yaml, the
+reports' setting); the thresholds here only say which levels are amber or red.
 
 Owns the format and its check (ConfigError naming the key and the fix); imports no Flask or
 Redis, so the judgement is tested as plain data.
@@ -34,7 +36,6 @@ from ivr.errors import ConfigError
 class Thresholds:
     wait_warn: float = 60.0
     wait_alert: float = 180.0
-    service_target: float = 20.0
     service_level_warn: float = 0.8
     service_level_alert: float = 0.6
     abandon_warn: float = 0.05
