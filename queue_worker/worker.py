@@ -22,6 +22,7 @@ import redis
 from rq import Worker
 
 from queue_worker.context import ROUTING_QUEUE, build_context, install_context
+from queue_worker.retention import RETENTION_QUEUE, daily_loop
 from queue_worker.routing import route_all
 
 log = logging.getLogger(__name__)
@@ -29,13 +30,18 @@ log = logging.getLogger(__name__)
 TRANSCRIPTION_QUEUE = "ivr-transcription"
 FOLLOWUP_QUEUE = "ivr-followup"
 # Every RQ queue the product uses, most urgent first: an RQ worker takes jobs in this order.
-WORKER_QUEUES: tuple[str, ...] = (ROUTING_QUEUE, FOLLOWUP_QUEUE, TRANSCRIPTION_QUEUE)
+MESSAGING_QUEUE = "ivr-messaging"  # SMS surveys (queue_worker/sms_survey.py)
+WORKER_QUEUES: tuple[str, ...] = (ROUTING_QUEUE, FOLLOWUP_QUEUE, MESSAGING_QUEUE,
+                                  TRANSCRIPTION_QUEUE, RETENTION_QUEUE)
 
 
 def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
                burst: bool = False, name: str | None = None, config: Any = None,
                write_outcomes: bool = False) -> bool:
     """Work the given RQ queues until stopped (or until empty with `burst`)."""
+    from ivr.log_format import install_masking
+
+    install_masking()  # RQ logs each job's arguments (call sids, sometimes numbers)
     conn = redis.Redis.from_url(redis_url)
     ctx = install_context(conn, build_context(conn, config))
     ctx.rq.enqueue(route_all, "startup")  # timers lost with a crashed worker are re-armed
@@ -44,6 +50,8 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
     if not burst:
         threading.Thread(target=_tick, args=(ctx.rq, ctx.tick_seconds, stop), daemon=True,
                          name="routing-tick").start()
+        threading.Thread(target=daily_loop, args=(conn, stop), daemon=True,
+                         name="retention-daily").start()
     try:
         worker = Worker(list(queues), connection=conn, name=name)
         return bool(worker.work(with_scheduler=True, burst=burst))
