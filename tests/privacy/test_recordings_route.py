@@ -35,6 +35,8 @@ def test_recording_needs_sign_in_and_the_role_and_is_gone_once_deleted(live: Liv
         assert heard.mimetype == "audio/x-wav"
         assert heard.data[:4] == b"RIFF"
         assert "no-store" in heard.headers["Cache-Control"]
+    assert live.standin.media_requests[-1] == (f"{vm.recording_sid}.wav",
+                                               live.app.config["IVR"].twilio_account_sid)
     sue, ann = signed_in(live.app, "sue"), signed_in(live.app, "ann")
     pages = pages_showing_twilio_urls(signed_in(live.app, "ada"), live.app, vm.url)
     assert pages == {"checked": pages["checked"], "leaking": []}

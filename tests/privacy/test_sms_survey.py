@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import pytest
 import requests
 from rq import Queue, SimpleWorker
 
@@ -38,7 +40,9 @@ def text_back(live: Live, body: str, from_: str = CALLER) -> tuple[int, str]:
     return 200, " ".join(e.text or "" for e in root.iter("Message"))
 
 
-def test_hang_up_at_the_survey_then_answer_by_sms(live: Live, tmp_path: Path):
+def test_hang_up_at_the_survey_then_answer_by_sms(live: Live, tmp_path: Path,
+                                                  caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.DEBUG)
     (tmp_path / "callflows" / "rate_us.yaml").write_text(SURVEY_FLOW)
     gone = live.standin.start_inbound(CALLER, SURVEY_LINE, "hangup")        # skips the survey
     done = live.standin.start_inbound("+14155550144", SURVEY_LINE, "press 5; press 1")
@@ -76,3 +80,7 @@ def test_hang_up_at_the_survey_then_answer_by_sms(live: Live, tmp_path: Path):
     assert (sms["channel"], sms["text"]) == ("sms", "4 - it was ok")
     assert sms["message"].startswith("SM")
     engine.dispose()
+    assert "SMS survey SM" in caplog.text                      # the job logged the send...
+    assert "+*******0133" in caplog.text                       # ...with the number masked
+    assert CALLER not in caplog.text
+    assert CALLER.replace("+", "%2B") not in caplog.text
