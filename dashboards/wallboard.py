@@ -72,10 +72,13 @@ def today(now: float) -> dict[str, Any] | None:
     """Today's figures from the outcome database, cached for TODAY_EVERY seconds."""
     from dashboards.auth import user_engine
     from dashboards.today import today_figures
+    from ivr.store.reports import load_report_settings
 
     if now - float(_TODAY["at"]) >= TODAY_EVERY:
         try:
-            _TODAY["data"] = today_figures(user_engine(), datetime.fromtimestamp(now, UTC))
+            settings = load_report_settings(services().config.queues_file)  # business day
+            _TODAY["data"] = today_figures(user_engine(), datetime.fromtimestamp(now, UTC),
+                                           settings)
         except Exception:  # noqa: BLE001 - the database down: live figures still flow
             _TODAY["data"] = None
         _TODAY["at"] = now
