@@ -28,10 +28,17 @@ MAX_LIMIT = 50
 
 
 def number_forms(number: str) -> list[str]:
-    """The stored forms a number may have: canonical first, then as given (trimmed)."""
+    """The forms a stored number may have, canonical first: Twilio sends E.164, but a record
+    from a SIP trunk or an old import may hold bare digits (`14155550100`, `4155550100` for
+    North America). Anything that is not a number matches only itself."""
     canonical = canonical_number(number)
+    forms = [canonical]
+    if canonical.startswith("+"):
+        forms.append(canonical[1:])
+        if canonical.startswith("+1") and len(canonical) == 12:
+            forms.append(canonical[2:])
     raw = (number or "").strip()
-    return [canonical] if raw in ("", canonical) else [canonical, raw]
+    return forms + ([raw] if raw and raw not in forms else [])
 
 
 def _aware(at: datetime | None) -> datetime | None:
