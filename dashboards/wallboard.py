@@ -7,88 +7,157 @@ lasts a few minutes and then ends; the browser's EventSource reconnects by itsel
 after a network drop or a server restart (the page shows "reconnecting" meanwhile). Each
 stream holds one server thread: size gunicorn's threads for the number of wall screens.
 
-Live state comes from Redis (what the queue engine knows now); today's totals (offered,
-answered, abandoned, service level, ASA, containment, satisfaction) from the outcome database
-(dashboards/today.py), read at most every 10 seconds.
+Live state comes from Redis (what the queue engine knows now: callers, agents, callbacks);
+today's totals (offered, answered, abandoned, service level, ASA, containment, satisfaction,
+calls and handle time per agent) and the last hour per minute (dashboards/history.py) from
+the outcome database, read at most every 10 seconds whatever the number of screens. Each
+queue's figures are judged against the thresholds in queues.yaml's `wallboard:` section
+(dashboards/wallboard_config.py): the board carries a level per figure and alert sentences.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
 
 from dashboards.auth import require_role
+from dashboards.wallboard_config import Thresholds, judge, load_thresholds
 from ivr.domain.announce import describe_wait
+from ivr.errors import ConfigError
 from ivr.services import services
 
-bp = Blueprint("wallboard", __name__, template_folder="templates")
+bp = Blueprint("wallboard", __name__, template_folder="templates", static_folder="static/vendor",
+               static_url_path="/static/vendor")
+log = logging.getLogger(__name__)
 STREAM_SECONDS = 300
 HEARTBEAT = 15
+SLOW_EVERY = 10.0  # seconds: the database is read at most this often, whatever the screens
+
+
+def thresholds() -> dict[str, Thresholds]:
+    """Per-queue thresholds from queues.yaml, read once per app. A wrong section is logged
+    and the defaults are used (the page says so: `threshold_error`)."""
+    ext = current_app.extensions
+    if "ivr_wallboard_thresholds" not in ext:
+        svc = services()
+        names = sorted(svc.queue_engine.queues) if svc.queue_engine else []
+        try:
+            ext["ivr_wallboard_thresholds"] = load_thresholds(svc.config.queues_file, names)
+            ext["ivr_wallboard_threshold_error"] = None
+        except ConfigError as exc:
+            log.error("%s", exc)
+            ext["ivr_wallboard_thresholds"] = {q: Thresholds() for q in names}
+            ext["ivr_wallboard_threshold_error"] = str(exc)
+    return ext["ivr_wallboard_thresholds"]
+
+
+def _queue_row(name: str, now: float, today: dict[str, Any], limits: Thresholds) -> dict[str, Any]:
+    svc = services()
+    engine, handoff = svc.queue_engine, svc.handoff
+    assert engine is not None  # board() checked both
+    assert handoff is not None
+    read = engine.snapshot(name, now)
+    snap = read.as_dict()
+    seconds, doubt = handoff.estimate_from(read, now)  # one Redis read per queue, not two
+    callbacks = engine.callbacks.pending(name, now)
+    day = (today.get("queues") or {}).get(name) or {}
+    row = {
+        "queue": name, "waiting": snap["waiting"],
+        "longest_wait": round(float(snap["longest_wait"]), 1),  # type: ignore[arg-type]
+        "new_caller_hears": describe_wait(seconds, doubt),
+        "agents": snap["agents_by_state"], "callbacks_pending": len(callbacks),
+        "callbacks_overdue": sum(1 for c in callbacks if c["state"] == "waiting"
+                                 and c["waiting"] > limits.callback_overdue),
+        "offered": day.get("offered", 0), "answered": day.get("answered", 0),
+        "abandoned": day.get("abandoned", 0), "service_level": day.get("service_level"),
+        "abandon_rate": day.get("abandon_rate"), "asa": day.get("asa"),
+        "estimates": handoff.estimate_accuracy(name, datetime.fromtimestamp(now, UTC)),
+    }
+    row["levels"], row["alerts"] = judge(row, limits)
+    return row
+
+
+def _agent_rows(now: float, today: dict[str, Any]) -> list[dict[str, Any]]:
+    engine = services().queue_engine
+    assert engine is not None
+    per_agent = today.get("agents") or {}
+    rows = []
+    for agent in engine.agents.all():
+        detail = engine.agents.detail(agent.id)
+        since = int(detail.get("since") or 0) / 1000.0
+        done = per_agent.get(agent.id) or {}
+        rows.append({"id": agent.id, "name": agent.name, "state": agent.presence.value,
+                     "for": round(max(0.0, now - since)) if since else None,
+                     "handled": done.get("handled", 0), "aht": done.get("aht")})
+    return rows
 
 
 def board(now: float) -> dict[str, Any]:
     """Everything the wallboard shows, as plain data (tested without a browser)."""
     svc = services()
-    engine, handoff = svc.queue_engine, svc.handoff
-    if engine is None or handoff is None:
-        return {"queues": [], "agents": [], "at": now}
-    queues = []
-    for name in sorted(engine.queues):
-        read = engine.snapshot(name, now)
-        snap = read.as_dict()
-        seconds, doubt = handoff.estimate_from(read, now)  # one Redis read per queue, not two
-        answered, abandoned = int(snap["answered"]), int(snap["abandoned"])  # type: ignore[call-overload]
-        queues.append({
-            "queue": name, "waiting": snap["waiting"],
-            "longest_wait": round(float(snap["longest_wait"]), 1),  # type: ignore[arg-type]
-            "new_caller_hears": describe_wait(seconds, doubt),
-            "agents": snap["agents_by_state"], "callbacks_pending": snap["callbacks_pending"],
-            "answered": answered, "abandoned": abandoned,
-            "abandon_rate": round(abandoned / (answered + abandoned), 3)
-            if answered + abandoned else None,
-            "asa": round(float(snap["answered_wait_total"]) / answered, 1)  # type: ignore[arg-type]
-            if answered else None,
-            "estimates": handoff.estimate_accuracy(name, datetime.fromtimestamp(now, UTC)),
-        })
-    agents = []
-    for agent in engine.agents.all():
-        detail = engine.agents.detail(agent.id)
-        since = int(detail.get("since") or 0) / 1000.0
-        agents.append({"id": agent.id, "name": agent.name, "state": agent.presence.value,
-                       "for": round(max(0.0, now - since)) if since else None})
-    return {"queues": queues, "agents": agents, "at": now, "today": today(now)}
+    if svc.queue_engine is None or svc.handoff is None:
+        return {"queues": [], "agents": [], "at": now, "alerts": []}
+    limits = thresholds()
+    slow = slow_figures(now, limits)
+    today = slow.get("today") or {}
+    queues = [_queue_row(name, now, today, limits[name]) for name in sorted(limits)]
+    return {"queues": queues, "agents": _agent_rows(now, today), "at": now,
+            "today": slow.get("today"), "history": slow.get("history"),
+            "alerts": [a for q in queues for a in q["alerts"]],
+            "thresholds": {q: asdict(t) for q, t in limits.items()}}
 
 
-_TODAY: dict[str, Any] = {"at": 0.0, "data": None}
-TODAY_EVERY = 10.0  # seconds: the database is read at most this often, whatever the screens
-
-
-def today(now: float) -> dict[str, Any] | None:
-    """Today's figures from the outcome database, cached for TODAY_EVERY seconds."""
+def slow_figures(now: float, limits: dict[str, Thresholds]) -> dict[str, Any]:
+    """Today's figures and the last hour from the database, cached for SLOW_EVERY seconds."""
     from dashboards.auth import user_engine
+    from dashboards.history import last_hour
     from dashboards.today import today_figures
     from ivr.store.reports import load_report_settings
 
-    if now - float(_TODAY["at"]) >= TODAY_EVERY:
+    cache = current_app.extensions.setdefault("ivr_wallboard_slow", {"at": 0.0, "data": {}})
+    if now - float(cache["at"]) >= SLOW_EVERY or now < float(cache["at"]):
+        targets = {q: t.service_target for q, t in limits.items()}
         try:
+            engine = user_engine()
             settings = load_report_settings(services().config.queues_file)  # business day
-            _TODAY["data"] = today_figures(user_engine(), datetime.fromtimestamp(now, UTC),
-                                           settings)
+            cache["data"] = {
+                "today": today_figures(engine, datetime.fromtimestamp(now, UTC), targets,
+                                       settings),
+                "history": last_hour(engine, now, sorted(limits), targets)}
         except Exception:  # noqa: BLE001 - the database down: live figures still flow
-            _TODAY["data"] = None
-        _TODAY["at"] = now
-    return _TODAY["data"]  # type: ignore[return-value]
+            log.exception("wallboard: the outcome database did not answer")
+            cache["data"] = {}
+        cache["at"] = now
+    return cache["data"]
 
 
 @bp.get("/wallboard")
 @require_role("supervisor")
 def page() -> str:
-    return render_template("wallboard.html", tv=request.args.get("tv") == "1")
+    limits = thresholds()
+    return render_template("wallboard.html", tv=request.args.get("tv") == "1",
+                           thresholds={q: asdict(t) for q, t in limits.items()},
+                           threshold_error=current_app.extensions["ivr_wallboard_threshold_error"])
+
+
+@bp.get("/wallboard/board.json")
+@require_role("supervisor")
+def board_json() -> Response:
+    return Response(json.dumps(board(time.time())), mimetype="application/json")
 
 
 @bp.get("/wallboard/events")

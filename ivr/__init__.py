@@ -15,9 +15,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import logging
 
     from ivr.config import from_env
+    from ivr.log_format import install_masking
     from ivr.services import build_services
     from ivr.web import register_blueprints
 
+    install_masking()  # before anything logs: no full phone number in any log
     settings = from_env().with_overrides(config or {}).validate()
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
     app.config["IVR"] = settings

@@ -43,6 +43,9 @@ class IvrGroup(click.Group):
 @click.group(cls=IvrGroup)
 def main() -> None:
     """Phone IVR and call-center queue: serve webhooks, run workers, check and test call flows."""
+    from ivr.log_format import install_masking
+
+    install_masking()
 
 
 @main.group()

@@ -45,6 +45,7 @@ class Config:
     prompts_catalog: Path = REPO_ROOT / "prompts" / "catalog.yaml"
     prompts_audio_dir: Path = REPO_ROOT / "prompts" / "audio"
     queues_file: Path = REPO_ROOT / "queues.yaml"
+    followup_file: Path = REPO_ROOT / "followup.yaml"
     call_state_ttl: int = 6 * 3600
     secret_key: str = "dev-secret-change-me"
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -88,6 +89,10 @@ EXTRA_SETTINGS = {
     "IVR_OFFER_CALLBACK_ABOVE": "offer_callback_above",  # offer callbacks above this wait (s)
     "IVR_HOLD_PAUSE": "hold_pause",  # seconds of hold audio per waitUrl loop
     "IVR_CALLER_ID": "caller_id",  # the number callbacks are placed from
+    "IVR_RECORDING_ROLES": "recording_roles",  # who may play voicemails (default supervisor)
+    "IVR_RETENTION_DAYS": "retention_days",  # personal data kept this long (ivr/retention.py)
+    "IVR_RECORDING_RETENTION_DAYS": "recording_retention_days",  # recordings kept this long
+    "IVR_SMS_FROM": "sms_from",  # number or MG... service of SMS surveys and follow-up texts
 }
 
 
@@ -108,6 +113,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Config:
         prompts_catalog=Path(env.get("IVR_PROMPTS_CATALOG", str(base.prompts_catalog))),
         prompts_audio_dir=Path(env.get("IVR_PROMPTS_AUDIO_DIR", str(base.prompts_audio_dir))),
         queues_file=Path(env.get("IVR_QUEUES_FILE", str(base.queues_file))),
+        followup_file=Path(env.get("IVR_FOLLOWUP_FILE", str(base.followup_file))),
         secret_key=env.get("SECRET_KEY", base.secret_key),
         extra={key: env[name] for name, key in EXTRA_SETTINGS.items() if env.get(name)},
     )

@@ -4,6 +4,12 @@ Owns the log record shape for every process (web, worker, demo). Inside a webhoo
 comes from the request form, so a support engineer can follow one call across processes with
 `grep CA...`. Phone numbers (E.164 and bare 10+ digit runs) are masked to their last four
 digits in the message and in the arguments, because logs travel to places recordings may not.
+
+Masking happens when a record is made (`install_masking`, a log-record factory), not only in
+our formatter: RQ's worker, gunicorn, Werkzeug and the twilio client log through their own
+handlers and formats, and a number in a job's arguments or a request URL must not reach them
+unmasked either. `create_app`, `run_worker` and the `ivr` command install it; the JSON
+formatter masks again (cheap, and covers records made before installation).
 """
 
 from __future__ import annotations
@@ -12,9 +18,12 @@ import json
 import logging
 import re
 from datetime import UTC, datetime
+from typing import Any
 
-# Not preceded by a letter or digit, so CallSids (CA + hex) and other ids are left alone.
-PHONE = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d\- ]{8,}\d(?![A-Za-z0-9])")
+# Not preceded by a letter or digit, so CallSids (CA + hex) and other ids are left alone. A
+# leading "+" may be URL-encoded ("To=%2B14155550123" in a logged request URL), and national
+# formats may carry brackets ("(415) 555-0123").
+PHONE = re.compile(r"(?<![A-Za-z0-9])(?:\+|%2[Bb])?\(?\d[\d\- ()]{8,}\d(?![A-Za-z0-9])")
 
 
 def mask_phone(text: str) -> str:
@@ -25,10 +34,41 @@ def mask_phone(text: str) -> str:
         digits = [c for c in raw if c.isdigit()]
         if len(digits) < 10:
             return raw
-        return ("+" if raw.startswith("+") else "") + "*" * (len(digits) - 4) + "".join(
-            digits[-4:])
+        if raw[:3].upper() == "%2B":
+            digits = digits[1:]  # the "2" of %2B is not part of the number
+        plus = "+" if raw.startswith("+") or raw[:3].upper() == "%2B" else ""
+        return plus + "*" * (len(digits) - 4) + "".join(digits[-4:])
 
     return PHONE.sub(_mask, text)
+
+
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask numbers in the record's message (args merged in) and its traceback text."""
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):  # a broken format string: logging reports it later
+        return record
+    masked = mask_phone(message)
+    if masked != message:
+        record.msg, record.args = masked, ()
+    if record.exc_info and not record.exc_text:
+        # Formatters reuse exc_text when set, so every handler prints the masked traceback.
+        record.exc_text = mask_phone(logging.Formatter().formatException(record.exc_info))
+    return record
+
+
+def install_masking() -> None:
+    """Mask phone numbers in every log record this process makes, whatever handler prints
+    it (idempotent)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_ivr_masks", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return mask_record(previous(*args, **kwargs))
+
+    factory._ivr_masks = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 def _current_call_sid() -> str | None:
@@ -60,6 +100,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     """Install the formatter on the root logger once per process (idempotent)."""
+    install_masking()
     root = logging.getLogger()
     if any(getattr(h, "_ivr", False) for h in root.handlers):
         return

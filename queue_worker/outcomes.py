@@ -5,7 +5,8 @@
 that (1) creates and locks the call's row, (2) inserts the event into `processed_events`
 (primary key = event id; a conflict means "already applied": nothing else is written), (3)
 re-folds the call from all its logged events with `ivr.domain.outcome.fold_call` and rewrites
-the call row and its history. Only after the commit is the entry XACKed. So:
+the call row and its history, then (4) runs the record hooks. Only after the commit is the
+entry XACKed. So:
 - a crash between commit and XACK redelivers the event, and the ledger turns it into a no-op;
 - a database error rolls back and leaves the entry pending; it is claimed again (XAUTOCLAIM)
   once idle for `claim_idle_ms`, so an outage delays outcomes but loses none;
@@ -14,13 +15,20 @@ the call row and its history. Only after the commit is the entry XACKed. So:
 The row lock serialises writers on one call (PostgreSQL: SELECT ... FOR UPDATE; SQLite: its
 single write lock, taken up front by BEGIN IMMEDIATE), so concurrent writers never fold from
 a stale event list.
+
+Record hooks ("after a record is written"): `hooks=` on `drain_events`/`run_event_writer` is a
+sequence of `RecordHook(session, record)` called inside the event's transaction, after the
+call's rows are rewritten, with the lock held. They commit or roll back with the record, so a
+hook's own writes are exactly-once too (a duplicate event runs no hook). A hook that raises
+keeps the event pending (retried later) rather than committing a record without its effect.
+The worker's hooks are listed in `queue_worker/record_hooks.py` (follow-up tasks first).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -43,6 +51,7 @@ from ivr.store import models as m
 
 log = logging.getLogger(__name__)
 SessionFactory = Callable[[], Session]
+RecordHook = Callable[[Session, CallRecord], None]
 CHILD_TABLES = (m.CallStep, m.SelfServiceAttempt, m.QueueVisit, m.Voicemail, m.SurveyAnswer,
                 m.Disposition, m.CallTag)
 
@@ -64,7 +73,8 @@ class DrainResult:
 def drain_events(redis: redis_lib.Redis, session_factory: SessionFactory,
                  max_events: int | None = None, block_ms: int | None = None, *,
                  group: str = ev.GROUP, consumer: str | None = None,
-                 claim_idle_ms: int = 30_000, batch: int = 100) -> DrainResult:
+                 claim_idle_ms: int = 30_000, batch: int = 100,
+                 hooks: Sequence[RecordHook] = ()) -> DrainResult:
     """Apply stale pending entries (idle >= claim_idle_ms), then new ones until none arrive
     within `block_ms` (None: do not wait) or `max_events` were taken. Stops early, leaving the
     rest pending, when the database is unreachable (`result.unavailable`)."""
@@ -73,13 +83,13 @@ def drain_events(redis: redis_lib.Redis, session_factory: SessionFactory,
     result = DrainResult()
     limit = max_events if max_events is not None else float("inf")
     stale = ev.claim_stale(redis, group, consumer, claim_idle_ms, int(min(limit, 10_000)))
-    _apply_batch(redis, session_factory, group, stale, result)
+    _apply_batch(redis, session_factory, group, stale, result, hooks)
     while result.unavailable is None and _taken(result) < limit:
         count = int(min(batch, limit - _taken(result)))
         fresh = ev.read_new(redis, group, consumer, count, block_ms)
         if not fresh:
             break
-        _apply_batch(redis, session_factory, group, fresh, result)
+        _apply_batch(redis, session_factory, group, fresh, result, hooks)
     return result
 
 
@@ -88,23 +98,24 @@ def _taken(result: DrainResult) -> int:
 
 
 def _apply_batch(redis: redis_lib.Redis, session_factory: SessionFactory, group: str,
-                 events: list[ev.StreamEvent], result: DrainResult) -> None:
+                 events: list[ev.StreamEvent], result: DrainResult,
+                 hooks: Sequence[RecordHook] = ()) -> None:
     done: list[str] = []
     try:
         for event in events:
             if result.unavailable is not None:
                 break
-            _apply_one(session_factory, event, result, done)
+            _apply_one(session_factory, event, result, done, hooks)
     finally:
         ev.ack(redis, group, done)
         result.acked.extend(done)
 
 
 def _apply_one(session_factory: SessionFactory, event: ev.StreamEvent, result: DrainResult,
-               done: list[str]) -> None:
+               done: list[str], hooks: Sequence[RecordHook] = ()) -> None:
     try:
         with session_factory() as session, session.begin():
-            outcome = apply_event(session, event)
+            outcome = apply_event(session, event, hooks)
     except (DBAPIError, PoolTimeout) as exc:
         result.failed += 1
         if _is_unavailable(exc):
@@ -138,9 +149,11 @@ def _is_unavailable(exc: DBAPIError | PoolTimeout) -> bool:
     return bool(exc.connection_invalidated)
 
 
-def apply_event(session: Session, event: ev.StreamEvent) -> str:
+def apply_event(session: Session, event: ev.StreamEvent,
+                hooks: Sequence[RecordHook] = ()) -> str:
     """Apply one event inside the caller's transaction; returns "written", "duplicate" or
-    "rejected" (malformed: logged in processed_events with its error, no effect on a call)."""
+    "rejected" (malformed: logged in processed_events with its error, no effect on a call).
+    `hooks` run after the record is rewritten (not for duplicates or rejected events)."""
     if event.error is None and event.call_sid:
         _lock_call(session, event.call_sid)
     if not _insert_ignore(session, m.ProcessedEvent, {
@@ -153,7 +166,9 @@ def apply_event(session: Session, event: ev.StreamEvent) -> str:
                   event.error)
         return "rejected"
     assert event.call_sid is not None  # decode() rejects events without one
-    rebuild_call(session, event.call_sid)
+    record = rebuild_call(session, event.call_sid)
+    for hook in hooks:
+        hook(session, record)
     return "written"
 
 
@@ -279,7 +294,7 @@ def run_event_writer(redis: redis_lib.Redis, session_factory: SessionFactory, *,
                      stop: threading.Event | None = None, group: str = ev.GROUP,
                      consumer: str | None = None, block_ms: int = 2_000,
                      claim_idle_ms: int = 30_000, trim_every: float = 60.0,
-                     max_backoff: float = 30.0) -> None:
+                     max_backoff: float = 30.0, hooks: Sequence[RecordHook] = ()) -> None:
     """Apply events until `stop` is set. While the database is down, back off (1 s doubling
     to `max_backoff`) and leave everything pending; the stream keeps the events meanwhile.
     Every `trim_every` seconds, trim entries every group has applied (events.trim_processed).
@@ -293,7 +308,8 @@ def run_event_writer(redis: redis_lib.Redis, session_factory: SessionFactory, *,
     while not stop.is_set():
         try:
             result = drain_events(redis, session_factory, 1_000, block_ms, group=group,
-                                  consumer=consumer, claim_idle_ms=claim_idle_ms)
+                                  consumer=consumer, claim_idle_ms=claim_idle_ms,
+                                  hooks=hooks)
         except redis_lib.RedisError as exc:  # Redis restarting: the events wait there for us
             log.warning("outcome writer: Redis unavailable (%s); retrying in %.0fs", exc, backoff)
             stop.wait(backoff)
@@ -326,11 +342,15 @@ def start_event_writer(config: Any, *, stop: threading.Event | None = None,
     redis_url = config.redis_url or EmbeddedRedis(config.instance_dir / "redis").start().url
     conn = redis_lib.Redis.from_url(redis_url)
     try:
+        from queue_worker.record_hooks import record_hooks
+
+        sessions = make_session_factory(engine)
+        hooks = record_hooks(config, conn, sessions)  # a broken followup.yaml stops us here
         if burst:
-            result = drain_events(conn, make_session_factory(engine))
+            result = drain_events(conn, sessions, hooks=hooks)
             ev.trim_processed(conn)
             return result
-        run_event_writer(conn, make_session_factory(engine), stop=stop)
+        run_event_writer(conn, sessions, stop=stop, hooks=hooks)
         return None
     finally:
         conn.close()

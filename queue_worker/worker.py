@@ -36,6 +36,9 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
                burst: bool = False, name: str | None = None, config: Any = None,
                write_outcomes: bool = False) -> bool:
     """Work the given RQ queues until stopped (or until empty with `burst`)."""
+    from ivr.log_format import install_masking
+
+    install_masking()  # RQ logs each job's arguments (call sids, sometimes numbers)
     conn = redis.Redis.from_url(redis_url)
     ctx = install_context(conn, build_context(conn, config))
     ctx.rq.enqueue(route_all, "startup")  # timers lost with a crashed worker are re-armed

@@ -1,18 +1,22 @@
-"""`ivr check [PATH ...]`: validate call flows the way the server loads them.
+"""`ivr check [PATH ...]`: validate call flows the way the server loads them, and the
+follow-up rules the way the outcome writer loads them.
 
 Thin: collects files (a folder means its `*.yaml`), loads them with the prompt catalogue via
-`ivr.flows.load_files` (so cross-file checks run too), prints `ok: N flows` or one
-`FILE:LINE: message` per problem and exits 1. Meant for editors, pre-commit and CI.
+`ivr.flows.load_files` (so cross-file checks run too), then followup.yaml (`--followup`,
+default IVR_FOLLOWUP_FILE or the repository's; its survey questions must be asked by the
+flows), prints `ok: N flows` and `ok: N follow-up rules (FILE)` or one `FILE:LINE: message`
+per problem and exits 1. Meant for editors, pre-commit and CI.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ivr.errors import ConfigError, FlowErrors
+from ivr.errors import ConfigError, FlowError, FlowErrors
 
 
 def _files(paths: tuple[Path, ...]) -> list[Path]:
@@ -29,28 +33,55 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
 @click.option("--queues", "queues_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Queue configuration the flows' queues must exist in. "
               "[default: queues.yaml]")
-def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | None) -> None:
-    """Check call flow files (default: callflows/); exit 1 listing FILE:LINE: problems."""
+@click.option("--followup", "followup_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Follow-up rules to check (skipped when absent). "
+              "[default: followup.yaml]")
+def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | None,
+            followup_file: Path | None) -> None:
+    """Check call flow files (default: callflows/) and followup.yaml; exit 1 listing
+    FILE:LINE: problems."""
     from ivr.config import from_env
+
+    config = from_env()
+    files = _files(paths or (config.flows_dir,))
+    try:
+        flows, errors = _check_flows(files, catalog or config.prompts_catalog,
+                                     queues_file or config.queues_file)
+        rules, rule_errors = _check_followup(followup_file or config.followup_file, flows)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if errors or rule_errors:
+        for error in sorted([*errors, *rule_errors], key=lambda e: (e.file, e.line)):
+            click.echo(str(error))
+        sys.exit(1)
+    click.echo(f"ok: {len(flows)} flows")
+    if rules is not None:
+        click.echo(f"ok: {len(rules.rules)} follow-up rules ({rules.file})")
+
+
+def _check_flows(files: list[Path], catalog: Path,
+                 queues_path: Path) -> tuple[dict[str, Any], list[FlowError]]:
     from ivr.flow_queues import queue_problems
     from ivr.flows import load_files
     from ivr.prompt_catalog import load_catalog
     from ivr.queues import load_queues
 
-    config = from_env()
-    files = _files(paths or (config.flows_dir,))
-    queues_path = queues_file or config.queues_file
     try:
-        flows = load_files(files, load_catalog(catalog or config.prompts_catalog))
-        if queues_path.exists():
-            problems = queue_problems(flows, load_queues(queues_path))
-            if problems:
-                raise FlowErrors(problems)
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        flows = load_files(files, load_catalog(catalog))
     except FlowErrors as exc:
-        for error in sorted(exc.errors, key=lambda e: (e.file, e.line)):
-            click.echo(str(error))
-        sys.exit(1)
-    click.echo(f"ok: {len(flows)} flows")
+        return {}, exc.errors
+    problems = queue_problems(flows, load_queues(queues_path)) if queues_path.exists() else []
+    return flows, problems
+
+
+def _check_followup(path: Path, flows: dict[str, Any]) -> tuple[Any, list[FlowError]]:
+    from ivr.followup import load_rules_file, rules_problems
+
+    if not path.exists():
+        return None, []
+    try:
+        rules = load_rules_file(path)
+    except FlowErrors as exc:
+        return None, exc.errors
+    return rules, rules_problems(rules, flows)

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ALL = "*"  # the all-queues row
@@ -35,6 +36,7 @@ class VisitFact:
     wait_s: float | None
     talk_s: float | None
     result: str | None  # bridged, hangup, callback, voicemail, overflow, ... (queue_left)
+    agent: str | None = None  # who answered
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Figures:
     answered_in_target: int = 0
     service_level: float | None = None
     service_level_target: float | None = None
+    abandon_rate: float | None = None
     asa: float | None = None
     aht: float | None = None
     calls: int = 0
@@ -189,6 +192,7 @@ def _queue_figures(row: Figures, visits: Sequence[VisitFact], settings: ReportSe
                                  if (v.wait_s or 0.0) <= settings.target(v.queue))
     row.service_level = _ratio(row.answered_in_target, len(answered) + len(abandoned))
     row.service_level_target = settings.target(queue) if queue else None
+    row.abandon_rate = _ratio(len(abandoned), len(answered) + len(abandoned))
     row.asa = _mean([v.wait_s for v in answered if v.wait_s is not None], 1)
     row.aht = _mean([v.talk_s for v in answered if v.talk_s is not None], 1)
 
@@ -228,6 +232,19 @@ def _callback_figures(row: Figures, callbacks: Sequence[CallbackFact]) -> None:
     row.callbacks_failed = row.callbacks_promised - row.callbacks_kept - row.callbacks_pending
     row.callbacks_kept_rate = _ratio(row.callbacks_kept,
                                      row.callbacks_kept + row.callbacks_failed)
+
+
+def agent_figures(visits: Iterable[VisitFact]) -> dict[str, dict[str, Any]]:
+    """Per agent: `handled` = visits they answered, `aht` = mean talk time of those with one
+    (seconds; a call still connected has none yet)."""
+    talks: dict[str, list[float]] = defaultdict(list)
+    handled: dict[str, int] = defaultdict(int)
+    for v in visits:
+        if v.answered and v.agent:
+            handled[v.agent] += 1
+            if v.talk_s is not None:
+                talks[v.agent].append(v.talk_s)
+    return {a: {"handled": n, "aht": _mean(talks[a], 1)} for a, n in sorted(handled.items())}
 
 
 def _starts_by_caller(calls: Iterable[CallFact]) -> dict[str, list[float]]:

@@ -17,6 +17,7 @@ queue's hours say open (`QueueService.is_open`), and a caller may pick a later s
     svc.callbacks.request(queue, number, now, call_sid=None, not_before=None) -> CallbackResult
     svc.callbacks.number(member) -> str               # the number to dial for `cb:<id>`
     svc.callbacks.unanswered(member, token, now, by="customer") -> "retry" | "given_up" | "stale"
+    svc.callbacks.pending(queue, now) -> [{id, number, due, attempts, state, ...}]  # wallboard
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class CallbackResult:
     persisted: bool  # stored in Redis: only now may the caller hear the confirmation
     position: int | None
     not_before: float | None
+
+
+_PENDING_FIELDS = ["number", "requested_at", "not_before", "attempts", "state", "call_sid"]
 
 
 class CallbackStore:
@@ -107,6 +111,28 @@ class CallbackStore:
             args=[number, cb_id, sc, joined, call_sid or "", current,
                   fields["not_before"], *[x for kv in fields.items() for x in kv]])
         return text(outcome), text(got)
+
+    def pending(self, queue: str, now: float) -> list[dict[str, Any]]:
+        """The callbacks still to be placed for `queue`, soonest due first (for the wallboard
+        and the agent console). `due` is when it may be placed (the caller's chosen time, else
+        when it was asked for), `waiting` how long it has been due (0 before then); `state` is
+        waiting, or reserved/connected while an agent is on it. Two round trips."""
+        numbers = self.svc.conn.hgetall(keys.callbacks_by_number(queue))
+        ids = sorted({text(v) for v in numbers.values()})
+        pipe = self.svc.conn.pipeline(transaction=False)
+        for cb_id in ids:
+            pipe.hmget(keys.queue_entry(f"cb:{cb_id}"), _PENDING_FIELDS)
+        out = []
+        for cb_id, raw in zip(ids, pipe.execute(), strict=True):
+            number, requested, not_before, attempts, state, call_sid = (text(v) for v in raw)
+            if not number:
+                continue  # the entry went between the two reads
+            due = max(int(requested or 0), int(not_before or 0)) / 1000.0
+            out.append({"id": cb_id, "queue": queue, "number": number, "call_sid": call_sid,
+                        "requested_at": int(requested or 0) / 1000.0, "due": due,
+                        "waiting": round(max(0.0, now - due), 1), "state": state or "waiting",
+                        "attempts": int(attempts or 0)})
+        return sorted(out, key=lambda c: c["due"])
 
     def number(self, member: str) -> str:
         return text(self.svc.conn.hget(keys.queue_entry(member), "number"))

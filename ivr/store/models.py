@@ -58,7 +58,8 @@ class Call(Base):
     """One call: who, which flow, how it went (see ivr/domain/outcome.py for definitions)."""
 
     __tablename__ = "calls"
-    __table_args__ = (Index(None, "started_at"), Index(None, "outcome", "started_at"))
+    __table_args__ = (Index(None, "started_at"), Index(None, "outcome", "started_at"),
+                      Index(None, "caller", "started_at"))  # 0005: repeat callers, history
 
     call_sid: Mapped[str] = mapped_column(Sid, primary_key=True)
     caller: Mapped[str | None] = mapped_column(String(40))
@@ -272,3 +273,40 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(When)
+
+
+class FollowupTask(Base):
+    """A follow-up task: an unhappy or unfinished call someone must act on (migration 0005;
+    rules in followup.yaml, opened by the outcome writer through ivr/store/tasks.py).
+
+    One per (rule, call_sid): re-evaluating a call never opens a second. `status` is open,
+    in_progress (assigned) or closed; closing needs a `disposition`. Voicemail tasks carry the
+    recording and its transcript (`transcript_status` pending, ready or failed). `sms_status`
+    tracks the optional outreach text: pending, sending, sent or failed (None: no SMS)."""
+
+    __tablename__ = "followup_tasks"
+    __table_args__ = (UniqueConstraint("rule", "call_sid"), Index(None, "status", "due_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str | None] = mapped_column(
+        Sid, ForeignKey("calls.call_sid", ondelete="SET NULL"), index=True)
+    caller: Mapped[str | None] = mapped_column(String(40), index=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(Integer)
+    team: Mapped[str | None] = mapped_column(String(64))
+    owner: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column(When)
+    created_at: Mapped[datetime] = mapped_column(When)
+    updated_at: Mapped[datetime] = mapped_column(When)
+    closed_at: Mapped[datetime | None] = mapped_column(When)
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    recording_sid: Mapped[str | None] = mapped_column(Sid)
+    transcript: Mapped[str | None] = mapped_column(Text)
+    transcript_status: Mapped[str | None] = mapped_column(String(20))
+    sms: Mapped[str | None] = mapped_column(Text)
+    sms_status: Mapped[str | None] = mapped_column(String(20))
+    sms_sid: Mapped[str | None] = mapped_column(String(64))
+    sms_sent_at: Mapped[datetime | None] = mapped_column(When)

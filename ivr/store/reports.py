@@ -85,7 +85,7 @@ def load_facts(session: Session, start: float, end: float, repeat_window_s: floa
                                         (_epoch(c.started_at) or 0.0) < end])
     return Facts(
         visits=[VisitFact(v.queue, _epoch(v.joined_at) or 0.0, v.answered_at is not None,
-                          v.wait_s, v.talk_s, v.result) for v in visits],
+                          v.wait_s, v.talk_s, v.result, v.agent) for v in visits],
         calls=[_call_fact(c, answers.get(c.call_sid, {})) for c in calls],
         callbacks=[CallbackFact(c.queue, _epoch(c.requested_at) or 0.0, c.status)
                    for c in callbacks])
@@ -113,19 +113,19 @@ def _call_fact(call: m.Call, answers: dict[str, m.SurveyAnswer]) -> CallFact:
         resolved=(resolved or "").strip().lower() or None)
 
 
-def day_report(engine: Engine, day: date, by: str, settings: ReportSettings, now: datetime,
-               queue: str | None = None, until: float | None = None) -> list[Figures]:
-    """The report for `day` (business timezone) by "hour" or "day"; `until` cuts the period
-    short (the wallboard's today stops at now)."""
+def day_facts(engine: Engine, day: date, by: str,
+              settings: ReportSettings) -> tuple[list[Bucket], Facts]:
+    """The buckets of `day` (business timezone) by "hour" or "day", and the facts they need."""
     buckets = day_buckets(day, by, settings.timezone)
-    if until is not None:
-        buckets = [Bucket(b.label, b.start, min(b.end, until)) for b in buckets
-                   if b.start < until]
-    if not buckets:
-        return []
-    start, end = buckets[0].start, buckets[-1].end
     with Session(engine) as session:
-        facts = load_facts(session, start, end, settings.repeat_window_s)
+        facts = load_facts(session, buckets[0].start, buckets[-1].end, settings.repeat_window_s)
+    return buckets, facts
+
+
+def day_report(engine: Engine, day: date, by: str, settings: ReportSettings, now: datetime,
+               queue: str | None = None) -> list[Figures]:
+    """The report for `day` by "hour" or "day" (all queues and ALL, or one queue)."""
+    buckets, facts = day_facts(engine, day, by, settings)
     return compute_report(facts, buckets, settings, now.timestamp(), queue)
 
 

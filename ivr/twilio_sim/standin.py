@@ -10,11 +10,15 @@ Twilio REST (JSON shaped by `rest_json`, basic auth as the real API):
     GET  /2010-04-01/Accounts/{AC}/Queues/{QU}/Members.json   members in order
     GET|POST .../Queues/{QU}/Members/{CA|Front}.json          fetch / dequeue (Url, Method)
     GET|POST /2010-04-01/Accounts/{AC}/Messages.json          SMS: recorded, never sent
+    DELETE /2010-04-01/Accounts/{AC}/Messages/{SM}.json       delete a message (retention)
     GET  /2010-04-01/Accounts/{AC}/Recordings/{RE}[.wav]      a small WAV (no auth, like Twilio)
+    DELETE /2010-04-01/Accounts/{AC}/Recordings/{RE}.json     delete it (then GET is 404)
 Simulator:
     POST /sim/calls {from, to, script}  start an inbound call to the app -> {"sid": ...}
     GET  /sim/calls, /sim/calls/{CA}    state and transcript
     GET  /sim/messages, /sim/recordings/{RE}.wav, /healthz
+    POST /sim/messages/inbound {from, to, body}  a customer's SMS: signed POST to the app's
+         /sms, answers {"status", "reply": the app's TwiML}
 
 Imports nothing from the product; the state lives in `standin_state.StandIn`.
 """
@@ -63,8 +67,8 @@ def twilio_error(status: int, code: int, message: str) -> Response:
 
 @rest.before_request
 def check_basic_auth() -> Response | None:
-    if "/Recordings/" in request.path:
-        return None
+    if "/Recordings/" in request.path and request.method == "GET":
+        return None  # media is public at Twilio unless the account turns that off
     auth = request.authorization
     cfg = standin().config
     if auth is None or (auth.username == cfg.account_sid and cfg.auth_token
@@ -170,6 +174,20 @@ def messages(account_sid: str) -> Any:
     return jsonify(rest_json.message_json(message, account_sid)), 201
 
 
+@rest.delete("/Messages/<sid>.json")
+def delete_message(account_sid: str, sid: str) -> Any:
+    if not standin().delete_message(sid):
+        return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+    return Response(status=204)
+
+
+@rest.delete("/Recordings/<sid>.json")
+def delete_recording(account_sid: str, sid: str) -> Any:
+    if not standin().delete_recording(sid):
+        return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+    return Response(status=204)
+
+
 @rest.get("/Recordings/<name>")
 def recording_media(account_sid: str, name: str) -> Any:
     return recording(name)
@@ -204,6 +222,15 @@ def sim_call(sid: str) -> Any:
 @sim.get("/sim/messages")
 def sim_messages() -> Any:
     return jsonify(standin().messages)
+
+
+@sim.post("/sim/messages/inbound")
+def inbound_message() -> Any:
+    data = request.get_json(silent=True) or request.form
+    status, reply = standin().receive_message(data.get("from") or "+15555550100",
+                                              data.get("to") or "+15555550199",
+                                              data.get("body") or "")
+    return jsonify({"status": status, "reply": reply}), 201
 
 
 @sim.get("/healthz")

@@ -57,6 +57,8 @@ class StandIn:
         self.legs: dict[str, CallLeg] = {}
         self.threads: dict[str, threading.Thread] = {}
         self.messages: list[dict[str, str]] = []
+        self.inbound: list[dict[str, str]] = []  # customers' SMS sent to the app
+        self.deleted: list[str] = []  # recording and message sids deleted through the API
         self._lock = threading.Lock()
 
     def new_leg(self, from_: str, to: str, script: Script, direction: str) -> CallLeg:
@@ -142,6 +144,41 @@ class StandIn:
         with self._lock:
             self.messages.append(message)
         return message
+
+    def delete_message(self, sid: str) -> bool:
+        with self._lock:
+            kept = [m for m in self.messages if m["sid"] != sid]
+            found, self.messages[:] = len(kept) != len(self.messages), kept
+            if found:
+                self.deleted.append(sid)
+        return found
+
+    def receive_message(self, from_: str, to: str, body: str) -> tuple[int, str]:
+        """A customer's SMS to one of our numbers: POST it, signed, to the app's /sms (as
+        Twilio does for the number's Messaging webhook); returns the status and TwiML reply."""
+        from ivr.twilio_sim.signing import compute_signature
+
+        params = [("MessageSid", new_sid("SM")), ("SmsSid", ""), ("AccountSid",
+                  self.config.account_sid), ("From", from_), ("To", to), ("Body", body),
+                  ("NumMedia", "0"), ("NumSegments", "1"), ("ApiVersion", "2010-04-01")]
+        params[1] = ("SmsSid", params[0][1])
+        url = self.config.app_url.rstrip("/") + "/sms"
+        headers = {}
+        if self.config.auth_token:
+            headers["X-Twilio-Signature"] = compute_signature(self.config.auth_token, url,
+                                                              params)
+        with self._lock:
+            self.inbound.append({"sid": params[0][1], "from": from_, "to": to, "body": body})
+        response = self.config.transport().request("POST", url, params, headers)
+        return response.status, response.body.decode("utf-8", "replace")
+
+    def delete_recording(self, sid: str) -> bool:
+        with self._lock:
+            for leg in self.legs.values():
+                if leg.recordings.pop(sid, None) is not None:
+                    self.deleted.append(sid)
+                    return True
+        return False
 
     def recording_wav(self, sid: str) -> bytes | None:
         with self._lock:

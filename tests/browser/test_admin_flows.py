@@ -9,7 +9,6 @@ see exactly what the live server would. Screenshots go to tests/artifacts/screen
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +26,6 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "tests" / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
 TOKEN = "browser-test-token"
 BASE = "https://ivr.example.test"
 SHOP = "+14155550100"
@@ -39,10 +37,10 @@ ADMIN, PASSWORD = "ada-admin", "correct horse battery staple"
 
 @pytest.fixture
 def live_app(redis_url: str, redis, tmp_path: Path) -> Iterator[tuple[Flask, str]]:  # noqa: ARG001
-    """The app on a real HTTP port (127.0.0.1), flows in a temporary copy."""
-    from werkzeug.serving import make_server
-
+    """The app on a real HTTP port (127.0.0.1), flows in a temporary copy. The server is kept
+    in `app.extensions["test_server"]` (a LiveServer) so a test can stop and restart it."""
     from ivr import create_app
+    from tests.browser.conftest import LiveServer
 
     flows = tmp_path / "callflows"
     shutil.copytree(REPO / "callflows", flows, ignore=shutil.ignore_patterns("*.md"))
@@ -52,14 +50,11 @@ def live_app(redis_url: str, redis, tmp_path: Path) -> Iterator[tuple[Flask, str
                       "prompts_audio_dir": tmp_path / "no-audio"})
     app.extensions["ivr"].clock = lambda: TUESDAY_MORNING
     add_admin(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = app.extensions["test_server"] = LiveServer(app).start()
     try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
+        yield app, server.base
     finally:
-        server.shutdown()
-        thread.join(5)
+        server.stop()
 
 
 def add_admin(app: Flask) -> None:
@@ -78,17 +73,11 @@ def add_admin(app: Flask) -> None:
 
 
 @pytest.fixture
-def page(tmp_path: Path) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(8000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+def page(browser) -> Iterator[object]:  # noqa: ANN001 - one Chromium per module (conftest)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(8000)
+    yield context.new_page()
+    context.close()
 
 
 def call_hears(app: Flask, script: str = "press 1; hangup") -> str:

@@ -60,3 +60,25 @@ def test_registry_refuses_a_flow_naming_an_unknown_queue(flows_dir: Path):
     with pytest.raises(FlowErrors, match="queue 'vip' is not in queues.yaml"):
         FlowRegistry(flows_dir, load_catalog(CATALOG),
                      extra_check=lambda flows: queue_problems(flows, setup))
+
+
+def test_check_refuses_broken_followup_rules_with_file_and_line(tmp_path: Path):
+    rules = tmp_path / "followup.yaml"
+    shipped = (REPO_ROOT / "followup.yaml").read_text()
+
+    def check(text: str) -> list[str]:
+        rules.write_text(text)
+        result = CliRunner().invoke(check_command, [str(FLOWS_DIR), "--catalog", str(CATALOG),
+                                                    "--followup", str(rules)])
+        assert result.exit_code == 1
+        return result.output.splitlines()
+
+    assert check(shipped.replace("due: 4h", "due: 4 hours")) == [
+        f"{rules}:{line_of(rules, 'due: 4 hours')}: rule voicemail: due: 4 hours is not "
+        "a duration; write a number and a unit, e.g. 90s, 30m, 4h or 2d"]
+    assert check(shipped.replace("question: satisfaction", "question: satisfactoin")) == [
+        f"{rules}:{line_of(rules, 'low_satisfaction:')}: rule low_satisfaction: survey "
+        "question 'satisfactoin' is not asked by any flow's survey node; known: resolved, "
+        "satisfaction"]
+    ok = CliRunner().invoke(check_command, [str(FLOWS_DIR), "--catalog", str(CATALOG)])
+    assert ok.output.splitlines()[1].startswith("ok: 7 follow-up rules")

@@ -1,0 +1,209 @@
+"""JSON API and CSV export for the follow-up worklist and the call records.
+
+    GET  /api/tasks?status=&team=&owner=&caller=&overdue=1&limit=  -> {"tasks": [task...]}
+    POST /api/tasks/<id>/assign {"owner": "alice"}                -> the task
+    POST /api/tasks/<id>/close  {"disposition": "called_back", "notes": "..."} -> the task
+    GET  /api/tasks.csv (same filters)
+    GET  /api/calls?caller=&outcome=&queue=&since=ISO&limit=       -> {"calls": [call...]}
+    GET  /api/calls.csv (same filters)
+
+Signed in (dashboards/auth.py): agents, supervisors and admins list, assign and close tasks
+and list calls; the CSV exports are for supervisors and admins. An agent assigns tasks only
+to themselves and closes only tasks that are theirs or nobody's. POSTs need the session's
+CSRF token (`X-CSRF-Token`). Bodies may be JSON or a form. Errors are JSON `{"error": ...}`:
+400 bad body, 403 not yours, 404 no such task, 409 already closed. `owner=me` means the
+signed-in user. Task JSON: ivr/store/tasks.py `task_json` (TASKS_SCHEMA.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboards.auth import current_user, require_role, user_engine
+from ivr.errors import Conflict, NotFound
+from ivr.store import models as m
+from ivr.store import tasks
+
+bp = Blueprint("tasks_api", __name__, url_prefix="/api")
+CALL_FIELDS = ("call_sid", "caller", "dialed", "flow", "started_at", "ended_at", "duration_s",
+               "end_status", "queue", "wait_s", "answered", "abandoned", "agent", "talk_s",
+               "self_service_contained", "outcome")
+_PLAIN_NUMBER = re.compile(r"^[+-]?[\d.]+$")
+
+
+def _session() -> Session:
+    return Session(user_engine(), expire_on_commit=False)
+
+
+def _me() -> str:
+    user = current_user()
+    return user.username if user else ""
+
+
+def _is_agent() -> bool:
+    user = current_user()
+    return user is not None and user.role == "agent"
+
+
+def _error(message: str, status: int) -> tuple[Response, int]:
+    return jsonify(error=message), status
+
+
+def _limit(default: int = 200) -> int:
+    try:
+        return max(1, min(int(request.args.get("limit", default)), 5000))
+    except ValueError:
+        return default
+
+
+def _task_filters() -> dict[str, Any]:
+    args = request.args
+    owner = args.get("owner") or None
+    return {"status": args.get("status") or None, "team": args.get("team") or None,
+            "owner": _me() if owner == "me" else owner, "caller": args.get("caller") or None,
+            "overdue_at": datetime.now(UTC) if args.get("overdue") in ("1", "true") else None,
+            "limit": _limit()}
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else request.form.to_dict()
+
+
+@bp.get("/tasks")
+@require_role("agent", "supervisor")
+def list_tasks() -> Response:
+    now = datetime.now(UTC)
+    with _session() as session:
+        found = tasks.list_tasks(session, **_task_filters())
+        return jsonify(tasks=[tasks.task_json(t, now) for t in found])
+
+
+@bp.post("/tasks/<int:task_id>/assign")
+@require_role("agent", "supervisor")
+def assign(task_id: int) -> Response | tuple[Response, int]:
+    me = _me()  # read before the transaction: SQLite allows one writer at a time
+    owner = str(_body().get("owner") or me).strip()
+    if _is_agent() and owner != me:
+        return _error("agents assign tasks only to themselves; ask a supervisor", 403)
+    return _change(task_id, lambda s: tasks.assign_task(s, task_id, owner, by=me))
+
+
+@bp.post("/tasks/<int:task_id>/close")
+@require_role("agent", "supervisor")
+def close(task_id: int) -> Response | tuple[Response, int]:
+    body = _body()
+    disposition, notes = str(body.get("disposition") or ""), body.get("notes")
+    me, agent = _me(), _is_agent()  # before the transaction (one SQLite writer at a time)
+
+    def run(session: Session) -> m.FollowupTask:
+        task = tasks.get_task(session, task_id, lock=True)
+        if agent and task.owner not in (None, me):
+            raise PermissionError(f"task {task_id} belongs to {task.owner}")
+        return tasks.close_task(session, task_id, disposition,
+                                str(notes)[:2000] if notes else None, by=me)
+
+    return _change(task_id, run)
+
+
+def _change(task_id: int, run: Any) -> Response | tuple[Response, int]:
+    try:
+        with _session() as session, session.begin():
+            task = run(session)
+            shown = tasks.task_json(task, datetime.now(UTC))
+    except NotFound as exc:
+        return _error(str(exc), 404)
+    except Conflict as exc:
+        return _error(str(exc), 409)
+    except PermissionError as exc:
+        return _error(f"{exc}; only its owner or a supervisor may close it", 403)
+    except ValueError as exc:
+        return _error(str(exc), 400)
+    return jsonify(shown)
+
+
+@bp.get("/tasks.csv")
+@require_role("supervisor")
+def tasks_csv() -> Response:
+    now = datetime.now(UTC)
+    with _session() as session:
+        rows = [tasks.task_json(t, now) for t in tasks.list_tasks(session, **_task_filters())]
+    return _csv("followup-tasks.csv", tasks.CSV_FIELDS, rows)
+
+
+def _calls(session: Session) -> list[m.Call]:
+    args = request.args
+    query = select(m.Call)
+    for column, name in ((m.Call.caller, "caller"), (m.Call.outcome, "outcome"),
+                         (m.Call.queue, "queue")):
+        if args.get(name):
+            query = query.where(column == args[name])
+    since = args.get("since")
+    if since:
+        query = query.where(m.Call.started_at >= _parse_time(since))
+    query = query.order_by(m.Call.started_at.desc().nulls_last(), m.Call.call_sid)
+    return list(session.execute(query.limit(_limit())).scalars())
+
+
+def _parse_time(text: str) -> datetime:
+    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def call_json(call: m.Call) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in CALL_FIELDS:
+        value = getattr(call, name)
+        if isinstance(value, datetime):
+            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+        out[name] = value
+    return out
+
+
+@bp.get("/calls")
+@require_role("agent", "supervisor")
+def list_calls() -> Response | tuple[Response, int]:
+    try:
+        with _session() as session:
+            return jsonify(calls=[call_json(c) for c in _calls(session)])
+    except ValueError:
+        return _error("since must be an ISO time, e.g. 2026-12-01T09:00:00Z", 400)
+
+
+@bp.get("/calls.csv")
+@require_role("supervisor")
+def calls_csv() -> Response | tuple[Response, int]:
+    try:
+        with _session() as session:
+            rows = [call_json(c) for c in _calls(session)]
+    except ValueError:
+        return _error("since must be an ISO time, e.g. 2026-12-01T09:00:00Z", 400)
+    return _csv("calls.csv", CALL_FIELDS, rows)
+
+
+def _cell(value: Any) -> str:
+    """Text for a spreadsheet: a cell a spreadsheet would run as a formula (=, +, -, @ first,
+    e.g. a caller's speech or a note) is prefixed with ' ; numbers and +E.164 stay as they are."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def _csv(name: str, fields: Sequence[str], rows: Iterable[dict[str, Any]]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow([_cell(row.get(f)) for f in fields])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})

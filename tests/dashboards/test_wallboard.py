@@ -1,0 +1,138 @@
+"""Wallboard thresholds from queues.yaml and the board judged against them (levels, alerts,
+overdue callbacks), read over the signed-in JSON view."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from flask import Flask
+
+from dashboards.wallboard_config import Thresholds, judge, parse_thresholds
+from ivr import create_app
+from ivr.commands.user import command as user_command
+from ivr.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery"
+QUEUES = ["billing", "sales", "support"]
+
+
+def test_thresholds_default_then_per_queue_overrides():
+    got = parse_thresholds({"wallboard": {"defaults": {"wait_warn": 30, "wait_alert": 90},
+                                          "queues": {"sales": {"wait_alert": 600}}}}, QUEUES)
+    assert got["support"] == Thresholds(wait_warn=30, wait_alert=90)
+    assert got["sales"].wait_alert == 600
+    assert got["sales"].wait_warn == 30  # the defaults section still applies
+    assert parse_thresholds({}, QUEUES)["billing"] == Thresholds()
+
+
+@pytest.mark.parametrize(("section", "says"), [
+    ({"defaults": {"wait_warning": 3}}, "unknown threshold(s) ['wait_warning']"),
+    ({"queues": {"sails": {}}}, "unknown queue(s) ['sails']"),
+    ({"defaults": {"wait_warn": 300}}, "must not be past its *_alert"),
+    ({"defaults": {"service_level_warn": 0.5}}, "service_level_warn must be >="),
+    ({"defaults": {"wait_warn": "soon"}}, "must be a number"),
+])
+def test_wrong_thresholds_say_what_to_fix(section, says):
+    with pytest.raises(ConfigError) as err:
+        parse_thresholds({"wallboard": section}, QUEUES, "q.yaml")
+    assert says in str(err.value)
+    assert str(err.value).startswith("q.yaml: ")
+
+
+def row(**over):  # type: ignore[no-untyped-def]
+    base = {"queue": "support", "waiting": 2, "longest_wait": 10.0, "service_level": 0.9,
+            "abandon_rate": 0.01, "callbacks_overdue": 0, "agents": {"available": 1}}
+    return {**base, **over}
+
+
+def test_judge_levels_and_alerts():
+    t = Thresholds()
+    assert judge(row(), t) == ({"longest_wait": "ok", "service_level": "ok",
+                                "abandon_rate": "ok", "callbacks_overdue": "ok"}, [])
+    levels, alerts = judge(row(longest_wait=61.0, service_level=0.7, abandon_rate=0.06), t)
+    assert (levels["longest_wait"], levels["service_level"], levels["abandon_rate"]) == (
+        "warn", "warn", "warn")
+    assert alerts == []  # amber is shown, not announced
+    levels, alerts = judge(row(longest_wait=200.0, service_level=0.5, abandon_rate=0.2,
+                               callbacks_overdue=2, agents={"offline": 3}), t)
+    assert set(levels.values()) == {"alert"}
+    assert alerts == [
+        "support: a caller has waited 3 min 20 s (alert at 3 min 0 s)",
+        "support: service level 50 % today (alert below 60 %)",
+        "support: 20 % of callers abandoned today (alert at 10 %)",
+        "support: 2 callback(s) overdue (due more than 15 min 0 s ago)",
+        "support: 2 caller(s) waiting and no agent signed in"]
+    assert judge(row(service_level=None, abandon_rate=None), t)[0]["service_level"] == "ok"
+
+
+@pytest.fixture
+def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flushes
+    setup = yaml.safe_load((REPO / "queues.yaml").read_text())
+    setup["wallboard"] = {"defaults": {"wait_warn": 20, "wait_alert": 60,
+                                       "callback_overdue": 600},
+                          "queues": {"sales": {"wait_alert": 3600, "wait_warn": 1800}}}
+    queues = tmp_path / "queues.yaml"
+    queues.write_text(yaml.safe_dump(setup))
+    application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
+                              "instance_dir": tmp_path / "instance", "queues_file": queues,
+                              "prompts_audio_dir": tmp_path / "no-audio"})
+    env = {"IVR_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": ""}
+    for name, role in (("sue", "supervisor"), ("alice", "agent")):
+        result = CliRunner().invoke(user_command, ["add", name, "--role", role, "--password",
+                                                   PASSWORD], env=env)
+        assert result.exit_code == 0, result.output
+    return application
+
+
+def signed_in(app: Flask, name: str):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    token = re.search(rb'name="csrf_token" value="([^"]+)"',
+                      client.get("/login").data).group(1).decode()
+    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
+    return client
+
+
+def test_board_judges_each_queue_against_its_own_thresholds(app: Flask):
+    engine = app.extensions["ivr"].queue_engine
+    now = time.time()
+    engine.join("CA" + "1" * 32, "support", now - 100)  # past support's 60 s alert
+    engine.join("CA" + "2" * 32, "sales", now - 100)  # sales alerts only after an hour
+    engine.callbacks.request("support", "+14155550123", now - 700)  # due 700 s ago: overdue
+    engine.callbacks.request("support", "+14155550124", now - 10)
+    engine.callbacks.request("sales", "+14155550125", now - 10, not_before=None)
+    engine.agent_presence("alice", "available", now)
+    board = signed_in(app, "sue").get("/wallboard/board.json").get_json()
+    by_queue = {q["queue"]: q for q in board["queues"]}
+    support, sales = by_queue["support"], by_queue["sales"]
+    assert (support["callbacks_pending"], support["callbacks_overdue"]) == (2, 1)
+    assert (sales["callbacks_pending"], sales["callbacks_overdue"]) == (1, 0)
+    assert support["levels"]["longest_wait"] == "alert"
+    assert sales["levels"]["longest_wait"] == "ok"
+    alerts = [re.sub(r"\d+ s \(", "N s (", a) for a in board["alerts"]]  # seconds go on
+    assert alerts == [  # a callback waits in line too (the longest here)
+        "sales: 2 caller(s) waiting and no agent signed in",  # alice has no sales skill
+        "support: a caller has waited 11 min N s (alert at 1 min 0 s)",
+        "support: 1 callback(s) overdue (due more than 10 min 0 s ago)"]
+    assert board["thresholds"]["sales"]["wait_alert"] == 3600
+    assert board["thresholds"]["billing"]["wait_alert"] == 60
+    assert len(board["history"]["minutes"]) == 60
+    alice = next(a for a in board["agents"] if a["id"] == "alice")
+    assert (alice["state"], alice["handled"], alice["aht"]) == ("available", 0, None)
+
+
+def test_wallboard_routes_need_a_supervisor(app: Flask):
+    anonymous = app.test_client()
+    for path in ("/wallboard", "/wallboard/events", "/wallboard/board.json"):
+        assert anonymous.get(path).status_code == 302
+        assert signed_in(app, "alice").get(path).status_code == 403
+    page = signed_in(app, "sue").get("/wallboard")
+    assert page.status_code == 200
+    assert b'"wait_alert": 3600' in page.data or b'"wait_alert":3600' in page.data
+    assert b"/static/vendor/uplot/uPlot.iife.min.js" in page.data
+    assert signed_in(app, "sue").get("/static/vendor/uplot/uPlot.iife.min.js").status_code == 200

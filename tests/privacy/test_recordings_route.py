@@ -1,0 +1,45 @@
+"""Voicemail audio is served only to signed-in users with the role, streamed from Twilio (the
+stand-in) with the account credentials; pages never carry Twilio's URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ivr.store import models as m
+from queue_worker.outcomes import drain_events
+from tests.e2e.conftest import Live
+from tests.privacy.conftest import add_users, leave_voicemail, outcome_db, signed_in
+
+
+def test_recording_needs_sign_in_and_the_role_and_is_gone_once_deleted(live: Live, tmp_path: Path):
+    leg = leave_voicemail(live)
+    engine, factory = outcome_db(tmp_path)
+    drain_events(live.redis, factory)
+    with factory() as session:
+        (vm,) = session.get(m.Call, leg.call_sid).voicemails
+    assert vm.url.startswith(live.standin.config.api_base)
+    add_users(tmp_path, ada="admin", sue="supervisor", ann="agent")
+    path = f"/recordings/{vm.recording_sid}"
+
+    anonymous = live.app.test_client().get(path)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/login")
+    assert live.app.test_client().get(path, headers={"Accept": "application/json"}
+                                      ).status_code == 401
+    assert signed_in(live.app, "ann").get(path).status_code == 403     # agents: no
+    for user in ("sue", "ada"):                                        # supervisor, admin
+        heard = signed_in(live.app, user).get(path)
+        assert heard.status_code == 200
+        assert heard.mimetype == "audio/x-wav"
+        assert heard.data[:4] == b"RIFF"
+        assert "no-store" in heard.headers["Cache-Control"]
+    sue, ann = signed_in(live.app, "sue"), signed_in(live.app, "ann")
+    assert sue.get("/recordings/RE" + "0" * 32).status_code == 404     # not a voicemail of ours
+    config = live.app.config["IVR"]
+    live.app.config["IVR"] = config.with_overrides({"recording_roles": "agent"})
+    assert ann.get(path).status_code == 200
+    assert sue.get(path).status_code == 403
+    live.app.config["IVR"] = config
+    assert live.standin.delete_recording(vm.recording_sid)
+    assert sue.get(path).status_code == 410                            # gone at Twilio
+    engine.dispose()
