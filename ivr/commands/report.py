@@ -15,17 +15,20 @@ from typing import Any
 
 import click
 
-COLUMNS = (("bucket", "period", 16), ("queue", "queue", 8), ("offered", "offered", 7),
+COLUMNS = (("bucket", "period", 22), ("queue", "queue", 8), ("offered", "offered", 7),
            ("answered", "answered", 8), ("abandoned", "aband.", 6), ("service_level", "SL", 5),
            ("asa", "ASA s", 6), ("aht", "AHT s", 6), ("containment", "contain", 7),
            ("satisfaction", "CSAT", 5), ("satisfied_share", "4-5", 5), ("fcr", "FCR", 5),
            ("callbacks_kept", "cb kept", 7), ("callbacks_promised", "cb prom", 7))
 
 
-def _cell(value: Any, width: int) -> str:
+RATIOS = {"service_level", "containment", "satisfied_share", "fcr"}
+
+
+def _cell(name: str, value: Any, width: int) -> str:
     if value is None:
         text = "-"
-    elif isinstance(value, float) and value <= 1.0 and width <= 5:
+    elif name in RATIOS:
         text = f"{value:.0%}"
     else:
         text = str(value)
@@ -38,7 +41,8 @@ def format_table(rows: list[Any]) -> str:
                      for name, label, width in COLUMNS)
     lines = [head]
     for row in rows:
-        lines.append("  ".join(_cell(getattr(row, name), width) for name, _, width in COLUMNS))
+        lines.append("  ".join(_cell(name, getattr(row, name), width)
+                               for name, _, width in COLUMNS))
     return "\n".join(lines)
 
 

@@ -47,7 +47,7 @@ def test_first_time_caller_hears_the_usual_welcome(shop) -> None:  # type: ignor
 def test_returning_caller_is_welcomed_back(shop) -> None:  # type: ignore[no-untyped-def]
     state, actions = interpreter.start(shop, CallEvent("start", NOW, data={
         "history": history(starts=[T - 3600], outcome="answered", score=4)}))
-    assert said(actions)[0] == "shop_welcome_back"
+    assert said(actions)[0] == "shop_returning"
     assert state.waiting == "choose_language"
 
 
@@ -58,7 +58,7 @@ def test_returning_caller_is_welcomed_back(shop) -> None:  # type: ignore[no-unt
 def test_unhappy_caller_goes_to_a_person_with_priority(shop, summary) -> None:  # type: ignore[no-untyped-def]
     state, actions = interpreter.start(shop, CallEvent("start", NOW, data={
         "history": history(**summary)}))
-    assert said(actions)[0] == "shop_welcome_back_priority"
+    assert said(actions)[0] == "shop_returning_priority"
     state, actions = interpreter.step(shop, state, CallEvent("input", NOW, digits="2"))
     enqueue = actions[-1]
     assert isinstance(enqueue, Enqueue)
@@ -72,4 +72,4 @@ def test_unhappy_caller_goes_to_a_person_with_priority(shop, summary) -> None:  
 def test_satisfied_caller_with_no_tasks_is_not_prioritised(shop) -> None:  # type: ignore[no-untyped-def]
     _, actions = interpreter.start(shop, CallEvent("start", NOW, data={
         "history": history(starts=[T - 60], outcome="answered", score=3)}))
-    assert said(actions)[0] == "shop_welcome_back"
+    assert said(actions)[0] == "shop_returning"
