@@ -5,11 +5,11 @@ and the disposition after it.
 `/agent/context.json` every two seconds: the agent's presence and, while a call is reserved for
 or connected to them, the caller's number, what self-service looked up (account holder, order),
 the path through the flow, the self-service attempts and how long they waited. The disposition
-form posts to `/agent/disposition`, which files a `disposition` outcome event. Caller data is
-put on the page as text, never as HTML.
-
-Not here yet: previous calls and open follow-up tasks of the caller (the follow-up worklist
-does not exist yet).
+form posts to `/agent/disposition`, which files a `disposition` outcome event. Beside the
+call, the page shows the caller's previous calls and open follow-up tasks (from
+`/api/callers/<number>` when installed, else `/api/calls` and `/api/tasks`, read once per call).
+`/agent/callbacks.json` lists the callbacks still to be placed in the agent's queues (from the
+queue store in Redis), soonest due first. Caller data is put on the page as text, never HTML.
 """
 
 from __future__ import annotations
@@ -82,6 +82,40 @@ def context() -> Response:
     busy = detail.get("presence") in ("ringing", "on_call", "wrap_up")
     return jsonify(agent=me, presence=detail.get("presence"),
                    call=call_context(member) if member and busy else None)
+
+
+def _my_queues(agent: str) -> list[str]:
+    """The queues whose skill `agent` has; every queue for a user who is not an agent."""
+    engine = services().queue_engine
+    if engine is None:
+        return []
+    try:
+        skills = engine.agents.get(agent).skills
+    except Exception:  # noqa: BLE001 - NotFound: a supervisor who is not an agent sees all
+        return sorted(engine.queues)
+    return sorted(q for q, cfg in engine.queues.items() if skills.get(cfg.skill, 0) > 0)
+
+
+def _caller_name(call_sid: str) -> str:
+    stored = CallStateStore(services().redis).load(call_sid) if call_sid else None
+    return stored.caller.get("CallerName", "") if stored is not None else ""
+
+
+@bp.get("/agent/callbacks.json")
+@require_role("agent", "supervisor")
+def callbacks() -> Response:
+    engine = services().queue_engine
+    if engine is None:
+        return jsonify(error="queue routing is off"), 503  # type: ignore[return-value]
+    from dashboards.wallboard import thresholds
+
+    now, queues, limits = time.time(), _my_queues(agent_id()), thresholds()
+    pending = [c for q in queues for c in engine.callbacks.pending(q, now)]
+    for c in pending:
+        c["caller_name"] = _caller_name(c["call_sid"])
+        overdue_after = limits[c["queue"]].callback_overdue
+        c["overdue"] = c["state"] == "waiting" and c["waiting"] > overdue_after
+    return jsonify(queues=queues, callbacks=sorted(pending, key=lambda c: c["due"]))
 
 
 @bp.post("/agent/disposition")

@@ -1,6 +1,7 @@
 """The wallboard's last hour, minute by minute, from the outcome database: callers waiting
-(the most at once during the minute) and service level (answered within the queue's target /
-answered during the minute) per queue.
+(the most at once during the minute) and service level per queue: of the callers whose wait
+ended during the minute, answered within the queue's target / (answered + abandoned), hang-ups
+within SHORT_ABANDON seconds not counted (the reports' definition, docs/reports.md).
 
 Computed from `queue_visits`, not sampled by the page, so a screen opened now shows the whole
 last hour, and every web process draws the same line (nothing is lost when one restarts). It
@@ -21,6 +22,8 @@ from ivr.store.models import QueueVisit
 
 MINUTES = 60
 STALE = 6 * 3600.0  # a visit the writer never saw end is not "waiting" forever
+SHORT_ABANDON = 5.0  # seconds: a hang-up this quick is a misdial, not a service failure
+DEFAULT_TARGET = 20.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Visit:
     until: float | None
     answered: bool
     wait: float | None
+    abandoned: bool = False
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -46,16 +50,17 @@ def read_visits(engine: Engine, now: float) -> list[Visit]:
     start = datetime.fromtimestamp(now - MINUTES * 60, UTC)
     oldest = datetime.fromtimestamp(now - STALE, UTC)
     v = QueueVisit
-    query = select(v.queue, v.joined_at, v.answered_at, v.left_at, v.wait_s).where(
+    query = select(v.queue, v.joined_at, v.answered_at, v.left_at, v.wait_s, v.result).where(
         v.joined_at >= oldest, or_(v.left_at.is_(None), v.left_at >= start,
                                    v.answered_at >= start))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     visits = []
-    for queue, joined, answered_at, left_at, wait in rows:
+    for queue, joined, answered_at, left_at, wait, result in rows:
         ends = [t for t in (_epoch(answered_at), _epoch(left_at)) if t is not None]
         visits.append(Visit(queue, _epoch(joined) or 0.0, min(ends) if ends else None,
-                            answered_at is not None, wait))
+                            answered_at is not None, wait,
+                            answered_at is None and result == "hangup"))
     return visits
 
 
@@ -80,15 +85,16 @@ def _most_waiting(visits: list[Visit], starts: list[float], now: float) -> list[
 
 
 def _service_levels(visits: list[Visit], starts: list[float], target: float) -> list[float | None]:
-    answered: list[list[bool]] = [[] for _ in starts]
+    ended: list[list[bool]] = [[] for _ in starts]  # per minute: in target or not
     first = starts[0]
     for v in visits:
-        if v.answered and v.until is not None and v.until >= first:
-            slot = int((v.until - first) // 60)
-            if slot < len(starts):
-                wait = v.wait if v.wait is not None else v.until - v.joined
-                answered[slot].append(wait <= target)
-    return [round(sum(a) / len(a), 3) if a else None for a in answered]
+        if v.until is None or v.until < first or not (v.answered or v.abandoned):
+            continue
+        wait = v.wait if v.wait is not None else v.until - v.joined
+        slot = int((v.until - first) // 60)
+        if slot < len(starts) and (v.answered or wait >= SHORT_ABANDON):
+            ended[slot].append(v.answered and wait <= target)
+    return [round(sum(e) / len(e), 3) if e else None for e in ended]
 
 
 def series(visits: Iterable[Visit], queues: Iterable[str], now: float,
@@ -103,7 +109,7 @@ def series(visits: Iterable[Visit], queues: Iterable[str], now: float,
             by_queue[v.queue].append(v)
     return {"minutes": starts, "queues": {
         q: {"waiting": _most_waiting(vs, starts, now),
-            "service_level": _service_levels(vs, starts, targets.get(q, 20.0))}
+            "service_level": _service_levels(vs, starts, targets.get(q, DEFAULT_TARGET))}
         for q, vs in by_queue.items()}}
 
 

@@ -84,11 +84,25 @@ def _queue_row(name: str, now: float, today: dict[str, Any], limits: Thresholds)
                                  and c["waiting"] > limits.callback_overdue),
         "offered": day.get("offered", 0), "answered": day.get("answered", 0),
         "abandoned": day.get("abandoned", 0), "service_level": day.get("service_level"),
-        "abandon_rate": day.get("abandon_rate"), "asa": day.get("asa"),
+        "abandon_rate": _rate(day.get("abandoned", 0), day.get("answered", 0)),
+        "asa": day.get("asa"), "service_target": _target(name),
         "estimates": handoff.estimate_accuracy(name, datetime.fromtimestamp(now, UTC)),
     }
     row["levels"], row["alerts"] = judge(row, limits)
     return row
+
+
+def _rate(abandoned: int, answered: int) -> float | None:
+    return round(abandoned / (answered + abandoned), 3) if answered + abandoned else None
+
+
+def _target(queue: str) -> float:
+    """The queue's service-level target in seconds (queues.yaml `service_level_target`)."""
+    from dashboards.history import DEFAULT_TARGET
+
+    engine = services().queue_engine
+    cfg = engine.queues.get(queue) if engine is not None else None
+    return float(getattr(cfg, "service_level_target", DEFAULT_TARGET))
 
 
 def _agent_rows(now: float, today: dict[str, Any]) -> list[dict[str, Any]]:
@@ -123,26 +137,39 @@ def board(now: float) -> dict[str, Any]:
 
 def slow_figures(now: float, limits: dict[str, Thresholds]) -> dict[str, Any]:
     """Today's figures and the last hour from the database, cached for SLOW_EVERY seconds."""
+    from dashboards.agent_stats import agents_today
     from dashboards.auth import user_engine
     from dashboards.history import last_hour
-    from dashboards.today import today_figures
-    from ivr.store.reports import load_report_settings
 
     cache = current_app.extensions.setdefault("ivr_wallboard_slow", {"at": 0.0, "data": {}})
     if now - float(cache["at"]) >= SLOW_EVERY or now < float(cache["at"]):
-        targets = {q: t.service_target for q, t in limits.items()}
+        at = datetime.fromtimestamp(now, UTC)
         try:
             engine = user_engine()
-            settings = load_report_settings(services().config.queues_file)  # business day
-            cache["data"] = {
-                "today": today_figures(engine, datetime.fromtimestamp(now, UTC), targets,
-                                       settings),
-                "history": last_hour(engine, now, sorted(limits), targets)}
+            today = _today(engine, at)
+            today["agents"] = agents_today(engine, at)
+            cache["data"] = {"today": today, "history": last_hour(
+                engine, now, sorted(limits), {q: _target(q) for q in limits})}
         except Exception:  # noqa: BLE001 - the database down: live figures still flow
             log.exception("wallboard: the outcome database did not answer")
             cache["data"] = {}
         cache["at"] = now
     return cache["data"]
+
+
+def _today(engine: Any, at: datetime) -> dict[str, Any]:
+    """Today's figures (dashboards/today.py), on the reports' business day when the reports
+    module is installed (ivr/store/reports.py), else from UTC midnight."""
+    import importlib
+
+    from dashboards.today import today_figures
+
+    figures: Any = today_figures
+    try:
+        reports = importlib.import_module("ivr.store.reports")
+    except ImportError:
+        return figures(engine, at)
+    return figures(engine, at, reports.load_report_settings(services().config.queues_file))
 
 
 @bp.get("/wallboard")

@@ -13,8 +13,8 @@ section of queues.yaml, and the judgement of one queue's figures against them.
       queues:
         sales: {wait_warn: 120} # per-queue overrides of the defaults
 
-The service-level target is not set here: each queue's `service_level_target` (queues.yaml
-`queues:`, shared with the reports) fills `service_target`.
+Service level is measured against each queue's `service_level_target` (queues.yaml, the
+reports' setting); the thresholds here only say which levels are amber or red.
 
 Owns the format and its check (ConfigError naming the key and the fix); imports no Flask or
 Redis, so the judgement is tested as plain data.
@@ -36,7 +36,6 @@ from ivr.errors import ConfigError
 class Thresholds:
     wait_warn: float = 60.0
     wait_alert: float = 180.0
-    service_target: float = 20.0
     service_level_warn: float = 0.8
     service_level_alert: float = 0.6
     abandon_warn: float = 0.05
@@ -79,26 +78,8 @@ def parse_thresholds(data: Mapping[str, Any], queues: list[str],
     if unknown:
         raise ConfigError(f"{source}: wallboard.queues names unknown queue(s) {unknown}; "
                           f"known: {sorted(queues)}")
-    _refuse_own_target(section, per_queue, source)
-    return {q: _apply(replace(defaults, service_target=_queue_target(data, q)), per_queue.get(q),
-                      f"{source}: wallboard.queues.{q}") for q in queues}
-
-
-def _queue_target(data: Mapping[str, Any], queue: str) -> float:
-    """The queue's `service_level_target` (ivr/queues.py checks it): the one target the
-    wallboard and the reports share (docs/reports.md)."""
-    spec = (data.get("queues") or {}).get(queue) or {}
-    return float(spec.get("service_level_target", 20) if isinstance(spec, Mapping) else 20)
-
-
-def _refuse_own_target(section: Mapping[str, Any], per_queue: Any, source: str) -> None:
-    places = [("wallboard.defaults", section.get("defaults"))] + [
-        (f"wallboard.queues.{q}", raw) for q, raw in dict(per_queue).items()]
-    for where, raw in places:
-        if isinstance(raw, Mapping) and "service_target" in raw:
-            raise ConfigError(f"{source}: {where}: service_target is set on the queue now; "
-                              "move it to `service_level_target` under queues.<name> (one "
-                              "target for the wallboard and the reports)")
+    return {q: _apply(defaults, per_queue.get(q), f"{source}: wallboard.queues.{q}")
+            for q in queues}
 
 
 def load_thresholds(path: Path, queues: list[str]) -> dict[str, Thresholds]:

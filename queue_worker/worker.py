@@ -22,6 +22,7 @@ import redis
 from rq import Worker
 
 from queue_worker.context import ROUTING_QUEUE, build_context, install_context
+from queue_worker.retention import RETENTION_QUEUE, daily_loop
 from queue_worker.routing import route_all
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,9 @@ log = logging.getLogger(__name__)
 TRANSCRIPTION_QUEUE = "ivr-transcription"
 FOLLOWUP_QUEUE = "ivr-followup"
 # Every RQ queue the product uses, most urgent first: an RQ worker takes jobs in this order.
-WORKER_QUEUES: tuple[str, ...] = (ROUTING_QUEUE, FOLLOWUP_QUEUE, TRANSCRIPTION_QUEUE)
+MESSAGING_QUEUE = "ivr-messaging"  # SMS surveys (queue_worker/sms_survey.py)
+WORKER_QUEUES: tuple[str, ...] = (ROUTING_QUEUE, FOLLOWUP_QUEUE, MESSAGING_QUEUE,
+                                  TRANSCRIPTION_QUEUE, RETENTION_QUEUE)
 
 
 def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
@@ -47,6 +50,8 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
     if not burst:
         threading.Thread(target=_tick, args=(ctx.rq, ctx.tick_seconds, stop), daemon=True,
                          name="routing-tick").start()
+        threading.Thread(target=daily_loop, args=(conn, stop), daemon=True,
+                         name="retention-daily").start()
     try:
         worker = Worker(list(queues), connection=conn, name=name)
         return bool(worker.work(with_scheduler=True, burst=burst))

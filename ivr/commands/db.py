@@ -83,3 +83,20 @@ def events_status() -> None:
     url = config.redis_url or EmbeddedRedis(config.instance_dir / "redis").start().url
     conn = redis_lib.Redis.from_url(url)
     click.echo(f"stream {events.backlog(conn)}, pending {events.pending_count(conn)}")
+
+
+@command.command("retention")
+@click.option("--dry-run", is_flag=True, help="Count what is due; delete nothing.")
+def retention(dry_run: bool) -> None:
+    """Delete recordings and personal data older than IVR_RECORDING_RETENTION_DAYS (30) and
+    IVR_RETENTION_DAYS (90), here and at Twilio; anonymised figures stay for reports."""
+    from ivr.config import from_env
+    from ivr.retention import RetentionReport
+    from queue_worker.retention import policy_from_config, run_retention
+
+    config = from_env()
+    policy = policy_from_config(config)
+    figures = run_retention(dry_run=dry_run, config=config)
+    click.echo(f"retention ({policy.personal_days} days personal data, "
+               f"{policy.recording_days} days recordings): "
+               f"{RetentionReport(**figures).summary()}")

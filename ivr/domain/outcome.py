@@ -49,6 +49,7 @@ EVENT_FIELDS: Mapping[str, Mapping[str, tuple[tuple[type, ...], bool]]] = {
                          "confidence": (_F, False)},
     "transcript_failed": {"recording": (_S, True), "code": (_S, True), "reason": (_S, False)},
     "survey_answer": {"question": (_S, True), "answer": (_S, True), "score": (_I, False)},
+    "sms_survey_sent": {"question": (_S, True), "message": (_S, True)},
     "disposition": {"agent": (_S, True), "code": (_S, True), "notes": (_S, False),
                     "tags": (_L, False)},
     "tag": {"tag": (_S, True)},
@@ -287,7 +288,7 @@ def _callback(r: CallRecord, callback_id: str) -> Callback:
 
 def _callback_requested(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     cb = _callback(r, d["callback"])
-    cb.queue, cb.number, cb.requested_at = d["queue"], d["number"], at
+    cb.queue, cb.number, cb.requested_at = d["queue"], d.get("number"), at
 
 
 def _callback_attempt(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
@@ -310,13 +311,13 @@ def _voicemail(r: CallRecord, recording_sid: str) -> Voicemail:
 
 def _voicemail_recorded(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     vm = _voicemail(r, d["recording"])
-    vm.url, vm.queue, vm.recorded_at = d["url"], d.get("queue"), at
+    vm.url, vm.queue, vm.recorded_at = d.get("url") or None, d.get("queue"), at
     vm.duration_s = _float(d.get("duration"))
 
 
 def _transcript_ready(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     vm = _voicemail(r, d["recording"])
-    vm.transcript, vm.transcribed_at = d["text"], at
+    vm.transcript, vm.transcribed_at = d.get("text"), at
     vm.transcript_confidence = _float(d.get("confidence"))
 
 

@@ -17,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 ALL = "*"  # the all-queues row
@@ -232,19 +231,6 @@ def _callback_figures(row: Figures, callbacks: Sequence[CallbackFact]) -> None:
     row.callbacks_failed = row.callbacks_promised - row.callbacks_kept - row.callbacks_pending
     row.callbacks_kept_rate = _ratio(row.callbacks_kept,
                                      row.callbacks_kept + row.callbacks_failed)
-
-
-def agent_figures(visits: Iterable[VisitFact]) -> dict[str, dict[str, Any]]:
-    """Per agent: `handled` = visits they answered, `aht` = mean talk time of those with one
-    (seconds; a call still connected has none yet)."""
-    talks: dict[str, list[float]] = defaultdict(list)
-    handled: dict[str, int] = defaultdict(int)
-    for v in visits:
-        if v.answered and v.agent:
-            handled[v.agent] += 1
-            if v.talk_s is not None:
-                talks[v.agent].append(v.talk_s)
-    return {a: {"handled": n, "aht": _mean(talks[a], 1)} for a, n in sorted(handled.items())}
 
 
 def _starts_by_caller(calls: Iterable[CallFact]) -> dict[str, list[float]]:

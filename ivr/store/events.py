@@ -25,7 +25,9 @@ checked definition; `?` marks optional fields, extra fields are allowed):
 | callback_done | callback, result (completed, gave_up, cancelled) |
 | voicemail_recorded | recording (RecordingSid), url, duration? (s), queue? |
 | transcript_ready | recording, text, confidence? |
-| survey_answer | question, answer, score? (int) |
+| survey_answer | question, answer ("" = no valid answer), score? (int); by SMS also |
+| | channel ("sms"), message (MessageSid), text (the reply, personal) |
+| sms_survey_sent | question, message (MessageSid of the survey SMS) |
 | disposition | agent, code, notes?, tags? (list of str) |
 | tag | tag |
 

@@ -100,11 +100,8 @@ def signed_in(app: Flask, username: str):
 
 
 def leave_voicemail(centre, caller: str = "+14155550123", words: str = "call me back"):
-    """A caller whose wait overflows to voicemail (the e2e front desk); returns the leg."""
-    from ivr.domain.queueing import OverflowRule
-
-    centre.configure_queue("support", overflow=OverflowRule(after=1.0, action="voicemail"))
-    leg = centre.call(f'hold 30; say "{words}"', from_=caller)
+    """A caller who presses 2 while holding and leaves a voicemail (the e2e front desk)."""
+    leg = centre.call(f'press 2; say "{words}"', from_=caller)
     centre.run_until(lambda: leg.status == "completed")
     assert [e for e in leg.transcript.events if e.kind == "recorded"]
     return leg
@@ -118,3 +115,13 @@ def outcome_db(instance_dir: Path):
     upgrade_database(url)
     engine = make_engine(url)
     return engine, make_session_factory(engine)
+
+
+# The database fixtures (SQLite, and PostgreSQL in a schema of its own when one answers).
+from tests.store.conftest import (  # noqa: E402,F401
+    db_engine,
+    db_url,
+    pg_schema_url,
+    pg_server_url,
+    session_factory,
+)

@@ -3,6 +3,9 @@ writer: a page opened now sees callers who waited 30 minutes ago."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from dashboards.agent_stats import agents_today
 from dashboards.history import Visit, last_hour, series
 from ivr.store.events import publish_event
 from queue_worker.outcomes import drain_events
@@ -20,7 +23,9 @@ def test_series_counts_the_most_waiting_at_once_and_service_level_per_minute():
     visits = [
         Visit("support", start + 5, start + 15, True, 10.0),       # answered in 10 s
         Visit("support", start + 10, start + 50, True, 40.0),      # overlaps: 2 at once
-        Visit("support", start + 55, start + 70, False, None),     # abandons next minute
+        Visit("support", start + 55, start + 70, False, None, True),  # abandons next minute
+        Visit("support", start + 61, start + 63, False, 2.0, True),  # too quick to count
+        Visit("support", start + 64, start + 66, False, 2.0),      # left for voicemail
         Visit("support", MINUTE - 400, None, False, None),         # still waiting now
         Visit("sales", start + 20, start + 25, True, 5.0),
         Visit("billing", start, start + 1, True, 1.0),             # not asked for
@@ -32,8 +37,8 @@ def test_series_counts_the_most_waiting_at_once_and_service_level_per_minute():
     i = slot(h, start)
     assert support["waiting"][i] == 2
     assert support["service_level"][i] == 0.5  # one of the two answers within 20 s
-    assert support["waiting"][i + 1] == 1      # the abandoning caller, until start + 70
-    assert support["service_level"][i + 1] is None
+    assert support["waiting"][i + 1] == 2      # the abandoning caller and a quick hang-up
+    assert support["service_level"][i + 1] == 0.0  # the 15 s abandon counts against
     assert support["waiting"][i - 1] == 0
     assert support["waiting"][-1] == 1         # the caller still waiting
     assert support["waiting"][slot(h, MINUTE - 400) - 1] == 0
@@ -67,6 +72,25 @@ def test_last_hour_reads_the_folded_visits(redis, db_engine, session_factory):
     i = 60 - 1 - 30
     assert h["waiting"][i] == 3  # all three at once from t + 1
     assert h["waiting"][i + 1] == 0  # the longest (45 s) ended at t + 46
-    assert h["service_level"][i] == 0.5  # CA1 within 20 s, CA2 not; CA3 was not answered
+    assert h["service_level"][i] == 0.333  # CA1 within 20 s; CA2 late; CA3 abandoned
     assert h["waiting"][-1] == 1
     assert sum(h["waiting"]) == 4
+    # the agents table: alice answered CA1 and CA2 (talk time unknown until they end)
+    assert agents_today(db_engine, datetime.fromtimestamp(NOW, UTC)) == {
+        "alice": {"handled": 2, "aht": None}}
+
+
+def test_agents_today_counts_answers_and_mean_talk_time(redis, db_engine, session_factory):
+    t = MINUTE - 600
+    for sid, agent, talk in (("CA1", "alice", 100.0), ("CA2", "alice", 60.0),
+                             ("CA3", "dan", 30.0)):
+        publish_event(redis, "call_started", sid, {"caller": "+14155550100", "dialed": "+1",
+                                                   "flow": "shop"}, t)
+        publish_event(redis, "queue_joined", sid, {"queue": "support"}, t + 1)
+        publish_event(redis, "agent_answered", sid, {"queue": "support", "agent": agent}, t + 5)
+        publish_event(redis, "queue_left", sid, {"queue": "support", "result": "bridged",
+                                                 "wait": 4.0}, t + 5)
+        publish_event(redis, "call_ended", sid, {"duration": 5 + talk}, t + 5 + talk)
+    drain_events(redis, session_factory)
+    assert agents_today(db_engine, datetime.fromtimestamp(NOW, UTC)) == {
+        "alice": {"handled": 2, "aht": 80.0}, "dan": {"handled": 1, "aht": 30.0}}

@@ -1,0 +1,74 @@
+"""Every page route of the web pages: without a session the login page (or 401 for JSON
+APIs), with the wrong role 403; the agent console's callback list holds only the agent's own
+queues and says which callbacks are overdue."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from ivr import create_app
+from ivr.commands.user import command as user_command
+
+PASSWORD = "correct horse battery"
+PAGES = {  # path: roles that may open it (admins may open everything)
+    "/wallboard": ("supervisor",), "/wallboard/board.json": ("supervisor",),
+    "/wallboard/events": ("supervisor",), "/agent": ("agent", "supervisor"),
+    "/agent/context.json?agent=carol": ("agent", "supervisor"),
+    "/agent/callbacks.json": ("agent", "supervisor"), "/tasks": ("agent", "supervisor"),
+}
+
+
+@pytest.fixture
+def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flushes
+    application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
+                              "instance_dir": tmp_path / "instance",
+                              "prompts_audio_dir": tmp_path / "no-audio"})
+    env = {"IVR_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": ""}
+    for name, role in (("carol", "agent"), ("sue", "supervisor"), ("ada", "admin")):
+        result = CliRunner().invoke(user_command, ["add", name, "--role", role, "--password",
+                                                   PASSWORD], env=env)
+        assert result.exit_code == 0, result.output
+    return application
+
+
+def signed_in(app: Flask, name: str):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    token = re.search(rb'name="csrf_token" value="([^"]+)"',
+                      client.get("/login").data).group(1).decode()
+    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
+    return client
+
+
+@pytest.mark.parametrize("path", sorted(PAGES))
+def test_pages_need_sign_in_and_the_role(app: Flask, path: str):
+    anonymous = app.test_client().get(path)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/login?next=")  # the sign-in page
+    for name, role in (("carol", "agent"), ("sue", "supervisor"), ("ada", "admin")):
+        if path.endswith("/events") and (role in PAGES[path] or role == "admin"):
+            continue  # a stream that never ends; its role check is the wallboard's
+        got = signed_in(app, name).get(path)
+        allowed = role == "admin" or role in PAGES[path]
+        assert got.status_code == (200 if allowed else 403), (path, name, got.status_code)
+
+
+def test_callback_list_holds_the_agents_own_queues(app: Flask):
+    engine = app.extensions["ivr"].queue_engine
+    now = time.time()
+    engine.callbacks.request("support", "+14155550101", now - 1000)  # overdue after 900 s
+    engine.callbacks.request("sales", "+14155550102", now - 10)
+    engine.callbacks.request("support", "+14155550103", now - 5)
+    carol = signed_in(app, "carol").get("/agent/callbacks.json").get_json()  # sales, billing
+    assert carol["queues"] == ["billing", "sales"]
+    assert [(c["number"], c["overdue"]) for c in carol["callbacks"]] == [("+14155550102", False)]
+    sue = signed_in(app, "sue").get("/agent/callbacks.json").get_json()  # not an agent: all
+    assert [(c["queue"], c["number"], c["overdue"]) for c in sue["callbacks"]] == [
+        ("support", "+14155550101", True), ("sales", "+14155550102", False),
+        ("support", "+14155550103", False)]
+    assert sue["callbacks"][0]["waiting"] >= 1000
+    assert sue["callbacks"][0]["caller_name"] == ""
