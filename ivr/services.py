@@ -72,11 +72,21 @@ class Services:
         duration = _seconds(form.get("CallDuration"))
         if self.handoff is not None:
             self.handoff.call_ended(call_sid, status, duration, now)
-            return
-        data: dict[str, Any] = {"status": status}
-        if duration is not None:
-            data["duration"] = duration
-        self.publish("call_ended", call_sid, data, now)
+        else:
+            data: dict[str, Any] = {"status": status}
+            if duration is not None:
+                data["duration"] = duration
+            self.publish("call_ended", call_sid, data, now)
+        self._offer_sms_survey(call_sid, now)
+
+    def _offer_sms_survey(self, call_sid: str, now: datetime) -> None:
+        """After the outcome is safe: an SMS survey problem never fails the status callback."""
+        from ivr.sms_survey import SmsSurveys
+
+        try:
+            SmsSurveys(self.redis, self.flows, self.publish).call_ended(call_sid, now)
+        except Exception:  # noqa: BLE001 - logged with the sid; the call is already recorded
+            log.exception("call %s: SMS survey not queued", call_sid)
 
     def recording_ready(self, call_sid: str, mailbox: str, form: Mapping[str, str],
                         now: datetime) -> None:

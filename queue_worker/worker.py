@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 TRANSCRIPTION_QUEUE = "ivr-transcription"
 FOLLOWUP_QUEUE = "ivr-followup"
 # Every RQ queue the product uses, most urgent first: an RQ worker takes jobs in this order.
-MESSAGING_QUEUE = "ivr-messaging"  # SMS surveys (queue_worker/sms_survey.py)
+MESSAGING_QUEUE = "ivr-messaging"  # SMS surveys (queue_worker/sms_survey.py, ivr/sms_survey.py)
 WORKER_QUEUES: tuple[str, ...] = (ROUTING_QUEUE, FOLLOWUP_QUEUE, MESSAGING_QUEUE,
                                   TRANSCRIPTION_QUEUE, RETENTION_QUEUE)
 

@@ -59,6 +59,7 @@ class StandIn:
         self.messages: list[dict[str, str]] = []
         self.inbound: list[dict[str, str]] = []  # customers' SMS sent to the app
         self.deleted: list[str] = []  # recording and message sids deleted through the API
+        self.media_requests: list[tuple[str, str | None]] = []  # (file, basic-auth user)
         self._lock = threading.Lock()
 
     def new_leg(self, from_: str, to: str, script: Script, direction: str) -> CallLeg:
