@@ -159,6 +159,23 @@ def test_an_abandon_counts_only_when_nothing_else_followed():
     assert found == {"CA-gone": ["abandoned_after_wait"]}
 
 
+def test_agent_disposition_codes_open_a_task():
+    def filed(sid: str, code: str, caller: str):
+        return call(sid, ("queue_joined", 1, {"queue": "billing"}),
+                    ("agent_answered", 10, {"queue": "billing", "agent": "carol"}),
+                    ("call_ended", 100, {}),
+                    ("disposition", 120, {"agent": "carol", "code": code,
+                                          "notes": "refund needs approval"}), caller=caller)
+
+    records = [filed("CA-f", "follow_up", "+14155550171"),
+               filed("CA-r", "resolved", "+14155550172"),
+               filed("CA-e", "escalated", "+14155550173")]
+    proposals = evaluate_calls(records, RULES, NOW)
+    assert by_rule(proposals) == {"CA-f": ["agent_follow_up"], "CA-e": ["agent_follow_up"]}
+    assert proposals[0].reason == "carol marked the call follow_up: refund needs approval"
+    assert (proposals[0].team, proposals[0].priority) == ("billing", 2)
+
+
 @pytest.mark.parametrize(("seconds", "text"), [(45, "45 s"), (240, "4 min"),
                                                 (3900, "1 h 5 min"), (7200, "2 h")])
 def test_humanize_seconds(seconds: float, text: str):
@@ -200,5 +217,5 @@ def test_malformed_rules_are_refused_with_file_and_line(text: str, line: int, fr
 def test_the_shipped_rules_load():
     kinds = {r.kind for r in RULES.rules}
     assert kinds == {"abandoned", "callback_failed", "survey", "voicemail",
-                     "self_service_failed", "repeat_caller"}
+                     "self_service_failed", "repeat_caller", "disposition"}
     assert RULES.survey_questions().keys() == {"satisfaction", "resolved"}

@@ -28,17 +28,18 @@ def test_recording_needs_sign_in_and_the_role_and_is_gone_once_deleted(live: Liv
     assert anonymous.headers["Location"].startswith("/login")
     assert live.app.test_client().get(path, headers={"Accept": "application/json"}
                                       ).status_code == 401
-    assert signed_in(live.app, "ann").get(path).status_code == 403     # agents: no
+    clients = {name: signed_in(live.app, name) for name in ("ann", "sue", "ada")}
+    sue, ann = clients["sue"], clients["ann"]
+    assert ann.get(path).status_code == 403                            # agents: no
     for user in ("sue", "ada"):                                        # supervisor, admin
-        heard = signed_in(live.app, user).get(path)
+        heard = clients[user].get(path)
         assert heard.status_code == 200
         assert heard.mimetype == "audio/x-wav"
         assert heard.data[:4] == b"RIFF"
         assert "no-store" in heard.headers["Cache-Control"]
     assert live.standin.media_requests[-1] == (f"{vm.recording_sid}.wav",
                                                live.app.config["IVR"].twilio_account_sid)
-    sue, ann = signed_in(live.app, "sue"), signed_in(live.app, "ann")
-    pages = pages_showing_twilio_urls(signed_in(live.app, "ada"), live.app, vm.url)
+    pages = pages_showing_twilio_urls(clients["ada"], live.app, vm.url)
     assert pages == {"checked": pages["checked"], "leaking": []}
     assert {"/api/tasks", "/api/calls", "/tasks", "/wallboard"} <= set(pages["checked"])
     assert sue.get("/recordings/RE" + "0" * 32).status_code == 404     # not a voicemail of ours
