@@ -68,6 +68,9 @@ class CallService:
     audio: AudioLookup | None = None
     flags: Callable[[], Mapping[str, Any]] = dict
     """Operator switches (e.g. `emergency_closed`) read at the start of each call."""
+    history: Callable[[str, datetime], Mapping[str, Any]] = lambda number, now: {}
+    """What is known of the caller's earlier calls (`history.*` in flows), by From number;
+    must not raise on a Redis error (ivr/store/caller_summary.py history_variables)."""
 
     def start(self, call_sid: str, caller: Mapping[str, str], now: datetime) -> str:
         """Answer the incoming-call webhook (step 0). A retry returns the stored answer."""
@@ -78,7 +81,8 @@ class CallService:
             self.flows.reload()  # a few stats; a changed flow is swapped in only if it validates
             flow = self.flows.flow_for_number(caller.get("To", ""))
             event = CallEvent(kind="start", now=now, caller=dict(caller),
-                              data={"flags": dict(self.flags())})
+                              data={"flags": dict(self.flags()),
+                                    "history": dict(self.history(caller.get("From", ""), now))})
             state, actions = interpreter.start(flow, event)
             return self._finish(call_sid, flow, None, state, actions, dict(caller), 0, now)
 

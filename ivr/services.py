@@ -27,6 +27,7 @@ from ivr.lookups import load_sources
 from ivr.queue_handoff import QueueHandOff
 from ivr.queue_twiml import Prompter
 from ivr.store.call_state import CallStateStore
+from ivr.store.caller_summary import history_variables
 from ivr.store.embedded_redis import EmbeddedRedis
 from ivr.store.redis_queue import QueueService
 from ivr.twiml import Urls
@@ -165,6 +166,7 @@ def build_services(config: Config, conn: redis.Redis | None = None) -> Services:
         publish=publish,
         audio=audio,
         flags=lambda: operator_flags(conn),
+        history=lambda number, now: history_variables(conn, number, now),
     )
     svc = Services(config=config, redis=conn, calls=calls, urls=urls, flows=flows,
                    queue_engine=engine, handoff=handoff, embedded=embedded)

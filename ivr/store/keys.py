@@ -107,3 +107,9 @@ def queue_estimate_accuracy(queue: str, day: str) -> str:
     """HASH per queue and UTC day: answered callers whose announced wait is known (`n`), the
     sums of announced-minus-actual (`sum`) and of its absolute value (`abs`), in seconds."""
     return f"{_Q}:estimate-accuracy:{queue}:{day}"
+
+
+def caller_summary(number: str) -> str:
+    """HASH per caller number (normalised, ivr.domain.phone_numbers.canonical_number): what a
+    flow may know at call start (ivr/domain/caller_history.py FIELDS), kept by the worker."""
+    return f"{PREFIX}caller:{number}"
