@@ -20,6 +20,9 @@ COPY --chown=ivr:ivr callflows ./callflows
 COPY --chown=ivr:ivr prompts ./prompts
 COPY --chown=ivr:ivr data ./data
 COPY --chown=ivr:ivr lookups.yaml queues.yaml gunicorn.conf.py ./
+# The instance folder holds the local spool of status callbacks that arrived while Redis was
+# away (ivr/spool.py): writable by the app user, and a volume in compose.yaml.
+RUN mkdir -p /app/instance && chown ivr:ivr /app/instance
 USER ivr
 ENV IVR_FLOWS_DIR=/app/callflows IVR_PROMPTS_CATALOG=/app/prompts/catalog.yaml \
     IVR_PROMPTS_AUDIO_DIR=/app/prompts/audio IVR_QUEUES_FILE=/app/queues.yaml \

@@ -1,4 +1,5 @@
-"""Prometheus metrics: webhook latency and errors, fallbacks, queue sizes, estimate error.
+"""Prometheus metrics: webhook latency and errors, fallbacks, queue sizes and longest waits,
+estimate error, failed jobs.
 
 Owns metric names and the registry. Counters and histograms are updated in-process by the web
 app; queue gauges are read from Redis at scrape time (a custom collector), so any web process
@@ -33,7 +34,6 @@ ESTIMATE_ERROR = Histogram(
     "ivr_estimate_error_seconds", "Announced wait minus actual wait, answered callers",
     buckets=(-600, -300, -120, -60, -30, 0, 30, 60, 120, 300, 600),
 )
-JOB_FAILURES = Counter("ivr_job_failures_total", "RQ jobs that failed", ["job"])
 
 
 class QueueCollector(Collector):
@@ -56,16 +56,39 @@ class QueueCollector(Collector):
         yield longest
 
 
-def exposition(extra: Collector | None = None) -> bytes:
+class JobFailureCollector(Collector):
+    """RQ jobs that failed for good (retries used up), per RQ queue, read from RQ's failed job
+    registry in Redis at scrape time: jobs fail in worker processes, which serve no /metrics,
+    and the registry is what an operator then inspects (`rq info`, requeue)."""
+
+    def __init__(self, conn: Any, queues: Iterable[str]) -> None:
+        self.conn, self.queues = conn, tuple(queues)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from rq.registry import FailedJobRegistry
+
+        failed = GaugeMetricFamily("ivr_job_failures", "RQ jobs in the failed job registry",
+                                   labels=["queue"])
+        try:
+            for name in self.queues:
+                failed.add_metric([name], float(FailedJobRegistry(name, connection=self.conn)
+                                                .count))
+        except Exception:  # noqa: BLE001 - Redis down: an empty gauge, never a failed scrape
+            pass
+        yield failed
+
+
+def exposition(*extra: Collector) -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
         from prometheus_client import REGISTRY as registry  # noqa: N811
-    if extra is None:
+    if not extra:
         return generate_latest(registry)
     combined = CollectorRegistry()
-    combined.register(extra)
+    for collector in extra:
+        combined.register(collector)
     return generate_latest(registry) + generate_latest(combined)
 
 

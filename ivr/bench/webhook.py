@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -183,6 +184,34 @@ def drive(port: int, concurrency: int, clients: int, duration: float,
     return samples
 
 
+def cpu_seconds(*pids: int) -> float:
+    """User + system CPU of these processes and their children now (Linux /proc), so a run
+    reports what a request cost the servers, whatever else the machine was doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            children = open(f"/proc/{pid}/task/{pid}/children").read().split()
+        except OSError:
+            children = []
+        for one in [pid, *map(int, children)]:
+            try:
+                fields = open(f"/proc/{one}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def measured(pids: list[int], run: Callable[[], list[tuple[str, float, int]]],
+             ) -> tuple[list[tuple[str, float, int]], float]:
+    """Run the load; return its samples and the servers' CPU milliseconds per request (the
+    warm-up's requests are not sampled but cost CPU too, so this errs high)."""
+    before = cpu_seconds(*pids)
+    samples = run()
+    return samples, (cpu_seconds(*pids) - before) * 1000 / max(len(samples), 1)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -224,7 +253,10 @@ def command(concurrency: int, duration: float, warmup: float, clients: int, work
     (bare.workdir / "bare_app.py").write_text(BARE_APP)
     env.update({"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
                 "PUBLIC_BASE_URL": f"http://127.0.0.1:{app.port}",
-                "IVR_INSTANCE_DIR": str(app.workdir / "instance"), "PYTHONPATH": str(bare.workdir)})
+                "IVR_INSTANCE_DIR": str(app.workdir / "instance"),
+                # IVR_BENCH_APP_PATH: serve another checkout of the app (a before/after run)
+                "PYTHONPATH": os.pathsep.join(filter(None, [
+                    str(bare.workdir), env.get("IVR_BENCH_APP_PATH"), env.get("PYTHONPATH")]))})
     env.setdefault("IVR_PROMPTS_AUDIO_DIR", str(app.workdir / "no-audio"))
     embedded = None
     if not env.get("REDIS_URL"):
@@ -236,11 +268,17 @@ def command(concurrency: int, duration: float, warmup: float, clients: int, work
     try:
         bare.start(gunicorn_args("bare_app:app", bare.port, workers, threads), env)
         app.start(gunicorn_args("ivr:create_app()", app.port, workers, threads), env)
-        base_rate = report("bare Flask endpoint (fixed TwiML)",
-                           drive(bare.port, concurrency, clients, duration, warmup), duration)
-        app_samples = drive(app.port, concurrency, clients, duration, warmup)
+        bare_pids = [bare.proc.pid] if bare.proc else []
+        app_pids = [p.pid for p in (app.proc, embedded.process if embedded else None) if p]
+        bare_samples, bare_cpu = measured(bare_pids, lambda: drive(
+            bare.port, concurrency, clients, duration, warmup))
+        base_rate = report("bare Flask endpoint (fixed TwiML)", bare_samples, duration)
+        click.echo(f"  server CPU per request: {bare_cpu:.2f} ms")
+        app_samples, app_cpu = measured(app_pids, lambda: drive(
+            app.port, concurrency, clients, duration, warmup))
         app_rate = report("the app (signature check, flow engine, Redis state, events)",
                           app_samples, duration)
+        click.echo(f"  server CPU per request (gunicorn + Redis): {app_cpu:.2f} ms")
         paced = drive(app.port, concurrency, clients, duration, warmup, pace=pace)
         report(f"the app, {concurrency} calls at a caller's pace (~{pace:g} s between "
                "webhooks)", paced, duration)
@@ -250,6 +288,8 @@ def command(concurrency: int, duration: float, warmup: float, clients: int, work
         if embedded is not None:
             embedded.stop()
     p99 = percentile([s[1] * 1000 for s in paced if s[2] == 200], .99)
-    click.echo(f"\nsaturated throughput, app / bare: {app_rate / base_rate:.0%} (target >= 50%)"
+    click.echo(f"\nserver CPU per request, bare / app: {bare_cpu / app_cpu:.0%} (what the "
+               "throughput ratio tends to when the servers have the cores to themselves)")
+    click.echo(f"saturated throughput, app / bare: {app_rate / base_rate:.0%} (target >= 50%)"
                f"; app p99 at a caller's pace with {concurrency} calls: {p99:.1f} ms "
                "(target <= 50 ms)")

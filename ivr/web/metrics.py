@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, Response, g, request
 
-from ivr.metrics import WEBHOOK_LATENCY, WEBHOOK_RESPONSES, QueueCollector, Timer, exposition
+from ivr.metrics import (
+    WEBHOOK_LATENCY,
+    WEBHOOK_RESPONSES,
+    JobFailureCollector,
+    QueueCollector,
+    Timer,
+    exposition,
+)
 from ivr.services import services
 
 bp = Blueprint("metrics", __name__)
@@ -12,11 +21,14 @@ bp = Blueprint("metrics", __name__)
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    engine = services().queue_engine
-    collector = None
+    from queue_worker.worker import WORKER_QUEUES
+
+    svc = services()
+    collectors: list[Any] = [JobFailureCollector(svc.redis, WORKER_QUEUES)]
+    engine = svc.queue_engine
     if engine is not None and hasattr(engine, "snapshots"):
-        collector = QueueCollector(engine.snapshots)
-    return Response(exposition(collector), mimetype="text/plain; version=0.0.4")
+        collectors.append(QueueCollector(engine.snapshots))
+    return Response(exposition(*collectors), mimetype="text/plain; version=0.0.4")
 
 
 @bp.record
