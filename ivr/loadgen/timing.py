@@ -22,7 +22,12 @@ APOLOGY = b"something went wrong on our side"
 class Timings:
     samples: list[tuple[str, float, int]] = field(default_factory=list)  # kind, seconds, status
     fallbacks: int = 0
+    in_flight: int = 0  # app requests sent and not yet answered (fault runs aim at them)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def started(self, delta: int) -> None:
+        with self.lock:
+            self.in_flight += delta
 
     def add(self, kind: str, seconds: float, status: int, fallback: bool) -> None:
         with self.lock:
@@ -41,11 +46,14 @@ class TimedTransport:
         parts = urlsplit(url)
         kind = parts.path if parts.netloc == self.app_netloc else "(other)"
         started = time.perf_counter()
+        self.timings.started(1)
         try:
             resp = self.inner.request(method, url, form, headers)
         except TransportError:
             self.timings.add(kind, time.perf_counter() - started, 0, False)
             raise
+        finally:
+            self.timings.started(-1)
         if not kind.startswith("/prompts"):
             self.timings.add(kind, time.perf_counter() - started, resp.status,
                              APOLOGY in resp.body)
