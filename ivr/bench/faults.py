@@ -81,7 +81,9 @@ class Faults:
 
 def callback_counts(stack: Any) -> dict[str, int]:
     """From the outcome database: callbacks booked, completed, given up, still pending, and
-    those answered more than once (a callback placed twice)."""
+    those answered more than once (a callback placed twice). Counted per callback id: a
+    second request from the same number is merged into the first (one call back for both),
+    and its row keeps the request while the first row records the outcome."""
     from sqlalchemy import create_engine, text
 
     from ivr.store.db import database_url
@@ -89,17 +91,21 @@ def callback_counts(stack: Any) -> dict[str, int]:
     engine = create_engine(database_url(None, stack.workdir / "instance"))
     try:
         with engine.connect() as conn:
-            booked = conn.execute(text("SELECT count(*) FROM callbacks")).scalar_one()
-            done: dict[str, int] = dict(conn.execute(text(
-                "SELECT status, count(*) FROM callbacks GROUP BY status")).all())
+            rows = conn.execute(text("SELECT callback_id, status FROM callbacks")).all()
             twice = conn.execute(text(
                 "SELECT count(*) FROM (SELECT callback_pk FROM callback_attempts "
                 "WHERE result = 'answered' GROUP BY callback_pk HAVING count(*) > 1) t")
             ).scalar_one()
     finally:
         engine.dispose()
-    return {"booked": int(booked), "completed": int(done.get("completed", 0)),
-            "gave_up": int(done.get("gave_up", 0)), "pending": int(done.get("pending", 0)),
+    rank = {"completed": 3, "gave_up": 2, "cancelled": 1, "pending": 0}
+    best: dict[str, str] = {}
+    for callback_id, status in rows:
+        if rank.get(status, 0) >= rank.get(best.get(callback_id, "pending"), 0):
+            best[callback_id] = status
+    done = list(best.values())
+    return {"booked": len(best), "completed": done.count("completed"),
+            "gave_up": done.count("gave_up"), "pending": done.count("pending"),
             "answered_twice": int(twice)}
 
 

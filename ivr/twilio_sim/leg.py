@@ -308,9 +308,11 @@ class CallLeg:
     def webhook(self, url: str, method: str = "POST", extra: tuple[tuple[str, str], ...] = (),
                 context: str = "document", label: str = "webhook") -> Document | None:
         """Request TwiML. Errors are recorded and give None (Twilio ends the call), unless the
-        number's VoiceFallbackUrl answers instead (inbound calls, call-level documents)."""
+        number's VoiceFallbackUrl answers instead (inbound calls: call-level documents and the hold
+        loop's, whose fallback answer then runs in the hold loop)."""
         fallback = self.options.fallback_url
-        if not fallback or self.direction != "inbound" or context != "document" or url == fallback:
+        if (not fallback or self.direction != "inbound" or context not in ("document", "wait")
+                or url == fallback):
             return self._webhook(url, method, extra, context, label)
         self._failures = []
         try:

@@ -28,7 +28,7 @@ from werkzeug.test import EnvironBuilder
 
 from ivr.metrics import FALLBACKS
 from ivr.twilio_auth import REPLAY_KEY, twilio_webhook
-from ivr.web.voice import call_sid, fallback_twiml, twiml_response
+from ivr.web.voice import call_sid, fallback_twiml, hold_fallback, twiml_response
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,9 @@ bp = Blueprint("fallback", __name__)
 
 FALLBACK_PATH = "/voice/fallback"
 ERROR_FIELDS = ("ErrorCode", "ErrorUrl")
+# Webhooks answered inside Twilio's hold loop (waitUrl, and the keys pressed while holding):
+# their fallback keeps the caller holding, as their own views do (ivr/web/queue.py).
+HOLDING_PATHS = ("/voice/queue/wait", "/voice/queue/key", "/voice/queue/callback")
 
 
 @bp.post(FALLBACK_PATH)
@@ -48,6 +51,9 @@ def voice_fallback() -> Response:
     if replayed is not None:
         return replayed
     FALLBACKS.labels("voice_fallback").inc()
+    target = replayable_path(error_url)
+    if target is not None and target[0] in HOLDING_PATHS:
+        return twiml_response(hold_fallback())  # inside the hold loop: <Enqueue> not allowed
     return twiml_response(fallback_twiml())
 
 

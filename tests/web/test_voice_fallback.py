@@ -78,3 +78,14 @@ def test_the_fallback_never_replays_itself_and_checks_its_signature(post, client
     forged = standard_params(call_sid, ErrorCode="11200", ErrorUrl=BASE + "/voice")
     headers = {"X-Twilio-Signature": sign(BASE + "/voice", forged)}  # signed for another URL
     assert client.post("/voice/fallback", data=forged, headers=headers).status_code == 403
+
+
+def test_a_hold_loop_webhook_that_failed_is_answered_with_hold_twiml(post, call_sid):
+    """Inside Twilio's waitUrl <Enqueue> and <Dial> are not allowed: the fallback's answer to a
+    failed hold-loop webhook must be one the hold loop can play."""
+    params = standard_params(call_sid, ErrorCode="11200", QueuePosition="1", QueueTime="5",
+                             ErrorUrl=BASE + "/voice/queue/wait?queue=support")
+    answer = post("/voice/fallback", params)
+    assert answer.status_code == 200
+    assert not twiml_problems(answer.get_data(), "wait"), answer.get_data(as_text=True)
+    assert "<Enqueue" not in answer.get_data(as_text=True)
