@@ -120,7 +120,8 @@ def command(port: int, standin_port: int, callers: bool, duration: float,
     logins = demo_logins(env, logs)
     try:
         sup.start("standin", "twilio-standin", "--port", str(standin_port),
-                  "--app-url", f"http://127.0.0.1:{port}", "--token", env["TWILIO_AUTH_TOKEN"])
+                  "--app-url", f"http://127.0.0.1:{port}", "--token", env["TWILIO_AUTH_TOKEN"],
+                  "--fallback-path", "/voice/fallback")  # as docs/deployment.md sets the number
         sup.start("web", "serve", "--port", str(port))
         sup.start("worker", "worker")
         if not wait_for(f"http://127.0.0.1:{port}/healthz"):

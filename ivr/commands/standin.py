@@ -28,8 +28,11 @@ def parse_callees(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--speed", default=1.0, show_default=True,
               help="Clock speed of hold loops and pauses (10: ten times faster).")
 @click.option("--callee", multiple=True, help="NUMBER=answer|no-answer|busy|failed")
+@click.option("--fallback-path", default=None,
+              help="The number's VoiceFallbackUrl on the app, e.g. /voice/fallback (unset: a "
+                   "failed webhook ends the call, as on a number without one).")
 def command(port: int, host: str, app_url: str, token: str | None, account_sid: str | None,
-            speed: float, callee: tuple[str, ...]) -> None:
+            speed: float, callee: tuple[str, ...], fallback_path: str | None) -> None:
     """Run the Twilio stand-in: REST API for the app, webhooks to the app, /sim for tests."""
     from werkzeug.serving import make_server
 
@@ -41,7 +44,7 @@ def command(port: int, host: str, app_url: str, token: str | None, account_sid: 
     config = StandInConfig(app_url=app_url.rstrip("/"), auth_token=token,
                            account_sid=account_sid or DEV_ACCOUNT_SID,
                            api_base=f"http://{host}:{port}", callees=parse_callees(callee),
-                           clock=lambda: RealClock(speed))
+                           clock=lambda: RealClock(speed), fallback_path=fallback_path)
     server = make_server(host, port, create_standin_app(StandIn(config)), threaded=True)
     click.echo(f"Twilio stand-in on http://{host}:{port} -> app {app_url}"
                f" ({'signed' if token else 'UNSIGNED'} webhooks)")
