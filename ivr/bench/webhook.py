@@ -274,11 +274,14 @@ def command(concurrency: int, duration: float, warmup: float, clients: int, work
             bare.port, concurrency, clients, duration, warmup))
         base_rate = report("bare Flask endpoint (fixed TwiML)", bare_samples, duration)
         click.echo(f"  server CPU per request: {bare_cpu:.2f} ms")
+        redis_before = cpu_seconds(*app_pids[1:])
         app_samples, app_cpu = measured(app_pids, lambda: drive(
             app.port, concurrency, clients, duration, warmup))
+        redis_cpu = (cpu_seconds(*app_pids[1:]) - redis_before) * 1000 / max(len(app_samples), 1)
         app_rate = report("the app (signature check, flow engine, Redis state, events)",
                           app_samples, duration)
-        click.echo(f"  server CPU per request (gunicorn + Redis): {app_cpu:.2f} ms")
+        click.echo(f"  server CPU per request: {app_cpu:.2f} ms (of which Redis "
+                   f"{redis_cpu:.2f} ms)")
         paced = drive(app.port, concurrency, clients, duration, warmup, pace=pace)
         report(f"the app, {concurrency} calls at a caller's pace (~{pace:g} s between "
                "webhooks)", paced, duration)
