@@ -1,0 +1,40 @@
+"""`ivr tasks list|close` against a database the real writer filled."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from ivr.commands.tasks import command
+from ivr.store.db import make_engine, make_session_factory, upgrade_database
+from queue_worker.followup import FollowupHook
+from queue_worker.outcomes import drain_events
+from tests.store.test_followup_tasks import RULES, scripted_calls
+
+
+def test_list_and_close_from_the_terminal(redis, tmp_path):
+    url = f"sqlite:///{tmp_path}/outcomes.sqlite3"
+    upgrade_database(url)
+    engine = make_engine(url)
+    scripted_calls(redis)
+    drain_events(redis, make_session_factory(engine), hooks=[FollowupHook(RULES)])
+    engine.dispose()
+    env = {"IVR_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": ""}
+    runner = CliRunner()
+    listed = runner.invoke(command, ["list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    rows = [line.split("\t") for line in listed.output.splitlines() if "\t" in line]
+    assert [r[6] for r in rows] == ["callback_failed", "abandoned_after_wait",
+                                    "low_satisfaction", "voicemail"]
+    first = rows[0][0]
+    refused = runner.invoke(command, ["close", first, "--disposition", " "], env=env)
+    assert refused.exit_code == 2
+    assert "closing needs a disposition" in refused.output
+    done = runner.invoke(command, ["close", first, "--disposition", "called_back", "--by",
+                                   "sue"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "closed task" in done.output
+    still = runner.invoke(command, ["list", "--team", "sales"], env=env)
+    assert [line.split("\t")[6] for line in still.output.splitlines() if "\t" in line] == [
+        "abandoned_after_wait"]
+    closed = runner.invoke(command, ["list", "--status", "closed"], env=env)
+    assert closed.output.splitlines()[0].split("\t")[0] == first
