@@ -129,6 +129,11 @@ def test_wallboard_tv_mode_and_phone(live_app, page, browser):  # noqa: F811
     sign_in(page, base, "/wallboard?tv=1")
     waiting_shows(page, "support", 0)
     assert "tv" in page.evaluate("document.body.className")
+    assert page.locator(".error").count() == 0  # the shipped thresholds load
+    overlaps = page.evaluate("""() => [...document.querySelectorAll('.queue dt')].filter(dt => {
+        const a = dt.getBoundingClientRect(), b = dt.nextElementSibling.getBoundingClientRect();
+        return a.right > b.left + 1; }).length""")
+    assert overlaps == 0  # labels and figures side by side, even in large type
     assert page.locator("header.site").is_hidden()  # no sign-out or links on the wall
     assert page.locator("details.controls").first.is_hidden()
     size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
