@@ -20,6 +20,8 @@ When a rule is final (it may open its task), decided once here and in docs/follo
   person, callback or voicemail (those open their own tasks or were handled).
 - repeat_caller: this call started within `within` of `calls - 1` earlier calls from the same
   number (withheld numbers never match).
+- disposition: an agent filed one of `codes` (e.g. follow_up from the agent console) on the
+  call; the latest such disposition fills the placeholders.
 A proposal is the same every time the same record is evaluated, so the store's unique
 (rule, call) key makes re-evaluation harmless.
 """
@@ -132,8 +134,10 @@ def _abandoned(rule: Rule, r: CallRecord, _earlier: Sequence[PriorCall]) -> Matc
 
 def _callback_failed(rule: Rule, r: CallRecord, _earlier: Sequence[PriorCall]) -> Match | None:
     for cb in r.callbacks:
-        if cb.status == "gave_up" and len(cb.attempts) >= rule.min_attempts:
-            return {"attempts": str(len(cb.attempts)), "number": cb.number or "-"}
+        # callback_done is published before its last attempt's event: count what it says.
+        attempts = max(len(cb.attempts), cb.attempts_counted or 0)
+        if cb.status == "gave_up" and attempts >= rule.min_attempts:
+            return {"attempts": str(attempts), "number": cb.number or "-"}
     return None
 
 
@@ -177,8 +181,16 @@ def _repeat_caller(rule: Rule, r: CallRecord, earlier: Sequence[PriorCall]) -> M
     return {"calls": str(len(before) + 1), "within": humanize_seconds(rule.within_s)}
 
 
+def _disposition(rule: Rule, r: CallRecord, _earlier: Sequence[PriorCall]) -> Match | None:
+    filed = [d for d in r.dispositions if d.code in rule.codes]
+    if not filed:
+        return None
+    last = filed[-1]
+    return {"agent": last.agent, "code": last.code, "notes": last.notes or "-"}
+
+
 _MATCHERS: Mapping[str, _Matcher] = {
     "abandoned": _abandoned, "callback_failed": _callback_failed, "survey": _survey,
     "voicemail": _voicemail, "self_service_failed": _self_service_failed,
-    "repeat_caller": _repeat_caller,
+    "repeat_caller": _repeat_caller, "disposition": _disposition,
 }

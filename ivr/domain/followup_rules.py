@@ -30,14 +30,17 @@ KIND_PARAMS: Mapping[str, Mapping[str, str]] = {
     "voicemail": {},
     "self_service_failed": {"times": "count"},
     "repeat_caller": {"within": "duration", "calls": "count"},
+    "disposition": {"codes": "texts"},
 }
 REQUIRED_PARAMS: Mapping[str, tuple[str, ...]] = {
-    "survey": ("question",), "self_service_failed": ("times",), "repeat_caller": ("within",)}
+    "survey": ("question",), "self_service_failed": ("times",), "repeat_caller": ("within",),
+    "disposition": ("codes",)}
 COMMON_PLACEHOLDERS = ("caller", "queue", "flow", "call_sid", "wait")
 KIND_PLACEHOLDERS: Mapping[str, tuple[str, ...]] = {
     "abandoned": (), "callback_failed": ("attempts", "number"),
     "survey": ("question", "answer", "score"), "voicemail": ("duration",),
     "self_service_failed": ("failures", "tasks"), "repeat_caller": ("calls", "within"),
+    "disposition": ("agent", "code", "notes"),
 }
 RULE_FIELDS = ("kind", "reason", "priority", "team", "due", "sms")
 PRIORITIES = {"urgent": 1, "high": 2, "normal": 3, "low": 4}
@@ -67,6 +70,7 @@ class Rule:
     times: int = 1
     within_s: float = 0.0
     calls: int = 2
+    codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

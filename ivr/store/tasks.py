@@ -11,6 +11,7 @@ Must not import Flask or Redis.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -25,6 +26,7 @@ from ivr.store.models import FollowupTask
 
 STATUSES = ("open", "in_progress", "closed")
 MAX_DISPOSITION = 64
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")  # only a real number can be texted (not anonymous)
 CSV_FIELDS = ("id", "call_sid", "caller", "rule", "reason", "priority", "team", "owner",
               "status", "overdue", "due_at", "created_at", "closed_at", "disposition", "notes",
               "recording_sid", "transcript_status", "transcript", "sms_status")
@@ -56,7 +58,7 @@ def open_tasks(session: Session, proposals: Sequence[TaskProposal],
             due_at=_when(p.due_at), created_at=now, updated_at=now,
             recording_sid=p.recording_sid, transcript=p.transcript,
             transcript_status=p.transcript_status, sms=p.sms,
-            sms_status="pending" if p.sms and p.caller else None,
+            sms_status="pending" if p.sms and E164.match(p.caller or "") else None,
         ).on_conflict_do_nothing(index_elements=["rule", "call_sid"]).returning(table.c.id)
         new_id = session.execute(stmt).scalar()
         if new_id is not None:

@@ -190,6 +190,8 @@ def delete_recording(account_sid: str, sid: str) -> Any:
 
 @rest.get("/Recordings/<name>")
 def recording_media(account_sid: str, name: str) -> Any:
+    auth = request.authorization
+    standin().media_requests.append((name, auth.username if auth else None))
     return recording(name)
 
 

@@ -87,9 +87,10 @@ def test_reason_team_due_and_sms_come_from_the_rule_and_the_call():
     failed = call("CA2", ("callback_requested", 10, {"callback": "c", "queue": "billing",
                                                      "number": "+14155550199"}),
                   ("callback_attempt", 400, {"callback": "c", "attempt": 1, "result": "busy"}),
-                  ("callback_done", 401, {"callback": "c", "result": "gave_up"}))
+                  ("callback_done", 700, {"callback": "c", "result": "gave_up",
+                                          "attempts": 2}))  # attempt 2's event still to come
     (q,) = evaluate(failed, RULES, NOW)
-    assert q.reason == "Callback to +14155550199 failed after 1 attempts"
+    assert q.reason == "Callback to +14155550199 failed after 2 attempts"
     assert q.team == "support"  # no queue visit on the call: the default team
     assert q.priority == 1
 
@@ -159,6 +160,23 @@ def test_an_abandon_counts_only_when_nothing_else_followed():
     assert found == {"CA-gone": ["abandoned_after_wait"]}
 
 
+def test_agent_disposition_codes_open_a_task():
+    def filed(sid: str, code: str, caller: str):
+        return call(sid, ("queue_joined", 1, {"queue": "billing"}),
+                    ("agent_answered", 10, {"queue": "billing", "agent": "carol"}),
+                    ("call_ended", 100, {}),
+                    ("disposition", 120, {"agent": "carol", "code": code,
+                                          "notes": "refund needs approval"}), caller=caller)
+
+    records = [filed("CA-f", "follow_up", "+14155550171"),
+               filed("CA-r", "resolved", "+14155550172"),
+               filed("CA-e", "escalated", "+14155550173")]
+    proposals = evaluate_calls(records, RULES, NOW)
+    assert by_rule(proposals) == {"CA-f": ["agent_follow_up"], "CA-e": ["agent_follow_up"]}
+    assert proposals[0].reason == "carol marked the call follow_up: refund needs approval"
+    assert (proposals[0].team, proposals[0].priority) == ("billing", 2)
+
+
 @pytest.mark.parametrize(("seconds", "text"), [(45, "45 s"), (240, "4 min"),
                                                 (3900, "1 h 5 min"), (7200, "2 h")])
 def test_humanize_seconds(seconds: float, text: str):
@@ -200,5 +218,5 @@ def test_malformed_rules_are_refused_with_file_and_line(text: str, line: int, fr
 def test_the_shipped_rules_load():
     kinds = {r.kind for r in RULES.rules}
     assert kinds == {"abandoned", "callback_failed", "survey", "voicemail",
-                     "self_service_failed", "repeat_caller"}
+                     "self_service_failed", "repeat_caller", "disposition"}
     assert RULES.survey_questions().keys() == {"satisfaction", "resolved"}

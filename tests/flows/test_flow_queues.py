@@ -81,4 +81,4 @@ def test_check_refuses_broken_followup_rules_with_file_and_line(tmp_path: Path):
         "question 'satisfactoin' is not asked by any flow's survey node; known: resolved, "
         "satisfaction"]
     ok = CliRunner().invoke(check_command, [str(FLOWS_DIR), "--catalog", str(CATALOG)])
-    assert ok.output.splitlines()[1].startswith("ok: 7 follow-up rules")
+    assert ok.output.splitlines()[1].startswith("ok: 8 follow-up rules")

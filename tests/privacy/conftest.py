@@ -36,6 +36,8 @@ nodes:
     questions:
       - {id: satisfaction, say: survey_satisfaction, kind: scale}
       - {id: resolved, say: survey_resolved, kind: yes_no}
+    sms: {text: "Acme: how satisfied were you with your call? Reply 1 (poor) to 5 (great)."}
+    sms_question: satisfaction
 """
 
 

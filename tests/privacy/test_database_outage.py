@@ -31,7 +31,7 @@ from tests.privacy.conftest import SURVEY_LINE
 from tests.privacy.tcp_proxy import TcpProxy
 from tests.web.test_demo_flows import walk
 
-BEFORE, DURING, AFTER = 3, 20, 3  # calls before, during and after the outage
+BEFORE, DURING, AFTER = 2, 12, 2  # calls before, during and after the outage
 
 
 @contextmanager

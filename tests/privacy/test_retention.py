@@ -159,9 +159,11 @@ def test_recordings_then_personal_data_go_and_figures_stay(
     assert (again.recordings_deleted, again.calls_redacted, again.messages_deleted) == (0, 0, 0)
 
 
-def test_a_recording_twilio_could_not_delete_keeps_the_call_waiting(
+def test_zero_days_keeps_forever_and_a_recording_twilio_kept_holds_its_call(
         loaded, session_factory: sessionmaker[Session]):
     deleter = Deleter()
+    forever = apply_retention(session_factory, deleter, RetentionPolicy(0, 0), NOW)  # 0 days
+    assert (forever.recordings_deleted, forever.calls_redacted) == (0, 0)
     deleter.fail.add("RECAold")
     policy = RetentionPolicy(personal_days=90, recording_days=30)
     first = apply_retention(session_factory, deleter, policy, NOW)
@@ -175,8 +177,3 @@ def test_a_recording_twilio_could_not_delete_keeps_the_call_waiting(
     assert (second.recordings_deleted, second.calls_redacted) == (1, 1)
     with session_factory() as session:
         assert snapshot(session, "CAold")["caller"] is None
-
-
-def test_zero_days_keeps_forever(loaded, session_factory: sessionmaker[Session]):
-    report = apply_retention(session_factory, Deleter(), RetentionPolicy(0, 0), NOW)
-    assert (report.recordings_deleted, report.calls_redacted) == (0, 0)

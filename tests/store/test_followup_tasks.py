@@ -183,3 +183,41 @@ def test_sms_job_sends_once_through_the_twilio_client(
         sent = tasks.get_task(session, task.id)
         assert (sent.sms_status, sent.sms_sid) == ("sent", message["sid"])
         assert sent.sms_sent_at is not None
+
+
+def test_repeat_caller_and_self_service_rules_read_the_database(
+        redis: redis_lib.Redis, session_factory: sessionmaker[Session]) -> None:
+    hook = FollowupHook(RULES)
+    for i, start in enumerate((-30 * 3600, -5 * 3600, -3600, 0)):  # the first is a day too old
+        ev.publish_event(redis, "call_started", f"CA-r{i}", {
+            "caller": "+14155550177", "dialed": "+14155550100", "flow": "shop"}, T0 + start)
+        drain_events(redis, session_factory, hooks=[hook])  # one call after the other
+    publish(redis, "CA-ss", "+14155550178",
+            ("self_service", 5, {"node": "n", "task": "order_status", "solved": False}),
+            ("self_service", 9, {"node": "n", "task": "order_status", "solved": False}))
+    drain_events(redis, session_factory, hooks=[hook])
+    with session_factory() as session:
+        assert task_rows(session) == {("CA-r3", "repeat_caller")}  # not yet: CA-ss is live
+    ev.publish_event(redis, "call_ended", "CA-ss", {}, T0 + 20)
+    drain_events(redis, session_factory, hooks=[hook])
+    with session_factory() as session:
+        assert task_rows(session) == {("CA-r3", "repeat_caller"),
+                                      ("CA-ss", "self_service_struggle")}
+        (repeat,) = tasks.list_tasks(session, caller="+14155550177")
+        assert repeat.reason == "Called 3 times within 24 h"
+
+
+def test_the_writer_refuses_to_start_on_a_broken_rules_file(
+        redis_url: str, tmp_path: Path, db_url: str) -> None:
+    from ivr.errors import FlowErrors
+    from queue_worker.outcomes import start_event_writer
+
+    broken = tmp_path / "followup.yaml"
+    broken.write_text("rules:\n  late:\n    kind: voicemail\n    reason: x\n    due: soon\n")
+    config = Config(redis_url=redis_url, database_url=db_url, instance_dir=tmp_path,
+                    followup_file=broken)
+    with pytest.raises(FlowErrors, match=f"{broken}:5: rule late: due: soon is not a duration"):
+        start_event_writer(config, burst=True)
+    ok = Config(redis_url=redis_url, database_url=db_url, instance_dir=tmp_path,
+                followup_file=tmp_path / "absent.yaml")
+    assert start_event_writer(ok, burst=True) is not None  # no file: no tasks, still writes

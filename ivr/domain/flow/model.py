@@ -253,6 +253,8 @@ class SurveyNode(Node):
     questions: tuple[Question, ...] = ()
     timeout: int = 6
     next: str | None = None
+    sms: tuple[Prompt, ...] = ()  # survey by SMS after the call (ivr/domain/flow/sms_survey.py)
+    sms_question: str | None = None  # the question the SMS asks (default: the first)
     type_name = "survey"
     waits = True
 

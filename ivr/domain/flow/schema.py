@@ -117,6 +117,9 @@ NODE_FIELDS: Mapping[str, Mapping[str, FieldSpec]] = {
         "questions": F("questions", "one or two {id, say, kind: scale|yes_no}", required=True),
         "timeout": F("int", "seconds to wait for each answer"),
         "next": F("target", "after the survey (default: goodbye)"),
+        "sms": F("prompts", "text of a survey SMS sent after the call when this question "
+                 "was not answered by voice (the reply becomes the answer)"),
+        "sms_question": F("text", "id of the question the SMS asks (default: the first)"),
     },
     "goto": {"goto": F("target", "next node", required=True)},
     "hangup": {"reason": F("text", "end reason recorded in the outcome")},

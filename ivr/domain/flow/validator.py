@@ -18,7 +18,7 @@ from ivr.domain.flow.yamlsource import Problems
 
 # Names every condition and template may read; flows add their own variables (set, input
 # `store`, lookup `store`). Documented in callflows/README.md.
-BUILT_IN_NAMES = ("caller", "flags", "time", "language", "call")
+BUILT_IN_NAMES = ("caller", "flags", "history", "time", "language", "call")
 
 
 def validate(flow: model.Flow, problems: Problems) -> None:
@@ -72,6 +72,11 @@ def _check_references(flow: model.Flow, problems: Problems) -> None:
             problems.add(node.lines.get("schedule", node.line),
                          f"node {node.id}: unknown schedule {node.schedule!r}; declare it "
                          f"under hours: (known: {', '.join(flow.schedules) or 'none'})")
+        if isinstance(node, model.SurveyNode) and node.sms_question and node.sms_question not in {
+                q.id for q in node.questions}:
+            problems.add(node.lines.get("sms_question", node.line),
+                         f"node {node.id}: sms_question {node.sms_question!r} is not one of its "
+                         f"questions ({', '.join(q.id for q in node.questions)})")
         if isinstance(node, model.MenuNode):
             for option in node.options:
                 if option.language and option.language not in flow.languages:
