@@ -48,7 +48,7 @@ def call_context(member: str) -> dict[str, Any] | None:
     state = stored.state
     joined = text(svc.redis.hget(keys.queue_entry(member), "joined_at"))
     looked_up = {name: value for name, value in state.vars.items()
-                 if isinstance(value, dict) and name not in ("caller", "flags")}
+                 if isinstance(value, dict) and name not in ("caller", "flags", "history")}
     return {
         "call_sid": member, "from": stored.caller.get("From", ""),
         "caller_name": stored.caller.get("CallerName", ""),

@@ -11,6 +11,7 @@ layer call once at start-up. Reads no environment; takes a `Config`.
         hours: support            # schedule name for ivr/domain/hours.py; none = always open
         wrap_up_seconds: 30
         ring_timeout: 20          # seconds an agent's phone rings before the caller goes back
+        service_level_target: 20  # seconds: answered within this counts for service level
         relax:                    # proficiency needed by seconds waited
           - {after: 0, min_level: 4}
           - {after: 30, min_level: 2}
@@ -19,6 +20,10 @@ layer call once at start-up. Reads no environment; takes a `Config`.
                    retry_delay: 300, ring_timeout: 25}
     agents:
       alice: {name: Alice, address: "client:alice", skills: {support: 5}}
+    reporting:                    # read by ivr/store/reports.py (docs/reports.md)
+      timezone: America/Los_Angeles   # the business day of reports and the wallboard
+      short_abandon_seconds: 5
+      repeat_window_hours: 24
 """
 
 from __future__ import annotations
@@ -112,7 +117,19 @@ def _queue(name: str, spec: Mapping[str, Any], source: str) -> QueueConfig:
         wrap_up_seconds=float(spec.get("wrap_up_seconds", 30)),
         ring_timeout=int(spec.get("ring_timeout", 20)),
         callback=_callback(spec.get("callback") or {}, where),
+        service_level_target=_seconds(spec.get("service_level_target", 20), where,
+                                      "service_level_target"),
     )
+
+
+def _seconds(value: Any, where: str, name: str) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if seconds <= 0:
+        raise ConfigError(f"{where}: {name} {value!r} must be a positive number of seconds")
+    return seconds
 
 
 def _level(value: Any, where: str) -> int:

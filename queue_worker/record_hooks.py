@@ -23,9 +23,11 @@ log = logging.getLogger(__name__)
 
 def record_hooks(config: Any, redis: redis_lib.Redis,
                  session_factory: SessionFactory) -> list[RecordHook]:
-    """Follow-up tasks (followup.yaml; absent file: none, said in the log). A malformed
-    followup.yaml raises FlowErrors: the writer stops with FILE:LINE in the log and the events
-    wait in Redis until the file is fixed, so no task is silently skipped."""
+    """Follow-up tasks (followup.yaml; absent file: none, said in the log), then the caller's
+    summary for flows (ivr/store/caller_summary.py; after the tasks, so it counts the task a
+    record just opened). A malformed followup.yaml raises FlowErrors: the writer stops with
+    FILE:LINE in the log and the events wait in Redis until the file is fixed, so no task is
+    silently skipped."""
     hooks: list[RecordHook] = []
     path = config.followup_file
     if path.exists():
@@ -37,4 +39,7 @@ def record_hooks(config: Any, redis: redis_lib.Redis,
         requeue_pending_sms(session_factory, rq)
     else:
         log.warning("no %s: follow-up tasks are off", path)
+    from ivr.store.caller_summary import CallerSummaryHook
+
+    hooks.append(CallerSummaryHook(redis))
     return hooks

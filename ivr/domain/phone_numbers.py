@@ -60,3 +60,15 @@ def from_keypad(digits: str, country_code: str = "1") -> str:
     if country_code == "1" and len(keyed) == 11 and keyed.startswith("1"):
         return "+" + keyed
     return f"+{country_code}{keyed.lstrip('0')}"
+
+
+def canonical_number(raw: str, country_code: str = "1") -> str:
+    """The one form a caller's number is stored and looked up under, so `+1 415 555 0100`,
+    `(415) 555-0100` and `14155550100` are the same caller: E.164 when `raw` is a number
+    (a national number gets `country_code`, as keyed on a phone); anything else (Twilio's
+    `anonymous`, `client:alice`) unchanged but trimmed, so it still matches itself."""
+    cleaned = normalise_number(raw)
+    digits = cleaned[1:] if cleaned.startswith("+") else cleaned
+    if not digits.isdigit():
+        return (raw or "").strip()
+    return cleaned if cleaned.startswith("+") else from_keypad(cleaned, country_code)

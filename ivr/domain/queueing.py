@@ -102,6 +102,7 @@ class QueueConfig:
     wrap_up_seconds: float = 30.0
     ring_timeout: int = 20
     callback: CallbackSettings = field(default_factory=CallbackSettings)
+    service_level_target: float = 20.0  # seconds: "answered within" for reports (docs/reports.md)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def finished(*legs: Any) -> Callable[[], bool]:
 def test_long_abandon_opens_a_task_and_texts_the_caller_once(
         centre: Centre, monkeypatch: pytest.MonkeyPatch):
     live = centre.live
-    long_wait = live.call("hold 6; hangup", from_="+14155550131")
+    long_wait = live.call("hold 5; hangup", from_="+14155550131")  # about 2.5 s in line
     short_wait = live.call("hangup", from_="+14155550132")  # hangs up at once in line
     live.run_until(finished(long_wait, short_wait))
     with monkeypatch.context() as patch:  # the writer dies after committing, before its XACK
@@ -123,13 +123,14 @@ def test_unhappy_survey_opens_tasks_and_a_happy_one_none(centre: Centre):
     live = centre.live
     unhappy = live.call("hold 40; press 1; press 2", from_="+14155550141")
     happy = live.call("hold 40; press 5; press 1", from_="+14155550142")
-    live.run_until(lambda: {live.queues.position(leg.call_sid) for leg in (unhappy, happy)}
-                   == {1, 2})
+    live.run_until(lambda: all(any("waitUrl" in e.text for e in leg.transcript.requests())
+                               for leg in (unhappy, happy)))  # both on hold: "hold" is used
     live.available("alice", "dan")  # each takes one; the survey follows the agent
     live.run_until(finished(unhappy, happy))
     centre.settle()
-    assert centre.rules_of(unhappy.call_sid) == ["low_satisfaction", "not_resolved"]
-    assert centre.rules_of(happy.call_sid) == []
+    assert centre.rules_of(unhappy.call_sid) == ["low_satisfaction", "not_resolved"], (
+        unhappy.transcript.render())
+    assert centre.rules_of(happy.call_sid) == [], happy.transcript.render()
     low = centre.tasks()[unhappy.call_sid][0]
     assert low.reason == "Rated the call 1 of 5 after talking to support"
     assert low.team == "support"
@@ -174,7 +175,7 @@ def test_callback_that_fails_after_its_retries_opens_an_urgent_task(centre: Cent
     from ivr.domain.queueing import CallbackSettings
 
     live = centre.live
-    live.configure_queue("support", callback=CallbackSettings(retries=2, retry_delay=0.2,
+    live.configure_queue("support", callback=CallbackSettings(retries=1, retry_delay=0.2,
                                                               ring_timeout=5))
     live.callees["+14155550161"] = "no-answer"
     leg = live.call("hold 1; press 1; press 1", from_="+14155550161")

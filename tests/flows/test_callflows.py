@@ -43,6 +43,14 @@ RECORDS = {  # rows as the CSVs in data/ hold them, one per status a flow branch
     "outages": [{**OUTAGE, "status": s} for s in ("outage", "planned", "none")],
 }
 TEST_DIGITS = {8: "10000008", 5: "94107"}
+# Who is calling (history.* in branch conditions): a first-time caller, one who called before
+# and was happy, one who gave a low score last time, one with a follow-up task still open.
+HISTORIES = [
+    {},
+    {"returning": True, "calls_24h": 1, "last_outcome": "answered", "last_satisfaction": 5},
+    {"returning": True, "calls_24h": 2, "last_outcome": "answered", "last_satisfaction": 1},
+    {"returning": True, "calls_24h": 1, "last_outcome": "abandoned", "open_tasks": 1},
+]
 
 
 FIXED_ANSWERS: dict[type[model.Node], list[CallEvent]] = {
@@ -71,10 +79,11 @@ def answers(flow: model.Flow, state: CallState) -> Iterator[CallEvent]:
         yield from FIXED_ANSWERS[type(node)]
 
 
-def explore(flow: model.Flow, limit: int = 400) -> tuple[set[str], list[CallState]]:
-    """Visit states breadth-first; return the node ids seen and every ended call."""
-    state, actions = interpreter.start(flow, CallEvent("start", NOW, caller={"To": "x"}))
-    todo = deque([state])
+def explore(flow: model.Flow, limit: int = 800) -> tuple[set[str], list[CallState]]:
+    """Visit states breadth-first from every caller history; return the node ids seen and
+    every ended call."""
+    todo = deque(interpreter.start(flow, CallEvent("start", NOW, caller={"To": "x"},
+                                                   data={"history": h}))[0] for h in HISTORIES)
     seen: set[str] = set()
     ended: list[CallState] = []
     steps = 0

@@ -20,7 +20,7 @@ OPEN = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
 
 def test_graph_follows_menus_and_marks_unreachable_nodes() -> None:
     graph = build_graph(SHOP)
-    assert graph.start == "welcome"
+    assert graph.start == "greet"  # returning callers are told apart first
     assert ("main_menu", "opening_hours", "3") in graph.edges
     assert ("welcome", "choose_language", "next") in graph.edges
     assert graph.unreachable == []

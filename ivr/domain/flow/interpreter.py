@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ivr.domain.caller_history import FIRST_TIME
 from ivr.domain.flow import handlers
 from ivr.domain.flow.actions import Action, CallEvent, CallState, Hangup, Say, Speech, Visit
 from ivr.domain.flow.model import FALLBACK, Flow, Node, Prompt
@@ -101,6 +102,7 @@ class Run:
             **public,
             "caller": self.vars.get("caller", {}),
             "flags": self.vars.get("flags", {}),
+            "history": self.vars.get("history", FIRST_TIME),
             "language": self.language,
             "call": {"attempts": self.attempts, "flow": self.flow.id},
             "time": {"hour": local.hour, "minute": local.minute, "weekday": _DAYS[
@@ -118,9 +120,13 @@ class Run:
 
 def start(flow: Flow, event: CallEvent) -> tuple[CallState, tuple[Action, ...]]:
     """Answer a new call: caller data goes to `vars["caller"]`, operator flags (for example
-    `emergency_closed`) from `event.data["flags"]` to `vars["flags"]`."""
+    `emergency_closed`) from `event.data["flags"]` to `vars["flags"]`, and what is known of the
+    caller's earlier calls from `event.data["history"]` to `vars["history"]` (first-time
+    values when absent; see ivr/domain/caller_history.py)."""
+    history = {**FIRST_TIME, **dict(event.data.get("history") or {})}
     run = Run(flow=flow, event=event, language=flow.language,
-              vars={"caller": dict(event.caller), "flags": dict(event.data.get("flags") or {})},
+              vars={"caller": dict(event.caller), "flags": dict(event.data.get("flags") or {}),
+                    "history": history},
               outcome={"language": flow.language}, path=[])
     walk(run, flow.start)
     return run.finish()

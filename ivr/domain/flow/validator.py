@@ -18,7 +18,7 @@ from ivr.domain.flow.yamlsource import Problems
 
 # Names every condition and template may read; flows add their own variables (set, input
 # `store`, lookup `store`). Documented in callflows/README.md.
-BUILT_IN_NAMES = ("caller", "flags", "time", "language", "call")
+BUILT_IN_NAMES = ("caller", "flags", "history", "time", "language", "call")
 
 
 def validate(flow: model.Flow, problems: Problems) -> None:

@@ -1,0 +1,81 @@
+"""`ivr report`: per-queue figures for a business day, by hour or for the whole day.
+
+    ivr report                              # today (business timezone), whole day, all queues
+    ivr report --day 2026-12-01 --by hour   # hour by hour
+    ivr report --queue support --csv > support.csv
+
+Reads DATABASE_URL (or SQLite under the instance folder) and queues.yaml (`reporting:`, each
+queue's `service_level_target`). Definitions: docs/reports.md (ivr/domain/reports.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+COLUMNS = (("bucket", "period", 22), ("queue", "queue", 8), ("offered", "offered", 7),
+           ("answered", "answered", 8), ("abandoned", "aband.", 6), ("service_level", "SL", 5),
+           ("asa", "ASA s", 6), ("aht", "AHT s", 6), ("containment", "contain", 7),
+           ("satisfaction", "CSAT", 5), ("satisfied_share", "4-5", 5), ("fcr", "FCR", 5),
+           ("callbacks_kept", "cb kept", 7), ("callbacks_promised", "cb prom", 7))
+
+
+RATIOS = {"service_level", "containment", "satisfied_share", "fcr"}
+
+
+def _cell(name: str, value: Any, width: int) -> str:
+    if value is None:
+        text = "-"
+    elif name in RATIOS:
+        text = f"{value:.0%}"
+    else:
+        text = str(value)
+    return text.rjust(width) if not isinstance(value, str) else text.ljust(width)
+
+
+def format_table(rows: list[Any]) -> str:
+    """The rows as aligned text (percentages for ratios; '-' for no data)."""
+    head = "  ".join(label.ljust(width) if name in ("bucket", "queue") else label.rjust(width)
+                     for name, label, width in COLUMNS)
+    lines = [head]
+    for row in rows:
+        lines.append("  ".join(_cell(name, getattr(row, name), width)
+                               for name, _, width in COLUMNS))
+    return "\n".join(lines)
+
+
+@click.command("report")
+@click.option("--day", default=None, metavar="YYYY-MM-DD",
+              help="Business day (queues.yaml reporting.timezone); default today.")
+@click.option("--by", type=click.Choice(["hour", "day"]), default="day", show_default=True)
+@click.option("--queue", default=None, help="Only this queue.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV, every figure, for a spreadsheet.")
+def command(day: str | None, by: str, queue: str | None, as_csv: bool) -> None:
+    """Offered, answered, abandoned, service level, ASA, AHT, containment, satisfaction,
+    first-contact resolution and callbacks kept, per queue (docs/reports.md)."""
+    from ivr.config import from_env
+    from ivr.store.db import database_url, make_engine, upgrade_database
+    from ivr.store.reports import day_report, load_report_settings, parse_day, report_csv
+
+    config = from_env()
+    settings = load_report_settings(config.queues_file)
+    now = datetime.now(UTC)
+    when = parse_day(day, settings, now)
+    url = database_url(config.database_url, config.instance_dir)
+    upgrade_database(url)
+    engine = make_engine(url)
+    try:
+        rows = day_report(engine, when, by, settings, now, queue)
+    finally:
+        engine.dispose()
+    if as_csv:
+        click.echo(report_csv(rows), nl=False)
+        return
+    click.echo(f"{when.isoformat()} ({settings.timezone}), by {by}; "
+               f"definitions: docs/reports.md")
+    if not [r for r in rows if r.offered or r.calls or r.callbacks_promised]:
+        click.echo("no calls in this period")
+        return
+    click.echo(format_table([r for r in rows if r.offered or r.calls or r.callbacks_promised]))

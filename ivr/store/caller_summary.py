@@ -1,0 +1,109 @@
+"""The per-caller summary in Redis: written by the worker, read by the call-start webhook.
+
+Webhooks never wait on the database, so the outcome writer refreshes this small hash
+(`keys.caller_summary(number)`, fields in ivr/domain/caller_history.py) after it writes a call
+record, and `history_variables` reads it with one HGETALL when a call starts. The hash expires
+SUMMARY_TTL after the caller's last call: a number unseen that long is a first-time caller
+again. A Redis error on the read is logged and the call goes on as a first-time caller; on the
+write it is logged and the summary catches up at the caller's next record. Must not import
+Flask.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import redis as redis_lib
+from sqlalchemy.orm import Session
+
+from ivr.domain.caller_history import FIRST_TIME, flow_variables
+from ivr.domain.outcome import CallRecord
+from ivr.domain.phone_numbers import canonical_number
+from ivr.store import keys
+from ivr.store.caller_history import summary_for
+from ivr.store.scripts import text
+
+log = logging.getLogger(__name__)
+SUMMARY_TTL = 30 * 24 * 3600  # seconds
+FINGERPRINTS = 10_000  # calls whose last summarised state the hook remembers
+
+
+def is_caller_number(number: str | None) -> bool:
+    """Only real numbers get a summary (not `anonymous`, `client:alice` or an empty From)."""
+    return bool(number) and canonical_number(number or "").startswith("+")
+
+
+def write_summary(conn: redis_lib.Redis, number: str, fields: dict[str, str]) -> None:
+    """Replace the hash in one transaction (DEL + HSET + EXPIRE), so a reader never sees
+    a half-written summary."""
+    key = keys.caller_summary(canonical_number(number))
+    with conn.pipeline(transaction=True) as pipe:
+        pipe.delete(key)
+        pipe.hset(key, mapping=dict(fields))  # type: ignore[arg-type]
+        pipe.expire(key, SUMMARY_TTL)
+        pipe.execute()
+
+
+def refresh_caller_summary(session: Session, conn: redis_lib.Redis, number: str | None,
+                           now: datetime) -> bool:
+    """Recompute `number`'s summary from the database (inside the writer's transaction, so it
+    sees the record just written) and store it. False when there is nothing to store or Redis
+    refused (logged: the record itself is safe in the database)."""
+    if not number or not is_caller_number(number):
+        return False
+    fields = summary_for(session, number, now)
+    try:
+        write_summary(conn, number, fields)
+    except redis_lib.RedisError as exc:
+        log.warning("caller summary for %s not refreshed: Redis unavailable (%s)",
+                    canonical_number(number), exc)
+        return False
+    return True
+
+
+def history_variables(conn: redis_lib.Redis, number: str | None, now: datetime,
+                      ) -> dict[str, Any]:
+    """`history.*` for a call starting now from `number` (one HGETALL). First-time values
+    when the number is unknown, not a number, or Redis does not answer."""
+    if not number or not is_caller_number(number):
+        return dict(FIRST_TIME)
+    try:
+        raw = conn.hgetall(keys.caller_summary(canonical_number(number)))
+    except redis_lib.RedisError as exc:
+        log.warning("caller history for %s unavailable (%s): treating as first-time caller",
+                    canonical_number(number), exc)
+        return dict(FIRST_TIME)
+    return flow_variables({text(k): text(v) for k, v in raw.items()}, now.timestamp())
+
+
+class CallerSummaryHook:
+    """The outcome writer's record hook (queue_worker/record_hooks.py): after a call's record
+    is written, refresh its caller's summary. Most events (node visits, inputs) change nothing
+    a summary holds, so the hook remembers what it last summarised per call and skips a record
+    whose outcome, end, surveys and dispositions are unchanged. Follow-up tasks are opened by
+    the hook before this one, so their count is current; a task closed later is counted at the
+    caller's next record (or call `refresh_caller_summary` where it is closed)."""
+
+    def __init__(self, conn: redis_lib.Redis,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.conn, self.clock = conn, clock
+        self.seen: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
+
+    def __call__(self, session: Session, record: CallRecord) -> None:
+        if not is_caller_number(record.caller):
+            return
+        print_ = (record.caller, record.outcome, record.ended_at, record.agent,
+                  tuple((a.question, a.answer) for a in record.survey_answers),
+                  len(record.dispositions), len(record.callbacks),
+                  tuple(c.status for c in record.callbacks))
+        if self.seen.get(record.call_sid) == print_:
+            return
+        if refresh_caller_summary(session, self.conn, record.caller, self.clock()):
+            self.seen[record.call_sid] = print_
+            self.seen.move_to_end(record.call_sid)
+            while len(self.seen) > FINGERPRINTS:
+                self.seen.popitem(last=False)

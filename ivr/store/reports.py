@@ -1,0 +1,161 @@
+"""Reports from the outcome database: read the facts a period needs, compute with the domain.
+
+Owns the SQL side of `ivr.domain.reports` (which holds every definition) and the `reporting:`
+settings in queues.yaml. Used by `ivr report`, `/api/reports` and the wallboard's today
+(dashboards/today.py). Must not import Flask or Redis.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, fields
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from ivr.domain.phone_numbers import canonical_number
+from ivr.domain.reports import (
+    Bucket,
+    CallbackFact,
+    CallFact,
+    Facts,
+    Figures,
+    ReportSettings,
+    VisitFact,
+    compute_report,
+    day_buckets,
+)
+from ivr.errors import ConfigError
+from ivr.store import models as m
+
+
+def load_report_settings(queues_file: Path) -> ReportSettings:
+    """The `reporting:` section and each queue's `service_level_target`; defaults (UTC, 5 s,
+    24 h, 20 s) when the file or the section is absent."""
+    if not Path(queues_file).exists():
+        return ReportSettings()
+    from ivr.queues import load_queues
+
+    setup = load_queues(Path(queues_file))
+    raw = (yaml.safe_load(Path(queues_file).read_text()) or {}).get("reporting") or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{queues_file}: `reporting:` must be a mapping (timezone, "
+                          "short_abandon_seconds, repeat_window_hours)")
+    settings = ReportSettings(
+        timezone=str(raw.get("timezone", "UTC")),
+        short_abandon_s=float(raw.get("short_abandon_seconds", 5)),
+        repeat_window_s=float(raw.get("repeat_window_hours", 24)) * 3600.0,
+        targets={q.name: q.service_level_target for q in setup.queues.values()})
+    try:
+        day_buckets(date(2026, 1, 1), "day", settings.timezone)
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"{queues_file}: reporting timezone {settings.timezone!r} is not "
+                          f"an IANA name such as America/Los_Angeles ({exc})") from None
+    return settings
+
+
+def _epoch(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+def _when(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def load_facts(session: Session, start: float, end: float, repeat_window_s: float) -> Facts:
+    """Visits joined and callbacks requested in [start, end); calls started in
+    [start, end + repeat_window_s), the later ones for first-contact resolution."""
+    visits = session.execute(
+        select(m.QueueVisit).where(m.QueueVisit.joined_at >= _when(start),
+                                   m.QueueVisit.joined_at < _when(end))).scalars().all()
+    callbacks = session.execute(
+        select(m.Callback).where(m.Callback.requested_at >= _when(start),
+                                 m.Callback.requested_at < _when(end))).scalars().all()
+    calls = session.execute(
+        select(m.Call).where(m.Call.started_at >= _when(start),
+                             m.Call.started_at < _when(end + repeat_window_s))).scalars().all()
+    answers = _survey_answers(session, [c.call_sid for c in calls if
+                                        (_epoch(c.started_at) or 0.0) < end])
+    return Facts(
+        visits=[VisitFact(v.queue, _epoch(v.joined_at) or 0.0, v.answered_at is not None,
+                          v.wait_s, v.talk_s, v.result, v.agent) for v in visits],
+        calls=[_call_fact(c, answers.get(c.call_sid, {})) for c in calls],
+        callbacks=[CallbackFact(c.queue, _epoch(c.requested_at) or 0.0, c.status)
+                   for c in callbacks])
+
+
+def _survey_answers(session: Session, sids: list[str]) -> dict[str, dict[str, m.SurveyAnswer]]:
+    out: dict[str, dict[str, m.SurveyAnswer]] = {}
+    for chunk in (sids[i:i + 500] for i in range(0, len(sids), 500)):
+        rows = session.execute(select(m.SurveyAnswer).where(
+            m.SurveyAnswer.call_sid.in_(chunk),
+            m.SurveyAnswer.question.in_(("satisfaction", "resolved")))).scalars().all()
+        for row in rows:
+            out.setdefault(row.call_sid, {})[row.question] = row
+    return out
+
+
+def _call_fact(call: m.Call, answers: dict[str, m.SurveyAnswer]) -> CallFact:
+    score = answers["satisfaction"].score if "satisfaction" in answers else None
+    resolved = answers["resolved"].answer if "resolved" in answers else None
+    return CallFact(
+        call_sid=call.call_sid, caller=canonical_number(call.caller) if call.caller else None,
+        started_at=_epoch(call.started_at) or 0.0, queue=call.queue, answered=call.answered,
+        contained=call.self_service_contained,
+        satisfaction=score if score is not None and 1 <= score <= 5 else None,
+        resolved=(resolved or "").strip().lower() or None)
+
+
+def day_facts(engine: Engine, day: date, by: str,
+              settings: ReportSettings) -> tuple[list[Bucket], Facts]:
+    """The buckets of `day` (business timezone) by "hour" or "day", and the facts they need."""
+    buckets = day_buckets(day, by, settings.timezone)
+    with Session(engine) as session:
+        facts = load_facts(session, buckets[0].start, buckets[-1].end, settings.repeat_window_s)
+    return buckets, facts
+
+
+def day_report(engine: Engine, day: date, by: str, settings: ReportSettings, now: datetime,
+               queue: str | None = None) -> list[Figures]:
+    """The report for `day` by "hour" or "day" (all queues and ALL, or one queue)."""
+    buckets, facts = day_facts(engine, day, by, settings)
+    return compute_report(facts, buckets, settings, now.timestamp(), queue)
+
+
+def report_json(rows: list[Figures], day: date, by: str, settings: ReportSettings,
+                generated_at: datetime) -> dict[str, Any]:
+    return {"day": day.isoformat(), "by": by, "timezone": settings.timezone,
+            "generated_at": generated_at.astimezone(UTC).isoformat(timespec="seconds"),
+            "short_abandon_seconds": settings.short_abandon_s,
+            "repeat_window_hours": settings.repeat_window_s / 3600.0,
+            "rows": [asdict(r) for r in rows]}
+
+
+def report_csv(rows: list[Figures]) -> str:
+    """One line per row, the columns of `Figures` in order; empty cells for None."""
+    out = io.StringIO()
+    names = [f.name for f in fields(Figures)]
+    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in asdict(row).items()})
+    return out.getvalue()
+
+
+def parse_day(text: str | None, settings: ReportSettings, now: datetime) -> date:
+    """`YYYY-MM-DD`, or today in the business timezone when empty."""
+    if not text:
+        from zoneinfo import ZoneInfo
+
+        return now.astimezone(ZoneInfo(settings.timezone)).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"day {text!r}: give it as YYYY-MM-DD, e.g. 2026-12-01") from None

@@ -1,0 +1,121 @@
+"""`/api/reports`, `/api/reports.csv`, `/api/callers/<number>` and `ivr report`, on the scripted
+day written by the real writer into the app's own database."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from ivr import create_app
+from ivr.commands.report import command as report_command
+from ivr.commands.user import command as user_command
+from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
+from ivr.store.reports import day_report, load_report_settings, report_csv
+from queue_worker.outcomes import drain_events
+from tests.store import scripted_day
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def app(redis_url: str, redis, tmp_path) -> Flask:
+    instance = tmp_path / "instance"
+    application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
+                              "instance_dir": instance})
+    env = {"IVR_INSTANCE_DIR": str(instance), "DATABASE_URL": ""}
+    for name, role in (("sue", "supervisor"), ("ann", "agent")):
+        done = CliRunner().invoke(user_command, ["add", name, "--role", role,
+                                                 "--password", PASSWORD], env=env)
+        assert done.exit_code == 0, done.output
+    url = database_url(None, instance)
+    upgrade_database(url)
+    engine = make_engine(url)
+    scripted_day.publish_day(redis)
+    assert drain_events(redis, make_session_factory(engine)).failed == 0
+    application.config["TEST_ENGINE"] = engine
+    yield application
+    engine.dispose()
+
+
+def signed_in(app: Flask, name: str):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    token = re.search(rb'name="csrf_token" value="([^"]+)"',
+                      client.get("/login").data).group(1).decode()
+    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
+    return client
+
+
+def test_reports_need_a_supervisor(app: Flask) -> None:
+    assert app.test_client().get("/api/reports").status_code == 401
+    assert signed_in(app, "ann").get("/api/reports").status_code == 403
+    assert signed_in(app, "ann").get("/api/reports.csv").status_code == 403
+
+
+def test_report_json_and_csv_are_the_day_report(app: Flask) -> None:
+    sue = signed_in(app, "sue")
+    got = sue.get("/api/reports?day=2026-11-24&by=day").get_json()
+    assert (got["day"], got["by"], got["timezone"]) == ("2026-11-24", "day",
+                                                        "America/Los_Angeles")
+    support = next(r for r in got["rows"] if r["queue"] == "support")
+    assert (support["offered"], support["answered"], support["service_level"],
+            support["service_level_target"]) == (6, 4, 0.6, 20.0)
+    settings = load_report_settings(app.config["IVR"].queues_file)
+    rows = day_report(app.config["TEST_ENGINE"], date(2026, 11, 24), "hour", settings,
+                      datetime.now(UTC))
+    hourly = sue.get("/api/reports.csv?day=2026-11-24&by=hour")
+    assert hourly.mimetype == "text/csv"
+    assert hourly.get_data(as_text=True) == report_csv(rows)
+    table = list(csv.DictReader(io.StringIO(hourly.get_data(as_text=True))))
+    nine = [r for r in table if r["bucket"] == "2026-11-24T09:00-08:00" and r["queue"] == "*"]
+    assert nine[0]["offered"] == "4"  # CA01-CA03 in support (CA04 a short abandon), CA06 sales
+    only = sue.get("/api/reports?day=2026-11-24&queue=sales").get_json()["rows"]
+    assert [r["queue"] for r in only] == ["sales"]
+
+
+def test_bad_parameters_say_what_to_send(app: Flask) -> None:
+    sue = signed_in(app, "sue")
+    bad = sue.get("/api/reports?day=24/11/2026")
+    assert bad.status_code == 400
+    assert "YYYY-MM-DD" in bad.get_json()["error"]
+    assert sue.get("/api/reports?by=week").status_code == 400
+
+
+def test_caller_history_for_an_agent_in_any_number_format(app: Flask) -> None:
+    assert app.test_client().get("/api/callers/+14155550101").status_code == 401
+    ann = signed_in(app, "ann")
+    got = ann.get("/api/callers/(415)%20555-0101").get_json()
+    assert got["number"] == "+14155550101"
+    assert got["calls_total"] == 3  # CA01, CA11 (sent as 4155550101) and CA14
+    assert [c["call_sid"] for c in got["calls"]] == ["CA14", "CA11", "CA01"]
+    first = got["calls"][-1]
+    assert (first["queue"], first["outcome"], first["wait_s"], first["agent"]) == (
+        "support", "answered", 12.0, "alice")
+    assert first["survey"]["satisfaction"] == {"answer": "5", "score": 5}
+    assert first["started_at"] == "2026-11-24T17:05:00+00:00"
+    assert got["satisfaction"] == {"surveys": 2, "last": 5, "mean": 5.0}
+    assert got["calls_24h"] == 0  # long ago by now
+    assert ann.get("/api/callers/+14155550101?limit=1").get_json()["calls"][0][
+        "call_sid"] == "CA14"
+    assert ann.get("/api/callers/+19995550000").get_json()["calls"] == []
+
+
+def test_ivr_report_command(app: Flask) -> None:
+    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": ""}
+    text = CliRunner().invoke(report_command, ["--day", "2026-11-24"], env=env)
+    assert text.exit_code == 0, text.output
+    assert "America/Los_Angeles" in text.output
+    support = next(line for line in text.output.splitlines() if " support " in line)
+    assert support.split()[2:5] == ["6", "4", "1"]  # offered, answered, abandoned
+    as_csv = CliRunner().invoke(report_command, ["--day", "2026-11-24", "--by", "hour",
+                                                 "--queue", "billing", "--csv"], env=env)
+    rows = list(csv.DictReader(io.StringIO(as_csv.output)))
+    assert len(rows) == 24
+    assert sum(int(r["answered"]) for r in rows) == 2
+    bad = CliRunner().invoke(report_command, ["--day", "tomorrow"], env=env)
+    assert bad.exit_code != 0

@@ -1,0 +1,58 @@
+"""At call start the webhook reads the caller's summary (one HGETALL) and the shop flow greets
+a returning caller, puts an unhappy one ahead of the line, and treats an unknown number, or a
+Redis that does not answer, as a first-time caller."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from datetime import UTC, datetime
+
+import redis as redis_lib
+from flask import Flask
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from ivr.domain.caller_history import summary_fields
+from ivr.store.caller_summary import history_variables, write_summary
+from tests.web.conftest import standard_params
+
+NOW = datetime.now(UTC)
+CALLER = "+14155550142"
+
+
+def start(app: Flask, caller: str = CALLER) -> str:
+    svc = app.extensions["ivr"]
+    return svc.calls.start("CA" + uuid.uuid4().hex, {"From": caller, "To": "+14155550100"}, NOW)
+
+
+def test_first_time_caller(app: Flask) -> None:
+    assert "Thank you for calling Acme Outfitters." in start(app)
+
+
+def test_returning_caller_is_welcomed_back(app: Flask, redis: redis_lib.Redis) -> None:
+    write_summary(redis, "4155550142", summary_fields(
+        [NOW.timestamp() - 7200], "answered", 5, "yes", 0, 1, NOW.timestamp()))
+    twiml = start(app)
+    assert "Welcome back to Acme Outfitters." in twiml
+    assert "ahead of the line" not in twiml
+
+
+def test_unhappy_caller_is_put_ahead_of_the_line(app: Flask, redis: redis_lib.Redis,
+                                                 post) -> None:  # type: ignore[no-untyped-def]
+    write_summary(redis, CALLER, summary_fields(
+        [NOW.timestamp() - 600], "answered", 1, "no", 0, 1, NOW.timestamp()))
+    sid = "CA" + uuid.uuid4().hex
+    answer = post("/voice", standard_params(sid, From=CALLER, To="+14155550100"))
+    assert answer.status_code == 200
+    assert b"ahead of the line" in answer.data
+
+
+def test_redis_not_answering_the_history_read_still_answers_the_call(app: Flask) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = redis_lib.Redis(port=port, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+    svc = app.extensions["ivr"]
+    svc.calls.history = lambda number, now: history_variables(dead, number, now)
+    assert "Thank you for calling Acme Outfitters." in start(app)
