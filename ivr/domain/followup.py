@@ -134,8 +134,10 @@ def _abandoned(rule: Rule, r: CallRecord, _earlier: Sequence[PriorCall]) -> Matc
 
 def _callback_failed(rule: Rule, r: CallRecord, _earlier: Sequence[PriorCall]) -> Match | None:
     for cb in r.callbacks:
-        if cb.status == "gave_up" and len(cb.attempts) >= rule.min_attempts:
-            return {"attempts": str(len(cb.attempts)), "number": cb.number or "-"}
+        # callback_done is published before its last attempt's event: count what it says.
+        attempts = max(len(cb.attempts), cb.attempts_counted or 0)
+        if cb.status == "gave_up" and attempts >= rule.min_attempts:
+            return {"attempts": str(attempts), "number": cb.number or "-"}
     return None
 
 

@@ -141,6 +141,8 @@ class Callback:
     status: str = "pending"
     done_at: float | None = None
     attempts: list[CallbackAttempt] = field(default_factory=list)
+    attempts_counted: int | None = None  # as callback_done reports it (its last attempt's
+    # own event may be applied after it)
 
 
 @dataclass
@@ -300,6 +302,8 @@ def _callback_attempt(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
 def _callback_done(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     cb = _callback(r, d["callback"])
     cb.status, cb.done_at = d["result"], at
+    counted = d.get("attempts")
+    cb.attempts_counted = counted if isinstance(counted, int) else None
 
 
 def _voicemail(r: CallRecord, recording_sid: str) -> Voicemail:

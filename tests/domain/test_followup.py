@@ -87,9 +87,10 @@ def test_reason_team_due_and_sms_come_from_the_rule_and_the_call():
     failed = call("CA2", ("callback_requested", 10, {"callback": "c", "queue": "billing",
                                                      "number": "+14155550199"}),
                   ("callback_attempt", 400, {"callback": "c", "attempt": 1, "result": "busy"}),
-                  ("callback_done", 401, {"callback": "c", "result": "gave_up"}))
+                  ("callback_done", 700, {"callback": "c", "result": "gave_up",
+                                          "attempts": 2}))  # attempt 2's event still to come
     (q,) = evaluate(failed, RULES, NOW)
-    assert q.reason == "Callback to +14155550199 failed after 1 attempts"
+    assert q.reason == "Callback to +14155550199 failed after 2 attempts"
     assert q.team == "support"  # no queue visit on the call: the default team
     assert q.priority == 1
 

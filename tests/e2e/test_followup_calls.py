@@ -96,7 +96,7 @@ def finished(*legs: Any) -> Callable[[], bool]:
 def test_long_abandon_opens_a_task_and_texts_the_caller_once(
         centre: Centre, monkeypatch: pytest.MonkeyPatch):
     live = centre.live
-    long_wait = live.call("hold 6; hangup", from_="+14155550131")
+    long_wait = live.call("hold 5; hangup", from_="+14155550131")  # about 2.5 s in line
     short_wait = live.call("hangup", from_="+14155550132")  # hangs up at once in line
     live.run_until(finished(long_wait, short_wait))
     with monkeypatch.context() as patch:  # the writer dies after committing, before its XACK
@@ -175,7 +175,7 @@ def test_callback_that_fails_after_its_retries_opens_an_urgent_task(centre: Cent
     from ivr.domain.queueing import CallbackSettings
 
     live = centre.live
-    live.configure_queue("support", callback=CallbackSettings(retries=2, retry_delay=0.2,
+    live.configure_queue("support", callback=CallbackSettings(retries=1, retry_delay=0.2,
                                                               ring_timeout=5))
     live.callees["+14155550161"] = "no-answer"
     leg = live.call("hold 1; press 1; press 1", from_="+14155550161")
