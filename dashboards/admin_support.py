@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import redis
@@ -60,9 +61,20 @@ def ensure_schema() -> None:
     current_app.extensions["ivr_admin_schema"] = True
 
 
+CONVERGE_EVERY = 1.0  # seconds; IVR_FLOW_CONVERGE_EVERY overrides
+
+
 def converge_flows() -> None:
-    """Before every request: pick up flows published by another process or machine. One
-    Redis GET when nothing changed; a Redis outage only delays convergence (logged)."""
+    """Before a request: pick up flows published by another process or machine. One Redis
+    GET when nothing changed, at most once per `IVR_FLOW_CONVERGE_EVERY` seconds (1 s) per
+    process: on the webhook path that GET was one Redis round trip in four, and a publish
+    reaching every process within a second is what an operator can tell apart from at once.
+    A Redis outage only delays convergence (logged)."""
+    every = float(services().config.extra.get("flow_converge_every", CONVERGE_EVERY))
+    now = time.monotonic()
+    if now < current_app.extensions.get("ivr_converge_due", 0.0):
+        return
+    current_app.extensions["ivr_converge_due"] = now + every
     try:
         if publisher().converge():
             services().flows.reload()

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from ivr.domain.flow import interpreter
 from ivr.domain.flow.actions import Action, CallEvent, CallState, Enqueue, Lookup
-from ivr.store.call_state import CallStateStore, StoredCall
+from ivr.store.call_state import CallStateStore, Step, StoredCall
 from ivr.twiml import AudioLookup, Urls, render
 
 log = logging.getLogger(__name__)
@@ -74,38 +74,38 @@ class CallService:
 
     def start(self, call_sid: str, caller: Mapping[str, str], now: datetime) -> str:
         """Answer the incoming-call webhook (step 0). A retry returns the stored answer."""
-        with self.store.locked(call_sid):
-            existing = self.store.answer(call_sid, 0)
-            if existing is not None:
-                return existing
+        with self.store.step(call_sid, 0) as step:
+            if step.answer is not None:
+                return step.answer
             self.flows.reload()  # a few stats; a changed flow is swapped in only if it validates
             flow = self.flows.flow_for_number(caller.get("To", ""))
             event = CallEvent(kind="start", now=now, caller=dict(caller),
                               data={"flags": dict(self.flags()),
                                     "history": dict(self.history(caller.get("From", ""), now))})
             state, actions = interpreter.start(flow, event)
-            return self._finish(call_sid, flow, None, state, actions, dict(caller), 0, now)
+            return self._finish(step, flow, None, state, actions, dict(caller), 0, now)
 
     def advance(self, call_sid: str, seq: int, event: CallEvent) -> str | None:
         """Answer a callback for step `seq`. None means the call is unknown (expired or forged
         step number): the view answers with the fallback route."""
-        with self.store.locked(call_sid):
-            stored = self.store.load(call_sid)
+        with self.store.step(call_sid, seq) as step:
+            stored = step.stored
             if stored is None:
                 return None
             if seq < stored.seq:
-                return self.store.answer(call_sid, seq)  # Twilio retried: same answer
+                return step.answer  # Twilio retried: same answer
             if seq > stored.seq:
                 return None
             flow = self.flows.flow_by_id(stored.state.flow)
             event = replace(event, caller=stored.caller)
             state, actions = interpreter.step(flow, stored.state, event)
-            return self._finish(call_sid, flow, stored.state, state, actions, stored.caller, seq,
+            return self._finish(step, flow, stored.state, state, actions, stored.caller, seq,
                                 event.now)
 
-    def _finish(self, call_sid: str, flow: Any, before: CallState | None, state: CallState,
+    def _finish(self, step: Step, flow: Any, before: CallState | None, state: CallState,
                 actions: tuple[Action, ...], caller: dict[str, str], seq: int,
                 now: datetime) -> str:
+        call_sid = step.call_sid
         next_seq = seq + 1
         state, actions = self._run_effects(call_sid, flow, state, actions, caller, now, next_seq)
         at = now.timestamp()
@@ -115,7 +115,8 @@ class CallService:
                 "caller": caller.get("From", ""), "dialed": caller.get("To", ""),
                 "flow": state.flow, "flow_version": str(state.version)}, at))
         twiml = render(actions, self.urls, next_seq, self.audio, state.language)
-        self.store.save(call_sid, StoredCall(state, next_seq, caller), seq, twiml, events)
+        self.store.save(call_sid, StoredCall(state, next_seq, caller), seq, twiml, events,
+                        step=step)
         return twiml
 
     def _run_effects(self, call_sid: str, flow: Any, state: CallState,

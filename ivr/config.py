@@ -89,6 +89,8 @@ EXTRA_SETTINGS = {
     "IVR_OFFER_CALLBACK_ABOVE": "offer_callback_above",  # offer callbacks above this wait (s)
     "IVR_HOLD_PAUSE": "hold_pause",  # seconds of hold audio per waitUrl loop
     "IVR_CALLER_ID": "caller_id",  # the number callbacks are placed from
+    "IVR_FLOW_CONVERGE_EVERY": "flow_converge_every",  # s between checks for published flows
+    "IVR_RECONCILE_AFTER": "reconcile_after",  # s before a call with no end is asked of Twilio
     "IVR_RECORDING_ROLES": "recording_roles",  # who may play voicemails (default supervisor)
     "IVR_RETENTION_DAYS": "retention_days",  # personal data kept this long (ivr/retention.py)
     "IVR_RECORDING_RETENTION_DAYS": "recording_retention_days",  # recordings kept this long

@@ -26,6 +26,7 @@ from ivr.holding import HoldService, HoldSettings
 from ivr.lookups import load_sources
 from ivr.queue_handoff import QueueHandOff
 from ivr.queue_twiml import Prompter
+from ivr.spool import Spool, SpoolDrainer
 from ivr.store.call_state import CallStateStore
 from ivr.store.caller_summary import history_variables
 from ivr.store.embedded_redis import EmbeddedRedis
@@ -56,6 +57,32 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     fallback_queue: str = "support"
     embedded: EmbeddedRedis | None = field(default=None, repr=False)
+    spool: Spool | None = field(default=None, repr=False)
+    drainer: SpoolDrainer | None = field(default=None, repr=False)
+
+    def defer(self, kind: str, call_sid: str, payload: Mapping[str, Any], at: datetime,
+              exc: Exception) -> None:
+        """Redis was away: keep the webhook's work in the local spool (ivr/spool.py); the
+        drainer applies it when Redis is back. Raises `exc` again when there is no spool."""
+        if self.spool is None or self.drainer is None:
+            raise exc
+        log.warning("call %s: %s deferred to the local spool (%s)", call_sid, kind, exc)
+        self.spool.put({"kind": kind, "call": call_sid, "at": at.timestamp(),
+                        "payload": dict(payload)})
+        self.drainer.wake()
+
+    def apply_deferred(self, record: Mapping[str, Any]) -> None:
+        """Run a spooled webhook's work at its original time (the spool drainer calls this)."""
+        at = datetime.fromtimestamp(float(record["at"]), UTC)
+        payload = dict(record.get("payload") or {})
+        if record["kind"] == "call_ended":
+            self.call_ended(str(record["call"]), payload, at)
+        elif record["kind"] == "recording":
+            self.recording_ready(str(record["call"]), str(payload.pop("mailbox", "general")),
+                                 payload, at)
+        else:
+            log.error("spool: unknown record kind %r for call %s dropped", record["kind"],
+                      record.get("call"))
 
     def publish(self, kind: str, call_sid: str, data: Mapping[str, Any], at: datetime) -> None:
         """Append an outcome event to the Redis stream; the database writer picks it up."""
@@ -170,6 +197,10 @@ def build_services(config: Config, conn: redis.Redis | None = None) -> Services:
     )
     svc = Services(config=config, redis=conn, calls=calls, urls=urls, flows=flows,
                    queue_engine=engine, handoff=handoff, embedded=embedded)
+    svc.spool = Spool(config.instance_dir / "spool")
+    svc.drainer = SpoolDrainer(svc.spool, svc.apply_deferred)
+    if svc.spool.pending():  # left by a process that stopped before Redis came back
+        svc.drainer.wake()
     if handoff is not None:
         prompter = Prompter(catalog, urls, audio)
         svc.holding = HoldService(handoff, prompter, hold_settings(config))

@@ -58,6 +58,14 @@ def build_context(conn: redis.Redis, config: Any | None = None,
                       config.public_base_url, tick)
 
 
+def current_context_for(conn: redis.Redis) -> JobContext:
+    """The context installed for `conn` (run_worker installs one), else one from the env."""
+    key = connection_key(conn)
+    if key not in _CONTEXTS:
+        _CONTEXTS[key] = build_context(conn)
+    return _CONTEXTS[key]
+
+
 def current_context() -> JobContext:
     job = get_current_job()
     if job is None:

@@ -50,6 +50,9 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
     if not burst:
         threading.Thread(target=_tick, args=(ctx.rq, ctx.tick_seconds, stop), daemon=True,
                          name="routing-tick").start()
+    if write_outcomes and not burst:
+        threading.Thread(target=_reconcile, args=(conn, config, stop), daemon=True,
+                         name="reconcile-calls").start()
         threading.Thread(target=daily_loop, args=(conn, stop), daemon=True,
                          name="retention-daily").start()
     try:
@@ -70,6 +73,35 @@ def _tick(rq: Any, seconds: float, stop: threading.Event) -> None:
             enqueue_once(rq, "route-all-tick", route_all, "tick")
         except Exception:  # noqa: BLE001 - Redis away: the next tick tries again
             log.warning("routing tick skipped (Redis unavailable)", exc_info=True)
+
+
+RECONCILE_EVERY = 60.0  # seconds between passes over calls without a recorded end
+
+
+def _reconcile(conn: redis.Redis, config: Any, stop: threading.Event) -> None:
+    """Calls with no recorded end get it from Twilio's REST API (queue_worker/reconcile.py)."""
+    from ivr.call_control import build_client
+    from ivr.config import from_env
+    from ivr.queue_handoff import QueueHandOff
+    from ivr.services import publish_event
+    from ivr.store.call_state import CallStateStore
+    from ivr.store.db import database_url, make_engine, make_session_factory
+    from queue_worker.context import current_context_for
+    from queue_worker.reconcile import run_pass, twilio_status
+
+    config = config or from_env()
+    after = float(config.extra.get("reconcile_after", 300))
+    sessions = make_session_factory(make_engine(database_url(config.database_url,
+                                                             config.instance_dir)))
+    handoff = QueueHandOff(current_context_for(conn).service, CallStateStore(conn),
+                           lambda kind, sid, data, at: publish_event(conn, kind, sid, data, at))
+    status_of = twilio_status(build_client(config))
+    while not stop.wait(RECONCILE_EVERY):
+        try:
+            run_pass(conn, sessions, status_of, handoff.call_ended, RECONCILE_EVERY,
+                     after=after)
+        except Exception:  # noqa: BLE001 - database or Redis away: the next pass tries again
+            log.warning("call reconciliation pass skipped", exc_info=True)
 
 
 def _start_writer(config: Any, stop: threading.Event) -> threading.Thread:

@@ -107,6 +107,13 @@ def pending_in_redis(stack: Any) -> int:
                                                                      "billing"))
 
 
+def spooled(stack: Any) -> int:
+    """Status and recording callbacks the web processes spooled (ivr/spool.py), from their log."""
+    log = stack.workdir / f"{stack.app.name}.log"
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return text.count("deferred to the local spool")
+
+
 @click.command("faults")
 @click.option("--rate", default=2.0, show_default=True, help="New calls per second.")
 @click.option("--duration", default=60.0, show_default=True)
@@ -126,7 +133,7 @@ def command(rate: float, duration: float, speed: float, redis_down: float, seed:
     try:
         stack.start()
         stack.staff(extra=10)
-        result, _ = run_load(stack, rate, duration, 300, seed, drain=90.0, during=faults)
+        result, legs = run_load(stack, rate, duration, 300, seed, drain=90.0, during=faults)
         time.sleep(3)
         counts = callback_counts(stack)
         waiting = pending_in_redis(stack)
@@ -143,6 +150,9 @@ def command(rate: float, duration: float, speed: float, redis_down: float, seed:
                    f"{waiting}, lost {max(lost_callbacks, 0)}, placed twice "
                    f"{counts['answered_twice']}")
         click.echo(f"fallback answers while Redis was away: {stack.timings.fallbacks}")
+        failovers = sum(len(leg.transcript.of_kind("failover")) for leg in legs)
+        click.echo(f"webhooks that failed and went to the VoiceFallbackUrl: {failovers}; "
+                   f"callbacks kept in the local spool while Redis was away: {spooled(stack)}")
         engine = stack.engine()
         presence: dict[str, int] = {}
         for agent in engine.agents.all():

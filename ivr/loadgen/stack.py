@@ -76,7 +76,7 @@ class Stack:
         config = StandInConfig(
             app_url=self.base_url, auth_token=TOKEN, clock=lambda: RealClock(self.speed),
             transport=lambda: TimedTransport(HttpTransport(), self.timings, netloc),
-            talk_seconds=60, max_hold_loops=60)
+            talk_seconds=60, max_hold_loops=60, fallback_path="/voice/fallback")
         self.standin_server, self.standin, _ = start_server(config)
 
     def start_app(self) -> None:

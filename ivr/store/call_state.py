@@ -8,14 +8,17 @@ keys live under `keys.call(...)` with a TTL, so an abandoned call's state cleans
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis
+from redis.commands.core import Script
 
 from ivr.domain.flow.actions import CallState
 from ivr.errors import Conflict
@@ -29,12 +32,54 @@ class StoredCall:
     caller: dict[str, str]
 
 
+SCRIPT_DIR = Path(__file__).with_name("scripts")
+LOCK_LEASE_MS = 10_000
+
+
+@dataclass
+class Step:
+    """One webhook's hold on a call (`CallStateStore.step`): what was stored, the answer
+    already given to this step if Twilio is retrying it, and the lock token that `save`
+    releases with its writes."""
+
+    call_sid: str
+    stored: StoredCall | None
+    answer: str | None
+    token: str
+    released: bool = False
+
+
 class CallStateStore:
     """Reads and writes per-call state. `ttl` is seconds after the last write."""
 
     def __init__(self, conn: redis.Redis, ttl: int = 6 * 3600) -> None:
         self.conn = conn
         self.ttl = ttl
+        self._begin: Script = conn.register_script(_script_text("call_begin"))
+        self._commit: Script = conn.register_script(_script_text("call_commit"))
+
+    @contextmanager
+    def step(self, call_sid: str, seq: int, wait: float = 5.0) -> Iterator[Step]:
+        """Lock the call and read its state and the stored answer to `seq`, in one round trip
+        (ivr/store/scripts/call_begin.lua); `save(..., step=)` writes and unlocks in one more.
+        A webhook costs two Redis round trips where lock, read, write and unlock took four."""
+        token = f"{time.monotonic_ns()}"
+        keys_ = [keys.call(call_sid), keys.call_responses(call_sid), _lock_key(call_sid)]
+        deadline = time.monotonic() + wait
+        while (raw := self._begin(keys_, [token, LOCK_LEASE_MS, seq])) is None:
+            if time.monotonic() > deadline:
+                raise Conflict(f"call {call_sid} is busy in another request")
+            time.sleep(0.01)
+        stored = None
+        if raw[0] is not None:
+            stored = StoredCall(CallState.from_dict(json.loads(raw[0])), int(raw[1] or 0),
+                                json.loads(raw[2] or "{}"))
+        step = Step(call_sid, stored, _text(raw[3]), token)
+        try:
+            yield step
+        finally:
+            if not step.released:
+                self._release(call_sid, token)
 
     def load(self, call_sid: str) -> StoredCall | None:
         raw = self.conn.hmget(keys.call(call_sid), "state", "seq", "caller")
@@ -47,17 +92,21 @@ class CallStateStore:
         )
 
     def save(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
-             events: Sequence[tuple[str, dict[str, Any], float]] = ()) -> None:
+             events: Sequence[tuple[str, dict[str, Any], float]] = (), *,
+             step: Step | None = None) -> None:
         """Store the new state, the answer to request `answer_for` and the outcome `events`
         (kind, data, epoch seconds) this step produced in one transaction: a step is either
-        wholly recorded or not at all, and one round trip does it all."""
+        wholly recorded or not at all, and one round trip does it all. With `step=` (from
+        `step()`) the same script also releases the call's lock."""
         from ivr.store.events import publish_event
 
+        if step is not None:
+            self._save_step(call_sid, stored, answer_for, twiml, events, step)
+            return
         pipe = self.conn.pipeline(transaction=True)
         for kind, data, at in events:
-            event_id = f"{kind}:{call_sid}" if kind == "call_started" and len(call_sid) < 40 \
-                else None
-            publish_event(self.conn, kind, call_sid, data, at, event_id=event_id, pipeline=pipe)
+            publish_event(self.conn, kind, call_sid, data, at, event_id=_once_id(kind, call_sid),
+                          pipeline=pipe)
         pipe.hset(
             keys.call(call_sid),
             mapping={
@@ -70,6 +119,29 @@ class CallStateStore:
         pipe.expire(keys.call(call_sid), self.ttl)
         pipe.expire(keys.call_responses(call_sid), self.ttl)
         pipe.execute()
+
+    def _save_step(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
+                   events: Sequence[tuple[str, dict[str, Any], float]], step: Step) -> None:
+        from ivr.store.events import entry_fields
+
+        args: list[Any] = [self.ttl, step.token, answer_for, twiml,
+                           json.dumps(stored.state.to_dict()), stored.seq,
+                           json.dumps(stored.caller), len(events)]
+        for kind, data, at in events:
+            args.extend(entry_fields(kind, call_sid, data, at, _once_id(kind, call_sid)).values())
+        self._commit([keys.call(call_sid), keys.call_responses(call_sid), _lock_key(call_sid),
+                      keys.events_stream()], args)
+        step.released = True
+
+    def _release(self, call_sid: str, token: str) -> None:
+        # Release only our own lock (it may have expired and been taken by another).
+        self.conn.eval(
+            "if redis.call('get', KEYS[1]) == ARGV[1] then "
+            "return redis.call('del', KEYS[1]) end return 0",
+            1,
+            _lock_key(call_sid),
+            token,
+        )
 
     def answer(self, call_sid: str, seq: int) -> str | None:
         """The TwiML already sent for request `seq`, if any (a retried webhook)."""
@@ -95,7 +167,7 @@ class CallStateStore:
     @contextmanager
     def locked(self, call_sid: str, wait: float = 5.0) -> Iterator[None]:
         """Serialise work on one call across web processes (a retried webhook racing itself)."""
-        lock_key = keys.call(call_sid) + ":lock"
+        lock_key = _lock_key(call_sid)
         token = f"{time.monotonic_ns()}"
         deadline = time.monotonic() + wait
         while not self.conn.set(lock_key, token, nx=True, px=10_000):
@@ -105,14 +177,22 @@ class CallStateStore:
         try:
             yield
         finally:
-            # Release only our own lock (it may have expired and been taken by another).
-            self.conn.eval(
-                "if redis.call('get', KEYS[1]) == ARGV[1] then "
-                "return redis.call('del', KEYS[1]) end return 0",
-                1,
-                lock_key,
-                token,
-            )
+            self._release(call_sid, token)
+
+
+@functools.cache
+def _script_text(name: str) -> str:
+    return (SCRIPT_DIR / f"{name}.lua").read_text()
+
+
+def _lock_key(call_sid: str) -> str:
+    return keys.call(call_sid) + ":lock"
+
+
+def _once_id(kind: str, call_sid: str) -> str | None:
+    """call_started happens once per call: a stable id, so a retried first webhook cannot
+    record it twice (the database keeps one row per event id)."""
+    return f"{kind}:{call_sid}" if kind == "call_started" and len(call_sid) < 40 else None
 
 
 def _text(raw: bytes | str | None) -> str | None:

@@ -70,14 +70,21 @@ def publish_event(redis: redis_lib.Redis, kind: str, call_sid: str, data: dict[s
 
     Raises BadEvent for an unknown kind or a payload that breaks EVENT_FIELDS: a typo in a
     publisher fails its own test instead of a row nobody can read."""
+    fields = entry_fields(kind, call_sid, data, at, event_id)
+    (pipeline if pipeline is not None else redis).xadd(keys.events_stream(), fields)
+    return str(fields["id"])
+
+
+def entry_fields(kind: str, call_sid: str, data: dict[str, Any], at: float,
+                 event_id: str | None = None) -> dict[Any, Any]:
+    """The stream entry of one event, checked (BadEvent), in wire order: id, kind, call, at,
+    data. Scripts that XADD with other writes (ivr/store/scripts/call_commit.lua) use it too."""
     check_event(kind, data)
     event_id = event_id or uuid.uuid4().hex
     if not call_sid or len(call_sid) > MAX_ID or len(event_id) > MAX_ID:
         raise BadEvent(f"{kind}: call_sid and event_id must be 1 to {MAX_ID} characters")
-    fields: dict[Any, Any] = {"id": event_id, "kind": kind, "call": call_sid, "at": repr(float(at)),
-              "data": json.dumps(data, separators=(",", ":"), sort_keys=True)}
-    (pipeline if pipeline is not None else redis).xadd(keys.events_stream(), fields)
-    return event_id
+    return {"id": event_id, "kind": kind, "call": call_sid, "at": repr(float(at)),
+            "data": json.dumps(data, separators=(",", ":"), sort_keys=True)}
 
 
 @dataclass(frozen=True)

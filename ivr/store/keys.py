@@ -1,7 +1,9 @@
 """Every Redis key the product uses, built under one prefix (as rq does with `rq:job:`).
 
-Keys that a Lua script or transaction touches together share a hash tag (`{queue:NAME}`) so the
-same scripts run on Redis Cluster. Nothing else in the code base writes a key literal.
+Keys that a Lua script or transaction touches together share a hash tag (`{queues}` for the
+queue engine, `{<CallSid>}` for one call's keys) so the same scripts run on Redis Cluster;
+tests/e2e/test_cluster_slots.py checks the keys really used. Nothing else in the code base
+writes a key literal.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ PREFIX = "ivr:"
 
 
 def call(call_sid: str) -> str:
-    """Per-call interpreter state and cached webhook answers (hash, with a TTL)."""
-    return f"{PREFIX}call:{call_sid}"
+    """Per-call interpreter state and cached webhook answers (hash, with a TTL). The CallSid
+    is the hash tag: a step's scripts touch this hash, its answers and its lock together
+    (ivr/store/scripts/call_begin.lua, call_commit.lua), so on Redis Cluster they share a slot
+    and calls spread over every shard."""
+    return f"{PREFIX}call:{{{call_sid}}}"
 
 
 def call_responses(call_sid: str) -> str:
     """TwiML already sent for each step of a call, so a retried webhook gets the same answer."""
-    return f"{PREFIX}call:{call_sid}:responses"
+    return f"{PREFIX}call:{{{call_sid}}}:responses"
 
 
 def events_stream() -> str:

@@ -6,7 +6,10 @@ and ends with the status callback. Everything that happens goes into `self.trans
 
 Twilio behaviour kept here (WEBHOOKS.md 3.1): standard parameters on every request, at most 10
 HTTP redirects, text/xml, application/xml and text/html read as TwiML, a non-2xx answer or
-invalid TwiML is "an application error has occurred" and ends the call.
+invalid TwiML is "an application error has occurred" and ends the call - unless the number has
+a VoiceFallbackUrl (`LegOptions.fallback_url`): then, as Twilio does on "a fatal error while
+executing your call", the leg requests that URL at once with the same parameters plus
+`ErrorCode` and `ErrorUrl`, and goes on with its TwiML (docs: Availability and Reliability).
 
 Another thread (the stand-in's REST handlers) may `interrupt()` a running leg: the leg notices
 between verbs and during every wait, and leaves the queue or hangs up accordingly.
@@ -110,6 +113,8 @@ class LegOptions:
     max_requests: int = 300
     check_audio: bool = True
     validate: Validator | None = None
+    fallback_url: str | None = None
+    """The number's VoiceFallbackUrl (None: not configured, a failure ends the call)."""
 
 
 class CallLeg:
@@ -140,6 +145,7 @@ class CallLeg:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pending: Redirected | Bridged | RemoteHangup | None = None
+        self._failures: list[tuple[str, str | None, int | None]] | None = None
 
     # -- running -----------------------------------------------------------------------------
 
@@ -242,6 +248,9 @@ class CallLeg:
         self.transcript.add(Event(round(self.elapsed(), 1), who, kind, text, url, status))
 
     def error(self, text: str, url: str | None = None, status: int | None = None) -> None:
+        if self._failures is not None:  # a fallback URL may still save the call
+            self._failures.append((text, url, status))
+            return
         self.note("twilio", "error", f"{APPLICATION_ERROR}: {text}", url, status)
 
     # -- webhooks ----------------------------------------------------------------------------
@@ -298,7 +307,28 @@ class CallLeg:
 
     def webhook(self, url: str, method: str = "POST", extra: tuple[tuple[str, str], ...] = (),
                 context: str = "document", label: str = "webhook") -> Document | None:
-        """Request TwiML. Errors are recorded and give None (Twilio ends the call)."""
+        """Request TwiML. Errors are recorded and give None (Twilio ends the call), unless the
+        number's VoiceFallbackUrl answers instead (inbound calls, call-level documents)."""
+        fallback = self.options.fallback_url
+        if not fallback or self.direction != "inbound" or context != "document" or url == fallback:
+            return self._webhook(url, method, extra, context, label)
+        self._failures = []
+        try:
+            doc = self._webhook(url, method, extra, context, label)
+        finally:
+            failures, self._failures = self._failures, None
+        if doc is not None or not failures:
+            return doc
+        text, failed_url, status = failures[0]
+        self.note("twilio", "failover", f"{label} failed ({text}): requesting the "
+                  "VoiceFallbackUrl", failed_url, status)
+        # 11200: HTTP retrieval failure (connection or status); 12100: document parse failure.
+        code = "12100" if "TwiML" in text or "not TwiML" in text else "11200"
+        params = (*extra, ("ErrorCode", code), ("ErrorUrl", url))
+        return self._webhook(fallback, "POST", params, context, "fallback")
+
+    def _webhook(self, url: str, method: str, extra: tuple[tuple[str, str], ...],
+                 context: str, label: str) -> Document | None:
         if not url.startswith(("http://", "https://")):
             self.error(f"{label}: URL {url!r} is not absolute")
             return None

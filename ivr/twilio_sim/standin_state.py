@@ -48,6 +48,7 @@ class StandInConfig:
     max_hold_loops: int = 120
     talk_seconds: float = 30.0
     validate: Any = None  # (body, context) -> problems: tests check every TwiML document
+    fallback_path: str | None = None  # the number's VoiceFallbackUrl on app_url (None: unset)
 
 
 class StandIn:
@@ -66,7 +67,9 @@ class StandIn:
         cfg = self.config
         options = LegOptions(account_sid=cfg.account_sid, api_base=cfg.api_base,
                              callees=cfg.callees, talk_seconds=cfg.talk_seconds,
-                             max_hold_loops=cfg.max_hold_loops, validate=cfg.validate)
+                             max_hold_loops=cfg.max_hold_loops, validate=cfg.validate,
+                             fallback_url=cfg.fallback_path and cfg.app_url.rstrip("/")
+                             + cfg.fallback_path)
         leg = CallLeg(cfg.app_url, cfg.transport(), script, auth_token=cfg.auth_token,
                       from_=from_, to=to, direction=direction, clock=cfg.clock(),
                       queues=self.queues, options=options)

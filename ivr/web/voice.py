@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 from flask import Blueprint, Response, current_app, request
 
 from ivr.metrics import FALLBACKS
@@ -123,7 +124,13 @@ def queue_done() -> str:
 @twilio_webhook
 @never_fails
 def status_callback() -> str:
-    services().call_ended(call_sid(), dict(request.form), now())
+    """Twilio never retries a status callback: if Redis is away, the call's end goes to the
+    local spool and is applied when Redis is back (ivr/spool.py), never lost."""
+    svc, form, at = services(), dict(request.form), now()
+    try:
+        svc.call_ended(call_sid(), form, at)
+    except redis.RedisError as exc:
+        svc.defer("call_ended", call_sid(), form, at, exc)
     return empty()
 
 
@@ -131,8 +138,12 @@ def status_callback() -> str:
 @twilio_webhook
 @never_fails
 def recording_callback() -> str:
-    services().recording_ready(call_sid(), request.args.get("mailbox", "general"),
-                               dict(request.form), now())
+    svc, form, at = services(), dict(request.form), now()
+    mailbox = request.args.get("mailbox", "general")
+    try:
+        svc.recording_ready(call_sid(), mailbox, form, at)
+    except redis.RedisError as exc:  # not retried by Twilio either: spool it
+        svc.defer("recording", call_sid(), {**form, "mailbox": mailbox}, at, exc)
     return empty()
 
 

@@ -33,7 +33,8 @@ def make_app(redis_url: str, folder: Path, database: Path) -> Flask:
                       "twilio_account_sid": "AC" + "1" * 32, "public_base_url": BASE,
                       "instance_dir": folder / "instance", "flows_dir": flows,
                       "database_url": f"sqlite:///{database}",
-                      "prompts_audio_dir": folder / "no-audio"})
+                      "prompts_audio_dir": folder / "no-audio",
+                      "flow_converge_every": 0})  # check on every request (default: 1 s)
     app.extensions["ivr"].clock = lambda: TUESDAY_MORNING
     return app
 

@@ -3,6 +3,7 @@ when Redis is back the same app (no restart) puts those callers in line for an a
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -64,3 +65,45 @@ def test_callers_get_the_fallback_while_redis_is_down_and_are_queued_when_it_is_
     engine = app.extensions["ivr"].queue_engine
     assert engine.position(sid) == 1  # in our line now: routing will find them an agent
     assert "You are next in line." in again.get_data(as_text=True)
+
+
+def test_a_status_callback_while_redis_is_down_is_spooled_and_recorded_when_it_is_back(
+        own_redis: EmbeddedRedis, tmp_path: Path):
+    """Twilio never retries a status callback: the call's end must survive Redis being away
+    (ivr/spool.py), and must reach the outcome stream once, when Redis is back."""
+    from ivr.store import events
+
+    app = create_app({"redis_url": own_redis.url, "twilio_auth_token": TOKEN,
+                      "public_base_url": BASE, "instance_dir": tmp_path / "instance",
+                      "prompts_audio_dir": tmp_path / "no-audio"})
+    svc = app.extensions["ivr"]
+    svc.drainer.every = 0.1
+    client = app.test_client()
+    sids = ["CA" + uuid.uuid4().hex for _ in range(3)]
+    status = {"CallStatus": "completed", "CallDuration": "42"}
+    for sid in sids:
+        client.post("/voice", data=standard_params(sid, To="+14155550100"), headers={
+            "X-Twilio-Signature": sign(BASE + "/voice", standard_params(sid, To="+14155550100"))})
+    own_redis.stop()
+    for sid in sids[:2]:
+        params = standard_params(sid, **status)
+        answer = client.post("/voice/status", data=params,
+                             headers={"X-Twilio-Signature": sign(BASE + "/voice/status", params)})
+        assert answer.status_code == 200
+    spooled = list((tmp_path / "instance" / "spool").glob("*.jsonl"))
+    assert len(spooled) == 1
+    assert len(spooled[0].read_text().splitlines()) == 2
+    time.sleep(0.5)  # the drainer keeps trying while Redis is away: nothing is lost meanwhile
+    assert svc.spool.pending()
+
+    own_redis.start()
+    deadline = time.monotonic() + 10
+    while svc.spool.pending() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    events.ensure_group(svc.redis, "check")
+    ended = [e for e in events.read_new(svc.redis, "check", "t", 1000, None)
+             if e.kind == "call_ended"]
+    assert sorted(e.call_sid for e in ended) == sorted(sids[:2])  # once each, not the third
+    assert {e.data["status"] for e in ended} == {"completed"}
+    assert {e.at for e in ended} != {0.0}
+    assert not list((tmp_path / "instance" / "spool").iterdir())
