@@ -69,4 +69,25 @@ def close(task_id: int, disposition: str, notes: str | None, by: str | None) -> 
             task = close_task(session, task_id, disposition, notes, by=by or getpass.getuser())
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--disposition") from exc
+        session.flush()
+        _refresh_caller(session, task.caller)
         click.echo(f"closed task {task.id} ({task.rule}, {task.caller or '-'}): {disposition}")
+
+
+def _refresh_caller(session: Session, caller: str | None) -> None:
+    """As the API does: the caller's summary for flows counts open tasks
+    (ivr/store/caller_summary.py). Without REDIS_URL there is no shared Redis to update (an
+    embedded one belongs to the running server), so nothing is done."""
+    import redis as redis_lib
+
+    from ivr.config import from_env
+    from ivr.store.caller_summary import refresh_caller_summary
+
+    url = from_env().redis_url
+    if not caller or not url:
+        return
+    conn = redis_lib.Redis.from_url(url, socket_timeout=2)
+    try:
+        refresh_caller_summary(session, conn, caller, datetime.now(UTC))
+    finally:
+        conn.close()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from ivr.commands.tasks import command
+from ivr.store import keys
 from ivr.store.db import make_engine, make_session_factory, upgrade_database
 from queue_worker.followup import FollowupHook
 from queue_worker.outcomes import drain_events
 from tests.store.test_followup_tasks import RULES, scripted_calls
 
 
-def test_list_and_close_from_the_terminal(redis, tmp_path):
+def test_list_and_close_from_the_terminal(redis, redis_url, tmp_path):
     url = f"sqlite:///{tmp_path}/outcomes.sqlite3"
     upgrade_database(url)
     engine = make_engine(url)
@@ -29,10 +30,13 @@ def test_list_and_close_from_the_terminal(redis, tmp_path):
     refused = runner.invoke(command, ["close", first, "--disposition", " "], env=env)
     assert refused.exit_code == 2
     assert "closing needs a disposition" in refused.output
+    summary = keys.caller_summary("+14155550105")  # the failed callback's caller
+    redis.delete(summary)
     done = runner.invoke(command, ["close", first, "--disposition", "called_back", "--by",
-                                   "sue"], env=env)
+                                   "sue"], env={**env, "REDIS_URL": redis_url})
     assert done.exit_code == 0, done.output
     assert "closed task" in done.output
+    assert redis.exists(summary)  # the caller's summary for flows counts open tasks
     still = runner.invoke(command, ["list", "--team", "sales"], env=env)
     assert [line.split("\t")[6] for line in still.output.splitlines() if "\t" in line] == [
         "abandoned_after_wait"]
