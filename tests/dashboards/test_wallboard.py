@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 from flask import Flask
 
-from dashboards.wallboard_config import Thresholds, judge, parse_thresholds
+from dashboards.wallboard_config import Thresholds, judge, load_thresholds, parse_thresholds
 from ivr import create_app
 from ivr.commands.user import command as user_command
 from ivr.errors import ConfigError
@@ -29,6 +29,12 @@ def test_thresholds_default_then_per_queue_overrides():
     assert got["sales"].wait_alert == 600
     assert got["sales"].wait_warn == 30  # the defaults section still applies
     assert parse_thresholds({}, QUEUES)["billing"] == Thresholds()
+
+
+def test_the_shipped_queues_yaml_thresholds_load():
+    got = load_thresholds(REPO / "queues.yaml", QUEUES)
+    assert got["sales"].wait_alert == 300
+    assert got["support"] == Thresholds()  # the file spells out the defaults
 
 
 @pytest.mark.parametrize(("section", "says"), [
