@@ -51,6 +51,22 @@ def test_wrong_thresholds_say_what_to_fix(section, says):
     assert str(err.value).startswith("q.yaml: ")
 
 
+def test_ivr_check_reports_wrong_thresholds(tmp_path):
+    from ivr.commands.check import command as check_command
+
+    queues = tmp_path / "queues.yaml"
+    shipped = (REPO / "queues.yaml").read_text()
+    queues.write_text(shipped)
+    args = [str(REPO / "callflows"), "--queues", str(queues)]
+    ok = CliRunner().invoke(check_command, args)
+    assert ok.exit_code == 0, ok.output
+    assert "ok: wallboard thresholds for 3 queues" in ok.output
+    queues.write_text(shipped.replace("wait_alert: 180", "wait_alert: 30"))
+    bad = CliRunner().invoke(check_command, args)
+    assert bad.exit_code == 1
+    assert f"{queues}: wallboard.defaults: a *_warn threshold must not be past" in bad.output
+
+
 def row(**over):  # type: ignore[no-untyped-def]
     base = {"queue": "support", "waiting": 2, "longest_wait": 10.0, "service_level": 0.9,
             "abandon_rate": 0.01, "callbacks_overdue": 0, "agents": {"available": 1}}
