@@ -1,12 +1,13 @@
 """Per-agent figures for today, from the outcome database: calls handled (queue visits the
-agent answered since UTC midnight) and average handle time (mean talk time of those that have
-ended: answer to hang-up or transfer, `queue_visits.talk_s`). The wallboard's agents table
-shows them beside each agent's live state. Must not import Flask or Redis.
+agent answered since `since`, the business day's midnight) and average handle time (mean
+talk time of those that have ended: answer to hang-up or transfer, `queue_visits.talk_s`).
+The wallboard's agents table shows them beside each agent's live state. Must not import
+Flask or Redis.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -14,8 +15,7 @@ from sqlalchemy import Engine, func, select
 from ivr.store.models import QueueVisit
 
 
-def agents_today(engine: Engine, now: datetime) -> dict[str, dict[str, Any]]:
-    since = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def agents_today(engine: Engine, since: datetime) -> dict[str, dict[str, Any]]:
     v = QueueVisit
     query = (select(v.agent, func.count(), func.avg(v.talk_s))
              .where(v.answered_at >= since, v.agent.is_not(None)).group_by(v.agent))

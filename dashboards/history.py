@@ -22,7 +22,7 @@ from ivr.store.models import QueueVisit
 
 MINUTES = 60
 STALE = 6 * 3600.0  # a visit the writer never saw end is not "waiting" forever
-SHORT_ABANDON = 5.0  # seconds: a hang-up this quick is a misdial, not a service failure
+SHORT_ABANDON = 5.0  # seconds (queues.yaml reporting.short_abandon_seconds): a misdial
 DEFAULT_TARGET = 20.0
 
 
@@ -84,7 +84,8 @@ def _most_waiting(visits: list[Visit], starts: list[float], now: float) -> list[
     return out
 
 
-def _service_levels(visits: list[Visit], starts: list[float], target: float) -> list[float | None]:
+def _service_levels(visits: list[Visit], starts: list[float], target: float,
+                    short: float) -> list[float | None]:
     ended: list[list[bool]] = [[] for _ in starts]  # per minute: in target or not
     first = starts[0]
     for v in visits:
@@ -92,13 +93,13 @@ def _service_levels(visits: list[Visit], starts: list[float], target: float) -> 
             continue
         wait = v.wait if v.wait is not None else v.until - v.joined
         slot = int((v.until - first) // 60)
-        if slot < len(starts) and (v.answered or wait >= SHORT_ABANDON):
+        if slot < len(starts) and (v.answered or wait >= short):
             ended[slot].append(v.answered and wait <= target)
     return [round(sum(e) / len(e), 3) if e else None for e in ended]
 
 
 def series(visits: Iterable[Visit], queues: Iterable[str], now: float,
-           targets: Mapping[str, float]) -> dict[str, Any]:
+           targets: Mapping[str, float], short_abandon: float = SHORT_ABANDON) -> dict[str, Any]:
     """{"minutes": [epoch of each minute's start], "queues": {q: {"waiting": [...],
     "service_level": [...]}}}, oldest first, the last minute being the current one."""
     this_minute = now - now % 60
@@ -109,11 +110,13 @@ def series(visits: Iterable[Visit], queues: Iterable[str], now: float,
             by_queue[v.queue].append(v)
     return {"minutes": starts, "queues": {
         q: {"waiting": _most_waiting(vs, starts, now),
-            "service_level": _service_levels(vs, starts, targets.get(q, DEFAULT_TARGET))}
+            "service_level": _service_levels(vs, starts, targets.get(q, DEFAULT_TARGET),
+                                             short_abandon)}
         for q, vs in by_queue.items()}}
 
 
 def last_hour(engine: Engine, now: float, queues: Iterable[str],
-              targets: Mapping[str, float]) -> dict[str, Any]:
-    return series(read_visits(engine, now), list(queues), now, targets)
+              targets: Mapping[str, float], short_abandon: float = SHORT_ABANDON,
+              ) -> dict[str, Any]:
+    return series(read_visits(engine, now), list(queues), now, targets, short_abandon)
 

@@ -136,40 +136,33 @@ def board(now: float) -> dict[str, Any]:
 
 
 def slow_figures(now: float, limits: dict[str, Thresholds]) -> dict[str, Any]:
-    """Today's figures and the last hour from the database, cached for SLOW_EVERY seconds."""
+    """Today's figures (the reports' business day, dashboards/today.py), calls and handle time
+    per agent over the same day, and the last hour, from the database, cached for SLOW_EVERY
+    seconds."""
     from dashboards.agent_stats import agents_today
     from dashboards.auth import user_engine
     from dashboards.history import last_hour
+    from dashboards.today import today_figures
+    from ivr.domain.reports import day_buckets
+    from ivr.store.reports import load_report_settings, parse_day
 
     cache = current_app.extensions.setdefault("ivr_wallboard_slow", {"at": 0.0, "data": {}})
     if now - float(cache["at"]) >= SLOW_EVERY or now < float(cache["at"]):
         at = datetime.fromtimestamp(now, UTC)
         try:
+            settings = load_report_settings(services().config.queues_file)
+            day = day_buckets(parse_day(None, settings, at), "day", settings.timezone)[0]
             engine = user_engine()
-            today = _today(engine, at)
-            today["agents"] = agents_today(engine, at)
+            today = today_figures(engine, at, settings)
+            today["agents"] = agents_today(engine, datetime.fromtimestamp(day.start, UTC))
             cache["data"] = {"today": today, "history": last_hour(
-                engine, now, sorted(limits), {q: _target(q) for q in limits})}
+                engine, now, sorted(limits), {q: _target(q) for q in limits},
+                settings.short_abandon_s)}
         except Exception:  # noqa: BLE001 - the database down: live figures still flow
             log.exception("wallboard: the outcome database did not answer")
             cache["data"] = {}
         cache["at"] = now
     return cache["data"]
-
-
-def _today(engine: Any, at: datetime) -> dict[str, Any]:
-    """Today's figures (dashboards/today.py), on the reports' business day when the reports
-    module is installed (ivr/store/reports.py), else from UTC midnight."""
-    import importlib
-
-    from dashboards.today import today_figures
-
-    figures: Any = today_figures
-    try:
-        reports = importlib.import_module("ivr.store.reports")
-    except ImportError:
-        return figures(engine, at)
-    return figures(engine, at, reports.load_report_settings(services().config.queues_file))
 
 
 @bp.get("/wallboard")

@@ -15,7 +15,8 @@ Owns `apply_retention(session_factory, deleter, policy, now)`, run daily by the 
    done, the call is re-folded from the cleaned events, and follow-up tasks of the call lose
    the caller's number, notes, transcript and SMS text (their SMS is deleted at Twilio). A
    call whose recording could not be deleted yet is left for the next run (its URL is the
-   only handle on the audio at Twilio).
+   only handle on the audio at Twilio). An anonymised call that receives events later (a
+   late disposition) is anonymised again on the next run.
 
 Waits, talk time, outcomes, queues, flow paths and survey scores are not personal and stay, so
 reports over old periods give the same figures. Must not import Flask.
@@ -177,10 +178,23 @@ def _due_calls(session: Session, cut: float, batch: int) -> list[str]:
     return list(session.execute(query).scalars())
 
 
+def _relapsed_calls(session: Session, batch: int) -> list[str]:
+    """Anonymised calls that were sent events since (a late disposition, a callback attempt):
+    they are anonymised again, so personal data never comes back through the ledger."""
+    marker = aliased(m.ProcessedEvent)
+    event = m.ProcessedEvent
+    query = (select(event.call_sid).distinct()
+             .join(marker, marker.event_id == literal(MARKER_PREFIX) + event.call_sid)
+             .where(event.kind != REDACTED_KIND, event.processed_at > marker.processed_at)
+             .limit(batch))
+    return [sid for sid in session.execute(query).scalars() if sid]
+
+
 def _redact_calls(factory: SessionFactory, deleter: TwilioDeleter | None, cut: float,
                   report: RetentionReport, batch: int) -> None:
     with factory() as session:
         due = _due_calls(session, cut, batch)
+        due += [sid for sid in _relapsed_calls(session, batch) if sid not in due]
     for call_sid in due:
         with factory() as session:
             # A dry run deleted no recording, so it cannot wait for one: counted as due.
@@ -237,6 +251,9 @@ def redact_call(session: Session, call_sid: str, cut: datetime) -> None:
         "event_id": MARKER_PREFIX + call_sid, "stream_id": "retention", "kind": REDACTED_KIND,
         "call_sid": call_sid, "at": cut.timestamp(), "data": {"cutoff": cut.isoformat()},
         "error": None, "processed_at": datetime.now(UTC)})
+    session.execute(update(m.ProcessedEvent).where(  # anonymised again: the marker moves on
+        m.ProcessedEvent.event_id == MARKER_PREFIX + call_sid).values(
+        processed_at=datetime.now(UTC)))
     tasks = session.execute(select(m.FollowupTask).where(
         m.FollowupTask.call_sid == call_sid)).scalars()
     for task in tasks:  # the reason may quote the number ("{caller}" in followup.yaml)

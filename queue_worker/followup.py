@@ -11,7 +11,8 @@ Outreach: a task whose rule has `sms:` is stored with sms_status `pending`; afte
 the hook enqueues `send_task_sms` (job id `followup-sms-<task id>`). The job marks the task
 `sending` in one transaction, sends through Twilio Messaging with the product's twilio client
 (the local stand-in without credentials), then records `sent` and the message SID, or
-`failed` with the reason in the notes. So a text goes out at most once: a job run twice, or a
+`failed` with the reason in the notes (`cancelled` when the task was closed first). So a text
+goes out at most once: a job run twice, or a
 crash after `sending`, never sends a second one (a `sending` left behind is visible in the
 task). A pending text whose enqueue was lost (Redis down at commit) is enqueued again when
 the writer starts (`requeue_pending_sms`).
@@ -151,6 +152,9 @@ def send_task_sms(task_id: int) -> str:
         task = get_task(session, task_id, lock=True)
         if task.sms_status != "pending" or not task.caller or not task.sms:
             return f"skipped: {task.sms_status}"
+        if task.status == "closed":  # handled before the text went out: no "we'll call you"
+            task.sms_status = "cancelled"
+            return "skipped: closed"
         task.sms_status = "sending"
         to, body = task.caller, task.sms
     try:

@@ -48,6 +48,7 @@ def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | N
         flows, errors = _check_flows(files, catalog or config.prompts_catalog,
                                      queues_file or config.queues_file)
         rules, rule_errors = _check_followup(followup_file or config.followup_file, flows)
+        boards = _check_wallboard(queues_file or config.queues_file)
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -58,6 +59,19 @@ def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | N
     click.echo(f"ok: {len(flows)} flows")
     if rules is not None:
         click.echo(f"ok: {len(rules.rules)} follow-up rules ({rules.file})")
+    if boards:
+        click.echo(f"ok: wallboard thresholds for {boards} queues")
+
+
+def _check_wallboard(queues_path: Path) -> int:
+    """The `wallboard:` section of queues.yaml (dashboards/wallboard_config.py); raises
+    ConfigError naming the key and the fix. Returns the number of queues it covers."""
+    if not queues_path.exists():
+        return 0
+    from dashboards.wallboard_config import load_thresholds
+    from ivr.queues import load_queues
+
+    return len(load_thresholds(queues_path, sorted(load_queues(queues_path).queues)))
 
 
 def _check_flows(files: list[Path], catalog: Path,

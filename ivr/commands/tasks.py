@@ -2,27 +2,36 @@
 
     ivr tasks list [--status open] [--team support] [--owner alice] [--overdue]
     ivr tasks close 7 --disposition called_back [--notes "..."] [--by alice]
+    ivr tasks backfill --since 2d      # apply followup.yaml to recent calls (no texts sent)
 
 Uses DATABASE_URL, or SQLite under the instance folder (ivr.store.db). See docs/followup.md.
 """
 
 from __future__ import annotations
 
+import functools
 import getpass
 from datetime import UTC, datetime
+from typing import Any
 
 import click
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 
-def _session() -> Session:
+@functools.cache
+def _engine() -> Engine:
     from ivr.config import from_env
     from ivr.store.db import database_url, make_engine, upgrade_database
 
     config = from_env()
     url = database_url(config.database_url, config.instance_dir)
     upgrade_database(url)
-    return Session(make_engine(url), expire_on_commit=False)
+    return make_engine(url)
+
+
+def _session() -> Session:
+    return Session(_engine(), expire_on_commit=False)
 
 
 @click.group("tasks")
@@ -69,4 +78,75 @@ def close(task_id: int, disposition: str, notes: str | None, by: str | None) -> 
             task = close_task(session, task_id, disposition, notes, by=by or getpass.getuser())
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--disposition") from exc
+        session.flush()
+        _refresh_caller(session, task.caller)
         click.echo(f"closed task {task.id} ({task.rule}, {task.caller or '-'}): {disposition}")
+
+
+def _refresh_caller(session: Session, caller: str | None) -> None:
+    """As the API does: the caller's summary for flows counts open tasks
+    (ivr/store/caller_summary.py). Without REDIS_URL there is no shared Redis to update (an
+    embedded one belongs to the running server), so nothing is done."""
+    import redis as redis_lib
+
+    from ivr.config import from_env
+    from ivr.store.caller_summary import refresh_caller_summary
+
+    url = from_env().redis_url
+    if not caller or not url:
+        return
+    conn = redis_lib.Redis.from_url(url, socket_timeout=2)
+    try:
+        refresh_caller_summary(session, conn, caller, datetime.now(UTC))
+    finally:
+        conn.close()
+
+
+@command.command("backfill")
+@click.option("--since", default="1d", show_default=True,
+              help="Calls started this long ago or later (90m, 12h, 2d).")
+def backfill(since: str) -> None:
+    """Apply followup.yaml to recent calls again (after adding or changing a rule): opens the
+    tasks they call for, once per rule and call as always. Sends no SMS: a text about an old
+    call would surprise the customer."""
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    from ivr.config import from_env
+    from ivr.domain.followup_rules import DURATION, UNITS
+    from ivr.followup import load_rules_file
+    from ivr.store import models as m
+    from queue_worker.followup import FollowupHook
+
+    match = DURATION.match(since)
+    if match is None:
+        raise click.BadParameter("write a number and a unit, e.g. 90m, 12h or 2d",
+                                 param_hint="--since")
+    rules = load_rules_file(from_env().followup_file)
+    hook = FollowupHook(replace(rules, rules=tuple(replace(r, sms=None) for r in rules.rules)))
+    start = datetime.now(UTC).timestamp() - int(match.group(1)) * UNITS[match.group(2)]
+    with _session() as session:
+        sids = list(session.execute(select(m.Call.call_sid).where(
+            m.Call.started_at >= datetime.fromtimestamp(start, UTC))).scalars())
+    opened = sum(_evaluate_again(hook, sid) for sid in sids)
+    click.echo(f"{len(sids)} calls evaluated, {opened} tasks opened")
+
+
+def _evaluate_again(hook: Any, sid: str) -> int:
+    """Re-fold one call under its row lock (as the writer does) and run the follow-up hook;
+    returns how many tasks it opened."""
+    from sqlalchemy import func, select
+
+    from ivr.store import models as m
+    from queue_worker.outcomes import rebuild_call
+
+    def count(session: Session) -> int:
+        return int(session.scalar(select(func.count()).select_from(m.FollowupTask).where(
+            m.FollowupTask.call_sid == sid)) or 0)
+
+    with _session() as session, session.begin():
+        session.execute(select(m.Call.call_sid).where(m.Call.call_sid == sid).with_for_update())
+        before = count(session)
+        hook(session, rebuild_call(session, sid))
+        return count(session) - before

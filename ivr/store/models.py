@@ -282,7 +282,8 @@ class FollowupTask(Base):
     One per (rule, call_sid): re-evaluating a call never opens a second. `status` is open,
     in_progress (assigned) or closed; closing needs a `disposition`. Voicemail tasks carry the
     recording and its transcript (`transcript_status` pending, ready or failed). `sms_status`
-    tracks the optional outreach text: pending, sending, sent or failed (None: no SMS)."""
+    tracks the optional outreach text: pending, sending, sent, failed or cancelled (closed
+    before it went out; None: no SMS)."""
 
     __tablename__ = "followup_tasks"
     __table_args__ = (UniqueConstraint("rule", "call_sid"), Index(None, "status", "due_at"))

@@ -107,7 +107,8 @@ def get_task(session: Session, task_id: int, *, lock: bool = False) -> FollowupT
     query = select(FollowupTask).where(FollowupTask.id == task_id)
     task = session.execute(query.with_for_update() if lock else query).scalar()
     if task is None:
-        raise NotFound(f"no follow-up task {task_id}; list them with GET /api/tasks")
+        raise NotFound(f"no follow-up task {task_id}; list them with `ivr tasks list` or "
+                       "GET /api/tasks")
     return task
 
 

@@ -109,10 +109,22 @@ def close(task_id: int) -> Response | tuple[Response, int]:
         task = tasks.get_task(session, task_id, lock=True)
         if agent and task.owner not in (None, me):
             raise PermissionError(f"task {task_id} belongs to {task.owner}")
-        return tasks.close_task(session, task_id, disposition,
-                                str(notes)[:2000] if notes else None, by=me)
+        closed = tasks.close_task(session, task_id, disposition,
+                                  str(notes)[:2000] if notes else None, by=me)
+        _refresh_caller(session, closed.caller)
+        return closed
 
     return _change(task_id, run)
+
+
+def _refresh_caller(session: Session, caller: str | None) -> None:
+    """The caller's summary for flows counts open tasks (ivr/store/caller_summary.py): update
+    it now, so their next call is not put ahead of the line for a task just closed."""
+    from ivr.services import services
+    from ivr.store.caller_summary import refresh_caller_summary
+
+    session.flush()
+    refresh_caller_summary(session, services().redis, caller, datetime.now(UTC))
 
 
 def _change(task_id: int, run: Any) -> Response | tuple[Response, int]:

@@ -75,7 +75,7 @@ def add_admin(app: Flask) -> None:
 @pytest.fixture
 def page(browser) -> Iterator[object]:  # noqa: ANN001 - one Chromium per module (conftest)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(8000)
+    context.set_default_timeout(15000)  # the flow editor re-checks on each edit: slow when loaded
     yield context.new_page()
     context.close()
 

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from ivr import create_app
 from ivr.commands.report import command as report_command
@@ -119,3 +120,28 @@ def test_ivr_report_command(app: Flask) -> None:
     assert sum(int(r["answered"]) for r in rows) == 2
     bad = CliRunner().invoke(report_command, ["--day", "tomorrow"], env=env)
     assert bad.exit_code != 0
+
+
+def test_closing_a_task_updates_the_callers_summary_for_flows(app: Flask, redis) -> None:
+    from ivr.store import models as m
+    from ivr.store.caller_summary import history_variables, refresh_caller_summary
+
+    engine = app.config["TEST_ENGINE"]
+    now = datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        task = m.FollowupTask(call_sid="CA14", caller=scripted_day.A, rule="low_score",
+                              reason="Call back about the label", priority=2, team="support",
+                              status="open", due_at=now, created_at=now, updated_at=now)
+        session.add(task)
+        session.flush()
+        task_id = task.id
+        refresh_caller_summary(session, redis, scripted_day.A, now)
+    assert history_variables(redis, scripted_day.A, now)["open_tasks"] == 1
+    sue = signed_in(app, "sue")
+    token = re.search(rb'name="csrf_token" value="([^"]+)"',
+                      sue.get("/login").data).group(1).decode()
+    done = sue.post(f"/api/tasks/{task_id}/close", json={"disposition": "called_back"},
+                    headers={"X-CSRF-Token": token})
+    assert done.status_code == 200, done.get_json()
+    after = history_variables(redis, scripted_day.A, now)
+    assert (after["open_tasks"], after["returning"]) == (0, True)

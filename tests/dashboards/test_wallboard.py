@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 from flask import Flask
 
-from dashboards.wallboard_config import Thresholds, judge, parse_thresholds
+from dashboards.wallboard_config import Thresholds, judge, load_thresholds, parse_thresholds
 from ivr import create_app
 from ivr.commands.user import command as user_command
 from ivr.errors import ConfigError
@@ -31,6 +31,12 @@ def test_thresholds_default_then_per_queue_overrides():
     assert parse_thresholds({}, QUEUES)["billing"] == Thresholds()
 
 
+def test_the_shipped_queues_yaml_thresholds_load():
+    got = load_thresholds(REPO / "queues.yaml", QUEUES)
+    assert got["sales"].wait_alert == 300
+    assert got["support"] == Thresholds()  # the file spells out the defaults
+
+
 @pytest.mark.parametrize(("section", "says"), [
     ({"defaults": {"wait_warning": 3}}, "unknown threshold(s) ['wait_warning']"),
     ({"queues": {"sails": {}}}, "unknown queue(s) ['sails']"),
@@ -43,6 +49,22 @@ def test_wrong_thresholds_say_what_to_fix(section, says):
         parse_thresholds({"wallboard": section}, QUEUES, "q.yaml")
     assert says in str(err.value)
     assert str(err.value).startswith("q.yaml: ")
+
+
+def test_ivr_check_reports_wrong_thresholds(tmp_path):
+    from ivr.commands.check import command as check_command
+
+    queues = tmp_path / "queues.yaml"
+    shipped = (REPO / "queues.yaml").read_text()
+    queues.write_text(shipped)
+    args = [str(REPO / "callflows"), "--queues", str(queues)]
+    ok = CliRunner().invoke(check_command, args)
+    assert ok.exit_code == 0, ok.output
+    assert "ok: wallboard thresholds for 3 queues" in ok.output
+    queues.write_text(shipped.replace("wait_alert: 180", "wait_alert: 30"))
+    bad = CliRunner().invoke(check_command, args)
+    assert bad.exit_code == 1
+    assert f"{queues}: wallboard.defaults: a *_warn threshold must not be past" in bad.output
 
 
 def row(**over):  # type: ignore[no-untyped-def]

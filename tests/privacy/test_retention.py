@@ -115,7 +115,7 @@ def event_text(session: Session, sid: str) -> str:
 
 
 def test_recordings_then_personal_data_go_and_figures_stay(
-        loaded, session_factory: sessionmaker[Session]):
+        loaded, redis: redis_lib.Redis, session_factory: sessionmaker[Session]):
     with session_factory() as session:
         before = {sid: snapshot(session, sid) for sid in loaded}
     deleter, policy = Deleter(), RetentionPolicy(personal_days=90, recording_days=30)
@@ -157,6 +157,17 @@ def test_recordings_then_personal_data_go_and_figures_stay(
         assert snapshot(session, "CAold") == old
     again = apply_retention(session_factory, deleter, policy, NOW)
     assert (again.recordings_deleted, again.calls_redacted, again.messages_deleted) == (0, 0, 0)
+    ev.publish_event(redis, "disposition", "CAold", {"agent": "bob", "code": "late",  # late
+                     "notes": f"rang {CALLER} again"}, NOW - 99 * DAY)
+    drain_events(redis, session_factory)
+    with session_factory() as session:
+        assert snapshot(session, "CAold")["notes"] == [None, f"rang {CALLER} again"]
+    late = apply_retention(session_factory, deleter, policy, NOW)
+    assert late.calls_redacted == 1
+    with session_factory() as session:
+        assert snapshot(session, "CAold")["notes"] == [None, None]
+        assert CALLER not in event_text(session, "CAold")
+    assert apply_retention(session_factory, deleter, policy, NOW).calls_redacted == 0
 
 
 def test_zero_days_keeps_forever_and_a_recording_twilio_kept_holds_its_call(

@@ -174,6 +174,14 @@ def test_sms_job_sends_once_through_the_twilio_client(
             (task,) = tasks.list_tasks(session, caller="+14155550101")
         rq.enqueue(send_task_sms, task.id)  # a second run of the same job sends nothing
         SimpleWorker([rq], connection=redis).work(burst=True)
+        publish(redis, "CA-abandon-2", "+14155550109",  # closed before its text goes out
+                ("queue_joined", 1, {"queue": "sales"}),
+                ("queue_left", 181, {"queue": "sales", "result": "hangup", "wait": 180.0}))
+        drain_events(redis, session_factory, hooks=[FollowupHook(RULES, rq)])
+        with session_factory() as session, session.begin():
+            (early,) = tasks.list_tasks(session, caller="+14155550109")
+            tasks.close_task(session, early.id, "called_back", by="sue")
+        SimpleWorker([rq], connection=redis).work(burst=True)
     finally:
         server.shutdown()
     (message,) = standin.messages
@@ -183,6 +191,7 @@ def test_sms_job_sends_once_through_the_twilio_client(
         sent = tasks.get_task(session, task.id)
         assert (sent.sms_status, sent.sms_sid) == ("sent", message["sid"])
         assert sent.sms_sent_at is not None
+        assert tasks.get_task(session, early.id).sms_status == "cancelled"
 
 
 def test_repeat_caller_and_self_service_rules_read_the_database(

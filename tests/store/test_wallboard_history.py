@@ -12,6 +12,7 @@ from queue_worker.outcomes import drain_events
 
 NOW = 1_800_000_000.0 + 30  # 30 s into a minute
 MINUTE = NOW - NOW % 60
+DAY = datetime.fromtimestamp(NOW, UTC).replace(hour=0, minute=0, second=0)
 
 
 def slot(history: dict, at: float) -> int:
@@ -76,7 +77,7 @@ def test_last_hour_reads_the_folded_visits(redis, db_engine, session_factory):
     assert h["waiting"][-1] == 1
     assert sum(h["waiting"]) == 4
     # the agents table: alice answered CA1 and CA2 (talk time unknown until they end)
-    assert agents_today(db_engine, datetime.fromtimestamp(NOW, UTC)) == {
+    assert agents_today(db_engine, DAY) == {
         "alice": {"handled": 2, "aht": None}}
 
 
@@ -92,5 +93,5 @@ def test_agents_today_counts_answers_and_mean_talk_time(redis, db_engine, sessio
                                                  "wait": 4.0}, t + 5)
         publish_event(redis, "call_ended", sid, {"duration": 5 + talk}, t + 5 + talk)
     drain_events(redis, session_factory)
-    assert agents_today(db_engine, datetime.fromtimestamp(NOW, UTC)) == {
+    assert agents_today(db_engine, DAY) == {
         "alice": {"handled": 2, "aht": 80.0}, "dan": {"handled": 1, "aht": 30.0}}
