@@ -80,6 +80,21 @@ RECONCILE_EVERY = 60.0  # seconds between passes over calls without a recorded e
 
 def _reconcile(conn: redis.Redis, config: Any, stop: threading.Event) -> None:
     """Calls with no recorded end get it from Twilio's REST API (queue_worker/reconcile.py)."""
+    try:
+        reconcile_pass = build_reconciler(conn, config)
+    except Exception:  # noqa: BLE001 - never take the worker down; say why it is off
+        log.exception("call reconciliation is off: it could not start")
+        return
+    while not stop.wait(RECONCILE_EVERY):
+        try:
+            reconcile_pass()
+        except Exception:  # noqa: BLE001 - database or Redis away: the next pass tries again
+            log.warning("call reconciliation pass skipped", exc_info=True)
+
+
+def build_reconciler(conn: redis.Redis, config: Any = None) -> Any:
+    """One reconciliation pass as a callable, wired to this worker's connections: the outcome
+    database, the queue engine (a ghost caller leaves the line) and Twilio's REST API."""
     from ivr.call_control import build_client
     from ivr.config import from_env
     from ivr.queue_handoff import QueueHandOff
@@ -96,12 +111,8 @@ def _reconcile(conn: redis.Redis, config: Any, stop: threading.Event) -> None:
     handoff = QueueHandOff(current_context_for(conn).service, CallStateStore(conn),
                            lambda kind, sid, data, at: publish_event(conn, kind, sid, data, at))
     status_of = twilio_status(build_client(config))
-    while not stop.wait(RECONCILE_EVERY):
-        try:
-            run_pass(conn, sessions, status_of, handoff.call_ended, RECONCILE_EVERY,
-                     after=after)
-        except Exception:  # noqa: BLE001 - database or Redis away: the next pass tries again
-            log.warning("call reconciliation pass skipped", exc_info=True)
+    return lambda: run_pass(conn, sessions, status_of, handoff.call_ended, RECONCILE_EVERY,
+                            after=after)
 
 
 def _start_writer(config: Any, stop: threading.Event) -> threading.Thread:

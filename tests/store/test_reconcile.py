@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+from ivr.store import keys
 from ivr.store import models as m
 from queue_worker.reconcile import TwilioCall, reconcile_calls, twilio_status
 
@@ -72,6 +73,48 @@ def test_the_status_comes_from_the_rest_api_of_the_twilio_stand_in():
         assert found.status == "completed"
         assert found.ended_at is not None
         assert twilio_status(client)("CA" + "f" * 32) is None  # Twilio: 404
+    finally:
+        standin.hang_up()
+        server.shutdown()
+
+
+def test_the_worker_pass_closes_a_call_whose_status_callback_was_lost(redis_url, redis,
+                                                                      tmp_path):
+    """Wired as `ivr worker` wires it: the outcome database, the queue engine and the stand-in's
+    REST API. The call ended at Twilio, the database never heard: the pass publishes its
+    `call_ended` (stable id), and a second pass within the minute does nothing."""
+    from ivr.config import Config
+    from ivr.store import events
+    from ivr.store.db import make_engine, make_session_factory, upgrade_database
+    from ivr.twilio_sim.standin import start_server
+    from ivr.twilio_sim.standin_state import StandInConfig
+    from queue_worker.context import build_context, install_context
+    from queue_worker.worker import build_reconciler
+
+    server, standin, base = start_server(StandInConfig())
+    try:
+        leg = standin.start_outbound("+15555550111", "+15555550100", None,
+                                     "<Response><Hangup/></Response>")
+        deadline = time.monotonic() + 5
+        while leg.status != "completed" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        url = f"sqlite:///{tmp_path / 'outcomes.sqlite3'}"
+        upgrade_database(url)
+        with make_session_factory(make_engine(url))() as session, session.begin():
+            session.add(m.Call(call_sid=leg.call_sid,
+                               started_at=datetime.now(UTC) - timedelta(minutes=10)))
+        config = Config(instance_dir=tmp_path, redis_url=redis_url, database_url=url,
+                        twilio_api_base=base)
+        install_context(redis, build_context(redis, config))
+        reconcile = build_reconciler(redis, config)
+        assert reconcile() == [leg.call_sid]
+        assert reconcile() == []  # one pass a minute across all workers
+        ended = [(sid, f) for sid, f in redis.xrange(keys.events_stream())
+                 if f[b"kind"] == b"call_ended"]
+        assert len(ended) == 1
+        assert ended[0][1][b"call"].decode() == leg.call_sid
+        assert ended[0][1][b"id"].decode() == f"call_ended:{leg.call_sid}"
+        assert events.decode(*ended[0]).data["status"] == "completed"
     finally:
         standin.hang_up()
         server.shutdown()
