@@ -17,6 +17,24 @@ from typing import Any
 from ivr.bench.webhook import TOKEN, Server, free_port, gunicorn_args
 from ivr.loadgen.timing import TimedTransport, Timings
 
+READY_WAIT = 60.0
+
+
+def wait_ready(url: str, workers: int) -> None:
+    """Wait until the app answers /readyz a few times in a row (gunicorn's master listens
+    before its workers have booted): a load run measures calls, not the servers' start."""
+    import urllib.error
+    import urllib.request
+
+    deadline, streak = time.monotonic() + READY_WAIT, 0
+    while streak < 2 * workers and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                streak = streak + 1 if resp.status == 200 else 0
+        except (OSError, urllib.error.URLError):
+            streak = 0
+            time.sleep(0.2)
+
 
 @dataclass
 class Stack:
@@ -82,6 +100,8 @@ class Stack:
     def start_app(self) -> None:
         self.app.start(gunicorn_args("ivr:create_app()", self.app.port, self.workers,
                                      self.threads), self.env)
+        wait_ready(f"{self.base_url}/readyz", self.workers)
+
 
     def start_worker(self) -> Server:
         worker = Server(f"worker{len(self.worker_procs)}", 0, workdir=self.workdir)
