@@ -288,6 +288,23 @@ def _write_callbacks(session: Session, r: CallRecord) -> None:
         session.add_all([m.CallbackAttempt(
             callback_pk=row.id, seq=i, attempt=a.attempt, at=_when(a.at), result=a.result,
             leg_sid=a.leg_sid, agent=a.agent) for i, a in enumerate(cb.attempts)])
+    _share_callback_outcomes(session, {c.callback_id for c in r.callbacks if c.callback_id})
+
+
+def _share_callback_outcomes(session: Session, callback_ids: set[str]) -> None:
+    """A second request from the same number joins the pending callback (callback.lua): both
+    calls' rows carry one callback id, but its attempts and outcome land on the first call
+    only. Every row of a callback id gets its final status, so a merged request is not
+    counted as pending for ever (reports' callbacks_pending)."""
+    if not callback_ids:
+        return
+    rows = session.execute(select(m.Callback).where(
+        m.Callback.callback_id.in_(sorted(callback_ids)))).scalars().all()
+    final = {row.callback_id: row for row in rows if row.status != "pending"}
+    for row in rows:
+        done = final.get(row.callback_id)
+        if row.status == "pending" and done is not None:
+            row.status, row.done_at = done.status, done.done_at
 
 
 def run_event_writer(redis: redis_lib.Redis, session_factory: SessionFactory, *,

@@ -119,3 +119,26 @@ def test_db_writer_burst_command(redis_url: str, redis: redis_lib.Redis, tmp_pat
             check_rows(session)
     finally:
         engine.dispose()
+
+
+def test_a_merged_callback_request_takes_the_callbacks_outcome(
+        redis: redis_lib.Redis, session_factory: sessionmaker[Session]) -> None:
+    """The same number asks twice (two calls); the second request joins the first callback
+    (same id). Its outcome lands on the first call, and both rows must show it, whichever
+    call's record is written last."""
+    for call, t in (("CA-first", 0), ("CA-second", 30)):
+        ev.publish_event(redis, "call_started", call, {"caller": "+14155550104",
+                                                       "dialed": "+18005550100",
+                                                       "flow": "shop"}, T0 + t)
+        ev.publish_event(redis, "callback_requested", call,
+                         {"callback": "cb-1", "queue": "support", "number": "+14155550104"},
+                         T0 + t + 5)
+    ev.publish_event(redis, "callback_done", "CA-first", {"callback": "cb-1",
+                                                          "result": "completed"}, T0 + 90)
+    drain_events(redis, session_factory)
+    ev.publish_event(redis, "call_ended", "CA-second", {"duration": 40.0}, T0 + 100)
+    drain_events(redis, session_factory)  # rewrites the second call's record
+    with session_factory() as session:
+        rows = session.execute(select(m.Callback.call_sid, m.Callback.status)
+                               .order_by(m.Callback.call_sid)).all()
+    assert [tuple(r) for r in rows] == [("CA-first", "completed"), ("CA-second", "completed")]
