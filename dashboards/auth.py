@@ -180,6 +180,19 @@ def login() -> Any:
     return redirect(nxt, code=303)
 
 
+# Where "/" takes a signed-in user: the page their role works in (a new user who signs in
+# without a `next` must land somewhere useful, not on a 404).
+HOME_BY_ROLE = {"admin": "/admin/flows", "supervisor": "/wallboard", "agent": "/agent"}
+
+
+@bp.get("/")
+def home() -> Any:
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    return redirect(HOME_BY_ROLE.get(user.role, "/agent"))
+
+
 @bp.post("/logout")
 def logout() -> Any:
     check_csrf()

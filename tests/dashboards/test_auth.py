@@ -97,3 +97,17 @@ def test_agent_api_needs_a_session_and_agents_change_only_themselves(app: Flask)
                     headers={"X-CSRF-Token": csrf(ada)})
     assert done.status_code == 200
     assert done.get_json()["presence"] == "available"
+
+
+def test_home_sends_each_role_to_its_page(app: Flask):
+    client = app.test_client()
+    assert client.get("/").headers["Location"].startswith("/login")
+    token = csrf(client)
+    done = client.post("/login", data={"username": "ann", "password": PASSWORD,
+                                       "csrf_token": token})
+    assert done.headers["Location"] == "/"
+    assert client.get("/").headers["Location"] == "/agent"
+    admin = app.test_client()
+    admin.post("/login", data={"username": "ada", "password": PASSWORD,
+                               "csrf_token": csrf(admin)})
+    assert admin.get("/").headers["Location"] == "/admin/flows"
