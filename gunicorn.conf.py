@@ -15,3 +15,11 @@ graceful_timeout = 10
 keepalive = 5
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):  # noqa: ARG001 - gunicorn's hook signature
+    """The app's own records as JSON lines with the CallSid (ivr/log_format.py); gunicorn's
+    error and access logs keep their own handlers."""
+    from ivr.log_format import configure_from_env
+
+    configure_from_env()

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,3 +112,15 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
+
+
+def configure_from_env(env: Mapping[str, str] | None = None) -> None:
+    """The long-running processes (`ivr serve`, gunicorn workers, `ivr worker`) log JSON lines
+    to stderr unless `IVR_LOG_FORMAT=text`; `IVR_LOG_LEVEL` sets the level (INFO). Called at
+    process start, before RQ or Werkzeug look for a handler, so theirs print through ours."""
+    values = os.environ if env is None else env
+    level = values.get("IVR_LOG_LEVEL", "INFO").upper()
+    if level not in logging.getLevelNamesMapping():
+        raise ValueError(f"IVR_LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
+    configure_logging(level, json_logs=values.get("IVR_LOG_FORMAT", "json").lower() != "text")
+

@@ -24,7 +24,9 @@ def command(host: str, port: int, use_gunicorn: bool, workers: int) -> None:
                 "ivr:create_app()"]
         os.execvp(sys.executable, [sys.executable, "-m", *args])
     from ivr import create_app
+    from ivr.log_format import configure_from_env
 
+    configure_from_env()
     app = create_app()
     click.echo(f"ivr: serving on http://{host}:{port}  (Voice URL: POST /voice)")
     app.run(host=host, port=port, threaded=True, use_reloader=False)

@@ -29,8 +29,10 @@ def _redis_url() -> str:
               help="Do not run the outcome writer in this worker (run `ivr db writer`).")
 def command(queues: tuple[str, ...], processes: int, burst: bool, no_outcomes: bool) -> None:
     """Run queue workers (routing, callbacks, follow-up, transcription) with RQ's scheduler."""
+    from ivr.log_format import configure_from_env
     from queue_worker.worker import WORKER_QUEUES, run_worker
 
+    configure_from_env()
     url = _redis_url()
     names = list(queues) or list(WORKER_QUEUES)
     click.echo(f"ivr worker: {processes} process(es) on {', '.join(names)}")
