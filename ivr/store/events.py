@@ -6,7 +6,7 @@ wait on the database: they XADD one small entry (~200-400 bytes) and return; the
 
 Entry fields: `id` (event id, uuid4 hex unless the publisher passes a stable one; the
 database's exactly-once key), `kind`, `call` (CallSid), `at` (epoch seconds, UTC, as text),
-`data` (compact JSON). Kinds and their `data` (ivr/domain/outcome.py EVENT_FIELDS is the
+`data` (compact JSON). Kinds and their `data` (ivr/domain/outcome_events.py EVENT_FIELDS is the
 checked definition; `?` marks optional fields, extra fields are allowed):
 
 | kind | data |
@@ -55,7 +55,7 @@ from typing import Any
 
 import redis as redis_lib
 
-from ivr.domain.outcome import BadEvent, check_event, event_problems
+from ivr.domain.outcome_events import BadEvent, check_event, event_problems
 from ivr.store import keys
 
 GROUP = "outcome-writer"

@@ -8,14 +8,8 @@ from typing import Any
 
 import pytest
 
-from ivr.domain.outcome import (
-    EVENT_KINDS,
-    BadEvent,
-    CallRecord,
-    check_event,
-    event_problems,
-    fold_call,
-)
+from ivr.domain.outcome import CallRecord, fold_call
+from ivr.domain.outcome_events import EVENT_KINDS, BadEvent, check_event, event_problems
 
 T0 = 1_700_000_000.0
 _ids = itertools.count()

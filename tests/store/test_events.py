@@ -11,7 +11,7 @@ import redis as redis_lib
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.domain.outcome import BadEvent
+from ivr.domain.outcome_events import BadEvent
 from ivr.store import events as ev
 from ivr.store import keys
 from ivr.store import models as m
