@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from datetime import UTC, datetime
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 
 from ivr import create_app
-from ivr.commands.user import command as user_command
 from ivr.domain.flow.actions import CallEvent
 from ivr.operator_flags import set_flag
 from ivr.store import keys
+from tests import signin
+from tests.signin import add_users
 
-PASSWORD = "correct horse battery"
 SID = "CA" + "7" * 32
 
 
@@ -26,21 +24,13 @@ def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flush
     application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
                               "instance_dir": tmp_path / "instance",
                               "prompts_audio_dir": tmp_path / "no-audio"})
-    env = {"IVR_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": ""}
-    for name, role in (("alice", "agent"), ("bob", "agent")):
-        CliRunner().invoke(user_command, ["add", name, "--role", role, "--password", PASSWORD],
-                           env=env)
+    add_users(tmp_path / "instance", alice="agent", bob="agent")
     return application
 
 
 def signed_in(app: Flask, name: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    token = re.search(rb'name="csrf_token" value="([^"]+)"',
-                      client.get("/login").data).group(1).decode()
-    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
-    fresh = re.search(rb'name="csrf_token" value="([^"]+)"',  # a new session, a new token
-                      client.get("/login").data).group(1).decode()
-    return client, fresh
+    client = signin.signed_in(app, name)
+    return client, signin.login_token(client)  # a new session, a new token
 
 
 def test_agent_sees_why_the_caller_called_and_files_a_disposition(app: Flask, redis):

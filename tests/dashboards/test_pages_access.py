@@ -4,17 +4,14 @@ queues and says which callbacks are overdue."""
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 
 from ivr import create_app
-from ivr.commands.user import command as user_command
+from tests.signin import add_users, signed_in
 
-PASSWORD = "correct horse battery"
 PAGES = {  # path: roles that may open it (admins may open everything)
     "/wallboard": ("supervisor",), "/wallboard/board.json": ("supervisor",),
     "/wallboard/events": ("supervisor",), "/agent": ("agent", "supervisor"),
@@ -28,20 +25,8 @@ def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flush
     application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
                               "instance_dir": tmp_path / "instance",
                               "prompts_audio_dir": tmp_path / "no-audio"})
-    env = {"IVR_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": ""}
-    for name, role in (("carol", "agent"), ("sue", "supervisor"), ("ada", "admin")):
-        result = CliRunner().invoke(user_command, ["add", name, "--role", role, "--password",
-                                                   PASSWORD], env=env)
-        assert result.exit_code == 0, result.output
+    add_users(tmp_path / "instance", carol="agent", sue="supervisor", ada="admin")
     return application
-
-
-def signed_in(app: Flask, name: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    token = re.search(rb'name="csrf_token" value="([^"]+)"',
-                      client.get("/login").data).group(1).decode()
-    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
-    return client
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -15,13 +14,11 @@ from sqlalchemy.orm import Session
 
 from ivr import create_app
 from ivr.commands.report import command as report_command
-from ivr.commands.user import command as user_command
 from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
 from ivr.store.reports import day_report, load_report_settings, report_csv
 from queue_worker.outcomes import drain_events
+from tests.signin import add_users, login_token, signed_in
 from tests.store import scripted_day
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -29,11 +26,7 @@ def app(redis_url: str, redis, tmp_path) -> Flask:
     instance = tmp_path / "instance"
     application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
                               "instance_dir": instance})
-    env = {"IVR_INSTANCE_DIR": str(instance), "DATABASE_URL": ""}
-    for name, role in (("sue", "supervisor"), ("ann", "agent")):
-        done = CliRunner().invoke(user_command, ["add", name, "--role", role,
-                                                 "--password", PASSWORD], env=env)
-        assert done.exit_code == 0, done.output
+    add_users(instance, sue="supervisor", ann="agent")
     url = database_url(None, instance)
     upgrade_database(url)
     engine = make_engine(url)
@@ -42,14 +35,6 @@ def app(redis_url: str, redis, tmp_path) -> Flask:
     application.config["TEST_ENGINE"] = engine
     yield application
     engine.dispose()
-
-
-def signed_in(app: Flask, name: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    token = re.search(rb'name="csrf_token" value="([^"]+)"',
-                      client.get("/login").data).group(1).decode()
-    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
-    return client
 
 
 def test_reports_need_a_supervisor(app: Flask) -> None:
@@ -138,8 +123,7 @@ def test_closing_a_task_updates_the_callers_summary_for_flows(app: Flask, redis)
         refresh_caller_summary(session, redis, scripted_day.A, now)
     assert history_variables(redis, scripted_day.A, now)["open_tasks"] == 1
     sue = signed_in(app, "sue")
-    token = re.search(rb'name="csrf_token" value="([^"]+)"',
-                      sue.get("/login").data).group(1).decode()
+    token = login_token(sue)
     done = sue.post(f"/api/tasks/{task_id}/close", json={"disposition": "called_back"},
                     headers={"X-CSRF-Token": token})
     assert done.status_code == 200, done.get_json()

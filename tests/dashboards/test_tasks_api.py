@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,10 +17,10 @@ from ivr.store import models as m
 from ivr.store.db import make_engine, make_session_factory, upgrade_database
 from queue_worker.followup import FollowupHook
 from queue_worker.outcomes import drain_events
+from tests import signin
+from tests.signin import PASSWORD
 from tests.store.conftest import db_url, pg_schema_url, pg_server_url  # noqa: F401
 from tests.store.test_followup_tasks import RULES, scripted_calls
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -42,13 +41,8 @@ def app(redis_url: str, redis, tmp_path, db_url: str) -> Flask:  # noqa: F811
 
 
 def signed_in(app: Flask, name: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    token = re.search(rb'name="csrf_token" value="([^"]+)"',
-                      client.get("/login").data).group(1).decode()
-    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
-    fresh = re.search(rb'name="csrf_token" value="([^"]+)"',
-                      client.get("/login").data).group(1).decode()
-    return client, {"X-CSRF-Token": fresh}
+    client = signin.signed_in(app, name)
+    return client, {"X-CSRF-Token": signin.login_token(client)}
 
 
 def test_tasks_need_a_session_and_list_with_filters(app: Flask):

@@ -14,11 +14,10 @@ from flask import Flask
 
 from dashboards.wallboard_config import Thresholds, judge, load_thresholds, parse_thresholds
 from ivr import create_app
-from ivr.commands.user import command as user_command
 from ivr.errors import ConfigError
+from tests.signin import add_users, signed_in
 
 REPO = Path(__file__).resolve().parents[2]
-PASSWORD = "correct horse battery"
 QUEUES = ["billing", "sales", "support"]
 
 
@@ -104,20 +103,8 @@ def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flush
     application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
                               "instance_dir": tmp_path / "instance", "queues_file": queues,
                               "prompts_audio_dir": tmp_path / "no-audio"})
-    env = {"IVR_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": ""}
-    for name, role in (("sue", "supervisor"), ("alice", "agent")):
-        result = CliRunner().invoke(user_command, ["add", name, "--role", role, "--password",
-                                                   PASSWORD], env=env)
-        assert result.exit_code == 0, result.output
+    add_users(tmp_path / "instance", sue="supervisor", alice="agent")
     return application
-
-
-def signed_in(app: Flask, name: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    token = re.search(rb'name="csrf_token" value="([^"]+)"',
-                      client.get("/login").data).group(1).decode()
-    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
-    return client
 
 
 def test_board_judges_each_queue_against_its_own_thresholds(app: Flask):

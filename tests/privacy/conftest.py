@@ -72,33 +72,6 @@ def stream_events(conn: redis_lib.Redis, call_sid: str | None = None) -> list[tu
     return out
 
 
-PASSWORD = "correct horse battery"
-
-
-def add_users(instance_dir: Path, **roles: str) -> None:
-    """Users (name=role) in the SQLite outcome database under `instance_dir`, via `ivr user`."""
-    from click.testing import CliRunner
-
-    from ivr.commands.user import command as user_command
-
-    env = {"IVR_INSTANCE_DIR": str(instance_dir), "DATABASE_URL": ""}
-    for name, role in roles.items():
-        result = CliRunner().invoke(user_command, ["add", name, "--role", role,
-                                                   "--password", PASSWORD], env=env)
-        assert result.exit_code == 0, result.output
-
-
-def signed_in(app: Flask, username: str):
-    """A test client signed in as `username`."""
-    import re
-
-    client = app.test_client()
-    page = client.get("/login")
-    token = re.search(rb'name="csrf_token" value="([^"]+)"', page.data).group(1).decode()
-    done = client.post("/login", data={"username": username, "password": PASSWORD,
-                                       "csrf_token": token})
-    assert done.status_code == 303, done.data
-    return client
 
 
 def leave_voicemail(centre, caller: str = "+14155550123", words: str = "call me back"):

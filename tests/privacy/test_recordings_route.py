@@ -9,7 +9,8 @@ from ivr.store import models as m
 from queue_worker.outcomes import drain_events
 from queue_worker.record_hooks import record_hooks
 from tests.e2e.conftest import Live
-from tests.privacy.conftest import add_users, leave_voicemail, outcome_db, signed_in
+from tests.privacy.conftest import leave_voicemail, outcome_db
+from tests.signin import add_users, signed_in
 
 
 def test_recording_needs_sign_in_and_the_role_and_is_gone_once_deleted(live: Live, tmp_path: Path):

@@ -15,7 +15,8 @@ from ivr.store import models as m
 from queue_worker.outcomes import drain_events
 from queue_worker.retention import RETENTION_QUEUE, run_retention, schedule_daily
 from tests.e2e.conftest import Live
-from tests.privacy.conftest import add_users, leave_voicemail, outcome_db, signed_in
+from tests.privacy.conftest import leave_voicemail, outcome_db
+from tests.signin import add_users, signed_in
 
 
 def test_dry_run_then_the_daily_job_deletes_the_recording_at_twilio_and_on_the_record(live: Live,

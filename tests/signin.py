@@ -1,0 +1,43 @@
+"""Users and signed-in test clients for the page and API tests (one copy, not one per file).
+
+Users are added with the real `ivr user add` into the SQLite outcome database under the app's
+instance folder; signing in posts the real login form with its CSRF token."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ivr.commands.user import command as user_command
+
+PASSWORD = "correct horse battery"
+_TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')
+
+
+def add_users(instance_dir: Path, **roles: str) -> None:
+    """Users (name=role) in the SQLite outcome database under `instance_dir`, via `ivr user`."""
+    env = {"IVR_INSTANCE_DIR": str(instance_dir), "DATABASE_URL": ""}
+    for name, role in roles.items():
+        result = CliRunner().invoke(user_command, ["add", name, "--role", role,
+                                                   "--password", PASSWORD], env=env)
+        assert result.exit_code == 0, result.output
+
+
+def login_token(client: FlaskClient) -> str:
+    """The CSRF token of the client's session, as the sign-in page carries it."""
+    found = _TOKEN.search(client.get("/login").data)
+    assert found, "the sign-in page carries no CSRF token"
+    return found.group(1).decode()
+
+
+def signed_in(app: Flask, username: str) -> FlaskClient:
+    """A test client signed in as `username` (the sign-in must succeed)."""
+    client = app.test_client()
+    done = client.post("/login", data={"username": username, "password": PASSWORD,
+                                       "csrf_token": login_token(client)})
+    assert done.status_code == 303, done.data
+    return client
