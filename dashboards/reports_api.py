@@ -29,22 +29,22 @@ def _rows() -> tuple[Any, ...]:
     return rows, day, by, settings, now
 
 
+@bp.errorhandler(ConfigError)
+def _bad_parameters(exc: ConfigError) -> Any:
+    """A bad day, period or queue (or report settings) answers 400 with the fix, as JSON."""
+    return jsonify(error=str(exc)), 400
+
+
 @bp.get("/api/reports")
 @require_role("supervisor")
 def report() -> Any:
-    try:
-        rows, day, by, settings, now = _rows()
-    except ConfigError as exc:
-        return jsonify(error=str(exc)), 400
+    rows, day, by, settings, now = _rows()
     return jsonify(report_json(rows, day, by, settings, now))
 
 
 @bp.get("/api/reports.csv")
 @require_role("supervisor")
 def report_as_csv() -> Any:
-    try:
-        rows, day, by, _, _ = _rows()
-    except ConfigError as exc:
-        return jsonify(error=str(exc)), 400
+    rows, day, by, _, _ = _rows()
     return Response(report_csv(rows), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="report-{day.isoformat()}-{by}.csv"'})
