@@ -53,6 +53,17 @@ def test_only_old_unended_calls_that_twilio_says_ended_are_closed(session_factor
     assert sorted(asked) == ["CAflaky", "CAlive", "CAlost", "CAlost2", "CAunknown"]
 
 
+def _completed_call(standin):  # type: ignore[no-untyped-def]
+    """A call placed on the stand-in that has hung up (its status is `completed`)."""
+    leg = standin.start_outbound("+15555550111", "+15555550100", None,
+                                 "<Response><Hangup/></Response>")
+    deadline = time.monotonic() + 5
+    while leg.status != "completed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leg.status == "completed"
+    return leg
+
+
 def test_the_status_comes_from_the_rest_api_of_the_twilio_stand_in():
     from twilio.rest import Client
 
@@ -61,11 +72,7 @@ def test_the_status_comes_from_the_rest_api_of_the_twilio_stand_in():
 
     server, standin, base = start_server(StandInConfig())
     try:
-        leg = standin.start_outbound("+15555550111", "+15555550100", None,
-                                     "<Response><Hangup/></Response>")
-        deadline = time.monotonic() + 5
-        while leg.status != "completed" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        leg = _completed_call(standin)
         client = Client("AC" + "0" * 32, "token")
         client.api.base_url = base
         found = twilio_status(client)(leg.call_sid)
@@ -93,11 +100,7 @@ def test_the_worker_pass_closes_a_call_whose_status_callback_was_lost(redis_url,
 
     server, standin, base = start_server(StandInConfig())
     try:
-        leg = standin.start_outbound("+15555550111", "+15555550100", None,
-                                     "<Response><Hangup/></Response>")
-        deadline = time.monotonic() + 5
-        while leg.status != "completed" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        leg = _completed_call(standin)
         url = f"sqlite:///{tmp_path / 'outcomes.sqlite3'}"
         upgrade_database(url)
         with make_session_factory(make_engine(url))() as session, session.begin():
