@@ -42,9 +42,9 @@ from ivr.domain.privacy import (
 )
 from ivr.log_format import PHONE, mask_phone
 from ivr.store import models as m
+from ivr.store.db import SessionFactory
 
 log = logging.getLogger(__name__)
-SessionFactory = Callable[[], Session]
 MARKER_PREFIX = "redacted:"
 
 

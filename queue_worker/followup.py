@@ -36,12 +36,12 @@ from ivr.domain.followup import PriorCall, evaluate
 from ivr.domain.followup_rules import FollowupRules
 from ivr.domain.outcome import CallRecord
 from ivr.store import models as m
+from ivr.store.db import SessionFactory
 from ivr.store.tasks import get_task, open_tasks
 from queue_worker.context import connection_key
 
 log = logging.getLogger(__name__)
 FOLLOWUP_QUEUE = "ivr-followup"  # the same name queue_worker/worker.py lists
-SessionFactory = Callable[[], Session]
 _CONTEXTS: dict[str, FollowupContext] = {}
 
 

@@ -48,9 +48,9 @@ from sqlalchemy.orm import Session
 from ivr.domain.outcome import CallRecord, fold_call
 from ivr.store import events as ev
 from ivr.store import models as m
+from ivr.store.db import SessionFactory
 
 log = logging.getLogger(__name__)
-SessionFactory = Callable[[], Session]
 RecordHook = Callable[[Session, CallRecord], None]
 CHILD_TABLES = (m.CallStep, m.SelfServiceAttempt, m.QueueVisit, m.Voicemail, m.SurveyAnswer,
                 m.Disposition, m.CallTag)

@@ -16,7 +16,8 @@ from typing import Any
 import redis as redis_lib
 from rq import Queue
 
-from queue_worker.outcomes import RecordHook, SessionFactory
+from ivr.store.db import SessionFactory
+from queue_worker.outcomes import RecordHook
 
 log = logging.getLogger(__name__)
 

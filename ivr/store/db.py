@@ -11,6 +11,7 @@ passed explicitly. Must not import Flask, Redis or the domain.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_FILE = "outcomes.sqlite3"
+# What the writer, follow-up and retention jobs take: anything that opens a Session (a
+# sessionmaker in production, a stand-in that fails like a lost database in tests).
+SessionFactory = Callable[[], Session]
 
 
 def database_url(configured: str | None, instance_dir: Path) -> str:
