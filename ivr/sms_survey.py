@@ -20,7 +20,13 @@ from typing import Any
 import redis as redis_lib
 from rq import Queue
 
-from ivr.domain.flow.sms_survey import SmsSurvey, reply_text, sms_answer, sms_survey_due
+from ivr.domain.flow.sms_survey import (
+    SmsSurvey,
+    reply_text,
+    sms_answer,
+    sms_survey_due,
+    sms_survey_nodes,
+)
 from ivr.store import keys
 from ivr.store.call_state import CallStateStore
 
@@ -42,6 +48,8 @@ class SmsSurveys:
 
     def call_ended(self, call_sid: str, now: datetime) -> SmsSurvey | None:
         """Queue the call's SMS survey if it gets one; returns it (None: no SMS)."""
+        if not any(sms_survey_nodes(self.flows.flow_by_id(f)) for f in self.flows.flow_ids()):
+            return None  # no live flow texts a survey: every status callback skips the read
         stored = CallStateStore(self.redis).load(call_sid)
         if stored is None:
             return None

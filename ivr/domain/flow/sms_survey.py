@@ -27,9 +27,14 @@ class SmsSurvey:
     language: str
 
 
+def sms_survey_nodes(flow: m.Flow) -> list[m.SurveyNode]:
+    """The survey nodes of `flow` that offer their question by SMS (`sms:` set)."""
+    return [n for n in flow.nodes.values() if isinstance(n, m.SurveyNode) and n.sms]
+
+
 def sms_survey_due(flow: m.Flow, state: CallState) -> SmsSurvey | None:
     """The SMS survey this ended call should get, or None."""
-    offered = [n for n in flow.nodes.values() if isinstance(n, m.SurveyNode) and n.sms]
+    offered = sms_survey_nodes(flow)
     visited = {v.node for v in state.path}
     node = next((n for n in offered if n.id in visited), None)
     if node is None and state.outcome.get("queue_result") == "bridged" and offered:
