@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.log_format import install_masking
     from ivr.services import build_services
     from ivr.web import register_blueprints
+    from ivr.web.sessions import WebhookFreeSessions
 
     install_masking()  # before anything logs: no full phone number in any log
     settings = from_env().with_overrides(config or {}).validate()
@@ -30,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "DEVELOPMENT MODE: TWILIO_AUTH_TOKEN is unset, webhook signatures are NOT checked. "
             "Never expose this server to the internet."
         )
+    app.session_interface = WebhookFreeSessions()
     app.extensions["ivr"] = build_services(settings)
     register_blueprints(app)
     return app

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from twilio.twiml.voice_response import VoiceResponse
-
 from ivr.domain.flow.actions import CallEvent, Speech
 from ivr.metrics import ESTIMATE_ERROR
 from ivr.queue_handoff import QueueHandOff
 from ivr.queue_twiml import Prompter, dial_agent, enqueue_again
 from ivr.store.reservations import ANSWERED_DIAL
+from ivr.twiml_builder import VoiceResponse
 
 log = logging.getLogger(__name__)
 

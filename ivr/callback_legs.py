@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from twilio.twiml.voice_response import VoiceResponse
-
 from ivr.queue_handoff import QueueHandOff
 from ivr.queue_twiml import Prompter, dial_agent
 from ivr.store import keys
 from ivr.store.reservations import ANSWERED_DIAL
 from ivr.store.scripts import text
+from ivr.twiml_builder import VoiceResponse
 
 UNANSWERED = ("no-answer", "busy", "failed", "canceled")
 

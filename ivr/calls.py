@@ -66,11 +66,11 @@ class CallService:
     queues: QueueHandOff
     publish: PublishEvent
     audio: AudioLookup | None = None
-    flags: Callable[[], Mapping[str, Any]] = dict
-    """Operator switches (e.g. `emergency_closed`) read at the start of each call."""
-    history: Callable[[str, datetime], Mapping[str, Any]] = lambda number, now: {}
-    """What is known of the caller's earlier calls (`history.*` in flows), by From number;
-    must not raise on a Redis error (ivr/store/caller_summary.py history_variables)."""
+    start_reads: Callable[[str, datetime], tuple[Mapping[str, Any], Mapping[str, Any]]] = (
+        lambda number, now: ({}, {}))
+    """At the start of each call, by From number: the operator switches (`flags.*`, e.g.
+    `emergency_closed`) and what is known of the caller's earlier calls (`history.*`), in one
+    Redis round trip (ivr/store/caller_summary.py start_variables)."""
 
     def start(self, call_sid: str, caller: Mapping[str, str], now: datetime) -> str:
         """Answer the incoming-call webhook (step 0). A retry returns the stored answer."""
@@ -79,9 +79,9 @@ class CallService:
                 return step.answer
             self.flows.reload()  # a few stats; a changed flow is swapped in only if it validates
             flow = self.flows.flow_for_number(caller.get("To", ""))
+            flags, history = self.start_reads(caller.get("From", ""), now)
             event = CallEvent(kind="start", now=now, caller=dict(caller),
-                              data={"flags": dict(self.flags()),
-                                    "history": dict(self.history(caller.get("From", ""), now))})
+                              data={"flags": dict(flags), "history": dict(history)})
             state, actions = interpreter.start(flow, event)
             return self._finish(step, flow, None, state, actions, dict(caller), 0, now)
 

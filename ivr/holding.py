@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from twilio.twiml.voice_response import VoiceResponse
-
 from ivr.domain.announce import describe_wait
 from ivr.domain.phone_numbers import BadNumber, from_keypad
 from ivr.errors import Conflict
 from ivr.queue_handoff import QueueHandOff, QueueVisit
 from ivr.queue_twiml import Prompter
 from ivr.store.callbacks import validate_callback_number
+from ivr.twiml_builder import VoiceResponse
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
-
 from ivr.domain.flow.actions import Speech
 from ivr.domain.flow.templating import parse_template, render
 from ivr.twiml import SAY_VOICES, AudioLookup, Urls
+from ivr.twiml_builder import Verb, VoiceResponse
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class Prompter:
         lang = language if self.catalog.has(prompt_id, language) else "en-US"
         return render(parse_template(self.catalog.text(prompt_id, lang)), values, lang)
 
-    def speak(self, target: VoiceResponse | Gather, prompt_id: str, language: str,
+    def speak(self, target: Verb, prompt_id: str, language: str,
               **values: Any) -> None:
         text = self.text(prompt_id, language, **values)
         path = None
@@ -54,7 +53,7 @@ def enqueue_again(urls: Urls, queue: str, seq: int | None,
     return str(r)
 
 
-def dial_agent(target: Dial, address: str, whisper_url: str) -> None:
+def dial_agent(target: Verb, address: str, whisper_url: str) -> None:
     """`client:NAME` rings a Twilio Client (browser/softphone); anything else is a number.
     `whisper_url` runs on the agent's leg when they answer, before the caller is connected."""
     if address.startswith("client:"):

@@ -28,7 +28,7 @@ from ivr.queue_handoff import QueueHandOff
 from ivr.queue_twiml import Prompter
 from ivr.spool import Spool, SpoolDrainer
 from ivr.store.call_state import CallStateStore
-from ivr.store.caller_summary import history_variables
+from ivr.store.caller_summary import start_variables
 from ivr.store.embedded_redis import EmbeddedRedis
 from ivr.store.redis_queue import QueueService
 from ivr.twiml import Urls
@@ -192,8 +192,7 @@ def build_services(config: Config, conn: redis.Redis | None = None) -> Services:
         queues=handoff if handoff is not None else AcceptAll(),
         publish=publish,
         audio=audio,
-        flags=lambda: operator_flags(conn),
-        history=lambda number, now: history_variables(conn, number, now),
+        start_reads=lambda number, now: start_variables(conn, number, now),
     )
     svc = Services(config=config, redis=conn, calls=calls, urls=urls, flows=flows,
                    queue_engine=engine, handoff=handoff, embedded=embedded)
@@ -244,15 +243,6 @@ def hold_settings(config: Config) -> HoldSettings:
         announce_every=float(extra.get("announce_every", 60)),
         offer_callback_above=float(extra.get("offer_callback_above", 120)),
         hold_pause=int(extra.get("hold_pause", 15)))
-
-
-def operator_flags(conn: redis.Redis) -> Mapping[str, Any]:
-    """Operator switches (emergency closure, ...) set from the admin pages."""
-    try:
-        from ivr.operator_flags import get_flags
-    except ImportError:
-        return {}
-    return get_flags(conn)
 
 
 def _audio_lookup(config: Config, catalog: Any) -> Any:

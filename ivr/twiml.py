@@ -1,4 +1,4 @@
-"""Turn the interpreter's actions into TwiML, with the twilio library's builders.
+"""Turn the interpreter's actions into TwiML (ivr/twiml_builder.py writes the XML).
 
 Owns URL choices for every verb (where Gather, Record, Dial and Enqueue post back) and the
 prompt choice (recorded audio when a current file exists, else `<Say>`). Must not run the flow,
@@ -12,9 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from twilio.twiml.voice_response import Gather as GatherVerb
-from twilio.twiml.voice_response import VoiceResponse
-
 from ivr.domain.flow.actions import (
     Action,
     Dial,
@@ -26,6 +23,7 @@ from ivr.domain.flow.actions import (
     Say,
     Speech,
 )
+from ivr.twiml_builder import Verb, VoiceResponse
 
 # Returns a URL path for recorded audio of (prompt_id, language, text), or None to use <Say>.
 AudioLookup = Callable[[str, str, str], "str | None"]
@@ -50,7 +48,7 @@ class Urls:
         return f"{self.base}{path}" + (f"?{query}" if query else "")
 
 
-def _speak(target: VoiceResponse | GatherVerb, speech: Speech, audio: AudioLookup | None,
+def _speak(target: Verb, speech: Speech, audio: AudioLookup | None,
            base: str) -> None:
     path = audio(speech.prompt_id, speech.language, speech.text) if (
         audio and speech.prompt_id) else None

@@ -2,7 +2,7 @@
 
 Webhooks never wait on the database, so the outcome writer refreshes this small hash
 (`keys.caller_summary(number)`, fields in ivr/domain/caller_history.py) after it writes a call
-record, and `history_variables` reads it with one HGETALL when a call starts. The hash expires
+record, and `start_variables` reads it with one HGETALL when a call starts. The hash expires
 SUMMARY_TTL after the caller's last call: a number unseen that long is a first-time caller
 again. A Redis error on the read is logged and the call goes on as a first-time caller; on the
 write it is logged and the summary catches up at the caller's next record. Must not import
@@ -78,6 +78,34 @@ def history_variables(conn: redis_lib.Redis, number: str | None, now: datetime,
                     canonical_number(number), exc)
         return dict(FIRST_TIME)
     return flow_variables({text(k): text(v) for k, v in raw.items()}, now.timestamp())
+
+
+def start_variables(conn: redis_lib.Redis, number: str | None, now: datetime,
+                    ) -> tuple[dict[str, str], dict[str, Any]]:
+    """What a call start reads besides its own state: the operator flags (`flags.*`) and the
+    caller's history (`history.*`), both HGETALLs in one round trip (a pipeline, not a
+    transaction: the two hashes may live on different Redis Cluster nodes), where reading
+    them apart cost a sixth of a call's round trips. An error on the history read alone
+    (a wrong-typed key, a Cluster node away) means a first-time caller; Redis not answering
+    at all raises, as the call's own state read would (the view then answers with the
+    fallback route)."""
+    caller = canonical_number(number) if number and is_caller_number(number) else None
+    pipe = conn.pipeline(transaction=False)
+    pipe.hgetall(keys.operator_flags())
+    if caller:
+        pipe.hgetall(keys.caller_summary(caller))
+    replies = pipe.execute(raise_on_error=False)
+    if isinstance(replies[0], Exception):
+        raise replies[0]
+    flags = {text(k): text(v) for k, v in replies[0].items()}
+    if not caller:
+        return flags, dict(FIRST_TIME)
+    if isinstance(replies[1], Exception):
+        log.warning("caller history for %s unavailable (%s): treating as first-time caller",
+                    caller, replies[1])
+        return flags, dict(FIRST_TIME)
+    return flags, flow_variables({text(k): text(v) for k, v in replies[1].items()},
+                                 now.timestamp())
 
 
 class CallerSummaryHook:

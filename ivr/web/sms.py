@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, request
-from twilio.twiml.messaging_response import MessagingResponse
 
 from ivr.services import services
 from ivr.sms_survey import SmsSurveys
 from ivr.twilio_auth import twilio_webhook
+from ivr.twiml_builder import MessagingResponse
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)

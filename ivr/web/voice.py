@@ -61,7 +61,7 @@ def never_fails_holding(view: Callable[..., str]) -> Callable[..., Response]:
 
 def hold_fallback() -> str:
     """Keep holding: the caller stays in Twilio's queue and the next loop tries again."""
-    from twilio.twiml.voice_response import VoiceResponse
+    from ivr.twiml_builder import VoiceResponse
 
     r = VoiceResponse()
     r.say("Thank you for waiting. Someone will be with you as soon as possible.")
