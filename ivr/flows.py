@@ -3,15 +3,16 @@
 Owns reading flow files (the domain loader takes text), the checks that span files (unique
 flow ids and numbers, exactly one `default: true` flow) and hot reload. `reload()` only stats
 files, so the web app may call it on every request: when nothing changed it costs one
-`stat` per file. A changed set of files is swapped in only when *every* flow (and the prompt
-catalogue, when it changed) validates; otherwise the problems are logged once and the live
-flows keep serving, so a typo saved to disk never takes calls down. Must not import Flask or
-Redis.
+`stat` per file and one for the directory. A changed set of files is swapped in only when
+*every* flow (and the prompt catalogue, when it changed) validates; otherwise the problems
+are logged once and the live flows keep serving, so a typo saved to disk never takes calls
+down. Must not import Flask or Redis.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -98,6 +99,7 @@ class FlowRegistry:
         self._load_catalog = load_catalog or load_catalog_file
         self._lock = threading.Lock()
         self._refused: Stamp | None = None
+        self._listing: tuple[int, list[str]] = (-1, [])  # (directory mtime_ns, watched paths)
         stamp = self._stamp()
         self._snap = self._build(self._load(catalog), stamp)
 
@@ -169,17 +171,29 @@ class FlowRegistry:
         return self._load_catalog(self.catalog_path) if old != new else self.catalog
 
     def _stamp(self) -> Stamp:
-        paths = flow_files(self.directory)
-        if self.catalog_path is not None:
-            paths.append(self.catalog_path)
+        """(path, mtime, size) of every watched file. The directory is listed again only
+        when its own mtime moved (a file added, removed or renamed), so a call start costs
+        one stat per file plus one for the directory, with no glob."""
         stamps = []
-        for path in paths:
+        for path in self._watched():
             try:
-                st = path.stat()
+                st = os.stat(path)
             except FileNotFoundError:
-                continue  # deleted between glob and stat: the next reload sees it gone
-            stamps.append((str(path), st.st_mtime_ns, st.st_size))
+                continue  # deleted between listing and stat: the next reload sees it gone
+            stamps.append((path, st.st_mtime_ns, st.st_size))
         return tuple(stamps)
+
+    def _watched(self) -> list[str]:
+        try:
+            listed_at = os.stat(self.directory).st_mtime_ns
+        except FileNotFoundError:
+            listed_at = -1
+        if listed_at == -1 or listed_at != self._listing[0]:
+            paths = [str(p) for p in flow_files(self.directory)]
+            if self.catalog_path is not None:
+                paths.append(str(self.catalog_path))
+            self._listing = (listed_at, paths)
+        return self._listing[1]
 
     @staticmethod
     def _build(flows: Mapping[str, Flow], stamp: Stamp) -> _Snapshot:

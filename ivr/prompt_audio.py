@@ -366,6 +366,9 @@ class PromptAudio:
         self.audio_dir = Path(audio_dir)
         self.catalog = catalog
         self._cache: tuple[tuple[int, int, int] | None, dict[str, Any]] = (None, {})
+        # str paths and os.stat: these run for every prompt of every webhook, and pathlib's
+        # path building costs several times the stat itself
+        self._dir, self._manifest = str(self.audio_dir), str(self.audio_dir / MANIFEST_NAME)
 
     def url_path(self, prompt_id: str, language: str, text: str) -> str | None:
         """`/prompts/<lang>/<id>.wav?v=<hash>` when that file exists and was built from
@@ -374,7 +377,7 @@ class PromptAudio:
         entry = self._entries().get(f"{language}/{prompt_id}")
         if not entry or entry.get("text_sha") != text_digest(text):
             return None
-        if not (self.audio_dir / language / f"{prompt_id}.wav").is_file():
+        if not os.path.isfile(f"{self._dir}/{language}/{prompt_id}.wav"):
             return None
         return (f"/prompts/{quote(language, safe='')}/{quote(prompt_id, safe='')}.wav"
                 f"?v={str(entry.get('source_sha', ''))[:12]}")
@@ -385,7 +388,7 @@ class PromptAudio:
         """The manifest, re-read only when it changes (a build ran). The inode is part of the
         key because builds replace the file, and two writes can share an mtime tick."""
         try:
-            st = (self.audio_dir / MANIFEST_NAME).stat()
+            st = os.stat(self._manifest)
         except FileNotFoundError:
             return {}
         stamp = (st.st_mtime_ns, st.st_ino, st.st_size)

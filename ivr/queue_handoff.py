@@ -20,6 +20,7 @@ from typing import Any
 from ivr.domain.flow.actions import Enqueue
 from ivr.store import keys
 from ivr.store.call_state import CallStateStore
+from ivr.store.events import entry_fields, once_id
 from ivr.store.hold_stats import HoldStatsStore
 from ivr.store.queue_stats import QueueSnapshot
 from ivr.store.redis_queue import QueueService
@@ -115,16 +116,8 @@ class QueueHandOff:
                 "bias": round(float(raw[b"sum"]) / n, 1)}
 
     def visit(self, call_sid: str) -> QueueVisit | None:
-        raw = self.store.fields(call_sid, "queue", "queue_seq", "language", "offer_callback",
-                                "offer_voicemail", "queue_exit", "agent")
-        if not raw["queue"]:
-            return None
-        seq = raw["queue_seq"]
-        return QueueVisit(queue=raw["queue"], seq=int(seq) if seq.isdigit() else None,  # -1: none
-                          language=raw["language"] or "en-US",
-                          offer_callback=bool(raw["offer_callback"]),
-                          offer_voicemail=bool(raw["offer_voicemail"]),
-                          exit=raw["queue_exit"], agent=raw["agent"])
+        return _visit(self.store.fields(call_sid, *VISIT_FIELDS))
+
 
     def left(self, call_sid: str, twilio_result: str, now: datetime) -> str | None:
         """The Enqueue action arrived. Returns the flow's queue_result, or None when the flow
@@ -148,18 +141,37 @@ class QueueHandOff:
 
     def call_ended(self, call_sid: str, status: str, duration: float | None,
                    now: datetime) -> None:
-        """The status callback: a caller still in line abandoned; a connected call ended."""
-        visit = self.visit(call_sid)
+        """The status callback: a caller still in line abandoned; a connected call ended.
+        A call that never queued is recorded in the same round trip that finds it out."""
         at = now.timestamp()
-        if visit is not None:
-            left = self.service.leave(call_sid, "hangup", at)
-            if left.state in ("waiting", "reserved"):
-                self.publish("queue_left", call_sid, {"queue": visit.queue, "result": "hangup",
-                                                      "wait": round(left.wait, 1)}, now)
-                self.stats.abandoned(visit.queue, left.wait, at)
-            elif left.state == "connected":
-                self.service.call_ended(call_sid, at)
         data: dict[str, Any] = {"status": status}
         if duration is not None:
             data["duration"] = duration
+        entry = entry_fields("call_ended", call_sid, data, at, once_id("call_ended", call_sid))
+        visit = _visit(self.store.ended_unless_queued(call_sid, entry, VISIT_FIELDS))
+        if visit is None:
+            return
+        left = self.service.leave(call_sid, "hangup", at)
+        if left.state in ("waiting", "reserved"):
+            self.publish("queue_left", call_sid, {"queue": visit.queue, "result": "hangup",
+                                                  "wait": round(left.wait, 1)}, now)
+            self.stats.abandoned(visit.queue, left.wait, at)
+        elif left.state == "connected":
+            self.service.call_ended(call_sid, at)
         self.publish("call_ended", call_sid, data, now)
+
+
+VISIT_FIELDS = ("queue", "queue_seq", "language", "offer_callback", "offer_voicemail",
+                "queue_exit", "agent")
+
+
+def _visit(raw: Mapping[str, str] | None) -> QueueVisit | None:
+    """The call hash's queue facts (VISIT_FIELDS) as a QueueVisit; None if never queued."""
+    if not raw or not raw["queue"]:
+        return None
+    seq = raw["queue_seq"]
+    return QueueVisit(queue=raw["queue"], seq=int(seq) if seq.isdigit() else None,  # -1: none
+                      language=raw["language"] or "en-US",
+                      offer_callback=bool(raw["offer_callback"]),
+                      offer_voicemail=bool(raw["offer_voicemail"]),
+                      exit=raw["queue_exit"], agent=raw["agent"])

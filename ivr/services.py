@@ -143,21 +143,14 @@ def _seconds(raw: str | None) -> float | None:
         return None
 
 
-# Events that happen once per call get a stable id, so a webhook Twilio retries (same
-# CallSid) cannot write them twice: the database writer keeps one row per event id.
-ONCE_PER_CALL = ("call_started", "call_ended")
-
-
 def publish_event(conn: redis.Redis, kind: str, call_sid: str, data: Mapping[str, Any],
                   at: datetime | float) -> None:
     """`ivr.store.events.publish_event` with a datetime (what webhooks and jobs hold)."""
     from ivr.store import events
 
     when = at.timestamp() if isinstance(at, datetime) else float(at)
-    event_id = f"{kind}:{call_sid}" if kind in ONCE_PER_CALL else None
-    if event_id and len(event_id) > events.MAX_ID:  # not a Twilio CallSid: no dedup key
-        event_id = None
-    events.publish_event(conn, kind, call_sid, dict(data), when, event_id=event_id)
+    events.publish_event(conn, kind, call_sid, dict(data), when,
+                         event_id=events.once_id(kind, call_sid))
 
 
 def connect_redis(config: Config) -> tuple[redis.Redis, EmbeddedRedis | None]:

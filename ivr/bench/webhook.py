@@ -93,9 +93,10 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def gunicorn_args(app: str, port: int, workers: int, threads: int) -> list[str]:
+def gunicorn_args(app: str, port: int, workers: int, threads: int,
+                  worker_class: str = "gthread") -> list[str]:
     return [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+            "--workers", str(workers), "--threads", str(threads), "--worker-class", worker_class,
             "--log-level", "warning", "--timeout", "30"]
 
 
@@ -239,15 +240,18 @@ def report(name: str, samples: list[tuple[str, float, int]], duration: float) ->
 @click.option("--clients", default=2, show_default=True, help="Client processes.")
 @click.option("--workers", default=2, show_default=True, help="gunicorn workers (both servers).")
 @click.option("--threads", default=8, show_default=True, help="gunicorn threads per worker.")
+@click.option("--worker-class", default="gthread", show_default=True,
+              help="gunicorn worker class (both servers).")
 @click.option("--pace", default=3.0, show_default=True,
               help="Seconds between a call's webhooks in the paced run (a caller listening).")
 def command(concurrency: int, duration: float, warmup: float, clients: int, workers: int,
-            threads: int, pace: float) -> None:
+            threads: int, worker_class: str, pace: float) -> None:
     """Webhook throughput and latency: the app vs a bare Flask endpoint, same server."""
     cpu = platform.processor() or platform.machine()
     click.echo(f"machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}; "
-               f"gunicorn {workers} workers x {threads} threads; {concurrency} concurrent calls,"
-               f" {clients} client processes, {duration:g} s measured")
+               f"gunicorn {workers} {worker_class} workers x {threads} threads; "
+               f"{concurrency} concurrent calls, {clients} client processes, "
+               f"{duration:g} s measured")
     env = dict(os.environ)
     bare, app = Server("bare", free_port()), Server("app", free_port())
     (bare.workdir / "bare_app.py").write_text(BARE_APP)
@@ -266,8 +270,9 @@ def command(concurrency: int, duration: float, warmup: float, clients: int, work
         env["REDIS_URL"] = embedded.url
     click.echo(f"redis: {env['REDIS_URL']}")
     try:
-        bare.start(gunicorn_args("bare_app:app", bare.port, workers, threads), env)
-        app.start(gunicorn_args("ivr:create_app()", app.port, workers, threads), env)
+        bare.start(gunicorn_args("bare_app:app", bare.port, workers, threads, worker_class), env)
+        app.start(gunicorn_args("ivr:create_app()", app.port, workers, threads,
+                                worker_class), env)
         bare_pids = [bare.proc.pid] if bare.proc else []
         app_pids = [p.pid for p in (app.proc, embedded.process if embedded else None) if p]
         bare_samples, bare_cpu = measured(bare_pids, lambda: drive(

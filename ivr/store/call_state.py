@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +57,7 @@ class CallStateStore:
         self.ttl = ttl
         self._begin: Script = conn.register_script(_script_text("call_begin"))
         self._commit: Script = conn.register_script(_script_text("call_commit"))
+        self._ended: Script = conn.register_script(_script_text("call_ended"))
 
     @contextmanager
     def step(self, call_sid: str, seq: int, wait: float = 5.0) -> Iterator[Step]:
@@ -98,14 +99,14 @@ class CallStateStore:
         (kind, data, epoch seconds) this step produced in one transaction: a step is either
         wholly recorded or not at all, and one round trip does it all. With `step=` (from
         `step()`) the same script also releases the call's lock."""
-        from ivr.store.events import publish_event
+        from ivr.store.events import once_id, publish_event
 
         if step is not None:
             self._save_step(call_sid, stored, answer_for, twiml, events, step)
             return
         pipe = self.conn.pipeline(transaction=True)
         for kind, data, at in events:
-            publish_event(self.conn, kind, call_sid, data, at, event_id=_once_id(kind, call_sid),
+            publish_event(self.conn, kind, call_sid, data, at, event_id=once_id(kind, call_sid),
                           pipeline=pipe)
         pipe.hset(
             keys.call(call_sid),
@@ -122,16 +123,28 @@ class CallStateStore:
 
     def _save_step(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
                    events: Sequence[tuple[str, dict[str, Any], float]], step: Step) -> None:
-        from ivr.store.events import entry_fields
+        from ivr.store.events import entry_fields, once_id
 
         args: list[Any] = [self.ttl, step.token, answer_for, twiml,
                            json.dumps(stored.state.to_dict()), stored.seq,
                            json.dumps(stored.caller), len(events)]
         for kind, data, at in events:
-            args.extend(entry_fields(kind, call_sid, data, at, _once_id(kind, call_sid)).values())
+            args.extend(entry_fields(kind, call_sid, data, at, once_id(kind, call_sid)).values())
         self._commit([keys.call(call_sid), keys.call_responses(call_sid), _lock_key(call_sid),
                       keys.events_stream()], args)
         step.released = True
+
+    def ended_unless_queued(self, call_sid: str, entry: Mapping[str, Any],
+                            names: Sequence[str]) -> dict[str, str] | None:
+        """The status callback in one round trip (scripts/call_ended.lua): None when the call
+        never joined a queue and its call_ended stream `entry` (ivr/store/events.py
+        entry_fields) is appended; else the call's fields `names` (the first is `queue`),
+        and nothing is written."""
+        raw = self._ended([keys.call(call_sid), keys.events_stream()],
+                          [*entry.values(), *names])
+        if not raw:
+            return None
+        return {name: _text(value) or "" for name, value in zip(names, raw, strict=True)}
 
     def _release(self, call_sid: str, token: str) -> None:
         # Release only our own lock (it may have expired and been taken by another).
@@ -187,12 +200,6 @@ def _script_text(name: str) -> str:
 
 def _lock_key(call_sid: str) -> str:
     return keys.call(call_sid) + ":lock"
-
-
-def _once_id(kind: str, call_sid: str) -> str | None:
-    """call_started happens once per call: a stable id, so a retried first webhook cannot
-    record it twice (the database keeps one row per event id)."""
-    return f"{kind}:{call_sid}" if kind == "call_started" and len(call_sid) < 40 else None
 
 
 def _text(raw: bytes | str | None) -> str | None:

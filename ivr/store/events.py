@@ -60,6 +60,16 @@ from ivr.store import keys
 
 GROUP = "outcome-writer"
 MAX_ID = 64  # event ids and CallSids (Twilio's are 34 characters)
+# Events that happen once per call get a stable id, so a webhook Twilio retries (same
+# CallSid) cannot write them twice: the database writer keeps one row per event id.
+ONCE_PER_CALL = ("call_started", "call_ended")
+
+
+def once_id(kind: str, call_sid: str) -> str | None:
+    """The stable event id of a once-per-call event; None for other kinds (a fresh uuid),
+    or when the CallSid is too long to make one (not a Twilio CallSid: no dedup key)."""
+    event_id = f"{kind}:{call_sid}" if kind in ONCE_PER_CALL else None
+    return event_id if event_id and len(event_id) <= MAX_ID else None
 
 
 def publish_event(redis: redis_lib.Redis, kind: str, call_sid: str, data: dict[str, Any],

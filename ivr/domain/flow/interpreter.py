@@ -132,10 +132,26 @@ def start(flow: Flow, event: CallEvent) -> tuple[CallState, tuple[Action, ...]]:
     return run.finish()
 
 
+def plain_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, tuples, scalars), so a step never
+    mutates the state it was given; several times cheaper than copy.deepcopy, which was a
+    twentieth of a webhook. Anything else goes through deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {k: plain_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [plain_copy(v) for v in value]
+    if kind is tuple:
+        return tuple(plain_copy(v) for v in value)
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
 def step(flow: Flow, state: CallState, event: CallEvent) -> tuple[CallState, tuple[Action, ...]]:
     """Feed the answer to the node the call waits on, then walk on to the next wait."""
     run = Run(flow=flow, event=event, language=state.language,
-              vars=copy.deepcopy(dict(state.vars)), outcome=copy.deepcopy(dict(state.outcome)),
+              vars=plain_copy(dict(state.vars)), outcome=plain_copy(dict(state.outcome)),
               path=list(state.path), attempts=state.attempts, waiting=None)
     if state.ended:
         run.ended = True
