@@ -19,6 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.services import build_services
     from ivr.web import register_blueprints
     from ivr.web.sessions import WebhookFreeSessions
+    from ivr.web.webhook_lane import WebhookLane
 
     install_masking()  # before anything logs: no full phone number in any log
     settings = from_env().with_overrides(config or {}).validate()
@@ -34,4 +35,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = WebhookFreeSessions()
     app.extensions["ivr"] = build_services(settings)
     register_blueprints(app)
+    app.wsgi_app = WebhookLane(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

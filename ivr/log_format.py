@@ -19,6 +19,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,7 +74,14 @@ def install_masking() -> None:
     logging.setLogRecordFactory(factory)
 
 
+# Set by code that serves a call outside a Flask request (the webhook lane, ivr/web/
+# webhook_lane.py), so its records carry the CallSid too.
+CALL_SID: ContextVar[str | None] = ContextVar("ivr_call_sid", default=None)
+
+
 def _current_call_sid() -> str | None:
+    if sid := CALL_SID.get():
+        return sid
     try:
         from flask import has_request_context, request
     except ImportError:  # pragma: no cover - flask is a dependency

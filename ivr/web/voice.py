@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ import redis
 from flask import Blueprint, Response, current_app, request
 
 from ivr.metrics import FALLBACKS
-from ivr.services import services
+from ivr.services import Services, services
 from ivr.twilio_auth import twilio_webhook
 from ivr.twiml import empty, render_fallback
 from ivr.web.forms import callback_event, caller_data, queue_event, seq_param
@@ -71,10 +71,15 @@ def hold_fallback() -> str:
 
 def fallback_twiml() -> str:
     svc = current_app.extensions.get("ivr")
+    if svc is not None:
+        return fallback_for(svc)
     config = current_app.config["IVR"]
-    queue = svc.fallback_queue if svc else "support"
-    return render_fallback(svc.urls if svc else _urls(config), queue=queue,
-                           number=config.extra.get("fallback_number"))
+    return render_fallback(_urls(config), number=config.extra.get("fallback_number"))
+
+
+def fallback_for(svc: Services) -> str:
+    return render_fallback(svc.urls, queue=svc.fallback_queue,
+                           number=svc.config.extra.get("fallback_number"))
 
 
 def _urls(config: Any) -> Any:
@@ -87,22 +92,50 @@ def now() -> datetime:
     return services().clock()
 
 
+# The three busiest webhooks, as functions of the parsed request: the views below call them,
+# and so does the fast lane in front of Flask (ivr/web/webhook_lane.py).
+Form = Mapping[str, str]
+
+
+def answer_incoming(svc: Services, form: Form, args: Form, at: datetime) -> str:
+    return svc.calls.start(_sid(form), caller_data(form), at)
+
+
+def answer_next(svc: Services, form: Form, args: Form, at: datetime) -> str:
+    seq, sid = seq_param(args), _sid(form)
+    answer = None
+    if seq is not None and sid:
+        answer = svc.calls.advance(sid, seq, callback_event(form, at))
+    return answer if answer is not None else fallback_for(svc)
+
+
+def answer_status(svc: Services, form: Form, args: Form, at: datetime) -> str:
+    """Twilio never retries a status callback: if Redis is away, the call's end goes to the
+    local spool and is applied when Redis is back (ivr/spool.py), never lost."""
+    fields, sid = dict(form), _sid(form)
+    try:
+        svc.call_ended(sid, fields, at)
+    except redis.RedisError as exc:
+        svc.defer("call_ended", sid, fields, at, exc)
+    return empty()
+
+
+def _sid(form: Form) -> str:
+    return (form.get("CallSid") or "")[:64]
+
+
 @bp.post("/voice")
 @twilio_webhook
 @never_fails
 def incoming_call() -> str:
-    return services().calls.start(call_sid(), caller_data(request.form), now())
+    return answer_incoming(services(), request.form, request.args, now())
 
 
 @bp.post("/voice/next")
 @twilio_webhook
 @never_fails
 def next_step() -> str:
-    seq = seq_param(request.args)
-    answer = None
-    if seq is not None and call_sid():
-        answer = services().calls.advance(call_sid(), seq, callback_event(request.form, now()))
-    return answer if answer is not None else fallback_twiml()
+    return answer_next(services(), request.form, request.args, now())
 
 
 @bp.post("/voice/queue/done")
@@ -124,14 +157,7 @@ def queue_done() -> str:
 @twilio_webhook
 @never_fails
 def status_callback() -> str:
-    """Twilio never retries a status callback: if Redis is away, the call's end goes to the
-    local spool and is applied when Redis is back (ivr/spool.py), never lost."""
-    svc, form, at = services(), dict(request.form), now()
-    try:
-        svc.call_ended(call_sid(), form, at)
-    except redis.RedisError as exc:
-        svc.defer("call_ended", call_sid(), form, at, exc)
-    return empty()
+    return answer_status(services(), request.form, request.args, now())
 
 
 @bp.post("/voice/recording")

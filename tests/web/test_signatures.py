@@ -8,7 +8,7 @@ import pytest
 from flask import Flask, request
 from werkzeug.datastructures import MultiDict
 
-from ivr.twilio_auth import is_signed_by_twilio, public_url
+from ivr.twilio_auth import is_signed_by_twilio, public_url, signature_of
 
 PARAMS_DOCS = {"Digits": "1234", "To": "+18005551212", "From": "+14158675310",
                "Caller": "+14158675310", "CallSid": "CA1234567890ABCDE"}
@@ -77,3 +77,23 @@ def test_public_url_uses_configured_origin_not_the_local_socket():
             "https://ivr.example.com/voice/next?seq=3"
     with app.test_request_context("/voice"):
         assert public_url(request, "https://ivr.example.com") == "https://ivr.example.com/voice"
+
+
+@pytest.mark.parametrize(("url", "pairs", "signature"), [
+    ("https://example.com/myapp.php?foo=1&bar=2", list(PARAMS_DOCS.items()),
+     "L/OH5YylLD5NRKLltdqwSvS0BnU="),
+    ("https://mycompany.com/myapp.php?foo=1&bar=2", list(PARAMS_LIB.items()),
+     "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+    ("https://mycompany.com/myapp.php?foo=1&bar=2",
+     [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"),
+      ("Digits", "1234")], "IK+Dwps556ElfBT0I3Rgjkr1wJU="),
+])
+def test_signature_of_gives_the_known_answers(url, pairs, signature):
+    """The fast lane's own HMAC (ivr/web/webhook_lane.py) is Twilio's definition."""
+    assert signature_of("12345", url, pairs) == signature
+    assert signature_of("54321", url, pairs) != signature
+
+
+def test_json_body_without_its_hash_fails_instead_of_crashing():
+    assert not check("https://mycompany.com", "/myapp.php?foo=1", '{"a": 1}',
+                     "a9nBmqA0ju/hNViExpshrM61xv4=", content_type="application/json")
