@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_EFFECTS_PER_STEP = 5
 
 PublishEvent = Callable[[str, str, Mapping[str, Any], datetime], None]
+StartVariables = tuple[Mapping[str, Any], Mapping[str, Any]]  # (flags, history)
 
 
 class FlowSource(Protocol):
@@ -66,20 +67,23 @@ class CallService:
     queues: QueueHandOff
     publish: PublishEvent
     audio: AudioLookup | None = None
-    start_reads: Callable[[str, datetime], tuple[Mapping[str, Any], Mapping[str, Any]]] = (
-        lambda number, now: ({}, {}))
+    start_reads: Callable[[Any, str, datetime], Callable[[list[Any]], StartVariables]] | None = None
     """At the start of each call, by From number: the operator switches (`flags.*`, e.g.
-    `emergency_closed`) and what is known of the caller's earlier calls (`history.*`), in one
-    Redis round trip (ivr/store/caller_summary.py start_variables)."""
+    `emergency_closed`) and what is known of the caller's earlier calls (`history.*`), read
+    with the call's own state in one Redis round trip (ivr/store/caller_summary.py
+    queue_start_reads); None: no flags, a first-time caller."""
 
     def start(self, call_sid: str, caller: Mapping[str, str], now: datetime) -> str:
         """Answer the incoming-call webhook (step 0). A retry returns the stored answer."""
-        with self.store.step(call_sid, 0) as step:
+        reads = self.start_reads
+        also = None if reads is None else (
+            lambda pipe: reads(pipe, caller.get("From", ""), now))
+        with self.store.step(call_sid, 0, also=also) as step:
             if step.answer is not None:
                 return step.answer
             self.flows.reload()  # a few stats; a changed flow is swapped in only if it validates
             flow = self.flows.flow_for_number(caller.get("To", ""))
-            flags, history = self.start_reads(caller.get("From", ""), now)
+            flags, history = step.also if step.also is not None else ({}, {})
             event = CallEvent(kind="start", now=now, caller=dict(caller),
                               data={"flags": dict(flags), "history": dict(history)})
             state, actions = interpreter.start(flow, event)

@@ -28,7 +28,7 @@ from ivr.queue_handoff import QueueHandOff
 from ivr.queue_twiml import Prompter
 from ivr.spool import Spool, SpoolDrainer
 from ivr.store.call_state import CallStateStore
-from ivr.store.caller_summary import start_variables
+from ivr.store.caller_summary import queue_start_reads
 from ivr.store.embedded_redis import EmbeddedRedis
 from ivr.store.redis_queue import QueueService
 from ivr.twiml import Urls
@@ -185,7 +185,7 @@ def build_services(config: Config, conn: redis.Redis | None = None) -> Services:
         queues=handoff if handoff is not None else AcceptAll(),
         publish=publish,
         audio=audio,
-        start_reads=lambda number, now: start_variables(conn, number, now),
+        start_reads=queue_start_reads,
     )
     svc = Services(config=config, redis=conn, calls=calls, urls=urls, flows=flows,
                    queue_engine=engine, handoff=handoff, embedded=embedded)

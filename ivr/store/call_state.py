@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 
 import redis
 from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 from ivr.domain.flow.actions import CallState
 from ivr.errors import Conflict
@@ -33,6 +34,8 @@ class StoredCall:
 
 
 SCRIPT_DIR = Path(__file__).with_name("scripts")
+# Extra reads sent with a step's state read: queue commands on the pipeline, return their parser
+AlsoRead = Callable[[Any], Callable[[list[Any]], Any]]
 LOCK_LEASE_MS = 10_000
 
 
@@ -47,6 +50,7 @@ class Step:
     answer: str | None
     token: str
     released: bool = False
+    also: Any = None
 
 
 class CallStateStore:
@@ -60,27 +64,49 @@ class CallStateStore:
         self._ended: Script = conn.register_script(_script_text("call_ended"))
 
     @contextmanager
-    def step(self, call_sid: str, seq: int, wait: float = 5.0) -> Iterator[Step]:
+    def step(self, call_sid: str, seq: int, wait: float = 5.0,
+             also: AlsoRead | None = None) -> Iterator[Step]:
         """Lock the call and read its state and the stored answer to `seq`, in one round trip
         (ivr/store/scripts/call_begin.lua); `save(..., step=)` writes and unlocks in one more.
-        A webhook costs two Redis round trips where lock, read, write and unlock took four."""
+        A webhook costs two Redis round trips where lock, read, write and unlock took four.
+        `also` queues other reads on the same round trip (a pipeline) and returns their
+        parser; the parsed result is `Step.also`."""
         token = f"{time.monotonic_ns()}"
         keys_ = [keys.call(call_sid), keys.call_responses(call_sid), _lock_key(call_sid)]
+        args = [token, LOCK_LEASE_MS, seq]
         deadline = time.monotonic() + wait
-        while (raw := self._begin(keys_, [token, LOCK_LEASE_MS, seq])) is None:
+        while (begun := self._begin_with(keys_, args, also))[0] is None:
             if time.monotonic() > deadline:
                 raise Conflict(f"call {call_sid} is busy in another request")
             time.sleep(0.01)
+        raw, extra = begun
         stored = None
         if raw[0] is not None:
             stored = StoredCall(CallState.from_dict(json.loads(raw[0])), int(raw[1] or 0),
                                 json.loads(raw[2] or "{}"))
-        step = Step(call_sid, stored, _text(raw[3]), token)
+        step = Step(call_sid, stored, _text(raw[3]), token, also=extra)
         try:
             yield step
         finally:
             if not step.released:
                 self._release(call_sid, token)
+
+    def _begin_with(self, keys_: list[str], args: list[Any], also: AlsoRead | None,
+                    ) -> tuple[Any, Any]:
+        if also is None:
+            return self._begin(keys_, args), None
+        for _ in range(2):
+            pipe = self.conn.pipeline(transaction=False)
+            pipe.evalsha(self._begin.sha, len(keys_), *keys_, *args)
+            parse = also(pipe)
+            replies = pipe.execute(raise_on_error=False)
+            if isinstance(replies[0], NoScriptError):  # a Redis restarted without AOF, say
+                self.conn.script_load(self._begin.script)
+                continue
+            if isinstance(replies[0], Exception):
+                raise replies[0]
+            return replies[0], parse(replies[1:])
+        raise RuntimeError("call_begin.lua could not be loaded")
 
     def load(self, call_sid: str) -> StoredCall | None:
         raw = self.conn.hmget(keys.call(call_sid), "state", "seq", "caller")

@@ -80,32 +80,46 @@ def history_variables(conn: redis_lib.Redis, number: str | None, now: datetime,
     return flow_variables({text(k): text(v) for k, v in raw.items()}, now.timestamp())
 
 
-def start_variables(conn: redis_lib.Redis, number: str | None, now: datetime,
-                    ) -> tuple[dict[str, str], dict[str, Any]]:
+StartVariables = tuple[dict[str, str], dict[str, Any]]
+
+
+def queue_start_reads(pipe: Any, number: str | None, now: datetime,
+                      ) -> Callable[[list[Any]], StartVariables]:
     """What a call start reads besides its own state: the operator flags (`flags.*`) and the
-    caller's history (`history.*`), both HGETALLs in one round trip (a pipeline, not a
-    transaction: the two hashes may live on different Redis Cluster nodes), where reading
-    them apart cost a sixth of a call's round trips. An error on the history read alone
-    (a wrong-typed key, a Cluster node away) means a first-time caller; Redis not answering
-    at all raises, as the call's own state read would (the view then answers with the
-    fallback route)."""
+    caller's history (`history.*`). Queues the two HGETALLs on `pipe` (a pipeline, not a
+    transaction: the hashes may live on different Redis Cluster nodes) and returns the
+    function that turns their replies into (flags, history). The call-start webhook sends
+    them with its own state read (CallStateStore.step `also=`), so they cost no round trip
+    of their own. An error on the history read alone (a wrong-typed key, a Cluster node
+    away) means a first-time caller; an error on the flags raises, as the call's own state
+    read would (the view then answers with the fallback route)."""
     caller = canonical_number(number) if number and is_caller_number(number) else None
-    pipe = conn.pipeline(transaction=False)
     pipe.hgetall(keys.operator_flags())
     if caller:
         pipe.hgetall(keys.caller_summary(caller))
-    replies = pipe.execute(raise_on_error=False)
-    if isinstance(replies[0], Exception):
-        raise replies[0]
-    flags = {text(k): text(v) for k, v in replies[0].items()}
-    if not caller:
-        return flags, dict(FIRST_TIME)
-    if isinstance(replies[1], Exception):
-        log.warning("caller history for %s unavailable (%s): treating as first-time caller",
-                    caller, replies[1])
-        return flags, dict(FIRST_TIME)
-    return flags, flow_variables({text(k): text(v) for k, v in replies[1].items()},
-                                 now.timestamp())
+
+    def parse(replies: list[Any]) -> StartVariables:
+        if isinstance(replies[0], Exception):
+            raise replies[0]
+        flags = {text(k): text(v) for k, v in replies[0].items()}
+        if not caller:
+            return flags, dict(FIRST_TIME)
+        if isinstance(replies[1], Exception):
+            log.warning("caller history for %s unavailable (%s): treating as first-time "
+                        "caller", caller, replies[1])
+            return flags, dict(FIRST_TIME)
+        return flags, flow_variables({text(k): text(v) for k, v in replies[1].items()},
+                                     now.timestamp())
+
+    return parse
+
+
+def start_variables(conn: redis_lib.Redis, number: str | None, now: datetime,
+                    ) -> StartVariables:
+    """`queue_start_reads` on its own pipeline: (flags, history) in one round trip."""
+    pipe = conn.pipeline(transaction=False)
+    parse = queue_start_reads(pipe, number, now)
+    return parse(pipe.execute(raise_on_error=False))
 
 
 class CallerSummaryHook:

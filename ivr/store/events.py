@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import uuid
 from dataclasses import dataclass
@@ -58,11 +59,21 @@ import redis as redis_lib
 from ivr.domain.outcome_events import BadEvent, check_event, event_problems
 from ivr.store import keys
 
+_random = random.Random()  # reseeded after fork, as the module-level generator is
+os.register_at_fork(after_in_child=_random.seed)
 GROUP = "outcome-writer"
 MAX_ID = 64  # event ids and CallSids (Twilio's are 34 characters)
 # Events that happen once per call get a stable id, so a webhook Twilio retries (same
 # CallSid) cannot write them twice: the database writer keeps one row per event id.
 ONCE_PER_CALL = ("call_started", "call_ended")
+
+
+def new_event_id() -> str:
+    """A random 128-bit id in uuid4's hex form. From `random` rather than uuid4's os.urandom:
+    ids only need to be unique (the database's exactly-once key), not unguessable, and a
+    step publishes several events, each a getrandom() system call with uuid4. The generator
+    is seeded from the OS at start and again in every forked process (gunicorn workers)."""
+    return uuid.UUID(int=_random.getrandbits(128), version=4).hex
 
 
 def once_id(kind: str, call_sid: str) -> str | None:
@@ -90,7 +101,7 @@ def entry_fields(kind: str, call_sid: str, data: dict[str, Any], at: float,
     """The stream entry of one event, checked (BadEvent), in wire order: id, kind, call, at,
     data. Scripts that XADD with other writes (ivr/store/scripts/call_commit.lua) use it too."""
     check_event(kind, data)
-    event_id = event_id or uuid.uuid4().hex
+    event_id = event_id or new_event_id()
     if not call_sid or len(call_sid) > MAX_ID or len(event_id) > MAX_ID:
         raise BadEvent(f"{kind}: call_sid and event_id must be 1 to {MAX_ID} characters")
     return {"id": event_id, "kind": kind, "call": call_sid, "at": repr(float(at)),

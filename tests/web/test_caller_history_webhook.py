@@ -52,3 +52,13 @@ def test_a_failing_history_read_still_answers_the_call(app: Flask,
     foreign key would): the caller is treated as first-time and the call goes on."""
     redis.set(keys.caller_summary(CALLER), "not a hash")
     assert "Thank you for calling Acme Outfitters." in start(app)
+
+
+def test_call_start_survives_a_redis_that_forgot_its_scripts(app: Flask,
+                                                             redis: redis_lib.Redis) -> None:
+    """The call-start read is a pipeline with EVALSHA; after SCRIPT FLUSH (a Redis restarted
+    without persistence) it loads the script again instead of failing the call."""
+    write_summary(redis, "4155550142", summary_fields(
+        [NOW.timestamp() - 7200], "answered", 5, "yes", 0, 1, NOW.timestamp()))
+    redis.script_flush()
+    assert "Welcome back to Acme Outfitters." in start(app)
