@@ -4,10 +4,12 @@ Owns `prompts/audio/<lang>/<id>.wav` and `prompts/audio/manifest.json`, which ma
 to digests of the text and of the whole source (text, voice or recording, pipeline settings),
 so a prompt whose text changed is known to be stale: never played, rebuilt by the next build.
 
-Two halves with different costs:
-- `PromptAudio.url_path` runs on every call answer: stdlib only, one `stat` per lookup.
-- `build_prompts` runs from `ivr prompts build`: it shells out to espeak-ng (offline TTS) and,
-  through pydub, to ffmpeg. pydub is imported only there, so the web app never needs ffmpeg.
+Two halves with different costs, in two modules:
+- `ivr/prompt_lookup.py` (`PromptAudio.url_path`) runs on every call answer: stdlib only, a
+  `stat` or two per lookup.
+- `build_prompts`, here, runs from `ivr prompts build`: it shells out to espeak-ng (offline
+  TTS) and, through pydub, to ffmpeg. pydub is imported only there, so the web app never
+  needs ffmpeg.
 
 Must not import Flask, Twilio or Redis.
 """
@@ -26,7 +28,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import yaml
 
@@ -355,49 +356,3 @@ def write_manifest(audio_dir: Path, entries: dict[str, Any]) -> None:
     tmp.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, audio_dir / MANIFEST_NAME)
 
-
-class PromptAudio:
-    """Answers "is there current audio for this prompt?" for `ivr.twiml` (`AudioLookup`).
-
-    `catalog` is kept for the wiring in `ivr.services`; lookups need only the manifest, as the
-    renderer passes the text it would `<Say>` (a templated text then simply finds no audio)."""
-
-    def __init__(self, audio_dir: str | Path, catalog: object | None = None) -> None:
-        self.audio_dir = Path(audio_dir)
-        self.catalog = catalog
-        self._cache: tuple[tuple[int, int, int] | None, dict[str, Any]] = (None, {})
-        # str paths and os.stat: these run for every prompt of every webhook, and pathlib's
-        # path building costs several times the stat itself
-        self._dir, self._manifest = str(self.audio_dir), str(self.audio_dir / MANIFEST_NAME)
-
-    def url_path(self, prompt_id: str, language: str, text: str) -> str | None:
-        """`/prompts/<lang>/<id>.wav?v=<hash>` when that file exists and was built from
-        `text`; None (so the caller uses `<Say>`) when it is missing, stale or unreadable.
-        `v` changes whenever the audio does, so caches never serve an old version."""
-        entry = self._entries().get(f"{language}/{prompt_id}")
-        if not entry or entry.get("text_sha") != text_digest(text):
-            return None
-        if not os.path.isfile(f"{self._dir}/{language}/{prompt_id}.wav"):
-            return None
-        return (f"/prompts/{quote(language, safe='')}/{quote(prompt_id, safe='')}.wav"
-                f"?v={str(entry.get('source_sha', ''))[:12]}")
-
-    __call__ = url_path
-
-    def _entries(self) -> dict[str, Any]:
-        """The manifest, re-read only when it changes (a build ran). The inode is part of the
-        key because builds replace the file, and two writes can share an mtime tick."""
-        try:
-            st = os.stat(self._manifest)
-        except FileNotFoundError:
-            return {}
-        stamp = (st.st_mtime_ns, st.st_ino, st.st_size)
-        if stamp != self._cache[0]:
-            try:
-                self._cache = (stamp, read_manifest(self.audio_dir))
-            except (OSError, PromptAudioError) as exc:
-                # Callers hear <Say> instead of a recording; never fail the call for this.
-                log.warning("prompt manifest %s unreadable, using <Say>: %s",
-                            self.audio_dir / MANIFEST_NAME, exc)
-                return {}
-        return self._cache[1]

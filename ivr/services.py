@@ -240,7 +240,7 @@ def hold_settings(config: Config) -> HoldSettings:
 
 def _audio_lookup(config: Config, catalog: Any) -> Any:
     try:
-        from ivr.prompt_audio import PromptAudio
+        from ivr.prompt_lookup import PromptAudio
     except ImportError:  # prompt audio not built into this install: every prompt uses <Say>
         return None
     return PromptAudio(config.prompts_audio_dir, catalog).url_path

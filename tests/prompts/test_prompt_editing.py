@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from ivr.errors import ConfigError, FlowError, FlowErrors, NotFound
-from ivr.prompt_audio import PromptAudio, PromptAudioError
+from ivr.prompt_audio import PromptAudioError
 from ivr.prompt_catalog import PromptCatalog, load_catalog
 from ivr.prompt_editing import edit_catalog_text, preview_tts, save_recording, set_prompt_text
+from ivr.prompt_lookup import PromptAudio
 
 from .wavfile import read_format
 
