@@ -19,7 +19,7 @@ from flask import current_app
 # Sign-in, roles and CSRF are dashboards/auth.py's; re-exported for the admin views, which
 # also call check_csrf explicitly (require_role checks it too) so no POST can skip it.
 from dashboards.auth import check_csrf, csrf_token, current_user, require_role
-from ivr.flow_publishing import FlowPublisher
+from ivr.flow_publishing import CONVERGE_DUE, FlowPublisher
 from ivr.services import services
 
 log = logging.getLogger(__name__)
@@ -72,9 +72,9 @@ def converge_flows() -> None:
     A Redis outage only delays convergence (logged)."""
     every = float(services().config.extra.get("flow_converge_every", CONVERGE_EVERY))
     now = time.monotonic()
-    if now < current_app.extensions.get("ivr_converge_due", 0.0):
+    if now < current_app.extensions.get(CONVERGE_DUE, 0.0):
         return
-    current_app.extensions["ivr_converge_due"] = now + every
+    current_app.extensions[CONVERGE_DUE] = now + every
     try:
         if publisher().converge():
             services().flows.reload()

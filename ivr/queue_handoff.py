@@ -118,7 +118,6 @@ class QueueHandOff:
     def visit(self, call_sid: str) -> QueueVisit | None:
         return _visit(self.store.fields(call_sid, *VISIT_FIELDS))
 
-
     def left(self, call_sid: str, twilio_result: str, now: datetime) -> str | None:
         """The Enqueue action arrived. Returns the flow's queue_result, or None when the flow
         must not move on (the call was redirected out of line by us: to an agent, which the

@@ -32,8 +32,12 @@ REPLAY_KEY = "ivr.fallback_replay"
 
 def public_url(req: Request, base_url: str) -> str:
     """The URL Twilio requested: the configured public origin plus the path and raw query."""
-    query = req.query_string.decode("latin-1")
-    return base_url.rstrip("/") + req.path + (f"?{query}" if query else "")
+    return signed_url(base_url, req.path, req.query_string.decode("latin-1"))
+
+
+def signed_url(base_url: str, path: str, query: str) -> str:
+    """`public_url` from its parts (the webhook lane has a WSGI environ, not a Request)."""
+    return base_url.rstrip("/") + path + (f"?{query}" if query else "")
 
 
 def is_signed_by_twilio(req: Request, token: str, base_url: str) -> bool:

@@ -4,7 +4,7 @@ Why not twilio's own `twilio.twiml` builders: they build an ElementTree and seri
 cost about a sixth of a webhook's CPU (ivr/bench/webhook.py). This writes the same document
 byte for byte (attributes camelCased and sorted, None left out, booleans as true/false, the
 same escaping and the same `<?xml ...?>` prefix), so everything that reads our TwiML, tests
-and Twilio alike, sees no difference; tests/domain/test_twiml_builder.py compares the two on
+and Twilio alike, sees no difference; tests/web/test_twiml_builder.py compares the two on
 every verb we use. Only the verbs and nouns this app speaks are here.
 """
 

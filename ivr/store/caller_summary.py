@@ -2,7 +2,7 @@
 
 Webhooks never wait on the database, so the outcome writer refreshes this small hash
 (`keys.caller_summary(number)`, fields in ivr/domain/caller_history.py) after it writes a call
-record, and `start_variables` reads it with one HGETALL when a call starts. The hash expires
+record, and `queue_start_reads` reads it with one HGETALL when a call starts. The hash expires
 SUMMARY_TTL after the caller's last call: a number unseen that long is a first-time caller
 again. A Redis error on the read is logged and the call goes on as a first-time caller; on the
 write it is logged and the summary catches up at the caller's next record. Must not import
@@ -112,14 +112,6 @@ def queue_start_reads(pipe: Any, number: str | None, now: datetime,
                                      now.timestamp())
 
     return parse
-
-
-def start_variables(conn: redis_lib.Redis, number: str | None, now: datetime,
-                    ) -> StartVariables:
-    """`queue_start_reads` on its own pipeline: (flags, history) in one round trip."""
-    pipe = conn.pipeline(transaction=False)
-    parse = queue_start_reads(pipe, number, now)
-    return parse(pipe.execute(raise_on_error=False))
 
 
 class CallerSummaryHook:

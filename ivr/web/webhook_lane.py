@@ -32,10 +32,11 @@ from urllib.parse import parse_qsl
 
 from flask import Flask
 
+from ivr.flow_publishing import CONVERGE_DUE
 from ivr.log_format import CALL_SID
 from ivr.metrics import FALLBACKS, WEBHOOK_LATENCY, WEBHOOK_RESPONSES
 from ivr.services import Services
-from ivr.twilio_auth import REPLAY_KEY, signature_of
+from ivr.twilio_auth import REPLAY_KEY, signature_of, signed_url
 from ivr.web.voice import answer_incoming, answer_next, answer_status, fallback_for
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class WebhookLane:
     def _converge_due(self) -> bool:
         """Flask's before-request hook looks for published flows at most once a second
         (dashboards/admin_support.py converge_flows): when it is due, Flask takes the request."""
-        return time.monotonic() >= self.app.extensions.get("ivr_converge_due", 0.0)
+        return time.monotonic() >= self.app.extensions.get(CONVERGE_DUE, 0.0)
 
     def _parse(self, environ: dict[str, Any],
                ) -> tuple[dict[str, str], dict[str, str]] | None:
@@ -126,10 +127,9 @@ class WebhookLane:
         signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
         if config.signing_token is None or not signature:
             return False
-        url = (config.public_base_url.rstrip("/") + environ["PATH_INFO"]
-               + (f"?{query}" if query else ""))
+        url = signed_url(config.public_base_url, environ["PATH_INFO"], query)
         expected = signature_of(config.signing_token, url, pairs)
-        return _equal(expected, signature)
+        return hmac.compare_digest(expected.encode(), signature.encode())
 
 
 def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -138,7 +138,3 @@ def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
     for name, value in pairs:
         out.setdefault(name, value)
     return out
-
-
-def _equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from prometheus_client import REGISTRY
 
+from ivr.flow_publishing import CONVERGE_DUE
 from ivr.web.webhook_lane import WebhookLane
 from tests.twiml_validate import assert_valid_twiml
 from tests.web.conftest import BASE, sign, standard_params
@@ -33,7 +34,7 @@ def play(app: Flask, through_lane: bool) -> list[tuple[int, str, bytes]]:
     for path, extra in CALL:
         params = standard_params(sid, **extra)
         if through_lane:
-            app.extensions["ivr_converge_due"] = float("inf")  # no convergence hand-over
+            app.extensions[CONVERGE_DUE] = float("inf")  # no convergence hand-over
         else:
             app.wsgi_app = wsgi.flask_wsgi  # type: ignore[method-assign]
         resp = client.post(path, data=params,
@@ -57,7 +58,7 @@ def test_lane_answers_what_the_flask_views_answer(app: Flask) -> None:
 
 
 def test_a_forged_webhook_is_handed_to_flask_and_refused(app: Flask, post) -> None:
-    app.extensions["ivr_converge_due"] = float("inf")
+    app.extensions[CONVERGE_DUE] = float("inf")
     before = lane(app).served
     params = standard_params("CA" + uuid.uuid4().hex)
     resp = app.test_client().post("/voice", data=params,
@@ -68,11 +69,11 @@ def test_a_forged_webhook_is_handed_to_flask_and_refused(app: Flask, post) -> No
 
 
 def test_when_flows_are_due_for_convergence_flask_takes_the_request(app: Flask, post) -> None:
-    app.extensions["ivr_converge_due"] = 0.0
+    app.extensions[CONVERGE_DUE] = 0.0
     before = lane(app).served
     assert post("/voice", standard_params("CA" + uuid.uuid4().hex)).status_code == 200
     assert lane(app).served == before
-    assert app.extensions["ivr_converge_due"] > 0  # Flask's hook ran and set the next time
+    assert app.extensions[CONVERGE_DUE] > 0  # Flask's hook ran and set the next time
 
 
 def sample(name: str, **labels: str) -> float:
@@ -82,7 +83,7 @@ def sample(name: str, **labels: str) -> float:
 def test_a_failure_in_the_lane_is_the_fallback_route_logged_with_the_sid(
         app: Flask, post, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    app.extensions["ivr_converge_due"] = float("inf")
+    app.extensions[CONVERGE_DUE] = float("inf")
     svc = app.extensions["ivr"]
 
     def broken(*args: object, **kwargs: object) -> str:
@@ -108,7 +109,7 @@ def test_a_failure_in_the_lane_is_the_fallback_route_logged_with_the_sid(
 
 
 def test_other_paths_and_bodies_go_to_flask(app: Flask) -> None:
-    app.extensions["ivr_converge_due"] = float("inf")
+    app.extensions[CONVERGE_DUE] = float("inf")
     client = app.test_client()
     before = lane(app).served
     assert client.get("/healthz").status_code == 200
