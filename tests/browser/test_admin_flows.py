@@ -92,6 +92,21 @@ def call_hears(app: Flask, script: str = "press 1; hangup") -> str:
     return " | ".join(leg.transcript.heard())
 
 
+def hold_first_trial_request(page) -> list:  # noqa: ANN001
+    """Keep the first test-call request pending (the list gets its Route) and let the rest
+    through, so a test can make answers arrive out of order."""
+    held: list = []
+
+    def route(r) -> None:  # noqa: ANN001
+        if held:
+            r.continue_()
+        else:
+            held.append(r)
+
+    page.route("**/trial", route)
+    return held
+
+
 def shot(page, name: str) -> None:  # noqa: ANN001
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"admin-{name}.png"), full_page=True)
@@ -134,9 +149,14 @@ def test_admin_edits_publishes_and_rolls_back_a_flow(live_app, page) -> None:  #
     page.wait_for_selector("#status.ok")
     assert "+    say: shop_hours" in page.inner_text("#diff")
     assert page.locator("#graph svg .node").count() > 10
+    held = hold_first_trial_request(page)
     page.click("#trial-start")
     page.click(".key[data-key='1']")
     page.wait_for_selector(f"#trial-log li:has-text('{NEW_MENU}')")
+    with page.expect_response(lambda r: r.url.endswith("/trial")):
+        held[0].continue_()  # the start's answer arrives last, as it can on a busy server
+    page.wait_for_timeout(200)
+    assert NEW_MENU in page.inner_text("#trial-log")  # a late, older answer is not drawn
     shot(page, "valid-draft-test-call")
     assert OLD_MENU in call_hears(app)  # a test call touches nothing live
     page.fill("#message", "main menu reads the opening hours")

@@ -145,11 +145,16 @@
   check();
 
   // -- test call -------------------------------------------------------------------------
-  var answers = [], startedAt = null;
+  var answers = [], startedAt = null, trialSeq = 0;
   var trialLog = document.getElementById("trial-log");
 
+  // Each answer replays the call from the start. Requests can finish out of order (a fast
+  // second key press), so only the newest request's answer is drawn: an older one arriving
+  // late would otherwise wipe out the turns the caller has already reached.
   function runTrial() {
-    post(root.dataset.trialUrl, {text: source.value, answers: answers, at: startedAt}).then(function (res) {
+    var seq = ++trialSeq;
+    post(root.dataset.trialUrl, {text: source.value, answers: answers.slice(), at: startedAt}).then(function (res) {
+      if (seq !== trialSeq) { return; }
       trialLog.textContent = "";
       if (!res.ok) {
         var li = document.createElement("li");
