@@ -79,6 +79,13 @@ class Config:
             raise ConfigError(
                 f"PUBLIC_BASE_URL={self.public_base_url!r} must start with http:// or https://"
             )
+        if self.redis_url:
+            from ivr.store.redis_connect import RedisUrlError, check_url
+
+            try:
+                check_url(self.redis_url)
+            except RedisUrlError as exc:
+                raise ConfigError(str(exc)) from None
         return self
 
 

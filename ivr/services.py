@@ -27,6 +27,7 @@ from ivr.lookups import load_sources
 from ivr.queue_handoff import QueueHandOff
 from ivr.queue_twiml import Prompter
 from ivr.spool import Spool, SpoolDrainer
+from ivr.store import redis_connect
 from ivr.store.call_state import CallStateStore
 from ivr.store.caller_summary import queue_start_reads
 from ivr.store.embedded_redis import EmbeddedRedis
@@ -155,9 +156,9 @@ def publish_event(conn: redis.Redis, kind: str, call_sid: str, data: Mapping[str
 
 def connect_redis(config: Config) -> tuple[redis.Redis, EmbeddedRedis | None]:
     if config.redis_url:
-        return redis.Redis.from_url(config.redis_url), None
+        return redis_connect.connect(config.redis_url), None
     embedded = EmbeddedRedis(config.instance_dir / "redis").start()
-    return redis.Redis.from_url(embedded.url), embedded
+    return redis_connect.connect(embedded.url), embedded
 
 
 def build_services(config: Config, conn: redis.Redis | None = None) -> Services:

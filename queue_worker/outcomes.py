@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from ivr.domain.outcome import CallRecord, fold_call
 from ivr.store import events as ev
 from ivr.store import models as m
+from ivr.store import redis_connect
 from ivr.store.db import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -357,7 +358,7 @@ def start_event_writer(config: Any, *, stop: threading.Event | None = None,
     upgrade_database(url)
     engine = make_engine(url)
     redis_url = config.redis_url or EmbeddedRedis(config.instance_dir / "redis").start().url
-    conn = redis_lib.Redis.from_url(redis_url)
+    conn = redis_connect.connect(redis_url)
     try:
         from queue_worker.record_hooks import record_hooks
 

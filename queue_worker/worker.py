@@ -21,6 +21,7 @@ from typing import Any
 import redis
 from rq import Worker
 
+from ivr.store import redis_connect
 from queue_worker.context import ROUTING_QUEUE, build_context, install_context
 from queue_worker.retention import RETENTION_QUEUE, daily_loop
 from queue_worker.routing import route_all
@@ -42,7 +43,7 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
     from ivr.log_format import install_masking
 
     install_masking()  # RQ logs each job's arguments (call sids, sometimes numbers)
-    conn = redis.Redis.from_url(redis_url)
+    conn = redis_connect.connect(redis_url)
     ctx = install_context(conn, build_context(conn, config))
     ctx.rq.enqueue(route_all, "startup")  # timers lost with a crashed worker are re-armed
     stop = threading.Event()

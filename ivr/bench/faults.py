@@ -111,11 +111,9 @@ def callback_counts(stack: Any) -> dict[str, int]:
 
 def pending_in_redis(stack: Any) -> int:
     """Callbacks still waiting in line (kept: they will be called when agents are free)."""
-    import redis as redis_lib
+    from ivr.store import keys, redis_connect
 
-    from ivr.store import keys
-
-    conn = redis_lib.Redis.from_url(stack.redis_url)
+    conn = redis_connect.connect(stack.redis_url)
     return sum(int(conn.hlen(keys.callbacks_by_number(q))) for q in ("support", "sales",
                                                                      "billing"))
 

@@ -30,14 +30,13 @@ def fill_queues(redis_url: str, callers: int) -> tuple[list[tuple[str, str]], fl
     """Put `callers` callers in line the way real calls get there: through the call service
     (the shop flow: English, then 0 for a person), so each has its full call state, cached
     answers and queue entry. Returns [(call_sid, queue)] and Redis bytes per caller."""
-    import redis
-
     from ivr.config import from_env
     from ivr.domain.flow.actions import CallEvent
     from ivr.operator_flags import set_flag
     from ivr.services import build_services
+    from ivr.store import redis_connect
 
-    conn = redis.Redis.from_url(redis_url)
+    conn = redis_connect.connect(redis_url)
     conn.flushdb()
     set_flag(conn, "always_open", "on")
     svc = build_services(from_env().with_overrides({"redis_url": redis_url}), conn)

@@ -22,7 +22,7 @@ import click
 import redis
 
 from ivr.domain.queueing import Agent, Presence, QueueConfig, score
-from ivr.store import keys
+from ivr.store import keys, redis_connect
 from ivr.store.redis_queue import QueueService
 
 QUEUE = "bench"
@@ -36,7 +36,7 @@ def _claim_db(base_url: str) -> redis.Redis:
     for db in range(15, 0, -1):
         url = (f"unix://{parts.path}?db={db}" if parts.scheme == "unix"
                else urlunsplit(parts._replace(path=f"/{db}")))
-        conn = redis.Redis.from_url(url)
+        conn = redis_connect.connect(url)
         if conn.set(BENCH_MARKER, "1", nx=True, ex=3600) and conn.dbsize() == 1:
             return conn
     raise click.ClickException("no empty Redis database among 1..15 for the benchmark")

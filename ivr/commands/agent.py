@@ -8,15 +8,14 @@ import click
 
 
 def _service() -> object:
-    import redis
-
     from ivr.config import from_env
     from ivr.queues import build_queue_service
+    from ivr.store import redis_connect
     from ivr.store.embedded_redis import EmbeddedRedis
 
     config = from_env()
     url = config.redis_url or EmbeddedRedis(config.instance_dir / "redis").start().url
-    return build_queue_service(config, redis.Redis.from_url(url))
+    return build_queue_service(config, redis_connect.connect(url))
 
 
 @click.group("agent")

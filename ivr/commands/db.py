@@ -73,15 +73,13 @@ def writer(burst: bool) -> None:
 @command.command("events")
 def events_status() -> None:
     """Outcome events held in Redis and delivered-but-unwritten ones (pending)."""
-    import redis as redis_lib
-
     from ivr.config import from_env
-    from ivr.store import events
+    from ivr.store import events, redis_connect
     from ivr.store.embedded_redis import EmbeddedRedis
 
     config = from_env()
     url = config.redis_url or EmbeddedRedis(config.instance_dir / "redis").start().url
-    conn = redis_lib.Redis.from_url(url)
+    conn = redis_connect.connect(url)
     click.echo(f"stream {events.backlog(conn)}, pending {events.pending_count(conn)}")
 
 

@@ -148,11 +148,10 @@ def command(port: int, standin_port: int, callers: bool, duration: float,
 def open_all_hours(redis_url: str, on: bool) -> None:
     """The demo opens every schedule (operator flag `always_open`), so a newcomer at night
     still sees queues and agents; `--real-hours` keeps the flows' own hours."""
-    import redis
-
     from ivr.operator_flags import set_flag
+    from ivr.store import redis_connect
 
-    set_flag(redis.Redis.from_url(redis_url), "always_open", "on" if on else None)
+    set_flag(redis_connect.connect(redis_url), "always_open", "on" if on else None)
 
 
 def build_prompts(env: dict[str, str], logs: Path) -> None:

@@ -87,15 +87,14 @@ def _refresh_caller(session: Session, caller: str | None) -> None:
     """As the API does: the caller's summary for flows counts open tasks
     (ivr/store/caller_summary.py). Without REDIS_URL there is no shared Redis to update (an
     embedded one belongs to the running server), so nothing is done."""
-    import redis as redis_lib
-
     from ivr.config import from_env
+    from ivr.store import redis_connect
     from ivr.store.caller_summary import refresh_caller_summary
 
     url = from_env().redis_url
     if not caller or not url:
         return
-    conn = redis_lib.Redis.from_url(url, socket_timeout=2)
+    conn = redis_connect.connect(url, socket_timeout=2)
     try:
         refresh_caller_summary(session, conn, caller, datetime.now(UTC))
     finally:

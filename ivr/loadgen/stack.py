@@ -110,24 +110,23 @@ class Stack:
         return worker
 
     def engine(self) -> Any:
-        import redis as redis_lib
         from rq import Queue
 
         from ivr.config import from_env
         from ivr.queues import build_queue_service
+        from ivr.store import redis_connect
         from queue_worker.context import ROUTING_QUEUE
         from queue_worker.routing import RqTrigger
 
-        conn = redis_lib.Redis.from_url(self.redis_url)
+        conn = redis_connect.connect(self.redis_url)
         config = from_env().with_overrides({"redis_url": self.redis_url})
         return build_queue_service(config, conn, RqTrigger(Queue(ROUTING_QUEUE, connection=conn)))
 
     def open_all_hours(self) -> None:
-        import redis as redis_lib
-
         from ivr.operator_flags import set_flag
+        from ivr.store import redis_connect
 
-        set_flag(redis_lib.Redis.from_url(self.redis_url), "always_open", "on")
+        set_flag(redis_connect.connect(self.redis_url), "always_open", "on")
 
     def staff(self, *agent_ids: str, extra: int = 0) -> None:
         """Make agents available: the given ones, else everyone in queues.yaml plus `extra`

@@ -1,0 +1,122 @@
+"""One way to turn `REDIS_URL` into a client, for every process (web, worker, commands).
+
+Plain URLs (`redis://`, `rediss://`, `unix://`) go to redis-py's `from_url` unchanged. A
+Sentinel deployment is named with `redis+sentinel://` (also `rediss+sentinel://` for TLS to the
+data nodes):
+
+    redis+sentinel://[:password@]host:26379[,host2:26379,...]/service[/db][?sentinel_password=..]
+
+The client then asks the sentinels which server is the primary of `service` and follows a
+failover by itself: a connection to a demoted primary is dropped and the next command goes to
+the new one (redis-py's `SentinelConnectionPool`). The scripts survive it: redis-py reloads a
+script the new primary does not know, and so does our pipelined call start
+(`CallStateStore`). tests/store/test_redis_sentinel.py runs a real primary, replica and
+sentinel, fails over and checks that calls, scripts and RQ's scheduler carry on.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import redis
+from redis.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPool
+
+SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
+PRIMARY_RECHECK_S = 1.0
+
+
+class RedisUrlError(ValueError):
+    """A REDIS_URL that cannot name a server (said at startup, not at the first call)."""
+
+
+def connect(url: str, **options: Any) -> redis.Redis:
+    """A client for `url`; `options` (socket_timeout, ...) apply to the data connections."""
+    if urlsplit(url).scheme in SENTINEL_SCHEMES:
+        return _sentinel_primary(url, options)
+    return redis.Redis.from_url(url, **options)
+
+
+def check_url(url: str) -> None:
+    """Raise RedisUrlError if `url` cannot name a server (checked when the config loads)."""
+    scheme = urlsplit(url).scheme
+    if scheme in SENTINEL_SCHEMES:
+        parse_sentinel_url(url)
+    elif scheme not in ("redis", "rediss", "unix"):
+        raise RedisUrlError(f"REDIS_URL={url!r}: the scheme must be redis://, rediss://, "
+                            "unix:// or redis+sentinel://")
+
+
+def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, dict[str, Any],
+                                          dict[str, Any]]:
+    """(sentinels, service, data-node options, sentinel options) from a sentinel URL."""
+    parts = urlsplit(url)
+    sentinels = _sentinel_hosts(parts.netloc.rsplit("@", 1)[-1])
+    path = [p for p in parts.path.split("/") if p]
+    if not sentinels or not path:
+        raise RedisUrlError("REDIS_URL: a sentinel URL names at least one sentinel and the "
+                            "service, as redis+sentinel://host:26379/mymaster[/db]")
+    data: dict[str, Any] = {}
+    if len(path) > 1:
+        if not path[1].isdigit():
+            raise RedisUrlError(f"REDIS_URL: database {path[1]!r} is not a number")
+        data["db"] = int(path[1])
+    if "@" in parts.netloc:
+        user, _, password = parts.netloc.rsplit("@", 1)[0].partition(":")
+        if user:
+            data["username"] = unquote(user)
+        if password:
+            data["password"] = unquote(password)
+    if parts.scheme.startswith("rediss"):
+        data["ssl"] = True
+    query = parse_qs(parts.query)
+    sentinel: dict[str, Any] = {}
+    if "sentinel_password" in query:
+        sentinel["password"] = query["sentinel_password"][0]
+    return sentinels, path[0], data, sentinel
+
+
+def _sentinel_hosts(hosts: str) -> list[tuple[str, int]]:
+    found = []
+    for item in filter(None, hosts.split(",")):
+        host, _, port = item.rpartition(":") if ":" in item else (item, "", "26379")
+        try:
+            found.append((host.strip("[]"), int(port)))
+        except ValueError:
+            raise RedisUrlError(f"REDIS_URL: sentinel {item!r} has no valid port") from None
+    return found
+
+
+class PrimaryWatchingPool(SentinelConnectionPool):
+    """A sentinel pool that asks the sentinels, at most once a second when a connection is
+    taken, which server is primary, and drops its pooled connections when that changed.
+
+    redis-py alone asks only when it opens a new connection. After a planned failover the old
+    primary keeps taking writes until the sentinel turns it into a replica (seconds, measured
+    in tests/e2e/test_redis_sentinel.py), and the resync then throws those writes away: a
+    quiet pool that keeps reusing its connections would write a caller's place in line there.
+    The check costs one sentinel round trip per second per process."""
+
+    def __init__(self, service_name: str, sentinel_manager: Sentinel, **kwargs: Any) -> None:
+        super().__init__(service_name, sentinel_manager, **kwargs)
+        self._checked_at = 0.0
+
+    def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        now = time.monotonic()
+        if self.is_master and now - self._checked_at >= PRIMARY_RECHECK_S:
+            self._checked_at = now
+            try:
+                self.get_master_address()  # resets the idle connections on a change
+            except MasterNotFoundError:
+                pass  # the connection's own connect says so, with redis-py's retries
+        return super().get_connection(*args, **kwargs)
+
+
+def _sentinel_primary(url: str, options: dict[str, Any]) -> redis.Redis:
+    sentinels, service, data, sentinel_options = parse_sentinel_url(url)
+    timeout = options.get("socket_timeout")
+    sentinel_options.setdefault("socket_timeout", timeout if timeout is not None else 2.0)
+    manager = Sentinel(sentinels, sentinel_kwargs=sentinel_options)
+    return manager.master_for(service, connection_pool_class=PrimaryWatchingPool,
+                              **data, **options)
