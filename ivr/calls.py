@@ -153,13 +153,18 @@ class CallService:
 
 def outcome_events(before: CallState | None,
                    after: CallState) -> list[tuple[str, dict[str, Any]]]:
-    """The outcome events one step produced: new node visits, inputs, self-service attempts
-    and survey answers, found by comparing the state before and after (the interpreter keeps
-    them in `path` and `outcome`; see ivr/domain/flow/interpreter.py)."""
+    """The outcome events one step produced: its node visits (one event for all of them: a
+    step often passes three or four nodes, and each event is one more entry to append and
+    write), inputs, self-service attempts and survey answers, found by comparing the state
+    before and after (the interpreter keeps them in `path` and `outcome`; see
+    ivr/domain/flow/interpreter.py)."""
     old_path = before.path if before else ()
     old = before.outcome if before else {}
-    events: list[tuple[str, dict[str, Any]]] = [
-        ("node_visited", {"node": v.node, "detail": v.detail}) for v in after.path[len(old_path):]]
+    visits = after.path[len(old_path):]
+    events: list[tuple[str, dict[str, Any]]] = []
+    if visits:
+        events.append(("nodes_visited", {"nodes": [v.node for v in visits],
+                                         "details": [v.detail for v in visits]}))
     for key, kind in (("inputs", "input"), ("self_service", "self_service")):
         for item in after.outcome.get(key, [])[len(old.get(key, [])):]:
             events.append((kind, {k: v for k, v in item.items() if v is not None}))

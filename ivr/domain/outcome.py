@@ -170,6 +170,10 @@ def _node_visited(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     r.steps.append(Step(kind="visit", node=d["node"], at=at))
 
 
+def _nodes_visited(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    r.steps.extend(Step(kind="visit", node=node, at=at) for node in d["nodes"])
+
+
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -279,7 +283,8 @@ def _disposition(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
 
 
 _APPLY: Mapping[str, _Apply] = {
-    "call_started": _call_started, "node_visited": _node_visited, "input": _input,
+    "call_started": _call_started, "node_visited": _node_visited,
+    "nodes_visited": _nodes_visited, "input": _input,
     "self_service": _self_service, "queue_joined": _queue_joined, "queue_left": _queue_left,
     "agent_answered": _agent_answered, "call_ended": _call_ended,
     "callback_requested": _callback_requested, "callback_attempt": _callback_attempt,

@@ -15,7 +15,8 @@ _S, _F, _I, _B, _L = (str,), (float, int), (int,), (bool,), (list,)
 EVENT_FIELDS: Mapping[str, Mapping[str, tuple[tuple[type, ...], bool]]] = {
     "call_started": {"caller": (_S, True), "dialed": (_S, True), "flow": (_S, True),
                      "flow_version": (_S, False)},
-    "node_visited": {"node": (_S, True)},
+    "node_visited": {"node": (_S, True)},  # one visit: what older publishers wrote
+    "nodes_visited": {"nodes": (_L, True), "details": (_L, False)},  # one step's visits
     "input": {"node": (_S, True), "digits": (_S, False), "speech": (_S, False),
               "confidence": (_F, False)},
     "self_service": {"node": (_S, True), "task": (_S, True), "solved": (_B, True)},
@@ -39,6 +40,9 @@ EVENT_FIELDS: Mapping[str, Mapping[str, tuple[tuple[type, ...], bool]]] = {
     "tag": {"tag": (_S, True)},
 }
 EVENT_KINDS = frozenset(EVENT_FIELDS)
+# list fields whose items must be strings: kind -> (field, what one item is)
+_STRING_LISTS = {"disposition": (("tags", "tag"),),
+                 "nodes_visited": (("nodes", "node"), ("details", "detail"))}
 
 
 class BadEvent(ValueError):
@@ -60,10 +64,10 @@ def event_problems(kind: str, data: Mapping[str, Any]) -> list[str]:
         elif isinstance(value, bool) and bool not in types or not isinstance(value, types):
             wanted = "/".join(t.__name__ for t in types)
             problems.append(f"{kind}: field {name!r} must be {wanted}, got {value!r}")
-    tags = data.get("tags")
-    if kind == "disposition" and isinstance(tags, list) and not all(
-            isinstance(t, str) for t in tags):
-        problems.append("disposition: every tag must be a string")
+    for name, noun in _STRING_LISTS.get(kind, ()):
+        items = data.get(name)
+        if isinstance(items, list) and not all(isinstance(t, str) for t in items):
+            problems.append(f"{kind}: every {noun} must be a string")
     return problems
 
 

@@ -12,7 +12,8 @@ checked definition; `?` marks optional fields, extra fields are allowed):
 | kind | data |
 | --- | --- |
 | call_started | caller, dialed, flow, flow_version? |
-| node_visited | node |
+| nodes_visited | nodes (the node ids one step passed, in order), details? (list, same length) |
+| node_visited | node (one visit; written by earlier versions, still read) |
 | input | node, digits?, speech?, confidence? (0..1) |
 | self_service | node, task, solved (bool) |
 | queue_joined | queue, skill? |

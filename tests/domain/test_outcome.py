@@ -72,6 +72,17 @@ def test_fold_ignores_other_calls_and_event_order() -> None:
     assert fold_call("CA2", shuffled).agent == "bob"
 
 
+def test_one_steps_visits_in_one_event_fold_like_one_event_each() -> None:
+    start = ev("call_started", 0, caller="+1", dialed="+2", flow="main")
+    each = [start, ev("node_visited", 1, node="welcome"), ev("node_visited", 1, node="menu"),
+            ev("node_visited", 1, node="balance")]
+    batched = [start, ev("nodes_visited", 1, nodes=["welcome", "menu", "balance"],
+                         details=["", "", "chose 2"])]
+    assert [(s.kind, s.node, s.at) for s in fold_call("CA1", batched).steps] == [
+        (s.kind, s.node, s.at) for s in fold_call("CA1", each).steps] == [
+        ("visit", n, T0 + 1) for n in ("welcome", "menu", "balance")]
+
+
 def test_abandoned_in_queue_without_queue_left() -> None:
     events = [ev("call_started", 0, caller="+1", dialed="+2", flow="main"),
               ev("queue_joined", 5, queue="sales", skill="sales"),
