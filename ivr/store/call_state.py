@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import redis
-from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
 from ivr.domain.flow.actions import CallState
 from ivr.errors import Conflict
 from ivr.store import keys
+from ivr.store.lean_script import HeldConnections, LeanScript
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,10 @@ class CallStateStore:
     def __init__(self, conn: redis.Redis, ttl: int = 6 * 3600) -> None:
         self.conn = conn
         self.ttl = ttl
-        self._begin: Script = conn.register_script(_script_text("call_begin"))
-        self._commit: Script = conn.register_script(_script_text("call_commit"))
-        self._ended: Script = conn.register_script(_script_text("call_ended"))
+        held = HeldConnections(conn)  # the hot path's scripts: see ivr/store/lean_script.py
+        self._begin = LeanScript(held, _script_text("call_begin"))
+        self._commit = LeanScript(held, _script_text("call_commit"))
+        self._ended = LeanScript(held, _script_text("call_ended"))
 
     @contextmanager
     def step(self, call_sid: str, seq: int, wait: float = 5.0,
@@ -82,8 +84,8 @@ class CallStateStore:
         raw, extra = begun
         stored = None
         if raw[0] is not None:
-            stored = StoredCall(CallState.from_dict(json.loads(raw[0])), int(raw[1] or 0),
-                                json.loads(raw[2] or "{}"))
+            stored = StoredCall(CallState.from_dict(orjson.loads(raw[0])), int(raw[1] or 0),
+                                orjson.loads(raw[2] or b"{}"))
         step = Step(call_sid, stored, _text(raw[3]), token, also=extra)
         try:
             yield step
@@ -101,7 +103,7 @@ class CallStateStore:
             parse = also(pipe)
             replies = pipe.execute(raise_on_error=False)
             if isinstance(replies[0], NoScriptError):  # a Redis restarted without AOF, say
-                self.conn.script_load(self._begin.script)
+                self.conn.script_load(self._begin.script.script)
                 continue
             if isinstance(replies[0], Exception):
                 raise replies[0]
@@ -152,8 +154,8 @@ class CallStateStore:
         from ivr.store.events import entry_fields, once_id
 
         args: list[Any] = [self.ttl, step.token, answer_for, twiml,
-                           json.dumps(stored.state.to_dict()), stored.seq,
-                           json.dumps(stored.caller), len(events)]
+                           orjson.dumps(stored.state.to_dict()), stored.seq,
+                           orjson.dumps(stored.caller), len(events)]
         for kind, data, at in events:
             args.extend(entry_fields(kind, call_sid, data, at, once_id(kind, call_sid)).values())
         self._commit([keys.call(call_sid), keys.call_responses(call_sid), _lock_key(call_sid),

@@ -47,7 +47,6 @@ an outage the stream grows instead (roughly 300-500 MB per million events); `bac
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import socket
@@ -55,6 +54,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import redis as redis_lib
 
 from ivr.domain.outcome_events import BadEvent, check_event, event_problems
@@ -106,7 +106,7 @@ def entry_fields(kind: str, call_sid: str, data: dict[str, Any], at: float,
     if not call_sid or len(call_sid) > MAX_ID or len(event_id) > MAX_ID:
         raise BadEvent(f"{kind}: call_sid and event_id must be 1 to {MAX_ID} characters")
     return {"id": event_id, "kind": kind, "call": call_sid, "at": repr(float(at)),
-            "data": json.dumps(data, separators=(",", ":"), sort_keys=True)}
+            "data": orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()}
 
 
 @dataclass(frozen=True)
@@ -146,8 +146,8 @@ def decode(stream_id: Any, fields: dict[Any, Any]) -> StreamEvent:
 
     try:
         at = float(raw["at"])
-        data = json.loads(raw.get("data", "{}"))
-    except (KeyError, ValueError) as exc:
+        data = orjson.loads(raw.get("data", "{}"))
+    except (KeyError, ValueError, TypeError) as exc:
         return event(0.0, {"raw": raw}, f"unreadable entry: {exc}")
     if not isinstance(data, dict):
         return event(at, {"raw": raw}, "data is not a JSON object")
