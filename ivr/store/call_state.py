@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ SCRIPT_DIR = Path(__file__).with_name("scripts")
 # Extra reads sent with a step's state read: queue commands on the pipeline, return their parser
 AlsoRead = Callable[[Any], Callable[[list[Any]], Any]]
 LOCK_LEASE_MS = 10_000
+RECENT_CALLS = 4096  # calls whose last step this process wrote, kept for commit_if_current
 
 
 @dataclass
@@ -64,6 +67,8 @@ class CallStateStore:
         self._begin = LeanScript(held, _script_text("call_begin"))
         self._commit = LeanScript(held, _script_text("call_commit"))
         self._ended = LeanScript(held, _script_text("call_ended"))
+        self._recent: OrderedDict[str, StoredCall] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @contextmanager
     def step(self, call_sid: str, seq: int, wait: float = 5.0,
@@ -151,16 +156,58 @@ class CallStateStore:
 
     def _save_step(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
                    events: Sequence[tuple[str, dict[str, Any], float]], step: Step) -> None:
+        args = self._commit_args(call_sid, stored, answer_for, twiml, events, step.token)
+        self._commit([keys.call(call_sid), keys.call_responses(call_sid), _lock_key(call_sid),
+                      keys.events_stream()], args)
+        step.released = True
+        self._remember(call_sid, stored)
+
+    # -- a step without the lock -------------------------------------------------------------
+    # Most webhooks of a call come to the process that answered its previous one (Twilio keeps
+    # its connection open), and then that process knows the call's state: it wrote it. Such a
+    # step skips call_begin (one round trip of two) and is recorded only if Redis still agrees
+    # (same step, no answer to it yet, no lock held); otherwise nothing was written and the
+    # caller takes the locked path, which reads the state afresh (ivr/calls.py advance).
+
+    def recent(self, call_sid: str) -> StoredCall | None:
+        """The state this process last wrote for the call, if it is among the recent ones."""
+        with self._recent_lock:
+            return self._recent.get(call_sid)
+
+    def commit_if_current(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
+                          events: Sequence[tuple[str, dict[str, Any], float]]) -> bool:
+        """Record a step computed from `recent()` state, unless the call moved on meanwhile
+        (then nothing is written and False is returned). Same writes as `save`."""
+        if self._commit([keys.call(call_sid), keys.call_responses(call_sid),
+                         _lock_key(call_sid), keys.events_stream()],
+                        self._commit_args(call_sid, stored, answer_for, twiml, events, "")) == -1:
+            self.forget(call_sid)
+            return False
+        self._remember(call_sid, stored)
+        return True
+
+    def forget(self, call_sid: str) -> None:
+        with self._recent_lock:
+            self._recent.pop(call_sid, None)
+
+    def _remember(self, call_sid: str, stored: StoredCall) -> None:
+        with self._recent_lock:
+            self._recent[call_sid] = stored
+            self._recent.move_to_end(call_sid)
+            while len(self._recent) > RECENT_CALLS:
+                self._recent.popitem(last=False)
+
+    def _commit_args(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
+                     events: Sequence[tuple[str, dict[str, Any], float]], token: str,
+                     ) -> list[Any]:
         from ivr.store.events import entry_fields, once_id
 
-        args: list[Any] = [self.ttl, step.token, answer_for, twiml,
+        args: list[Any] = [self.ttl, token, answer_for, twiml,
                            orjson.dumps(stored.state.to_dict()), stored.seq,
                            orjson.dumps(stored.caller), len(events)]
         for kind, data, at in events:
             args.extend(entry_fields(kind, call_sid, data, at, once_id(kind, call_sid)).values())
-        self._commit([keys.call(call_sid), keys.call_responses(call_sid), _lock_key(call_sid),
-                      keys.events_stream()], args)
-        step.released = True
+        return args
 
     def ended_unless_queued(self, call_sid: str, entry: Mapping[str, Any],
                             names: Sequence[str]) -> dict[str, str] | None:
@@ -168,6 +215,7 @@ class CallStateStore:
         never joined a queue and its call_ended stream `entry` (ivr/store/events.py
         entry_fields) is appended; else the call's fields `names` (the first is `queue`),
         and nothing is written."""
+        self.forget(call_sid)
         raw = self._ended([keys.call(call_sid), keys.events_stream()],
                           [*entry.values(), *names])
         if not raw:
