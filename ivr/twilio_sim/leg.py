@@ -34,6 +34,9 @@ from ivr.twilio_sim.transport import Transport, TransportError, WebResponse
 DEV_ACCOUNT_SID = "AC" + "0" * 32
 TWILIO_API = "https://api.twilio.com"
 MAX_HTTP_REDIRECTS = 10  # past that Twilio fails with error 11215 (WEBHOOKS.md 3.1)
+# Twilio tries a webhook once more when its connection fails, before the fallback URL (the
+# "rc" connection override, default 1: twilio.com/docs/usage/webhooks/webhooks-connection-overrides)
+CONNECTION_RETRIES = 1
 TWIML_TYPES = {"text/xml", "application/xml", "text/html"}
 Validator = Callable[[bytes, str], list[str]]
 
@@ -282,11 +285,16 @@ class CallLeg:
             target = url + ("&" if "?" in url else "?") + urlencode(form or [])
             form = None
         headers = signature_header(self.auth_token, target, form)
-        try:
-            resp = self.transport.request(method, target, form, headers)
-        except TransportError as exc:
-            self.error(f"{label}: app unreachable ({exc})", url)
-            return None
+        for attempt in range(CONNECTION_RETRIES + 1):
+            try:
+                resp = self.transport.request(method, target, form, headers)
+                break
+            except TransportError as exc:
+                if attempt == CONNECTION_RETRIES:
+                    self.error(f"{label}: app unreachable ({exc})", url)
+                    return None
+                self.note("twilio", "retry", f"{label}: connection failed, trying again "
+                          f"({exc})", url=url)
         self.note("twilio", "request", f"{method} {label}", url=url, status=resp.status)
         return resp
 

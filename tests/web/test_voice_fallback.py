@@ -13,18 +13,19 @@ from tests.twiml_validate import twiml_problems
 from tests.web.conftest import BASE, sign, standard_params
 
 
-class DiesOnce:
-    """A transport whose first request to `path` dies like a killed web process: after the app
-    handled it (`handled=True`, the answer was stored) or before (`handled=False`)."""
+class Dies:
+    """A transport whose first `times` requests to `path` die like a killed web process: after
+    the app handled the first (`handled=True`, the answer was stored) or before it
+    (`handled=False`). Twice by default: Twilio tries once more when a connection fails."""
 
-    def __init__(self, app: Flask, path: str, handled: bool) -> None:
+    def __init__(self, app: Flask, path: str, handled: bool, times: int = 2) -> None:
         self.inner = FlaskTransport(app)
-        self.path, self.handled, self.died = path, handled, 0
+        self.path, self.handled, self.died, self.times = path, handled, 0, times
 
     def request(self, method: str, url: str, form=None, headers=None) -> WebResponse:
-        if not self.died and url.split("?")[0].endswith(self.path):
+        if self.died < self.times and url.split("?")[0].endswith(self.path):
             self.died += 1
-            if self.handled:
+            if self.handled and self.died == 1:
                 self.inner.request(method, url, form, headers)
             raise TransportError(f"{method} {url}: connection reset by peer")
         return self.inner.request(method, url, form, headers)
@@ -47,17 +48,28 @@ def test_a_webhook_lost_with_its_web_process_is_replayed_and_the_call_goes_on(ap
     reference = play(app, FlaskTransport(app), "press 1; press 9; hangup", fallback=False)
     assert reference.transcript.ok, reference.transcript.render()
     for handled in (False, True):
-        transport = DiesOnce(app, "/voice/next", handled)
+        transport = Dies(app, "/voice/next", handled)
         leg = play(app, transport, "press 1; press 9; hangup", fallback=True)
-        assert transport.died == 1
+        assert transport.died == 2
         assert leg.transcript.ok, leg.transcript.render()
         assert leg.transcript.of_kind("failover"), leg.transcript.render()
         assert "something went wrong on our side" not in " ".join(heard(leg))
         assert heard(leg) == heard(reference)  # the same call, as if nothing had happened
 
 
+def test_one_lost_connection_is_tried_again_as_twilio_does(app: Flask):
+    reference = play(app, FlaskTransport(app), "press 1; press 9; hangup", fallback=False)
+    for handled in (False, True):
+        transport = Dies(app, "/voice/next", handled, times=1)
+        leg = play(app, transport, "press 1; press 9; hangup", fallback=False)
+        assert transport.died == 1
+        assert leg.transcript.ok, leg.transcript.render()
+        assert leg.transcript.of_kind("retry"), leg.transcript.render()
+        assert heard(leg) == heard(reference)  # a stored answer is given again, not redone
+
+
 def test_without_a_fallback_url_the_same_failure_ends_the_call(app: Flask):
-    leg = play(app, DiesOnce(app, "/voice/next", False), "press 1; hangup", fallback=False)
+    leg = play(app, Dies(app, "/voice/next", False), "press 1; hangup", fallback=False)
     assert not leg.transcript.ok
     assert "connection reset" in leg.transcript.errors[0].text
 
