@@ -2,13 +2,17 @@
 
 Webhooks are short and I/O-bound (Redis round trips), so threads per worker give concurrency
 without many processes; Twilio waits up to 15 s for a webhook, so the timeout is below that.
+Four threads per worker: more threads of one process mostly wait for each other's GIL, and
+`ivr bench webhook` measured 4 threads 5-10 % cheaper per webhook than 8 at saturation (README,
+Performance). Flows whose lookups call a slow API hold a thread for up to the lookup's timeout
+(3 s by default): raise IVR_THREADS (8-16) for those, or WEB_CONCURRENCY with the cores.
 """
 
 import os
 
 bind = os.environ.get("IVR_BIND", "0.0.0.0:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("IVR_THREADS", "8"))
+threads = int(os.environ.get("IVR_THREADS", "4"))
 worker_class = "gthread"
 timeout = 14
 graceful_timeout = 10

@@ -121,7 +121,7 @@ def roomy_queues(workdir: Any, callers: str) -> Any:
 @click.option("--callers", default="5000,10000", show_default=True, help="Comma-separated sizes.")
 @click.option("--duration", default=60.0, show_default=True, help="Seconds of hold loops each.")
 @click.option("--workers", default=2, show_default=True)
-@click.option("--threads", default=8, show_default=True)
+@click.option("--threads", default=4, show_default=True)
 def command(callers: str, duration: float, workers: int, threads: int) -> None:
     """Callers on hold: waitUrl every 30 s for 5,000 and 10,000 callers; errors, p99, memory."""
     click.echo(f"machine: {os.cpu_count()} cores ({platform.machine()}); gunicorn {workers} x "

@@ -239,7 +239,7 @@ def report(name: str, samples: list[tuple[str, float, int]], duration: float) ->
 @click.option("--warmup", default=3.0, show_default=True)
 @click.option("--clients", default=2, show_default=True, help="Client processes.")
 @click.option("--workers", default=2, show_default=True, help="gunicorn workers (both servers).")
-@click.option("--threads", default=8, show_default=True, help="gunicorn threads per worker.")
+@click.option("--threads", default=4, show_default=True, help="gunicorn threads per worker.")
 @click.option("--worker-class", default="gthread", show_default=True,
               help="gunicorn worker class (both servers).")
 @click.option("--pace", default=3.0, show_default=True,
