@@ -165,5 +165,6 @@ def test_position_and_estimate_change_as_the_line_moves_and_skills_decide(live: 
     assert heard.index("You are number 2 in line.") < heard.index("You are next in line.")
     estimates = [h for h in heard if h.startswith("Your estimated wait is")]
     assert len(estimates) >= 2
+    live.run_until(lambda: "agent_answered" in kinds(live, first.call_sid))  # alice's whisper
     bridged = [d for k, d in events(live, first.call_sid) if k == "agent_answered"]
     assert bridged == [{"queue": "support", "agent": "alice"}]
