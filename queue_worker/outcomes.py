@@ -345,10 +345,12 @@ def run_event_writer(redis: redis_lib.Redis, session_factory: SessionFactory, *,
 
 
 def start_event_writer(config: Any, *, stop: threading.Event | None = None,
-                       burst: bool = False) -> DrainResult | None:
+                       burst: bool = False,
+                       ready: threading.Event | None = None) -> DrainResult | None:
     """The worker-process entry point: connect from `config` (REDIS_URL or the embedded Redis,
     DATABASE_URL or SQLite under the instance folder), upgrade the schema, then loop until
-    `stop` (or, with `burst`, apply what is waiting once and return the result).
+    `stop` (or, with `burst`, apply what is waiting once and return the result). `ready` is
+    set once the setup is done, before the loop.
 
     Connections are made here, once, never at import (style guide pitfall 3)."""
     from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
@@ -364,6 +366,8 @@ def start_event_writer(config: Any, *, stop: threading.Event | None = None,
 
         sessions = make_session_factory(engine)
         hooks = record_hooks(config, conn, sessions)  # a broken followup.yaml stops us here
+        if ready is not None:
+            ready.set()  # set up: what the loop needs is imported (queue_worker/worker.py)
         if burst:
             result = drain_events(conn, sessions, hooks=hooks)
             ev.trim_processed(conn)

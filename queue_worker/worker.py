@@ -52,8 +52,10 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
         threading.Thread(target=_tick, args=(ctx.rq, ctx.tick_seconds, stop), daemon=True,
                          name="routing-tick").start()
     if write_outcomes and not burst:
-        threading.Thread(target=_reconcile, args=(conn, config, stop), daemon=True,
-                         name="reconcile-calls").start()
+        reconcile_pass = _reconciler(conn, config)  # built here: see _start_writer on imports
+        if reconcile_pass is not None:
+            threading.Thread(target=_reconcile, args=(reconcile_pass, stop), daemon=True,
+                             name="reconcile-calls").start()
         threading.Thread(target=daily_loop, args=(conn, stop), daemon=True,
                          name="retention-daily").start()
     try:
@@ -79,13 +81,17 @@ def _tick(rq: Any, seconds: float, stop: threading.Event) -> None:
 RECONCILE_EVERY = 60.0  # seconds between passes over calls without a recorded end
 
 
-def _reconcile(conn: redis.Redis, config: Any, stop: threading.Event) -> None:
-    """Calls with no recorded end get it from Twilio's REST API (queue_worker/reconcile.py)."""
+def _reconciler(conn: redis.Redis, config: Any) -> Any:
+    """The reconciliation pass, or None (logged) when it cannot start."""
     try:
-        reconcile_pass = build_reconciler(conn, config)
+        return build_reconciler(conn, config)
     except Exception:  # noqa: BLE001 - never take the worker down; say why it is off
         log.exception("call reconciliation is off: it could not start")
-        return
+        return None
+
+
+def _reconcile(reconcile_pass: Any, stop: threading.Event) -> None:
+    """Calls with no recorded end get it from Twilio's REST API (queue_worker/reconcile.py)."""
     while not stop.wait(RECONCILE_EVERY):
         try:
             reconcile_pass()
@@ -116,16 +122,34 @@ def build_reconciler(conn: redis.Redis, config: Any = None) -> Any:
                             after=after)
 
 
+WRITER_SETUP_WAIT = 60.0  # seconds the worker waits for the writer's setup before forking
+
+
 def _start_writer(config: Any, stop: threading.Event) -> threading.Thread:
+    """Start the outcome writer's thread and return once its setup is done (or failed).
+
+    Why wait: RQ forks a work horse for every job, and a fork taken while another thread is
+    importing a module leaves that module's import lock held for ever in the child. The
+    writer's setup imports alembic, the database driver and the follow-up rules; a retention
+    job forked at that moment hung in `from alembic import command` and outlived `ivr demo`.
+    So the first fork waits until the writer is set up; the reconciler is built in the main
+    thread for the same reason."""
     from ivr.config import from_env
     from queue_worker.outcomes import start_event_writer
 
+    ready = threading.Event()
+
     def run() -> None:
         try:
-            start_event_writer(config or from_env(), stop=stop)
+            start_event_writer(config or from_env(), stop=stop, ready=ready)
         except Exception:  # the writer must never take the routing worker down with it
             log.exception("outcome writer stopped; events stay in Redis until it runs again")
+        finally:
+            ready.set()
 
     thread = threading.Thread(target=run, name="outcome-writer", daemon=True)
     thread.start()
+    if not ready.wait(WRITER_SETUP_WAIT):
+        log.warning("outcome writer still setting up after %.0f s; working jobs anyway",
+                    WRITER_SETUP_WAIT)
     return thread

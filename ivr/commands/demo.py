@@ -59,6 +59,30 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        # RQ runs each job in a work horse with a process group of its own: it outlives a
+        # signal to the worker's group, so whatever is left of each child's session goes too.
+        for _, proc in self.children:
+            for pid in session_members(proc.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+def session_members(sid: int) -> list[int]:
+    """Processes of session `sid` still running (Linux /proc; elsewhere none are found)."""
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # state, ppid, pgrp, session
+            found.append(int(entry))
+    return found
 
 
 def wait_for(url: str, timeout: float = 30.0) -> bool:
