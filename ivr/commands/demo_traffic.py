@@ -97,14 +97,25 @@ class Agents:
         now = time.time()
         for agent_id, until in list(self.on_break.items()):
             if now >= until:
-                self.engine.agent_presence(agent_id, "available", now)
+                self._set(agent_id, "available", now)
                 del self.on_break[agent_id]
         if self.rng.random() < 0.05 and not self.on_break:
             idle = [a.id for a in self.engine.agents.all() if a.presence.value == "available"]
             if len(idle) > 1:
                 agent_id = self.rng.choice(idle)
-                self.engine.agent_presence(agent_id, "break", now)
-                self.on_break[agent_id] = now + self.rng.uniform(45, 120)
+                if self._set(agent_id, "break", now):
+                    self.on_break[agent_id] = now + self.rng.uniform(45, 120)
+
+    def _set(self, agent_id: str, presence: str, now: float) -> bool:
+        """Set presence as an agent would click it. Routing may have rung the agent since we
+        looked (Conflict): then the click does nothing, as on the agent page."""
+        from ivr.errors import Conflict
+
+        try:
+            self.engine.agent_presence(agent_id, presence, now)
+        except Conflict:
+            return False
+        return True
 
 
 def build_engine() -> Any:
