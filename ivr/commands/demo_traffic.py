@@ -90,8 +90,8 @@ class Agents:
         self.on_break: dict[str, float] = {}
 
     def start(self) -> None:
-        for agent in self.engine.agents.all():
-            self.engine.agent_presence(agent.id, "available", time.time())
+        for agent in self.engine.agents.all():  # one still ringing from a last run stays so
+            self._set(agent.id, "available", time.time())
 
     def tick(self) -> None:
         now = time.time()

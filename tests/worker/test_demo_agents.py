@@ -35,3 +35,10 @@ def test_a_break_that_ends_while_the_agent_is_ringing_is_dropped(ringing_alice):
     agents.tick()
     assert agents.on_break == {}
     assert ringing_alice.agents.get("alice").presence == "ringing"
+
+
+def test_starting_again_while_an_agent_still_rings_from_the_last_run(ringing_alice):
+    agents = Agents(ringing_alice, random.Random(1))
+    agents.start()  # the demo restarted on the same Redis: alice's last call is still ringing
+    assert ringing_alice.agents.get("alice").presence == "ringing"
+    assert ringing_alice.agents.get("carol").presence == "available"
