@@ -157,8 +157,7 @@ class CallStateStore:
     def _save_step(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
                    events: Sequence[tuple[str, dict[str, Any], float]], step: Step) -> None:
         args = self._commit_args(call_sid, stored, answer_for, twiml, events, step.token)
-        self._commit([keys.call(call_sid), keys.call_responses(call_sid), _lock_key(call_sid),
-                      keys.events_stream()], args)
+        self._commit(_commit_keys(call_sid), args)
         step.released = True
         self._remember(call_sid, stored)
 
@@ -178,9 +177,8 @@ class CallStateStore:
                           events: Sequence[tuple[str, dict[str, Any], float]]) -> bool:
         """Record a step computed from `recent()` state, unless the call moved on meanwhile
         (then nothing is written and False is returned). Same writes as `save`."""
-        if self._commit([keys.call(call_sid), keys.call_responses(call_sid),
-                         _lock_key(call_sid), keys.events_stream()],
-                        self._commit_args(call_sid, stored, answer_for, twiml, events, "")) == -1:
+        args = self._commit_args(call_sid, stored, answer_for, twiml, events, "")
+        if self._commit(_commit_keys(call_sid), args) == -1:
             self.forget(call_sid)
             return False
         self._remember(call_sid, stored)
@@ -276,6 +274,12 @@ def _script_text(name: str) -> str:
 
 def _lock_key(call_sid: str) -> str:
     return keys.call(call_sid) + ":lock"
+
+
+def _commit_keys(call_sid: str) -> list[str]:
+    """KEYS of call_commit.lua: call hash, responses, lock, events stream."""
+    return [keys.call(call_sid), keys.call_responses(call_sid), _lock_key(call_sid),
+            keys.events_stream()]
 
 
 def _text(raw: bytes | str | None) -> str | None:

@@ -10,7 +10,7 @@ The client then asks the sentinels which server is the primary of `service` and 
 failover by itself: a connection to a demoted primary is dropped and the next command goes to
 the new one (redis-py's `SentinelConnectionPool`). The scripts survive it: redis-py reloads a
 script the new primary does not know, and so does our pipelined call start
-(`CallStateStore`). tests/store/test_redis_sentinel.py runs a real primary, replica and
+(`CallStateStore`). tests/e2e/test_redis_sentinel.py runs a real primary, replica and
 sentinel, fails over and checks that calls, scripts and RQ's scheduler carry on.
 """
 
@@ -93,8 +93,8 @@ class PrimaryWatchingPool(SentinelConnectionPool):
     taken, which server is primary, and drops its pooled connections when that changed.
 
     redis-py alone asks only when it opens a new connection. After a planned failover the old
-    primary keeps taking writes until the sentinel turns it into a replica (seconds, measured
-    in tests/e2e/test_redis_sentinel.py), and the resync then throws those writes away: a
+    primary keeps taking writes until the sentinel turns it into a replica (over 4 s here;
+    tests/store/test_redis_connect.py), and the resync then throws those writes away: a
     quiet pool that keeps reusing its connections would write a caller's place in line there.
     The check costs one sentinel round trip per second per process."""
 
