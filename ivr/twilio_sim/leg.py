@@ -146,6 +146,7 @@ class CallLeg:
         self._started = self.clock.now()
         self._requests = 0
         self._wake = threading.Event()
+        self._ended = threading.Event()
         self._lock = threading.Lock()
         self._pending: Redirected | Bridged | RemoteHangup | None = None
         self._failures: list[tuple[str, str | None, int | None]] | None = None
@@ -221,6 +222,22 @@ class CallLeg:
         if url:
             self.notify(url, "POST", (("CallDuration", duration),), label="status callback")
         self.note("twilio", "ended", f"call completed after {duration}s")
+        self._ended.set()
+
+    @property
+    def ended(self) -> bool:
+        """The leg is over and its status callback has had its answer. `status` turns
+        terminal a moment earlier (the callback carries it), so a test that reads what the
+        callback recorded waits for this instead."""
+        return self._ended.is_set()
+
+    @property
+    def completed(self) -> bool:
+        """Ended as an answered call that hung up normally."""
+        return self.ended and self.status == "completed"
+
+    def mark_ended(self) -> None:
+        self._ended.set()
 
     # -- interruption from other threads -----------------------------------------------------
 

@@ -107,6 +107,7 @@ class StandIn:
         leg.status = status
         if leg.status_callback:
             leg.notify(leg.status_callback, "POST", (("CallDuration", "0"),), "status callback")
+        leg.mark_ended()
 
     def leg(self, sid: str) -> CallLeg:
         with self._lock:

@@ -90,7 +90,7 @@ sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def finished(*legs: Any) -> Callable[[], bool]:
-    return lambda: all(leg.status == "completed" for leg in legs)
+    return lambda: all(leg.completed for leg in legs)
 
 
 def test_long_abandon_opens_a_task_and_texts_the_caller_once(

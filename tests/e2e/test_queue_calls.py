@@ -25,7 +25,7 @@ def test_waiting_caller_hears_position_then_reaches_an_agent_and_the_survey(live
     live.run_until(lambda: live.queues.position(leg.call_sid) == 1)
     live.run_until(lambda: len(leg.transcript.heard()) >= 4)
     live.available("alice")
-    live.run_until(lambda: leg.status == "completed")
+    live.run_until(lambda: leg.completed)
     heard = " | ".join(leg.transcript.heard())
     assert "You are next in line." in heard
     assert "Your estimated wait is" in heard
@@ -50,7 +50,7 @@ def test_waiting_caller_hears_position_then_reaches_an_agent_and_the_survey(live
 
 def test_caller_who_hangs_up_while_waiting_is_an_abandon(live: Live):
     leg = live.call("hold 2; hangup")
-    live.run_until(lambda: leg.status == "completed")
+    live.run_until(lambda: leg.completed)
     left = dict(events(live, leg.call_sid))["queue_left"]
     assert left["result"] == "hangup"
     assert live.queues.position(leg.call_sid) is None
@@ -62,7 +62,7 @@ def test_callback_keeps_the_place_and_calls_back(live: Live):
     first = live.call("hold 20", from_="+14155550101")
     live.run_until(lambda: live.queues.position(first.call_sid) == 1)
     second = live.call("hold 1; press 1; press 1", from_="+14155550102")
-    live.run_until(lambda: second.status == "completed")
+    live.run_until(lambda: second.completed)
     heard = " | ".join(second.transcript.heard())
     assert "number ending in" in heard
     assert "Your callback is booked." in heard
@@ -72,7 +72,7 @@ def test_callback_keeps_the_place_and_calls_back(live: Live):
     assert booked["number"] == "+14155550102"
     assert live.queues.position(member) == 2  # behind the caller who came first
     live.available("alice")
-    live.run_until(lambda: first.status == "completed")
+    live.run_until(lambda: first.completed)
     live.available("dan")
     live.run_until(lambda: "callback_done" in kinds(live, second.call_sid))
     done = [d for k, d in events(live, second.call_sid) if k == "callback_done"]
@@ -84,7 +84,7 @@ def test_callback_keeps_the_place_and_calls_back(live: Live):
 
 def test_caller_keys_another_number_for_the_callback(live: Live):
     leg = live.call("hold 1; press 1; press 2; press 123#; press 4155550177#")
-    live.run_until(lambda: leg.status == "completed")
+    live.run_until(lambda: leg.completed)
     assert leg.transcript.ok, leg.transcript.render()  # every document passed the TwiML rules
     heard = " | ".join(leg.transcript.heard())
     assert "Sorry, we can't call that number." in heard  # 123 is refused, then re-asked
@@ -94,7 +94,7 @@ def test_caller_keys_another_number_for_the_callback(live: Live):
 
 def test_caller_books_a_callback_for_later(live: Live):
     leg = live.call("hold 1; press 1; press 3; press 30#; press 2#")
-    live.run_until(lambda: leg.status == "completed")
+    live.run_until(lambda: leg.completed)
     assert leg.transcript.ok, leg.transcript.render()
     heard = " | ".join(leg.transcript.heard())
     assert "Sorry, I didn't get that." in heard  # 30 hours is more than a day ahead
@@ -111,7 +111,7 @@ def test_overflow_rule_sends_a_long_waiting_caller_to_voicemail(live: Live):
 
     live.configure_queue("support", overflow=OverflowRule(after=1.0, action="voicemail"))
     leg = live.call('hold 30; say "please call me about my order"')
-    live.run_until(lambda: leg.status == "completed")
+    live.run_until(lambda: leg.completed)
     assert leg.transcript.ok, leg.transcript.render()
     assert "Please leave your name" in " | ".join(leg.transcript.heard())
     assert [e for e in leg.transcript.events if e.kind == "recorded"]
@@ -137,7 +137,7 @@ def test_metrics_report_queue_sizes_and_estimate_error(live: Live):
         text = resp.read().decode()
     assert 'ivr_queue_callers{queue="support"} 1.0' in text
     live.available("alice")
-    live.run_until(lambda: leg.status == "completed")
+    live.run_until(lambda: leg.completed)
     assert count("ivr_estimate_error_seconds_count") == errors_before + 1
     from datetime import UTC, datetime
 

@@ -54,16 +54,16 @@ def test_calls_and_callbacks_carry_on_across_a_sentinel_failover(live: Live, sen
     waiting = live.call("hold 40; press 5; press 1", from_="+14155550101")
     live.run_until(lambda: live.queues.position(waiting.call_sid) == 1)
     booker = live.call("hold 1; press 1; press 1", from_="+14155550102")
-    live.run_until(lambda: booker.status == "completed")
+    live.run_until(lambda: booker.completed)
     assert "Your callback is booked." in " | ".join(booker.transcript.heard())
 
     assert sentinel_set.failover() != first_primary
     assert live.queues.position(waiting.call_sid) == 1  # still first in line on the new primary
 
     later = live.call("hold 2; hangup", from_="+14155550103")
-    live.run_until(lambda: later.status == "completed")
+    live.run_until(lambda: later.completed)
     live.available("alice")
-    live.run_until(lambda: waiting.status == "completed")
+    live.run_until(lambda: waiting.completed)
     live.available("dan")
     live.run_until(lambda: "callback_done" in kinds(live, booker.call_sid))
 

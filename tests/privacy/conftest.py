@@ -77,7 +77,7 @@ def stream_events(conn: redis_lib.Redis, call_sid: str | None = None) -> list[tu
 def leave_voicemail(centre, caller: str = "+14155550123", words: str = "call me back"):
     """A caller who presses 2 while holding and leaves a voicemail (the e2e front desk)."""
     leg = centre.call(f'press 2; say "{words}"', from_=caller)
-    centre.run_until(lambda: leg.status == "completed")
+    centre.run_until(lambda: leg.completed)
     assert [e for e in leg.transcript.events if e.kind == "recorded"]
     return leg
 

@@ -49,7 +49,7 @@ def captured() -> Iterator[io.StringIO]:
 def test_calls_callbacks_and_a_crash_log_no_full_number(live: Live, captured: io.StringIO,
                                                         monkeypatch: pytest.MonkeyPatch):
     leg = live.call("hold 1; press 1; press 2; press 4155550177#", from_=CALLER)
-    live.run_until(lambda: leg.status == "completed")
+    live.run_until(lambda: leg.completed)
     live.available("alice")
     live.run_until(lambda: "callback_attempt" in kinds(live.redis, leg.call_sid))
     calls = live.app.extensions["ivr"].calls
@@ -59,7 +59,7 @@ def test_calls_callbacks_and_a_crash_log_no_full_number(live: Live, captured: io
 
     monkeypatch.setattr(calls, "start", crash)
     crashed = live.call("hold 1; hangup", from_=CALLER)
-    live.run_until(lambda: crashed.status == "completed")
+    live.run_until(lambda: crashed.completed)
     text = captured.getvalue()
     assert "blew up for caller +*******0123" in text      # the crash was logged, masked
     assert "Traceback" in text

@@ -46,7 +46,7 @@ def test_hang_up_at_the_survey_then_answer_by_sms(live: Live, tmp_path: Path,
     (tmp_path / "callflows" / "rate_us.yaml").write_text(SURVEY_FLOW)
     gone = live.standin.start_inbound(CALLER, SURVEY_LINE, "hangup")        # skips the survey
     done = live.standin.start_inbound("+14155550144", SURVEY_LINE, "press 5; press 1")
-    live.run_until(lambda: gone.status == done.status == "completed")
+    live.run_until(lambda: gone.completed and done.completed)
     live.run_until(lambda: "call_ended" in [k for k, _ in stream_events(live.redis,
                                                                           gone.call_sid)])
     send_jobs(live)

@@ -82,7 +82,7 @@ def test_calls_alternating_between_two_web_processes_complete(redis_url, redis, 
         legs = [standin.start_inbound(f"+1415555{i:04d}", "+14155550100", s)
                 for i, s in enumerate(scripts)]
         deadline = time.monotonic() + 60
-        while any(leg.status != "completed" for leg in legs) and time.monotonic() < deadline:
+        while not all(leg.completed for leg in legs) and time.monotonic() < deadline:
             SimpleWorker([ROUTING_QUEUE], connection=redis).work(burst=True)
             time.sleep(0.1)
         for leg in legs:
