@@ -57,6 +57,19 @@ class Spool:
         except FileNotFoundError:
             return False
 
+    def held(self) -> int:
+        """How many records this folder holds, claimed or not. Taken under this process's
+        lock, so a drain of our own is never seen halfway (claimed, or written back twice);
+        another process's drain can still be."""
+        with self._lock:
+            count = 0
+            for path in [*self.directory.glob("*.jsonl"), *self.directory.glob("*.draining")]:
+                try:
+                    count += len(path.read_text(encoding="utf-8").splitlines())
+                except FileNotFoundError:
+                    continue
+            return count
+
     def _claimable(self) -> list[Path]:
         now = time.time()
         found = sorted(self.directory.glob("*.jsonl"))

@@ -21,6 +21,7 @@ import urllib.request
 import click
 
 from ivr.twilio_sim.script import Script, ScriptError, Step, parse_step
+from ivr.twilio_sim.standin_state import TERMINAL
 
 DEFAULT_URL = "http://127.0.0.1:5000"
 
@@ -101,7 +102,7 @@ def via_standin(standin: str, script: Script, from_: str, to: str) -> bool:
                        f"{event['text']}{' ' + event['url'] if event['url'] else ''}"
                        f"{' -> ' + str(event['status']) if event['status'] else ''}")
         shown = len(state["transcript"])
-        if state["status"] in ("completed", "busy", "no-answer", "failed", "canceled"):
+        if state.get("ended", state["status"] in TERMINAL):  # status callback answered too
             return bool(state["ok"])
         time.sleep(0.3)
 

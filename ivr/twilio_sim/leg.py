@@ -410,5 +410,5 @@ class CallLeg:
     def describe(self) -> dict[str, Any]:
         return {"sid": self.call_sid, "from": self.from_, "to": self.to,
                 "direction": self.direction, "status": self.status, "queue": self.queue_name,
-                "ok": self.transcript.ok, "duration": int(self.elapsed()),
+                "ended": self.ended, "ok": self.transcript.ok, "duration": int(self.elapsed()),
                 "transcript": self.transcript.to_json()}

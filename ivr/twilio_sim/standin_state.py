@@ -78,7 +78,18 @@ class StandIn:
         return leg
 
     def _start(self, leg: CallLeg, target: Callable[[], Any]) -> None:
-        thread = threading.Thread(target=target, name=f"leg-{leg.call_sid}", daemon=True)
+        def play() -> None:
+            try:
+                target()
+            except Exception as exc:  # a stand-in bug: the call shows it, nobody waits forever
+                leg.note("twilio", "error", f"stand-in failed: {exc!r}")
+                raise
+            finally:
+                if leg.status not in TERMINAL:
+                    leg.status = "failed"
+                leg.mark_ended()
+
+        thread = threading.Thread(target=play, name=f"leg-{leg.call_sid}", daemon=True)
         with self._lock:
             self.threads[leg.call_sid] = thread
         thread.start()

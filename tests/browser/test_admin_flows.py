@@ -139,7 +139,8 @@ def test_admin_edits_publishes_and_rolls_back_a_flow(live_app, page) -> None:  #
     assert page.is_disabled("#publish")
     shot(page, "refused-at-line")
     page.fill("#message", "typo on purpose")
-    page.evaluate("document.getElementById('publish-form').submit()")  # past the disabled button
+    with page.expect_navigation():  # the server's refusal is a new page: wait for it
+        page.evaluate("document.getElementById('publish-form').submit()")  # past the button
     page.wait_for_selector("#errors li")
     assert f"line {line}:" in page.inner_text("#errors")
     assert "shop_main_manu" in page.input_value("#source")  # the draft is not lost

@@ -3,7 +3,7 @@ callers, routing, transcription and SMS jobs run by RQ, and the outcome writer w
 follow-up hook folding the events into SQLite or PostgreSQL. Each scenario is a call a new
 user would place; the assertions read the tasks table.
 
-followup.yaml is the shipped one, except that the abandon threshold is 2 s instead of 60 s:
+followup.yaml is the shipped one, except that the abandon threshold is 5 s instead of 60 s:
 the app times the wait by the wall clock while the stand-in runs hold music 30 times faster.
 """
 
@@ -75,7 +75,7 @@ def centre(live: Live, db_url: str, tmp_path: Path,  # noqa: F811
         monkeypatch.delenv(name, raising=False)  # the offline engine, unauthenticated fetch
     rules = tmp_path / "followup.yaml"
     rules.write_text((REPO_ROOT / "followup.yaml").read_text().replace("min_wait: 60s",
-                                                                      "min_wait: 2s"))
+                                                                      "min_wait: 5s"))
     upgrade_database(db_url)
     sessions = make_session_factory(make_engine(db_url))
     client = build_client(live.app.config["IVR"])  # the real twilio client, to the stand-in
@@ -96,7 +96,7 @@ def finished(*legs: Any) -> Callable[[], bool]:
 def test_long_abandon_opens_a_task_and_texts_the_caller_once(
         centre: Centre, monkeypatch: pytest.MonkeyPatch):
     live = centre.live
-    long_wait = live.call("hold 5; hangup", from_="+14155550131")  # about 2.5 s in line
+    long_wait = live.call("hold 20; hangup", from_="+14155550131")  # about 10 s in line
     short_wait = live.call("hangup", from_="+14155550132")  # hangs up at once in line
     live.run_until(finished(long_wait, short_wait))
     with monkeypatch.context() as patch:  # the writer dies after committing, before its XACK

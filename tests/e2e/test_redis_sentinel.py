@@ -51,7 +51,10 @@ def _fallbacks() -> float:
 def test_calls_and_callbacks_carry_on_across_a_sentinel_failover(live: Live, sentinel_set):
     fallbacks = _fallbacks()
     first_primary = sentinel_set.primary_port()
-    waiting = live.call("hold 40; press 5; press 1", from_="+14155550101")
+    # A failover takes several seconds: the caller must not give up in the meantime (the
+    # fixture's 40 loops are about 30 s at its speed).
+    live.standin.config.max_hold_loops = 400
+    waiting = live.call("hold 400; press 5; press 1", from_="+14155550101")
     live.run_until(lambda: live.queues.position(waiting.call_sid) == 1)
     booker = live.call("hold 1; press 1; press 1", from_="+14155550102")
     live.run_until(lambda: booker.completed)
