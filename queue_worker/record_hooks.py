@@ -40,7 +40,7 @@ def record_hooks(config: Any, redis: redis_lib.Redis,
         requeue_pending_sms(session_factory, rq)
     else:
         log.warning("no %s: follow-up tasks are off", path)
-    from ivr.store.caller_summary import CallerSummaryHook
+    from ivr.store.caller_summary import CallerSummaryHook, config_summary_ttl
 
-    hooks.append(CallerSummaryHook(redis))
+    hooks.append(CallerSummaryHook(redis, ttl=config_summary_ttl(config)))
     return hooks

@@ -89,14 +89,16 @@ def _refresh_caller(session: Session, caller: str | None) -> None:
     embedded one belongs to the running server), so nothing is done."""
     from ivr.config import from_env
     from ivr.store import redis_connect
-    from ivr.store.caller_summary import refresh_caller_summary
+    from ivr.store.caller_summary import config_summary_ttl, refresh_caller_summary
 
-    url = from_env().redis_url
+    config = from_env()
+    url = config.redis_url
     if not caller or not url:
         return
     conn = redis_connect.connect(url, socket_timeout=2)
     try:
-        refresh_caller_summary(session, conn, caller, datetime.now(UTC))
+        refresh_caller_summary(session, conn, caller, datetime.now(UTC),
+                               config_summary_ttl(config))
     finally:
         conn.close()
 

@@ -3,10 +3,11 @@
 Webhooks never wait on the database, so the outcome writer refreshes this small hash
 (`keys.caller_summary(number)`, fields in ivr/domain/caller_history.py) after it writes a call
 record, and `queue_start_reads` reads it with one HGETALL when a call starts. The hash expires
-SUMMARY_TTL after the caller's last call: a number unseen that long is a first-time caller
-again. A Redis error on the read is logged and the call goes on as a first-time caller; on the
-write it is logged and the summary catches up at the caller's next record. Must not import
-Flask.
+SUMMARY_TTL after the caller's last call (sooner when IVR_RETENTION_DAYS is shorter: the
+hash is keyed by the number, personal data that must not outlive the calls it came from; see
+`summary_ttl`): a number unseen that long is a first-time caller again. A Redis error on the
+read is logged and the call goes on as a first-time caller; on the write it is logged and the
+summary catches up at the caller's next record. Must not import Flask.
 """
 
 from __future__ import annotations
@@ -32,24 +33,40 @@ SUMMARY_TTL = 30 * 24 * 3600  # seconds
 FINGERPRINTS = 10_000  # calls whose last summarised state the hook remembers
 
 
+def summary_ttl(personal_days: int) -> int:
+    """Seconds a summary lives after the caller's last call: SUMMARY_TTL, or the personal-data
+    retention period when that is shorter (0 or less keeps personal data forever)."""
+    if personal_days <= 0:
+        return SUMMARY_TTL
+    return min(SUMMARY_TTL, personal_days * 86_400)
+
+
+def config_summary_ttl(config: Any) -> int:
+    """`summary_ttl` for the IVR_RETENTION_DAYS in `config` (the worker's retention policy)."""
+    from queue_worker.retention import policy_from_config
+
+    return summary_ttl(policy_from_config(config).personal_days)
+
+
 def is_caller_number(number: str | None) -> bool:
     """Only real numbers get a summary (not `anonymous`, `client:alice` or an empty From)."""
     return bool(number) and canonical_number(number or "").startswith("+")
 
 
-def write_summary(conn: redis_lib.Redis, number: str, fields: dict[str, str]) -> None:
+def write_summary(conn: redis_lib.Redis, number: str, fields: dict[str, str],
+                  ttl: int = SUMMARY_TTL) -> None:
     """Replace the hash in one transaction (DEL + HSET + EXPIRE), so a reader never sees
     a half-written summary."""
     key = keys.caller_summary(canonical_number(number))
     with conn.pipeline(transaction=True) as pipe:
         pipe.delete(key)
         pipe.hset(key, mapping=dict(fields))  # type: ignore[arg-type]
-        pipe.expire(key, SUMMARY_TTL)
+        pipe.expire(key, ttl)
         pipe.execute()
 
 
 def refresh_caller_summary(session: Session, conn: redis_lib.Redis, number: str | None,
-                           now: datetime) -> bool:
+                           now: datetime, ttl: int = SUMMARY_TTL) -> bool:
     """Recompute `number`'s summary from the database (inside the writer's transaction, so it
     sees the record just written) and store it. False when there is nothing to store or Redis
     refused (logged: the record itself is safe in the database)."""
@@ -57,7 +74,7 @@ def refresh_caller_summary(session: Session, conn: redis_lib.Redis, number: str 
         return False
     fields = summary_for(session, number, now)
     try:
-        write_summary(conn, number, fields)
+        write_summary(conn, number, fields, ttl)
     except redis_lib.RedisError as exc:
         log.warning("caller summary for %s not refreshed: Redis unavailable (%s)",
                     canonical_number(number), exc)
@@ -123,8 +140,9 @@ class CallerSummaryHook:
     caller's next record (or call `refresh_caller_summary` where it is closed)."""
 
     def __init__(self, conn: redis_lib.Redis,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.conn, self.clock = conn, clock
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 ttl: int = SUMMARY_TTL) -> None:
+        self.conn, self.clock, self.ttl = conn, clock, ttl
         self.seen: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
 
     def __call__(self, session: Session, record: CallRecord) -> None:
@@ -136,7 +154,7 @@ class CallerSummaryHook:
                   tuple(c.status for c in record.callbacks))
         if self.seen.get(record.call_sid) == print_:
             return
-        if refresh_caller_summary(session, self.conn, record.caller, self.clock()):
+        if refresh_caller_summary(session, self.conn, record.caller, self.clock(), self.ttl):
             self.seen[record.call_sid] = print_
             self.seen.move_to_end(record.call_sid)
             while len(self.seen) > FINGERPRINTS:

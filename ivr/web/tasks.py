@@ -121,10 +121,12 @@ def _refresh_caller(session: Session, caller: str | None) -> None:
     """The caller's summary for flows counts open tasks (ivr/store/caller_summary.py): update
     it now, so their next call is not put ahead of the line for a task just closed."""
     from ivr.services import services
-    from ivr.store.caller_summary import refresh_caller_summary
+    from ivr.store.caller_summary import config_summary_ttl, refresh_caller_summary
 
     session.flush()
-    refresh_caller_summary(session, services().redis, caller, datetime.now(UTC))
+    svc = services()
+    refresh_caller_summary(session, svc.redis, caller, datetime.now(UTC),
+                           config_summary_ttl(svc.config))
 
 
 def _change(task_id: int, run: Any) -> Response | tuple[Response, int]:

@@ -17,6 +17,7 @@ from ivr.store import keys
 from ivr.store import models as m
 from ivr.store.caller_summary import (
     CallerSummaryHook,
+    config_summary_ttl,
     history_variables,
     refresh_caller_summary,
 )
@@ -59,6 +60,23 @@ def test_the_writer_keeps_each_callers_summary(
     assert (other["calls_24h"], other["last_satisfaction"], other["unhappy"]) == (1, 5, False)
     assert history_variables(redis, "+14155550000", NOW) == FIRST_TIME
     assert 0 < redis.ttl(keys.caller_summary(CALLER)) <= 30 * 24 * 3600
+
+
+def test_a_short_retention_period_shortens_the_summarys_life(
+        redis: redis_lib.Redis, session_factory: sessionmaker[Session], tmp_path) -> None:
+    """The hash is keyed by the caller's number: with IVR_RETENTION_DAYS=7 it must not stay
+    in Redis 30 days after the last call, as it does by default."""
+    from ivr.config import from_env
+    from queue_worker.record_hooks import record_hooks
+
+    config = from_env({"IVR_RETENTION_DAYS": "7",
+                       "IVR_FOLLOWUP_FILE": str(tmp_path / "none.yaml")})
+    publish_call(redis, "CA-1", T - 600)
+    assert drain_events(redis, session_factory,
+                        hooks=record_hooks(config, redis, session_factory)).failed == 0
+    assert 6 * 86_400 < redis.ttl(keys.caller_summary(CALLER)) <= 7 * 86_400
+    forever = from_env({"IVR_RETENTION_DAYS": "0"})
+    assert config_summary_ttl(forever) == config_summary_ttl(from_env({})) == 30 * 86_400
 
 
 def test_an_open_task_makes_the_caller_unhappy(
