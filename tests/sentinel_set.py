@@ -6,7 +6,6 @@ has become the primary and our URL's clients can write to it.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -14,15 +13,10 @@ from pathlib import Path
 
 import redis
 
+from ivr.bench.webhook import free_port
 from ivr.store.embedded_redis import redis_server_binary
 
 SERVICE = "ivr"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -36,7 +30,7 @@ class SentinelSet:
         return f"redis+sentinel://127.0.0.1:{self.ports['sentinel']}/{SERVICE}/0"
 
     def start(self) -> SentinelSet:
-        self.ports = {"a": _free_port(), "b": _free_port(), "sentinel": _free_port()}
+        self.ports = {"a": free_port(), "b": free_port(), "sentinel": free_port()}
         self._server("a")
         self._wait(self.ports["a"])
         self._server("b", "--replicaof", "127.0.0.1", str(self.ports["a"]))

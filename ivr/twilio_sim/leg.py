@@ -25,6 +25,17 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from ivr.twilio_sim.clock import Clock, SimClock
+from ivr.twilio_sim.leg_steps import (
+    Bridged,
+    Document,
+    End,
+    Goto,
+    Inline,
+    LegInterrupted,
+    Next,
+    Redirected,
+    RemoteHangup,
+)
 from ivr.twilio_sim.queues import Queues, new_sid
 from ivr.twilio_sim.script import Script
 from ivr.twilio_sim.signing import signature_header
@@ -39,67 +50,6 @@ MAX_HTTP_REDIRECTS = 10  # past that Twilio fails with error 11215 (WEBHOOKS.md 
 CONNECTION_RETRIES = 1
 TWIML_TYPES = {"text/xml", "application/xml", "text/html"}
 Validator = Callable[[bytes, str], list[str]]
-
-
-# What a verb tells the engine to do next (None: go on with the next verb).
-@dataclass(frozen=True)
-class Goto:
-    url: str
-    method: str = "POST"
-    params: tuple[tuple[str, str], ...] = ()
-    context: str = "document"
-    label: str = "webhook"
-
-
-@dataclass(frozen=True)
-class Inline:
-    twiml: str
-    context: str = "document"
-
-
-@dataclass(frozen=True)
-class End:
-    reason: str
-
-
-@dataclass(frozen=True)
-class LeaveQueue:
-    pass
-
-
-Next = Goto | Inline | End | LeaveQueue | None
-
-
-# Why another thread interrupted the leg.
-@dataclass(frozen=True)
-class Redirected:
-    url: str | None = None
-    method: str = "POST"
-    twiml: str | None = None
-
-
-@dataclass(frozen=True)
-class Bridged:
-    partner_sid: str
-    talk_seconds: float
-
-
-@dataclass(frozen=True)
-class RemoteHangup:
-    pass
-
-
-class LegInterrupted(Exception):
-    def __init__(self, cause: Redirected | Bridged | RemoteHangup) -> None:
-        super().__init__(cause)
-        self.cause = cause
-
-
-@dataclass
-class Document:
-    root: ET.Element
-    url: str | None
-    context: str
 
 
 @dataclass
@@ -222,7 +172,6 @@ class CallLeg:
         if url:
             self.notify(url, "POST", (("CallDuration", duration),), label="status callback")
         self.note("twilio", "ended", f"call completed after {duration}s")
-        self._ended.set()
 
     @property
     def ended(self) -> bool:
@@ -237,6 +186,8 @@ class CallLeg:
         return self.ended and self.status == "completed"
 
     def mark_ended(self) -> None:
+        """Called by the thread that played the leg once it has nothing left to send
+        (`StandIn._start`), whichever way the leg ended."""
         self._ended.set()
 
     # -- interruption from other threads -----------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from ivr.twilio_sim.leg import (
+from ivr.twilio_sim.leg_steps import (
     Bridged,
     Document,
     End,

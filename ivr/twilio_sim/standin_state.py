@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.twilio_sim.clock import Clock, RealClock
-from ivr.twilio_sim.leg import DEV_ACCOUNT_SID, CallLeg, LegOptions, Redirected, RemoteHangup
+from ivr.twilio_sim.leg import DEV_ACCOUNT_SID, CallLeg, LegOptions
+from ivr.twilio_sim.leg_steps import Redirected, RemoteHangup
 from ivr.twilio_sim.queues import Queues, new_sid
 from ivr.twilio_sim.script import Script
 from ivr.twilio_sim.transport import HttpTransport, Transport
@@ -118,7 +119,6 @@ class StandIn:
         leg.status = status
         if leg.status_callback:
             leg.notify(leg.status_callback, "POST", (("CallDuration", "0"),), "status callback")
-        leg.mark_ended()
 
     def leg(self, sid: str) -> CallLeg:
         with self._lock:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ivr.twilio_sim.leg import Document, End, Goto, LeaveQueue, Next
+from ivr.twilio_sim.leg_steps import Document, End, Goto, LeaveQueue, Next
 from ivr.twilio_sim.queues import new_sid
 from ivr.twilio_sim.transport import TransportError
 
