@@ -18,7 +18,7 @@ import functools
 import hmac
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -86,14 +86,26 @@ def user_engine() -> Engine:
     return found
 
 
-def current_user() -> User | None:
-    name = session.get("user")
+def session_user_or_none(data: Mapping[str, Any]) -> User | None:
+    """The user a session (its opened, signature-checked data) still speaks for, or None.
+
+    The one check every signed-in request goes through: the pages (`require_role`, via
+    `current_user`) and the wallboard's stream service (ivr/live/stream_auth.py), which calls
+    it at connect and again every few seconds for as long as a stream is open. Needs an app
+    context (the user database)."""
+    name = data.get("user")
     if not name:
         return None
     user = find_user(user_engine(), str(name))
-    if user is None or user.role != session.get("role"):
-        session.clear()  # deleted or role changed: sign in again
-        return None
+    if user is None or user.role != data.get("role"):
+        return None  # deleted or role changed: sign in again
+    return user
+
+
+def current_user() -> User | None:
+    user = session_user_or_none(session)
+    if user is None and session.get("user"):
+        session.clear()
     return user
 
 
