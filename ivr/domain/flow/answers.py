@@ -81,6 +81,14 @@ def match_menu(menu: MenuNode, digits: str, speech: str | None,
     return None
 
 
+def asks_for_human(digits: str, speech: str | None, language: str) -> bool:
+    """True for a lone 0, or (with no keys pressed) words such as "agent" or "operator":
+    the way to a person that menus offer, also while an input or survey node is asking."""
+    if digits:
+        return digits == "0"
+    return says(normalise(speech), human_words(language))
+
+
 def luhn_ok(digits: str) -> bool:
     """Luhn (ISO/IEC 7812): cards and many account numbers; the last digit checks the rest."""
     total = 0

@@ -145,10 +145,14 @@ def _ask(run: Run, node: m.MenuNode | m.InputNode | m.SurveyNode,
         question = node.questions[_question(run, node)]
         gather = Gather((*prompts, *run.speech(question.prompt)), "dtmf speech", 1,
                         timeout=node.timeout, language=language,
-                        hints=("yes", "no", "sí") if question.kind == "yes_no"
-                        else ("one", "two", "three", "four", "five"))
+                        hints=_survey_hints(run, node, question.kind))
     run.wait(node, gather)
     return None
+
+
+def _survey_hints(run: Run, node: m.SurveyNode, kind: str) -> tuple[str, ...]:
+    hints = ("yes", "no", "sí") if kind == "yes_no" else ("one", "two", "three", "four", "five")
+    return hints + (m.human_words(run.language) if node.human else ())
 
 
 def _retry(run: Run, node: m.MenuNode | m.InputNode, silent: bool) -> Next:
@@ -199,11 +203,27 @@ def _input_answer(run: Run, node: m.InputNode, event: CallEvent) -> Next:
     if not digits and not (event.speech or "").strip():
         return _retry(run, node, silent=True)
     _log_input(run, node, event)
+    if node.human and _wants_human(run, node, digits, event.speech):
+        return node.human_target
     if not answers.digits_ok(digits, node.min_length, node.max_length, node.checksum):
         return _retry(run, node, silent=False)
     run.vars[node.store] = digits
     run.visit(node.id, f"{node.store} entered")
     return node.next
+
+
+def _wants_human(run: Run, node: m.InputNode | m.SurveyNode, digits: str,
+                 speech: str | None) -> bool:
+    """0 or "agent" while a node asks for digits or a survey answer. A lone 0 that is a
+    valid entry for an input node stays an entry (`ivr check` refuses such a node unless
+    it says `human: false`, so the flow's author chose)."""
+    if not answers.asks_for_human(digits, speech, run.language):
+        return False
+    if isinstance(node, m.InputNode) and digits and answers.digits_ok(
+            digits, node.min_length, node.max_length, node.checksum):
+        return False
+    run.visit(node.id, "asked for a human")
+    return True
 
 
 def _lookup_answer(run: Run, node: m.LookupNode, event: CallEvent) -> Next:
@@ -252,6 +272,9 @@ def _question(run: Run, node: m.SurveyNode) -> int:
 def _survey_answer(run: Run, node: m.SurveyNode, event: CallEvent) -> Next:
     index = _question(run, node)
     question = node.questions[index]
+    digits = (event.digits or "").strip()
+    if node.human and _wants_human(run, node, digits, event.speech):
+        return node.human_target
     answer = answers.survey_answer(question.kind, (event.digits or "").strip(), event.speech)
     if answer is None and run.attempts == 0:
         run.visit(node.id, f"{question.id}: no valid answer; asking again")

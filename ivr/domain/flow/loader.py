@@ -307,13 +307,15 @@ def _with_defaults(node: model.Node, human: str) -> model.Node:
         case model.MenuNode():
             changes = {"on_failure": node.on_failure or human, "human_target": human}
         case model.InputNode():
-            changes = {"on_failure": node.on_failure or human}
+            changes = {"on_failure": node.on_failure or human, "human_target": human}
         case model.LookupNode():
             changes = {"on_failure": node.on_failure or model.FALLBACK}
         case model.TransferNode():
             changes = {"next": node.next or model.GOODBYE,
                        "on_failure": node.on_failure or model.FALLBACK}
-        case model.VoicemailNode() | model.SurveyNode():
+        case model.SurveyNode():
+            changes = {"next": node.next or model.GOODBYE, "human_target": human}
+        case model.VoicemailNode():
             changes = {"next": node.next or model.GOODBYE}
         case model.HoursNode():
             changes = {"holiday": node.holiday or node.closed,

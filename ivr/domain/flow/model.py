@@ -124,11 +124,14 @@ class InputNode(Node):
     no_input: tuple[Prompt, ...] = ()
     next: str | None = None
     on_failure: str | None = None
+    human: bool = True  # a lone 0 (or "agent" when speech is on) reaches a person
+    human_target: str | None = None  # the flow's human target, filled in by the loader
     type_name = "input"
     waits = True
 
     def _targets(self) -> list[tuple[str, str | None]]:
-        return [("next", self.next), ("on_failure", self.on_failure)]
+        human = self.human_target if self.human else None
+        return [("next", self.next), ("on_failure", self.on_failure), ("human", human)]
 
 
 @dataclass(frozen=True)
@@ -255,11 +258,14 @@ class SurveyNode(Node):
     next: str | None = None
     sms: tuple[Prompt, ...] = ()  # survey by SMS after the call (ivr/domain/flow/sms_survey.py)
     sms_question: str | None = None  # the question the SMS asks (default: the first)
+    human: bool = True  # 0 or "agent" reaches a person, as in menus
+    human_target: str | None = None  # the flow's human target, filled in by the loader
     type_name = "survey"
     waits = True
 
     def _targets(self) -> list[tuple[str, str | None]]:
-        return [("next", self.next)]
+        human = self.human_target if self.human else None
+        return [("next", self.next), ("human", human)]
 
 
 @dataclass(frozen=True, kw_only=True)

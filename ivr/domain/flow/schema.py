@@ -61,6 +61,8 @@ NODE_FIELDS: Mapping[str, Mapping[str, FieldSpec]] = {
         "finish_on_key": F("text", "key that ends entry"),
         "speech": F("bool", "also accept spoken digits"),
         "next": F("target", "where valid input goes", required=True),
+        "human": F("bool", "a lone 0 (or 'agent' when speech is on) reaches a human "
+                   "(default true)"),
     },
     "branch": {
         "cases": F("cases", "list of {if: condition, goto: node}", required=True),
@@ -120,6 +122,8 @@ NODE_FIELDS: Mapping[str, Mapping[str, FieldSpec]] = {
         "sms": F("prompts", "text of a survey SMS sent after the call when this question "
                  "was not answered by voice (the reply becomes the answer)"),
         "sms_question": F("text", "id of the question the SMS asks (default: the first)"),
+        "human": F("bool", "0 and 'agent'/'representative'/'operator' reach a human "
+                   "(default true)"),
     },
     "goto": {"goto": F("target", "next node", required=True)},
     "hangup": {"reason": F("text", "end reason recorded in the outcome")},

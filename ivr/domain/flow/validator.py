@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ivr.domain.flow import model
+from ivr.domain.flow.answers import digits_ok
 from ivr.domain.flow.conditions import names_in
 from ivr.domain.flow.templating import Template
 from ivr.domain.flow.yamlsource import Problems
@@ -198,6 +199,11 @@ def _check_humans(flow: model.Flow, problems: Problems) -> None:
                 isinstance(n, model.HUMAN_TYPES) for n in _reach_nodes(flow, node.id)):
             problems.add(node.line, f"menu {node.id} has no way to a human: set human: true, "
                                     "or give an option or on_failure that leads to a queue")
+        if isinstance(node, model.InputNode) and node.human and digits_ok(
+                "0", node.min_length, node.max_length, node.checksum):
+            problems.add(node.line, f"input {node.id}: a lone 0 is a valid entry here, so 0 "
+                                    "cannot reach a person; set min_length: 2 or more, or "
+                                    "human: false to keep 0 as an entry")
 
 
 def _reach_nodes(flow: model.Flow, root: str) -> list[model.Node]:

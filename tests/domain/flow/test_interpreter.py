@@ -290,3 +290,53 @@ def test_ended_call_only_hangs_up(make_flow: Callable[..., Flow]) -> None:
     assert call.actions == (Say(call.actions[0].speech), Hangup("done"))  # type: ignore[union-attr]
     call.press("1")
     assert call.actions == (Hangup("done"),)
+
+
+
+ZERO_WAYS = """\
+main:
+  type: input
+  say: ask
+  store: account
+  min_length: 6
+  max_length: 6
+  speech: true
+  next: rate
+rate:
+  type: survey
+  questions:
+    - {id: score, say: q1}
+"""
+
+
+def test_zero_or_agent_while_an_input_asks_reaches_a_human(
+        make_flow: Callable[..., Flow]) -> None:
+    flow = make_flow(ZERO_WAYS)
+    pressed = Call(flow)
+    pressed.press("0")
+    assert pressed.last == Enqueue("support", "agents", "support", 0, None)
+    assert "asked for a human" in [v.detail for v in pressed.state.path]
+    spoken = Call(flow)
+    spoken.say("I want an agent please")
+    assert isinstance(spoken.last, Enqueue)
+    entry = Call(flow)
+    entry.press("012345")                                 # a 0 inside an entry is a digit
+    assert entry.state.vars["account"] == "012345"
+    assert entry.texts == ["Rate us 1 to 5."]
+
+
+def test_zero_reaches_a_human_from_a_survey_unless_the_node_says_otherwise(
+        make_flow: Callable[..., Flow]) -> None:
+    call = Call(make_flow(ZERO_WAYS))
+    call.press("123456")
+    assert "agent" in call.last.hints                     # type: ignore[union-attr]
+    call.press("0")
+    assert isinstance(call.last, Enqueue)
+    closed = Call(make_flow(ZERO_WAYS + "  human: false\n"))
+    closed.press("123456")
+    closed.press("0")                                     # invalid: asked again, not queued
+    assert closed.texts == ["invalid input", "Rate us 1 to 5."]
+    no_human = Call(make_flow(ZERO_WAYS.replace("  speech: true",
+                                                "  speech: true\n  human: false")))
+    no_human.press("0")
+    assert no_human.texts == ["invalid input", "Enter your number."]

@@ -231,3 +231,21 @@ main:
 def test_empty_file(catalog: DictCatalog) -> None:
     assert problems("", catalog) == [(1, "the file is empty; see callflows/README.md for "
                                          "the format")]
+
+
+def test_an_input_where_a_lone_zero_is_an_entry_must_choose(catalog: DictCatalog) -> None:
+    nodes = """\
+main:
+  type: input
+  say: ask
+  store: how_many
+  max_length: 2
+  next: agents
+"""
+    line, reason = one(flow_text(nodes), catalog)
+    assert line == H + 1
+    assert "a lone 0 is a valid entry here, so 0 cannot reach a person" in reason
+    assert "human: false" in reason
+    load_flow(flow_text(nodes.replace("  max_length: 2", "  max_length: 2\n  human: false")),
+              "ok.yaml", catalog)
+    load_flow(flow_text(nodes.replace("  max_length: 2", "  min_length: 2")), "ok.yaml", catalog)
