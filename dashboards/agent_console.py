@@ -57,8 +57,15 @@ def call_context(member: str) -> dict[str, Any] | None:
         "looked_up": looked_up,
         "path": [v.node for v in state.path][-12:],
         "self_service": list(state.outcome.get("self_service", [])),
-        "waited": round(time.time() - int(joined) / 1000) if joined else None,
+        "waited": _waited(svc.clock().timestamp(), joined),
     }
+
+
+def _waited(now: float, joined: str | None) -> int | None:
+    """Seconds since the caller joined the queue, on the clock that stamped `joined_at`:
+    the services' clock, which stamps every flow event (the console once used the wall
+    clock, and a test that froze the services' clock a week back showed 11357 min)."""
+    return max(0, round(now - int(joined) / 1000)) if joined else None
 
 
 @bp.get("/agent")

@@ -69,6 +69,9 @@ def test_agent_takes_the_call_and_files_a_disposition(live_app, page):  # noqa: 
     page.locator("#card h2").filter(has_text=EVIL).wait_for()
     assert page.locator("#presence").text_content() == "ringing"
     assert page.locator("#card").get_by_text("+14155550123").count() == 1
+    # The wait is measured on the clock that stamped the join (frozen here): not the week
+    # between the frozen clock and today that the console once showed as "11357 min".
+    assert page.locator("#card dt:text-is('Waited') + dd").text_content() == "0 s"
     page.locator("#previous-calls li").filter(has_text="with dan").wait_for()
     assert page.locator("#open-tasks li").all_text_contents() == [
         f"Abandoned after {EVIL} · open"]
