@@ -161,19 +161,21 @@ class CallService:
                      now: datetime, seq: int, may_join: bool = True,
                      ) -> tuple[CallState, tuple[Action, ...]] | None:
         """Perform in-process effects until the step ends in something Twilio must do.
-        Lookups only read; joining a queue writes, so without `may_join` (a step taken
-        without the call's lock) it returns None instead."""
+        Without `may_join` (a step taken without the call's lock) it returns None at the first
+        effect instead: joining a queue writes, and a lookup can take its whole timeout, which
+        must not be spent twice when the locked path then has to answer (a lookup that fails
+        over to a queue node did exactly that, so the caller waited two timeouts)."""
         spoken: tuple[Action, ...] = ()
         for _ in range(MAX_EFFECTS_PER_STEP):
             if not actions:
                 break
             last = actions[-1]
+            if isinstance(last, Lookup | Enqueue) and not may_join:
+                return None
             if isinstance(last, Lookup):
                 result = self.lookups.run(last)
                 event = CallEvent(kind="lookup_result", now=now, caller=caller, data=result)
             elif isinstance(last, Enqueue):
-                if not may_join:
-                    return None
                 refused = self.queues.join(call_sid, last, caller, now,
                                            seq=seq, language=state.language)
                 if refused is None:

@@ -102,6 +102,7 @@ EXTRA_SETTINGS = {
     "IVR_RETENTION_DAYS": "retention_days",  # personal data kept this long (ivr/retention.py)
     "IVR_RECORDING_RETENTION_DAYS": "recording_retention_days",  # recordings kept this long
     "IVR_SMS_FROM": "sms_from",  # number or MG... service of SMS surveys and follow-up texts
+    "IVR_LOOKUP_POOL_SIZE": "lookup_pool_size",  # connections per SQL lookup source (4)
 }
 
 

@@ -9,9 +9,13 @@ is a success with `record: None`: the caller mistyped a number, the source is fi
 sources:
   orders:   {type: csv,  path: data/orders.csv, key: order_number}
   billing:  {type: http, url: "https://crm.example/api/accounts/{account_number}", timeout: 2}
-  outages:  {type: sql,  url: "postgresql+psycopg://...",
+  outages:  {type: sql,  url: "postgresql+psycopg://...", pool_size: 4, timeout: 2,
              query: "SELECT ... WHERE postcode = :postcode"}
 ```
+
+A lookup ends by the node's `timeout` (capped by the source's own): SQL sources enforce it in
+the database and bound their connections (`ivr/lookup_sql.py`; `pool_size` defaults to
+IVR_LOOKUP_POOL_SIZE).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import yaml
 
 from ivr.domain.flow.actions import Lookup
 from ivr.errors import ConfigError
+from ivr.lookup_sql import DEFAULT_POOL_SIZE, SqlSource
 
 log = logging.getLogger(__name__)
 
@@ -78,22 +83,6 @@ class HttpSource:
             return _failed(f"HTTP {exc.code} from {url}")
 
 
-@dataclass
-class SqlSource:
-    url: str
-    query: str
-    _engine: Any = None
-
-    def fetch(self, params: Mapping[str, str], timeout: float) -> Result:
-        from sqlalchemy import create_engine, text
-
-        if self._engine is None:
-            self._engine = create_engine(self.url, pool_pre_ping=True)
-        with self._engine.connect() as conn:
-            row = conn.execute(text(self.query), dict(params)).mappings().first()
-        return _ok(dict(row) if row is not None else None)
-
-
 Source = CsvSource | HttpSource | SqlSource
 
 
@@ -115,8 +104,9 @@ class LookupSources:
             return _failed(f"{type(exc).__name__}: {exc}")
 
 
-def load_sources(path: Path) -> LookupSources:
-    """Read lookups.yaml; relative CSV paths are resolved against the file's folder."""
+def load_sources(path: Path, pool_size: int = DEFAULT_POOL_SIZE) -> LookupSources:
+    """Read lookups.yaml; relative CSV paths are resolved against the file's folder. SQL
+    sources get `pool_size` connections each unless they name their own."""
     if not path.exists():
         return LookupSources({})
     doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -128,8 +118,21 @@ def load_sources(path: Path) -> LookupSources:
         elif kind == "http":
             sources[name] = HttpSource(spec["url"], float(spec.get("timeout", 3.0)))
         elif kind == "sql":
-            sources[name] = SqlSource(spec["url"], spec["query"])
+            sources[name] = _sql_source(path, name, spec, pool_size)
         else:
             raise ConfigError(f"{path}: source {name!r} has unknown type {kind!r} "
                               "(use csv, http or sql)")
     return LookupSources(sources)
+
+
+def _sql_source(path: Path, name: str, spec: Mapping[str, Any], pool_size: int) -> SqlSource:
+    where = f"{path}: source {name!r}"
+    try:
+        size = int(spec.get("pool_size", pool_size))
+        timeout = float(spec["timeout"]) if spec.get("timeout") is not None else None
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: pool_size must be a whole number and timeout a number "
+                          "of seconds") from None
+    if size < 1 or (timeout is not None and timeout <= 0):
+        raise ConfigError(f"{where}: pool_size must be at least 1 and timeout above 0")
+    return SqlSource(spec["url"], spec["query"], pool_size=size, timeout=timeout)

@@ -22,7 +22,9 @@ from ivr.bridging import BridgeService
 from ivr.callback_legs import CallbackLegs
 from ivr.calls import AcceptAll, CallService
 from ivr.config import Config
+from ivr.errors import ConfigError
 from ivr.holding import HoldService, HoldSettings
+from ivr.lookup_sql import DEFAULT_POOL_SIZE
 from ivr.lookups import load_sources
 from ivr.queue_handoff import QueueHandOff
 from ivr.queue_twiml import Prompter
@@ -182,7 +184,8 @@ def build_services(config: Config, conn: redis.Redis | None = None) -> Services:
         flows=flows,
         store=store,
         urls=urls,
-        lookups=load_sources(config.flows_dir.parent / "lookups.yaml"),
+        lookups=load_sources(config.flows_dir.parent / "lookups.yaml",
+                             pool_size=lookup_pool_size(config)),
         queues=handoff if handoff is not None else AcceptAll(),
         publish=publish,
         audio=audio,
@@ -237,6 +240,18 @@ def hold_settings(config: Config) -> HoldSettings:
         announce_every=float(extra.get("announce_every", 60)),
         offer_callback_above=float(extra.get("offer_callback_above", 120)),
         hold_pause=int(extra.get("hold_pause", 15)))
+
+
+def lookup_pool_size(config: Config) -> int:
+    """IVR_LOOKUP_POOL_SIZE: connections each SQL lookup source may hold (ivr/lookup_sql.py)."""
+    raw = config.extra.get("lookup_pool_size", DEFAULT_POOL_SIZE)
+    try:
+        size = int(raw)
+    except (TypeError, ValueError):
+        size = 0
+    if size < 1:
+        raise ConfigError(f"IVR_LOOKUP_POOL_SIZE={raw!r} must be a whole number of at least 1")
+    return size
 
 
 def _audio_lookup(config: Config, catalog: Any) -> Any:
