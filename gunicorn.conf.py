@@ -10,6 +10,12 @@ Performance). Flows whose lookups call a slow API hold a thread for up to the lo
 
 import os
 
+from ivr.config import require_secret_key
+
+# Read once, in the master, before any worker forks: a missing or weak SECRET_KEY stops
+# gunicorn with one line, and in IVR_DEV_MODE every worker inherits the one key made here.
+require_secret_key(os.environ)
+
 bind = os.environ.get("IVR_BIND", "0.0.0.0:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("IVR_THREADS", "4"))

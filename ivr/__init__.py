@@ -25,7 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = from_env().with_overrides(config or {}).validate()
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
     app.config["IVR"] = settings
-    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["SECRET_KEY"] = settings.secret_key or _process_dev_key()
     app.config["PROMPTS_AUDIO_DIR"] = str(settings.prompts_audio_dir)
     if settings.signing_token is None:
         logging.getLogger("ivr").warning(
@@ -37,3 +37,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     app.wsgi_app = WebhookLane(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+def _process_dev_key() -> str:
+    """Development mode without SECRET_KEY and without `ivr serve` or gunicorn.conf.py to
+    share one (config.share_dev_secret_key): a random key for this process alone."""
+    import logging
+    import secrets
+
+    logging.getLogger("ivr").warning(
+        "DEVELOPMENT MODE: SECRET_KEY is unset; page sessions use a random key of this "
+        "process only")
+    return secrets.token_urlsafe(48)

@@ -12,12 +12,17 @@ Owns the list of settings and their defaults; it reads `os.environ` only in `fro
 | `IVR_DEV_MODE` | must be `1` to run without an auth token (signatures unchecked, said loudly) |
 | `IVR_FALLBACK_NUMBER` | a number the fallback route dials; unset: the fallback queue |
 | `IVR_ANNOUNCE_EVERY`, `IVR_OFFER_CALLBACK_ABOVE`, `IVR_HOLD_PAUSE` | hold loop (60, 120, 15 s) |
+| `SECRET_KEY` | refused outside IVR_DEV_MODE (sessions forgeable): `secret_key_problem` |
+| `IVR_PROXY_HOPS` | 0: `X-Forwarded-For` ignored; N: trust N proxies (Werkzeug's ProxyFix) |
+| `IVR_SESSION_IDLE`, `IVR_SESSION_MAX_AGE` | page sessions end after 2 h idle, 12 h in all |
+| `IVR_LOGIN_WINDOW`, `IVR_LOGIN_MAX_PER_USER`, `IVR_LOGIN_MAX_PER_CLIENT` | 300 s, 5, 30 tries |
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import secrets
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The account SID the stand-in and development mode use; Twilio's own format, never a real one.
 DEV_ACCOUNT_SID = "AC" + "0" * 32
 DEV_AUTH_TOKEN = "dev-token-not-secret"
+
+# Page sessions are signed cookies: whoever knows SECRET_KEY can sign in as anyone. Keys that
+# were ever published as examples or defaults (this project's own until issue 12) are refused.
+KNOWN_DEFAULT_KEYS = frozenset({"dev-secret-change-me", "change-me", "changeme", "secret",
+                                "secret-key", "dev", "development", "..."})
+MIN_SECRET_KEY_BYTES = 32
+SECRET_KEY_HINT = ("set SECRET_KEY to a random value of at least 32 bytes, e.g. the output of "
+                   "python -c 'import secrets; print(secrets.token_urlsafe(48))' "
+                   "(or IVR_DEV_MODE=1 on a development machine)")
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,13 @@ class Config:
     queues_file: Path = REPO_ROOT / "queues.yaml"
     followup_file: Path = REPO_ROOT / "followup.yaml"
     call_state_ttl: int = 6 * 3600
-    secret_key: str = "dev-secret-change-me"
+    secret_key: str | None = None
+    proxy_hops: int = 0
+    session_idle: int = 2 * 3600
+    session_max_age: int = 12 * 3600
+    login_window: int = 300
+    login_max_per_user: int = 5
+    login_max_per_client: int = 30
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,7 +89,16 @@ class Config:
         unknown = {k: v for k, v in overrides.items() if k not in known}
         return replace(self, **known, extra={**self.extra, **unknown})
 
+    def check_secret_key(self) -> Config:
+        """Refuse to run pages with a guessable session key (issue 12): outside development
+        mode SECRET_KEY must be set, not a known default, and at least 32 bytes long."""
+        problem = secret_key_problem(self.secret_key)
+        if problem and not self.dev_mode:
+            raise ConfigError(f"{problem}: {SECRET_KEY_HINT}")
+        return self
+
     def validate(self) -> Config:
+        self.check_secret_key()
         if not self.signing_token and not self.dev_mode:
             raise ConfigError(
                 "TWILIO_AUTH_TOKEN is not set: webhooks cannot be verified. Set it, or set "
@@ -118,12 +147,72 @@ def from_env(environ: Mapping[str, str] | None = None) -> Config:
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         twilio_api_base=env.get("TWILIO_API_BASE") or None,
         public_base_url=(env.get("PUBLIC_BASE_URL") or base.public_base_url).rstrip("/"),
-        dev_mode=env.get("IVR_DEV_MODE", "") in ("1", "true", "yes"),
+        dev_mode=dev_mode_set(env),
         flows_dir=Path(env.get("IVR_FLOWS_DIR", str(base.flows_dir))),
         prompts_catalog=Path(env.get("IVR_PROMPTS_CATALOG", str(base.prompts_catalog))),
         prompts_audio_dir=Path(env.get("IVR_PROMPTS_AUDIO_DIR", str(base.prompts_audio_dir))),
         queues_file=Path(env.get("IVR_QUEUES_FILE", str(base.queues_file))),
         followup_file=Path(env.get("IVR_FOLLOWUP_FILE", str(base.followup_file))),
-        secret_key=env.get("SECRET_KEY", base.secret_key),
+        secret_key=env.get("SECRET_KEY") or None,
+        **_int_settings(env),
         extra={key: env[name] for name, key in EXTRA_SETTINGS.items() if env.get(name)},
     )
+
+
+# Whole-number settings: Config field -> (variable, smallest allowed value).
+INT_SETTINGS = {
+    "proxy_hops": ("IVR_PROXY_HOPS", 0),
+    "session_idle": ("IVR_SESSION_IDLE", 60),
+    "session_max_age": ("IVR_SESSION_MAX_AGE", 60),
+    "login_window": ("IVR_LOGIN_WINDOW", 1),
+    "login_max_per_user": ("IVR_LOGIN_MAX_PER_USER", 1),
+    "login_max_per_client": ("IVR_LOGIN_MAX_PER_CLIENT", 1),
+}
+
+
+def _int_settings(env: Mapping[str, str]) -> dict[str, int]:
+    """The set ones among INT_SETTINGS, parsed; a bad value is a ConfigError naming it."""
+    found = {}
+    for name, (variable, least) in INT_SETTINGS.items():
+        raw = env.get(variable, "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or int(raw) < least:
+            raise ConfigError(f"{variable}={raw!r}: use a whole number of at least {least}")
+        found[name] = int(raw)
+    return found
+
+
+def dev_mode_set(env: Mapping[str, str]) -> bool:
+    return env.get("IVR_DEV_MODE", "") in ("1", "true", "yes")
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """What is wrong with `key` as the session-signing key, or None when it will do."""
+    if not key:
+        return "SECRET_KEY is not set"
+    if key.strip().lower() in KNOWN_DEFAULT_KEYS:
+        return "SECRET_KEY is a published default"
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        return f"SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} bytes"
+    return None
+
+
+def share_dev_secret_key(environ: MutableMapping[str, str]) -> None:
+    """In development mode without SECRET_KEY, put one random key into `environ`, so every
+    process started from here (gunicorn forks its workers after reading its config, `ivr
+    serve` execs gunicorn) signs and reads the same session cookies. Nothing is written to
+    disk: the key lives as long as that run. Outside development mode nothing changes."""
+    if environ.get("SECRET_KEY") or not dev_mode_set(environ):
+        return
+    environ["SECRET_KEY"] = secrets.token_urlsafe(48)
+
+
+def require_secret_key(environ: MutableMapping[str, str]) -> None:
+    """The start-up check of `ivr serve`, `ivr worker` and gunicorn's master: share a
+    development key, then refuse a missing or weak one with ONE line (SystemExit, no
+    traceback) outside development mode."""
+    share_dev_secret_key(environ)
+    problem = secret_key_problem(environ.get("SECRET_KEY"))
+    if problem and not dev_mode_set(environ):
+        raise SystemExit(f"ivr: refusing to start: {problem}; {SECRET_KEY_HINT}")

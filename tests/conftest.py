@@ -7,6 +7,7 @@ started once per session under a temporary folder. Both are real servers over re
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +18,15 @@ import redis as redis_lib
 from ivr.store.embedded_redis import EmbeddedRedis
 
 MARKER = "ivr-test:claimed"
+
+
+def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001 - pytest's hook signature
+    """The app refuses to start without a strong session key (ivr/config.py): every app and
+    server of this test run shares one random key, as `ivr demo` does (issue 12)."""
+    from ivr.config import secret_key_problem
+
+    if secret_key_problem(os.environ.get("SECRET_KEY")):
+        os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 import click
 
-from ivr.bench.webhook import TOKEN, Server, free_port, gunicorn_args, percentile, sign
+from ivr.bench.webhook import SESSION_KEY, TOKEN, Server, free_port, gunicorn_args, percentile, sign
 
 HOLD_LOOP = 30.0
 
@@ -133,6 +133,7 @@ def command(callers: str, duration: float, workers: int, threads: int) -> None:
     env = dict(os.environ)
     os.environ["IVR_QUEUES_FILE"] = str(roomy_queues(app.workdir, callers))
     env.update({"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+                "SECRET_KEY": SESSION_KEY,
                 "PUBLIC_BASE_URL": f"http://127.0.0.1:{app.port}", "REDIS_URL": redis_srv.url,
                 "IVR_INSTANCE_DIR": str(app.workdir / "instance"),
                 "IVR_PROMPTS_AUDIO_DIR": str(app.workdir / "no-audio")})

@@ -35,6 +35,8 @@ from urllib.parse import urlencode
 import click
 
 TOKEN = "bench-" + secrets.token_hex(8)
+# The servers a benchmark starts refuse to run without a strong session key (ivr/config.py).
+SESSION_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48)
 STEPS: tuple[tuple[str, dict[str, str]], ...] = (
     ("/voice", {}), ("/voice/next?seq=1", {"Digits": "1"}), ("/voice/next?seq=2", {"Digits": "3"}),
     ("/voice/next?seq=3", {"Digits": "1"}),
@@ -256,6 +258,7 @@ def command(concurrency: int, duration: float, warmup: float, clients: int, work
     bare, app = Server("bare", free_port()), Server("app", free_port())
     (bare.workdir / "bare_app.py").write_text(BARE_APP)
     env.update({"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+                "SECRET_KEY": SESSION_KEY,
                 "PUBLIC_BASE_URL": f"http://127.0.0.1:{app.port}",
                 "IVR_INSTANCE_DIR": str(app.workdir / "instance"),
                 # IVR_BENCH_APP_PATH: serve another checkout of the app (a before/after run)

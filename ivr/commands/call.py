@@ -74,6 +74,8 @@ def call_in_process(script: Script, token: str | None, from_: str, to: str) -> b
         "twilio_auth_token": secrets.token_hex(16)}
     if token:
         overrides["twilio_auth_token"] = token
+    if not from_env().secret_key:
+        overrides["secret_key"] = secrets.token_urlsafe(48)  # no pages served: any key will do
     app = create_app(overrides)
     settings = app.config.get("IVR")
     base = getattr(settings, "public_base_url", DEFAULT_URL)

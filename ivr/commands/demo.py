@@ -105,6 +105,9 @@ def demo_env(redis_url: str, port: int, standin_port: int, instance: Path) -> di
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or DEV_ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or secrets.token_hex(16),
+        # One random session key for the web server, the worker and the user commands of
+        # this run (a page session signed by one is read by the others); never a fixed one.
+        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(48),
         "TWILIO_API_BASE": f"http://127.0.0.1:{standin_port}",
         "PYTHONUNBUFFERED": "1",
     })

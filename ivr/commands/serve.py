@@ -19,6 +19,9 @@ import click
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
 def command(host: str, port: int, use_gunicorn: bool, workers: int) -> None:
     """Serve Twilio webhooks and the web pages."""
+    from ivr.config import require_secret_key
+
+    require_secret_key(os.environ)  # one line and exit 1 on a missing or weak key
     if use_gunicorn:
         args = ["gunicorn", "-c", "gunicorn.conf.py", "-b", f"{host}:{port}", "-w", str(workers),
                 "ivr:create_app()"]

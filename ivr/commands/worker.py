@@ -29,6 +29,11 @@ def _redis_url() -> str:
               help="Do not run the outcome writer in this worker (run `ivr db writer`).")
 def command(queues: tuple[str, ...], processes: int, burst: bool, no_outcomes: bool) -> None:
     """Run queue workers (routing, callbacks, follow-up, transcription) with RQ's scheduler."""
+    import os
+
+    from ivr.config import require_secret_key
+
+    require_secret_key(os.environ)  # the same key as the web app: refuse a missing or weak one
     from ivr.log_format import configure_from_env
     from queue_worker.worker import WORKER_QUEUES, run_worker
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ivr.bench.webhook import TOKEN, Server, free_port, gunicorn_args
+from ivr.bench.webhook import SESSION_KEY, TOKEN, Server, free_port, gunicorn_args
 from ivr.loadgen.timing import TimedTransport, Timings
 
 READY_WAIT = 60.0
@@ -68,7 +68,7 @@ class Stack:
             self.redis_url = self.redis.url
         self._start_standin()
         self.env = {**os.environ, "REDIS_URL": self.redis_url, "TWILIO_AUTH_TOKEN": TOKEN,
-                    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+                    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "SECRET_KEY": SESSION_KEY,
                     "TWILIO_API_BASE": self.standin.config.api_base,
                     "PUBLIC_BASE_URL": self.base_url,
                     "IVR_INSTANCE_DIR": str(self.workdir / "instance"),
