@@ -2,8 +2,10 @@
 
 Jobs, all on the `ivr-routing` queue:
 - `route_queue(queue, reason)`: undo expired reservations, apply overflow, reserve agents for
-  the head of the line, enqueue one `bridge_reservation` per reservation, and while callers
-  wait schedule itself again in `tick_seconds` (RQ's scheduler: `enqueue_in`).
+  the head of the line (and of the other lines those agents serve: an agent goes to whoever
+  should go first among all their queues, docs/queues.md), enqueue one `bridge_reservation`
+  per reservation, and while callers wait schedule itself again in `tick_seconds` (RQ's
+  scheduler: `enqueue_in`).
   Job ids `route-<queue>-<reason>`: a pass already queued for the same reason is not queued
   twice. Running twice is harmless: reservations are atomic in Redis.
 - `bridge_reservation(token)`: point the caller's live call at

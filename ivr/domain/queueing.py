@@ -135,3 +135,8 @@ class Waiting:
 
     def waited(self, now: float) -> float:
         return max(0.0, now - self.joined_at)
+
+    @property
+    def is_callback(self) -> bool:
+        """A callback (`cb:<id>`): the customer is no longer on the line."""
+        return self.member.startswith("cb:")

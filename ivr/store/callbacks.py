@@ -107,7 +107,7 @@ class CallbackStore:
         outcome, got = self.svc.scripts.callback(
             keys=[keys.queue_waiting(queue), keys.queue_joined(queue),
                   keys.callbacks_by_number(queue), keys.queue_entry(member),
-                  keys.queue_entry(call_sid or "-")],
+                  keys.queue_entry(call_sid or "-"), keys.queue_parked(queue)],
             args=[number, cb_id, sc, joined, call_sid or "", current,
                   fields["not_before"], *[x for kv in fields.items() for x in kv]])
         return text(outcome), text(got)

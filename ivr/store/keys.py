@@ -42,6 +42,15 @@ def queue_waiting(queue: str) -> str:
     return f"{_Q}:waiting:{queue}"
 
 
+def queue_parked(queue: str) -> str:
+    """ZSET member -> ms from which an entry that may not be routed yet is looked at again
+    (`inf`: a callback held until the queue opens). A parked entry is still in line (entry
+    state `waiting`, its place score kept in the entry hash) but out of `queue_waiting`, so
+    it never blocks the callers behind it; routing puts it back with the same score when due
+    (issue 12 item 10; scripts/park.lua, promote.lua)."""
+    return f"{_Q}:parked:{queue}"
+
+
 def queue_joined(queue: str) -> str:
     """ZSET member -> joined-at ms: head-of-line wait and total waiting time."""
     return f"{_Q}:joined:{queue}"

@@ -52,12 +52,14 @@ def read_snapshot(conn: redis.Redis, cfg: QueueConfig, agents: Iterable[Agent], 
                   position: int | None, recent: int) -> QueueSnapshot:
     pipe = conn.pipeline(transaction=False)
     pipe.zcard(keys.queue_waiting(cfg.name))
+    pipe.zcard(keys.queue_parked(cfg.name))  # still in line, only set aside (queue_line.py)
     pipe.zrange(keys.queue_joined(cfg.name), 0, 0, withscores=True)
     pipe.lrange(keys.queue_recent_waits(cfg.name), 0, recent - 1)
     pipe.lrange(keys.queue_recent_handles(cfg.name), 0, recent - 1)
     pipe.hgetall(keys.queue_stats(cfg.name))
     pipe.hlen(keys.callbacks_by_number(cfg.name))
-    size, head, waits, handles, raw_stats, callbacks = pipe.execute()
+    routable, parked, head, waits, handles, raw_stats, callbacks = pipe.execute()
+    size = int(routable) + int(parked)
     stats = {text(k): int(v) for k, v in raw_stats.items()}
     longest = max(0.0, now - head[0][1] / 1000.0) if head else 0.0
     by_state = {p.value: 0 for p in Presence}

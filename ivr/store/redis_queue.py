@@ -11,7 +11,7 @@ Service API (times are epoch seconds, floats; `member` is a CallSid or `cb:<id>`
     svc.leave(call_sid, result, now) -> LeaveResult       # result: Twilio QueueResult
     svc.snapshot(queue, now, member=None) -> QueueSnapshot   # wallboard + hold-time estimator
     svc.snapshots(now=None) -> list[dict]                 # every queue (metrics)
-    svc.route(queue, now) -> RouteResult                  # reserve agents for the head of line
+    svc.route(queue, now) -> RouteResult                  # reserve agents, across queues
     svc.expire_leases(now) -> int                         # undo reservations nobody completed
     svc.begin_bridge(token, now) / bridge_sent(token)     # used by the bridge job
     svc.bridge_target(member, agent_id, token) -> Agent | None   # for the bridge TwiML
@@ -41,17 +41,17 @@ import redis
 
 from ivr.domain import routing
 from ivr.domain.queue_ports import NoTrigger, RoutingTrigger
-from ivr.domain.queueing import Presence, QueueConfig, Waiting, score
+from ivr.domain.queueing import Agent, Presence, QueueConfig, Waiting, score
 from ivr.errors import NotFound
 from ivr.store import keys
 from ivr.store.agents import AgentStore, to_ms
+from ivr.store.queue_line import LineReader
 from ivr.store.queue_stats import QueueSnapshot, read_snapshot
 from ivr.store.reservations import Reservation, ReservationOps
 from ivr.store.scripts import load_scripts, text
 
 ABANDON_RESULTS = {"hangup": "abandoned", "error": "abandoned", "system-error": "abandoned",
                    "leave": "left"}
-_ENTRY_FIELDS = ["skills", "priority", "vstart", "joined_at", "not_before", "kind"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,8 @@ class QueueService(ReservationOps):
         self.scripts = load_scripts(conn)
         self.agents = AgentStore(conn, self.scripts)
         self.callbacks = CallbackStore(self)
+        self.lines = LineReader(conn, self.scripts,
+                                lambda queue, now: self.is_open(self.config(queue).hours, now))
 
     # ------------------------------------------------------------------ callers
     def config(self, queue: str) -> QueueConfig:
@@ -113,7 +115,8 @@ class QueueService(ReservationOps):
                   "score": score(priority, now), "vstart": to_ms(now), "joined_at": to_ms(now),
                   "state": "waiting", "caller": json.dumps(dict(caller or {}))}
         pos, created = self.scripts.join(
-            keys=[keys.queue_waiting(queue), keys.queue_joined(queue), keys.queue_entry(call_sid)],
+            keys=[keys.queue_waiting(queue), keys.queue_joined(queue), keys.queue_entry(call_sid),
+                  keys.queue_parked(queue)],
             args=[call_sid, fields["score"], fields["joined_at"], cfg.max_size,
                   *[x for kv in fields.items() for x in kv]])
         if pos == -1:
@@ -128,12 +131,18 @@ class QueueService(ReservationOps):
         return JoinResult(True, int(pos), bool(created))
 
     def position(self, member: str) -> int | None:
-        state, queue = (text(v) for v in self.conn.hmget(keys.queue_entry(member),
-                                                          ["state", "queue"]))
+        """1-based place in line. A parked entry (queue_line.py) keeps its place: it is
+        counted after everyone routable with a better score, where it will go back."""
+        state, queue, sc = (text(v) for v in self.conn.hmget(keys.queue_entry(member),
+                                                              ["state", "queue", "score"]))
         if state != "waiting":
             return None
         rank = self.conn.zrank(keys.queue_waiting(queue), member)
-        return None if rank is None else int(rank) + 1  # type: ignore[arg-type]
+        if rank is not None:
+            return int(rank) + 1  # type: ignore[arg-type]
+        if self.conn.zscore(keys.queue_parked(queue), member) is None:
+            return None
+        return int(self.conn.zcount(keys.queue_waiting(queue), "-inf", f"({sc}")) + 1
 
     def leave(self, member: str, result: str, now: float) -> LeaveResult:
         """The caller left Twilio's queue with QueueResult `result`. `redirected` and
@@ -154,7 +163,8 @@ class QueueService(ReservationOps):
                drop_reserved: bool) -> tuple[str, float, str]:
         state, wait, token = self.scripts.leave(
             keys=[keys.queue_waiting(queue), keys.queue_joined(queue), keys.queue_entry(member),
-                  keys.queue_stats(queue), keys.callbacks_by_number(queue)],
+                  keys.queue_stats(queue), keys.callbacks_by_number(queue),
+                  keys.queue_parked(queue)],
             args=[member, to_ms(now), counter, "1" if drop_reserved else "0"])
         return text(state), int(wait) / 1000.0, text(token)
 
@@ -171,52 +181,69 @@ class QueueService(ReservationOps):
 
     # ------------------------------------------------------------------ routing
     def head_of_line(self, queue: str, now: float) -> list[Waiting]:
-        """The first `head` entries as routing sees them; callbacks only while open."""
-        return self._head(queue, now)[0]
-
-    def _head(self, queue: str, now: float) -> tuple[list[Waiting], int]:
-        """(head of line, queue length) in two round trips."""
-        first = self.conn.pipeline(transaction=False)
-        first.zrange(keys.queue_waiting(queue), 0, self.head - 1)
-        first.zcard(keys.queue_waiting(queue))
-        raw_members, size = first.execute()
-        members = [text(m) for m in raw_members]
-        pipe = self.conn.pipeline(transaction=False)
-        for m in members:
-            pipe.hmget(keys.queue_entry(m), _ENTRY_FIELDS)
-        open_now = self.is_open(self.config(queue).hours, now)
-        line = []
-        for m, raw in zip(members, pipe.execute(), strict=True):
-            skills, prio, vstart, joined, not_before, kind = (text(v) for v in raw)
-            if not skills or (kind == "callback" and not open_now):
-                continue
-            line.append(Waiting(m, tuple(skills.split(",")), int(prio), int(vstart) / 1000,
-                                int(joined) / 1000, int(not_before or 0) / 1000))
-        return line, int(size)
+        """The first `head` entries routing may route now (the others are parked)."""
+        return self.lines.head(queue, now, self.head)[0]
 
     def route(self, queue: str, now: float) -> RouteResult:
-        """One routing pass: apply overflow, match the head of line with available agents
-        (domain/routing.match) and reserve each pair atomically."""
+        """One routing pass: apply overflow, then match the head of this line, and of every
+        other line the available agents also serve, with those agents
+        (domain/routing.match_across) and reserve each pair atomically (reserve.lua)."""
         cfg = self.config(queue)
         result = RouteResult()
-        line, size = self._head(queue, now)
+        line, size = self.lines.head(queue, now, self.head)
         line = self._overflow(cfg, line, now, result)
-        skills = {s for w in line for s in w.skills}
-        agents = self.agents.many(self.agents.available_ids(skills, self.head)) if line else []
-        for caller, agent in routing.match(line, agents, cfg.relax, now):
-            token = uuid.uuid4().hex
-            kind = "callback" if caller.member.startswith("cb:") else "call"
-            ok = self.scripts.reserve(
-                keys=[keys.queue_waiting(queue), keys.queue_joined(queue),
-                      keys.queue_entry(caller.member), keys.agent(agent.id),
-                      keys.reservation(token), keys.reservation_leases(),
-                      *[keys.agents_available(s) for s in sorted(agent.skills)]],
-                args=[caller.member, agent.id, token, to_ms(now),
-                      to_ms(now + self.lease_seconds), queue, kind])
-            if ok == 1:
-                result.reservations.append(Reservation(token, caller.member, agent, queue, kind))
-        result.waiting = size - len(result.reservations)
+        lines = [routing.QueueLine(queue, tuple(line), cfg.relax)]
+        agents = self._available(lines, [])
+        if agents:
+            lines += self._competing_lines(queue, agents, now)
+            agents = self._available(lines, agents)
+        for owner, caller, agent in routing.match_across(lines, agents, now):
+            res = self._reserve(owner, caller, agent, now)
+            if res is not None:
+                result.reservations.append(res)
+        result.waiting = size - sum(1 for r in result.reservations if r.queue == queue)
         return result
+
+    def _available(self, lines: list[routing.QueueLine], known: list[Agent]) -> list[Agent]:
+        """The available agents (up to `head` per skill) for every skill the lines need;
+        `known` agents are not read again."""
+        skills = {s for ln in lines for w in ln.callers for s in w.skills}
+        if not skills:
+            return known
+        have = {a.id for a in known}
+        ids = [a for a in self.agents.available_ids(skills, self.head) if a not in have]
+        return known + self.agents.many(ids) if ids else known
+
+    def _competing_lines(self, queue: str, agents: list[Agent],
+                         now: float) -> list[routing.QueueLine]:
+        """The heads of the other queues these agents serve (their skill, or a skill their
+        overflow widens to): an agent goes to whoever should go first among all of them
+        (issue 12 item 11), whichever queue's pass runs first. Overflow is left to each
+        queue's own pass."""
+        skills = {s for a in agents for s, level in a.skills.items() if level > 0}
+        out = []
+        for other in sorted(self.queues):
+            cfg = self.queues[other]
+            served = {cfg.skill, *(cfg.overflow.skills if cfg.overflow else ())}
+            if other != queue and served & skills:
+                callers = self.lines.head(other, now, self.head)[0]
+                if callers:
+                    out.append(routing.QueueLine(other, tuple(callers), cfg.relax))
+        return out
+
+    def _reserve(self, queue: str, caller: Waiting, agent: Agent,
+                 now: float) -> Reservation | None:
+        """reserve.lua: the caller and the agent both still free, or nothing."""
+        token = uuid.uuid4().hex
+        kind = "callback" if caller.is_callback else "call"
+        ok = self.scripts.reserve(
+            keys=[keys.queue_waiting(queue), keys.queue_joined(queue),
+                  keys.queue_entry(caller.member), keys.agent(agent.id),
+                  keys.reservation(token), keys.reservation_leases(),
+                  *[keys.agents_available(s) for s in sorted(agent.skills)]],
+            args=[caller.member, agent.id, token, to_ms(now),
+                  to_ms(now + self.lease_seconds), queue, kind])
+        return Reservation(token, caller.member, agent, queue, kind) if ok == 1 else None
 
     def _overflow(self, cfg: QueueConfig, line: list[Waiting], now: float,
                   result: RouteResult) -> list[Waiting]:

@@ -14,7 +14,8 @@ import redis
 from redis.commands.core import Script
 
 SCRIPT_DIR = Path(__file__).with_name("scripts")
-NAMES = ("join", "reserve", "release", "connect", "finish", "leave", "presence", "callback")
+NAMES = ("join", "reserve", "release", "connect", "finish", "leave", "presence", "callback",
+         "park", "promote")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class QueueScripts:
     leave: Script
     presence: Script
     callback: Script
+    park: Script
+    promote: Script
 
 
 def load_scripts(conn: redis.Redis) -> QueueScripts:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from ivr.domain.phone_numbers import BadNumber, validate_callback_number
@@ -12,7 +14,15 @@ from ivr.domain.queueing import (
     score,
     unpack_score,
 )
-from ivr.domain.routing import choose_caller, match, overflow_due, required_level
+from ivr.domain.routing import (
+    QueueLine,
+    choose_caller,
+    match,
+    match_across,
+    overflow_due,
+    parked_until,
+    required_level,
+)
 
 RELAX = (RelaxStep(0, 4), RelaxStep(30, 2), RelaxStep(90, 1))
 NOW = 1_700_000_000.0
@@ -71,6 +81,58 @@ def test_choose_caller_skips_wrong_skill_and_future_callbacks():
     assert choose_caller(junior, line, RELAX, NOW).member == "ok"
     assert choose_caller(junior, line, RELAX, NOW + 61).member == "cb:later"
     assert choose_caller(agent("x", {"sales": 5}, NOW), line, RELAX, NOW) is None
+
+
+def test_parked_until_sets_aside_only_what_may_not_be_routed_now():
+    assert parked_until(caller("cb:later", 200, not_before=NOW + 60), NOW, True) == NOW + 60
+    assert parked_until(caller("cb:later", 200, not_before=NOW + 60), NOW, False) == NOW + 60
+    assert parked_until(caller("cb:due", 200, not_before=NOW), NOW, True) is None
+    assert parked_until(caller("cb:due", 200, not_before=NOW - 1), NOW, False) == math.inf
+    assert parked_until(caller("cb:now", 20), NOW, True) is None
+    assert parked_until(caller("CA1", 20), NOW, False) is None  # hours only gate callbacks
+
+
+def lines(**by_queue: list[Waiting]) -> list[QueueLine]:
+    return [QueueLine(q, tuple(callers), RELAX) for q, callers in by_queue.items()]
+
+
+def pairs_across(found) -> list[tuple[str, str, str]]:
+    return [(q, c.member, a.id) for q, c, a in found]
+
+
+@pytest.mark.parametrize("order", [("sales", "support"), ("support", "sales")])
+def test_agent_in_two_queues_takes_equal_priority_caller_who_waited_longer(order):
+    both = agent("pat", {"support": 5, "sales": 5}, NOW - 100)
+    by = {"support": [caller("s-new", 10)], "sales": [caller("b-old", 40, skills=("sales",))]}
+    found = match_across(lines(**{q: by[q] for q in order}), [both], NOW)
+    assert pairs_across(found) == [("sales", "b-old", "pat")]
+
+
+def test_agent_in_two_queues_takes_higher_priority_before_longer_wait():
+    both = agent("pat", {"support": 5, "sales": 5}, NOW - 100)
+    found = match_across(lines(support=[caller("vip", 5, priority=2)],
+                               sales=[caller("old", 80, skills=("sales",))]), [both], NOW)
+    assert pairs_across(found) == [("support", "vip", "pat")]
+
+
+def test_across_queues_each_caller_needs_their_own_queues_level():
+    # sales relaxes only after 60 s; the sales caller ranks first (waited longer) but the
+    # level-2 agent does not qualify yet, so the support caller (30 s: level 2) is served
+    junior = agent("j", {"support": 2, "sales": 2}, NOW - 100)
+    strict = QueueLine("sales", (caller("b-old", 45, skills=("sales",)),),
+                       (RelaxStep(0, 4), RelaxStep(60, 1)))
+    found = match_across([strict, *lines(support=[caller("s", 30)])], [junior], NOW)
+    assert pairs_across(found) == [("support", "s", "j")]
+    found = match_across([strict, *lines(support=[caller("s", 30)])], [junior], NOW + 15)
+    assert pairs_across(found) == [("sales", "b-old", "j")]
+
+
+def test_across_queues_other_agents_are_still_used_longest_idle_first():
+    both = agent("pat", {"support": 5, "sales": 5}, NOW - 100)
+    sales_only = agent("sam", {"sales": 5}, NOW - 900)
+    by = lines(support=[caller("s", 10)], sales=[caller("b", 40, skills=("sales",))])
+    found = match_across(by, [both, sales_only], NOW)
+    assert pairs_across(found) == [("sales", "b", "sam"), ("support", "s", "pat")]
 
 
 def test_overflow_due_rules():

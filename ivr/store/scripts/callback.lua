@@ -2,6 +2,8 @@
 -- for the same number (compare-and-set on the numbers hash; the caller retries on 'retry').
 -- KEYS[1] waiting zset  KEYS[2] joined zset  KEYS[3] callback numbers hash
 -- KEYS[4] callback entry hash (new or the existing one)  KEYS[5] the caller's call entry hash
+-- KEYS[6] parked zset: a merged callback that was parked goes back in line (the next routing
+-- pass parks it again if it still may not be routed; its not_before may have changed)
 -- ARGV[1] number  ARGV[2] callback id  ARGV[3] score  ARGV[4] joined_at ms  ARGV[5] call member
 -- ARGV[6] expected current id for the number ('' = none)  ARGV[7] not_before ms
 -- ARGV[8..] field, value pairs for a new entry
@@ -25,6 +27,9 @@ if current then
     redis.call('HSET', KEYS[4], 'score', ARGV[3], 'joined_at', ARGV[4])
     redis.call('ZADD', KEYS[1], ARGV[3], member)
     redis.call('ZADD', KEYS[2], ARGV[4], member)
+    redis.call('ZREM', KEYS[6], member)
+  elseif old[2] == 'waiting' and redis.call('ZREM', KEYS[6], member) == 1 then
+    redis.call('ZADD', KEYS[1], old[1], member)
   end
   if tonumber(ARGV[7]) > 0 then redis.call('HSET', KEYS[4], 'not_before', ARGV[7]) end
   redis.call('HINCRBY', KEYS[4], 'requests', 1)
