@@ -6,7 +6,9 @@ Owns the waitUrl document (`wait`), the key menu (`key`) and the callback dialog
 store), then book it. The booking is persisted in Redis BEFORE the caller hears the
 confirmation; only then does the document `<Leave>` the queue, and the Enqueue action hands
 the flow the `callback` result. Everything here answers inside Twilio's waitUrl context, so
-only Play, Say, Pause, Gather, Redirect, Leave and Hangup are used. Must not import Flask.
+only Play, Say, Pause, Gather, Redirect, Leave and Hangup are used. Between announcements
+callers hear their queue's hold audio (`ivr/hold_audio.py`), or a `<Pause>` when none is
+built. Must not import Flask.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from ivr.domain.announce import describe_wait
 from ivr.domain.phone_numbers import BadNumber, from_keypad
 from ivr.errors import Conflict
+from ivr.hold_audio import HoldAudio
 from ivr.queue_handoff import QueueHandOff, QueueVisit
 from ivr.queue_twiml import Prompter
 from ivr.store.callbacks import validate_callback_number
@@ -42,6 +45,7 @@ class HoldService:
     handoff: QueueHandOff
     prompter: Prompter
     settings: HoldSettings
+    audio: HoldAudio | None = None  # what plays between announcements (ivr/hold_audio.py)
 
     # -------------------------------------------------------------- the waitUrl loop
     def wait(self, call_sid: str, queue: str, now: datetime, fallback: bool = False) -> str:
@@ -56,7 +60,10 @@ class HoldService:
         r = VoiceResponse()
         position = self.handoff.service.position(call_sid)
         if visit is None or position is None:  # fallback queue, or an agent is being rung
-            r.pause(length=2 if visit else self.settings.hold_pause)
+            if visit:
+                r.pause(length=2)
+            else:
+                self._hold(r, queue)
             return str(r)
         queue = self.current_queue(call_sid) or queue
         gather = r.gather(input="dtmf", num_digits=1, timeout=1, method="POST",
@@ -75,8 +82,21 @@ class HoldService:
                 self.prompter.speak(gather, "queue_offer_voicemail", lang)
         else:
             self.prompter.speak(gather, "hold_message", lang)
-        gather.pause(length=self.settings.hold_pause)
+        self._hold(gather, queue)
         return str(r)
+
+    def _hold(self, target: Any, queue: str) -> None:
+        """One loop's worth of hold audio: the queue's music, padded with silence to
+        `hold_pause` when shorter (so the loop keeps its length), or silence alone when
+        nothing is built or configured."""
+        play = self.audio.for_queue(queue) if self.audio is not None else None
+        if play is None:
+            target.pause(length=self.settings.hold_pause)
+            return
+        target.play(play.url)
+        rest = int(self.settings.hold_pause - (play.seconds or self.settings.hold_pause) + 0.5)
+        if rest >= 1:
+            target.pause(length=rest)
 
     def adopt(self, call_sid: str, queue: str, now: datetime) -> QueueVisit | None:
         """Join a fallback caller to our line; opening hours are not checked because the

@@ -12,6 +12,7 @@ layer call once at start-up. Reads no environment; takes a `Config`.
         wrap_up_seconds: 30
         ring_timeout: 20          # seconds an agent's phone rings before the caller goes back
         service_level_target: 20  # seconds: answered within this counts for service level
+        hold_audio: music/x.wav   # or an https URL; read and checked by ivr/hold_audio.py
         relax:                    # proficiency needed by seconds waited
           - {after: 0, min_level: 4}
           - {after: 30, min_level: 2}

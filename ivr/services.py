@@ -23,6 +23,7 @@ from ivr.callback_legs import CallbackLegs
 from ivr.calls import AcceptAll, CallService
 from ivr.config import Config
 from ivr.errors import ConfigError
+from ivr.hold_audio import HoldAudio
 from ivr.holding import HoldService, HoldSettings
 from ivr.lookup_sql import DEFAULT_POOL_SIZE
 from ivr.lookups import load_sources
@@ -199,7 +200,9 @@ def build_services(config: Config, conn: redis.Redis | None = None) -> Services:
         svc.drainer.wake()
     if handoff is not None:
         prompter = Prompter(catalog, urls, audio)
-        svc.holding = HoldService(handoff, prompter, hold_settings(config))
+        svc.holding = HoldService(handoff, prompter, hold_settings(config), HoldAudio(
+            config.public_base_url, config.prompts_audio_dir, config.prompts_catalog.parent,
+            config.queues_file))
         svc.bridging = BridgeService(handoff, prompter, calls)
         svc.callback_legs = CallbackLegs(handoff, prompter)
     return svc

@@ -2,7 +2,8 @@
 follow-up rules the way the outcome writer loads them.
 
 Thin: collects files (a folder means its `*.yaml`), loads them with the prompt catalogue via
-`ivr.flows.load_files` (so cross-file checks run too), then followup.yaml (`--followup`,
+`ivr.flows.load_files` (so cross-file checks run too), queues.yaml's `hold_audio:` settings,
+then followup.yaml (`--followup`,
 default IVR_FOLLOWUP_FILE or the repository's; its survey questions must be asked by the
 flows), prints `ok: N flows` and `ok: N follow-up rules (FILE)` or one `FILE:LINE: message`
 per problem and exits 1. Meant for editors, pre-commit and CI.
@@ -49,11 +50,13 @@ def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | N
                                      queues_file or config.queues_file)
         rules, rule_errors = _check_followup(followup_file or config.followup_file, flows)
         boards = _check_wallboard(queues_file or config.queues_file)
+        holds = _check_hold_audio(queues_file or config.queues_file,
+                                  (catalog or config.prompts_catalog).parent, config)
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    if errors or rule_errors:
-        for error in sorted([*errors, *rule_errors], key=lambda e: (e.file, e.line)):
+    if errors or rule_errors or holds:
+        for error in sorted([*errors, *rule_errors, *holds], key=lambda e: (e.file, e.line)):
             click.echo(str(error))
         sys.exit(1)
     click.echo(f"ok: {len(flows)} flows")
@@ -72,6 +75,16 @@ def _check_wallboard(queues_path: Path) -> int:
     from ivr.queues import load_queues
 
     return len(load_thresholds(queues_path, sorted(load_queues(queues_path).queues)))
+
+
+def _check_hold_audio(queues_path: Path, prompts_dir: Path, config: Any) -> list[FlowError]:
+    """Each queue's `hold_audio:` (ivr/hold_audio.py): a file under the prompts folder that
+    exists, is 8 kHz mono WAV and fits one hold loop, or an https URL."""
+    if not queues_path.exists():
+        return []
+    from ivr.hold_audio import hold_audio_problems
+
+    return hold_audio_problems(queues_path, prompts_dir, float(config.extra.get("hold_pause", 15)))
 
 
 def _check_flows(files: list[Path], catalog: Path,

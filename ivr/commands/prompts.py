@@ -43,8 +43,10 @@ def command() -> None:
 @_catalog_option
 @_out_option
 @click.option("--force", is_flag=True, help="Rebuild every prompt, even unchanged ones.")
-def build(catalog: Path | None, out: Path | None, force: bool) -> None:
-    """Render new and changed prompts (recording if given, else espeak-ng TTS)."""
+@click.option("--no-music", is_flag=True, help="Skip the hold music (ivr/hold_music.py).")
+def build(catalog: Path | None, out: Path | None, force: bool, no_music: bool) -> None:
+    """Render new and changed prompts (recording if given, else espeak-ng TTS), then the hold
+    music for loops of IVR_HOLD_PAUSE seconds."""
     catalog, out = _paths(catalog, out)
     try:
         sources = read_sources(catalog)
@@ -56,6 +58,19 @@ def build(catalog: Path | None, out: Path | None, force: bool) -> None:
     for key in report.removed:
         click.echo(f"  removed {key} (no longer in the catalogue)")
     click.echo(f"{report.summary()} -> {out}")
+    if not no_music:
+        _build_music(out, force)
+
+
+def _build_music(out: Path, force: bool) -> None:
+    from ivr.config import from_env
+    from ivr.hold_music import build_hold_music, music_paths
+
+    hold_pause = float(from_env().extra.get("hold_pause", 15))
+    music = build_hold_music(out, hold_pause, force=force)
+    state = "built" if music["built"] else "up to date"
+    click.echo(f"hold music: {state}, {music['seconds']} s for {hold_pause:g} s loops -> "
+               f"{music_paths(out)[0]}")
 
 
 @command.command("status")

@@ -1,4 +1,6 @@
-"""Serve built prompt audio to Twilio: GET /prompts/<lang>/<id>.wav.
+"""Serve built prompt audio to Twilio: GET /prompts/<lang>/<id>.wav, the built hold music
+(GET /prompts/music/hold.wav) and a queue's own hold file (GET /prompts/hold/<queue>.wav, the
+file its `hold_audio:` names; ivr/hold_audio.py).
 
 Owns only file serving; which prompts are current is `ivr.prompt_audio`'s job. No signature
 check: Twilio fetches `<Play>` URLs with a plain GET, and the files are the same words the
@@ -16,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.security import safe_join
 
 from ivr.config import REPO_ROOT
+from ivr.services import services
 
 bp = Blueprint("prompts", __name__)
 
@@ -35,6 +38,27 @@ def prompt_file(language: str, prompt_id: str) -> ResponseReturnValue:
         abort(404)
     path = safe_join(str(audio_dir()), language, f"{prompt_id}.wav")
     if path is None or not Path(path).is_file():
+        abort(404)
+    return _wav(Path(path))
+
+
+@bp.get("/prompts/music/hold.wav")
+def hold_music() -> ResponseReturnValue:
+    from ivr.hold_music import music_paths
+
+    return _wav(music_paths(audio_dir())[0])
+
+
+@bp.get("/prompts/hold/<queue>.wav")
+def queue_hold_audio(queue: str) -> ResponseReturnValue:
+    """Only files a queue's `hold_audio:` names are served, never any path under prompts/."""
+    holding = services().holding
+    own = holding.audio.own_file(queue) if holding and holding.audio else None
+    return _wav(own) if own is not None else abort(404)
+
+
+def _wav(path: Path) -> ResponseReturnValue:
+    if not path.is_file():
         abort(404)
     return send_file(path, mimetype="audio/wav", conditional=True, etag=True,
                      max_age=MAX_AGE_S)

@@ -20,9 +20,12 @@ def test_build_prints_each_prompt_and_a_summary(catalog: Path, audio_dir: Path) 
     code, out = run("build", "--catalog", str(catalog), "--out", str(audio_dir))
     assert code == 0, out
     assert "built es-US/menu (tts:es-419," in out
-    assert out.strip().endswith(f"prompts: 4 built, 0 up to date, 0 removed -> {audio_dir}")
+    lines = out.strip().splitlines()
+    assert lines[-2] == f"prompts: 4 built, 0 up to date, 0 removed -> {audio_dir}"
+    assert lines[-1].startswith("hold music: built, 15.0 s for 15 s loops")
     code, out = run("build", "--catalog", str(catalog), "--out", str(audio_dir))
     assert "prompts: 0 built, 4 up to date, 0 removed" in out
+    assert "hold music: up to date" in out
 
 
 def test_status_lists_missing_and_stale(catalog: Path, audio_dir: Path, tmp_path: Path) -> None:
