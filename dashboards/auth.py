@@ -1,7 +1,9 @@
 """Sign-in, roles, CSRF and login rate limiting for every page and JSON API.
 
-- `/login` (GET form, POST) and `/logout` (POST). Sessions are Flask's signed cookies, made
-  HttpOnly, SameSite=Lax and Secure when PUBLIC_BASE_URL is https.
+- `/login` (GET form, POST) and `/logout` (POST, ends all the user's sessions). Sessions are
+  Flask's signed cookies, made HttpOnly, SameSite=Lax and Secure when PUBLIC_BASE_URL is
+  https, and checked on every request by `session_user_or_none` (user's session version,
+  absolute lifetime, idle time: dashboards/sessions.py).
 - `require_role(*roles)`: a page asked for without a session redirects to `/login?next=`; a
   JSON API (`/api/...`) answers 401; a signed-in user without the role gets 403. Admins have
   every role.
@@ -18,6 +20,7 @@ import functools
 import hmac
 import secrets
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,7 +39,8 @@ from flask import (
 )
 from sqlalchemy import Engine
 
-from dashboards.users import User, authenticate, find_user
+from dashboards.sessions import SessionLimits, new_session, session_problem, touch
+from dashboards.users import User, authenticate, find_user, revoke_sessions
 from ivr.services import services
 
 bp = Blueprint("auth", __name__)
@@ -86,26 +90,37 @@ def user_engine() -> Engine:
     return found
 
 
-def session_user_or_none(data: Mapping[str, Any]) -> User | None:
+def session_limits() -> SessionLimits:
+    config = current_app.config["IVR"]
+    return SessionLimits(idle=config.session_idle, max_age=config.session_max_age)
+
+
+def session_user_or_none(data: Mapping[str, Any], now: float | None = None) -> User | None:
     """The user a session (its opened, signature-checked data) still speaks for, or None.
 
     The one check every signed-in request goes through: the pages (`require_role`, via
     `current_user`) and the wallboard's stream service (ivr/live/stream_auth.py), which calls
-    it at connect and again every few seconds for as long as a stream is open. Needs an app
-    context (the user database)."""
+    it at connect and again every few seconds for as long as a stream is open. Refused: a
+    deleted user, a changed role, a session made before the user's last logout or password
+    or role change, one older than IVR_SESSION_MAX_AGE or idle longer than IVR_SESSION_IDLE
+    (dashboards/sessions.py). Needs an app context (the user database)."""
     name = data.get("user")
     if not name:
         return None
     user = find_user(user_engine(), str(name))
-    if user is None or user.role != data.get("role"):
-        return None  # deleted or role changed: sign in again
-    return user
+    if user is None:
+        return None  # deleted: sign in again
+    at = time.time() if now is None else now
+    return None if session_problem(data, user, session_limits(), at) else user
 
 
 def current_user() -> User | None:
-    user = session_user_or_none(session)
+    now = time.time()
+    user = session_user_or_none(session, now)
     if user is None and session.get("user"):
         session.clear()
+    elif user is not None:
+        touch(session, now)
     return user
 
 
@@ -187,7 +202,7 @@ def login() -> Any:
                                       error="Wrong user name or password."), 401
     conn.delete(key)
     session.clear()
-    session.update(user=user.username, role=user.role, csrf=secrets.token_urlsafe(32))
+    session.update(new_session(user, secrets.token_urlsafe(32), time.time()))
     session.permanent = True
     return redirect(nxt, code=303)
 
@@ -207,7 +222,12 @@ def home() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Sign out everywhere: the user's session version moves on, so every cookie they hold
+    (this browser's, a copied one, another device's) stops working, not only this one."""
     check_csrf()
+    user = current_user()
+    if user is not None:
+        revoke_sessions(user_engine(), user.username)
     session.clear()
     return redirect(url_for("auth.login"), code=303)
 
@@ -220,4 +240,4 @@ def _secure_cookies(state: Any) -> None:
     config = app.config["IVR"]
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=config.public_base_url.startswith("https://"),
-                      PERMANENT_SESSION_LIFETIME=12 * 3600)
+                      PERMANENT_SESSION_LIFETIME=config.session_idle)

@@ -264,7 +264,8 @@ class FlowVersion(Base):
 
 
 class User(Base):
-    """Someone who signs in to the pages (dashboards/users.py; migration 0002)."""
+    """Someone who signs in to the pages (dashboards/users.py; migrations 0002, 0006).
+    `session_version` is bumped to revoke all their sessions (dashboards/sessions.py)."""
 
     __tablename__ = "users"
 
@@ -273,6 +274,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(When)
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class FollowupTask(Base):
