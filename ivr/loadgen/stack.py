@@ -50,6 +50,8 @@ class Stack:
     standin: Any = None
     standin_server: Any = None
     env: dict[str, str] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)  # settings a run adds or overrides
+    stream_port: int | None = None  # a stream service beside the app (ivr bench abuse)
 
     @property
     def workdir(self) -> Path:
@@ -73,7 +75,7 @@ class Stack:
                     "PUBLIC_BASE_URL": self.base_url,
                     "IVR_INSTANCE_DIR": str(self.workdir / "instance"),
                     "IVR_PROMPTS_AUDIO_DIR": str(self.workdir / "no-audio"),
-                    "IVR_ANNOUNCE_EVERY": "45", "IVR_HOLD_PAUSE": "15"}
+                    "IVR_ANNOUNCE_EVERY": "45", "IVR_HOLD_PAUSE": "15", **self.extra_env}
         self.start_app()
         for _ in range(self.worker_processes):
             self.start_worker()
