@@ -2,13 +2,16 @@
 announcements, key 1 for a callback that keeps their place, key 2 for voicemail.
 
 Owns the waitUrl document (`wait`), the key menu (`key`) and the callback dialogue
-(`callback`): confirm the caller ID or key in another number (E.164 checked by the callback
-store), then book it. The booking is persisted in Redis BEFORE the caller hears the
-confirmation; only then does the document `<Leave>` the queue, and the Enqueue action hands
-the flow the `callback` result. Everything here answers inside Twilio's waitUrl context, so
-only Play, Say, Pause, Gather, Redirect, Leave and Hangup are used. Between announcements
-callers hear their queue's hold audio (`ivr/hold_audio.py`), or a `<Pause>` when none is
-built. Must not import Flask.
+(`callback`): confirm the caller ID or key in another number, then book it. The callback
+store enforces the toll-fraud policy (number type, the queue's countries, the daily limit per
+number; issue 12); here the caller hears which rule refused their number, a prompt per
+`Refusal`, and may key another number or simply stay on the line with their place kept.
+The booking is persisted in Redis BEFORE the caller hears the confirmation; only then does
+the document `<Leave>` the queue, and the Enqueue action hands the flow the `callback`
+result. Everything here answers inside Twilio's waitUrl context, so only Play, Say, Pause,
+Gather, Redirect, Leave and Hangup are used. Between announcements callers hear their
+queue's hold audio (`ivr/hold_audio.py`), or a `<Pause>` when none is built. Must not import
+Flask.
 """
 
 from __future__ import annotations
@@ -19,18 +22,27 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ivr.domain.announce import describe_wait
-from ivr.domain.phone_numbers import BadNumber, from_keypad
+from ivr.domain.phone_numbers import (
+    BadNumber,
+    Refusal,
+    country_of,
+    keyed_number,
+    validate_callback_number,
+)
 from ivr.errors import Conflict
 from ivr.hold_audio import HoldAudio
 from ivr.queue_handoff import QueueHandOff, QueueVisit
 from ivr.queue_twiml import Prompter
-from ivr.store.callbacks import validate_callback_number
 from ivr.twiml_builder import VoiceResponse
 
 log = logging.getLogger(__name__)
 
 MAX_NUMBER_TRIES = 3
 MAX_LATER_HOURS = 24  # a callback can be booked up to a day ahead
+# What a caller hears when their number is refused, per reason (prompts/catalog.yaml).
+REFUSAL_PROMPTS = {Refusal.NOT_CALLABLE: "callback_invalid_number",
+                   Refusal.COUNTRY: "callback_country_refused",
+                   Refusal.TOO_MANY: "callback_limit_reached"}
 
 
 @dataclass
@@ -162,19 +174,38 @@ class HoldService:
         if step == "later":
             return self._later(call_sid, visit, caller_id, digits, tries, now)
         if step == "number":
-            keyed = from_keypad(digits, _country_code(caller_id))
-            if digits and _valid(keyed):
-                return self._book(call_sid, visit, keyed, now)
-            return self._ask_number(visit, tries + 1, invalid=True)
+            return self._keyed(call_sid, visit, caller_id, digits, tries, now)
         return str(VoiceResponse())
+
+    def _keyed(self, call_sid: str, visit: QueueVisit, caller_id: str, digits: str,
+               tries: int, now: datetime) -> str:
+        """A number keyed by the caller, read as a phone in their country dials (the
+        business's country when theirs is unknown or not served)."""
+        settings = self.handoff.service.config(visit.queue).callback
+        region = country_of(caller_id)
+        keyed = keyed_number(digits, region if region in settings.countries else settings.home)
+        refused = self._refusal(visit, keyed)
+        if refused is not None:
+            return self._ask_number(visit, tries + 1, refused)
+        return self._book(call_sid, visit, keyed, now, caller=caller_id, tries=tries + 1)
+
+    def _refusal(self, visit: QueueVisit, number: str) -> Refusal | None:
+        """Why the queue will not call `number` (type and country; the daily limit is the
+        store's to count), or None."""
+        try:
+            validate_callback_number(number, self.handoff.service.config(
+                visit.queue).callback.countries)
+        except BadNumber as exc:
+            return exc.refusal
+        return None
 
     def _confirm(self, call_sid: str, visit: QueueVisit, caller_id: str, digits: str,
                  now: datetime) -> str:
-        if digits == "1" and _valid(caller_id):
-            return self._book(call_sid, visit, caller_id, now)
+        if digits == "1" and self._refusal(visit, caller_id) is None:
+            return self._book(call_sid, visit, caller_id, now, caller=caller_id)
         if digits == "2":
             return self._ask_number(visit, 0)
-        if digits == "3" and _valid(caller_id):
+        if digits == "3" and self._refusal(visit, caller_id) is None:
             return self._ask_later(visit, 0)
         return str(VoiceResponse())  # anything else: back to holding, place kept
 
@@ -184,11 +215,17 @@ class HoldService:
         if not 1 <= hours <= MAX_LATER_HOURS:
             return self._ask_later(visit, tries + 1, invalid=True)
         return self._book(call_sid, visit, caller_id, now, not_before=now + timedelta(hours=hours),
-                          retry=lambda: self._ask_later(visit, tries + 1, closed=True))
+                          retry=lambda: self._ask_later(visit, tries + 1, closed=True),
+                          caller=caller_id)
 
     def _offer(self, visit: QueueVisit, caller_id: str) -> str:
-        if not _valid(caller_id):
-            return self._ask_number(visit, 0)
+        """Offer the caller ID; a caller ID we will not call (withheld, premium-rate,
+        abroad: caller IDs can be spoofed) is not offered. When it is a real number we
+        refuse, the caller hears why before being asked for another."""
+        refused = self._refusal(visit, caller_id)
+        if refused is not None:
+            said = refused if country_of(caller_id) or refused is Refusal.COUNTRY else None
+            return self._ask_number(visit, 0, said)
         r = VoiceResponse()
         gather = r.gather(input="dtmf", num_digits=1, timeout=6, method="POST",
                           action=self._url(visit, "confirm"))
@@ -210,11 +247,15 @@ class HoldService:
         self.prompter.speak(gather, "callback_later", visit.language, most=MAX_LATER_HOURS)
         return str(r)
 
-    def _ask_number(self, visit: QueueVisit, tries: int, invalid: bool = False) -> str:
+    def _ask_number(self, visit: QueueVisit, tries: int,
+                    refused: Refusal | None = None) -> str:
+        """Say why the last number was refused (if one was), then ask for a number; no
+        answer, or MAX_NUMBER_TRIES refusals, goes back to the hold loop with the place
+        kept. A daily limit is not asked again: another number would not lift it."""
         r = VoiceResponse()
-        if invalid:
-            self.prompter.speak(r, "callback_invalid_number", visit.language)
-        if tries >= MAX_NUMBER_TRIES:
+        if refused is not None:
+            self.prompter.speak(r, REFUSAL_PROMPTS[refused], visit.language)
+        if tries >= MAX_NUMBER_TRIES or refused is Refusal.TOO_MANY:
             return str(r)  # back to the hold loop, place kept
         gather = r.gather(input="dtmf", finish_on_key="#", timeout=8, method="POST",
                           action=self._url(visit, "number", tries))
@@ -226,16 +267,18 @@ class HoldService:
                                        tries=tries)
 
     def _book(self, call_sid: str, visit: QueueVisit, number: str, now: datetime,
-              not_before: datetime | None = None, retry: Any = None) -> str:
+              not_before: datetime | None = None, retry: Any = None, caller: str = "",
+              tries: int = 1) -> str:
         """Persist the callback, then confirm it, then leave Twilio's queue."""
         r = VoiceResponse()
         queue = self.current_queue(call_sid) or visit.queue
         try:
             booked = self.handoff.service.callbacks.request(
                 queue, number, now.timestamp(), call_sid=call_sid,
-                not_before=not_before.timestamp() if not_before else None)
-        except BadNumber:
-            return self._ask_number(visit, 1, invalid=True)
+                not_before=not_before.timestamp() if not_before else None, caller=caller)
+        except BadNumber as exc:
+            log.info("call %s: callback number refused (%s): %s", call_sid, exc.kind, exc)
+            return self._ask_number(visit, tries, exc.refusal)
         except ValueError as exc:  # the chosen time is outside the queue's hours
             log.info("call %s: callback time refused: %s", call_sid, exc)
             return retry() if retry else str(r)
@@ -264,17 +307,3 @@ class HoldService:
         r.leave()
         return str(r)
 
-
-def _valid(number: str) -> bool:
-    try:
-        validate_callback_number(number)
-    except ValueError:
-        return False
-    return True
-
-
-def _country_code(caller_id: str) -> str:
-    """The caller's own country code for a number they key in; +1 when we cannot tell.
-    Only North America is told apart: elsewhere codes have 1 to 3 digits and guessing
-    wrong would call a stranger, so callers there key 00 and the full number."""
-    return "1" if not caller_id.startswith("+") or caller_id.startswith("+1") else ""

@@ -18,7 +18,9 @@ layer call once at start-up. Reads no environment; takes a `Config`.
           - {after: 30, min_level: 2}
         overflow: {after: 300, action: widen|queue|voicemail, target: sales, skills: [sales]}
         callback: {enabled: true, mode: agent_first|customer_first, retries: 2,
-                   retry_delay: 300, ring_timeout: 25}
+                   retry_delay: 300, ring_timeout: 25,
+                   countries: [US, CA], max_per_number_per_day: 3}   # ivr/queue_callbacks.py
+    business: {country: US}       # the default callback country (ivr/queue_callbacks.py)
     agents:
       alice: {name: Alice, address: "client:alice", skills: {support: 5}}
     reporting:                    # read by ivr/store/reports.py (docs/reports.md)
@@ -44,15 +46,15 @@ from ivr.domain.queue_ports import RoutingTrigger
 from ivr.domain.queueing import (
     DEFAULT_RELAX,
     Agent,
-    CallbackSettings,
     OverflowRule,
     QueueConfig,
     RelaxStep,
 )
 from ivr.errors import ConfigError
+from ivr.queue_callbacks import business_country, parse_callback
+from ivr.yaml_lines import YamlLines
 
 OVERFLOW_ACTIONS = ("queue", "voicemail", "widen")
-CALLBACK_MODES = ("agent_first", "customer_first")
 
 
 @dataclass(frozen=True)
@@ -60,22 +62,35 @@ class QueueSetup:
     queues: dict[str, QueueConfig]
     agents: list[Agent]
     schedules: dict[str, Schedule] = field(default_factory=dict)
+    business_country: str = "US"  # ISO code; the default callback country
+
+    @property
+    def callback_countries(self) -> frozenset[str]:
+        """Every country some queue calls back: where follow-up texts may go too."""
+        return frozenset({self.business_country}).union(
+            *(q.callback.countries for q in self.queues.values()))
 
 
-def load_queues(path: Path) -> QueueSetup:
-    """Parse and check `queues.yaml`. Raises ConfigError saying what to fix."""
+def load_queues(path: Path, caller_id: str | None = None) -> QueueSetup:
+    """Parse and check `queues.yaml`. Raises ConfigError saying what to fix (FILE:LINE for
+    the callback and business settings). `caller_id` (IVR_CALLER_ID) gives the business's
+    country when the file has no `business: {country: ...}`."""
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = Path(path).read_text()
+        data = yaml.safe_load(text) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read queue configuration: {exc}") from exc
-    return parse_queues(data, str(path))
+    return parse_queues(data, str(path), YamlLines(text), caller_id)
 
 
-def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml") -> QueueSetup:
+def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml",
+                 lines: YamlLines | None = None, caller_id: str | None = None) -> QueueSetup:
+    lines = lines or YamlLines()
     raw_queues = data.get("queues") or {}
     if not isinstance(raw_queues, Mapping) or not raw_queues:
         raise ConfigError(f"{source}: add a `queues:` mapping with at least one queue")
-    queues = {str(name): _queue(str(name), spec or {}, source)
+    home = business_country(data, source, lines, caller_id)
+    queues = {str(name): _queue(str(name), spec or {}, source, lines, home)
               for name, spec in raw_queues.items()}
     for cfg in queues.values():
         if cfg.overflow and cfg.overflow.action == "queue" and cfg.overflow.target not in queues:
@@ -87,7 +102,7 @@ def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml") -> QueueS
         if cfg.hours and cfg.hours not in schedules:
             raise ConfigError(f"{source}: queue {cfg.name!r} names hours {cfg.hours!r}, which "
                               f"is not under `schedules:` (known: {sorted(schedules)})")
-    return QueueSetup(queues, agents, schedules)
+    return QueueSetup(queues, agents, schedules, home)
 
 
 def _schedules(raw: Any, source: str) -> dict[str, Schedule]:
@@ -102,7 +117,8 @@ def _schedules(raw: Any, source: str) -> dict[str, Schedule]:
     return out
 
 
-def _queue(name: str, spec: Mapping[str, Any], source: str) -> QueueConfig:
+def _queue(name: str, spec: Mapping[str, Any], source: str, lines: YamlLines,
+           home: str) -> QueueConfig:
     where = f"{source}: queue {name!r}"
     if not spec.get("skill"):
         raise ConfigError(f"{where} has no `skill`; add the skill its agents need")
@@ -117,7 +133,7 @@ def _queue(name: str, spec: Mapping[str, Any], source: str) -> QueueConfig:
         overflow=_overflow(spec.get("overflow"), where),
         wrap_up_seconds=float(spec.get("wrap_up_seconds", 30)),
         ring_timeout=int(spec.get("ring_timeout", 20)),
-        callback=_callback(spec.get("callback") or {}, where),
+        callback=parse_callback(name, spec.get("callback"), source, lines, home),
         service_level_target=_seconds(spec.get("service_level_target", 20), where,
                                       "service_level_target"),
     )
@@ -152,16 +168,6 @@ def _overflow(spec: Mapping[str, Any] | None, where: str) -> OverflowRule | None
         raise ConfigError(f"{where}: overflow `widen` needs `skills: [...]` to add")
     return OverflowRule(float(spec.get("after", 0)), action, spec.get("target"),
                         tuple(str(s) for s in spec.get("skills") or ()))
-
-
-def _callback(spec: Mapping[str, Any], where: str) -> CallbackSettings:
-    mode = str(spec.get("mode", "agent_first"))
-    if mode not in CALLBACK_MODES:
-        raise ConfigError(f"{where}: callback mode {mode!r} must be one of {CALLBACK_MODES}")
-    return CallbackSettings(enabled=bool(spec.get("enabled", True)), mode=mode,
-                            retries=int(spec.get("retries", 2)),
-                            retry_delay=float(spec.get("retry_delay", 300)),
-                            ring_timeout=int(spec.get("ring_timeout", 25)))
 
 
 def _agent(agent_id: str, spec: Mapping[str, Any], source: str) -> Agent:
@@ -210,7 +216,7 @@ def build_queue_service(config: Any, conn: redis.Redis,
 
     from ivr.store.redis_queue import QueueService
 
-    setup = load_queues(Path(config.queues_file))
+    setup = load_queues(Path(config.queues_file), config.extra.get("caller_id"))
     svc = QueueService(conn, setup.queues, trigger=trigger,
                        is_open=hours_checker(setup.schedules, lambda: _operator_flags(conn)),
                        **options)

@@ -27,6 +27,7 @@ from ivr.hold_audio import HoldAudio
 from ivr.holding import HoldService, HoldSettings
 from ivr.lookup_sql import DEFAULT_POOL_SIZE
 from ivr.lookups import load_sources
+from ivr.outgoing_numbers import outgoing_countries
 from ivr.queue_handoff import QueueHandOff
 from ivr.queue_twiml import Prompter
 from ivr.spool import Spool, SpoolDrainer
@@ -63,6 +64,9 @@ class Services:
     embedded: EmbeddedRedis | None = field(default=None, repr=False)
     spool: Spool | None = field(default=None, repr=False)
     drainer: SpoolDrainer | None = field(default=None, repr=False)
+    # Countries SMS surveys may go to (ivr/outgoing_numbers.py): a spoofed caller ID must not
+    # make us text a premium-rate or foreign number.
+    sms_countries: frozenset[str] = frozenset({"US"})
 
     def defer(self, kind: str, call_sid: str, payload: Mapping[str, Any], at: datetime,
               exc: Exception) -> None:
@@ -115,7 +119,8 @@ class Services:
         from ivr.sms_survey import SmsSurveys
 
         try:
-            SmsSurveys(self.redis, self.flows, self.publish).call_ended(call_sid, now)
+            SmsSurveys(self.redis, self.flows, self.publish,
+                       self.sms_countries).call_ended(call_sid, now)
         except Exception:  # noqa: BLE001 - logged with the sid; the call is already recorded
             log.exception("call %s: SMS survey not queued", call_sid)
 
@@ -193,7 +198,8 @@ def build_services(config: Config, conn: redis.Redis | None = None) -> Services:
         start_reads=queue_start_reads,
     )
     svc = Services(config=config, redis=conn, calls=calls, urls=urls, flows=flows,
-                   queue_engine=engine, handoff=handoff, embedded=embedded)
+                   queue_engine=engine, handoff=handoff, embedded=embedded,
+                   sms_countries=outgoing_countries(config))
     svc.spool = Spool(config.instance_dir / "spool")
     svc.drainer = SpoolDrainer(svc.spool, svc.apply_deferred)
     if svc.spool.pending():  # left by a process that stopped before Redis came back

@@ -27,6 +27,7 @@ from ivr.domain.flow.sms_survey import (
     sms_survey_due,
     sms_survey_nodes,
 )
+from ivr.outgoing_numbers import refusal
 from ivr.store import keys
 from ivr.store.call_state import CallStateStore
 
@@ -41,10 +42,12 @@ def pending_key(number: str) -> str:
 
 
 class SmsSurveys:
-    def __init__(self, redis: redis_lib.Redis, flows: Any, publish: Any) -> None:
+    def __init__(self, redis: redis_lib.Redis, flows: Any, publish: Any,
+                 countries: frozenset[str] = frozenset({"US"})) -> None:
         self.redis = redis
         self.flows = flows
         self.publish = publish  # (kind, call_sid, data, at: datetime) -> None
+        self.countries = countries  # where texts may go (ivr/outgoing_numbers.py)
 
     def call_ended(self, call_sid: str, now: datetime) -> SmsSurvey | None:
         """Queue the call's SMS survey if it gets one; returns it (None: no SMS)."""
@@ -56,6 +59,10 @@ class SmsSurveys:
         number = stored.caller.get("From", "")
         if not (number.startswith("+") and number[1:].isdigit() and len(number) > 8):
             return None  # withheld, anonymous or a SIP address: nobody to text
+        refused = refusal(number, self.countries)
+        if refused is not None:  # premium, satellite or abroad (toll fraud, issue 12)
+            log.info("call %s: no SMS survey: %s (%s)", call_sid, refused, refused.kind)
+            return None
         survey = sms_survey_due(self.flows.flow_by_id(stored.state.flow), stored.state)
         if survey is None:
             return None

@@ -15,7 +15,9 @@ the hook enqueues `send_task_sms` (job id `followup-sms-<task id>`). The job mar
 goes out at most once: a job run twice, or a
 crash after `sending`, never sends a second one (a `sending` left behind is visible in the
 task). A pending text whose enqueue was lost (Redis down at commit) is enqueued again when
-the writer starts (`requeue_pending_sms`).
+the writer starts (`requeue_pending_sms`). A caller's number we would not call back
+(premium rate, satellite, a country no queue serves: ivr/outgoing_numbers.py; caller IDs can
+be spoofed) is never texted: the task's text is `failed` with the reason in its notes.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy.orm import Session
 from ivr.domain.followup import PriorCall, evaluate
 from ivr.domain.followup_rules import FollowupRules
 from ivr.domain.outcome import CallRecord
+from ivr.outgoing_numbers import outgoing_countries, refusal
 from ivr.store import models as m
 from ivr.store.db import SessionFactory
 from ivr.store.tasks import get_task, open_tasks
@@ -115,6 +118,7 @@ class FollowupContext:
     session_factory: SessionFactory
     client: Any
     sms_from: str
+    countries: frozenset[str] = frozenset({"US"})  # where texts may go (outgoing_numbers.py)
 
 
 def install_followup_context(conn: redis_lib.Redis, ctx: FollowupContext) -> FollowupContext:
@@ -130,7 +134,8 @@ def build_followup_context(config: Any) -> FollowupContext:
 
     engine = make_engine(database_url(config.database_url, config.instance_dir))
     sender = config.extra.get("sms_from") or config.extra.get("caller_id") or TEST_CALLER_ID
-    return FollowupContext(make_session_factory(engine), build_client(config), str(sender))
+    return FollowupContext(make_session_factory(engine), build_client(config), str(sender),
+                           outgoing_countries(config))
 
 
 def _context(conn: redis_lib.Redis) -> FollowupContext:
@@ -155,6 +160,12 @@ def send_task_sms(task_id: int) -> str:
         if task.status == "closed":  # handled before the text went out: no "we'll call you"
             task.sms_status = "cancelled"
             return "skipped: closed"
+        refused = refusal(task.caller, ctx.countries)
+        if refused is not None:
+            log.warning("follow-up task %s: SMS not sent: %s", task_id, refused)
+            task.sms_status, task.updated_at = "failed", datetime.now(UTC)
+            _note(task, f"SMS not sent: {refused}"[:500], task.updated_at)
+            return "skipped: refused"
         task.sms_status = "sending"
         to, body = task.caller, task.sms
     try:
@@ -179,5 +190,9 @@ def _record_sms(ctx: FollowupContext, task_id: int, status: str, sid: str | None
         if status == "sent":
             task.sms_sent_at = now
         if note:
-            stamp = now.strftime("%Y-%m-%d %H:%M UTC")
-            task.notes = ((task.notes + "\n") if task.notes else "") + f"{stamp} {note}"
+            _note(task, note, now)
+
+
+def _note(task: m.FollowupTask, note: str, now: datetime) -> None:
+    stamp = now.strftime("%Y-%m-%d %H:%M UTC")
+    task.notes = ((task.notes + "\n") if task.notes else "") + f"{stamp} {note}"

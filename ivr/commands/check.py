@@ -6,11 +6,13 @@ Thin: collects files (a folder means its `*.yaml`), loads them with the prompt c
 then followup.yaml (`--followup`,
 default IVR_FOLLOWUP_FILE or the repository's; its survey questions must be asked by the
 flows), prints `ok: N flows` and `ok: N follow-up rules (FILE)` or one `FILE:LINE: message`
-per problem and exits 1. Meant for editors, pre-commit and CI.
+per problem and exits 1; queues.yaml's callback and business settings are checked too
+(ivr/queue_callbacks.py, FILE:LINE). Meant for editors, pre-commit and CI.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from typing import Any
 import click
 
 from ivr.errors import ConfigError, FlowError, FlowErrors
+
+_FILE_LINE = re.compile(r"^\S+:\d+: ")
 
 
 def _files(paths: tuple[Path, ...]) -> list[Path]:
@@ -52,8 +56,8 @@ def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | N
         boards = _check_wallboard(queues_file or config.queues_file)
         holds = _check_hold_audio(queues_file or config.queues_file,
                                   (catalog or config.prompts_catalog).parent, config)
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
+    except ConfigError as exc:  # FILE:LINE: first when the message has one, like a flow's
+        click.echo(str(exc) if _FILE_LINE.match(str(exc)) else f"error: {exc}", err=True)
         sys.exit(1)
     if errors or rule_errors or holds:
         for error in sorted([*errors, *rule_errors, *holds], key=lambda e: (e.file, e.line)):

@@ -87,6 +87,12 @@ class CallbackSettings:
     retries: int = 2
     retry_delay: float = 300.0
     ring_timeout: int = 25
+    # Toll-fraud limits (ivr/domain/phone_numbers.py): the only countries a callback may go
+    # to (ISO codes; queues.yaml defaults them to the business's country), and how many
+    # callbacks one number may take part in, as the caller or the number called, in 24 hours.
+    countries: frozenset[str] = frozenset({"US"})
+    max_per_number_per_day: int = 3
+    home: str = "US"  # the business's country: how a national number keyed by a caller reads
 
 
 @dataclass(frozen=True)

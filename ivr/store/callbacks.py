@@ -12,9 +12,16 @@ places the call (agent-first or customer-first, per queue). No answer from the c
 routing pass then; after `retries` failed attempts it is dropped and a `callback_failed` event
 is pushed to the `ivr:events` stream for a follow-up. Callbacks are only routed while the
 queue's hours say open (`QueueService.is_open`), and a caller may pick a later slot
-(`not_before`). Must not import Flask, RQ or Twilio.
+(`not_before`).
 
-    svc.callbacks.request(queue, number, now, call_sid=None, not_before=None) -> CallbackResult
+Toll fraud (issue 12): `request` refuses a number the queue may not call (phonenumbers'
+classification and the queue's `countries`, ivr/domain/phone_numbers.py) and a number over
+its daily limit (ivr/store/callback_limits.py; the caller's own number counts too), each as
+a `BadNumber` whose `refusal` says which, before anything is stored. Must not import Flask,
+RQ or Twilio.
+
+    svc.callbacks.request(queue, number, now, call_sid=None, not_before=None, caller=None)
+        -> CallbackResult
     svc.callbacks.number(member) -> str               # the number to dial for `cb:<id>`
     svc.callbacks.unanswered(member, token, now, by="customer") -> "retry" | "given_up" | "stale"
     svc.callbacks.pending(queue, now) -> [{id, number, due, attempts, state, ...}]  # wallboard
@@ -26,11 +33,12 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ivr.domain.phone_numbers import validate_callback_number
+from ivr.domain.phone_numbers import canonical_number, validate_callback_number
 from ivr.domain.queueing import Presence, score, unpack_score
 from ivr.errors import Conflict
 from ivr.store import keys
 from ivr.store.agents import to_ms
+from ivr.store.callback_limits import CallbackQuota
 from ivr.store.scripts import text
 
 if TYPE_CHECKING:
@@ -53,26 +61,32 @@ _PENDING_FIELDS = ["number", "requested_at", "not_before", "attempts", "state", 
 class CallbackStore:
     def __init__(self, service: QueueService) -> None:
         self.svc = service
+        self.quota = CallbackQuota(service.conn)
 
     def request(self, queue: str, raw_number: str, now: float, *, call_sid: str | None = None,
-                not_before: float | None = None, priority: int = 0) -> CallbackResult:
+                not_before: float | None = None, priority: int = 0,
+                caller: str | None = None) -> CallbackResult:
         """Store a callback request. Raises BadNumber (ValueError) for a number we will not
-        call, ValueError for a slot outside the queue's hours, Conflict when the queue takes
+        call or one over its daily limit (`caller`, the number that asked, is counted too),
+        ValueError for a slot outside the queue's hours, Conflict when the queue takes
         no callbacks."""
         cfg = self.svc.config(queue)
         if not cfg.callback.enabled:
             raise Conflict(f"queue {queue!r} takes no callbacks; enable callback in queues.yaml")
-        number = validate_callback_number(raw_number)
+        number = validate_callback_number(raw_number, cfg.callback.countries)
         if not_before is not None and not self.svc.is_open(cfg.hours, not_before):
             raise ValueError(f"the chosen time is outside queue {queue!r}'s hours; "
                              "choose a time when the queue is open")
-        sc, joined = self._place(queue, call_sid, now, priority)
-        for _ in range(5):  # compare-and-set on the number; retried only on a concurrent request
-            outcome, cb_id = self._store(queue, number, call_sid, sc, joined, now, not_before)
-            if outcome != "retry":
-                break
-        else:
-            raise Conflict(f"callback for {number} kept changing under us; try again")
+        counted = [number, *_phone(caller)]
+        token = self.quota.take(counted, now, cfg.callback.max_per_number_per_day)
+        try:
+            outcome, cb_id = self._store_retrying(queue, number, call_sid, now, not_before,
+                                                  priority)
+        except BaseException:
+            self.quota.give_back(counted, token)
+            raise
+        if outcome != "created":  # merged into the pending one, or busy: no new call to pay for
+            self.quota.give_back(counted, token)
         if outcome == "busy":
             return CallbackResult("busy", "", number, False, None, not_before)
         self.svc.trigger.queue_changed(queue, "callback")
@@ -80,6 +94,15 @@ class CallbackStore:
             self.svc.trigger.queue_due(queue, not_before)
         member = f"cb:{cb_id}"
         return CallbackResult(outcome, cb_id, number, True, self.svc.position(member), not_before)
+
+    def _store_retrying(self, queue: str, number: str, call_sid: str | None, now: float,
+                        not_before: float | None, priority: int) -> tuple[str, str]:
+        sc, joined = self._place(queue, call_sid, now, priority)
+        for _ in range(5):  # compare-and-set on the number; retried only on a concurrent request
+            outcome, cb_id = self._store(queue, number, call_sid, sc, joined, now, not_before)
+            if outcome != "retry":
+                return outcome, cb_id
+        raise Conflict(f"callback for {number} kept changing under us; try again")
 
     def _place(self, queue: str, call_sid: str | None, now: float,
                priority: int) -> tuple[int, int]:
@@ -172,3 +195,9 @@ class CallbackStore:
         publish_event(self.svc.conn, "callback_done", call_sid, {
             "callback": member.removeprefix("cb:"), "result": "gave_up", "queue": queue,
             "number": number, "attempts": attempts}, now)
+
+
+def _phone(caller: str | None) -> list[str]:
+    """The asking caller's number in E.164 when it is one (not `anonymous`, `client:...`)."""
+    number = canonical_number(caller or "")
+    return [number] if number.startswith("+") and number[1:].isdigit() else []

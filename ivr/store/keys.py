@@ -127,3 +127,10 @@ def caller_summary(number: str) -> str:
     """HASH per caller number (normalised, ivr.domain.phone_numbers.canonical_number): what a
     flow may know at call start (ivr/domain/caller_history.py FIELDS), kept by the worker."""
     return f"{PREFIX}caller:{number}"
+
+
+def callback_quota(number: str) -> str:
+    """ZSET token -> ms of the callbacks one number took part in (asked for, or was the number
+    called) in the last 24 hours: the toll-fraud daily limit (ivr/store/callback_limits.py).
+    Under `{queues}` because one script counts the caller's and the called number together."""
+    return f"{_Q}:callback-quota:{number}"

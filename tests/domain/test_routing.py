@@ -155,7 +155,8 @@ def test_valid_callback_numbers(raw, expected):
 
 
 @pytest.mark.parametrize(("raw", "why"), [
-    ("+19005550100", "premium"), ("+19765550100", "premium"), ("+449091234567", "premium"),
+    ("+19005550100", "premium"), ("+19765550100", "not a valid number"),
+    ("+449091234567", "premium"),
     ("911", "short"), ("116123", "short"), ("4155550100", "E.164"), ("+0123456789", "E.164"),
     ("+1415555010012345", "E.164"), ("", "E.164"), ("+1415abc0100", "E.164"),
 ])

@@ -84,3 +84,17 @@ def test_hang_up_at_the_survey_then_answer_by_sms(live: Live, tmp_path: Path,
     assert "+*******0133" in caplog.text                       # ...with the number masked
     assert CALLER not in caplog.text
     assert CALLER.replace("+", "%2B") not in caplog.text
+
+
+def test_no_survey_text_to_premium_or_foreign_caller_ids(live: Live, tmp_path: Path):
+    """Toll fraud (issue 12): a spoofed caller ID must not make us text a premium-rate UK
+    number or a Jamaican one (queues.yaml's callbacks serve US and CA); the old rule texted
+    any number that looked like E.164."""
+    (tmp_path / "callflows" / "rate_us.yaml").write_text(SURVEY_FLOW)
+    legs = [live.standin.start_inbound(number, SURVEY_LINE, "hangup")
+            for number in ("+448712345678", "+18765550100", CALLER)]
+    live.run_until(lambda: all(leg.completed for leg in legs))
+    live.run_until(lambda: all("call_ended" in [k for k, _ in stream_events(
+        live.redis, leg.call_sid)] for leg in legs))
+    send_jobs(live)
+    assert [s["to"] for s in live.standin.messages] == [CALLER]
