@@ -9,9 +9,10 @@
   every role.
 - `csrf_token()`: one random token per session, for forms (`csrf_token` field) and fetch()
   (`X-CSRF-Token` header); every POST through `require_role` and the login form checks it.
-- Login attempts: after 5 failures for one user name from one address within 5 minutes,
-  further attempts get 429 until the window passes (counted in Redis, shared by all web
-  processes).
+- Login attempts: counted before the password is checked, per client and per (client, user
+  name), atomically in Redis and shared by all web processes (dashboards/login_limits.py,
+  IVR_LOGIN_*); over a limit, 429 until the window passes. One client cannot lock a user
+  out of another. An unknown name costs one password hash, as a known one does.
 """
 
 from __future__ import annotations
@@ -39,13 +40,12 @@ from flask import (
 )
 from sqlalchemy import Engine
 
+from dashboards.login_limits import LoginAttempts, LoginLimits, client_id
 from dashboards.sessions import SessionLimits, new_session, session_problem, touch
-from dashboards.users import User, authenticate, find_user, revoke_sessions
+from dashboards.users import User, authenticate, dummy_hash, find_user, revoke_sessions
 from ivr.services import services
 
 bp = Blueprint("auth", __name__)
-MAX_FAILURES = 5
-WINDOW = 300
 _ENGINE_LOCK = threading.Lock()
 
 LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -171,36 +171,35 @@ def _safe_next(target: str | None) -> str:
     return target or "/"
 
 
-def _throttle_key(username: str) -> str:
-    from ivr.store import keys
+def login_limits() -> LoginLimits:
+    config = current_app.config["IVR"]
+    return LoginLimits(window=config.login_window, max_per_user=config.login_max_per_user,
+                       max_per_client=config.login_max_per_client)
 
-    return f"{keys.PREFIX}login-failures:{request.remote_addr}:{username[:64]}"
+
+def _login_page(nxt: str, username: str, error: str | None) -> str:
+    return render_template_string(LOGIN_PAGE, csrf=csrf_token(), next=nxt, error=error,
+                                  username=username)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     nxt = _safe_next(request.args.get("next"))
     if request.method == "GET":
-        return render_template_string(LOGIN_PAGE, csrf=csrf_token(), next=nxt, error=None,
-                                      username="")
+        return _login_page(nxt, "", None)
     check_csrf()
     username = (request.form.get("username") or "").strip().lower()[:64]
-    conn = services().redis
-    key = _throttle_key(username)
-    if int(conn.get(key) or 0) >= MAX_FAILURES:
-        return render_template_string(LOGIN_PAGE, csrf=csrf_token(), next=nxt,
-                                      username=username, error="Too many attempts: wait a few "
-                                      "minutes, then try again."), 429
+    # Counted before the password is checked (dashboards/login_limits.py); the client is the
+    # address ProxyFix trusts (IVR_PROXY_HOPS), never a header anyone can send.
+    attempts = LoginAttempts(services().redis, login_limits(), client_id(request.remote_addr),
+                             username)
+    if not attempts.admit():
+        return _login_page(nxt, username, "Too many attempts: wait a few minutes, then try "
+                           "again."), 429
     user = authenticate(user_engine(), username, request.form.get("password") or "")
     if user is None:
-        with conn.pipeline() as pipe:
-            pipe.incr(key)
-            pipe.expire(key, WINDOW)
-            pipe.execute()
-        return render_template_string(LOGIN_PAGE, csrf=csrf_token(), next=nxt,
-                                      username=username,
-                                      error="Wrong user name or password."), 401
-    conn.delete(key)
+        return _login_page(nxt, username, "Wrong user name or password."), 401
+    attempts.succeeded()
     session.clear()
     session.update(new_session(user, secrets.token_urlsafe(32), time.time()))
     session.permanent = True
@@ -237,6 +236,7 @@ def _secure_cookies(state: Any) -> None:
     app: Flask = state.app
     app.jinja_env.globals.update(current_user=current_user, csrf_token=csrf_token)
     app.jinja_loader = _with_shared_templates(app)
+    dummy_hash()  # made now, so even the first unknown name costs one hash, not two
     config = app.config["IVR"]
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=config.public_base_url.startswith("https://"),

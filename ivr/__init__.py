@@ -35,8 +35,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = WebhookFreeSessions()
     app.extensions["ivr"] = build_services(settings)
     register_blueprints(app)
+    if settings.proxy_hops:
+        _trust_proxies(app, settings.proxy_hops)
     app.wsgi_app = WebhookLane(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind `hops` proxies (IVR_PROXY_HOPS), take the client's address and scheme from the
+    X-Forwarded-For/-Proto entries those proxies added, and nothing further left (a client
+    can send its own). Only the address and scheme: Twilio's signatures are still checked
+    against PUBLIC_BASE_URL (ivr/twilio_auth.py), never a forwarded host. Inside the webhook
+    lane, which does not read either, so the busiest webhooks skip it."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _process_dev_key() -> str:

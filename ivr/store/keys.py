@@ -134,3 +134,11 @@ def callback_quota(number: str) -> str:
     called) in the last 24 hours: the toll-fraud daily limit (ivr/store/callback_limits.py).
     Under `{queues}` because one script counts the caller's and the called number together."""
     return f"{_Q}:callback-quota:{number}"
+
+
+def login_attempts(client: str, username: str | None = None) -> str:
+    """Counter (with the window as TTL) of sign-in attempts from one client, or from one
+    client for one user name (dashboards/login_limits.py). The client is the hash tag: one
+    script counts both on Redis Cluster too."""
+    base = f"{PREFIX}login:{{{client}}}"
+    return base if username is None else f"{base}:user:{username}"
