@@ -16,14 +16,15 @@ Used by `QueueService` (redis_queue.py); must not import Flask, RQ or Twilio.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import redis
 
 from ivr.domain import routing
-from ivr.domain.queueing import Waiting
+from ivr.domain.queueing import Agent, Waiting
 from ivr.store import keys
-from ivr.store.agents import to_ms
+from ivr.store.agents import agent_from_hash, to_ms
 from ivr.store.scripts import QueueScripts, text
 
 ENTRY_FIELDS = ["skills", "priority", "vstart", "joined_at", "not_before", "kind"]
@@ -43,6 +44,18 @@ def _waiting(member: str, raw: list[bytes | None]) -> Waiting | None:
                    int(joined) / 1000, int(not_before or 0) / 1000)
 
 
+@dataclass(frozen=True)
+class LineRead:
+    """What one read of a queue's line found: the routable head in line order, the number of
+    entries in line (parked included), and the available agents for `skills`, read in the
+    same round trips (longest idle first per skill, up to the head's size)."""
+
+    callers: list[Waiting]
+    size: int
+    agents: list[Agent] = field(default_factory=list)
+    skills: frozenset[str] = frozenset()
+
+
 class LineReader:
     """Reads one queue's routable head; parks and promotes on the way."""
 
@@ -52,49 +65,63 @@ class LineReader:
         self.scripts = scripts
         self.is_open = is_open  # (queue name, now) -> open for callbacks
 
-    def head(self, queue: str, now: float, size: int) -> tuple[list[Waiting], int]:
-        """(up to `size` routable entries in line order, entries in line including parked).
-        Two round trips when nothing needs parking or promoting."""
+    def head(self, queue: str, now: float, size: int,
+             agent_skills: Iterable[str] = ()) -> LineRead:
+        """Up to `size` routable entries and the available agents with `agent_skills`. Two
+        round trips when nothing needs parking or promoting (a routing pass then needs only
+        its reservations on top)."""
         callbacks_open = self.is_open(queue, now)
+        skills = sorted(set(agent_skills))
         window, check_due = size, True
-        line: list[Waiting] = []
-        total = 0
+        read = LineRead([], 0)
         for _ in range(PARK_ROUNDS):
-            members, total, due = self._read(queue, window, now, check_due, callbacks_open)
+            members, ids, total, due = self._read(queue, window, now, skills, size,
+                                                  check_due, callbacks_open)
             if due:
                 self._promote(queue, due, callbacks_open)
                 continue  # read again: the promoted may be ahead of what was read
             check_due = False
-            line, parked = self._split(queue, members, now, callbacks_open)
+            line, agents, parked = self._split(queue, members, ids, now, callbacks_open)
+            read = LineRead(line[:size], total, agents, frozenset(skills))
             if not parked or len(line) >= size or len(members) < window:
                 break
             window = min(window * 2, PARK_WINDOW_MAX)
-        return line[:size], total
+        return read
 
-    def _read(self, queue: str, window: int, now: float, check_due: bool,
-              callbacks_open: bool) -> tuple[list[str], int, list[str]]:
+    def _read(self, queue: str, window: int, now: float, skills: list[str], size: int,
+              check_due: bool, callbacks_open: bool
+              ) -> tuple[list[str], list[str], int, list[str]]:
+        """(members at the head, available agent ids, entries in line, parked ones due)."""
         waiting, parked = keys.queue_waiting(queue), keys.queue_parked(queue)
         pipe = self.conn.pipeline(transaction=False)
         pipe.zrange(waiting, 0, window - 1)
         pipe.zcard(waiting)
         pipe.zcard(parked)
+        for skill in skills:
+            pipe.zrange(keys.agents_available(skill), 0, size - 1)
         if check_due:
             pipe.zrangebyscore(parked, "-inf", to_ms(now), start=0, num=PROMOTE_BATCH)
             if callbacks_open:  # held until the queue opens: now it is open
                 pipe.zrangebyscore(parked, "+inf", "+inf", start=0, num=PROMOTE_BATCH)
-        raw, in_waiting, in_parked, *due = pipe.execute()
-        return ([text(m) for m in raw], int(in_waiting) + int(in_parked),
-                [text(m) for batch in due for m in batch])
+        raw, in_waiting, in_parked, *rest = pipe.execute()
+        ids = dict.fromkeys(text(a) for batch in rest[:len(skills)] for a in batch)
+        return ([text(m) for m in raw], list(ids), int(in_waiting) + int(in_parked),
+                [text(m) for batch in rest[len(skills):] for m in batch])
 
-    def _split(self, queue: str, members: list[str], now: float,
-               callbacks_open: bool) -> tuple[list[Waiting], int]:
-        """(routable entries, how many were parked). The others are parked at once."""
+    def _split(self, queue: str, members: list[str], agent_ids: list[str], now: float,
+               callbacks_open: bool) -> tuple[list[Waiting], list[Agent], int]:
+        """(routable entries, agents, how many were parked). The others are parked at once."""
         pipe = self.conn.pipeline(transaction=False)
         for m in members:
             pipe.hmget(keys.queue_entry(m), ENTRY_FIELDS)
+        for agent_id in agent_ids:
+            pipe.hgetall(keys.agent(agent_id))
+        replies = pipe.execute()
+        agents = [agent_from_hash(a, raw) for a, raw in
+                  zip(agent_ids, replies[len(members):], strict=True) if raw]
         line: list[Waiting] = []
         later: list[str] = []
-        for m, raw in zip(members, pipe.execute(), strict=True):
+        for m, raw in zip(members, replies[:len(members)], strict=True):
             entry = _waiting(m, raw)
             if entry is None:
                 continue
@@ -106,7 +133,7 @@ class LineReader:
         if later:
             self.scripts.park(keys=[keys.queue_waiting(queue), keys.queue_parked(queue)],
                               args=later)
-        return line, len(later) // 2
+        return line, agents, len(later) // 2
 
     def _promote(self, queue: str, due: list[str], callbacks_open: bool) -> None:
         self.scripts.promote(

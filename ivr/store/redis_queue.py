@@ -182,32 +182,40 @@ class QueueService(ReservationOps):
     # ------------------------------------------------------------------ routing
     def head_of_line(self, queue: str, now: float) -> list[Waiting]:
         """The first `head` entries routing may route now (the others are parked)."""
-        return self.lines.head(queue, now, self.head)[0]
+        return self.lines.head(queue, now, self.head).callers
 
     def route(self, queue: str, now: float) -> RouteResult:
         """One routing pass: apply overflow, then match the head of this line, and of every
         other line the available agents also serve, with those agents
-        (domain/routing.match_across) and reserve each pair atomically (reserve.lua)."""
+        (domain/routing.match_across) and reserve each pair atomically (reserve.lua). The
+        agents for the queue's own skills are read with the line: three round trips in all
+        when one caller meets one agent."""
         cfg = self.config(queue)
         result = RouteResult()
-        line, size = self.lines.head(queue, now, self.head)
-        line = self._overflow(cfg, line, now, result)
+        read = self.lines.head(queue, now, self.head, self._skills_of(cfg))
+        line = self._overflow(cfg, read.callers, now, result)
         lines = [routing.QueueLine(queue, tuple(line), cfg.relax)]
-        agents = self._available(lines, [])
+        agents = self._available(lines, read.agents, read.skills) if line else []
         if agents:
             lines += self._competing_lines(queue, agents, now)
-            agents = self._available(lines, agents)
+            agents = self._available(lines, agents, read.skills)
         for owner, caller, agent in routing.match_across(lines, agents, now):
             res = self._reserve(owner, caller, agent, now)
             if res is not None:
                 result.reservations.append(res)
-        result.waiting = size - sum(1 for r in result.reservations if r.queue == queue)
+        result.waiting = read.size - sum(1 for r in result.reservations if r.queue == queue)
         return result
 
-    def _available(self, lines: list[routing.QueueLine], known: list[Agent]) -> list[Agent]:
+    @staticmethod
+    def _skills_of(cfg: QueueConfig) -> set[str]:
+        """The skills a queue's callers need: its own and any its overflow widens to."""
+        return {cfg.skill, *(cfg.overflow.skills if cfg.overflow else ())}
+
+    def _available(self, lines: list[routing.QueueLine], known: list[Agent],
+                   fetched: frozenset[str]) -> list[Agent]:
         """The available agents (up to `head` per skill) for every skill the lines need;
-        `known` agents are not read again."""
-        skills = {s for ln in lines for w in ln.callers for s in w.skills}
+        skills in `fetched` were read already (their agents are in `known`)."""
+        skills = {s for ln in lines for w in ln.callers for s in w.skills} - fetched
         if not skills:
             return known
         have = {a.id for a in known}
@@ -224,9 +232,8 @@ class QueueService(ReservationOps):
         out = []
         for other in sorted(self.queues):
             cfg = self.queues[other]
-            served = {cfg.skill, *(cfg.overflow.skills if cfg.overflow else ())}
-            if other != queue and served & skills:
-                callers = self.lines.head(other, now, self.head)[0]
+            if other != queue and self._skills_of(cfg) & skills:
+                callers = self.lines.head(other, now, self.head).callers
                 if callers:
                     out.append(routing.QueueLine(other, tuple(callers), cfg.relax))
         return out
