@@ -40,6 +40,11 @@ class Phase:
     fallbacks: int
     server_errors: int
     failed: int
+    unfinished: int = 0
+    app_errors: int = 0
+    unrecorded: int = 0
+    hung_up: int = 0
+    why: tuple[str, ...] = ()
 
     @property
     def on_target(self) -> bool:
@@ -52,9 +57,14 @@ def figures(name: str, stack: Any, result: Any) -> Phase:
 
     samples = list(stack.timings.samples)
     ok = [s[1] * 1000 for s in samples if s[2] == 200]
+    from ivr.loadgen.run import describe
+
+    lost = (result.with_errors + result.unfinished + result.without_outcome)[:3]
     return Phase(name, result.placed, result.lost, len(samples), percentile(ok, .5),
                  percentile(ok, .99), max(ok, default=float("nan")), stack.timings.fallbacks,
-                 sum(1 for s in samples if s[2] >= 500), sum(1 for s in samples if s[2] == 0))
+                 sum(1 for s in samples if s[2] >= 500), sum(1 for s in samples if s[2] == 0),
+                 len(result.unfinished), len(result.with_errors), len(result.without_outcome),
+                 result.hung_up, tuple(f"{sid}: {describe(stack, sid)}" for sid in lost))
 
 
 def run_phase(stack: Any, name: str, load: dict[str, Any], plan: Any = None,
@@ -115,11 +125,16 @@ def table(base: Phase, abused: Phase) -> list[str]:
             ("webhook p50 ms", "p50", "{:.1f}"), ("webhook p99 ms", "p99", "{:.1f}"),
             ("webhook max ms", "worst", "{:.1f}"), ("fallback answers", "fallbacks", "{:d}"),
             ("5xx", "server_errors", "{:d}"), ("failed connections", "failed", "{:d}"),
-            ("lost calls", "lost", "{:d}")]
+            ("lost calls", "lost", "{:d}"), ("  unfinished", "unfinished", "{:d}"),
+            ("  application errors", "app_errors", "{:d}"),
+            ("  no recorded outcome", "unrecorded", "{:d}"),
+            ("hung up at the end", "hung_up", "{:d}")]
     lines = [f"  {'':<22}{'baseline':>12}{'with abuse':>12}"]
     for label, attr, fmt in rows:
         lines.append(f"  {label:<22}{fmt.format(getattr(base, attr)):>12}"
                      f"{fmt.format(getattr(abused, attr)):>12}")
+    for phase in (base, abused):
+        lines += [f"  lost ({phase.name}) {why}" for why in phase.why]
     return lines
 
 
@@ -164,8 +179,10 @@ def command(calls: int, rate: float, duration: float, speed: float, streams: int
     stack = Stack(speed=speed, stream_port=stream_port, extra_env={
         "IVR_STREAM_URL": f"http://127.0.0.1:{stream_port}"} if stream_port else {})
     password = secrets.token_urlsafe(16)
+    # Calls still on the line at the end hang up (counted apart); their records may take the
+    # outcome writer a while on a busy machine, so they are waited for longer than usual.
     load = {"rate": rate, "duration": duration, "concurrency": calls, "seed": seed,
-            "drain": 5.0}
+            "drain": 5.0, "outcome_wait": 60.0}
     streamer = None
     try:
         stack.start()

@@ -107,14 +107,22 @@ def hold_stream(url: str, cookie: str, origin: str, until: float, tally: Tally,
 
 
 def flood_logins(plan: AbusePlan, until: float, tally: Tally) -> None:
-    """Wrong passwords at `login_rate` a second, spread over a few names."""
-    session = requests.Session()
-    form = session.get(f"{plan.base_url}/login", timeout=10)
-    token = CSRF.search(form.text)
-    paced(plan.login_rate, until, tally, lambda i: session.post(
-        f"{plan.base_url}/login", timeout=10, allow_redirects=False,
-        data={"username": FLOOD_USERS[i % len(FLOOD_USERS)], "password": f"wrong-{i}",
-              "csrf_token": token.group(1) if token else ""}))
+    """Wrong passwords at `login_rate` a second, spread over a few names, each sender with
+    the login form's CSRF token as a browser would have (fetched again until it comes: a
+    server too busy to give it counts as a failed attempt, HTTP 0)."""
+    local = threading.local()
+
+    def attempt(i: int) -> Any:
+        if getattr(local, "token", None) is None:
+            local.session = requests.Session()
+            form = local.session.get(f"{plan.base_url}/login", timeout=10)
+            found = CSRF.search(form.text)
+            local.token = found.group(1) if found else ""
+        return local.session.post(f"{plan.base_url}/login", timeout=10, allow_redirects=False,
+                                  data={"username": FLOOD_USERS[i % len(FLOOD_USERS)],
+                                        "password": f"wrong-{i}", "csrf_token": local.token})
+
+    paced(plan.login_rate, until, tally, attempt)
 
 
 def post_oversized(plan: AbusePlan, path: str, until: float, tally: Tally) -> None:

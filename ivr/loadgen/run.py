@@ -38,8 +38,9 @@ class LoadResult:
 
 def run_load(stack: Stack, rate: float, duration: float, concurrency: int,
              seed: int | None = None, drain: float = 120.0,
-             during: Any = None) -> tuple[LoadResult, list[Any]]:
-    """Play the load; `during(elapsed)` is called about every 0.2 s (fault injection)."""
+             during: Any = None, outcome_wait: float = 20.0) -> tuple[LoadResult, list[Any]]:
+    """Play the load; `during(elapsed)` is called about every 0.2 s (fault injection).
+    Ended calls' records are waited for up to `outcome_wait` seconds."""
     rng = random.Random(seed)
     legs: list[Any] = []
     started = time.monotonic()
@@ -60,7 +61,7 @@ def run_load(stack: Stack, rate: float, duration: float, concurrency: int,
     result = LoadResult(placed=len(legs), seconds=time.monotonic() - started)
     result.hung_up = hang_up_the_rest(stack, legs)
     done = {leg.call_sid for leg in legs if leg.status in TERMINAL}
-    ended = ended_calls(stack, done)
+    ended = ended_calls(stack, done, outcome_wait)
     for leg in legs:
         if leg.status not in TERMINAL:
             result.unfinished.append(leg.call_sid)
