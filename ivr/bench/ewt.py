@@ -18,8 +18,8 @@ from typing import IO, Any
 
 import click
 
-from ivr.domain import holdtime
-from ivr.domain.holdtime import HoldStats, QueueState
+from ivr.domain import holdtime, wait_range
+from ivr.domain.holdtime import HoldStats, QueueState, WaitEstimate
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "ewt"
 
@@ -37,13 +37,19 @@ class ProtocolSession:
             hint = 300.0  # no configured talk time: a typical one, soon replaced by real calls
         self.stats: HoldStats = holdtime.new_stats(float(hint))
         self.started: dict[int, float] = {}
+        self.forecasts: dict[int, WaitEstimate] = {}  # what each waiting caller was told
 
     def observe(self, event: dict[str, Any]) -> None:
         kind, t = event.get("kind"), float(event.get("t", 0.0))
         if kind == "start":
             self.started[event["cid"]] = t
             self.stats = holdtime.record_answered(self.stats, float(event["wait"]), t)
+            told = self.forecasts.pop(event["cid"], None)
+            if told is not None:
+                self.stats = wait_range.record_range_outcome(self.stats, told,
+                                                             float(event["wait"]))
         elif kind == "abandon":
+            self.forecasts.pop(event["cid"], None)
             self.stats = holdtime.record_abandoned(self.stats, float(event["wait"]), t)
         elif kind == "end":
             self.started.pop(event["cid"], None)
@@ -51,7 +57,9 @@ class ProtocolSession:
         elif kind == "staff":
             self.stats = holdtime.record_staffing(self.stats, int(event["agents"]), t)
 
-    def predict(self, state: dict[str, Any]) -> float:
+    def predict(self, state: dict[str, Any]) -> dict[str, float]:
+        """The answer to one predict: eta and the announced range, as the queue engine
+        computes them for a caller joining (ivr/domain/holdtime.py, wait_range.py)."""
         now = float(state["t"])
         snapshot = QueueState(
             queue_len=int(state["queue_len"]),
@@ -59,9 +67,13 @@ class ProtocolSession:
             busy=int(state["busy"]),
             call_ages=tuple(now - t0 for t0 in self.started.values()),
         )
-        return holdtime.estimate_wait(snapshot, self.stats, now)
+        estimate = holdtime.estimate_wait_range(snapshot, self.stats, now)
+        if "cid" in state:
+            self.forecasts[int(state["cid"])] = estimate
+        low, high = wait_range.announced_range(estimate, self.stats)
+        return {"eta": estimate.seconds, "low": low, "high": high}
 
-    def handle(self, msg: dict[str, Any]) -> float | None:
+    def handle(self, msg: dict[str, Any]) -> dict[str, float] | None:
         """Apply one protocol message; the eta to answer for a predict, else None."""
         op = msg.get("op")
         if op == "reset":
@@ -74,14 +86,15 @@ class ProtocolSession:
 
 
 def serve(stdin: IO[str], stdout: IO[str]) -> None:
-    """Answer every predict on `stdin` with one flushed `{"eta": x}` line on `stdout`."""
+    """Answer every predict on `stdin` with one flushed `{"eta": x, "low": l, "high": h}`
+    line on `stdout` (PROTOCOL.md, "Announced ranges")."""
     session = ProtocolSession()
     for line in stdin:
         if not line.strip():
             continue
-        eta = session.handle(json.loads(line))
-        if eta is not None:
-            stdout.write(json.dumps({"eta": eta}) + "\n")
+        answer = session.handle(json.loads(line))
+        if answer is not None:
+            stdout.write(json.dumps(answer) + "\n")
             stdout.flush()
 
 

@@ -89,6 +89,11 @@ class HoldStats:
     log_mean: float = 0.0  # moments of ln(talk seconds), to tell lognormal talk times apart
     log_sq: float = 0.0
     log_weight: float = 0.0
+    # Calibration of the announced range (ivr/domain/wait_range.py): where answered callers'
+    # real waits fell in their forecast, as learned quantiles of the standardised log wait.
+    z_low: float = -1.2816
+    z_high: float = 1.2816
+    ranges_seen: float = 0.0
 
     def as_dict(self) -> dict[str, float | int | None]:
         return asdict(self)
@@ -103,11 +108,14 @@ class HoldStats:
 @dataclass(frozen=True)
 class WaitEstimate:
     """`seconds`: the expected wait of a caller who is answered. `uncertainty`: relative
-    doubt in the model's parameters (0 = well known; 0.5 = could be 50 % longer), used to
-    announce a range instead of one number."""
+    doubt in the model's parameters (0 = well known; 0.5 = could be 50 % longer). `spread`:
+    the standard deviation of the log of the wait under the model (its phases' own randomness
+    and the parameters' doubt): the width of the forecast that ivr/domain/wait_range.py turns
+    into an announced range."""
 
     seconds: float
     uncertainty: float
+    spread: float = 0.0
 
 
 def new_stats(aht_hint: float) -> HoldStats:
@@ -244,7 +252,23 @@ def estimate_wait_range(state: QueueState, stats: HoldStats, now: float) -> Wait
         rates = _phase_rates(state.call_ages, ahead, s, mean, handle_scv(stats), theta,
                              talk_is_lognormal(stats))
     wait = _answered_wait(ahead, extra, s, mu, theta, rates)
-    return WaitEstimate(_clean(wait), _uncertainty(stats, agents, now))
+    doubt = _uncertainty(stats, agents, now)
+    spread = math.sqrt(math.log1p(_phase_scv(ahead, extra, s, mu, theta, rates))
+                       + math.log1p(doubt * doubt))
+    return WaitEstimate(_clean(wait), doubt, spread)
+
+
+def _phase_scv(ahead: int, extra: int, s: int, mu: float, theta: float,
+               rates: list[float] | None) -> float:
+    """Squared coefficient of variation of the answered caller's wait: a sum of exponential
+    phases (each left at its departure rate plus the abandonments ahead and the caller's own
+    patience), so variance / mean^2 = sum 1/q^2 / (sum 1/q)^2. Agents finishing after a cut
+    add phases at their completion rates."""
+    phases = [(rates[n] if rates is not None else s * mu) + (n + 1) * theta
+              for n in range(ahead + 1)]
+    phases += [(s + e) * mu + (ahead + 1) * theta for e in range(1, extra + 1)]
+    mean = sum(1.0 / q for q in phases)
+    return sum(1.0 / (q * q) for q in phases) / (mean * mean) if mean > 0 else 0.0
 
 
 def _phase_rates(ages: tuple[float, ...], ahead: int, s: int, mean: float, scv: float,

@@ -18,7 +18,7 @@ def test_generated_trace_replays_with_finite_answers() -> None:
     etas = []
     for d in sim.lines:
         if d["kind"] == "arrival":
-            etas.append(session.predict(d["state"]))
+            etas.append(session.predict(d["state"])["eta"])
         session.observe({k: v for k, v in d.items() if k != "state"})
     assert len(etas) == len(sim.outcomes) > 50
     assert all(math.isfinite(e) and e >= 0 for e in etas)
