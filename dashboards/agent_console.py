@@ -125,6 +125,18 @@ def callbacks() -> Response:
     return jsonify(queues=queues, callbacks=sorted(pending, key=lambda c: c["due"]))
 
 
+def _may_file(call_sid: str) -> bool:
+    """Agents file dispositions only on calls routed to them (dashboards/call_access.py);
+    supervisors and admins on any (issue 12: an agent could file on any CallSid)."""
+    from dashboards.auth import user_engine
+    from dashboards.call_access import routed_to
+
+    user = current_user()
+    if user is None or user.role != "agent":
+        return user is not None
+    return routed_to(services(), user_engine(), user.username, call_sid)
+
+
 @bp.post("/agent/disposition")
 @require_role("agent", "supervisor")
 def disposition() -> Response:
@@ -132,6 +144,9 @@ def disposition() -> Response:
     code = request.form.get("code") or ""
     if not call_sid or code not in DISPOSITIONS:
         return jsonify(error=f"send call_sid and a code among {', '.join(DISPOSITIONS)}"), 400  # type: ignore[return-value]
+    if not _may_file(call_sid):
+        return jsonify(error=f"call {call_sid} was not put through to you: only its agent or "  # type: ignore[return-value]
+                       "a supervisor may file its disposition"), 403
     data = {"agent": agent_id(), "code": code, "notes": (request.form.get("notes") or "")[:2000]}
     publish_event(services().redis, "disposition", call_sid, data, time.time())
     return jsonify(ok=True, **data)

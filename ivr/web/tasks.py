@@ -9,7 +9,7 @@
 
 Signed in (dashboards/auth.py): agents, supervisors and admins list, assign and close tasks
 and list calls; the CSV exports are for supervisors and admins. An agent assigns tasks only
-to themselves and closes only tasks that are theirs or nobody's. POSTs need the session's
+to themselves, and takes or closes only tasks that are theirs or nobody's. POSTs need the session's
 CSRF token (`X-CSRF-Token`). Bodies may be JSON or a form. Errors are JSON `{"error": ...}`:
 400 bad body, 403 not yours, 404 no such task, 409 already closed. `owner=me` means the
 signed-in user. Task JSON: ivr/store/tasks.py `task_json` (TASKS_SCHEMA.md).
@@ -91,11 +91,21 @@ def list_tasks() -> Response:
 @bp.post("/tasks/<int:task_id>/assign")
 @require_role("agent", "supervisor")
 def assign(task_id: int) -> Response | tuple[Response, int]:
-    me = _me()  # read before the transaction: SQLite allows one writer at a time
+    me, agent = _me(), _is_agent()  # read before the transaction: one SQLite writer at a time
     owner = str(_body().get("owner") or me).strip()
-    if _is_agent() and owner != me:
+    if agent and owner != me:
         return _error("agents assign tasks only to themselves; ask a supervisor", 403)
-    return _change(task_id, lambda s: tasks.assign_task(s, task_id, owner, by=me))
+
+    def run(session: Session) -> m.FollowupTask:
+        # Checked under the row lock: an agent takes only a task that is nobody's or already
+        # theirs, never one another agent owns (issue 12); supervisors reassign any.
+        task = tasks.get_task(session, task_id, lock=True)
+        if agent and task.owner not in (None, me):
+            raise PermissionError(f"task {task_id} belongs to {task.owner}; only a supervisor "
+                                  "may give it to someone else")
+        return tasks.assign_task(session, task_id, owner, by=me)
+
+    return _change(task_id, run)
 
 
 @bp.post("/tasks/<int:task_id>/close")
@@ -108,7 +118,8 @@ def close(task_id: int) -> Response | tuple[Response, int]:
     def run(session: Session) -> m.FollowupTask:
         task = tasks.get_task(session, task_id, lock=True)
         if agent and task.owner not in (None, me):
-            raise PermissionError(f"task {task_id} belongs to {task.owner}")
+            raise PermissionError(f"task {task_id} belongs to {task.owner}; only its owner or "
+                                  "a supervisor may close it")
         closed = tasks.close_task(session, task_id, disposition,
                                   str(notes)[:2000] if notes else None, by=me)
         _refresh_caller(session, closed.caller)
@@ -139,7 +150,7 @@ def _change(task_id: int, run: Any) -> Response | tuple[Response, int]:
     except Conflict as exc:
         return _error(str(exc), 409)
     except PermissionError as exc:
-        return _error(f"{exc}; only its owner or a supervisor may close it", 403)
+        return _error(str(exc), 403)
     except ValueError as exc:
         return _error(str(exc), 400)
     return jsonify(shown)

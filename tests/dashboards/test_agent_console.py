@@ -72,3 +72,52 @@ def test_agent_sees_why_the_caller_called_and_files_a_disposition(app: Flask, re
     bad = alice.post("/agent/disposition", data={"call_sid": SID, "code": "whatever"},
                      headers={"X-CSRF-Token": token})
     assert bad.status_code == 400
+
+
+def _disposition(client, token: str, call_sid: str):  # type: ignore[no-untyped-def]
+    return client.post("/agent/disposition", data={"call_sid": call_sid, "code": "resolved"},
+                       headers={"X-CSRF-Token": token})
+
+
+def _ringing_for_alice(app: Flask, redis) -> None:  # type: ignore[no-untyped-def]
+    svc = app.extensions["ivr"]
+    set_flag(redis, "always_open", "on")
+    now = datetime.now(UTC)
+    svc.calls.start(SID, {"From": "+14155550123", "To": "+14155550100"}, now)
+    for seq, digits in enumerate(("1", "2", "55000004", "2"), start=1):
+        svc.calls.advance(SID, seq, CallEvent("input", now, digits=digits))
+    svc.queue_engine.agent_presence("alice", "available", time.time())
+    for queue in svc.queue_engine.queues:
+        svc.queue_engine.route(queue, time.time())
+
+
+def test_agents_file_dispositions_only_on_calls_put_through_to_them(app: Flask, redis):
+    from dashboards.auth import user_engine
+    from ivr.store import models as m
+    from ivr.store.call_state import CallStateStore
+
+    add_users(app.config["IVR"].instance_dir, sue="supervisor")
+    _ringing_for_alice(app, redis)
+    (alice, a_token), (bob, b_token) = signed_in(app, "alice"), signed_in(app, "bob")
+    refused = _disposition(bob, b_token, SID)
+    assert refused.status_code == 403
+    assert "was not put through to you" in refused.get_json()["error"]
+    assert not [e for e in redis.xrange(keys.events_stream()) if e[1][b"kind"] == b"disposition"]
+    assert _disposition(alice, a_token, SID).status_code == 200  # ringing for her now
+    bridged, answered = "CA" + "8" * 32, "CA" + "9" * 32
+    CallStateStore(redis).mark(bridged, agent="bob")  # what bridging records on the call
+    with app.app_context():
+        from sqlalchemy.orm import Session
+
+        with Session(user_engine()) as session, session.begin():  # a call the writer recorded
+            session.add(m.Call(call_sid=answered, caller="+14155550199"))
+            session.flush()
+            session.add(m.QueueVisit(call_sid=answered, seq=1, queue="support",
+                                     joined_at=datetime.now(UTC), agent="bob"))
+    assert _disposition(bob, b_token, bridged).status_code == 200
+    assert _disposition(bob, b_token, answered).status_code == 200
+    assert _disposition(alice, a_token, answered).status_code == 403
+    assert _disposition(alice, a_token, bridged).status_code == 403
+    sue, s_token = signed_in(app, "sue")
+    for call_sid in (SID, answered, "CA" + "6" * 32):  # supervisors: any call
+        assert _disposition(sue, s_token, call_sid).status_code == 200

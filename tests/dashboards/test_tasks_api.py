@@ -122,3 +122,23 @@ def test_csv_for_supervisors_and_calls(app: Flask):
     lines = sue.get("/api/calls.csv?queue=support").get_data(as_text=True).splitlines()
     assert lines[0].startswith("call_sid,caller,")
     assert sorted(line.split(",")[0] for line in lines[1:]) == ["CA-happy", "CA-survey"]
+
+
+def test_an_agent_takes_only_tasks_that_are_nobodys_or_theirs(app: Flask):
+    ann, ann_csrf = signed_in(app, "ann")
+    bea, bea_csrf = signed_in(app, "bea")
+    sue, sue_csrf = signed_in(app, "sue")
+    ids = {t["rule"]: t["id"] for t in ann.get("/api/tasks").get_json()["tasks"]}
+    vm, cb = ids["voicemail"], ids["callback_failed"]
+    assert ann.post(f"/api/tasks/{vm}/assign", json={}, headers=ann_csrf).status_code == 200
+    taken = bea.post(f"/api/tasks/{vm}/assign", json={}, headers=bea_csrf)
+    assert taken.status_code == 403
+    assert taken.get_json()["error"] == (f"task {vm} belongs to ann; only a supervisor may give "
+                                         "it to someone else")
+    owners = {t["id"]: t["owner"] for t in sue.get("/api/tasks").get_json()["tasks"]}
+    assert owners[vm] == "ann"
+    assert ann.post(f"/api/tasks/{vm}/assign", json={}, headers=ann_csrf).status_code == 200
+    moved = sue.post(f"/api/tasks/{vm}/assign", json={"owner": "bea"}, headers=sue_csrf)
+    assert moved.get_json()["owner"] == "bea"  # supervisors reassign any task
+    assert ann.post(f"/api/tasks/{vm}/assign", json={}, headers=ann_csrf).status_code == 403
+    assert bea.post(f"/api/tasks/{cb}/assign", json={}, headers=bea_csrf).status_code == 200
