@@ -1,11 +1,19 @@
-"""The supervisor wallboard: live queue and agent state over server-sent events.
+"""The supervisor wallboard: live queue and agent state, pushed to the page as it changes.
 
-`/wallboard` (supervisors and admins; `?tv=1` for a wall screen: large type, no controls) and
-`/wallboard/events`, an SSE stream that sends the board whenever it changes (checked every
-second, so a caller joining shows within about a second) and a heartbeat otherwise. A stream
-lasts a few minutes and then ends; the browser's EventSource reconnects by itself, as it does
-after a network drop or a server restart (the page shows "reconnecting" meanwhile). Each
-stream holds one server thread: size gunicorn's threads for the number of wall screens.
+`/wallboard` (supervisors and admins; `?tv=1` for a wall screen: large type, no controls) is
+served here; its live events (`/wallboard/events`, server-sent events) are NOT: they come from
+the stream service (`ivr streams`, ivr/live/), a process apart whose event loop holds any
+number of open screens while ONE producer computes `board()` once a second for all of them.
+A stream served from this Flask app held one web server thread per screen for minutes, and a
+dozen screens starved Twilio's webhooks (issue 12). The page opens `stream_events_url()`:
+IVR_STREAM_URL's service (another port, the session cookie sent along), else its own origin,
+where the TLS proxy routes `/wallboard/events` to the stream service (docs/deployment.md).
+This app's own `/wallboard/events` only answers at once: a redirect there, or 404.
+
+The board is sent whenever it changes (checked every second, so a caller joining shows within
+about a second) and a heartbeat otherwise; a stream lasts a few minutes and then ends, and the
+browser's EventSource reconnects by itself, as it does after a network drop or a restart (the
+page shows "reconnecting" meanwhile).
 
 Live state comes from Redis (what the queue engine knows now: callers, agents, callbacks);
 today's totals (offered, answered, abandoned, service level, ASA, containment, satisfaction,
@@ -20,7 +28,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -28,10 +35,11 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
+    redirect,
     render_template,
     request,
-    stream_with_context,
 )
 
 from dashboards.auth import require_role
@@ -43,8 +51,7 @@ from ivr.services import services
 bp = Blueprint("wallboard", __name__, template_folder="templates", static_folder="static/vendor",
                static_url_path="/static/vendor")
 log = logging.getLogger(__name__)
-STREAM_SECONDS = 300
-HEARTBEAT = 15
+STREAM_PATH = "/wallboard/events"
 SLOW_EVERY = 10.0  # seconds: the database is read at most this often, whatever the screens
 
 
@@ -170,6 +177,7 @@ def slow_figures(now: float, limits: dict[str, Thresholds]) -> dict[str, Any]:
 def page() -> str:
     limits = thresholds()
     return render_template("wallboard.html", tv=request.args.get("tv") == "1",
+                           stream_events_url=stream_events_url(),
                            thresholds={q: asdict(t) for q, t in limits.items()},
                            threshold_error=current_app.extensions["ivr_wallboard_threshold_error"])
 
@@ -182,20 +190,19 @@ def board_json() -> Response:
 
 @bp.get("/wallboard/events")
 @require_role("supervisor")
-def events() -> Response:
-    def stream() -> Iterator[str]:
-        started, last, last_sent = time.monotonic(), "", 0.0
-        yield "retry: 2000\n\n"
-        while time.monotonic() - started < STREAM_SECONDS:
-            data = board(time.time())
-            shown = json.dumps({k: v for k, v in data.items() if k != "at"}, sort_keys=True)
-            if shown != last:
-                last, last_sent = shown, time.monotonic()
-                yield f"data: {json.dumps(data)}\n\n"
-            elif time.monotonic() - last_sent > HEARTBEAT:
-                last_sent = time.monotonic()
-                yield ": heartbeat\n\n"
-            time.sleep(1.0)
+def events() -> Any:
+    """Streams are not served here any more (issue 12: each held a web server thread that
+    Twilio's webhooks need). Answer at once: a redirect to the stream service when
+    IVR_STREAM_URL names it (a page loaded before the change finds it), else 404 saying
+    where streams live."""
+    stream_url = services().config.stream_url
+    if stream_url:
+        return redirect(stream_events_url(), code=307)
+    abort(404, description="wallboard streams are served by the stream service (ivr streams): "
+          "route /wallboard/events to it, or set IVR_STREAM_URL (docs/deployment.md)")
 
-    return Response(stream_with_context(stream()), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+def stream_events_url() -> str:
+    """Where the page opens its event stream: IVR_STREAM_URL's service, else this origin (a
+    proxy routes the path to the stream service)."""
+    return f"{services().config.stream_url or ''}{STREAM_PATH}"

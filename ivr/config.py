@@ -16,6 +16,7 @@ Owns the list of settings and their defaults; it reads `os.environ` only in `fro
 | `IVR_PROXY_HOPS` | 0: `X-Forwarded-For` ignored; N: trust N proxies (Werkzeug's ProxyFix) |
 | `IVR_SESSION_IDLE`, `IVR_SESSION_MAX_AGE` | page sessions end after 2 h idle, 12 h in all |
 | `IVR_LOGIN_WINDOW`, `IVR_LOGIN_MAX_PER_USER`, `IVR_LOGIN_MAX_PER_CLIENT` | 300 s, 5, 30 tries |
+| `IVR_STREAM_URL` | the stream service's base URL as the browser sees it; unset: same origin |
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class Config:
     login_window: int = 300
     login_max_per_user: int = 5
     login_max_per_client: int = 30
+    # Where the wallboard page opens its event stream (ivr/live/): the stream service's base
+    # URL as the browser sees it; None means the page's own origin (a proxy routes the path).
+    stream_url: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -108,6 +112,11 @@ class Config:
             raise ConfigError(
                 f"PUBLIC_BASE_URL={self.public_base_url!r} must start with http:// or https://"
             )
+        if self.stream_url and not self.stream_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"IVR_STREAM_URL={self.stream_url!r} must start with http:// or https:// "
+                "(the stream service's base URL as the browser sees it), or be unset"
+            )
         if self.redis_url:
             from ivr.store.redis_connect import RedisUrlError, check_url
 
@@ -132,6 +141,10 @@ EXTRA_SETTINGS = {
     "IVR_RECORDING_RETENTION_DAYS": "recording_retention_days",  # recordings kept this long
     "IVR_SMS_FROM": "sms_from",  # number or MG... service of SMS surveys and follow-up texts
     "IVR_LOOKUP_POOL_SIZE": "lookup_pool_size",  # connections per SQL lookup source (4)
+    "IVR_WEB_ORIGINS": "web_origins",  # origins pages are served from, besides PUBLIC_BASE_URL's
+    "IVR_STREAM_MAX_CLIENTS": "stream_max_clients",  # open streams per stream service (300)
+    "IVR_STREAM_RECHECK": "stream_recheck",  # s between session re-checks of a stream (15)
+    "IVR_STREAM_AUTH_THREADS": "stream_auth_threads",  # stream service's session checkers (2)
 }
 
 
@@ -155,6 +168,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Config:
         followup_file=Path(env.get("IVR_FOLLOWUP_FILE", str(base.followup_file))),
         secret_key=env.get("SECRET_KEY") or None,
         **_int_settings(env),
+        stream_url=(env.get("IVR_STREAM_URL") or "").rstrip("/") or None,
         extra={key: env[name] for name, key in EXTRA_SETTINGS.items() if env.get(name)},
     )
 

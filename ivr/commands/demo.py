@@ -1,9 +1,10 @@
 """`ivr demo`: the whole product on one machine, on embedded defaults, in one command.
 
 Starts (as child processes it owns): the embedded Redis when `REDIS_URL` is unset, the local
-Twilio stand-in, the web server and the RQ worker; then plays simulated callers through the demo
-flows. Webhooks are signed even here: the demo makes a random auth token and gives it to both
-the app and the stand-in, so the signature check runs exactly as in production. Ctrl-C (or
+Twilio stand-in, the web server, the stream service (the wallboard's live events, on the web
+port + 1: ivr/live/) and the RQ worker; then plays simulated callers through the demo flows.
+Webhooks are signed even here: the demo makes a random auth token and gives it to both the
+app and the stand-in, so the signature check runs exactly as in production. Ctrl-C (or
 SIGTERM) stops every process it started, and nothing is left behind.
 """
 
@@ -97,12 +98,17 @@ def wait_for(url: str, timeout: float = 30.0) -> bool:
     return False
 
 
-def demo_env(redis_url: str, port: int, standin_port: int, instance: Path) -> dict[str, str]:
+def demo_env(redis_url: str, port: int, standin_port: int, instance: Path,
+             streams_port: int | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    streams_port = streams_port or port + 1
     env.update({
         "REDIS_URL": redis_url,
         "IVR_INSTANCE_DIR": str(instance),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        # the wallboard page opens its stream there; the stream service accepts the page
+        "IVR_STREAM_URL": f"http://127.0.0.1:{streams_port}",
+        "IVR_WEB_ORIGINS": f"http://127.0.0.1:{port}",
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or DEV_ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or secrets.token_hex(16),
         # One random session key for the web server, the worker and the user commands of
@@ -117,12 +123,14 @@ def demo_env(redis_url: str, port: int, standin_port: int, instance: Path) -> di
 @click.command("demo")
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--standin-port", default=8081, show_default=True, type=int)
+@click.option("--streams-port", type=int, default=None,
+              help="The stream service's port.  [default: --port + 1]")
 @click.option("--callers/--no-callers", default=True, help="Play simulated callers.")
 @click.option("--duration", default=0.0, help="Stop after this many seconds (0: until Ctrl-C).")
 @click.option("--real-hours", is_flag=True,
               help="Keep the flows' business hours (default: the demo is always open).")
-def command(port: int, standin_port: int, callers: bool, duration: float,
-            real_hours: bool) -> None:
+def command(port: int, standin_port: int, streams_port: int | None, callers: bool,
+            duration: float, real_hours: bool) -> None:
     """Run server, worker, Twilio stand-in and simulated traffic on embedded defaults."""
     instance = Path(os.environ.get("IVR_INSTANCE_DIR", REPO_ROOT / "instance")).resolve()
     logs = instance / "logs"
@@ -132,7 +140,8 @@ def command(port: int, standin_port: int, callers: bool, duration: float,
     if not redis_url:
         embedded = EmbeddedRedis(instance / "redis").start()
         redis_url = embedded.url
-    env = demo_env(redis_url, port, standin_port, instance)
+    streams_port = streams_port or port + 1
+    env = demo_env(redis_url, port, standin_port, instance, streams_port)
     open_all_hours(redis_url, on=not real_hours)
     sup = Supervisor(env, logs)
     stopping = False
@@ -149,13 +158,10 @@ def command(port: int, standin_port: int, callers: bool, duration: float,
         sup.start("standin", "twilio-standin", "--port", str(standin_port),
                   "--app-url", f"http://127.0.0.1:{port}", "--token", env["TWILIO_AUTH_TOKEN"],
                   "--fallback-path", "/voice/fallback")  # as docs/deployment.md sets the number
-        sup.start("web", "serve", "--port", str(port))
-        sup.start("worker", "worker")
-        if not wait_for(f"http://127.0.0.1:{port}/healthz"):
-            raise click.ClickException(f"the web server did not start; see {logs / 'web.log'}")
+        start_servers(sup, port, streams_port)
         if callers:
             sup.start("callers", "demo-traffic", "--standin", env["TWILIO_API_BASE"])
-        print_banner(port, standin_port, logs, logins)
+        print_banner(port, standin_port, logs, logins, streams_port)
         started = time.monotonic()
         while not stopping:
             dead = sup.check()
@@ -170,6 +176,18 @@ def command(port: int, standin_port: int, callers: bool, duration: float,
         sup.stop()
         if embedded:
             embedded.stop()
+
+
+def start_servers(sup: Supervisor, port: int, streams_port: int) -> None:
+    """The web server, the stream service (its own child here, so its log and its death show
+    like the others') and the worker; back when both servers answer."""
+    sup.start("web", "serve", "--port", str(port), "--no-streams")
+    sup.start("streams", "streams", "--port", str(streams_port))
+    sup.start("worker", "worker")
+    for name, at in (("web", port), ("streams", streams_port)):
+        if not wait_for(f"http://127.0.0.1:{at}/healthz"):
+            raise click.ClickException(f"the {name} server did not start; "
+                                       f"see {sup.log_dir / (name + '.log')}")
 
 
 def open_all_hours(redis_url: str, on: bool) -> None:
@@ -208,7 +226,7 @@ def demo_logins(env: dict[str, str], logs: Path) -> dict[str, str]:
 
 
 def print_banner(port: int, standin_port: int, logs: Path,
-                 logins: dict[str, str] | None = None) -> None:
+                 logins: dict[str, str] | None = None, streams_port: int | None = None) -> None:
     base = f"http://127.0.0.1:{port}"
     call = f".venv/bin/ivr call --standin http://127.0.0.1:{standin_port} --to +14155550100"
     users = ", ".join(f"{n} / {p}" for n, p in (logins or {}).items()) or "(none)"
@@ -218,6 +236,7 @@ def print_banner(port: int, standin_port: int, logs: Path,
   Wallboard         {base}/wallboard     (TV mode: {base}/wallboard?tv=1)
   Admin pages       {base}/admin/flows   (sign in at {base}/login)
   Demo logins       {users}
+  Wallboard events  http://127.0.0.1:{streams_port or port + 1}/wallboard/events (streams)
   Voice webhook     POST {base}/voice
   Health            {base}/readyz
   Twilio stand-in   http://127.0.0.1:{standin_port}

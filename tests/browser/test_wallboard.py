@@ -1,8 +1,12 @@
 """The wallboard in a real headless Chromium over HTTP and a real Redis: a freshly opened
 board draws the last hour from the database; a caller joining shows within a couple of
 seconds and, past the queue's threshold, raises an alert in the live region; the page
-reconnects by itself after the server goes away; TV mode and a phone-sized screen; no serious
-axe-core accessibility problems; text from outside is shown as text."""
+reconnects by itself after the stream service goes away; TV mode and a phone-sized screen; no
+serious axe-core accessibility problems; text from outside is shown as text.
+
+The page is served by the Flask app and its events by the stream service (ivr/live/) on
+another port, as `ivr serve` runs them: the browser sends the session cookie across
+(`withCredentials`) and the service answers CORS for the page's origin."""
 
 from __future__ import annotations
 
@@ -16,11 +20,25 @@ from ivr.domain.queueing import Agent, Presence
 from ivr.store.events import publish_event
 from queue_worker.outcomes import drain_events
 from tests.browser.conftest import screenshot, serious_accessibility_problems
-from tests.browser.test_admin_flows import ADMIN, PASSWORD, live_app, page  # noqa: F401
+from tests.browser.test_admin_flows import ADMIN, PASSWORD, page  # noqa: F401
+from tests.browser.test_admin_flows import live_app as flask_live_app  # noqa: F401
+from tests.stream_service import StreamThread, serve_pages_with_streams
 
 pytestmark = pytest.mark.browser
 EVIL = "<img src=x onerror=alert(1)>"
 SLOW_TODAY = "support: service level 50 % today (alert below 60 %)"
+
+
+@pytest.fixture
+def live_app(flask_live_app):  # noqa: F811
+    """The app on a real HTTP port, with the stream service beside it (kept in
+    `app.extensions["test_streams"]`, so a test can stop and restart it)."""
+    app, base = flask_live_app
+    streams = app.extensions["test_streams"] = serve_pages_with_streams(app, base)
+    try:
+        yield app, base
+    finally:
+        streams.stop()
 
 
 def sign_in(tab, base: str, path: str = "/wallboard") -> None:  # type: ignore[no-untyped-def]
@@ -123,20 +141,17 @@ def test_wallboard_history_alerts_and_live_updates(live_app, page):  # noqa: F81
     assert page.locator("#alerts li").all_text_contents() == [SLOW_TODAY]
 
 
-def test_wallboard_reconnects_after_the_server_goes_away(live_app, page, monkeypatch):  # noqa: F811
-    import dashboards.wallboard as wallboard
-
+def test_wallboard_reconnects_after_the_stream_service_goes_away(live_app, page):  # noqa: F811
     app, base = live_app
-    monkeypatch.setattr(wallboard, "STREAM_SECONDS", 2)  # streams end soon: like a drop
-    server = app.extensions["test_server"]
+    streams: StreamThread = app.extensions["test_streams"]
     sign_in(page, base)
     waiting_shows(page, "support", 0)
-    server.stop()
+    streams.stop()
     page.wait_for_function("document.getElementById('status').textContent"
                            ".startsWith('reconnecting')", timeout=15000)
     assert "down" in page.get_attribute("#status", "class")
     app.extensions["ivr"].queue_engine.join("CA" + "2" * 32, "support", time.time())
-    server.start()  # same port: the page's EventSource finds it again by itself
+    streams.start()  # same port: the page's EventSource finds it again by itself
     waiting_shows(page, "support", 1)
     assert page.locator("#status").text_content().startswith("live")
 

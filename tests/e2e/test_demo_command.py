@@ -1,5 +1,6 @@
 """`ivr demo` as a newcomer runs it: it serves within a minute, simulated callers move the
-figures, `ivr call` works against it, and Ctrl-C (SIGINT) stops every process it started."""
+figures, `ivr call` works against it, the wallboard's stream service answers where the banner
+says, and Ctrl-C (SIGINT) stops every process it started."""
 
 from __future__ import annotations
 
@@ -64,12 +65,13 @@ def wait(check, timeout: float) -> bool:
 
 
 def test_demo_serves_moves_takes_a_call_and_stops_everything_on_ctrl_c(tmp_path: Path):
-    port, standin_port = free_port(), free_port()
+    port, standin_port, streams_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     env["IVR_INSTANCE_DIR"] = str(tmp_path / "instance")
     out = (tmp_path / "demo.out").open("wb")
     demo = subprocess.Popen([sys.executable, "-m", "ivr.cli", "demo", "--port", str(port),
-                             "--standin-port", str(standin_port)], env=env, stdout=out,
+                             "--standin-port", str(standin_port), "--streams-port",
+                             str(streams_port)], env=env, stdout=out,
                             stderr=subprocess.STDOUT)
     try:
         assert wait(lambda: webhooks_served(port) > 0, 90), (tmp_path / "demo.out").read_text()
@@ -80,8 +82,12 @@ def test_demo_serves_moves_takes_a_call_and_stops_everything_on_ctrl_c(tmp_path:
              f"http://127.0.0.1:{standin_port}", "--to", "+14155550100", "--press", "1,1"],
             env=env, capture_output=True, text=True, timeout=60)
         assert call.returncode == 0, call.stdout + call.stderr
+        streams = f"http://127.0.0.1:{streams_port}"
+        assert f"{streams}/wallboard/events" in (tmp_path / "demo.out").read_text()
+        with urllib.request.urlopen(f"{streams}/healthz", timeout=5) as resp:
+            assert resp.status == 200
         started = descendants(demo.pid)
-        assert len(started) >= 4  # Redis, stand-in, web (+ its workers), worker, callers
+        assert len(started) >= 5  # Redis, stand-in, web, streams, worker, callers
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=40)
     finally:

@@ -59,8 +59,8 @@ def pages_showing_twilio_urls(client, app, url: str) -> dict[str, list[str]]:
     checked, leaking = [], []
     for rule in app.url_map.iter_rules():
         path = str(rule.rule)
-        if "GET" not in (rule.methods or ()) or rule.arguments or path.endswith("/events"):
-            continue  # /wallboard/events streams forever; its data is the board's JSON
+        if "GET" not in (rule.methods or ()) or rule.arguments:
+            continue
         body = client.get(path).get_data(as_text=True)
         checked.append(path)
         if url in body or "/Recordings/" in body:

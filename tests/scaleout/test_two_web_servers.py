@@ -65,7 +65,8 @@ def test_calls_alternating_between_two_web_processes_complete(redis_url, redis, 
     threading.Thread(target=lb.serve_forever, args=(0.05,), daemon=True).start()
     try:
         for web in webs:
-            web.start([sys.executable, "-m", "ivr.cli", "serve", "--port", str(web.port)], env)
+            web.start([sys.executable, "-m", "ivr.cli", "serve", "--port", str(web.port),
+                       "--no-streams"], env)
         from ivr.config import from_env
         from ivr.operator_flags import set_flag
         from ivr.queues import build_queue_service

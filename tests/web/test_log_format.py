@@ -45,7 +45,8 @@ def test_ivr_serve_logs_json_lines_with_the_call_sid(redis_url, tmp_path):
     env.pop("IVR_DEV_MODE", None)
     errors = tmp_path / "stderr.log"
     with errors.open("wb") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "ivr.cli", "serve", "--port", str(port)],
+        server = subprocess.Popen([sys.executable, "-m", "ivr.cli", "serve", "--port", str(port),
+                                   "--no-streams"],
                                   env=env, stdout=subprocess.DEVNULL, stderr=sink)
         try:
             deadline = time.monotonic() + 30

@@ -1,0 +1,157 @@
+"""The stream service (ivr/live/) over real HTTP, on the test's real Redis and SQLite users:
+who may open a stream (the page's own session cookie, checked the pages' way), which page
+origins may read it, one board computation shared by every screen, the cap on open streams,
+a stream ending once its session no longer holds, and the Flask app no longer streaming."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from dashboards.auth import user_engine
+from dashboards.users import save_user
+from ivr import create_app
+from tests.signin import PASSWORD, add_users, signed_in
+from tests.stream_service import Stream, StreamThread, open_stream, session_cookie
+
+WEB = "http://127.0.0.1:5999"  # the origin the pages are served from (IVR_WEB_ORIGINS)
+
+
+@pytest.fixture
+def app(redis_url: str, redis, tmp_path: Path) -> Flask:  # noqa: ARG001 - redis flushes
+    application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
+                              "public_base_url": "https://ivr.example.test",
+                              "instance_dir": tmp_path / "instance",
+                              "prompts_audio_dir": tmp_path / "no-audio",
+                              "web_origins": WEB, "stream_recheck": "0.5"})
+    add_users(tmp_path / "instance", carol="agent", sue="supervisor", ada="admin")
+    return application
+
+
+@pytest.fixture
+def streams(app: Flask) -> Iterator[StreamThread]:
+    service = StreamThread(app).start()
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+def wait_until(check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_only_signed_in_supervisors_and_admins_get_the_board(app: Flask, streams):
+    assert open_stream(streams.base).status_code == 401
+    assert open_stream(streams.base, "session=forged.value.here").status_code == 401
+    assert open_stream(streams.base, session_cookie(signed_in(app, "carol"))).status_code == 403
+    for name in ("sue", "ada"):
+        response = open_stream(streams.base, session_cookie(signed_in(app, name)))
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        stream = Stream(response)
+        assert next(stream.lines) == "retry: 2000"
+        _, board = stream.next_board()
+        assert [q["queue"] for q in board["queues"]] == ["billing", "sales", "support"]
+        stream.close()
+
+
+def test_only_the_pages_origins_may_read_it_with_credentials(app: Flask, streams):
+    cookie = session_cookie(signed_in(app, "sue"))
+    refused = open_stream(streams.base, cookie, origin="https://evil.example")
+    assert refused.status_code == 403
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    for origin in (WEB, "https://ivr.example.test"):  # IVR_WEB_ORIGINS, PUBLIC_BASE_URL's
+        allowed = open_stream(streams.base, cookie, origin=origin)
+        assert allowed.status_code == 200
+        assert allowed.headers["Access-Control-Allow-Origin"] == origin
+        assert allowed.headers["Access-Control-Allow-Credentials"] == "true"
+        allowed.close()
+    anonymous = open_stream(streams.base, origin=WEB)  # the page can read why it was refused
+    assert (anonymous.status_code, anonymous.headers["Access-Control-Allow-Origin"]) == (401, WEB)
+
+
+def test_ten_screens_share_one_board_computation(app: Flask, streams):
+    cookie = session_cookie(signed_in(app, "sue"))
+    screens = [Stream(open_stream(streams.base, cookie)) for _ in range(10)]
+    for screen in screens:
+        screen.next_board()
+    assert streams.health()["clients"] == 10
+    before, started = streams.health()["boards_computed"], time.monotonic()
+    app.extensions["ivr"].queue_engine.join("CA" + "1" * 32, "support", time.time())
+    seen = set()
+    for screen in screens:
+        while True:
+            event_id, board = screen.next_board()
+            support = next(q for q in board["queues"] if q["queue"] == "support")
+            if support["waiting"] == 1:
+                seen.add(event_id)
+                break
+    elapsed = time.monotonic() - started
+    computed = streams.health()["boards_computed"] - before
+    assert len(seen) == 1  # the second and the tenth screen got the same message
+    # one computation a second at most, whatever the screens (each screen its own: 10 a second)
+    assert 1 <= computed <= elapsed / 1.0 + 2, (computed, elapsed)
+    for screen in screens:
+        screen.close()
+
+
+def test_streams_over_the_cap_get_503_with_retry_after(app: Flask):
+    settings = replace(StreamThread(app).settings, max_clients=3)
+    service = StreamThread(app, settings).start()
+    try:
+        cookie = session_cookie(signed_in(app, "sue"))
+        screens = [Stream(open_stream(service.base, cookie)) for _ in range(3)]
+        for screen in screens:
+            screen.next_board()
+        over = open_stream(service.base, cookie)
+        assert over.status_code == 503
+        assert int(over.headers["Retry-After"]) > 0
+        screens.pop().close()
+        wait_until(lambda: service.health()["clients"] == 2)
+        again = open_stream(service.base, cookie)
+        assert again.status_code == 200
+        again.close()
+        for screen in screens:
+            screen.close()
+    finally:
+        service.stop()
+
+
+def test_a_stream_ends_when_its_session_no_longer_holds(app: Flask, streams):
+    client = signed_in(app, "sue")
+    cookie = session_cookie(client)
+    stream = Stream(open_stream(streams.base, cookie, read_timeout=20))
+    stream.next_board()
+    with app.app_context():  # sue is a supervisor no more (IVR_STREAM_RECHECK is 0.5 s here)
+        save_user(user_engine(), "sue", "agent", PASSWORD)
+    assert stream.ended()  # well before the 20 s read timeout, let alone the 5 min lifetime
+    wait_until(lambda: streams.health()["clients"] == 0)
+    assert open_stream(streams.base, cookie).status_code == 401  # her old cookie: sign in
+
+
+def test_the_web_app_no_longer_holds_a_thread_for_a_stream(app: Flask, tmp_path: Path):
+    """/wallboard/events on the Flask app answers at once: 404 saying where streams live, or,
+    with IVR_STREAM_URL, a redirect there; the page opens the stream service's URL."""
+    sue = signed_in(app, "sue")
+    here = sue.get("/wallboard/events")
+    assert here.status_code == 404
+    assert b"stream service" in here.data
+    assert b'data-stream-url="/wallboard/events"' in sue.get("/wallboard").data  # same origin
+
+    elsewhere = create_app({**{k: v for k, v in vars(app.config["IVR"]).items()
+                               if k != "extra"}, "stream_url": "http://127.0.0.1:5001"})
+    sue = signed_in(elsewhere, "sue")
+    moved = sue.get("/wallboard/events")
+    assert moved.status_code == 307
+    assert moved.headers["Location"] == "http://127.0.0.1:5001/wallboard/events"
+    assert b'data-stream-url="http://127.0.0.1:5001/wallboard/events"' in sue.get(
+        "/wallboard").data
