@@ -9,6 +9,8 @@ checks the pages' session cookies with the same secret and reads the same Redis 
 
 from __future__ import annotations
 
+import os
+
 import click
 
 
@@ -20,11 +22,15 @@ import click
 def command(host: str, port: int, parent_pid: int | None) -> None:
     """Serve the wallboard's live events (GET /wallboard/events) to signed-in supervisors."""
     from ivr import create_app
+    from ivr.config import require_secret_key
     from ivr.live.running import run_streams
     from ivr.live.server import build_stream_app
     from ivr.live.settings import stream_settings
     from ivr.log_format import configure_from_env
 
+    # the web app's SECRET_KEY: this service opens the pages' session cookies (`ivr serve`
+    # passes its own, a shared random one in development mode)
+    require_secret_key(os.environ)
     configure_from_env()
     flask_app = create_app()
     settings = stream_settings(flask_app.config["IVR"])

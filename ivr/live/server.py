@@ -9,7 +9,8 @@ stream starts:
   gets `Access-Control-Allow-Origin: <that origin>` with credentials (never `*`), so the page
   can open the stream from another port with `withCredentials`;
 - with `max_clients` streams open, 503 and `Retry-After`;
-- no valid session: 401; signed in without the supervisor (or admin) role: 403.
+- no valid session: 401; signed in without the supervisor (or admin) role: 403; allowed:
+  the stream's response carries the session's refreshed cookie, as a page's would.
 
 An open stream re-checks its session every `recheck_seconds` and ends when the session no
 longer holds (user deleted, role changed, or revoked by the auth rules); it also ends after
@@ -85,18 +86,20 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 async def _checked_stream(request: web.Request, live: Live,
                           cors: dict[str, str]) -> web.StreamResponse:
-    cookie = request.headers.get("Cookie", "")
-    verdict = await live.sessions.verdict(cookie)
-    if verdict is not Verdict.ALLOWED:
-        return web.Response(status=verdict.value, headers=cors, text=MESSAGES[verdict])
+    admission = await live.sessions.admit(request.headers.get("Cookie", ""))
+    if admission.verdict is not Verdict.ALLOWED:
+        return web.Response(status=admission.verdict.value, headers=cors,
+                            text=MESSAGES[admission.verdict])
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream", "Cache-Control": "no-cache",
         "X-Accel-Buffering": "no", **cors})
+    for cookie in admission.set_cookie:  # the session, touched: a wall screen is in use
+        response.headers.add("Set-Cookie", cookie)
     await response.prepare(request)
     await response.write(RETRY)
     live.feed.listen()
     try:
-        await _pump(response, live, cookie)
+        await _pump(response, live, admission.session)
     except ConnectionResetError:
         pass  # the screen went away mid-write
     finally:
@@ -104,7 +107,7 @@ async def _checked_stream(request: web.Request, live: Live,
     return response
 
 
-async def _pump(response: web.StreamResponse, live: Live, cookie: str) -> None:
+async def _pump(response: web.StreamResponse, live: Live, session: dict[str, Any]) -> None:
     """Board messages, heartbeats and session re-checks until the stream is due to end."""
     started = last_write = time.monotonic()
     next_check = started + live.settings.recheck_seconds
@@ -114,7 +117,7 @@ async def _pump(response: web.StreamResponse, live: Live, cookie: str) -> None:
         if now - started >= STREAM_SECONDS:
             return
         if now >= next_check:
-            if await live.sessions.verdict(cookie) is not Verdict.ALLOWED:
+            if not await live.sessions.still_allowed(session):
                 log.info("wallboard stream ended: its session no longer holds")
                 return
             next_check = time.monotonic() + live.settings.recheck_seconds

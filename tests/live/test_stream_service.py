@@ -16,7 +16,7 @@ from flask import Flask
 from dashboards.auth import user_engine
 from dashboards.users import save_user
 from ivr import create_app
-from tests.signin import PASSWORD, add_users, signed_in
+from tests.signin import PASSWORD, add_users, login_token, signed_in
 from tests.stream_service import Stream, StreamThread, open_stream, session_cookie
 
 WEB = "http://127.0.0.1:5999"  # the origin the pages are served from (IVR_WEB_ORIGINS)
@@ -124,6 +124,30 @@ def test_streams_over_the_cap_get_503_with_retry_after(app: Flask):
             screen.close()
     finally:
         service.stop()
+
+
+def test_opening_a_stream_refreshes_the_session_cookie_as_a_page_does(app: Flask, streams):
+    """A wall screen reconnects every few minutes: that keeps its session from going idle
+    (the absolute lifetime still ends it), as when Flask served the stream."""
+    response = open_stream(streams.base, session_cookie(signed_in(app, "sue")))
+    refreshed = response.headers["Set-Cookie"]
+    assert refreshed.startswith("session=")
+    assert "HttpOnly" in refreshed
+    assert "SameSite=Lax" in refreshed
+    response.close()
+    again = open_stream(streams.base, refreshed.split(";")[0])
+    assert again.status_code == 200
+    again.close()
+
+
+def test_a_stream_ends_when_its_user_signs_out(app: Flask, streams):
+    client = signed_in(app, "sue")
+    stream = Stream(open_stream(streams.base, session_cookie(client), read_timeout=20))
+    stream.next_board()
+    other = signed_in(app, "sue")  # sign out on another screen: every session of sue ends
+    assert other.post("/logout", data={"csrf_token": login_token(other)}).status_code == 303
+    assert stream.ended()  # within IVR_STREAM_RECHECK (0.5 s here), well before the timeout
+    wait_until(lambda: streams.health()["clients"] == 0)
 
 
 def test_a_stream_ends_when_its_session_no_longer_holds(app: Flask, streams):

@@ -22,7 +22,7 @@ from tests.signin import PASSWORD, add_users, signed_in
 from tests.stream_service import Stream, open_stream, session_cookie
 
 pytestmark = pytest.mark.slow
-SECRET = "streams-command-secret"
+SECRET = "streams-command-secret-" + "x" * 32
 
 
 def environment(tmp_path: Path, redis_url: str, public: str) -> dict[str, str]:
