@@ -28,6 +28,9 @@ ENV IVR_FLOWS_DIR=/app/callflows IVR_PROMPTS_CATALOG=/app/prompts/catalog.yaml \
     IVR_PROMPTS_AUDIO_DIR=/app/prompts/audio IVR_QUEUES_FILE=/app/queues.yaml \
     IVR_INSTANCE_DIR=/app/instance
 RUN ivr prompts build || echo "prompt audio not built; calls use <Say>"
-EXPOSE 5000
+# 5000: the web app (webhooks, pages). 5001: the wallboard's stream service (ivr streams),
+# which `ivr serve` starts beside gunicorn in this container; route /wallboard/events to it
+# (docs/deployment.md). compose.yaml runs it as a service of its own (`--no-streams` here).
+EXPOSE 5000 5001
 HEALTHCHECK --interval=15s --timeout=3s CMD curl -fsS http://127.0.0.1:5000/healthz || exit 1
 CMD ["ivr", "serve", "--gunicorn", "--host", "0.0.0.0", "--port", "5000"]
