@@ -24,8 +24,12 @@ from ivr.prompt_editing import (
     set_prompt_text,
 )
 from ivr.services import services
+from ivr.web.body_limits import body_limit
 
 bp = Blueprint("admin_prompts", __name__, url_prefix="/admin")
+# The recording plus the form around it (CSRF token, boundaries): enforced by Werkzeug while
+# the upload streams in, so an oversize one gets 413 before it fills a temporary file.
+UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
 
 
 def _catalog() -> PromptCatalog:
@@ -85,6 +89,7 @@ def set_text(prompt_id: str, language: str) -> Any:
 
 
 @bp.post("/prompts/<prompt_id>/<language>/audio")
+@body_limit(UPLOAD_BODY_BYTES)  # above require_role: its CSRF check reads the form
 @require_role("admin")
 def upload(prompt_id: str, language: str) -> Any:
     check_csrf()

@@ -18,14 +18,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.log_format import install_masking
     from ivr.services import build_services
     from ivr.web import register_blueprints
+    from ivr.web.body_limits import CappedRequest
     from ivr.web.sessions import WebhookFreeSessions
     from ivr.web.webhook_lane import WebhookLane
 
     install_masking()  # before anything logs: no full phone number in any log
     settings = from_env().with_overrides(config or {}).validate()
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    app.request_class = CappedRequest  # a chunked body past the cap is refused, not cut
     app.config["IVR"] = settings
     app.config["SECRET_KEY"] = settings.secret_key or _process_dev_key()
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # every route; ivr/web/body_limits
     app.config["PROMPTS_AUDIO_DIR"] = str(settings.prompts_audio_dir)
     if settings.signing_token is None:
         logging.getLogger("ivr").warning(

@@ -17,6 +17,7 @@ Owns the list of settings and their defaults; it reads `os.environ` only in `fro
 | `IVR_SESSION_IDLE`, `IVR_SESSION_MAX_AGE` | page sessions end after 2 h idle, 12 h in all |
 | `IVR_LOGIN_WINDOW`, `IVR_LOGIN_MAX_PER_USER`, `IVR_LOGIN_MAX_PER_CLIENT` | 300 s, 5, 30 tries |
 | `IVR_STREAM_URL` | the stream service's base URL as the browser sees it; unset: same origin |
+| `IVR_MAX_BODY_BYTES` | largest request body a route reads (1 MiB; prompt uploads: their own) |
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The account SID the stand-in and development mode use; Twilio's own format, never a real one.
 DEV_ACCOUNT_SID = "AC" + "0" * 32
 DEV_AUTH_TOKEN = "dev-token-not-secret"
+# Twilio's webhook forms are a few hundred bytes and the admin pages post small forms and JSON
+# drafts (a flow is at most 200 kB), so 1 MiB refuses nothing legitimate while bounding what
+# any request can make a server read or spool before it is verified (issue 12, item 2).
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 # Page sessions are signed cookies: whoever knows SECRET_KEY can sign in as anyone. Keys that
 # were ever published as examples or defaults (this project's own until issue 12) are refused.
@@ -72,6 +77,7 @@ class Config:
     # Where the wallboard page opens its event stream (ivr/live/): the stream service's base
     # URL as the browser sees it; None means the page's own origin (a proxy routes the path).
     stream_url: str | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -181,6 +187,7 @@ INT_SETTINGS = {
     "login_window": ("IVR_LOGIN_WINDOW", 1),
     "login_max_per_user": ("IVR_LOGIN_MAX_PER_USER", 1),
     "login_max_per_client": ("IVR_LOGIN_MAX_PER_CLIENT", 1),
+    "max_body_bytes": ("IVR_MAX_BODY_BYTES", 1024),  # Twilio's forms are a few hundred bytes
 }
 
 

@@ -17,6 +17,9 @@ before-request hook picking up flows published elsewhere. What the lane keeps fr
 views: a failure inside becomes the fallback TwiML (status 200, logged with the CallSid,
 counted in `ivr_webhook_fallbacks_total`), the latency and response metrics under the same
 endpoint names, and replays from `/voice/fallback` (their signature was checked there).
+The lane also keeps the app's body cap (`IVR_MAX_BODY_BYTES`, ivr/web/body_limits.py): a
+Content-Length over it gets 413 before anything is read, a chunked body is read at most to the
+cap (then 413) and put back with its length for whoever answers.
 """
 
 from __future__ import annotations
@@ -31,12 +34,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ivr.flow_publishing import CONVERGE_DUE
 from ivr.log_format import CALL_SID
 from ivr.metrics import FALLBACKS, WEBHOOK_LATENCY, WEBHOOK_RESPONSES
 from ivr.services import Services
 from ivr.twilio_auth import REPLAY_KEY, signature_of, signed_url
+from ivr.web.body_limits import bound_body
 from ivr.web.voice import answer_incoming, answer_next, answer_status, fallback_for
 
 log = logging.getLogger(__name__)
@@ -66,7 +71,13 @@ class WebhookLane:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse,
                  ) -> Iterable[bytes]:
         route = ROUTES.get(environ.get("PATH_INFO", ""))
-        if route is None or environ.get("REQUEST_METHOD") != "POST" or self._converge_due():
+        if route is None or environ.get("REQUEST_METHOD") != "POST":
+            return self.flask_wsgi(environ, start_response)
+        try:
+            bound_body(environ, self.app.config["MAX_CONTENT_LENGTH"])
+        except RequestEntityTooLarge as exc:
+            return exc(environ, start_response)
+        if self._converge_due():
             return self.flask_wsgi(environ, start_response)
         parsed = self._parse(environ)
         if parsed is None:
