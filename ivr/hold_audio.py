@@ -56,6 +56,12 @@ def wav_seconds(path: Path) -> float:
     with open(path, "rb") as fh:
         head = fh.read(4096)
         size = os.fstat(fh.fileno()).st_size
+    return wav_header_seconds(head, size)
+
+
+def wav_header_seconds(head: bytes, size: int) -> float:
+    """`wav_seconds` from a file's first bytes and its size (the Twilio stand-in reads the
+    length of what it fetched to <Play> with this)."""
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         raise BadAudio(f"not a WAV file; convert it with `{CONVERT}`")
     pos, fmt, data = 12, None, None
@@ -145,6 +151,7 @@ class HoldAudio:
         self.audio_dir, self.prompts_dir = Path(audio_dir), Path(prompts_dir)
         self.own = _load_own(queues_file, self.prompts_dir) if queues_file else {}
         self._seconds: dict[str, tuple[tuple[int, int], float | None]] = {}
+        self._music: tuple[tuple[int, int, int], HoldPlay] | None = None
 
     def for_queue(self, queue: str) -> HoldPlay | None:
         own = self.own.get(queue)
@@ -163,17 +170,24 @@ class HoldAudio:
         return self.prompts_dir / own if own and not urlsplit(own).scheme else None
 
     def music(self) -> HoldPlay | None:
-        """The built hold music, when its WAV and description are both there."""
+        """The built hold music, when its WAV and description are both there; the description
+        is re-read only when it changes (a build ran), as the prompt manifest is."""
         wav, info = music_paths(self.audio_dir)
         try:
-            described = json.loads(info.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            st = os.stat(info)
+        except OSError:
             return None
-        if not os.path.isfile(wav):
-            return None
-        return HoldPlay(f"{self.base_url}/prompts/music/hold.wav"
-                        f"?v={str(described.get('source_sha', ''))[:12]}",
-                        float(described.get("seconds") or 0) or None)
+        stamp = (st.st_mtime_ns, st.st_ino, st.st_size)
+        if self._music is None or self._music[0] != stamp:
+            try:
+                described = json.loads(info.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+            self._music = (stamp, HoldPlay(
+                f"{self.base_url}/prompts/music/hold.wav"
+                f"?v={str(described.get('source_sha', ''))[:12]}",
+                float(described.get("seconds") or 0) or None))
+        return self._music[1] if os.path.isfile(wav) else None
 
     def _file_seconds(self, path: Path) -> tuple[tuple[int, int], float | None]:
         """The file's length, re-read only when it changes; None when it is gone or bad."""

@@ -8,6 +8,7 @@ next verb, a `Goto` (an action URL), `End` or `LeaveQueue`.
 
 from __future__ import annotations
 
+import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,9 +74,10 @@ def play(leg: Any, el: ET.Element, doc: Document) -> Next:
     url = leg.resolve(text_of(el), doc)
     if url is None:
         return End("application error")
+    seconds = None
     if leg.options.check_audio and same_origin(url, leg.base_url):
-        check_audio(leg, url)
-    leg.hear("play", url, 3.0 * max(1, int_attr(el, "loop", 1)))
+        seconds = check_audio(leg, url)
+    leg.hear("play", url, (seconds or 3.0) * max(1, int_attr(el, "loop", 1)))
     return None
 
 
@@ -83,16 +85,25 @@ def same_origin(url: str, base: str) -> bool:
     return urlsplit(url).netloc == urlsplit(base).netloc
 
 
-def check_audio(leg: Any, url: str) -> None:
-    """GET the audio the app asked to play: a missing prompt is a silent bug for callers."""
+def check_audio(leg: Any, url: str) -> float | None:
+    """GET the audio the app asked to play: a missing prompt is a silent bug for callers.
+    Returns how long a fetched telephone WAV plays (hold music fills a whole hold loop), or
+    None when that is not known (the caller then hears it for a nominal 3 s)."""
+    from ivr.hold_audio import BadAudio, wav_header_seconds
+
     try:
         resp = leg.transport.request("GET", url)
     except TransportError as exc:
         leg.error(f"<Play> audio unreachable ({exc})", url)
-        return
+        return None
     leg.note("twilio", "fetch", "GET audio", url=url, status=resp.status)
     if resp.status != 200:
         leg.error(f"<Play> audio answered HTTP {resp.status}", url, resp.status)
+        return None
+    try:
+        return wav_header_seconds(resp.body[:4096], len(resp.body))
+    except (BadAudio, struct.error):
+        return None
 
 
 def pause(leg: Any, el: ET.Element, doc: Document) -> Next:

@@ -137,6 +137,9 @@ def test_the_hold_loop_plays_the_music_between_announcements(
     assert len(music) == 2  # one per loop, fetched (200) by the stand-in
     assert music[0].startswith(BASE + "/prompts/music/hold.wav?v=")
     assert pauses(events) == []  # 15 s of music fills the 15 s loop
+    # the stand-in read the WAV it fetched: the caller hears 15 s of it, not a nominal 3 s
+    first = next(i for i, e in enumerate(events) if e.kind == "play" and "/music/" in e.text)
+    assert events[first + 1].at - events[first].at >= 15.0
 
 
 def test_without_built_audio_the_loop_pauses_as_before(
