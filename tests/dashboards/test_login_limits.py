@@ -14,7 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
+from dashboards.login_limits import client_id
 from ivr import create_app
+from ivr.config import from_env
+from ivr.errors import ConfigError
 from tests import signin
 
 BASE = "https://ivr.example.test"
@@ -156,3 +159,21 @@ def test_webhook_signatures_are_checked_against_public_base_url_behind_proxies(m
     refused = client.post("/voice", data=params,
                           headers={**forwarded, "X-Twilio-Signature": forged})
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(("remote", "counted_as"), [
+    ("203.0.113.5", "203.0.113.5"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),  # the same subscriber's other address
+    ("::ffff:203.0.113.5", "203.0.113.5"),
+    ("not-an-address", "not-an-address"),
+])
+def test_clients_are_counted_by_address_and_ipv6_by_its_64(remote: str, counted_as: str):
+    assert client_id(remote) == counted_as
+
+
+@pytest.mark.parametrize("variable", ["IVR_PROXY_HOPS", "IVR_LOGIN_MAX_PER_USER",
+                                      "IVR_SESSION_MAX_AGE"])
+def test_a_bad_number_setting_is_a_clear_error(variable: str):
+    with pytest.raises(ConfigError, match=f"{variable}='one': use a whole number"):
+        from_env({variable: "one"})
