@@ -33,4 +33,6 @@ RUN ivr prompts build || echo "prompt audio not built; calls use <Say>"
 # (docs/deployment.md). compose.yaml runs it as a service of its own (`--no-streams` here).
 EXPOSE 5000 5001
 HEALTHCHECK --interval=15s --timeout=3s CMD curl -fsS http://127.0.0.1:5000/healthz || exit 1
+# Run with SECRET_KEY (32+ random bytes) and TWILIO_AUTH_TOKEN in the environment: without a
+# strong SECRET_KEY the server refuses to start (ivr/config.py); IVR_PROXY_HOPS=1 behind a proxy.
 CMD ["ivr", "serve", "--gunicorn", "--host", "0.0.0.0", "--port", "5000"]
