@@ -18,6 +18,7 @@ Owns the list of settings and their defaults; it reads `os.environ` only in `fro
 | `IVR_LOGIN_WINDOW`, `IVR_LOGIN_MAX_PER_USER`, `IVR_LOGIN_MAX_PER_CLIENT` | 300 s, 5, 30 tries |
 | `IVR_STREAM_URL` | the stream service's base URL as the browser sees it; unset: same origin |
 | `IVR_MAX_BODY_BYTES` | largest request body a route reads (1 MiB; prompt uploads: their own) |
+| `IVR_METRICS_TOKEN` | `/metrics` asks for `Authorization: Bearer <token>`; unset: open |
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ EXTRA_SETTINGS = {
     "IVR_RETENTION_DAYS": "retention_days",  # personal data kept this long (ivr/retention.py)
     "IVR_RECORDING_RETENTION_DAYS": "recording_retention_days",  # recordings kept this long
     "IVR_SMS_FROM": "sms_from",  # number or MG... service of SMS surveys and follow-up texts
+    "IVR_METRICS_TOKEN": "metrics_token",  # bearer token /metrics asks for (unset: open)
     "IVR_LOOKUP_POOL_SIZE": "lookup_pool_size",  # connections per SQL lookup source (4)
     "IVR_WEB_ORIGINS": "web_origins",  # origins pages are served from, besides PUBLIC_BASE_URL's
     "IVR_STREAM_MAX_CLIENTS": "stream_max_clients",  # open streams per stream service (300)

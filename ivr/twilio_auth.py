@@ -18,11 +18,19 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flask import Request, abort, current_app, request
-from twilio.request_validator import RequestValidator, get_signature_algorithm
+from twilio.request_validator import (
+    HMAC_SHA1,
+    HMAC_SHA256,
+    RequestValidator,
+    get_signature_algorithm,
+)
 
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The algorithms twilio's validator computes; its compute_signature raises ValueError on any
+# other, which made an unsigned request naming one a 500 (issue 12, item 7b).
+KNOWN_ALGORITHMS = frozenset({HMAC_SHA1, HMAC_SHA256})
 
 # Set in the WSGI environ of a webhook replayed by the VoiceFallbackUrl route (ivr/web/
 # fallback.py) after it checked the fallback request's own signature. A client cannot set it:
@@ -49,6 +57,9 @@ def is_signed_by_twilio(req: Request, token: str, base_url: str) -> bool:
     algorithm = get_signature_algorithm(
         req.headers.get("X-Twilio-Webhooks-Signature-Settings", "")
     )
+    if algorithm.upper() not in KNOWN_ALGORITHMS:
+        log.warning("webhook names an unknown signature algorithm %r: refused", algorithm[:40])
+        return False
     if req.mimetype == "application/json":
         if "bodySHA256" not in req.args:
             return False  # Twilio signs a JSON body by its hash; twilio's validator crashes

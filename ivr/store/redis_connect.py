@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 import redis
 from redis.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPool
@@ -39,13 +39,41 @@ def connect(url: str, **options: Any) -> redis.Redis:
 
 
 def check_url(url: str) -> None:
-    """Raise RedisUrlError if `url` cannot name a server (checked when the config loads)."""
+    """Raise RedisUrlError if `url` cannot name a server (checked when the config loads).
+    The message shows the URL with its passwords masked (`masked_url`): it reaches logs."""
     scheme = urlsplit(url).scheme
     if scheme in SENTINEL_SCHEMES:
         parse_sentinel_url(url)
     elif scheme not in ("redis", "rediss", "unix"):
-        raise RedisUrlError(f"REDIS_URL={url!r}: the scheme must be redis://, rediss://, "
-                            "unix:// or redis+sentinel://")
+        raise RedisUrlError(f"REDIS_URL={masked_url(url)!r}: the scheme must be redis://, "
+                            "rediss://, unix:// or redis+sentinel://")
+    else:
+        try:
+            redis.connection.parse_url(url)
+        except ValueError as exc:
+            raise RedisUrlError(f"REDIS_URL={masked_url(url)!r}: {exc}") from None
+
+
+SECRET_QUERY = frozenset({"password", "sentinel_password"})
+
+
+def masked_url(url: str) -> str:
+    """`url` with every password replaced by `***` (`redis://:***@host:6379/0`), so an error
+    about it can be logged and shown (issue 12, item 7d). A user name alone is masked too:
+    `redis://secret@host` is how some providers put a token."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<REDIS_URL not shown: it does not parse as a URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hosts = netloc.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}:***@{hosts}" if colon else f"***@{hosts}"
+    query = urlencode([(k, "***" if k in SECRET_QUERY else v)
+                       for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+    # built by hand: urlunsplit drops the empty host of unix:///path
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
 
 
 def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, dict[str, Any],

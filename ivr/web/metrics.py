@@ -1,7 +1,13 @@
-"""`GET /metrics` (Prometheus) and the per-request timing of every webhook."""
+"""`GET /metrics` (Prometheus) and the per-request timing of every webhook.
+
+With `IVR_METRICS_TOKEN` set, `/metrics` answers only a request carrying `Authorization:
+Bearer <token>` (compared in constant time) and 401 otherwise: queue sizes and failure counts
+are for the scraper, not the internet (issue 12, item 7e). Unset, it is open as before.
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
@@ -24,6 +30,11 @@ def metrics() -> Response:
     from queue_worker.worker import WORKER_QUEUES
 
     svc = services()
+    token = str(svc.config.extra.get("metrics_token") or "")
+    if token and not hmac.compare_digest(request.headers.get("Authorization", "").encode(),
+                                         f"Bearer {token}".encode()):
+        return Response("send Authorization: Bearer <IVR_METRICS_TOKEN>\n", 401,
+                        {"WWW-Authenticate": 'Bearer realm="metrics"'}, mimetype="text/plain")
     collectors: list[Any] = [JobFailureCollector(svc.redis, WORKER_QUEUES)]
     engine = svc.queue_engine
     if engine is not None and hasattr(engine, "snapshots"):
