@@ -184,28 +184,28 @@ class HoldService:
         settings = self.handoff.service.config(visit.queue).callback
         region = country_of(caller_id)
         keyed = keyed_number(digits, region if region in settings.countries else settings.home)
-        refused = self._refusal(visit, keyed)
+        refused = self._refused(visit, keyed)
         if refused is not None:
-            return self._ask_number(visit, tries + 1, refused)
+            return self._ask_number(visit, tries + 1, refused.refusal)
         return self._book(call_sid, visit, keyed, now, caller=caller_id, tries=tries + 1)
 
-    def _refusal(self, visit: QueueVisit, number: str) -> Refusal | None:
+    def _refused(self, visit: QueueVisit, number: str) -> BadNumber | None:
         """Why the queue will not call `number` (type and country; the daily limit is the
         store's to count), or None."""
         try:
             validate_callback_number(number, self.handoff.service.config(
                 visit.queue).callback.countries)
         except BadNumber as exc:
-            return exc.refusal
+            return exc
         return None
 
     def _confirm(self, call_sid: str, visit: QueueVisit, caller_id: str, digits: str,
                  now: datetime) -> str:
-        if digits == "1" and self._refusal(visit, caller_id) is None:
+        if digits == "1" and self._refused(visit, caller_id) is None:
             return self._book(call_sid, visit, caller_id, now, caller=caller_id)
         if digits == "2":
             return self._ask_number(visit, 0)
-        if digits == "3" and self._refusal(visit, caller_id) is None:
+        if digits == "3" and self._refused(visit, caller_id) is None:
             return self._ask_later(visit, 0)
         return str(VoiceResponse())  # anything else: back to holding, place kept
 
@@ -222,10 +222,10 @@ class HoldService:
         """Offer the caller ID; a caller ID we will not call (withheld, premium-rate,
         abroad: caller IDs can be spoofed) is not offered. When it is a real number we
         refuse, the caller hears why before being asked for another."""
-        refused = self._refusal(visit, caller_id)
-        if refused is not None:
-            said = refused if country_of(caller_id) or refused is Refusal.COUNTRY else None
-            return self._ask_number(visit, 0, said)
+        refused = self._refused(visit, caller_id)
+        if refused is not None:  # say why, unless it is no number at all (withheld)
+            return self._ask_number(visit, 0, None if refused.kind == "invalid" else
+                                    refused.refusal)
         r = VoiceResponse()
         gather = r.gather(input="dtmf", num_digits=1, timeout=6, method="POST",
                           action=self._url(visit, "confirm"))

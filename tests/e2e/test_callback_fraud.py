@@ -61,3 +61,20 @@ def test_a_fourth_callback_from_one_number_in_a_day_is_refused_and_the_caller_ke
     left = [json.loads(f[b"data"]) for _, f in live.redis.xrange(keys.events_stream())
             if f[b"call"].decode() == sid and f[b"kind"] == b"queue_left"]
     assert [e["result"] for e in left] == ["hangup"]  # still in line when they hung up
+
+
+def test_a_premium_or_foreign_caller_id_is_not_offered_and_the_caller_hears_why(live: Live):
+    """Caller IDs can be spoofed: a premium-rate UK caller ID (0871, which the old prefix
+    list let through) and a Jamaican one (+1, but not a country the queue serves) are never
+    offered for the callback; the caller hears why and keys a number we may call."""
+    heard_by = {}
+    for caller, why, keyed in (("+448712345678", NOT_CALLABLE, "4155550188"),
+                               ("+18765550100", NOT_SERVED, "4155550189")):
+        leg = live.call(f"hold 1; press 1; press {keyed}#", from_=caller)
+        live.run_until(lambda leg=leg: leg.completed)
+        assert leg.transcript.ok, leg.transcript.render()
+        heard = " | ".join(leg.transcript.heard())
+        assert "number ending in" not in heard
+        assert heard.index(why) < heard.index("Your callback is booked.")
+        heard_by[caller] = booked(live, leg.call_sid)
+    assert heard_by == {"+448712345678": ["+14155550188"], "+18765550100": ["+14155550189"]}
