@@ -85,7 +85,8 @@ def _countries(raw: Any, source: str, lines: YamlLines, path: tuple[str, ...],
         raise ConfigError(f"{lines.where(source, *path, 'countries')}: callback countries "
                           "must be a list of ISO 3166 codes, e.g. `countries: [US, CA]`")
     return frozenset(_country(code, lines.where(source, *path, "countries", i),
-                              "callback country") for i, code in enumerate(raw))
+                              f"queue {path[1]!r} callback country")
+                     for i, code in enumerate(raw))
 
 
 def _country(code: Any, where: str, what: str) -> str:

@@ -82,7 +82,7 @@ class CallbackStore:
         try:
             outcome, cb_id = self._store_retrying(queue, number, call_sid, now, not_before,
                                                   priority)
-        except BaseException:
+        except Exception:  # nothing stored: the count goes back (the error still propagates)
             self.quota.give_back(counted, token)
             raise
         if outcome != "created":  # merged into the pending one, or busy: no new call to pay for
