@@ -5,6 +5,9 @@ uses, so each has its call state and queue entry), then plays their hold loops a
 app under gunicorn at the real rate (N / 30 requests per second, spread evenly, open loop: a
 slow answer does not slow the schedule), for `--duration` seconds. Prints errors, p50/p95/p99
 and the Redis memory each held caller costs. Targets (2 cores): 0 errors, p99 <= 100 ms.
+For sizes past the machine's ceiling (issue 12: 50,000 callers), `--through` fills the line
+quickly and `--max-lag` bounds the run; `late` counts requests skipped that far behind
+schedule and `done/s` is the rate actually answered, i.e. the ceiling when requests are late.
 """
 
 from __future__ import annotations
@@ -121,8 +124,10 @@ def _strings(raw: Any) -> dict[str, str]:
 
 
 def hold_loops(port: int, members: list[tuple[str, str]], start: float, duration: float,
-               out: Any) -> None:
-    """Each member asks at start + offset + k*30 s (offset spreads them over the loop)."""
+               out: Any, max_lag: float = 0.0) -> None:
+    """Each member asks at start + offset + k*30 s (offset spreads them over the loop). With
+    `max_lag` > 0 a request already that many seconds late is not sent but counted as late
+    (status -1): past the server's ceiling the run ends in bounded time."""
     schedule = sorted(((start + (i / len(members)) * HOLD_LOOP + k * HOLD_LOOP, sid, queue)
                        for i, (sid, queue) in enumerate(members)
                        for k in range(int(duration // HOLD_LOOP) + 1)))
@@ -141,6 +146,10 @@ def hold_loops(port: int, members: list[tuple[str, str]], start: float, duration
                 break
             at, sid, queue = item
             time.sleep(max(0.0, at - time.monotonic()))
+            if max_lag > 0 and time.monotonic() - at > max_lag:
+                with lock:
+                    samples.append((0.0, -1))
+                continue
             path = f"/voice/queue/wait?{urlencode({'queue': queue})}"
             params = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "QueuePosition": "1",
                       "QueueTime": "30", "CallStatus": "in-progress"}
@@ -185,10 +194,14 @@ def roomy_queues(workdir: Any, callers: str) -> Any:
 @click.option("--duration", default=60.0, show_default=True, help="Seconds of hold loops each.")
 @click.option("--workers", default=2, show_default=True)
 @click.option("--threads", default=4, show_default=True)
+@click.option("--max-lag", default=0.0, show_default=True,
+              help="Skip (and count as late errors) requests this many seconds behind "
+                   "schedule, so a run past the ceiling ends in bounded time (0 = never).")
 @click.option("--through", default=0, show_default=True,
               help="Only this many callers go through the call service, the rest are copies "
                    "of their Redis state (0 = all; e.g. 200 for 50,000 callers).")
-def command(callers: str, duration: float, workers: int, threads: int, through: int) -> None:
+def command(callers: str, duration: float, workers: int, threads: int, through: int,
+            max_lag: float) -> None:
     """Callers on hold: waitUrl every 30 s for 5,000 and 10,000 callers; errors, p99, memory."""
     click.echo(f"machine: {os.cpu_count()} cores ({platform.machine()}); gunicorn {workers} x "
                f"{threads}; hold loop every {HOLD_LOOP:g} s, {duration:g} s per size")
@@ -204,7 +217,7 @@ def command(callers: str, duration: float, workers: int, threads: int, through: 
                 "IVR_INSTANCE_DIR": str(app.workdir / "instance"),
                 "IVR_PROMPTS_AUDIO_DIR": str(app.workdir / "no-audio")})
     click.echo(f"\n{'callers':>8}{'req/s':>8}{'requests':>10}{'errors':>8}{'p50 ms':>8}"
-               f"{'p95 ms':>8}{'p99 ms':>8}{'Redis bytes/caller':>20}")
+               f"{'p95 ms':>8}{'p99 ms':>8}{'Redis bytes/caller':>20}{'late':>8}{'done/s':>8}")
     env["IVR_QUEUES_FILE"] = os.environ["IVR_QUEUES_FILE"]
     try:
         for n in (int(x) for x in callers.split(",")):
@@ -214,18 +227,21 @@ def command(callers: str, duration: float, workers: int, threads: int, through: 
             out: Any = mp.Queue()
             half = len(members) // 2
             start = time.monotonic() + 1
-            procs = [mp.Process(target=hold_loops, args=(app.port, part, start, duration, out))
+            procs = [mp.Process(target=hold_loops,
+                                args=(app.port, part, start, duration, out, max_lag))
                      for part in (members[:half], members[half:])]
             for p in procs:
                 p.start()
             samples = [s for _ in procs for s in out.get()]
+            elapsed = time.monotonic() - start
             for p in procs:
                 p.join()
             ok = [s[0] * 1000 for s in samples if s[1] == 200]
+            late = sum(1 for s in samples if s[1] == -1)
             click.echo(f"{n:>8}{len(samples) / duration:>8.0f}{len(samples):>10}"
                        f"{len(samples) - len(ok):>8}{percentile(ok, .5):>8.1f}"
                        f"{percentile(ok, .95):>8.1f}{percentile(ok, .99):>8.1f}"
-                       f"{per_caller:>20,.0f}")
+                       f"{per_caller:>20,.0f}{late:>8}{len(ok) / elapsed:>8.0f}")
     finally:
         app.stop()
         redis_srv.stop()

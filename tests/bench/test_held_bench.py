@@ -22,6 +22,18 @@ def test_held_bench_with_copied_callers_answers_every_hold_request() -> None:
     assert int(requests) >= 6  # every caller, copies included, asked at least once
 
 
+@pytest.mark.slow
+def test_held_bench_max_lag_skips_late_requests_and_counts_them() -> None:
+    # a lag of a microsecond: every request is already late when its time comes
+    result = CliRunner().invoke(command, ["--callers", "4", "--through", "2", "--duration",
+                                          "2", "--workers", "1", "--max-lag", "0.000001"])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.split()[:1] == ["4"])
+    values = row.split()
+    # requests (those due within the 2 s), errors and late are one and the same number
+    assert values[3] == values[2] == values[-2] != "0", result.output
+
+
 def test_copied_callers_hold_like_the_ones_that_came_through_the_call_service(
         redis, redis_url, monkeypatch, tmp_path) -> None:
     import os
