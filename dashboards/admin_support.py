@@ -43,7 +43,8 @@ def _build() -> FlowPublisher:
 
     svc = services()
     config = svc.config
-    engine = make_engine(database_url(config.database_url, config.instance_dir))
+    engine = make_engine(database_url(config.database_url, config.instance_dir),
+                         **config.db_pool())
     registry = svc.flows
     return FlowPublisher(config.flows_dir, lambda: registry.catalog,
                          make_session_factory(engine), svc.redis,

@@ -86,7 +86,8 @@ def user_engine() -> Engine:
                 config = current_app.config["IVR"]
                 url = database_url(config.database_url, config.instance_dir)
                 upgrade_database(url)
-                found = current_app.extensions["ivr_users_engine"] = make_engine(url)
+                found = make_engine(url, **config.db_pool())
+                current_app.extensions["ivr_users_engine"] = found
     return found
 
 

@@ -36,7 +36,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "Never expose this server to the internet."
         )
     app.session_interface = WebhookFreeSessions()
-    app.extensions["ivr"] = build_services(settings)
+    app.extensions["ivr"] = svc = build_services(settings)
+    app.teardown_request(lambda _exc: svc.end_request())  # no Redis connection outlives it
     register_blueprints(app)
     if settings.proxy_hops:
         _trust_proxies(app, settings.proxy_hops)

@@ -19,6 +19,10 @@ Owns the list of settings and their defaults; it reads `os.environ` only in `fro
 | `IVR_STREAM_URL` | the stream service's base URL as the browser sees it; unset: same origin |
 | `IVR_MAX_BODY_BYTES` | largest request body a route reads (1 MiB; prompt uploads: their own) |
 | `IVR_METRICS_TOKEN` | `/metrics` asks for `Authorization: Bearer <token>`; unset: open |
+| `IVR_THREADS` | request threads per web process (gunicorn 4, `ivr serve` 16) |
+| `IVR_REDIS_MAX_CONNECTIONS`, `IVR_REDIS_POOL_TIMEOUT` | Redis pool per process (50, 5 s) |
+| `IVR_DB_POOL_SIZE`, `IVR_DB_MAX_OVERFLOW`, `IVR_DB_POOL_TIMEOUT` | SQL pool (5, 5, 10 s) |
+| `IVR_LEAN_REDIS` | `0` sends the call scripts through redis-py's regular path |
 """
 
 from __future__ import annotations
@@ -79,6 +83,14 @@ class Config:
     # URL as the browser sees it; None means the page's own origin (a proxy routes the path).
     stream_url: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Bounded pools (issue 12): every process keeps at most this many connections.
+    web_threads: int | None = None  # None: gunicorn.conf.py's 4, `ivr serve`'s 16
+    redis_max_connections: int = 50
+    redis_pool_timeout: float = 5.0
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    db_pool_timeout: float = 10.0
+    lean_redis: bool = True  # the call scripts' shortcut, ivr/store/lean_script.py
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -94,6 +106,16 @@ class Config:
         if self.twilio_auth_token:
             return self.twilio_auth_token
         return None
+
+    def redis_pool(self) -> dict[str, Any]:
+        """`redis_connect.connect` options for this process's one Redis client."""
+        return {"max_connections": self.redis_max_connections,
+                "pool_timeout": self.redis_pool_timeout}
+
+    def db_pool(self) -> dict[str, Any]:
+        """`store.db.make_engine` options: SQLAlchemy's QueuePool limits."""
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow,
+                "pool_timeout": self.db_pool_timeout}
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Config:
         known = {k: v for k, v in overrides.items() if k in self.__dataclass_fields__}
@@ -177,6 +199,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Config:
         secret_key=env.get("SECRET_KEY") or None,
         **_int_settings(env),
         stream_url=(env.get("IVR_STREAM_URL") or "").rstrip("/") or None,
+        **pool_settings(env),
         extra={key: env[name] for name, key in EXTRA_SETTINGS.items() if env.get(name)},
     )
 
@@ -239,3 +262,38 @@ def require_secret_key(environ: MutableMapping[str, str]) -> None:
     problem = secret_key_problem(environ.get("SECRET_KEY"))
     if problem and not dev_mode_set(environ):
         raise SystemExit(f"ivr: refusing to start: {problem}; {SECRET_KEY_HINT}")
+
+
+# Pool and thread limits: (variable, Config field, type, smallest allowed value)
+POOL_SETTINGS: tuple[tuple[str, str, type, float], ...] = (
+    ("IVR_THREADS", "web_threads", int, 1),
+    ("IVR_REDIS_MAX_CONNECTIONS", "redis_max_connections", int, 2),
+    ("IVR_REDIS_POOL_TIMEOUT", "redis_pool_timeout", float, 0),
+    ("IVR_DB_POOL_SIZE", "db_pool_size", int, 1),
+    ("IVR_DB_MAX_OVERFLOW", "db_max_overflow", int, 0),
+    ("IVR_DB_POOL_TIMEOUT", "db_pool_timeout", float, 0),
+)
+
+
+def pool_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The pool limits that are set, as Config fields; a value that is not a number (or is
+    below its minimum) is a ConfigError naming the variable, at start-up."""
+    found: dict[str, Any] = {}
+    for name, key, kind, smallest in POOL_SETTINGS:
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or value < smallest:
+            what = "a whole number" if kind is int else "a number of seconds"
+            raise ConfigError(f"{name}={raw!r} must be {what} of at least {smallest:g}")
+        found[key] = value
+    lean = env.get("IVR_LEAN_REDIS", "").strip().lower()
+    if lean:
+        if lean not in ("0", "1", "false", "true", "no", "yes", "off", "on"):
+            raise ConfigError(f"IVR_LEAN_REDIS={lean!r} must be 1 (on) or 0 (off)")
+        found["lean_redis"] = lean in ("1", "true", "yes", "on")
+    return found

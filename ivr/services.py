@@ -68,6 +68,12 @@ class Services:
     # make us text a premium-rate or foreign number.
     sms_countries: frozenset[str] = frozenset({"US"})
 
+    def end_request(self) -> None:
+        """After every request (Flask's teardown and the webhook lane): connections the
+        request's thread held for the call scripts go back to the pool (issue 12; see
+        ivr/store/lean_script.py)."""
+        self.calls.store.held.give_back()
+
     def defer(self, kind: str, call_sid: str, payload: Mapping[str, Any], at: datetime,
               exc: Exception) -> None:
         """Redis was away: keep the webhook's work in the local spool (ivr/spool.py); the
@@ -162,24 +168,28 @@ def publish_event(conn: redis.Redis, kind: str, call_sid: str, data: Mapping[str
                          event_id=events.once_id(kind, call_sid))
 
 
-def connect_redis(config: Config) -> tuple[redis.Redis, EmbeddedRedis | None]:
+def connect_redis(config: Config, role: str = "cli") -> tuple[redis.Redis, EmbeddedRedis | None]:
+    """The process's Redis client, its pool bounded by the config (IVR_REDIS_MAX_CONNECTIONS),
+    its connections named `ivr-<role>-<pid>` in CLIENT LIST."""
+    options = {**config.redis_pool(), "client_name": redis_connect.process_client_name(role)}
     if config.redis_url:
-        return redis_connect.connect(config.redis_url), None
+        return redis_connect.connect(config.redis_url, **options), None
     embedded = EmbeddedRedis(config.instance_dir / "redis").start()
-    return redis_connect.connect(embedded.url), embedded
+    return redis_connect.connect(embedded.url, **options), embedded
 
 
-def build_services(config: Config, conn: redis.Redis | None = None) -> Services:
+def build_services(config: Config, conn: redis.Redis | None = None,
+                   role: str = "web") -> Services:
     from ivr.flows import FlowRegistry
     from ivr.prompt_catalog import load_catalog
 
     embedded = None
     if conn is None:
-        conn, embedded = connect_redis(config)
+        conn, embedded = connect_redis(config, role)
     urls = Urls(config.public_base_url)
     catalog = load_catalog(config.prompts_catalog)
     flows = FlowRegistry(config.flows_dir, catalog, extra_check=_queue_check(config))
-    store = CallStateStore(conn, config.call_state_ttl)
+    store = CallStateStore(conn, config.call_state_ttl, lean=config.lean_redis)
 
     def publish(kind: str, sid: str, data: Mapping[str, Any], at: datetime) -> None:
         publish_event(conn, kind, sid, data, at)

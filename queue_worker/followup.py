@@ -132,7 +132,8 @@ def build_followup_context(config: Any) -> FollowupContext:
     from ivr.call_control import TEST_CALLER_ID, build_client
     from ivr.store.db import database_url, make_engine, make_session_factory
 
-    engine = make_engine(database_url(config.database_url, config.instance_dir))
+    engine = make_engine(database_url(config.database_url, config.instance_dir),
+                         **config.db_pool())
     sender = config.extra.get("sms_from") or config.extra.get("caller_id") or TEST_CALLER_ID
     return FollowupContext(make_session_factory(engine), build_client(config), str(sender),
                            outgoing_countries(config))

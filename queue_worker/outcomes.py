@@ -358,9 +358,10 @@ def start_event_writer(config: Any, *, stop: threading.Event | None = None,
 
     url = database_url(config.database_url, config.instance_dir)
     upgrade_database(url)
-    engine = make_engine(url)
+    engine = make_engine(url, **config.db_pool())
     redis_url = config.redis_url or EmbeddedRedis(config.instance_dir / "redis").start().url
-    conn = redis_connect.connect(redis_url)
+    conn = redis_connect.connect(redis_url, **config.redis_pool(),
+                                 client_name=redis_connect.process_client_name("writer"))
     try:
         from queue_worker.record_hooks import record_hooks
 

@@ -58,7 +58,7 @@ def run_retention(dry_run: bool = False, config: Any = None,
     config = config or from_env()
     url = database_url(config.database_url, config.instance_dir)
     upgrade_database(url)
-    engine = make_engine(url)
+    engine = make_engine(url, **config.db_pool())
     try:
         report = apply_retention(make_session_factory(engine), RestDeleter(build_client(config)),
                                  policy_from_config(config),

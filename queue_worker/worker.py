@@ -43,7 +43,7 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
     from ivr.log_format import install_masking
 
     install_masking()  # RQ logs each job's arguments (call sids, sometimes numbers)
-    conn = redis_connect.connect(redis_url)
+    conn = redis_connect.connect(redis_url, **_pool_options(config, "worker"))
     ctx = install_context(conn, build_context(conn, config))
     ctx.rq.enqueue(route_all, "startup")  # timers lost with a crashed worker are re-armed
     stop = threading.Event()
@@ -65,6 +65,14 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
         stop.set()
         if writer is not None:
             writer.join(10)
+
+
+def _pool_options(config: Any, role: str) -> dict[str, Any]:
+    """The Redis pool limits (IVR_REDIS_MAX_CONNECTIONS, ...) and this process's client name."""
+    from ivr.config import from_env
+
+    return {**(config or from_env()).redis_pool(),
+            "client_name": redis_connect.process_client_name(role)}
 
 
 def _tick(rq: Any, seconds: float, stop: threading.Event) -> None:
@@ -113,8 +121,8 @@ def build_reconciler(conn: redis.Redis, config: Any = None) -> Any:
 
     config = config or from_env()
     after = float(config.extra.get("reconcile_after", 300))
-    sessions = make_session_factory(make_engine(database_url(config.database_url,
-                                                             config.instance_dir)))
+    sessions = make_session_factory(make_engine(
+        database_url(config.database_url, config.instance_dir), **config.db_pool()))
     handoff = QueueHandOff(current_context_for(conn).service, CallStateStore(conn),
                            lambda kind, sid, data, at: publish_event(conn, kind, sid, data, at))
     status_of = twilio_status(build_client(config))

@@ -1,7 +1,10 @@
 """`ivr serve`: the web app (webhooks and pages), with the stream service beside it.
 
-For development it runs Werkzeug's threaded server; `--gunicorn` execs gunicorn with the
-production settings in `gunicorn.conf.py`, which is what the Dockerfile runs.
+For development it runs Werkzeug's server on a fixed number of threads (ivr/dev_server.py,
+IVR_THREADS, 16 by default); `--gunicorn` execs gunicorn with the production settings in
+`gunicorn.conf.py`, which is what the Dockerfile runs. Either way a web process keeps a bounded
+number of threads, Redis connections (IVR_REDIS_MAX_CONNECTIONS) and database connections
+(IVR_DB_POOL_SIZE + IVR_DB_MAX_OVERFLOW per engine).
 
 Either way it first starts the stream service (`ivr streams`, ivr/live/) as a child process
 on `--streams-port` (default: `--port` + 1): the wallboard's long-lived event streams live
@@ -31,8 +34,10 @@ import click
               help="Start the stream service (the wallboard's live events) beside the web app.")
 @click.option("--streams-port", type=int, default=None,
               help="The stream service's port.  [default: --port + 1]")
+@click.option("--threads", default=None, type=click.IntRange(min=1),
+              help="Request threads per process [env IVR_THREADS; default 16, gunicorn 4].")
 def command(host: str, port: int, use_gunicorn: bool, workers: int, streams: bool,
-            streams_port: int | None) -> None:
+            streams_port: int | None, threads: int | None) -> None:
     """Serve Twilio webhooks and the web pages (and, beside them, the wallboard's streams)."""
     from ivr.config import require_secret_key
 
@@ -40,12 +45,12 @@ def command(host: str, port: int, use_gunicorn: bool, workers: int, streams: boo
     child = start_streams(host, port, streams_port or port + 1) if streams else None
     if use_gunicorn:
         args = ["gunicorn", "-c", "gunicorn.conf.py", "-b", f"{host}:{port}", "-w", str(workers),
-                "ivr:create_app()"]
+                *(["--threads", str(threads)] if threads else []), "ivr:create_app()"]
         # gunicorn takes this process over (same pid): the child watches that pid and stops
         # when gunicorn's master is gone.
         os.execvp(sys.executable, [sys.executable, "-m", *args])
     try:
-        _run_development_server(host, port)
+        _run_development_server(host, port, threads)
     finally:
         if child is not None:
             from ivr.live.running import stop_child
@@ -53,17 +58,20 @@ def command(host: str, port: int, use_gunicorn: bool, workers: int, streams: boo
             stop_child(child)
 
 
-def _run_development_server(host: str, port: int) -> None:
+def _run_development_server(host: str, port: int, threads: int | None) -> None:
     from ivr import create_app
+    from ivr.dev_server import DEFAULT_THREADS, PooledWSGIServer
     from ivr.log_format import configure_from_env
 
     configure_from_env()
     app = create_app()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the child on the way out
     stream_url = app.config["IVR"].stream_url or "(same origin)"
-    click.echo(f"ivr: serving on http://{host}:{port}  (Voice URL: POST /voice; "
-               f"wallboard streams: {stream_url})")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    threads = threads or app.config["IVR"].web_threads or DEFAULT_THREADS
+    server = PooledWSGIServer(host, port, app, threads=threads)
+    click.echo(f"ivr: serving on http://{host}:{port} with {threads} threads  (Voice URL: "
+               f"POST /voice; wallboard streams: {stream_url})")
+    server.serve_forever()
 
 
 def start_streams(host: str, port: int, streams_port: int) -> subprocess.Popen[bytes]:

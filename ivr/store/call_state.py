@@ -58,12 +58,14 @@ class Step:
 
 
 class CallStateStore:
-    """Reads and writes per-call state. `ttl` is seconds after the last write."""
+    """Reads and writes per-call state. `ttl` is seconds after the last write. `lean=False`
+    (IVR_LEAN_REDIS=0) sends the call scripts through redis-py's regular path."""
 
-    def __init__(self, conn: redis.Redis, ttl: int = 6 * 3600) -> None:
+    def __init__(self, conn: redis.Redis, ttl: int = 6 * 3600, lean: bool = True) -> None:
         self.conn = conn
         self.ttl = ttl
-        held = HeldConnections(conn)  # the hot path's scripts: see ivr/store/lean_script.py
+        # the hot path's scripts: see ivr/store/lean_script.py
+        self.held = held = HeldConnections(conn, enabled=lean)
         self._begin = LeanScript(held, _script_text("call_begin"))
         self._commit = LeanScript(held, _script_text("call_commit"))
         self._ended = LeanScript(held, _script_text("call_ended"))

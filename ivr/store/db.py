@@ -41,15 +41,25 @@ def database_url(configured: str | None, instance_dir: Path) -> str:
     return f"sqlite:///{Path(instance_dir).resolve() / SQLITE_FILE}"
 
 
+POOL_LIMITS = ("pool_size", "max_overflow", "pool_timeout")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`. PostgreSQL: pre-ping, so connections dropped by a database restart
     are replaced instead of failing the next event. SQLite: foreign keys on, WAL, a busy
     timeout, and `BEGIN IMMEDIATE` so a writer takes the write lock before reading (two
-    writers on one file then queue up instead of failing on a stale snapshot)."""
+    writers on one file then queue up instead of failing on a stale snapshot).
+
+    Servers pass `**config.db_pool()` (IVR_DB_POOL_SIZE, IVR_DB_MAX_OVERFLOW,
+    IVR_DB_POOL_TIMEOUT): an engine then holds at most size + overflow connections and a
+    thread past that waits up to the timeout (SQLAlchemy's QueuePool). An in-memory SQLite
+    database has one connection per thread and takes no limits."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
+    if parsed.database in (None, "", ":memory:"):
+        kwargs = {k: v for k, v in kwargs.items() if k not in POOL_LIMITS}
     kwargs.setdefault("connect_args", {"timeout": 30})
     engine = create_engine(url, **kwargs)
     _configure_sqlite(engine)

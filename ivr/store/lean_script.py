@@ -1,17 +1,32 @@
-"""A Lua script for the webhook hot path, called on a connection its thread keeps.
+"""A Lua script for the webhook hot path, called on a connection its thread holds for a moment.
 
 Why: every webhook runs one or two of the call scripts (call_begin, call_commit, call_ended),
 and redis-py's general path around one EVALSHA (pool checkout and release with their fork
 checks and locks, a poll for stale input, observability hooks, the retry wrapper) cost a third
 of the command's client CPU (`ivr bench webhook`; 35 against 24 microseconds measured on one
 EVALSHA over the embedded Redis's socket). Here a thread takes a connection from the client's
-own pool, sends EVALSHA and reads the reply itself, and gives the connection back after a
-second, so the pool's checks still run (a Sentinel pool re-asks for the primary,
-ivr/store/redis_connect.py) and a forked child never uses its parent's socket.
+own pool, sends EVALSHA and reads the reply itself, and keeps the connection for the next
+script of the same webhook, so the pool's checks still run once per hold (a Sentinel pool
+re-asks for the primary, ivr/store/redis_connect.py) and a forked child never uses its
+parent's socket.
+
+A held connection never outlives what it was taken for (issue 12: under the development
+server's thread-per-request, connections of dead threads piled up until redis-py's pool said
+"Too many connections"):
+- the web app hands it back at the end of every request (`give_back`, through
+  `Services.end_request`, which Flask's teardown and the webhook lane call);
+- a thread that ends, or a store that is dropped, hands it back too: the hold is a small
+  object in a `threading.local`, freed with its thread, and `weakref.finalize` releases the
+  connection then (the same finalizer `give_back` runs, so it is released exactly once);
+- outside a request (worker threads) it goes back after KEEP_S seconds, on the next call;
+- at most `max_held` connections are held at once per store (half the pool by default), so
+  the commands a webhook sends the regular way always find a connection: a thread holding
+  one and waiting for another can never starve the pool.
 
 Anything unusual goes the regular way, `Script.__call__`: a server that lost the script
 (NOSCRIPT: it loads it and runs it again), a dropped or timed-out connection (redis-py's
-retries, exactly as before), and the script's own errors are raised unchanged.
+retries, exactly as before), a pool at its hold limit or out of connections, and `enabled=False`
+(IVR_LEAN_REDIS=0). The script's own errors are raised unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +34,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,37 +43,101 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-KEEP_S = 1.0  # how long a thread keeps its connection before handing it back to the pool
+KEEP_S = 1.0  # outside a request: how long a thread keeps its connection before handing it back
+
+
+class HoldCount:
+    """How many connections a store's threads hold now; shared with the finalizers, so it must
+    not reference the store (that would keep a dropped store alive). A forked child starts
+    from zero with a fresh lock (its parent's could have been taken mid-fork)."""
+
+    def __init__(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self.now = 0
+
+    def _for_this_process(self) -> None:
+        if self._pid != os.getpid():
+            self._pid, self._lock, self.now = os.getpid(), threading.Lock(), 0
+
+    def take(self, limit: int) -> bool:
+        self._for_this_process()
+        with self._lock:
+            if self.now >= limit:
+                return False
+            self.now += 1
+            return True
+
+    def drop(self, pid: int) -> None:
+        if pid != os.getpid():
+            return  # counted in the parent, not here
+        with self._lock:
+            self.now -= 1
+
+
+class _Hold:
+    """One thread's connection. Freed with the thread (or the store): its finalizer then
+    hands the connection back."""
+
+    __slots__ = ("conn", "pid", "since", "release", "__weakref__")
+
+    def __init__(self, conn: Any, pid: int, since: float) -> None:
+        self.conn, self.pid, self.since = conn, pid, since
+        self.release: weakref.finalize[Any, Any] | None = None
+
+
+def _hand_back(pool: Any, conn: Any, pid: int, count: HoldCount) -> None:
+    """Run once per hold: by `give_back`, or by the garbage collector when the hold's thread
+    ended or its store was dropped. A forked child never releases its parent's connection
+    (the pool would put it in the child's pool; its socket belongs to the parent)."""
+    count.drop(pid)
+    if os.getpid() == pid:
+        pool.release(conn)
 
 
 class HeldConnections:
-    """One connection per thread (and process) from `client`'s pool, shared by the scripts
-    of one store, handed back and taken again after KEEP_S seconds."""
+    """At most one connection per thread (and process) from `client`'s pool, shared by the
+    scripts of one store; see the module docstring for when it goes back."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, *, enabled: bool = True,
+                 max_held: int | None = None) -> None:
         self.client = client
+        self.enabled = enabled
+        pool_size = int(getattr(client.connection_pool, "max_connections", 0) or 100)
+        self.max_held = max_held if max_held is not None else max(1, pool_size // 2)
+        self.count = HoldCount()
         self._local = threading.local()
 
     def get(self) -> Any:
-        held = getattr(self._local, "held", None)
+        """This thread's connection, or None: then the caller goes the regular way."""
+        if not self.enabled:
+            return None
+        hold = getattr(self._local, "hold", None)
         now = time.monotonic()
-        if held is not None:
-            conn, pid, since = held
-            if pid == os.getpid() and now - since < KEEP_S:
-                return conn
+        if hold is not None:
+            if hold.pid == os.getpid() and now - hold.since < KEEP_S:
+                return hold.conn
             self.give_back()
+        if not self.count.take(self.max_held):
+            return None
+        pool = self.client.connection_pool
         try:
-            conn = self.client.connection_pool.get_connection()
+            conn = pool.get_connection()
         except (RedisConnectionError, RedisTimeoutError, OSError):
+            self.count.drop(os.getpid())
             return None  # the regular path reports it, with its retries
-        self._local.held = (conn, os.getpid(), now)
+        hold = _Hold(conn, os.getpid(), now)
+        hold.release = weakref.finalize(hold, _hand_back, pool, conn, hold.pid, self.count)
+        hold.release.atexit = False
+        self._local.hold = hold
         return conn
 
     def give_back(self) -> None:
-        held = getattr(self._local, "held", None)
-        self._local.held = None
-        if held is not None and held[1] == os.getpid():
-            self.client.connection_pool.release(held[0])
+        """Hand this thread's connection back to the pool now (a no-op when it holds none)."""
+        hold = getattr(self._local, "hold", None)
+        self._local.hold = None
+        if hold is not None and hold.release is not None:
+            hold.release()
 
 
 class LeanScript:

@@ -12,10 +12,18 @@ the new one (redis-py's `SentinelConnectionPool`). The scripts survive it: redis
 script the new primary does not know, and so does our pipelined call start
 (`CallStateStore`). tests/e2e/test_redis_sentinel.py runs a real primary, replica and
 sentinel, fails over and checks that calls, scripts and RQ's scheduler carry on.
+
+Every client gets a bounded pool (issue 12): at most `max_connections` connections
+(IVR_REDIS_MAX_CONNECTIONS), and a thread that finds them all busy waits up to `pool_timeout`
+seconds (IVR_REDIS_POOL_TIMEOUT) for one to come back instead of failing at once, which is what
+redis-py's default pool does ("Too many connections", at 100). `client_name` names the
+connections in Redis's CLIENT LIST (`process_client_name`), so the connections of each
+process can be counted (`ivr bench soak`, tests/web/test_connection_bounds.py).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
@@ -25,17 +33,28 @@ from redis.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPool
 
 SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
 PRIMARY_RECHECK_S = 1.0
+MAX_CONNECTIONS = 50  # per client (process): IVR_REDIS_MAX_CONNECTIONS
+POOL_TIMEOUT = 5.0  # seconds a thread waits for a free connection: IVR_REDIS_POOL_TIMEOUT
 
 
 class RedisUrlError(ValueError):
     """A REDIS_URL that cannot name a server (said at startup, not at the first call)."""
 
 
-def connect(url: str, **options: Any) -> redis.Redis:
-    """A client for `url`; `options` (socket_timeout, ...) apply to the data connections."""
+def connect(url: str, *, max_connections: int = MAX_CONNECTIONS,
+            pool_timeout: float = POOL_TIMEOUT, **options: Any) -> redis.Redis:
+    """A client for `url` with a blocking pool of at most `max_connections`; `options`
+    (socket_timeout, client_name, ...) apply to the data connections."""
     if urlsplit(url).scheme in SENTINEL_SCHEMES:
-        return _sentinel_primary(url, options)
-    return redis.Redis.from_url(url, **options)
+        return _sentinel_primary(url, max_connections, pool_timeout, options)
+    pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections,
+                                                 timeout=pool_timeout, **options)
+    return redis.Redis.from_pool(pool)  # as from_url: the client owns (and closes) its pool
+
+
+def process_client_name(role: str) -> str:
+    """`ivr-<role>-<pid>`: what CLIENT LIST shows for this process's connections."""
+    return f"ivr-{role}-{os.getpid()}"
 
 
 def check_url(url: str) -> None:
@@ -141,10 +160,18 @@ class PrimaryWatchingPool(SentinelConnectionPool):
         return super().get_connection(*args, **kwargs)
 
 
-def _sentinel_primary(url: str, options: dict[str, Any]) -> redis.Redis:
+class BlockingPrimaryWatchingPool(PrimaryWatchingPool, redis.BlockingConnectionPool):
+    """The sentinel pool above with redis-py's blocking pool's limit and wait: a thread that
+    finds every connection busy waits up to `timeout` seconds (the method order puts the
+    sentinel's primary checks first, then the blocking pool's checkout and release)."""
+
+
+def _sentinel_primary(url: str, max_connections: int, pool_timeout: float,
+                      options: dict[str, Any]) -> redis.Redis:
     sentinels, service, data, sentinel_options = parse_sentinel_url(url)
     timeout = options.get("socket_timeout")
     sentinel_options.setdefault("socket_timeout", timeout if timeout is not None else 2.0)
     manager = Sentinel(sentinels, sentinel_kwargs=sentinel_options)
-    return manager.master_for(service, connection_pool_class=PrimaryWatchingPool,
+    return manager.master_for(service, connection_pool_class=BlockingPrimaryWatchingPool,
+                              max_connections=max_connections, timeout=pool_timeout,
                               **data, **options)

@@ -97,6 +97,7 @@ class WebhookLane:
                 xml = fallback_for(svc)
         finally:
             CALL_SID.reset(token)
+            svc.end_request()  # as Flask's teardown does (ivr/__init__.py): see lean_script
         body = xml.encode("utf-8")
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
                                   ("Content-Length", str(len(body)))])

@@ -1,16 +1,18 @@
 """The hot path's script calls (ivr/store/lean_script.py) on a real Redis: the same answers
 as redis-py's Script, and every unusual case still works: a flushed script cache, a killed
-connection, a script error, a fork, and the connection going back to the pool."""
+connection, a script error, a fork, and the connection going back to the pool: after a while,
+at the end of a request, when its thread ends or its store is dropped (issue 12)."""
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
 import redis as redis_lib
 
-from ivr.store import lean_script
+from ivr.store import lean_script, redis_connect
 from ivr.store.lean_script import HeldConnections, LeanScript
 
 INCR = "return redis.call('INCRBY', KEYS[1], ARGV[1])"
@@ -88,3 +90,87 @@ def test_a_forked_child_never_uses_its_parents_socket(held):
     os.waitpid(pid, 0)
     assert os.read(read, 1) == b"1"
     assert script(["n"], [1]) == 12  # the parent's connection still answers in step
+
+
+def in_use(pool: redis_lib.BlockingConnectionPool) -> int:
+    """Connections taken from a blocking pool and not given back."""
+    return len(pool._connections) - sum(1 for c in list(pool.pool.queue) if c is not None)
+
+
+def wait_until(done, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_threads_that_end_hand_their_connections_back(redis_url: str, redis):  # noqa: ARG001
+    """Issue 12: a thread per request, each running a script and ending. Before, every dead
+    thread kept its connection, and a pool of 10 said "Too many connections" at the 11th."""
+    client = redis_lib.Redis(connection_pool=redis_lib.BlockingConnectionPool.from_url(
+        redis_url, max_connections=10, timeout=1))
+    held = HeldConnections(client)
+    script = LeanScript(held, INCR)
+    script(["n"], [0])  # loaded (a NOSCRIPT on a fresh server hands its connection back)
+    held.give_back()  # this thread's: only the dead threads' are counted below
+    answers: list[int] = []
+    for _ in range(40):
+        thread = threading.Thread(target=lambda: answers.append(script(["n"], [1])))
+        thread.start()
+        thread.join()
+    assert answers == list(range(1, 41))
+    assert wait_until(lambda: in_use(client.connection_pool) == 0)
+    assert len(client.connection_pool._connections) <= 2  # reused, not one per thread
+
+
+def test_a_dropped_store_hands_its_connections_back(redis_url: str, redis):  # noqa: ARG001
+    client = redis_connect.connect(redis_url, max_connections=4)
+    held = HeldConnections(client)
+    LeanScript(held, INCR)(["n"], [1])
+    assert held.get() is not None
+    assert in_use(client.connection_pool) == 1
+    del held  # an ad-hoc store (CallStateStore(conn).load(...)) is dropped after its request
+    assert wait_until(lambda: in_use(client.connection_pool) == 0)
+
+
+def test_at_most_max_held_connections_are_held_and_the_rest_go_the_regular_way(
+        redis_url: str, redis):  # noqa: ARG001
+    client = redis_connect.connect(redis_url, max_connections=8)
+    held = HeldConnections(client, max_held=2)
+    script = LeanScript(held, INCR)
+    script(["n"], [0])  # loaded
+    held.give_back()
+    together = threading.Barrier(5)
+    holding: list[bool] = []
+
+    def webhook() -> None:
+        script(["n"], [1])
+        holding.append(getattr(held._local, "hold", None) is not None)
+        together.wait(10)  # all five at once: each would keep a connection if it could
+
+    threads = [threading.Thread(target=webhook) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert int(redis.get("n")) == 5
+    assert sorted(holding) == [False] * 3 + [True] * 2
+    assert wait_until(lambda: in_use(client.connection_pool) == 0 and held.count.now == 0)
+
+
+def test_give_back_returns_it_at_once_and_switched_off_nothing_is_held(redis_url: str, redis):
+    client = redis_connect.connect(redis_url, max_connections=4)
+    held = HeldConnections(client)
+    script = LeanScript(held, INCR)
+    script(["n"], [1])
+    assert in_use(client.connection_pool) == 1
+    held.give_back()  # what the end of a request does (ivr/services.py end_request)
+    assert in_use(client.connection_pool) == 0
+    assert held.count.now == 0
+    held.give_back()  # twice is harmless
+    off = HeldConnections(client, enabled=False)  # IVR_LEAN_REDIS=0
+    assert LeanScript(off, INCR)(["n"], [1]) == int(redis.get("n")) == 2
+    assert off.get() is None
+    assert in_use(client.connection_pool) == 0
