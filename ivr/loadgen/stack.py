@@ -1,5 +1,6 @@
-"""A call centre on 127.0.0.1 for load and fault runs: Redis (embedded, AOF on, unless
-REDIS_URL is given), the app under gunicorn, one or more `ivr worker` processes and the Twilio
+"""A call centre on 127.0.0.1 for load, fault and soak runs: Redis (embedded, AOF on, unless
+REDIS_URL is given), the app under gunicorn (or, with `server="serve"`, `ivr serve`'s
+development server, as `ivr demo` runs it), one or more `ivr worker` processes and the Twilio
 stand-in in this process, its legs timed (see timing.py) on a sped-up clock.
 
 Everything is started on free ports and stopped by `close()`: nothing is left behind.
@@ -39,6 +40,7 @@ def wait_ready(url: str, workers: int) -> None:
 @dataclass
 class Stack:
     speed: float = 10.0
+    server: str = "gunicorn"  # or "serve": the development server
     workers: int = 2
     threads: int = 8
     worker_processes: int = 1
@@ -100,6 +102,11 @@ class Stack:
         self.standin_server, self.standin, _ = start_server(config)
 
     def start_app(self) -> None:
+        if self.server == "serve":
+            self.app.start([sys.executable, "-m", "ivr.cli", "serve", "--port",
+                            str(self.app.port)], self.env)
+            wait_ready(f"{self.base_url}/readyz", 1)
+            return
         self.app.start(gunicorn_args("ivr:create_app()", self.app.port, self.workers,
                                      self.threads), self.env)
         wait_ready(f"{self.base_url}/readyz", self.workers)

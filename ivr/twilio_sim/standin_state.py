@@ -216,6 +216,14 @@ class StandIn:
                 pass
         return live
 
+    def forget(self, sids: list[str]) -> None:
+        """Drop ended legs (a long soak run would otherwise keep every call, and the socket
+        of its HTTP session, for ever). Their sids are unknown to the REST API afterwards."""
+        with self._lock:
+            for sid in sids:
+                self.legs.pop(sid, None)
+                self.threads.pop(sid, None)
+
     def all_legs(self) -> list[CallLeg]:
         with self._lock:
             return list(self.legs.values())
