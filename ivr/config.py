@@ -216,7 +216,7 @@ INT_SETTINGS = {
 }
 
 
-def _int_settings(env: Mapping[str, str]) -> dict[str, int]:
+def _int_settings(env: Mapping[str, str]) -> dict[str, Any]:
     """The set ones among INT_SETTINGS, parsed; a bad value is a ConfigError naming it."""
     found = {}
     for name, (variable, least) in INT_SETTINGS.items():

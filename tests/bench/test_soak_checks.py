@@ -75,7 +75,9 @@ def test_the_probe_counts_a_processes_named_connections_threads_and_memory(redis
     seen = probe.look(0.0)
     assert seen.by_name[name] == 3
     me = seen.of("soak")[0]
-    assert (me.pid, me.redis) == (os.getpid(), 3)
+    ours = sum(n for name_, n in seen.by_name.items() if name_.endswith(f"-{os.getpid()}"))
+    assert me.pid == os.getpid()
+    assert me.redis == ours >= 3  # (other tests' apps in this process count too)
     assert me.threads >= 1
     assert me.rss_mb > 10
     for conn in held:
