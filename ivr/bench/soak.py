@@ -168,7 +168,7 @@ def add_supervisor(stack: Stack) -> str:
     return password
 
 
-def make_probe(stack: Stack) -> Probe:
+def make_probe(stack: Stack, streamer: Any) -> Probe:
     from ivr.config import from_env
     from ivr.store import redis_connect
     from ivr.store.db import database_url, make_engine
@@ -177,6 +177,8 @@ def make_probe(stack: Stack) -> Probe:
     roots = {"web": stack.app.proc.pid if stack.app.proc else 0, "soak": os.getpid()}
     for i, worker in enumerate(stack.worker_procs):
         roots[f"worker{i}"] = worker.proc.pid if worker.proc else 0
+    if streamer is not None and streamer.proc is not None:  # beside gunicorn (start_stack)
+        roots["streams"] = streamer.proc.pid
     if stack.redis is not None and stack.redis.process is not None:
         roots["redis"] = stack.redis.process.pid
     url = database_url(config.database_url, config.instance_dir)
@@ -190,6 +192,19 @@ def make_probe(stack: Stack) -> Probe:
     return probe
 
 
+def start_stack(server: str, speed: float) -> tuple[Stack, Any]:
+    """The stack, with the wallboard's stream service: `ivr serve` starts it as its child;
+    beside gunicorn it is started here (as compose.yaml runs it apart), as `ivr bench abuse`
+    does."""
+    from ivr.bench.abuse import stream_service
+    from ivr.bench.webhook import free_port
+
+    port = free_port()
+    extra = {"IVR_STREAM_URL": f"http://127.0.0.1:{port}"} if server == "gunicorn" else {}
+    stack = Stack(speed=speed, server=server, stream_port=port, extra_env=extra).start()
+    return stack, stream_service(stack) if server == "gunicorn" else None
+
+
 @dataclass(frozen=True)
 class Plan:
     minutes: float
@@ -198,13 +213,14 @@ class Plan:
     streams: int
 
 
-def run(stack: Stack, traffic: Traffic, plan: Plan, bounds: Bounds) -> list[str]:
+def run(stack: Stack, streamer: Any, traffic: Traffic, plan: Plan,
+        bounds: Bounds) -> list[str]:
     """The soak itself, on a started stack; returns the problems found."""
     stack.staff(extra=8)
     password = add_supervisor(stack)
     watches = [WallboardWatch(stack.base_url, SUPERVISOR, password).start()
                for _ in range(plan.streams)]
-    probe = make_probe(stack)
+    probe = make_probe(stack, streamer)
     started = time.monotonic()
     report("start", started, probe.look(started), traffic, watches, stack)
     end, warm = started + plan.minutes * 60, started + plan.warmup * 60
@@ -253,13 +269,15 @@ def command(minutes: float, server: str, rate: float, speed: float, concurrency:
     limit = from_env().redis_max_connections
     click.echo(f"soak: {minutes:g} min on {server}, {rate:g} calls/s (clock x{speed:g}), "
                f"{streams} wallboard streams, Redis pool {limit} per process")
-    stack = Stack(speed=speed, server=server).start()
+    stack, streamer = start_stack(server, speed)
     try:
-        found = run(stack, Traffic(stack, rate, concurrency, random.Random(seed)),
+        found = run(stack, streamer, Traffic(stack, rate, concurrency, random.Random(seed)),
                     Plan(minutes, every, min(warmup, minutes / 2), streams),
                     Bounds(redis_per_process=limit + 3, rss_growth_mb=max_rss_growth))
     finally:
         stack.close()
+        if streamer is not None:
+            streamer.stop()
     if found:
         click.echo("\nsoak FAILED:\n  " + "\n  ".join(found))
         raise SystemExit(1)

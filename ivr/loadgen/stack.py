@@ -102,9 +102,11 @@ class Stack:
         self.standin_server, self.standin, _ = start_server(config)
 
     def start_app(self) -> None:
-        if self.server == "serve":
+        if self.server == "serve":  # with its stream service as a child, as `ivr demo` has
+            streams = (["--streams-port", str(self.stream_port)] if self.stream_port
+                       else ["--no-streams"])
             self.app.start([sys.executable, "-m", "ivr.cli", "serve", "--port",
-                            str(self.app.port)], self.env)
+                            str(self.app.port), *streams], self.env)
             wait_ready(f"{self.base_url}/readyz", 1)
             return
         self.app.start(gunicorn_args("ivr:create_app()", self.app.port, self.workers,

@@ -1,7 +1,8 @@
 """A supervisor watching the wallboard, for soak runs: signs in with the real form (CSRF
-token and all), opens `/wallboard`, then follows the page's own EventSource URL (wherever the
-page says the stream is served) and reads events for as long as the server keeps the stream
-open; when it ends it opens it again, as a browser's EventSource does.
+token and all), opens `/wallboard`, then follows the stream URL the page gives its
+EventSource (the stream service beside the web app, ivr/live/, or the page's own origin),
+sending the page's Origin as a browser does, and reads events for as long as the server keeps
+the stream open; when it ends it opens it again, as a browser's EventSource does.
 
 Counts events, reconnections and errors (a refused sign-in, a status other than 200, a
 dropped connection); the soak fails on errors.
@@ -9,13 +10,15 @@ dropped connection); the soak fails on errors.
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-EVENT_SOURCE = re.compile(r"new EventSource\('([^']+)'\)")
+STREAM_URL = (re.compile(r'data-stream-url="([^"]+)"'),  # the page's status element
+              re.compile(r"new EventSource\('([^']+)'"))  # pages before the stream service
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 READ_TIMEOUT = 60.0  # seconds without a byte (the stream sends a heartbeat every 15 s)
 
@@ -67,14 +70,15 @@ class WallboardWatch:
 
     def _stream_url(self, session: Any) -> str:
         page = session.get(f"{self.base_url}/wallboard", timeout=30)
-        found = EVENT_SOURCE.search(page.text)
-        if page.status_code != 200 or found is None:
-            raise ValueError(f"/wallboard: {page.status_code}, no EventSource in the page")
-        return urljoin(page.url, found.group(1))
+        found = [m for m in (p.search(page.text) for p in STREAM_URL) if m]
+        if page.status_code != 200 or not found:
+            raise ValueError(f"/wallboard: {page.status_code}, no stream URL in the page")
+        return urljoin(page.url, html.unescape(found[0].group(1)))
 
     def _follow(self, session: Any, url: str) -> None:
-        with session.get(url, stream=True, timeout=(10, READ_TIMEOUT),
-                         headers={"Accept": "text/event-stream"}) as resp:
+        parts = urlsplit(self.base_url)
+        headers = {"Accept": "text/event-stream", "Origin": f"{parts.scheme}://{parts.netloc}"}
+        with session.get(url, stream=True, timeout=(10, READ_TIMEOUT), headers=headers) as resp:
             if resp.status_code != 200:
                 raise ValueError(f"{url}: {resp.status_code}")
             self._response = resp

@@ -105,7 +105,8 @@ def start(kind: str, redis_url: str, tmp_path: Path) -> Served:
            "IVR_PROMPTS_AUDIO_DIR": str(tmp_path / "no-audio"),
            "IVR_REDIS_MAX_CONNECTIONS": str(POOL), "IVR_THREADS": str(THREADS),
            "IVR_LOG_LEVEL": "WARNING"}
-    args = [sys.executable, "-m", "ivr.cli", "serve", "--port", str(port)]
+    # the wallboard's stream service (a child of `ivr serve`) would share the database: off
+    args = [sys.executable, "-m", "ivr.cli", "serve", "--port", str(port), "--no-streams"]
     if kind == "gunicorn":
         args += ["--gunicorn", "--workers", "2"]
     log = tmp_path / f"{kind}.log"
