@@ -5,13 +5,21 @@ finished, and read for every announcement.
 Why persisted: the estimator scored against the public traces (`ivr bench ewt`) learns online
 from every event of a queue's history; rebuilding its statistics from the last hundred samples
 at each announcement would throw away what makes it accurate (patience, talk-time shape) and
-forget everything on restart. Updates are read-modify-write under WATCH (a few per call, far
-from contention); a lost race is retried. Must not import Flask.
+forget everything on restart. Updates are read-modify-write under WATCH (a few per call); a
+lost race is retried after a short random wait that grows with each try, because contention
+does come in bursts: callers hang up together (a storm, the end of `ivr bench abuse`'s run,
+where five immediate retries gave up and sent abandoning callers to the fallback route). If a
+queue is still too busy after RETRIES, the sample is dropped and logged: these statistics
+tune an estimate, and must never fail the webhook of the call that reported them.
+Must not import Flask.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import random
+import time
 from collections.abc import Callable
 
 import redis
@@ -21,8 +29,15 @@ from ivr.domain.holdtime import HoldStats
 from ivr.store import keys
 from ivr.store.scripts import text
 
+log = logging.getLogger(__name__)
+
 DEFAULT_TALK_TIME = 180.0  # seconds: the prior until real calls complete
-RETRIES = 5
+RETRIES = 30
+BACKOFF_S = 0.001  # mean wait before the first retry; doubles with each try, to 32x at most
+
+
+class HoldStatsBusy(RuntimeError):
+    """A queue's statistics kept changing under us for RETRIES tries."""
 
 
 class HoldStatsStore:
@@ -41,8 +56,9 @@ class HoldStatsStore:
         return HoldStats.from_dict(json.loads(text(raw)))
 
     def update(self, queue: str, change: Callable[[HoldStats], HoldStats]) -> HoldStats:
+        """Apply `change` atomically; raises HoldStatsBusy after RETRIES lost races."""
         key = keys.queue_hold_stats(queue)
-        for _ in range(RETRIES):
+        for attempt in range(RETRIES):
             with self.conn.pipeline(transaction=True) as pipe:
                 try:
                     pipe.watch(key)
@@ -52,18 +68,25 @@ class HoldStatsStore:
                     pipe.execute()
                     return new
                 except redis.WatchError:
-                    continue
-        raise RuntimeError(f"hold statistics of queue {queue!r} kept changing; gave up")
+                    time.sleep(random.uniform(0, 2 * BACKOFF_S * 2 ** min(attempt, 5)))
+        raise HoldStatsBusy(f"hold statistics of queue {queue!r} kept changing; gave up")
+
+    def _record(self, queue: str, what: str, change: Callable[[HoldStats], HoldStats]) -> None:
+        try:
+            self.update(queue, change)
+        except HoldStatsBusy as exc:
+            log.warning("%s not learned: %s", what, exc)
 
     def answered(self, queue: str, wait: float, now: float) -> None:
-        self.update(queue, lambda s: holdtime.record_answered(s, wait, now))
+        self._record(queue, "an answered wait", lambda s: holdtime.record_answered(s, wait, now))
 
     def abandoned(self, queue: str, wait: float, now: float) -> None:
-        self.update(queue, lambda s: holdtime.record_abandoned(s, wait, now))
+        self._record(queue, "an abandon", lambda s: holdtime.record_abandoned(s, wait, now))
 
     def call_ended(self, queue: str, handle: float, now: float) -> None:
         if handle > 0:
-            self.update(queue, lambda s: holdtime.record_call_ended(s, handle, now))
+            self._record(queue, "a talk time",
+                         lambda s: holdtime.record_call_ended(s, handle, now))
 
     def staffing(self, queue: str, agents: int, now: float) -> HoldStats:
         """Note the staffed-agent count; a change is recorded (the estimate is announced as

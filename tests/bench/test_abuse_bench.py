@@ -23,7 +23,7 @@ def test_abuse_bench_runs_both_phases_and_reports_every_field() -> None:
     assert "with abuse" in header
     for field in ("calls placed", "webhooks", "webhook p50 ms", "webhook p99 ms",
                   "webhook max ms", "fallback answers", "5xx", "failed connections",
-                  "lost calls"):
+                  "lost calls", "records not yet in db"):
         row = next(line for line in out.splitlines() if line.strip().startswith(field + " "))
         assert re.fullmatch(rf"\s*{re.escape(field)}\s+[\d.]+\s+[\d.]+", row), row
     placed = next(line for line in out.splitlines() if "calls placed" in line).split()[-2:]

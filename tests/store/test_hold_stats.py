@@ -35,3 +35,21 @@ def test_abandons_teach_patience_and_staffing_changes_widen_the_range(redis):
     changed = store.estimate("support", ahead=2, agents=1, busy=1, now=NOW + 5001)
     assert changed.uncertainty > settled.uncertainty
     assert store.get("support")[1] == 1
+
+
+
+def test_a_burst_of_updates_from_many_threads_is_all_learned(redis):
+    """Callers hanging up together (the end of an `ivr bench abuse` run) raced for the
+    queue's statistics; five immediate retries gave up and the abandoning callers' webhooks
+    went to the fallback route. Each thread here is a web thread with its own connection."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = HoldStatsStore(redis)
+
+    def many(_: int) -> None:
+        for i in range(15):
+            store.call_ended("support", 90.0, NOW + i)
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(many, range(16)))
+    assert store.get("support")[0].completed == 16 * 15
