@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from ivr.domain.flow.yamlsource import load_data
 from ivr.errors import ConfigError
 
 
@@ -84,7 +85,7 @@ def parse_thresholds(data: Mapping[str, Any], queues: list[str],
 
 def load_thresholds(path: Path, queues: list[str]) -> dict[str, Thresholds]:
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = load_data(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the wallboard thresholds: {exc}") from exc
     return parse_thresholds(data, queues, str(path))

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from ivr.domain.flow.yamlsource import load_data
+
 # Fields that hold prompts, variables or queue names, never a node to go to.
 NOT_TARGETS = frozenset({"type", "say", "prompt", "invalid", "store", "queue", "skill", "speech",
                          "language", "when", "if", "source", "params", "mailbox", "number",
@@ -37,7 +39,7 @@ class FlowGraph:
 def build_graph(text: str) -> FlowGraph:
     """The graph of a flow's YAML text; an empty graph when the text is not a flow mapping."""
     try:
-        data = yaml.safe_load(text)
+        data = load_data(text)
     except yaml.YAMLError:
         return FlowGraph()
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), dict):

@@ -39,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.domain.flow.loader import content_version, load_flow
+from ivr.domain.flow.loader import MAX_FLOW_BYTES, content_version, load_flow
 from ivr.domain.flow.model import Flow
 from ivr.errors import Conflict, FlowError, FlowErrors, NotFound
 from ivr.flows import cross_check, flow_files
@@ -49,7 +49,6 @@ from ivr.store.models import FlowVersion
 log = logging.getLogger(__name__)
 
 FLOW_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,60}$")
-MAX_FLOW_BYTES = 200_000
 GENERATION_KEY = f"{PREFIX}flows:generation"
 PUBLISHED_KEY = f"{PREFIX}flows:published"
 MAX_HISTORY = 500

@@ -31,9 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ivr.domain.flow.actions import Lookup
+from ivr.domain.flow.yamlsource import load_data
 from ivr.errors import ConfigError
 from ivr.lookup_sql import DEFAULT_POOL_SIZE, SqlSource
 
@@ -109,7 +108,7 @@ def load_sources(path: Path, pool_size: int = DEFAULT_POOL_SIZE) -> LookupSource
     sources get `pool_size` connections each unless they name their own."""
     if not path.exists():
         return LookupSources({})
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    doc = load_data(path.read_text(encoding="utf-8")) or {}
     sources: dict[str, Source] = {}
     for name, spec in (doc.get("sources") or {}).items():
         kind = spec.get("type")

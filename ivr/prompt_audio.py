@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ivr.domain.flow.yamlsource import load_data
 from ivr.errors import IvrError
 
 log = logging.getLogger("ivr.prompts")
@@ -101,7 +100,7 @@ def read_sources(catalog_path: Path) -> list[PromptSource]:
     """
     catalog_path = Path(catalog_path)
     try:
-        raw = yaml.safe_load(catalog_path.read_text(encoding="utf-8")) or {}
+        raw = load_data(catalog_path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise PromptAudioError(
             f"{catalog_path}: prompt catalogue not found; pass --catalog or create it "

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ivr.domain.flow.yamlsource import load_data
 from ivr.errors import ConfigError
 
 # Keys of a prompt entry that are not language tags.
@@ -49,7 +50,7 @@ class PromptCatalog:
 def parse_catalog(text: str, source: str = "<catalog>") -> PromptCatalog:
     """Build a catalogue from YAML text; ConfigError names the entry and the fix."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_data(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
     prompts = data.get("prompts") if isinstance(data, dict) else None

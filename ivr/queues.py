@@ -41,6 +41,7 @@ import redis
 import yaml
 
 from ivr.domain import hours
+from ivr.domain.flow.yamlsource import load_data
 from ivr.domain.hours import HoursError, Schedule, parse_schedule
 from ivr.domain.queue_ports import RoutingTrigger
 from ivr.domain.queueing import (
@@ -77,7 +78,7 @@ def load_queues(path: Path, caller_id: str | None = None) -> QueueSetup:
     country when the file has no `business: {country: ...}`."""
     try:
         text = Path(path).read_text()
-        data = yaml.safe_load(text) or {}
+        data = load_data(text) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read queue configuration: {exc}") from exc
     return parse_queues(data, str(path), YamlLines(text), caller_id)
@@ -185,7 +186,7 @@ def load_engine_options(path: Path) -> dict[str, float]:
     """The optional `engine:` section: lease_seconds (a reservation nobody completes is undone
     after this), bridge_grace, head (callers looked at per routing pass), recent (samples kept
     for the estimator), tick_seconds (routing timer while callers wait)."""
-    data = yaml.safe_load(Path(path).read_text()) or {}
+    data = load_data(Path(path).read_text()) or {}
     engine = data.get("engine") or {}
     unknown = set(engine) - set(ENGINE_OPTIONS)
     if unknown:

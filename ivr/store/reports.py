@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from ivr.domain.flow.yamlsource import load_data
 from ivr.domain.phone_numbers import canonical_number
 from ivr.domain.reports import (
     Bucket,
@@ -42,7 +42,7 @@ def load_report_settings(queues_file: Path) -> ReportSettings:
     from ivr.queues import load_queues
 
     setup = load_queues(Path(queues_file))
-    raw = (yaml.safe_load(Path(queues_file).read_text()) or {}).get("reporting") or {}
+    raw = (load_data(Path(queues_file).read_text()) or {}).get("reporting") or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{queues_file}: `reporting:` must be a mapping (timezone, "
                           "short_abandon_seconds, repeat_window_hours)")

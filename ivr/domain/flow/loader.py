@@ -29,6 +29,7 @@ from ivr.errors import FlowErrors
 SYSTEM_PROMPTS = ("invalid_input", "no_input", "goodbye", "voicemail_intro",
                   "technical_difficulty")
 _RENAMED = {"else": "otherwise", "goto": "target"}
+MAX_FLOW_BYTES = 200_000  # the editor's limit too (ivr/flow_publishing.py); ivr check applies it
 
 
 def content_version(text: str) -> str:
@@ -39,7 +40,7 @@ def content_version(text: str) -> str:
 def load_flow(text: str, file: str, catalog: PromptTexts) -> model.Flow:
     """Parse and validate one flow file's text; raises FlowErrors with every problem found."""
     problems = Problems(file)
-    root = compose(text, problems)
+    root = compose(text, problems, MAX_FLOW_BYTES)
     if root is not None and not isinstance(root, yaml.MappingNode):
         problems.at(root, "a flow file is a mapping with flow:, languages:, start:, nodes: ...")
         root = None

@@ -5,6 +5,13 @@ value keeps its mark) and the checks that need the *source* rather than the valu
 turns `1:` into an int, `yes:`/`on:` into booleans and `17:30` into 1050, silently. Those traps
 are caught here from the node tags, each with the 1-based line and the fix. Pure: text in,
 nodes and `FlowError`s out; no files are read here (the adapter `ivr/flows.py` reads them).
+
+Hostile or runaway text is refused before anything walks it (issue 12, item 7c): anchors and
+aliases (a 600-byte "billion laughs" draft expands to 10^9 nodes for whatever walks the tree,
+and no config here needs them), nesting deeper than `MAX_DEPTH`, and documents over
+`MAX_DOCUMENT_BYTES`. `StrictLoader` does the first two while composing; `load_data` is
+`yaml.safe_load` with all three, for the config files read as plain data (queues.yaml,
+lookups.yaml, the prompt catalogue, the editor's graph of a draft).
 """
 
 from __future__ import annotations
@@ -22,6 +29,59 @@ FLOAT_TAG = "tag:yaml.org,2002:float"
 BOOL_TAG = "tag:yaml.org,2002:bool"
 STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
+MAX_DEPTH = 32  # the deepest flow in callflows/ nests 8 levels
+MAX_DOCUMENT_BYTES = 512 * 1024  # the largest config here is a few kB; flows: MAX_FLOW_BYTES
+
+
+class YamlRefused(yaml.MarkedYAMLError):
+    """Text refused before it is built (alias, anchor, depth, size); a YAMLError with the line,
+    so every reader's `except yaml.YAMLError` reports it where it reported syntax errors."""
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors, aliases and nesting deeper than MAX_DEPTH, as it
+    composes (before any node is built or walked)."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        mark: Any = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlRefused(None, None, f"aliases (*{event.anchor}) are not allowed: write "
+                              "the value out", mark)
+        if getattr(event, "anchor", None):
+            raise YamlRefused(None, None, f"anchors (&{event.anchor}) are not allowed: write "
+                              "the value out where it is used", mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise YamlRefused(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                                  mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def size_problem(text: str, max_bytes: int) -> tuple[int, str] | None:
+    """(line where the limit is passed, reason) when `text` is over `max_bytes` in UTF-8."""
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return None
+    return (data[:max_bytes].count(b"\n") + 1,
+            f"the document is {len(data)} bytes; the limit is {max_bytes}: split it")
+
+
+def load_data(text: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> Any:
+    """`yaml.safe_load` without anchors, aliases, deep nesting or oversize text (YamlRefused,
+    a yaml.YAMLError carrying the line)."""
+    too_big = size_problem(text, max_bytes)
+    if too_big is not None:
+        line, reason = too_big
+        raise YamlRefused(None, None, reason, yaml.Mark("<text>", 0, line - 1, 0, "", 0))
+    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 def line_of(node: yaml.Node) -> int:
@@ -43,10 +103,20 @@ class Problems:
         self.add(line_of(node), reason)
 
 
-def compose(text: str, problems: Problems) -> yaml.Node | None:
-    """Compose one YAML document; a syntax error is recorded with its line and yields None."""
+def compose(text: str, problems: Problems,
+            max_bytes: int = MAX_DOCUMENT_BYTES) -> yaml.Node | None:
+    """Compose one YAML document; a syntax error or a refusal (StrictLoader, size) is recorded
+    with its line and yields None."""
+    too_big = size_problem(text, max_bytes)
+    if too_big is not None:
+        problems.add(*too_big)
+        return None
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=StrictLoader)
+    except YamlRefused as exc:
+        mark = exc.problem_mark
+        problems.add(int(mark.line) + 1 if mark is not None else 1, str(exc.problem))
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = int(mark.line) + 1 if mark is not None else 1
