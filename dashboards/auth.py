@@ -50,10 +50,7 @@ _ENGINE_LOCK = threading.Lock()
 
 LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:22rem;margin:4rem auto;padding:0 1rem;
-color:#111}label{display:block;margin-top:1rem}input{width:100%;padding:.5rem;font:inherit}
-button{margin-top:1.5rem;padding:.6rem 1.2rem;font:inherit;background:#0b57d0;color:#fff;
-border:0;border-radius:4px}.error{color:#a00000;font-weight:600}</style></head><body>
+<link rel="stylesheet" href="{{ url_for('assets.static', filename='login.css') }}"></head><body>
 <main><h1>Sign in</h1>{% if error %}<p class="error" role="alert">{{ error }}</p>{% endif %}
 <form method="post" action="{{ url_for('auth.login', next=next) }}">
 <input type="hidden" name="csrf_token" value="{{ csrf }}">

@@ -147,8 +147,8 @@ def test_wallboard_reconnects_after_the_stream_service_goes_away(live_app, page)
     sign_in(page, base)
     waiting_shows(page, "support", 0)
     streams.stop()
-    page.wait_for_function("document.getElementById('status').textContent"
-                           ".startsWith('reconnecting')", timeout=15000)
+    page.wait_for_function("() => document.getElementById('status').textContent"  # a function:
+                           ".startsWith('reconnecting')", timeout=15000)  # an expression is eval'd
     assert "down" in page.get_attribute("#status", "class")
     app.extensions["ivr"].queue_engine.join("CA" + "2" * 32, "support", time.time())
     streams.start()  # same port: the page's EventSource finds it again by itself

@@ -28,7 +28,8 @@ def sign_in(tab, base: str, who: str, path: str = "/tasks") -> None:  # type: ig
 
 
 def rows(tab) -> list[str]:  # type: ignore[no-untyped-def]
-    tab.wait_for_function("!document.getElementById('count').textContent.startsWith('Loading')")
+    tab.wait_for_function(  # a function: Playwright evals an expression, which CSP forbids
+        "() => !document.getElementById('count').textContent.startsWith('Loading')")
     return tab.locator("#tasks tbody tr td.why > div:first-child").all_text_contents()
 
 

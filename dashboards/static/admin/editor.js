@@ -20,42 +20,57 @@
   var timer = null;
   var seq = 0;
 
-  function esc(s) {
-    return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  // Text from the flow (the YAML, error messages quoting it) is only ever put in the page as
+  // text nodes and attribute values set through the DOM, never as an HTML string: a string
+  // escaper forgets a case (this one once left `"` in a title attribute, issue 12).
+  function span(cls, text) {
+    var node = document.createElement("span");
+    node.className = cls;
+    node.textContent = text;
+    return node;
   }
 
-  function highlightLine(line) {
+  // The YAML line as nodes: plain text, with key, string, number, boolean and comment spans.
+  function highlightLine(line, out) {
+    function text(t) { if (t) { out.appendChild(document.createTextNode(t)); } }
     var m = /^(\s*)(#.*)?$/.exec(line);
-    if (m && m[2]) { return esc(m[1]) + '<span class="t-comment">' + esc(m[2]) + "</span>"; }
-    var out = "", rest = line;
+    if (m && m[2]) { text(m[1]); out.appendChild(span("t-comment", m[2])); return; }
+    var rest = line;
     var key = /^(\s*(?:- )?)(['"]?[\w\-*#]+['"]?)(\s*:)(?=\s|$)/.exec(rest);
     if (key) {
-      out += esc(key[1]) + '<span class="t-key">' + esc(key[2]) + "</span>" + esc(key[3]);
+      text(key[1]); out.appendChild(span("t-key", key[2])); text(key[3]);
       rest = rest.slice(key[0].length);
     }
     var token = /('[^']*'|"[^"]*"|#.*$|\b\d+(?:\.\d+)?\b|\b(?:true|false|yes|no|on|off|null)\b)/g;
     var last = 0, t;
     while ((t = token.exec(rest)) !== null) {
-      out += esc(rest.slice(last, t.index));
+      text(rest.slice(last, t.index));
       var cls = t[0][0] === "#" ? "t-comment" : /^['"]/.test(t[0]) ? "t-string"
         : /^\d/.test(t[0]) ? "t-number" : "t-bool";
-      out += '<span class="' + cls + '">' + esc(t[0]) + "</span>";
+      out.appendChild(span(cls, t[0]));
       last = t.index + t[0].length;
     }
-    return out + esc(rest.slice(last));
+    text(rest.slice(last));
   }
 
   function render() {
     var lines = source.value.split("\n");
-    highlight.innerHTML = lines.map(function (line, i) {
-      var html = highlightLine(line) || " ";
-      return errorLines[i + 1] ? '<span class="t-error-line">' + html + "</span>" : html;
-    }).join("\n") + "\n";
-    gutter.innerHTML = lines.map(function (_, i) {
-      var n = i + 1;
-      return errorLines[n] ? '<span class="gutter-error" title="' + esc(errorLines[n]) + '">' + n
-        + "</span>" : String(n);
-    }).join("\n");
+    var code = document.createDocumentFragment(), numbers = document.createDocumentFragment();
+    lines.forEach(function (line, i) {
+      var n = i + 1, into = code;
+      if (errorLines[n]) { into = code.appendChild(span("t-error-line", "")); }
+      if (line) { highlightLine(line, into); } else { into.appendChild(document.createTextNode(" ")); }
+      code.appendChild(document.createTextNode("\n"));
+      if (errorLines[n]) {
+        var mark = numbers.appendChild(span("gutter-error", String(n)));
+        mark.setAttribute("title", errorLines[n]);
+      } else {
+        numbers.appendChild(document.createTextNode(String(n)));
+      }
+      if (n < lines.length) { numbers.appendChild(document.createTextNode("\n")); }
+    });
+    highlight.replaceChildren(code);
+    gutter.replaceChildren(numbers);
     syncScroll();
   }
 
@@ -123,8 +138,17 @@
     }).catch(function () { statusBox.textContent = "Could not reach the server to check."; });
   }
 
+  // Chromium fires one input event per inserted line when text is pasted (or filled by a
+  // test): drawing once per frame, not per event, keeps a 300-line paste from taking seconds.
+  var drawPending = false;
+  function renderSoon() {
+    if (drawPending) { return; }
+    drawPending = true;
+    requestAnimationFrame(function () { drawPending = false; render(); });
+  }
+
   source.addEventListener("input", function () {
-    render();
+    renderSoon();
     clearTimeout(timer);
     timer = setTimeout(check, 350);
   });

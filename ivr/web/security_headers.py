@@ -1,0 +1,82 @@
+"""Security headers on every page and API answer Flask serves: a Content-Security-Policy with
+no inline script or style, `frame-ancestors 'none'` (no clickjacking), `nosniff` and a
+same-origin Referrer-Policy (issue 12, item 7; docs/security.md).
+
+Why these values:
+- `script-src 'self'` without 'unsafe-inline' or 'unsafe-eval': an injected `<script>` or
+  `onerror=` does not run even if some text escapes its escaping. The pages' scripts are files
+  (dashboards/static/pages/, dashboards/static/admin/); server data reaches them in a
+  `<script type="application/json">` block, which is data and needs no exception.
+- `style-src 'self'` (no 'unsafe-inline' either): every style block lives in a .css file and
+  the templates carry no `style=` attribute. Scripts still set `element.style` (uPlot sizes its
+  canvas that way), which CSP allows; the flow graph's SVG uses presentation attributes
+  (`fill=`), which are not styles.
+- `connect-src 'self'` plus the origin of `IVR_STREAM_URL` when the wallboard's stream is
+  served by a separate service (`stream_url`, read with getattr so this works before that
+  setting exists).
+
+TwiML answers (text/xml) get none of it: Twilio reads them, not a browser. The three busiest
+webhooks never reach Flask at all (ivr/web/webhook_lane.py), so nothing here costs them; the
+header values are built once per app, so the hook is a few dict writes per response.
+
+A hand-written hook rather than flask-talisman: Talisman also forces HTTPS redirects, HSTS and
+cookie flags this app sets elsewhere (dashboards/auth.py, the TLS proxy), applies to every
+response including TwiML, and the policy itself is the eight lines below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app
+from flask.blueprints import BlueprintSetupState
+
+bp = Blueprint("security_headers", __name__)
+NOT_A_PAGE = frozenset({"text/xml", "application/xml"})  # TwiML: Twilio reads it
+EXTENSION = "ivr_security_headers"
+
+
+def stream_origin(stream_url: str | None) -> str | None:
+    """`https://stream.example.com` for `https://stream.example.com/wallboard/events`; None
+    for no setting or a path on this origin (which 'self' already covers)."""
+    if not stream_url:
+        return None
+    parts = urlsplit(stream_url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(stream_url: str | None = None) -> str:
+    """The policy every page is served with (the exact string docs/security.md quotes)."""
+    connect = " ".join(filter(None, ("'self'", stream_origin(stream_url))))
+    return "; ".join((
+        "default-src 'self'", "script-src 'self'", "style-src 'self'",
+        f"connect-src {connect}", "object-src 'none'", "base-uri 'self'",
+        "form-action 'self'", "frame-ancestors 'none'",
+    ))
+
+
+def security_headers(stream_url: str | None = None) -> Mapping[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(stream_url),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate CSP 2
+    }
+
+
+@bp.record_once
+def _build(state: BlueprintSetupState) -> None:
+    app = state.app
+    config = app.config.get("IVR")
+    app.extensions[EXTENSION] = security_headers(getattr(config, "stream_url", None))
+
+
+@bp.after_app_request
+def add_security_headers(response: Response) -> Response:
+    if response.mimetype not in NOT_A_PAGE:
+        for name, value in current_app.extensions[EXTENSION].items():
+            response.headers.setdefault(name, value)
+    return response
