@@ -12,12 +12,11 @@ Why these values:
   canvas that way), which CSP allows; the flow graph's SVG uses presentation attributes
   (`fill=`), which are not styles.
 - `connect-src 'self'` plus the origin of `IVR_STREAM_URL` when the wallboard's stream is
-  served by a separate service (`stream_url`, read with getattr so this works before that
-  setting exists).
+  served by the stream service on another origin (ivr/live/; `Config.stream_url`).
 
 TwiML answers (text/xml) get none of it: Twilio reads them, not a browser. The three busiest
 webhooks never reach Flask at all (ivr/web/webhook_lane.py), so nothing here costs them; the
-header values are built once per app, so the hook is a few dict writes per response.
+header values are built once per stream URL (a cache), so the hook is a few header writes.
 
 A hand-written hook rather than flask-talisman: Talisman also forces HTTPS redirects, HSTS and
 cookie flags this app sets elsewhere (dashboards/auth.py, the TLS proxy), applies to every
@@ -26,15 +25,13 @@ response including TwiML, and the policy itself is the eight lines below.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app
-from flask.blueprints import BlueprintSetupState
 
 bp = Blueprint("security_headers", __name__)
 NOT_A_PAGE = frozenset({"text/xml", "application/xml"})  # TwiML: Twilio reads it
-EXTENSION = "ivr_security_headers"
 
 
 def stream_origin(stream_url: str | None) -> str | None:
@@ -58,25 +55,23 @@ def content_security_policy(stream_url: str | None = None) -> str:
     ))
 
 
-def security_headers(stream_url: str | None = None) -> Mapping[str, str]:
-    return {
-        "Content-Security-Policy": content_security_policy(stream_url),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
-        "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate CSP 2
-    }
-
-
-@bp.record_once
-def _build(state: BlueprintSetupState) -> None:
-    app = state.app
-    config = app.config.get("IVR")
-    app.extensions[EXTENSION] = security_headers(getattr(config, "stream_url", None))
+@functools.lru_cache(maxsize=8)
+def security_headers(stream_url: str | None = None) -> tuple[tuple[str, str], ...]:
+    """The headers for a stream URL, built once: the hook only looks them up."""
+    return (
+        ("Content-Security-Policy", content_security_policy(stream_url)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),  # frame-ancestors for browsers that predate CSP 2
+    )
 
 
 @bp.after_app_request
 def add_security_headers(response: Response) -> Response:
+    """Read from the app's settings each time, not frozen at start: `ivr serve` and the tests
+    point the pages at a stream service started after the app (IVR_STREAM_URL)."""
     if response.mimetype not in NOT_A_PAGE:
-        for name, value in current_app.extensions[EXTENSION].items():
+        config = current_app.config.get("IVR")
+        for name, value in security_headers(getattr(config, "stream_url", None)):
             response.headers.setdefault(name, value)
     return response

@@ -9,7 +9,10 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import screenshot, serious_accessibility_problems
-from tests.browser.test_admin_flows import ADMIN, PASSWORD, live_app  # noqa: F401
+from tests.browser.test_admin_flows import ADMIN, PASSWORD
+
+# the wallboard's events come from the stream service: the app with one beside it
+from tests.browser.test_wallboard import flask_live_app, live_app  # noqa: F401
 
 pytestmark = pytest.mark.browser
 PAGES = ("/admin/flows", "/admin/flows/shop",
