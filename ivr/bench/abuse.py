@@ -46,6 +46,7 @@ class Phase:
     hung_up: int = 0
     why: tuple[str, ...] = ()
     writer_behind: int = 0  # ended calls whose record was in Redis, not yet in the database
+    failures: tuple[tuple[str, int], ...] = ()  # failed requests by webhook and reason
 
     @property
     def on_target(self) -> bool:
@@ -85,6 +86,7 @@ def run_phase(stack: Any, name: str, load: dict[str, Any], plan: Any = None,
     result.without_outcome = [sid for sid in result.without_outcome if sid not in in_redis]
     phase = figures(name, stack, result)
     phase.writer_behind = len(in_redis)
+    phase.failures = tuple(sorted(stack.timings.failures.items(), key=lambda kv: -kv[1]))
     return phase, counts
 
 
@@ -167,6 +169,7 @@ def table(base: Phase, abused: Phase) -> list[str]:
                      f"{fmt.format(getattr(abused, attr)):>12}")
     for phase in (base, abused):
         lines += [f"  lost ({phase.name}) {why}" for why in phase.why]
+        lines += [f"  failed ({phase.name}) {why} x{n}" for why, n in phase.failures]
     return lines
 
 

@@ -23,11 +23,25 @@ class Timings:
     samples: list[tuple[str, float, int]] = field(default_factory=list)  # kind, seconds, status
     fallbacks: int = 0
     in_flight: int = 0  # app requests sent and not yet answered (fault runs aim at them)
+    failures: dict[str, int] = field(default_factory=dict)  # why requests failed, by kind
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def started(self, delta: int) -> None:
         with self.lock:
             self.in_flight += delta
+
+    def failed(self, kind: str, exc: Exception) -> None:
+        """Count a failed request by webhook and the innermost reason's type (a reset
+        keep-alive connection and a timeout call for different fixes)."""
+        cause: BaseException = exc
+        for _ in range(10):  # a chain can loop; ten links reach the socket error
+            inner = cause.__cause__ or cause.__context__
+            if inner is None:
+                break
+            cause = inner
+        key = f"{kind}: {type(cause).__name__}"
+        with self.lock:
+            self.failures[key] = self.failures.get(key, 0) + 1
 
     def add(self, kind: str, seconds: float, status: int, fallback: bool) -> None:
         with self.lock:
@@ -49,8 +63,9 @@ class TimedTransport:
         self.timings.started(1)
         try:
             resp = self.inner.request(method, url, form, headers)
-        except TransportError:
+        except TransportError as exc:
             self.timings.add(kind, time.perf_counter() - started, 0, False)
+            self.timings.failed(kind, exc)
             raise
         finally:
             self.timings.started(-1)
