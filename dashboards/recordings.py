@@ -16,18 +16,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from flask import Blueprint, Response, abort, current_app
 from sqlalchemy import select
 
 from dashboards.auth import current_user, require_role, user_engine
+from ivr.recording_media import allowed_origin, credentials
 from ivr.store import models as m
 
 bp = Blueprint("recordings", __name__)
 DEFAULT_ROLES = ("supervisor",)
-TWILIO_API = "https://api.twilio.com"
 SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 
 
@@ -77,14 +76,11 @@ def _fetch(url: str) -> requests.Response:
     """GET the WAV from Twilio (or the configured stand-in) with the account's credentials.
     Only URLs on that origin are fetched, so a forged RecordingUrl cannot make us a proxy."""
     config = current_app.config["IVR"]
-    api = (config.twilio_api_base or TWILIO_API).rstrip("/")
-    if _origin(url) != _origin(api):
+    if not allowed_origin(url, config):  # the same rule as transcription (ivr/recording_media)
         abort(502, description="the recording is not stored at the configured Twilio API")
     wav = url if url.endswith((".wav", ".mp3")) else url + ".wav"
-    auth = (config.twilio_account_sid, config.twilio_auth_token) if (
-        config.twilio_account_sid and config.twilio_auth_token) else None
     try:
-        upstream = requests.get(wav, auth=auth, timeout=10, stream=True)
+        upstream = requests.get(wav, auth=credentials(config), timeout=10, stream=True)
     except requests.RequestException:
         abort(502, description="Twilio did not answer for the recording; try again")
     if upstream.status_code == 404:
@@ -94,11 +90,6 @@ def _fetch(url: str) -> requests.Response:
         upstream.close()
         abort(502, description=f"Twilio answered HTTP {upstream.status_code} for the recording")
     return upstream
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.netloc
 
 
 def _chunks(upstream: requests.Response) -> Iterator[bytes]:

@@ -144,11 +144,21 @@ class Services:
             data["duration"] = duration
         self.publish("voicemail_recorded", call_sid, data, now)
         if url:
-            from queue_worker.transcription import enqueue_transcription
+            self._transcribe(call_sid, sid, url, mailbox)
 
-            language = CallStateStore(self.redis).field(call_sid, "language") or "en-US"
-            enqueue_transcription(Queue(TRANSCRIPTION_QUEUE, connection=self.redis), call_sid,
-                                  url, language, recording_sid=sid, mailbox=mailbox)
+    def _transcribe(self, call_sid: str, sid: str, url: str, mailbox: str) -> None:
+        """Queue the transcription by SID when the recording is on the configured Twilio API
+        (the rule playback applies too, ivr/recording_media.py); otherwise say so and skip."""
+        from ivr.recording_media import RECORDING_SID, allowed_origin
+        from queue_worker.transcription import enqueue_transcription
+
+        if not RECORDING_SID.match(sid) or not allowed_origin(url, self.config):
+            log.warning("call %s: recording %r is not on the configured Twilio API; it is "
+                        "not transcribed", call_sid, sid)
+            return
+        language = CallStateStore(self.redis).field(call_sid, "language") or "en-US"
+        enqueue_transcription(Queue(TRANSCRIPTION_QUEUE, connection=self.redis), call_sid,
+                              sid, language, mailbox=mailbox, config=self.config)
 
 
 def _seconds(raw: str | None) -> float | None:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import yaml
 
+from ivr.domain.flow.yamlsource import StrictLoader
+
 
 class YamlLines:
     def __init__(self, text: str | None = None) -> None:
         self.root: yaml.Node | None = None
         if text:
             try:
-                self.root = yaml.compose(text, Loader=yaml.SafeLoader)
+                self.root = yaml.compose(text, Loader=StrictLoader)  # no aliases
             except yaml.YAMLError:
                 self.root = None  # safe_load reports the syntax error with its own mark
 

@@ -28,6 +28,7 @@ class JobContext:
     rq: Queue
     public_base_url: str
     tick_seconds: float = 5.0
+    config: Any = None  # the settings it was built from (the transcription job reads its API)
 
 
 def connection_key(conn: redis.Redis) -> str:
@@ -55,7 +56,13 @@ def build_context(conn: redis.Redis, config: Any | None = None,
     tick = float(options.pop("tick_seconds", 5.0))
     svc = build_queue_service(config, conn, RqTrigger(rq_queue), **options)
     return JobContext(svc, control or TwilioCallControl.from_config(config), rq_queue,
-                      config.public_base_url, tick)
+                      config.public_base_url, tick, config)
+
+
+def installed_config(conn: redis.Redis) -> Any | None:
+    """The settings of the context installed for `conn`, if one is (without building one)."""
+    ctx = _CONTEXTS.get(connection_key(conn))
+    return ctx.config if ctx is not None else None
 
 
 def current_context_for(conn: redis.Redis) -> JobContext:

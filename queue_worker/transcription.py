@@ -1,13 +1,19 @@
 """The voicemail transcription job (RQ): fetch the recording, transcribe it, publish an event.
 
-`transcribe_voicemail(call_sid, recording_url, language, ...)` always ends in exactly one
+`transcribe_voicemail(call_sid, recording_sid, language, ...)` always ends in exactly one
 event on the outcome stream (`ivr.services.publish_event`), so the voicemail and its follow-up
 task exist with or without text:
 
-- `transcript_ready`: data = recording_url, recording_sid, mailbox, text, confidence, engine,
+- `transcript_ready`: data = recording, recording_sid, mailbox, text, confidence, engine,
   language, words ([{text, start, end, confidence}], seconds). `text` is "" for silence.
-- `transcript_failed`: data = recording_url, recording_sid, mailbox, language, code
+- `transcript_failed`: data = recording, recording_sid, mailbox, language, code
   (`TranscriptionFailed.code`, or `internal`), reason (a sentence naming the fix), engine.
+
+The job carries the recording SID, never its URL (issue 12, item 7a): the URL is built at
+fetch time from the SID, the configured Twilio API and the account (`ivr.recording_media`), so
+the audio comes only from the origin playback also allows, and no job argument, log line or
+event holds a link anyone could play. A failed job is kept no longer than the retention period
+(`failure_ttl`, from IVR_RETENTION_DAYS / IVR_RECORDING_RETENTION_DAYS).
 
 Network trouble (connection errors, timeouts, HTTP 5xx/429, engine UNAVAILABLE) re-raises
 while the job has retries left, so RQ retries it with backoff (`TRANSCRIBE_RETRY`); on the last
@@ -29,44 +35,57 @@ import requests
 from rq import Queue, Retry, get_current_job
 from rq.job import Job
 
+from ivr.config import from_env
 from ivr.errors import TranscriptionFailed
+from ivr.recording_media import credentials, media_url
 from ivr.services import publish_event
 from ivr.transcription import Transcriber, transcriber_from_env
+from queue_worker.context import installed_config
 
 log = logging.getLogger(__name__)
 TRANSCRIPTION_QUEUE = "ivr-transcription"
 TRANSCRIBE_RETRY = Retry(max=3, interval=[30, 120, 600])
 MAX_RECORDING_BYTES = 50 * 1024 * 1024
-_AUDIO_SUFFIXES = (".wav", ".mp3")
+DAY_S = 86_400
 _TRANSCRIBERS: dict[tuple[str, ...], Transcriber] = {}
 _ENV_KEYS = ("IVR_TRANSCRIBER", "IVR_SPEECH_ENDPOINT", "IVR_SPEECH_MODEL",
              "GOOGLE_APPLICATION_CREDENTIALS")
 
 
-def enqueue_transcription(rq: Queue, call_sid: str, recording_url: str, language: str = "en-US",
-                          *, recording_sid: str = "", mailbox: str = "") -> Job:
-    """Queue the job once per recording (job id `transcribe-<sid>`), with retry and backoff."""
-    job_id = f"transcribe-{recording_sid or call_sid}"
-    return rq.enqueue(transcribe_voicemail, call_sid, recording_url, language,
-                      recording_sid=recording_sid, mailbox=mailbox, job_id=job_id,
-                      retry=TRANSCRIBE_RETRY, job_timeout=600)
+def enqueue_transcription(rq: Queue, call_sid: str, recording_sid: str, language: str = "en-US",
+                          *, mailbox: str = "", config: Any = None) -> Job:
+    """Queue the job once per recording (job id `transcribe-<sid>`), with retry and backoff;
+    a job that fails for good is kept at most as long as the retention period."""
+    return rq.enqueue(transcribe_voicemail, call_sid, recording_sid, language,
+                      mailbox=mailbox, job_id=f"transcribe-{recording_sid}",
+                      retry=TRANSCRIBE_RETRY, job_timeout=600,
+                      failure_ttl=failure_ttl(config or from_env()))
 
 
-def transcribe_voicemail(call_sid: str, recording_url: str, language: str = "en-US", *,
-                         recording_sid: str = "", mailbox: str = "",
-                         fetch_timeout: float = 30.0) -> dict[str, Any]:
+def failure_ttl(config: Any) -> int | None:
+    """Seconds RQ keeps a failed job (its arguments and traceback): the shorter retention
+    period, or RQ's default (a year) when both keep forever."""
+    from queue_worker.retention import policy_from_config
+
+    policy = policy_from_config(config)
+    days = [d for d in (policy.personal_days, policy.recording_days) if d > 0]
+    return min(days) * DAY_S if days else None
+
+
+def transcribe_voicemail(call_sid: str, recording_sid: str, language: str = "en-US", *,
+                         mailbox: str = "", fetch_timeout: float = 30.0) -> dict[str, Any]:
     """Run in an RQ worker. Returns the published event's kind and data (for RQ's result)."""
     job = get_current_job()
     if job is None:
         raise RuntimeError("transcribe_voicemail runs inside an RQ job (it publishes on the "
                            "job's Redis connection)")
-    base = {"recording": recording_sid or recording_url, "recording_url": recording_url,
-            "recording_sid": recording_sid, "mailbox": mailbox}
+    base = {"recording": recording_sid, "recording_sid": recording_sid, "mailbox": mailbox}
     engine = ""
     try:
         transcriber = current_transcriber()
         engine = transcriber.name
-        audio = fetch_recording(recording_url, timeout=fetch_timeout)
+        audio = fetch_recording(recording_sid, timeout=fetch_timeout,
+                                config=installed_config(job.connection))
         transcript = transcriber.transcribe(audio, language)
     except TranscriptionFailed as exc:
         if exc.retryable and job.retries_left:
@@ -86,42 +105,48 @@ def transcribe_voicemail(call_sid: str, recording_url: str, language: str = "en-
                     {**base, **transcript.as_event_data()})
 
 
-def fetch_recording(recording_url: str, *, timeout: float = 30.0) -> bytes:
-    """GET the recording as WAV (Twilio serves `<RecordingUrl>.wav`), with HTTP basic auth
-    from TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN when both are set (accounts that require
-    authenticated media). Raises TranscriptionFailed; network and 5xx ones are retryable."""
-    url = recording_url if recording_url.endswith(_AUDIO_SUFFIXES) else recording_url + ".wav"
-    sid, token = os.environ.get("TWILIO_ACCOUNT_SID"), os.environ.get("TWILIO_AUTH_TOKEN")
+def fetch_recording(recording_sid: str, *, timeout: float = 30.0,
+                    config: Any = None) -> bytes:
+    """GET the recording's WAV from the configured Twilio API (`ivr.recording_media`), with
+    HTTP basic auth from TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN when both are set (accounts
+    that require authenticated media). Raises TranscriptionFailed naming the SID; network
+    and 5xx ones are retryable."""
+    config = config or from_env()
     try:
-        with requests.get(url, auth=(sid, token) if sid and token else None, timeout=timeout,
+        url = media_url(config, recording_sid)
+    except ValueError as exc:
+        raise TranscriptionFailed(str(exc), code="recording_not_found") from None
+    try:
+        with requests.get(url, auth=credentials(config), timeout=timeout,
                           stream=True) as response:
-            _check_status(url, response.status_code)
-            return _read_capped(url, response)
+            _check_status(recording_sid, response.status_code)
+            return _read_capped(recording_sid, response)
     except requests.RequestException as exc:
-        raise TranscriptionFailed(f"could not fetch {url}: {exc}", code="fetch_failed",
-                                  retryable=True) from exc
+        raise TranscriptionFailed(f"could not fetch recording {recording_sid}: "
+                                  f"{type(exc).__name__}", code="fetch_failed",
+                                  retryable=True) from None  # its text names the URL
 
 
-def _check_status(url: str, status: int) -> None:
+def _check_status(sid: str, status: int) -> None:
     if status == 200:
         return
     if status == 404:
-        raise TranscriptionFailed(f"recording {url} does not exist (HTTP 404): it was deleted or"
-                                  " the RecordingUrl is wrong", code="recording_not_found")
+        raise TranscriptionFailed(f"recording {sid} does not exist (HTTP 404): it was deleted or"
+                                  " belongs to another account", code="recording_not_found")
     if status in (401, 403):
-        raise TranscriptionFailed(f"recording {url} refused us (HTTP {status}): check "
+        raise TranscriptionFailed(f"recording {sid} refused us (HTTP {status}): check "
                                   "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN", code="fetch_failed")
-    raise TranscriptionFailed(f"recording {url} answered HTTP {status}", code="fetch_failed",
+    raise TranscriptionFailed(f"recording {sid} answered HTTP {status}", code="fetch_failed",
                               retryable=status >= 500 or status == 429)
 
 
-def _read_capped(url: str, response: requests.Response) -> bytes:
+def _read_capped(sid: str, response: requests.Response) -> bytes:
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(64 * 1024):
         size += len(chunk)
         if size > MAX_RECORDING_BYTES:
-            raise TranscriptionFailed(f"recording {url} is over {MAX_RECORDING_BYTES} bytes: "
+            raise TranscriptionFailed(f"recording {sid} is over {MAX_RECORDING_BYTES} bytes: "
                                       "lower the voicemail maxLength", code="bad_audio")
         chunks.append(chunk)
     return b"".join(chunks)

@@ -1,11 +1,13 @@
-"""`transcribe_voicemail` end to end: RecordingUrl on a local HTTP server, the job run
-in-process by RQ (SimpleWorker, burst) on the real Redis, the event read back from the stream."""
+"""`transcribe_voicemail` end to end: the recording on a local HTTP server standing in for
+Twilio's API (TWILIO_API_BASE), the job run in-process by RQ (SimpleWorker, burst) on the real
+Redis, the event read back from the stream. The job gets the recording SID, never its URL."""
 
 from __future__ import annotations
 
 import base64
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -14,6 +16,7 @@ import redis as redis_lib
 from rq import Queue, Retry, SimpleWorker
 from rq.job import JobStatus
 
+from ivr.config import DEV_ACCOUNT_SID
 from ivr.store import keys
 from ivr.transcription.google_standin import SpeechStandin
 from queue_worker.transcription import (
@@ -25,10 +28,17 @@ from tests.transcription.conftest import FileServer
 
 
 @pytest.fixture(autouse=True)
-def offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def offline_env(monkeypatch: pytest.MonkeyPatch, recordings: FileServer) -> None:
     for name in ("IVR_TRANSCRIBER", "IVR_SPEECH_ENDPOINT", "IVR_SPEECH_MODEL",
-                 "GOOGLE_APPLICATION_CREDENTIALS", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+                 "GOOGLE_APPLICATION_CREDENTIALS", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
+                 "IVR_RETENTION_DAYS", "IVR_RECORDING_RETENTION_DAYS"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TWILIO_API_BASE", recordings.url)
+
+
+def media(sid: str, account: str = DEV_ACCOUNT_SID) -> str:
+    """Where Twilio's API serves a recording's WAV (what the job must build from the SID)."""
+    return f"/2010-04-01/Accounts/{account}/Recordings/{sid}.wav"
 
 
 def _run(conn: redis_lib.Redis) -> None:
@@ -49,10 +59,10 @@ def test_voicemail_is_fetched_transcribed_and_published(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC123")
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "secret")
-    recordings.files["/Recordings/RE1.wav"] = order_wav
+    recordings.files[media("RE1", "AC123")] = order_wav
     q = Queue(TRANSCRIPTION_QUEUE, connection=redis)
-    job = enqueue_transcription(q, "CA1", f"{recordings.url}/Recordings/RE1", "en-US",
-                                recording_sid="RE1", mailbox="sales")
+    job = enqueue_transcription(q, "CA1", "RE1", "en-US", mailbox="sales")
+    assert recordings.url not in repr(job.args) + repr(job.kwargs)
     _run(redis)
     assert job.get_status() == JobStatus.FINISHED
     [event] = _events(redis)
@@ -65,17 +75,17 @@ def test_voicemail_is_fetched_transcribed_and_published(
     assert data["recording_sid"] == "RE1"
     assert data["words"][-1]["text"] == "order"
     assert 0 < data["confidence"] <= 1
-    # `.wav` appended to the RecordingUrl, basic auth with the account SID and token
+    assert "recording_url" not in data
+    # the URL built from the account and the SID, basic auth with the account SID and token
     expected_auth = "Basic " + base64.b64encode(b"AC123:secret").decode()
-    assert recordings.requests == [("/Recordings/RE1.wav", expected_auth)]
+    assert recordings.requests == [(media("RE1", "AC123"), expected_auth)]
 
 
 def test_missing_recording_still_publishes_a_failure(
         redis: redis_lib.Redis, recordings: FileServer, order_wav: bytes) -> None:
-    recordings.files["/Recordings/RE1.wav"] = order_wav  # another recording exists
+    recordings.files[media("RE1")] = order_wav  # another recording exists
     q = Queue(TRANSCRIPTION_QUEUE, connection=redis)
-    job = enqueue_transcription(q, "CA2", f"{recordings.url}/Recordings/RE404", "en-US",
-                                recording_sid="RE404", mailbox="support")
+    job = enqueue_transcription(q, "CA2", "RE404", "en-US", mailbox="support")
     _run(redis)
     assert job.get_status() == JobStatus.FINISHED  # not retried: a 404 will not heal
     [event] = _events(redis)
@@ -83,16 +93,15 @@ def test_missing_recording_still_publishes_a_failure(
     data = event["data"]
     assert data["code"] == "recording_not_found"
     assert "404" in data["reason"]
-    assert data["reason"].startswith(f"recording {recordings.url}/Recordings/RE404.wav")
+    assert data["reason"].startswith("recording RE404 does not exist")
     assert (data["mailbox"], data["recording_sid"]) == ("support", "RE404")
     assert recordings.requests[0][1] is None  # no credentials set, no auth header
 
 
 def test_unsupported_language_publishes_a_failure(
         redis: redis_lib.Redis, recordings: FileServer, order_wav: bytes) -> None:
-    recordings.files["/r.wav"] = order_wav
-    enqueue_transcription(Queue(TRANSCRIPTION_QUEUE, connection=redis), "CA3",
-                          f"{recordings.url}/r.wav", "es-MX")
+    recordings.files[media("RE3")] = order_wav
+    enqueue_transcription(Queue(TRANSCRIPTION_QUEUE, connection=redis), "CA3", "RE3", "es-MX")
     _run(redis)
     [event] = _events(redis)
     assert event["kind"] == "transcript_failed"
@@ -100,11 +109,12 @@ def test_unsupported_language_publishes_a_failure(
                                                                 "pocketsphinx")
 
 
-def test_network_failure_is_retried_then_reported(redis: redis_lib.Redis) -> None:
+def test_network_failure_is_retried_then_reported(redis: redis_lib.Redis,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     with FileServer() as closed:
-        url = f"{closed.url}/gone"
+        monkeypatch.setenv("TWILIO_API_BASE", closed.url)
     q = Queue(TRANSCRIPTION_QUEUE, connection=redis)
-    job = q.enqueue(transcribe_voicemail, "CA4", url, "en-US", fetch_timeout=2.0,
+    job = q.enqueue(transcribe_voicemail, "CA4", "RE4", "en-US", fetch_timeout=2.0,
                     retry=Retry(max=1))  # interval 0: requeued at once, same burst
     _run(redis)
     assert job.get_status() == JobStatus.FINISHED
@@ -118,14 +128,14 @@ def test_network_failure_is_retried_then_reported(redis: redis_lib.Redis) -> Non
 def test_google_engine_through_the_stand_in(
         redis: redis_lib.Redis, recordings: FileServer, order_wav: bytes,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    recordings.files["/r.wav"] = order_wav
+    recordings.files[media("RE5")] = recordings.files[media("RE6")] = order_wav
     with SpeechStandin() as standin:
         standin.answer("¿Me puede llamar, por favor?", confidence=0.8)
         standin.fail(grpc.StatusCode.PERMISSION_DENIED, "Cloud Speech API has not been used")
         monkeypatch.setenv("IVR_SPEECH_ENDPOINT", standin.address)
         q = Queue(TRANSCRIPTION_QUEUE, connection=redis)
-        enqueue_transcription(q, "CA5", f"{recordings.url}/r", "es-MX", recording_sid="RE5")
-        enqueue_transcription(q, "CA6", f"{recordings.url}/r", "es-MX", recording_sid="RE6")
+        enqueue_transcription(q, "CA5", "RE5", "es-MX")
+        enqueue_transcription(q, "CA6", "RE6", "es-MX")
         _run(redis)
     ready, failed = _events(redis)
     assert (ready["kind"], ready["call"]) == ("transcript_ready", "CA5")
@@ -138,4 +148,39 @@ def test_google_engine_through_the_stand_in(
 
 def test_job_outside_rq_says_so() -> None:
     with pytest.raises(RuntimeError, match="inside an RQ job"):
-        transcribe_voicemail("CA7", "http://127.0.0.1:9/r", "en-US")
+        transcribe_voicemail("CA7", "RE7", "en-US")
+
+
+def test_failed_job_is_kept_no_longer_than_retention(
+        redis: redis_lib.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    q = Queue(TRANSCRIPTION_QUEUE, connection=redis)
+    assert enqueue_transcription(q, "CA8", "RE8").failure_ttl == 30 * 86_400  # the defaults
+    monkeypatch.setenv("IVR_RETENTION_DAYS", "7")
+    assert enqueue_transcription(q, "CA9", "RE9").failure_ttl == 7 * 86_400
+    monkeypatch.setenv("IVR_RETENTION_DAYS", "0")
+    monkeypatch.setenv("IVR_RECORDING_RETENTION_DAYS", "0")
+    assert enqueue_transcription(q, "CA10", "RE10").failure_ttl is None  # forever: RQ's year
+
+
+def test_the_voicemail_webhook_queues_the_sid_only_for_the_configured_api(
+        redis: redis_lib.Redis, redis_url: str, tmp_path, recordings: FileServer) -> None:
+    """The recording webhook (ivr/services.py recording_ready) applies playback's origin rule
+    (ivr/recording_media.py): a RecordingUrl elsewhere is not fetched, nor queued."""
+    from ivr.config import Config
+    from ivr.services import build_services
+
+    config = Config(redis_url=redis_url, dev_mode=True, instance_dir=tmp_path,
+                    twilio_api_base=recordings.url)
+    svc = build_services(config, redis)
+    q = Queue(TRANSCRIPTION_QUEUE, connection=redis)
+    ours = f"{recordings.url}/2010-04-01/Accounts/{DEV_ACCOUNT_SID}/Recordings/RE11"
+    svc.recording_ready("CA11", "sales", {"RecordingUrl": ours, "RecordingSid": "RE11"},
+                              datetime.now(UTC))
+    [job] = q.get_jobs()
+    assert (job.args, job.kwargs["mailbox"]) == (("CA11", "RE11", "en-US"), "sales")
+    for url in ("http://169.254.169.254/latest/meta-data", "https://evil.example/r/RE12",
+                recordings.url.replace("http://", "https://") + "/Recordings/RE12"):
+        svc.recording_ready("CA12", "sales", {"RecordingUrl": url, "RecordingSid": "RE12"},
+                                  datetime.now(UTC))
+    assert [j.id for j in q.get_jobs()] == ["transcribe-RE11"]
+    assert recordings.requests == []  # nothing fetched at the webhook
