@@ -48,3 +48,58 @@ def report_as_csv() -> Any:
     rows, day, by, _, _ = _rows()
     return Response(report_csv(rows), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="report-{day.isoformat()}-{by}.csv"'})
+
+
+def _flow_period() -> tuple[str, Any, Any]:
+    """?flow=ID&day=YYYY-MM-DD&days=N: the flow's calls over N business days ending that day."""
+    from datetime import timedelta
+
+    from ivr.domain.reports import day_buckets
+
+    flow = (request.args.get("flow") or "").strip()[:100]
+    if not flow:
+        raise ConfigError("flow=ID is required (the flow file's `flow:`)")
+    try:
+        days = int(request.args.get("days") or 1)
+    except ValueError:
+        raise ConfigError("days=N: a whole number of days, 1 to 366") from None
+    if not 1 <= days <= 366:
+        raise ConfigError("days=N: a whole number of days, 1 to 366")
+    settings = load_report_settings(services().config.queues_file)
+    last = parse_day(request.args.get("day"), settings, datetime.now(UTC))
+    first = day_buckets(last - timedelta(days=days - 1), "day", settings.timezone)[0]
+    end = day_buckets(last, "day", settings.timezone)[0]
+    return flow, datetime.fromtimestamp(first.start, UTC), datetime.fromtimestamp(end.end, UTC)
+
+
+def _flow_rows() -> tuple[str, Any, Any, Any]:
+    from ivr.store.flow_analytics import flow_figures
+
+    flow, start, end = _flow_period()
+    from ivr.errors import NotFound
+
+    try:
+        live = services().flows.flow_by_id(flow)
+        types = {nid: n.type_name for nid, n in live.nodes.items()}
+    except NotFound:
+        types = {}  # a flow no longer live: its history still reads
+    return flow, start, end, flow_figures(user_engine(), flow, start, end, types)
+
+
+@bp.get("/api/reports/flows")
+@require_role("supervisor")
+def flows_report() -> Any:
+    from ivr.store.flow_analytics import flows_json
+
+    flow, start, end, rows = _flow_rows()
+    return jsonify(flows_json(rows, flow, start, end))
+
+
+@bp.get("/api/reports/flows.csv")
+@require_role("supervisor")
+def flows_report_csv() -> Any:
+    from ivr.store.flow_analytics import flows_csv
+
+    flow, start, _, rows = _flow_rows()
+    return Response(flows_csv(rows), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="flow-{flow}-{start.date()}.csv"'})

@@ -255,7 +255,11 @@ def _write_history(session: Session, r: CallRecord) -> None:
     sid = r.call_sid
     session.add_all([m.CallStep(
         call_sid=sid, seq=i, kind=s.kind, node=s.node, at=_when(s.at), left_at=_when(s.left_at),
-        digits=s.digits, speech=s.speech, confidence=s.confidence)
+        digits=s.digits, speech=s.speech, confidence=s.confidence, detail=s.detail,
+        next_node=s.next_node, first_entry=s.first_entry if s.kind == "visit" else None,
+        flow=r.flow, hour=int(s.at // 3600), answered=r.answered,
+        contained=bool(r.self_service_contained),
+        dwell_s=None if s.left_at is None else max(0.0, s.left_at - s.at))
         for i, s in enumerate(r.steps)])
     session.add_all([m.SelfServiceAttempt(call_sid=sid, seq=i, node=a.node, task=a.task,
                                           solved=a.solved, at=_when(a.at))

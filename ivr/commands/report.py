@@ -1,8 +1,10 @@
-"""`ivr report`: per-queue figures for a business day, by hour or for the whole day.
+"""`ivr report`: per-queue figures for a business day, by hour or for the whole day; and
+`ivr report flows`: node by node, where callers of a flow went, retried, gave up and got help.
 
     ivr report                              # today (business timezone), whole day, all queues
     ivr report --day 2026-12-01 --by hour   # hour by hour
     ivr report --queue support --csv > support.csv
+    ivr report flows --flow shop --days 7   # the shop flow over the last 7 business days
 
 Reads DATABASE_URL (or SQLite under the instance folder) and queues.yaml (`reporting:`, each
 queue's `service_level_target`). Definitions: docs/reports.md (ivr/domain/reports.py).
@@ -47,14 +49,26 @@ def format_table(rows: list[Any]) -> str:
 
 
 @click.command("report")
+@click.argument("what", type=click.Choice(["queues", "flows"]), default="queues")
 @click.option("--day", default=None, metavar="YYYY-MM-DD",
               help="Business day (queues.yaml reporting.timezone); default today.")
 @click.option("--by", type=click.Choice(["hour", "day"]), default="day", show_default=True)
 @click.option("--queue", default=None, help="Only this queue.")
+@click.option("--flow", default=None, help="flows: the flow id (default: every flow).")
+@click.option("--days", default=1, show_default=True, type=click.IntRange(1, 366),
+              help="flows: this many business days ending with --day.")
+@click.option("--json", "as_json", is_flag=True, help="flows: JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV, every figure, for a spreadsheet.")
-def command(day: str | None, by: str, queue: str | None, as_csv: bool) -> None:
+def command(what: str, day: str | None, by: str, queue: str | None, flow: str | None,
+            days: int, as_json: bool, as_csv: bool) -> None:
     """Offered, answered, abandoned, service level, ASA, AHT, containment, satisfaction,
-    first-contact resolution and callbacks kept, per queue (docs/reports.md)."""
+    first-contact resolution and callbacks kept, per queue; or, with `flows`, per flow node:
+    entered, next, dropped, retries, reached a person, resolved (docs/reports.md)."""
+    if what == "flows":
+        from ivr.commands.report_flows import report_flows
+
+        report_flows(day, days, flow, as_json, as_csv)
+        return
     from ivr.config import from_env
     from ivr.store.db import database_url, make_engine, upgrade_database
     from ivr.store.reports import day_report, load_report_settings, parse_day, report_csv

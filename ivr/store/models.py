@@ -99,6 +99,11 @@ class CallStep(Base):
     """A node visit (`kind` visit, left_at = next visit or hang-up) or a caller input."""
 
     __tablename__ = "call_steps"
+    # Flow analytics read a period's visits of one flow from this index alone, already in
+    # (hour, node, detail, next node) order, so SQLite and PostgreSQL group without a sort.
+    __table_args__ = (Index("ix_call_steps_flow_hour", "flow", "hour", "node", "detail",
+                            "next_node", "kind", "at", "answered", "contained", "dwell_s",
+                            "first_entry"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     call_sid: Mapped[str] = _call_fk()
@@ -110,6 +115,18 @@ class CallStep(Base):
     digits: Mapped[str | None] = mapped_column(String(64))
     speech: Mapped[str | None] = mapped_column(Text)
     confidence: Mapped[float | None] = mapped_column(Float)
+    # 0007, flow analytics (ivr/store/flow_analytics.py): what happened at a visit, the next
+    # node entered (on entries), the hour (epoch hours of `at`), and copies of the call's flow
+    # and result, so a period's figures are one GROUP BY over the index below without a join.
+    # The writer rewrites a call's steps with every rebuild, so the copies never go stale.
+    detail: Mapped[str | None] = mapped_column(String(200))
+    next_node: Mapped[str | None] = mapped_column(String(100))
+    first_entry: Mapped[bool | None] = mapped_column(Boolean)
+    flow: Mapped[str | None] = mapped_column(String(100))
+    hour: Mapped[int | None] = mapped_column(Integer)
+    dwell_s: Mapped[float | None] = mapped_column(Float)
+    answered: Mapped[bool | None] = mapped_column(Boolean)
+    contained: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class SelfServiceAttempt(Base):

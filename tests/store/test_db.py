@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
@@ -127,3 +128,37 @@ def test_db_upgrade_command_names_the_unreachable_database(
     assert result.exit_code == 1
     assert "DATABASE_URL" in result.output
     assert "127.0.0.1:1" in result.output
+
+
+def test_steps_written_before_flow_analytics_are_filled_in(db_url: str) -> None:
+    """0007 fills next_node, first_entry, hour, dwell and the call's copies on old rows, whose
+    visits all count as entries (they carry no detail)."""
+    from sqlalchemy import insert
+
+    upgrade_database(db_url, "0006")
+    engine = make_engine(db_url)
+    at = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
+    old_steps = sa.table("call_steps", sa.column("call_sid"), sa.column("seq"),
+                         sa.column("kind"), sa.column("node"), sa.column("at"),
+                         sa.column("left_at"))
+    with engine.begin() as conn:
+        conn.execute(insert(m.Call.__table__).values(
+            call_sid="CA1", flow="shop", started_at=at, answered=True, abandoned=False,
+            outcome="answered"))
+        conn.execute(insert(old_steps), [
+            {"call_sid": "CA1", "seq": i, "kind": k, "node": n,
+             "at": at.replace(second=10 * i), "left_at": at.replace(second=10 * i + 10)}
+            for i, (k, n) in enumerate([("visit", "menu"), ("input", "menu"),
+                                        ("visit", "menu"), ("visit", "queue")])])
+    upgrade_database(db_url)
+    s = m.CallStep
+    with engine.connect() as conn:
+        rows = conn.execute(select(s.node, s.next_node, s.first_entry, s.hour, s.flow,
+                                   s.answered, s.dwell_s).where(s.kind == "visit")
+                            .order_by(s.seq)).all()
+    engine.dispose()
+    hour = int(at.timestamp() // 3600)
+    assert [tuple(r[:6]) for r in rows] == [("menu", "menu", True, hour, "shop", True),
+                                            ("menu", "queue", False, hour, "shop", True),
+                                            ("queue", None, True, hour, "shop", True)]
+    assert [round(r[6]) for r in rows] == [10, 10, 10]
