@@ -24,7 +24,7 @@ from dashboards.admin_support import (
 )
 from ivr.domain.flow.loader import content_version, load_flow
 from ivr.errors import Conflict, FlowErrors, NotFound
-from ivr.flow_graph import build_graph, render_svg
+from ivr.flow_graph import build_graph, graph_drawing
 from ivr.flow_trial import run_trial
 from ivr.services import services
 
@@ -95,7 +95,7 @@ def check(name: str) -> Any:
     live = pub.live_text(name)
     return jsonify(ok=not errors, errors=_errors_json(errors, str(pub.path(name))),
                    diff=_diff(live, text, "published", "draft"),
-                   graph=render_svg(build_graph(text)),
+                   graph=graph_drawing(build_graph(text)),
                    unreachable=build_graph(text).unreachable)
 
 

@@ -90,14 +90,46 @@ def _layout(graph: FlowGraph, roots: list[str]) -> None:
         graph.layers.append(list(graph.unreachable))
 
 
-def render_svg(graph: FlowGraph) -> str:
-    """An SVG drawing: boxes per node (unreachable ones dashed red), arrows per edge."""
+def _positions(graph: FlowGraph) -> tuple[dict[str, tuple[int, int]], int, int]:
+    """Each node's box corner, and the drawing's width and height."""
     where: dict[str, tuple[int, int]] = {}
     for col, layer in enumerate(graph.layers):
         for row, node_id in enumerate(layer):
             where[node_id] = (PAD + col * (BOX_W + GAP_X), PAD + row * (BOX_H + GAP_Y))
     width = PAD * 2 + max(len(graph.layers), 1) * (BOX_W + GAP_X)
     height = PAD * 2 + max((len(layer) for layer in graph.layers), default=1) * (BOX_H + GAP_Y)
+    return where, width, height
+
+
+def graph_drawing(graph: FlowGraph) -> dict[str, Any]:
+    """The drawing as data for the admin editor, which builds the SVG itself with DOM calls
+    (flow text only ever becomes text nodes there; issue 12): size, boxes and curves."""
+    where, width, height = _positions(graph)
+    unreachable = set(graph.unreachable)
+    edges = []
+    for source, target, label in graph.edges:
+        path, (lx, ly) = _curve(where[source], where[target])
+        edges.append({"d": path, "label": label[:16], "x": lx, "y": ly})
+    return {"width": width, "height": height, "box": [BOX_W, BOX_H], "edges": edges,
+            "nodes": [{"id": node_id, "label": node_id[:22], "kind": graph.nodes[node_id][:12],
+                       "x": x, "y": y, "unreachable": node_id in unreachable,
+                       "start": node_id == graph.start} for node_id, (x, y) in where.items()]}
+
+
+def _curve(a: tuple[int, int], b: tuple[int, int]) -> tuple[str, tuple[int, int]]:
+    """The path of an arrow from box `a` to box `b`, and where its label goes."""
+    (x1, y1), (x2, y2) = a, b
+    ax, ay = x1 + BOX_W, y1 + BOX_H // 2
+    bx, by = x2, y2 + BOX_H // 2
+    if x2 <= x1:  # a loop back: leave from the bottom and come in from below
+        ax, ay, bx, by = x1 + BOX_W // 2, y1 + BOX_H, x2 + BOX_W // 2, y2 + BOX_H
+    mid = (ax + bx) // 2
+    return f"M{ax},{ay} C{mid},{ay} {mid},{by} {bx},{by}", (mid, (ay + by) // 2 - 3)
+
+
+def render_svg(graph: FlowGraph) -> str:
+    """An SVG drawing: boxes per node (unreachable ones dashed red), arrows per edge."""
+    where, width, height = _positions(graph)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="flow-graph" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="graph of the call flow">',
@@ -115,17 +147,12 @@ def render_svg(graph: FlowGraph) -> str:
 
 def _edge_svg(where: dict[str, tuple[int, int]], edge: tuple[str, str, str]) -> str:
     source, target, label = edge
-    (x1, y1), (x2, y2) = where[source], where[target]
-    ax, ay = x1 + BOX_W, y1 + BOX_H // 2
-    bx, by = x2, y2 + BOX_H // 2
-    if x2 <= x1:  # a loop back: leave from the bottom and come in from below
-        ax, ay, bx, by = x1 + BOX_W // 2, y1 + BOX_H, x2 + BOX_W // 2, y2 + BOX_H
-    mid = (ax + bx) // 2
-    path = (f'<path d="M{ax},{ay} C{mid},{ay} {mid},{by} {bx},{by}" fill="none" '
+    d, (lx, ly) = _curve(where[source], where[target])
+    path = (f'<path d="{d}" fill="none" '
             f'stroke="#555" stroke-width="1.3" marker-end="url(#arrow)"/>')
     if not label:
         return path
-    return (path + f'<text x="{mid}" y="{(ay + by) // 2 - 3}" font-size="11" fill="#333" '
+    return (path + f'<text x="{lx}" y="{ly}" font-size="11" fill="#333" '
             f'text-anchor="middle">{escape(label[:16])}</text>')
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ivr.domain.flow.loader import load_flow
-from ivr.flow_graph import build_graph, render_svg
+from ivr.flow_graph import build_graph, graph_drawing, render_svg
 from ivr.flow_trial import run_trial
 from ivr.lookups import load_sources
 from ivr.prompt_catalog import load_catalog
@@ -40,6 +40,24 @@ def test_graph_escapes_labels_and_survives_broken_yaml() -> None:
     assert "<b>" not in svg
     assert build_graph("nodes: [unclosed").nodes == {}
     assert build_graph("just text").nodes == {}
+
+
+def test_graph_drawing_is_data_the_editor_draws_with_dom_calls() -> None:
+    """The editor's graph (graph_drawing): flow text stays data, as written, for the page to
+    put in text nodes; boxes and curves where render_svg puts them."""
+    orphan = SHOP.replace("nodes:\n", "nodes:\n  '\"><img src=x>': {type: say, say: goodbye, "
+                          "next: main_menu}\n", 1)
+    graph = build_graph(orphan)
+    drawing = graph_drawing(graph)
+    evil = next(n for n in drawing["nodes"] if n["unreachable"])
+    assert evil["id"] == '"><img src=x>'
+    assert evil["label"] == '"><img src=x>'
+    assert len(drawing["nodes"]) == len(graph.nodes)
+    svg = render_svg(graph)
+    for edge in drawing["edges"]:
+        assert f'<path d="{edge["d"]}"' in svg
+    for node in drawing["nodes"]:
+        assert f'<rect x="{node["x"]}" y="{node["y"]}"' in svg
 
 
 def test_trial_call_walks_the_draft_without_live_state() -> None:

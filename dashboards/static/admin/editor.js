@@ -1,8 +1,8 @@
 // The admin flow editor: YAML highlighting over a plain textarea, live validation (errors at
 // their line), diff and graph from the server, and a test call against the draft.
 // Self-written on purpose: a few dozen lines instead of a bundled editor; nothing is fetched
-// from elsewhere. Every server text is inserted with textContent, except the graph SVG, which
-// the server builds with every label escaped (ivr/flow_graph.py).
+// from elsewhere. Every text from the flow or the server is inserted with textContent or
+// setAttribute, the graph included (its layout comes from ivr/flow_graph.py as data).
 (function () {
   "use strict";
   var root = document.getElementById("flow-editor");
@@ -122,6 +122,46 @@
     });
   }
 
+  // The flow graph from the server's layout (ivr/flow_graph.py graph_drawing): SVG elements
+  // made here, node ids and labels set as text, so flow text never passes through a parser.
+  var SVG = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs, text) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function drawGraph(g) {
+    graphBox.textContent = "";
+    if (!g || !g.nodes.length) { return; }
+    var w = g.box[0], h = g.box[1];
+    var root = svg("svg", {"class": "flow-graph", width: g.width, height: g.height, role: "img",
+      viewBox: "0 0 " + g.width + " " + g.height, "aria-label": "graph of the call flow"});
+    var marker = svg("marker", {id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5,
+      markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse"});
+    marker.appendChild(svg("path", {d: "M0,0 L10,5 L0,10 z", fill: "#555"}));
+    root.appendChild(svg("defs", {})).appendChild(marker);
+    g.edges.forEach(function (e) {
+      root.appendChild(svg("path", {d: e.d, fill: "none", stroke: "#555", "stroke-width": 1.3,
+        "marker-end": "url(#arrow)"}));
+      if (e.label) { root.appendChild(svg("text", {x: e.x, y: e.y, "font-size": 11, fill: "#333",
+        "text-anchor": "middle"}, e.label)); }
+    });
+    g.nodes.forEach(function (n) {
+      var box = svg("g", {"class": n.unreachable ? "node unreachable" : "node", "data-node": n.id});
+      box.appendChild(svg("rect", {x: n.x, y: n.y, width: w, height: h, rx: 6,
+        fill: n.unreachable ? "#fde8e8" : "#e8f0fe", stroke: n.unreachable ? "#b00020" : "#1a4d8f",
+        "stroke-dasharray": n.unreachable ? "5 3" : "none", "stroke-width": n.start ? 2.5 : 1.2}));
+      box.appendChild(svg("text", {x: n.x + 8, y: n.y + 18, "font-size": 13, "font-weight": "bold",
+        fill: "#111"}, n.label));
+      box.appendChild(svg("text", {x: n.x + 8, y: n.y + 35, "font-size": 11, fill: "#444"},
+        n.kind + (n.unreachable ? " (unreachable)" : "")));
+      root.appendChild(box);
+    });
+    graphBox.appendChild(root);
+  }
+
   function check() {
     var mine = ++seq;
     statusBox.textContent = "Checking…";
@@ -133,7 +173,7 @@
       statusBox.className = "status " + (res.ok ? "ok" : "bad");
       publishButton.disabled = !res.ok;
       showDiff(res.diff || []);
-      graphBox.innerHTML = res.graph || "";
+      drawGraph(res.graph);
       render();
     }).catch(function () { statusBox.textContent = "Could not reach the server to check."; });
   }
