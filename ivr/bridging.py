@@ -70,6 +70,9 @@ class BridgeService:
         self.handoff.publish("queue_left", member, {"queue": visit.queue, "result": "bridged",
                                                     "wait": round(wait, 1)}, now)
         self.handoff.stats.answered(visit.queue, wait, now.timestamp())
+        told = self.handoff.told(member)
+        if told is not None:
+            self.handoff.stats.range_outcome(visit.queue, told, wait)
         announced = self.handoff.store.field(member, "announced_wait")
         if announced:
             error = float(announced) - wait

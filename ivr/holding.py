@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ivr.domain.announce import describe_wait
+from ivr.domain.announce import describe_range
 from ivr.domain.phone_numbers import (
     BadNumber,
     Refusal,
@@ -81,8 +81,9 @@ class HoldService:
         gather = r.gather(input="dtmf", num_digits=1, timeout=1, method="POST",
                           action=self.handoff_urls().make("/voice/queue/key", queue=queue))
         if self._announce_due(call_sid, now):
-            seconds, doubt = self.handoff.estimate(queue, call_sid, now.timestamp())
-            words = describe_wait(seconds, doubt, lang[:2] if lang[:2] in ("en", "es") else "en")
+            told, (low, high) = self.handoff.forecast(queue, call_sid, now.timestamp())
+            seconds = told.seconds
+            words = describe_range(low, high, lang[:2] if lang[:2] in ("en", "es") else "en")
             if position == 1:
                 self.prompter.speak(gather, "queue_next", lang)
             else:
@@ -299,11 +300,11 @@ class HoldService:
             hours = round((not_before - now).total_seconds() / 3600)
             self.prompter.speak(r, "callback_booked_later", visit.language, hours=hours)
         else:
-            seconds, doubt = self.handoff.estimate(queue, f"cb:{booked.callback_id}",
+            _, (low, high) = self.handoff.forecast(queue, f"cb:{booked.callback_id}",
                                                    now.timestamp())
             lang = visit.language[:2] if visit.language[:2] in ("en", "es") else "en"
             self.prompter.speak(r, "callback_booked", visit.language,
-                                wait=describe_wait(seconds, doubt, lang))
+                                wait=describe_range(low, high, lang))
         r.leave()
         return str(r)
 

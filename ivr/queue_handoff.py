@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ivr.domain.flow.actions import Enqueue
+from ivr.domain.holdtime import WaitEstimate
 from ivr.store import keys
 from ivr.store.call_state import CallStateStore
 from ivr.store.events import entry_fields, once_id
@@ -69,12 +70,15 @@ class QueueHandOff:
                                    priority=enqueue.priority, caller=caller)
         if not result.accepted:
             return "queue-full" if result.reason == "queue-full" else "error"
-        announced = self.estimate(enqueue.queue, call_sid, at)[0]
+        told, (low, high) = self.forecast(enqueue.queue, call_sid, at)
+        announced = told.seconds
         self.store.mark(call_sid, queue=enqueue.queue, queue_seq=str(seq), language=language,
                         offer_callback="1" if enqueue.offer_callback else "",
                         offer_voicemail="1" if enqueue.offer_voicemail else "",
                         queue_exit="", announced_at="", agent="",
-                        announced_wait=f"{announced:.1f}" if math.isfinite(announced) else "")
+                        announced_wait=f"{announced:.1f}" if math.isfinite(announced) else "",
+                        announced_spread=f"{told.spread:.4f}",
+                        announced_range=f"{low:.1f},{high:.1f}")
         if result.created:
             data: dict[str, Any] = {"queue": enqueue.queue, "position": result.position}
             if enqueue.skill:
@@ -88,6 +92,22 @@ class QueueHandOff:
         """(seconds, relative uncertainty) for `member` (or a caller joining now), from the
         live line and staffing and what the estimator has learned about this queue."""
         return self.estimate_from(self.service.snapshot(queue, at, member), at)
+
+    def forecast(self, queue: str, member: str | None,
+                 at: float) -> tuple[WaitEstimate, tuple[float, float]]:
+        """The estimate for `member` and the range they are told, calibrated on this queue's
+        outcomes (ivr/domain/wait_range.py)."""
+        snap = self.service.snapshot(queue, at, member)
+        ahead = (snap.position - 1) if snap.position else snap.queue_len
+        return self.stats.forecast(snap.queue, ahead, snap.agents_staffed, snap.agents_busy, at)
+
+    def told(self, member: str) -> WaitEstimate | None:
+        """The forecast a caller was given when they joined (None for older entries)."""
+        marks = self.store.fields(member, "announced_wait", "announced_spread")
+        seconds, spread = marks["announced_wait"], marks["announced_spread"]
+        if not seconds or not spread:
+            return None
+        return WaitEstimate(float(seconds), 0.0, float(spread))
 
     def estimate_from(self, snap: QueueSnapshot, at: float) -> tuple[float, float]:
         """The same estimate from a snapshot already read (the wallboard reads one anyway)."""

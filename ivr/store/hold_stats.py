@@ -24,8 +24,8 @@ from collections.abc import Callable
 
 import redis
 
-from ivr.domain import holdtime
-from ivr.domain.holdtime import HoldStats
+from ivr.domain import holdtime, wait_range
+from ivr.domain.holdtime import HoldStats, WaitEstimate
 from ivr.store import keys
 from ivr.store.scripts import text
 
@@ -101,6 +101,18 @@ class HoldStatsStore:
 
     def estimate(self, queue: str, ahead: int, agents: int, busy: int,
                  now: float) -> holdtime.WaitEstimate:
+        return self.forecast(queue, ahead, agents, busy, now)[0]
+
+    def forecast(self, queue: str, ahead: int, agents: int, busy: int,
+                 now: float) -> tuple[WaitEstimate, tuple[float, float]]:
+        """The estimate and the range a caller is told (ivr/domain/wait_range.py)."""
         stats = self.staffing(queue, agents, now)
         state = holdtime.QueueState(queue_len=ahead, agents=agents, busy=busy)
-        return holdtime.estimate_wait_range(state, stats, now)
+        estimate = holdtime.estimate_wait_range(state, stats, now)
+        return estimate, wait_range.announced_range(estimate, stats)
+
+    def range_outcome(self, queue: str, told: WaitEstimate, wait: float) -> None:
+        """A caller told `told` when they joined was answered after `wait` seconds: the
+        queue's ranges learn where real waits fall."""
+        self._record(queue, "a range outcome",
+                     lambda s: wait_range.record_range_outcome(s, told, wait))

@@ -53,3 +53,19 @@ def test_a_burst_of_updates_from_many_threads_is_all_learned(redis):
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(many, range(16)))
     assert store.get("support")[0].completed == 16 * 15
+
+
+def test_ranges_told_to_callers_learn_from_their_answered_waits(redis):
+    """Every caller is told a range; once answered, where their wait fell moves the queue's
+    ranges: callers who always wait far longer than told make the next range wider."""
+    store = HoldStatsStore(redis, talk_time=120.0)
+    told, (low, high) = store.forecast("support", ahead=3, agents=2, busy=2, now=NOW)
+    assert 0 < low < told.seconds < high
+    for i in range(60):
+        store.range_outcome("support", told, told.seconds * 3)  # all far past the high end
+    stats, _ = store.get("support")
+    assert stats.ranges_seen == 60
+    again, (low2, high2) = store.forecast("support", ahead=3, agents=2, busy=2, now=NOW + 60)
+    assert again.seconds == told.seconds
+    assert high2 > told.seconds * 2 > high
+    assert store.get("sales")[0].ranges_seen == 0
