@@ -49,16 +49,17 @@ KEEP_S = 1.0  # outside a request: how long a thread keeps its connection before
 class HoldCount:
     """How many connections a store's threads hold now; shared with the finalizers, so it must
     not reference the store (that would keep a dropped store alive). A forked child starts
-    from zero with a fresh lock (its parent's could have been taken mid-fork)."""
+    from zero with a fresh lock (its parent's could have been taken mid-fork). Re-entrant: a
+    finalizer may run inside `take` on the same thread (garbage collection)."""
 
     def __init__(self) -> None:
         self._pid = os.getpid()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.now = 0
 
     def _for_this_process(self) -> None:
         if self._pid != os.getpid():
-            self._pid, self._lock, self.now = os.getpid(), threading.Lock(), 0
+            self._pid, self._lock, self.now = os.getpid(), threading.RLock(), 0
 
     def take(self, limit: int) -> bool:
         self._for_this_process()
