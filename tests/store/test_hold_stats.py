@@ -61,7 +61,7 @@ def test_ranges_told_to_callers_learn_from_their_answered_waits(redis):
     store = HoldStatsStore(redis, talk_time=120.0)
     told, (low, high) = store.forecast("support", ahead=3, agents=2, busy=2, now=NOW)
     assert 0 < low < told.seconds < high
-    for i in range(60):
+    for _ in range(60):
         store.range_outcome("support", told, told.seconds * 3)  # all far past the high end
     stats, _ = store.get("support")
     assert stats.ranges_seen == 60
