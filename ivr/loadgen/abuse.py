@@ -53,12 +53,24 @@ class Tally:
             self.counts[what] += n
 
 
-def signed_in(plan: AbusePlan) -> requests.Session:
-    """A session signed in as the plan's supervisor (CSRF token from the form first)."""
+def signed_in(plan: AbusePlan, tries: int = 6) -> requests.Session:
+    """A session signed in as the plan's supervisor (CSRF token from the form first); a
+    server too busy to answer in time is asked again, up to `tries` times."""
+    for attempt in range(tries):
+        try:
+            return _sign_in(plan)
+        except requests.RequestException:
+            if attempt == tries - 1:
+                raise
+            time.sleep(1.0)
+    raise AssertionError("unreachable")
+
+
+def _sign_in(plan: AbusePlan) -> requests.Session:
     session = requests.Session()
-    form = session.get(f"{plan.base_url}/login", timeout=10)
+    form = session.get(f"{plan.base_url}/login", timeout=30)
     token = CSRF.search(form.text)
-    resp = session.post(f"{plan.base_url}/login", timeout=10, allow_redirects=False, data={
+    resp = session.post(f"{plan.base_url}/login", timeout=30, allow_redirects=False, data={
         "username": plan.username, "password": plan.password,
         "csrf_token": token.group(1) if token else ""})
     if resp.status_code != 303:
@@ -67,7 +79,7 @@ def signed_in(plan: AbusePlan) -> requests.Session:
 
 
 def stream_url(plan: AbusePlan, session: requests.Session) -> str:
-    page = session.get(f"{plan.base_url}/wallboard", timeout=10)
+    page = session.get(f"{plan.base_url}/wallboard", timeout=30)
     found = STREAM_URL.search(page.text)
     if found and found.group(1).startswith("http"):
         return found.group(1).replace("&amp;", "&")
@@ -158,11 +170,12 @@ def paced(rate: float, until: float, tally: Tally, send: Any, threads: int = 4) 
 
 
 def run_abuse(plan: AbusePlan) -> dict[str, dict[str, int]]:
-    """All four kinds at once for `plan.duration` seconds; counts per kind."""
+    """All four kinds at once for `plan.duration` seconds (signing in counts towards them, so
+    the abuse ends with the phase's calls); counts per kind."""
+    until = time.monotonic() + plan.duration
     session = signed_in(plan)
     url = stream_url(plan, session)
     cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
-    until = time.monotonic() + plan.duration
     tallies = {k: Tally() for k in ("streams", "logins", "oversized /voice", "oversized /login")}
     open_now: list[Any] = []
     threads = [threading.Thread(target=hold_stream, daemon=True, args=(
