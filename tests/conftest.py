@@ -84,3 +84,17 @@ def redis(redis_url: str) -> Iterator[redis_lib.Redis]:
 def _flush_keep_marker(conn: redis_lib.Redis) -> None:
     conn.flushdb()
     conn.set(MARKER, str(os.getpid()), ex=3600)
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_context_leaks() -> Iterator[None]:
+    """Worker contexts are kept per Redis connection (host, port, db, path) for the life of
+    a worker process. In one test process the next test's Redis has the same key, so a
+    context installed by an earlier test (its Twilio stand-in long gone) answered for the
+    next one: the transcription jobs fetched from a dead API (CI, stop 11). Each test starts
+    with none."""
+    yield
+    from queue_worker import context, followup
+
+    context._CONTEXTS.clear()
+    followup._CONTEXTS.clear()
