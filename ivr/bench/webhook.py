@@ -56,8 +56,31 @@ def answer():
 '''
 
 
-def free_port() -> int:
+LISTEN_PORTS = range(20000, 32000)
+"""Where servers started here listen: below Linux's ephemeral range (32768-60999 by default),
+so the local port of an outgoing connection (Redis, HTTP clients) never takes a port chosen
+here between the choice and the server's bind. A port the kernel hands out for bind(0) is in
+that range, and its neighbour (`ivr serve` puts the stream service on port + 1) is the kind
+the kernel prefers for connect(): a CI run lost two tests to exactly that."""
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A free port whose neighbour (port + 1) is free too, outside the ephemeral range."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(LISTEN_PORTS.start, LISTEN_PORTS.stop - 1)
+        if _bindable(port) and _bindable(port + 1):
+            return port
+    with socket.socket() as s:  # a machine with that whole range taken: let the kernel choose
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 

@@ -84,10 +84,14 @@ def stream_url(browser: requests.Session, base: str) -> str:
 
 
 def hold_screen(url: str, headers: dict[str, str], boards: list[str],
-                stop: threading.Event) -> None:
-    """One wall screen: open the stream, note its first board, keep it open until `stop`."""
+                stop: threading.Event, failures: list[str]) -> None:
+    """One wall screen: open the stream, note its first board, keep it open until `stop`.
+    What went wrong instead goes to `failures`, for the assertion's message."""
     try:
         with requests.get(url, headers=headers, stream=True, timeout=(10, 60)) as response:
+            if response.status_code != 200:
+                failures.append(f"{response.status_code} {response.text[:200]}")
+                return
             first = True
             for line in response.iter_lines(decode_unicode=True):
                 if line.startswith("data: ") and first:
@@ -95,8 +99,9 @@ def hold_screen(url: str, headers: dict[str, str], boards: list[str],
                     boards.append(response.headers.get("Access-Control-Allow-Origin", ""))
                 if stop.is_set():
                     return
-    except requests.RequestException:
-        return
+    except requests.RequestException as exc:
+        if not stop.is_set():
+            failures.append(repr(exc))
 
 
 def post_voice(base: str) -> tuple[int, str, float]:
@@ -126,17 +131,18 @@ def test_open_wallboards_never_starve_webhooks(redis_url: str, redis, tmp_path: 
     base = f"http://127.0.0.1:{port}"
     add_users(tmp_path / "instance", sue="supervisor")
     server = serve(tmp_path, redis_url, port, streams_port)
-    stop, screens, boards = threading.Event(), [], []
+    stop, screens, boards, failures = threading.Event(), [], [], []
     try:
         wait_answers(f"{base}/healthz")
+        wait_answers(f"http://127.0.0.1:{streams_port}/healthz")
         browser = sign_in(base)
         url = stream_url(browser, base)
         for _ in range(4):  # both workers warm
             post_voice(base)
         headers = {"Cookie": f"session={browser.cookies['session']}", "Origin": base}
         for _ in range(SCREENS):
-            screen = threading.Thread(target=hold_screen, args=(url, headers, boards, stop),
-                                      daemon=True)
+            screen = threading.Thread(target=hold_screen,
+                                      args=(url, headers, boards, stop, failures), daemon=True)
             screen.start()
             screens.append(screen)
         deadline = time.monotonic() + 30
@@ -150,7 +156,8 @@ def test_open_wallboards_never_starve_webhooks(redis_url: str, redis, tmp_path: 
             assert status == 200, (status, body, log[-3000:])
             assert "<Response>" in body, body
             assert seconds < WEBHOOK_BAR, [round(a[2], 3) for a in answers]
-        assert len(boards) == SCREENS, f"{len(boards)} of {SCREENS} screens got a board"
+        assert len(boards) == SCREENS, (f"{len(boards)} of {SCREENS} screens got a board",
+                                        failures, log[-3000:])
         assert set(boards) == {base}  # CORS: the page's origin, with credentials
         assert url == f"http://127.0.0.1:{streams_port}/wallboard/events"
         health = requests.get(f"http://127.0.0.1:{streams_port}/healthz", timeout=10).json()
