@@ -43,10 +43,13 @@ from flask import (
 )
 
 from dashboards.auth import require_role
+from dashboards.staffing import forecasts, queue_advice
 from dashboards.wallboard_config import Thresholds, judge, load_thresholds
 from ivr.domain.announce import describe_wait
+from ivr.domain.staffing_advice import Forecast, as_dict
 from ivr.errors import ConfigError
 from ivr.services import services
+from ivr.store.queue_stats import QueueSnapshot
 
 bp = Blueprint("wallboard", __name__, template_folder="templates", static_folder="static/vendor",
                static_url_path="/static/vendor")
@@ -72,7 +75,8 @@ def thresholds() -> dict[str, Thresholds]:
     return ext["ivr_wallboard_thresholds"]
 
 
-def _queue_row(name: str, now: float, today: dict[str, Any], limits: Thresholds) -> dict[str, Any]:
+def _queue_row(name: str, now: float, today: dict[str, Any], limits: Thresholds,
+               forecast: Forecast | None) -> dict[str, Any]:
     svc = services()
     engine, handoff = svc.queue_engine, svc.handoff
     assert engine is not None  # board() checked both
@@ -94,9 +98,20 @@ def _queue_row(name: str, now: float, today: dict[str, Any], limits: Thresholds)
         "abandon_rate": _rate(day.get("abandoned", 0), day.get("answered", 0)),
         "asa": day.get("asa"), "service_target": _target(name),
         "estimates": handoff.estimate_accuracy(name, datetime.fromtimestamp(now, UTC)),
+        "staffing": _staffing(name, read, forecast, limits),
     }
     row["levels"], row["alerts"] = judge(row, limits)
     return row
+
+
+def _staffing(name: str, snap: QueueSnapshot, forecast: Forecast | None,
+              limits: Thresholds) -> dict[str, Any] | None:
+    """The staffing advisor's card (dashboards/staffing.py): the agents working now against
+    the arrival forecast kept with the slow figures; None until the database has answered."""
+    engine = services().queue_engine
+    if forecast is None or engine is None:
+        return None
+    return as_dict(queue_advice(engine, name, snap, forecast, limits.service_level_warn))
 
 
 def _rate(abandoned: int, answered: int) -> float | None:
@@ -135,7 +150,9 @@ def board(now: float) -> dict[str, Any]:
     limits = thresholds()
     slow = slow_figures(now, limits)
     today = slow.get("today") or {}
-    queues = [_queue_row(name, now, today, limits[name]) for name in sorted(limits)]
+    ahead = slow.get("forecasts") or {}
+    queues = [_queue_row(name, now, today, limits[name], ahead.get(name))
+              for name in sorted(limits)]
     return {"queues": queues, "agents": _agent_rows(now, today), "at": now,
             "today": slow.get("today"), "history": slow.get("history"),
             "alerts": [a for q in queues for a in q["alerts"]],
@@ -164,7 +181,9 @@ def slow_figures(now: float, limits: dict[str, Thresholds]) -> dict[str, Any]:
             today["agents"] = agents_today(engine, datetime.fromtimestamp(day.start, UTC))
             cache["data"] = {"today": today, "history": last_hour(
                 engine, now, sorted(limits), {q: _target(q) for q in limits},
-                settings.short_abandon_s)}
+                settings.short_abandon_s),
+                "forecasts": forecasts(engine, sorted(limits), services().config.queues_file,
+                                       now)}
         except Exception:  # noqa: BLE001 - the database down: live figures still flow
             log.exception("wallboard: the outcome database did not answer")
             cache["data"] = {}

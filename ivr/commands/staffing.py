@@ -1,6 +1,10 @@
-"""`ivr staffing`: how many agents a queue needs, as a calculator (no running system needed).
+"""`ivr staffing`: how many agents a queue needs, live or as a calculator.
 
+    ivr staffing [--json]          # live: every queue of the running system (Redis and database)
     ivr staffing --calls-per-hour 120 --aht 300 [--patience 600] --target 0.8/20 [--json]
+
+Live mode is the wallboard's staffing advisor (dashboards/staffing.py): arrivals from the
+outcome database, handle time and patience from the hold statistics, the agents working now.
 
 Erlang A when the callers' mean patience is given, Erlang C when it is not (nobody hangs up).
 Prints the agents needed for the target and, for that number and a few agents either side,
@@ -31,18 +35,31 @@ def parse_target(text: str) -> tuple[float, float]:
 
 
 @click.command("staffing")
-@click.option("--calls-per-hour", type=click.FloatRange(min=0), required=True,
-              help="Calls offered per hour.")
-@click.option("--aht", type=click.FloatRange(min=0, min_open=True), required=True,
+@click.option("--calls-per-hour", type=click.FloatRange(min=0), default=None,
+              help="Calls offered per hour (calculator; omit both for live mode).")
+@click.option("--aht", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Average handle time in seconds (talk + hold + after-call work).")
 @click.option("--patience", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Callers' mean patience in seconds (Erlang A); omit for Erlang C.")
 @click.option("--target", default="0.8/20", show_default=True,
               help="Service-level target: share answered within seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def command(calls_per_hour: float, aht: float, patience: float | None, target: str,
-            as_json: bool) -> None:
-    """Agents needed for a service-level target, with the predicted figures."""
+def command(calls_per_hour: float | None, aht: float | None, patience: float | None,
+            target: str, as_json: bool) -> None:
+    """Agents needed for a service-level target, with the predicted figures: live for every
+    queue without --calls-per-hour/--aht, else for the numbers given."""
+    if calls_per_hour is None and aht is None:
+        from ivr.commands.staffing_live import live
+
+        live(as_json)
+        return
+    if calls_per_hour is None or aht is None:
+        raise click.UsageError("give both --calls-per-hour and --aht (or neither: live mode)")
+    calculate(calls_per_hour, aht, patience, target, as_json)
+
+
+def calculate(calls_per_hour: float, aht: float, patience: float | None, target: str,
+              as_json: bool) -> None:
     from ivr.domain.staffing import Demand, agents_needed, predict
 
     share, within = parse_target(target)

@@ -43,6 +43,21 @@
       dl.append(el('dt', k), dd);
     }
     box.append(dl);
+    const advice = staffingAdvice(q.staffing);
+    if (advice) box.append(advice);
+    return box;
+  }
+  // The staffing advisor (dashboards/staffing.py): its sentence, then what the agents working
+  // now give and what the next hour needs; nothing until the database has answered.
+  function staffingAdvice(s) {
+    if (!s) return null;
+    const box = el('div', null, 'advice'); box.dataset.field = 'staffing';
+    box.append(el('p', s.sentence, 'advice-sentence'));
+    const c = s.current;
+    const now = c ? 'With ' + s.agents + ' working: ' + pct(c.service_level) + ' in ' + s.answer_within + ' s, ' +
+      pct(c.abandon_rate) + ' hang up, ASA ' + minutes(c.asa) : 'Nobody is working on this queue now';
+    const next = s.next_hour_agents_needed == null ? '' : '; next hour: ' + s.next_hour_agents_needed + ' needed (' + Math.round(s.next_hour_calls_per_hour) + ' calls/h)';
+    box.append(el('p', now + ' (' + Math.round(s.calls_per_hour) + ' calls/h)' + next, 'note'));
     return box;
   }
   let lastAlerts = null;
