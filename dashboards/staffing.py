@@ -16,6 +16,7 @@ figures (every 10 s); the agents are read on every board. Must not be imported b
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,8 +78,6 @@ def live_advice(db: Engine, engine: QueueService, queues_file: Path, now: float,
 @require_role("supervisor")
 def staffing() -> Any:
     """{"at": epoch, "queues": [advice per queue]} (fields: ivr/domain/staffing_advice.py)."""
-    import time
-
     svc = services()
     if svc.queue_engine is None:
         return jsonify(at=time.time(), queues=[])
