@@ -115,6 +115,13 @@ def report(label: str, started: float, look: Look, traffic: Traffic,
     click.echo(f"  calls placed {traffic.placed} ({traffic.in_progress} in progress, "
                f"{len(traffic.heard_errors)} heard an application error)")
     click.echo("  webhooks: " + ", ".join(f"{v:,} {k}" for k, v in hooks.items()))
+    with stack.timings.lock:
+        failures = sorted(stack.timings.failures.items())
+        examples = list(stack.timings.examples)
+    for reason, count in failures:
+        click.echo(f"    no answer, {reason}: {count}")
+    for example in examples[:3]:
+        click.echo(f"    e.g. {example}")
     click.echo(f"  wallboard: {len(watches)} supervisors, "
                f"{sum(w.streams for w in watches)} streams opened, "
                f"{sum(w.events for w in watches):,} events, "
@@ -131,6 +138,8 @@ def problems(first: Look, last: Look, traffic: Traffic, watches: list[WallboardW
     for name in ("fallback", "5xx", "no answer"):
         if hooks[name]:
             found.append(f"{hooks[name]} webhooks: {name}")
+    with stack.timings.lock:  # why (a reset kept-alive connection, a timeout, ...)
+        found += [f"  no answer, {why}: {n}" for why, n in sorted(stack.timings.failures.items())]
     if traffic.heard_errors:
         found.append(f"{len(traffic.heard_errors)} callers heard an application error, e.g. "
                      f"{traffic.heard_errors[0]}")

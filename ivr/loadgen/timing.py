@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from ivr.twilio_sim.transport import Form, Transport, TransportError, WebResponse
 
 APOLOGY = b"something went wrong on our side"
+EXAMPLES = 10  # failed requests kept in full for the report
 
 
 @dataclass
@@ -24,13 +25,14 @@ class Timings:
     fallbacks: int = 0
     in_flight: int = 0  # app requests sent and not yet answered (fault runs aim at them)
     failures: dict[str, int] = field(default_factory=dict)  # why requests failed, by kind
+    examples: list[str] = field(default_factory=list)  # the first few, in full (EXAMPLES)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def started(self, delta: int) -> None:
         with self.lock:
             self.in_flight += delta
 
-    def failed(self, kind: str, exc: Exception) -> None:
+    def failed(self, kind: str, exc: Exception, seconds: float = 0.0) -> None:
         """Count a failed request by webhook and the innermost reason's type (a reset
         keep-alive connection and a timeout call for different fixes)."""
         cause: BaseException = exc
@@ -42,6 +44,8 @@ class Timings:
         key = f"{kind}: {type(cause).__name__}"
         with self.lock:
             self.failures[key] = self.failures.get(key, 0) + 1
+            if len(self.examples) < EXAMPLES:
+                self.examples.append(f"after {seconds * 1000:.0f} ms: {exc}")
 
     def add(self, kind: str, seconds: float, status: int, fallback: bool) -> None:
         with self.lock:
@@ -64,8 +68,9 @@ class TimedTransport:
         try:
             resp = self.inner.request(method, url, form, headers)
         except TransportError as exc:
-            self.timings.add(kind, time.perf_counter() - started, 0, False)
-            self.timings.failed(kind, exc)
+            seconds = time.perf_counter() - started
+            self.timings.add(kind, seconds, 0, False)
+            self.timings.failed(kind, exc, seconds)
             raise
         finally:
             self.timings.started(-1)
