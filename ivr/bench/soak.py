@@ -214,6 +214,16 @@ def start_stack(server: str, speed: float) -> tuple[Stack, Any]:
     return stack, stream_service(stack) if server == "gunicorn" else None
 
 
+def teardown(stack: Stack, streamer: Any) -> list[str]:
+    """Stop the stack (and the stream service); a process left running is a problem."""
+    try:
+        stack.close(*([streamer] if streamer is not None else []))
+    except RuntimeError as exc:
+        return [str(exc)]
+    click.echo("teardown: every process of the stack has ended")
+    return []
+
+
 @dataclass(frozen=True)
 class Plan:
     minutes: float
@@ -282,14 +292,13 @@ def command(minutes: float, server: str, rate: float, speed: float, concurrency:
     click.echo(f"soak: {minutes:g} min on {server}, {rate:g} calls/s (clock x{speed:g}), "
                f"{streams} wallboard streams, Redis pool {limit} per process")
     stack, streamer = start_stack(server, speed)
+    found: list[str] = []
     try:
-        found = run(stack, streamer, Traffic(stack, rate, concurrency, random.Random(seed)),
-                    Plan(minutes, every, min(warmup, minutes / 2), streams),
-                    Bounds(redis_per_process=limit + 3, rss_growth_mb=max_rss_growth))
+        found += run(stack, streamer, Traffic(stack, rate, concurrency, random.Random(seed)),
+                     Plan(minutes, every, min(warmup, minutes / 2), streams),
+                     Bounds(redis_per_process=limit + 3, rss_growth_mb=max_rss_growth))
     finally:
-        stack.close()
-        if streamer is not None:
-            streamer.stop()
+        found += teardown(stack, streamer)
     if found:
         click.echo("\nsoak FAILED:\n  " + "\n  ".join(found))
         raise SystemExit(1)

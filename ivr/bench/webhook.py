@@ -19,7 +19,6 @@ import os
 import platform
 import random
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import click
+
+from ivr.bench.process_tree import stop_tree
 
 TOKEN = "bench-" + secrets.token_hex(8)
 # The servers a benchmark starts refuse to run without a strong session key (ivr/config.py).
@@ -109,13 +110,16 @@ class Server:
                 time.sleep(0.2)
         raise click.ClickException(f"{self.name} did not start; see {self.workdir}")
 
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop the server and every process it started, in whatever process group (an RQ
+        work horse has its own: process_tree.py); SIGKILL after `grace` seconds. Raises when
+        a process of it is still running after that, rather than leave it behind unseen."""
+        if self.proc is None:
+            return
+        left = stop_tree(self.proc.pid, grace)
+        self.proc.poll()  # reaped by stop_tree's wait: let Popen know
+        if left:
+            raise RuntimeError(f"{self.name}: processes {left} still running after SIGKILL")
 
 
 def gunicorn_args(app: str, port: int, workers: int, threads: int,

@@ -152,13 +152,20 @@ class Stack:
         for agent_id in ids:
             engine.agent_presence(agent_id, "available", time.time())
 
-    def close(self) -> None:
+    def close(self, *others: Server) -> None:
+        """Stop everything, `others` (a stream service beside the app) too, whatever fails on
+        the way; then raise if any process of the stack is still running (Server.stop)."""
         if self.standin is not None:
             self.standin.hang_up()
             self.standin.join(timeout=5)
             self.standin_server.shutdown()
-        for worker in self.worker_procs:
-            worker.stop()
-        self.app.stop()
+        left = []
+        for server in [*self.worker_procs, self.app, *others]:
+            try:
+                server.stop()
+            except RuntimeError as exc:
+                left.append(str(exc))
         if self.redis is not None:
             self.redis.stop()
+        if left:
+            raise RuntimeError("teardown left processes running: " + "; ".join(left))
