@@ -4,7 +4,8 @@ in: a few seconds behind the live state).
 The definitions are the reports' (ivr/domain/reports.py, docs/reports.md): this is the day
 report for the business day (queues.yaml `reporting.timezone`, default UTC), reshaped for the
 board, so the wallboard and `ivr report` for today always agree. Per queue: offered, answered,
-abandoned, service level (against each queue's `service_level_target`), ASA; overall:
+abandoned, service level (against each queue's `service_level_target`), ASA, the share of
+answered callers whose wait fell inside the range they were told and its mean width; overall:
 containment and satisfaction.
 """
 
@@ -25,7 +26,8 @@ def today_figures(engine: Engine, now: datetime,
     rows = day_report(engine, parse_day(None, settings, now), "day", settings, now)
     queues = {r.queue: {"offered": r.offered, "answered": r.answered,
                         "abandoned": r.abandoned, "service_level": r.service_level,
-                        "asa": r.asa}
+                        "asa": r.asa, "in_range_share": r.in_range_share,
+                        "range_width": r.range_width, "ranges_told": r.ranges_told}
               for r in rows if r.queue != ALL and (r.offered or r.short_abandoned)}
     total = next(r for r in rows if r.queue == ALL)
     return {"queues": queues, "containment": total.containment,

@@ -97,6 +97,7 @@ def _queue_row(name: str, now: float, today: dict[str, Any], limits: Thresholds,
         "abandoned": day.get("abandoned", 0), "service_level": day.get("service_level"),
         "abandon_rate": _rate(day.get("abandoned", 0), day.get("answered", 0)),
         "asa": day.get("asa"), "service_target": _target(name),
+        "ranges": {k: day.get(k) for k in ("in_range_share", "range_width", "ranges_told")},
         "estimates": handoff.estimate_accuracy(name, datetime.fromtimestamp(now, UTC)),
         "staffing": _staffing(name, read, forecast, limits),
     }

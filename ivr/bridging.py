@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ivr.domain import wait_range
 from ivr.domain.flow.actions import CallEvent, Speech
 from ivr.metrics import ESTIMATE_ERROR
 from ivr.queue_handoff import QueueHandOff
@@ -68,7 +69,8 @@ class BridgeService:
         self.handoff.publish("agent_answered", member,
                              {"queue": visit.queue, "agent": agent_id}, now)
         self.handoff.publish("queue_left", member, {"queue": visit.queue, "result": "bridged",
-                                                    "wait": round(wait, 1)}, now)
+                                                    "wait": round(wait, 1),
+                                                    **self.range_outcome(member, wait)}, now)
         self.handoff.stats.answered(visit.queue, wait, now.timestamp())
         told = self.handoff.told(member)
         if told is not None:
@@ -78,6 +80,17 @@ class BridgeService:
             error = float(announced) - wait
             ESTIMATE_ERROR.observe(error)
             self.handoff.record_estimate_error(visit.queue, error, now)
+
+    def range_outcome(self, member: str, wait: float) -> dict[str, float | bool]:
+        """The range the caller was told when they joined and whether `wait` fell inside it,
+        for the outcome (issue 15); empty for an entry made before ranges were kept."""
+        told = self.handoff.store.field(member, "announced_range")
+        try:
+            low, high = (float(x) for x in (told or "").split(","))
+        except ValueError:
+            return {}
+        return {"range_low": low, "range_high": high,
+                "in_range": wait_range.inside(low, high, round(wait, 1))}
 
     def summary(self, member: str) -> str:
         """What the agent hears before the caller is put through: queue, reason, what the

@@ -267,7 +267,8 @@ def _write_history(session: Session, r: CallRecord) -> None:
     session.add_all([m.QueueVisit(
         call_sid=sid, seq=i, queue=v.queue, skill=v.skill, joined_at=_when(v.joined_at),
         left_at=_when(v.left_at), result=v.result, wait_s=v.wait_s, agent=v.agent,
-        answered_at=_when(v.answered_at), talk_s=v.talk_s) for i, v in enumerate(r.queue_visits)])
+        answered_at=_when(v.answered_at), talk_s=v.talk_s, range_low=v.range_low,
+        range_high=v.range_high, in_range=v.in_range) for i, v in enumerate(r.queue_visits)])
     session.add_all([m.Voicemail(
         call_sid=sid, seq=i, recording_sid=v.recording_sid, url=v.url, duration_s=v.duration_s,
         queue=v.queue, recorded_at=_when(v.recorded_at), transcript=v.transcript,

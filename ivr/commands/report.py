@@ -19,12 +19,14 @@ import click
 
 COLUMNS = (("bucket", "period", 22), ("queue", "queue", 8), ("offered", "offered", 7),
            ("answered", "answered", 8), ("abandoned", "aband.", 6), ("service_level", "SL", 5),
-           ("asa", "ASA s", 6), ("aht", "AHT s", 6), ("containment", "contain", 7),
+           ("asa", "ASA s", 6), ("aht", "AHT s", 6),
+           ("in_range_share", "in range", 8), ("range_width", "width s", 7),
+           ("containment", "contain", 7),
            ("satisfaction", "CSAT", 5), ("satisfied_share", "4-5", 5), ("fcr", "FCR", 5),
            ("callbacks_kept", "cb kept", 7), ("callbacks_promised", "cb prom", 7))
 
 
-RATIOS = {"service_level", "containment", "satisfied_share", "fcr"}
+RATIOS = {"service_level", "containment", "satisfied_share", "fcr", "in_range_share"}
 
 
 def _cell(name: str, value: Any, width: int) -> str:

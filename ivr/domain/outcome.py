@@ -73,6 +73,9 @@ class QueueVisit:
     agent: str | None = None
     answered_at: float | None = None
     talk_s: float | None = None
+    range_low: float | None = None  # the wait range announced at joining (answered callers)
+    range_high: float | None = None
+    in_range: bool | None = None  # whether the real wait fell inside it
 
 
 @dataclass
@@ -224,6 +227,8 @@ def _queue_left(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     visit.wait_s = _float(d.get("wait"))
     if visit.wait_s is None:
         visit.wait_s = at - visit.joined_at
+    visit.range_low, visit.range_high = _float(d.get("range_low")), _float(d.get("range_high"))
+    visit.in_range = d.get("in_range")
 
 
 def _agent_answered(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:

@@ -21,7 +21,9 @@ EVENT_FIELDS: Mapping[str, Mapping[str, tuple[tuple[type, ...], bool]]] = {
               "confidence": (_F, False)},
     "self_service": {"node": (_S, True), "task": (_S, True), "solved": (_B, True)},
     "queue_joined": {"queue": (_S, True), "skill": (_S, False)},
-    "queue_left": {"queue": (_S, True), "result": (_S, True), "wait": (_F, False)},
+    "queue_left": {"queue": (_S, True), "result": (_S, True), "wait": (_F, False),
+                   "range_low": (_F, False), "range_high": (_F, False),  # announced, s
+                   "in_range": (_B, False)},  # the wait fell inside it (issue 15)
     "agent_answered": {"queue": (_S, True), "agent": (_S, True)},
     "call_ended": {"duration": (_F, False), "status": (_S, False)},
     "callback_requested": {"callback": (_S, True), "queue": (_S, True), "number": (_S, True)},

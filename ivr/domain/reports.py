@@ -36,6 +36,8 @@ class VisitFact:
     talk_s: float | None
     result: str | None  # bridged, hangup, callback, voicemail, overflow, ... (queue_left)
     agent: str | None = None  # who answered
+    range_width: float | None = None  # seconds: high - low of the range told at joining
+    in_range: bool | None = None  # the real wait fell inside that range
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ class Figures:
     abandon_rate: float | None = None
     asa: float | None = None
     aht: float | None = None
+    ranges_told: int = 0  # answered callers whose announced range is known
+    in_range_share: float | None = None  # ... of them, the share whose wait fell inside it
+    range_width: float | None = None  # seconds: their ranges' mean width
     calls: int = 0
     self_service_attempted: int = 0
     self_service_contained: int = 0
@@ -194,6 +199,10 @@ def _queue_figures(row: Figures, visits: Sequence[VisitFact], settings: ReportSe
     row.abandon_rate = _ratio(len(abandoned), len(answered) + len(abandoned))
     row.asa = _mean([v.wait_s for v in answered if v.wait_s is not None], 1)
     row.aht = _mean([v.talk_s for v in answered if v.talk_s is not None], 1)
+    told = [v for v in answered if v.in_range is not None and v.range_width is not None]
+    row.ranges_told = len(told)
+    row.in_range_share = _ratio(sum(1 for v in told if v.in_range), len(told))
+    row.range_width = _mean([v.range_width or 0.0 for v in told], 1)
 
 
 def _call_figures(row: Figures, calls: Sequence[CallFact], settings: ReportSettings,

@@ -17,7 +17,8 @@ checked definition; `?` marks optional fields, extra fields are allowed):
 | input | node, digits?, speech?, confidence? (0..1) |
 | self_service | node, task, solved (bool) |
 | queue_joined | queue, skill? |
-| queue_left | queue, result (bridged, hangup, timeout, callback, voicemail, overflow), wait? (s) |
+| queue_left | queue, result (bridged, hangup, timeout, callback, voicemail, overflow), wait? (s), |
+| | range_low?, range_high? (s: the range the caller was told), in_range? (bool: wait inside it) |
 | agent_answered | queue, agent |
 | call_ended | duration? (s), status? (Twilio CallStatus) |
 | callback_requested | callback (id), queue, number |

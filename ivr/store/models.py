@@ -157,6 +157,9 @@ class QueueVisit(Base):
     agent: Mapped[str | None] = mapped_column(String(64))
     answered_at: Mapped[datetime | None] = mapped_column(When)
     talk_s: Mapped[float | None] = mapped_column(Float)
+    range_low: Mapped[float | None] = mapped_column(Float)  # 0008: the range announced
+    range_high: Mapped[float | None] = mapped_column(Float)
+    in_range: Mapped[bool | None] = mapped_column(Boolean)  # the wait fell inside it
 
 
 class Callback(Base):

@@ -85,10 +85,17 @@ def load_facts(session: Session, start: float, end: float, repeat_window_s: floa
                                         (_epoch(c.started_at) or 0.0) < end])
     return Facts(
         visits=[VisitFact(v.queue, _epoch(v.joined_at) or 0.0, v.answered_at is not None,
-                          v.wait_s, v.talk_s, v.result, v.agent) for v in visits],
+                          v.wait_s, v.talk_s, v.result, v.agent, _width(v), v.in_range)
+                for v in visits],
         calls=[_call_fact(c, answers.get(c.call_sid, {})) for c in calls],
         callbacks=[CallbackFact(c.queue, _epoch(c.requested_at) or 0.0, c.status)
                    for c in callbacks])
+
+
+def _width(visit: m.QueueVisit) -> float | None:
+    if visit.range_low is None or visit.range_high is None:
+        return None
+    return visit.range_high - visit.range_low
 
 
 def _survey_answers(session: Session, sids: list[str]) -> dict[str, dict[str, m.SurveyAnswer]]:

@@ -145,3 +145,40 @@ def test_wallboard_routes_need_a_supervisor(app: Flask):
     assert b'"wait_alert": 3600' in page.data or b'"wait_alert":3600' in page.data
     assert b"/static/vendor/uplot/uPlot.iife.min.js" in page.data
     assert signed_in(app, "sue").get("/static/vendor/uplot/uPlot.iife.min.js").status_code == 200
+
+
+def test_board_shows_todays_ranges_and_the_staffing_advice(app: Flask):
+    """Answered callers' waits against the ranges they were told, through the real writer,
+    and the staffing advisor's sentence, on each queue's card data."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.orm import sessionmaker
+
+    from dashboards.auth import user_engine
+    from ivr.store.events import publish_event
+    from queue_worker.outcomes import drain_events
+
+    local = datetime.now(ZoneInfo("America/Los_Angeles"))  # queues.yaml's business day
+    if local.hour * 60 + local.minute < 10:
+        pytest.skip("the business day began a moment ago")
+    svc = app.extensions["ivr"]
+    now = time.time() - 300
+    for i, (wait, low, high) in enumerate(((20.0, 10.0, 40.0), (90.0, 10.0, 50.0))):
+        sid = f"CA{i:032d}"
+        publish_event(svc.redis, "call_started", sid, {"caller": "+14155550100",
+                                                       "dialed": "+1", "flow": "shop"}, now)
+        publish_event(svc.redis, "queue_joined", sid, {"queue": "support"}, now)
+        publish_event(svc.redis, "agent_answered", sid, {"queue": "support", "agent": "alice"},
+                      now + wait)
+        publish_event(svc.redis, "queue_left", sid, {
+            "queue": "support", "result": "bridged", "wait": wait, "range_low": low,
+            "range_high": high, "in_range": low <= wait <= high}, now + wait)
+    with app.app_context():
+        assert drain_events(svc.redis, sessionmaker(user_engine())).failed == 0
+    svc.queue_engine.agent_presence("alice", "available", time.time())
+    board = signed_in(app, "sue").get("/wallboard/board.json").get_json()
+    support = next(q for q in board["queues"] if q["queue"] == "support")
+    assert support["ranges"] == {"in_range_share": 0.5, "range_width": 35.0, "ranges_told": 2}
+    assert support["staffing"]["agents"] == 1
+    assert support["staffing"]["sentence"].endswith("to reach 80 % in 20 s")

@@ -43,6 +43,9 @@ def test_waiting_caller_hears_position_then_reaches_an_agent_and_the_survey(live
     left = dict(events(live, leg.call_sid))["queue_left"]
     assert left["result"] == "bridged"
     assert left["wait"] > 0
+    # the outcome says whether the wait fell inside the range told at joining (issue 15)
+    assert 0 <= left["range_low"] <= left["range_high"]
+    assert left["in_range"] == (left["range_low"] <= left["wait"] <= left["range_high"])
     survey = [d for k, d in events(live, leg.call_sid) if k == "survey_answer"]
     assert {(d["question"], d["answer"]) for d in survey} == {("satisfaction", "5"),
                                                              ("resolved", "yes")}

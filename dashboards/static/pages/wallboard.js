@@ -13,6 +13,10 @@
   }
   function minutes(s) { return s == null ? '–' : (s < 60 ? Math.round(s) + ' s' : Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s'); }
   function pct(x) { return x == null ? '–' : Math.round(x * 100) + ' %'; }
+  function rangeText(r) {
+    if (!r || r.in_range_share == null) return '–';
+    return pct(r.in_range_share) + ' of ' + r.ranges_told + ', ranges ' + minutes(r.range_width) + ' wide';
+  }
   function judged(dd, level) {
     if (level && level !== 'ok') { dd.classList.add(level); dd.append(el('span', level === 'alert' ? 'ALERT' : 'warning', 'flag')); }
     return dd;
@@ -36,6 +40,7 @@
       ['Service level today (' + q.service_target + ' s)', pct(q.service_level), 'service_level'], ['Avg speed of answer', minutes(q.asa), 'asa'],
       ['Abandon rate today', pct(q.abandon_rate), 'abandon_rate'],
       ['Offered / answered / abandoned', q.offered + ' / ' + q.answered + ' / ' + q.abandoned, 'today'],
+      ['Inside the announced range today', rangeText(q.ranges), 'ranges'],
       ['Announced vs actual wait', q.estimates ? 'off by ' + minutes(q.estimates.mean_error) + ' on average (' + q.estimates.answered + ' callers, bias ' + Math.round(q.estimates.bias) + ' s)' : '–']];
     for (const [k, v, field] of rows) {
       const dd = judged(el('dd', v), lv[field]);
