@@ -46,7 +46,10 @@ def test_today_figures_match_the_scripted_calls(redis, db_engine, session_factor
     figures = today_figures(db_engine, NOW)
     # Service level counts the abandon against the target (docs/reports.md): 1 of 3.
     assert figures["queues"]["support"] == {"offered": 3, "answered": 2, "abandoned": 1,
-                                            "service_level": 0.333, "asa": 25.0}
+                                            "service_level": 0.333, "asa": 25.0,
+                                            # told no range (events before issue 15's)
+                                            "ranges_told": 0, "in_range_share": None,
+                                            "range_width": None}
     assert figures["queues"]["sales"]["abandoned"] == 1
     assert figures["containment"] == 0.5  # CA4 contained, CA5 needed a person
     assert figures["satisfaction"] == 3.5
