@@ -13,120 +13,40 @@ Only 127.0.0.1: the servers are started here, on free ports, and stopped at the 
 
 from __future__ import annotations
 
+import functools
 import http.client
 import multiprocessing as mp
 import os
 import platform
 import random
-import secrets
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlencode
 
 import click
 
-from ivr.bench.process_tree import stop_tree
+from ivr.bench import webhook_wrk
 
-TOKEN = "bench-" + secrets.token_hex(8)
-# The servers a benchmark starts refuse to run without a strong session key (ivr/config.py).
-SESSION_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48)
+# BARE_APP ... gunicorn_args are imported from here by other benches, the load generator and
+# tests (they lived in this module before ivr/bench/servers.py).
+from ivr.bench.servers import (  # noqa: F401
+    BARE_APP,
+    SESSION_KEY,
+    SWITCHES,
+    TOKEN,
+    BenchServers,
+    Server,
+    free_port,
+    gunicorn_args,
+    started,
+)
+
 STEPS: tuple[tuple[str, dict[str, str]], ...] = (
     ("/voice", {}), ("/voice/next?seq=1", {"Digits": "1"}), ("/voice/next?seq=2", {"Digits": "3"}),
     ("/voice/next?seq=3", {"Digits": "1"}),
     ("/voice/status", {"CallStatus": "completed", "CallDuration": "42"}))
-BARE_APP = '''
-from flask import Flask, Response
-app = Flask(__name__)
-DOC = ('<?xml version="1.0" encoding="UTF-8"?><Response><Gather input="dtmf" numDigits="1" '
-       'action="http://127.0.0.1/voice/next?seq=1"><Say>Welcome. Press 1.</Say></Gather>'
-       '</Response>')
-
-@app.post("/voice")
-@app.post("/voice/next")
-@app.post("/voice/status")
-def answer():
-    return Response(DOC, mimetype="text/xml")
-'''
-
-
-LISTEN_PORTS = range(20000, 32000)
-"""Where servers started here listen: below Linux's ephemeral range (32768-60999 by default),
-so the local port of an outgoing connection (Redis, HTTP clients) never takes a port chosen
-here between the choice and the server's bind. A port the kernel hands out for bind(0) is in
-that range, and its neighbour (`ivr serve` puts the stream service on port + 1) is the kind
-the kernel prefers for connect(): a CI run lost two tests to exactly that."""
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    """A free port whose neighbour (port + 1) is free too, outside the ephemeral range."""
-    rng = random.SystemRandom()
-    for _ in range(200):
-        port = rng.randrange(LISTEN_PORTS.start, LISTEN_PORTS.stop - 1)
-        if _bindable(port) and _bindable(port + 1):
-            return port
-    with socket.socket() as s:  # a machine with that whole range taken: let the kernel choose
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    proc: subprocess.Popen[bytes] | None = None
-    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ivr-bench-")))
-
-    def start_process(self, args: list[str], env: dict[str, str]) -> None:
-        """Start without waiting for a port (workers listen on none)."""
-        log = (self.workdir / f"{self.name}.log").open("ab")
-        self.proc = subprocess.Popen(args, env=env, cwd=self.workdir, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-
-    def start(self, args: list[str], env: dict[str, str]) -> None:
-        self.start_process(args, env)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise click.ClickException(f"{self.name} did not start; see {self.workdir}")
-
-    def stop(self, grace: float = 10.0) -> None:
-        """Stop the server and every process it started, in whatever process group (an RQ
-        work horse has its own: process_tree.py); SIGKILL after `grace` seconds. Raises when
-        a process of it is still running after that, rather than leave it behind unseen."""
-        if self.proc is None:
-            return
-        left = stop_tree(self.proc.pid, grace)
-        self.proc.poll()  # reaped by stop_tree's wait: let Popen know
-        if left:
-            raise RuntimeError(f"{self.name}: processes {left} still running after SIGKILL")
-
-
-def gunicorn_args(app: str, port: int, workers: int, threads: int,
-                  worker_class: str = "gthread") -> list[str]:
-    return [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers), "--threads", str(threads), "--worker-class", worker_class,
-            "--log-level", "warning", "--timeout", "30"]
 
 
 def sign(url: str, params: dict[str, str]) -> str:
@@ -273,61 +193,61 @@ def report(name: str, samples: list[tuple[str, float, int]], duration: float) ->
               help="gunicorn worker class (both servers).")
 @click.option("--pace", default=3.0, show_default=True,
               help="Seconds between a call's webhooks in the paced run (a caller listening).")
+@click.option("--switches", is_flag=True,
+              help="Also serve the app with the webhook lane off and with the lean Redis path "
+                   "off, and print what each buys, side by side.")
+@click.option("--wrk", "use_wrk", is_flag=True,
+              help="One endpoint under wrk (Debian's C load client) instead of the mixed calls.")
+@click.option("--endpoint", type=click.Choice(sorted(webhook_wrk.ENDPOINTS)), default="voice",
+              show_default=True, help="With --wrk: the webhook driven (each request a new call).")
+@click.option("--repeat", default=3, show_default=True, help="With --wrk: measured runs.")
+@click.option("--connections", default=50, show_default=True, help="With --wrk: connections.")
+@click.option("--pool", default=0, help="With --wrk: signed bodies per run (0: 4,000 per "
+              "measured second, more than the bare endpoint answers here).")
 def command(concurrency: int, duration: float, warmup: float, clients: int, workers: int,
-            threads: int, worker_class: str, pace: float) -> None:
+            threads: int, worker_class: str, pace: float, switches: bool, use_wrk: bool,
+            endpoint: str, repeat: int, connections: int, pool: int) -> None:
     """Webhook throughput and latency: the app vs a bare Flask endpoint, same server."""
     cpu = platform.processor() or platform.machine()
-    click.echo(f"machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}; "
-               f"gunicorn {workers} {worker_class} workers x {threads} threads; "
-               f"{concurrency} concurrent calls, {clients} client processes, "
-               f"{duration:g} s measured")
-    env = dict(os.environ)
-    bare, app = Server("bare", free_port()), Server("app", free_port())
-    (bare.workdir / "bare_app.py").write_text(BARE_APP)
-    env.update({"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-                "SECRET_KEY": SESSION_KEY,
-                "PUBLIC_BASE_URL": f"http://127.0.0.1:{app.port}",
-                "IVR_INSTANCE_DIR": str(app.workdir / "instance"),
-                # IVR_BENCH_APP_PATH: serve another checkout of the app (a before/after run)
-                "PYTHONPATH": os.pathsep.join(filter(None, [
-                    str(bare.workdir), env.get("IVR_BENCH_APP_PATH"), env.get("PYTHONPATH")]))})
-    env.setdefault("IVR_PROMPTS_AUDIO_DIR", str(app.workdir / "no-audio"))
-    embedded = None
-    if not env.get("REDIS_URL"):
-        from ivr.store.embedded_redis import EmbeddedRedis
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    click.echo(f"machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+               f"load average {load}; gunicorn {workers} {worker_class} workers x {threads} "
+               f"threads; {duration:g} s measured per server")
+    variants = SWITCHES if switches else {"app": {}}
+    with started(variants, workers, threads, worker_class) as stack:
+        if use_wrk:
+            wrk_load = webhook_wrk.WrkLoad(threads=clients, connections=connections,
+                                           duration=duration, pool=pool or int(4000 * duration))
+            runs = [webhook_wrk.measure_pair(wrk_load, stack.servers["bare"].workdir, endpoint,
+                                             {n: s.port for n, s in stack.servers.items()},
+                                             sign, warmup) for _ in range(repeat)]
+            webhook_wrk.report_runs(runs, endpoint)
+            return
+        mixed_calls(stack, concurrency, clients, duration, warmup, pace)
 
-        embedded = EmbeddedRedis(app.workdir / "redis").start()
-        env["REDIS_URL"] = embedded.url
-    click.echo(f"redis: {env['REDIS_URL']}")
-    try:
-        bare.start(gunicorn_args("bare_app:app", bare.port, workers, threads, worker_class), env)
-        app.start(gunicorn_args("ivr:create_app()", app.port, workers, threads,
-                                worker_class), env)
-        bare_pids = [bare.proc.pid] if bare.proc else []
-        app_pids = [p.pid for p in (app.proc, embedded.process if embedded else None) if p]
-        bare_samples, bare_cpu = measured(bare_pids, lambda: drive(
-            bare.port, concurrency, clients, duration, warmup))
-        base_rate = report("bare Flask endpoint (fixed TwiML)", bare_samples, duration)
-        click.echo(f"  server CPU per request: {bare_cpu:.2f} ms")
-        redis_before = cpu_seconds(*app_pids[1:])
-        app_samples, app_cpu = measured(app_pids, lambda: drive(
-            app.port, concurrency, clients, duration, warmup))
-        redis_cpu = (cpu_seconds(*app_pids[1:]) - redis_before) * 1000 / max(len(app_samples), 1)
-        app_rate = report("the app (signature check, flow engine, Redis state, events)",
-                          app_samples, duration)
-        click.echo(f"  server CPU per request: {app_cpu:.2f} ms (of which Redis "
-                   f"{redis_cpu:.2f} ms)")
-        paced = drive(app.port, concurrency, clients, duration, warmup, pace=pace)
-        report(f"the app, {concurrency} calls at a caller's pace (~{pace:g} s between "
-               "webhooks)", paced, duration)
-    finally:
-        app.stop()
-        bare.stop()
-        if embedded is not None:
-            embedded.stop()
+
+def mixed_calls(stack: BenchServers, concurrency: int, clients: int, duration: float, warmup: float,
+                pace: float) -> None:
+    """The mixed run: every server under `concurrency` calls back to back, then the app at a
+    caller's pace; rates, CPU per request and the ratios to bare."""
+    click.echo(f"{concurrency} concurrent calls of {len(STEPS)} webhooks, {clients} client "
+               "processes")
+    figures: dict[str, tuple[float, float]] = {}
+    for name, server in stack.servers.items():
+        samples, cpu = measured(stack.pids(name), functools.partial(
+            drive, server.port, concurrency, clients, duration, warmup))
+        figures[name] = (report(name, samples, duration), cpu)
+        click.echo(f"  server CPU per request: {cpu:.2f} ms")
+    paced = drive(stack.servers["app"].port, concurrency, clients, duration, warmup, pace=pace)
+    report(f"the app, {concurrency} calls at a caller's pace (~{pace:g} s between "
+           "webhooks)", paced, duration)
+    base_rate, bare_cpu = figures["bare"]
+    click.echo(f"\n  {'server':<24}{'requests/s':>12}{'/ bare':>8}{'CPU ms/request':>16}")
+    for name, (rate, cpu) in figures.items():
+        click.echo(f"  {name:<24}{rate:>12,.0f}{rate / base_rate:>8.0%}{cpu:>16.2f}")
     p99 = percentile([s[1] * 1000 for s in paced if s[2] == 200], .99)
-    click.echo(f"\nserver CPU per request, bare / app: {bare_cpu / app_cpu:.0%} (what the "
-               "throughput ratio tends to when the servers have the cores to themselves)")
-    click.echo(f"saturated throughput, app / bare: {app_rate / base_rate:.0%} (target >= 50%)"
-               f"; app p99 at a caller's pace with {concurrency} calls: {p99:.1f} ms "
+    click.echo(f"\nserver CPU per request, bare / app: {bare_cpu / figures['app'][1]:.0%} (what "
+               "the throughput ratio tends to when the servers have the cores to themselves)")
+    click.echo(f"saturated throughput, app / bare: {figures['app'][0] / base_rate:.0%} (target "
+               f">= 50%); app p99 at a caller's pace with {concurrency} calls: {p99:.1f} ms "
                "(target <= 50 ms)")
