@@ -202,7 +202,7 @@ def report(name: str, samples: list[tuple[str, float, int]], duration: float) ->
               show_default=True, help="With --wrk: the webhook driven (each request a new call).")
 @click.option("--repeat", default=3, show_default=True, help="With --wrk: measured runs.")
 @click.option("--connections", default=50, show_default=True, help="With --wrk: connections.")
-@click.option("--pool", default=0, help="With --wrk: signed bodies per run (0: 4,000 per "
+@click.option("--pool", default=0, help="With --wrk: signed bodies per run (0: 8,000 per "
               "measured second, more than the bare endpoint answers here).")
 def command(concurrency: int, duration: float, warmup: float, clients: int, workers: int,
             threads: int, worker_class: str, pace: float, switches: bool, use_wrk: bool,
@@ -217,7 +217,7 @@ def command(concurrency: int, duration: float, warmup: float, clients: int, work
     with started(variants, workers, threads, worker_class) as stack:
         if use_wrk:
             wrk_load = webhook_wrk.WrkLoad(threads=clients, connections=connections,
-                                           duration=duration, pool=pool or int(4000 * duration))
+                                           duration=duration, pool=pool or int(8000 * duration))
             runs = [webhook_wrk.measure_pair(wrk_load, stack.servers["bare"].workdir, endpoint,
                                              {n: s.port for n, s in stack.servers.items()},
                                              sign, warmup) for _ in range(repeat)]

@@ -143,21 +143,34 @@ def wrk_binary() -> str:
 
 def measure_pair(load: WrkLoad, workdir: Path, endpoint: str, ports: dict[str, int],
                  sign: object, warmup: float) -> dict[str, WrkResult]:
-    """One measured run of wrk on each server (bare first, then the app), each after a warm-up,
-    with fresh CallSids for every run, signed for the server's own URL (bare ignores them)."""
+    """One measured run: bare, each app, bare again (the bare figure is the mean of the two, so
+    a change in the machine's other load during the run weighs on both sides alike). Each
+    server is warmed up first; every run gets fresh CallSids, signed for the server's own URL
+    (bare ignores them)."""
     script = workdir / "webhook.lua"
     script.write_text(LUA)
-    path = ENDPOINTS[endpoint]
-    results = {}
-    for name, port in ports.items():
-        url = f"http://127.0.0.1:{port}{path}"
+    order = ["bare", *(name for name in ports if name != "bare"), "bare"]
+    got: dict[str, list[WrkResult]] = {}
+    for name in order:
+        url = f"http://127.0.0.1:{ports[name]}{ENDPOINTS[endpoint]}"
         pool = workdir / f"pool-{name}.txt"
-        if warmup > 0:
+        if warmup > 0 and name not in got:
             write_pool(pool, url, max(1000, int(load.pool * warmup / load.duration)), sign)
             load.run(url, script, pool, warmup)
         write_pool(pool, url, load.pool, sign)
-        results[name] = load.run(url, script, pool, load.duration)
-    return results
+        got.setdefault(name, []).append(load.run(url, script, pool, load.duration))
+    return {name: mean(results) for name, results in got.items()}
+
+
+def mean(results: list[WrkResult]) -> WrkResult:
+    """The mean of a server's runs (counts added up)."""
+    n = len(results)
+    return WrkResult(rate=sum(r.rate for r in results) / n,
+                     p50_ms=sum(r.p50_ms for r in results) / n,
+                     p99_ms=sum(r.p99_ms for r in results) / n,
+                     non_2xx=sum(r.non_2xx for r in results),
+                     socket_errors=sum(r.socket_errors for r in results),
+                     wrapped=sum(r.wrapped for r in results))
 
 
 def report_runs(runs: list[dict[str, WrkResult]], endpoint: str) -> None:
