@@ -19,6 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.services import build_services
     from ivr.web import register_blueprints
     from ivr.web.body_limits import CappedRequest
+    from ivr.web.pipeline import teardown
     from ivr.web.sessions import WebhookFreeSessions
     from ivr.web.webhook_lane import WebhookLane
 
@@ -36,12 +37,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "Never expose this server to the internet."
         )
     app.session_interface = WebhookFreeSessions()
-    app.extensions["ivr"] = svc = build_services(settings)
-    app.teardown_request(lambda _exc: svc.end_request())  # no Redis connection outlives it
+    app.extensions["ivr"] = build_services(settings)
+    app.teardown_request(teardown)  # no Redis connection outlives the request
     register_blueprints(app)
     if settings.proxy_hops:
         _trust_proxies(app, settings.proxy_hops)
-    app.wsgi_app = WebhookLane(app, app.wsgi_app)  # type: ignore[method-assign]
+    if settings.webhook_lane:  # IVR_WEBHOOK_LANE=0: every webhook through Flask
+        app.wsgi_app = WebhookLane(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

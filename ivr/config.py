@@ -91,6 +91,7 @@ class Config:
     db_max_overflow: int = 5
     db_pool_timeout: float = 10.0
     lean_redis: bool = True  # the call scripts' shortcut, ivr/store/lean_script.py
+    webhook_lane: bool = True  # the busiest webhooks answered before Flask, ivr/web/webhook_lane.py
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -291,9 +292,15 @@ def pool_settings(env: Mapping[str, str]) -> dict[str, Any]:
             what = "a whole number" if kind is int else "a number of seconds"
             raise ConfigError(f"{name}={raw!r} must be {what} of at least {smallest:g}")
         found[key] = value
-    lean = env.get("IVR_LEAN_REDIS", "").strip().lower()
-    if lean:
-        if lean not in ("0", "1", "false", "true", "no", "yes", "off", "on"):
-            raise ConfigError(f"IVR_LEAN_REDIS={lean!r} must be 1 (on) or 0 (off)")
-        found["lean_redis"] = lean in ("1", "true", "yes", "on")
+    for name, key in SWITCHES:
+        value = env.get(name, "").strip().lower()
+        if value:
+            if value not in ("0", "1", "false", "true", "no", "yes", "off", "on"):
+                raise ConfigError(f"{name}={value!r} must be 1 (on) or 0 (off)")
+            found[key] = value in ("1", "true", "yes", "on")
     return found
+
+
+# Shortcuts around a library, each with a switch to turn it off (`ivr bench webhook --switches`
+# measures what each buys): (variable, Config field).
+SWITCHES = (("IVR_LEAN_REDIS", "lean_redis"), ("IVR_WEBHOOK_LANE", "webhook_lane"))

@@ -9,12 +9,10 @@ which also handles the port variants, repeated parameters, JSON bodies (`bodySHA
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Request, abort, current_app, request
@@ -48,26 +46,19 @@ def signed_url(base_url: str, path: str, query: str) -> str:
     return base_url.rstrip("/") + path + (f"?{query}" if query else "")
 
 
-def is_signed_by_twilio(req: Request, token: str, base_url: str) -> bool:
-    """True when the request's signature matches; missing or malformed headers are False."""
-    signature = req.headers.get("X-Twilio-Signature", "")
+def is_signed(token: str, url: str, params: Any, signature: str, settings: str = "") -> bool:
+    """The one signature check, for the Flask views and the webhook lane alike: True when
+    `signature` (the X-Twilio-Signature header) is what Twilio computes for `url` and
+    `params` with `token`, under the algorithm `settings` names (the X-Twilio-Webhooks-
+    Signature-Settings header; none is HMAC-SHA1). `params`: the form as a MultiDict (repeated
+    names are signed with getall) or a dict, or a JSON body as a string (`url` then carries
+    its bodySHA256). An empty signature or an unknown algorithm is False, never an error."""
     if not signature:
         return False
-    url = public_url(req, base_url)
-    algorithm = get_signature_algorithm(
-        req.headers.get("X-Twilio-Webhooks-Signature-Settings", "")
-    )
+    algorithm = get_signature_algorithm(settings)
     if algorithm.upper() not in KNOWN_ALGORITHMS:
         log.warning("webhook names an unknown signature algorithm %r: refused", algorithm[:40])
         return False
-    if req.mimetype == "application/json":
-        if "bodySHA256" not in req.args:
-            return False  # Twilio signs a JSON body by its hash; twilio's validator crashes
-        params: Any = req.get_data(as_text=True)
-    elif req.method == "POST":
-        params = req.form  # a MultiDict: the validator signs repeated names with getall()
-    else:
-        params = {}
     validator = _validator(token)
     if not isinstance(params, str):
         # Fast path: the URL exactly as Twilio requested it, one HMAC. Twilio's validate()
@@ -79,18 +70,20 @@ def is_signed_by_twilio(req: Request, token: str, base_url: str) -> bool:
     return bool(validator.validate(url, params, signature, algorithm=algorithm))
 
 
-def signature_of(token: str, url: str, pairs: Iterable[tuple[str, str]]) -> str:
-    """Twilio's default signature (HMAC-SHA1, base64) of a form POST to `url`: the URL, then
-    every name followed by each of its distinct values, both sorted; the same definition as
-    `RequestValidator.compute_signature` (tests/web/test_signatures.py checks both against
-    the known-answer vectors), without building a validator and a MultiDict for it."""
-    values: dict[str, set[str]] = {}
-    for name, value in pairs:
-        values.setdefault(name, set()).add(value)
-    text = url + "".join(name + value for name in sorted(values)
-                         for value in sorted(values[name]))
-    digest = hmac.new(token.encode("utf-8"), text.encode("utf-8"), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
+def is_signed_by_twilio(req: Request, token: str, base_url: str) -> bool:
+    """`is_signed` for a Flask request: the public URL Twilio requested and what it signed
+    (the form of a POST; the body of a JSON request, which must name its bodySHA256)."""
+    if req.mimetype == "application/json":
+        if "bodySHA256" not in req.args:
+            return False  # Twilio signs a JSON body by its hash; twilio's validator crashes
+        params: Any = req.get_data(as_text=True)
+    elif req.method == "POST":
+        params = req.form
+    else:
+        params = {}
+    return is_signed(token, public_url(req, base_url), params,
+                     req.headers.get("X-Twilio-Signature", ""),
+                     req.headers.get("X-Twilio-Webhooks-Signature-Settings", ""))
 
 
 @functools.lru_cache(maxsize=4)

@@ -9,7 +9,6 @@ status 200, logged with the CallSid: a caller never hears "an application error 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,13 +17,11 @@ from typing import Any
 import redis
 from flask import Blueprint, Response, current_app, request
 
-from ivr.metrics import FALLBACKS
 from ivr.services import Services, services
 from ivr.twilio_auth import twilio_webhook
-from ivr.twiml import empty, render_fallback
+from ivr.twiml import empty
+from ivr.web import pipeline
 from ivr.web.forms import callback_event, caller_data, queue_event, seq_param
-
-log = logging.getLogger(__name__)
 
 bp = Blueprint("voice", __name__)
 
@@ -38,19 +35,17 @@ def call_sid() -> str:
 
 
 def never_fails(view: Callable[..., str], holding: bool = False) -> Callable[..., Response]:
-    """Turn any exception into the fallback route; the traceback goes to the log with the sid.
-    `holding` views answer inside Twilio's waitUrl, where <Enqueue> and <Dial> are not allowed:
-    their fallback keeps the caller holding (they are already in a queue) instead."""
+    """The view through the webhook pipeline (ivr/web/pipeline.py answer_safely, as the lane
+    does): the CallSid on its log records, any exception the fallback route with the traceback
+    logged. `holding` views answer inside Twilio's waitUrl, where <Enqueue> and <Dial> are not
+    allowed: their fallback keeps the caller holding (they are already in a queue) instead."""
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return twiml_response(view(*args, **kwargs))
-        except Exception:
-            log.exception("webhook %s failed for call %s; caller sent to fallback",
-                          request.path, call_sid())
-            FALLBACKS.labels(request.endpoint or "unknown").inc()
-            return twiml_response(hold_fallback() if holding else fallback_twiml())
+        return twiml_response(pipeline.answer_safely(
+            current_app.extensions.get("ivr"), current_app.config["IVR"],
+            request.endpoint or "unknown", request.path, call_sid(),
+            functools.partial(view, *args, **kwargs), holding))
 
     return guarded
 
@@ -60,32 +55,15 @@ def never_fails_holding(view: Callable[..., str]) -> Callable[..., Response]:
 
 
 def hold_fallback() -> str:
-    """Keep holding: the caller stays in Twilio's queue and the next loop tries again."""
-    from ivr.twiml_builder import VoiceResponse
-
-    r = VoiceResponse()
-    r.say("Thank you for waiting. Someone will be with you as soon as possible.")
-    r.pause(length=10)
-    return str(r)
+    return pipeline.hold_fallback()
 
 
 def fallback_twiml() -> str:
-    svc = current_app.extensions.get("ivr")
-    if svc is not None:
-        return fallback_for(svc)
-    config = current_app.config["IVR"]
-    return render_fallback(_urls(config), number=config.extra.get("fallback_number"))
+    return pipeline.fallback_twiml(current_app.extensions.get("ivr"), current_app.config["IVR"])
 
 
 def fallback_for(svc: Services) -> str:
-    return render_fallback(svc.urls, queue=svc.fallback_queue,
-                           number=svc.config.extra.get("fallback_number"))
-
-
-def _urls(config: Any) -> Any:
-    from ivr.twiml import Urls
-
-    return Urls(config.public_base_url)
+    return pipeline.fallback_twiml(svc, svc.config)
 
 
 def now() -> datetime:

@@ -10,10 +10,11 @@ import pytest
 from flask import Flask
 from prometheus_client import REGISTRY
 
+from ivr.errors import ConfigError
 from ivr.flow_publishing import CONVERGE_DUE
-from ivr.web.webhook_lane import WebhookLane
+from ivr.web.webhook_lane import LANE_HOOKS, WebhookLane, flask_hooks, undeclared_hooks
 from tests.twiml_validate import assert_valid_twiml
-from tests.web.conftest import BASE, sign, standard_params
+from tests.web.conftest import BASE, TOKEN, sign, standard_params
 
 CALL: tuple[tuple[str, dict[str, str]], ...] = (
     ("/voice", {}), ("/voice/next?seq=1", {"Digits": "1"}), ("/voice/next?seq=2", {"Digits": "3"}),
@@ -117,3 +118,56 @@ def test_other_paths_and_bodies_go_to_flask(app: Flask) -> None:
                        headers={"X-Twilio-Signature": "x"})
     assert resp.status_code == 403  # Flask's full check: the JSON body is not signed
     assert lane(app).served == before
+
+
+def test_the_lane_knows_every_flask_hook_of_the_app(app: Flask) -> None:
+    """Each hook Flask runs for the voice webhooks is listed in LANE_HOOKS with what the lane
+    does instead, and nothing listed is gone."""
+    assert undeclared_hooks(app) == []
+    assert flask_hooks(app) == set(LANE_HOOKS)
+
+
+@pytest.mark.parametrize(("kind", "registry"), [
+    ("before_request", "before_request"), ("after_request", "after_request"),
+    ("teardown_request", "teardown_request"),
+    ("url_value_preprocessor", "url_value_preprocessors")])
+def test_a_hook_the_lane_would_skip_stops_the_app(app: Flask, kind: str, registry: str) -> None:
+    def audit_every_request(*args: object) -> object:
+        return args[0] if kind == "after_request" else None
+
+    getattr(app, kind)(audit_every_request)
+    assert undeclared_hooks(app) == [
+        f"not in LANE_HOOKS: {registry} {__name__}:{audit_every_request.__qualname__}"]
+    with pytest.raises(RuntimeError, match="audit_every_request"):
+        WebhookLane(app, lane(app).flask_wsgi)
+
+
+def test_a_blueprint_hook_of_the_voice_views_counts_too(app: Flask) -> None:
+    def voice_only() -> None:
+        return None
+
+    app.before_request_funcs.setdefault("voice", []).append(voice_only)
+    assert any("voice_only" in problem for problem in undeclared_hooks(app))
+    app.before_request_funcs.setdefault("agents", []).append(voice_only)  # not the lane's
+    assert len(undeclared_hooks(app)) == 1
+
+
+def test_the_lane_switch_leaves_every_webhook_to_flask(redis_url: str, redis, tmp_path,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       ) -> None:
+    from ivr import create_app
+
+    monkeypatch.setenv("IVR_WEBHOOK_LANE", "0")
+    app = create_app({"redis_url": redis_url, "twilio_auth_token": TOKEN,
+                      "twilio_account_sid": "AC" + "1" * 32, "public_base_url": BASE,
+                      "instance_dir": tmp_path / "instance",
+                      "prompts_audio_dir": tmp_path / "no-audio"})
+    assert not isinstance(app.wsgi_app, WebhookLane)
+    params = standard_params("CA" + uuid.uuid4().hex)
+    resp = app.test_client().post("/voice", data=params,
+                                  headers={"X-Twilio-Signature": sign(BASE + "/voice", params)})
+    assert resp.status_code == 200
+    assert_valid_twiml(resp.data)
+    monkeypatch.setenv("IVR_WEBHOOK_LANE", "maybe")
+    with pytest.raises(ConfigError, match="IVR_WEBHOOK_LANE='maybe'"):
+        create_app({"redis_url": redis_url})
