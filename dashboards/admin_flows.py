@@ -11,6 +11,7 @@ import difflib
 from datetime import UTC, datetime
 from typing import Any
 
+import yaml
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from dashboards.admin_support import (
@@ -23,7 +24,8 @@ from dashboards.admin_support import (
     require_role,
 )
 from ivr.domain.flow.loader import content_version, load_flow
-from ivr.errors import Conflict, FlowErrors, NotFound
+from ivr.domain.flow.yamlsource import load_data
+from ivr.errors import Conflict, FlowErrors, IvrError, NotFound
 from ivr.flow_graph import build_graph, graph_drawing
 from ivr.flow_trial import run_trial
 from ivr.services import services
@@ -34,6 +36,7 @@ bp = Blueprint("admin_flows", __name__, url_prefix="/admin",
 bp.before_app_request(converge_flows)
 
 MAX_DRAFT = 200_000
+TRAFFIC_DAYS = 7  # the graph is coloured by the last week's callers
 
 
 @bp.errorhandler(NotFound)
@@ -82,7 +85,19 @@ def edit(name: str) -> Any:
     pub = publisher()
     text = pub.live_text(name)
     return render_template("admin/edit.html", name=name, text=text, versions=pub.versions(name),
-                           base_hash=content_version(text), csrf=csrf_token())
+                           base_hash=content_version(text), csrf=csrf_token(),
+                           traffic_url=traffic_url(text, name))
+
+
+def traffic_url(text: str, name: str) -> str:
+    """Where the editor reads the flow's traffic to colour its graph: the flow analytics of
+    the last TRAFFIC_DAYS days for the flow's id (its `flow:`; steps are stored under it)."""
+    try:
+        data = load_data(text)
+    except (yaml.YAMLError, IvrError, ValueError):  # a broken live file: the name will do
+        data = None
+    flow = str(data.get("flow") or name) if isinstance(data, dict) else name
+    return url_for("reports_api.flows_report", flow=flow, days=TRAFFIC_DAYS)
 
 
 @bp.post("/flows/<name>/check")

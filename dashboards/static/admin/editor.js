@@ -162,6 +162,59 @@
     graphBox.appendChild(root);
   }
 
+  // Traffic on the graph (issue 15): the flow analytics of the last days (/api/reports/flows,
+  // ivr/domain/flow_analytics.py), read once per page, colour each node by how many callers
+  // entered it and how many hung up there, with the numbers in a <title> (shown on hover).
+  // Apart from drawGraph on purpose: the layout may change, the colouring only needs
+  // g.node[data-node] and its rect.
+  var traffic = null;
+  function loadTraffic() {
+    if (traffic !== null || !root.dataset.trafficUrl) { return Promise.resolve(traffic); }
+    traffic = {};
+    return fetch(root.dataset.trafficUrl, {credentials: "same-origin",
+      headers: {"Accept": "application/json"}}).then(function (r) { return r.ok ? r.json() : {nodes: []}; })
+      .then(function (data) {
+        (data.nodes || []).forEach(function (n) { traffic[n.node] = n; });
+        return traffic;
+      }).catch(function () { return traffic; });
+  }
+  function trafficFill(share) {  // white to dark blue; text stays dark, so only up to 55 %
+    var mix = function (a, b) { return Math.round(a + (b - a) * share * 0.55); };
+    return "rgb(" + mix(255, 26) + "," + mix(255, 77) + "," + mix(255, 143) + ")";
+  }
+  function dropStroke(rate) {
+    if (rate >= 0.3) { return "#b00020"; }
+    if (rate >= 0.1) { return "#b35c00"; }
+    return null;
+  }
+  function trafficWords(id, n) {
+    var pct = function (x) { return x == null ? "–" : Math.round(x * 100) + " %"; };
+    var next = Object.keys(n.next || {}).sort(function (a, b) { return n.next[b] - n.next[a] || (a < b ? -1 : 1); })
+      .slice(0, 4).map(function (k) { return k + " " + n.next[k]; }).join(", ");
+    return id + ": " + n.entered + " entered (" + n.callers + " callers), " + n.dropped +
+      " hung up here (" + pct(n.drop_rate) + "), " + n.no_input + " no input, " + n.no_match +
+      " no match, " + n.reached_person + " reached a person" + (next ? "; next: " + next : "");
+  }
+  function paintTraffic() {
+    loadTraffic().then(function (t) {
+      if (!t) { return; }
+      var most = Math.max.apply(null, [1].concat(Object.keys(t).map(function (k) { return t[k].entered; })));
+      Array.prototype.forEach.call(graphBox.querySelectorAll("g.node"), function (box) {
+        var n = t[box.getAttribute("data-node")], rect = box.querySelector("rect");
+        if (!n || !rect || box.classList.contains("unreachable")) { return; }
+        rect.setAttribute("fill", trafficFill(n.entered / most));
+        var stroke = dropStroke(n.drop_rate || 0);
+        if (stroke) { rect.setAttribute("stroke", stroke); rect.setAttribute("stroke-width", 3); }
+        box.setAttribute("data-entered", n.entered);
+        box.setAttribute("data-drop-rate", n.drop_rate == null ? "" : n.drop_rate);
+        box.setAttribute("tabindex", "0");
+        var words = trafficWords(box.getAttribute("data-node"), n);
+        box.setAttribute("aria-label", words);
+        box.insertBefore(svg("title", {}, words), box.firstChild);
+      });
+    });
+  }
+
   function check() {
     var mine = ++seq;
     statusBox.textContent = "Checking…";
@@ -174,6 +227,7 @@
       publishButton.disabled = !res.ok;
       showDiff(res.diff || []);
       drawGraph(res.graph);
+      paintTraffic();
       render();
     }).catch(function () { statusBox.textContent = "Could not reach the server to check."; });
   }
