@@ -59,3 +59,9 @@ class TranscriptionFailed(IvrError):
         self.reason = reason
         self.code = code
         self.retryable = retryable
+
+
+class ConfigFileErrors(FlowErrors, ConfigError):
+    """A settings file (queues.yaml, lookups.yaml, calendars.yaml) is refused: one
+    `FILE:LINE: reason` per problem, like a flow's. Both a FlowErrors (so `ivr check` prints
+    it with the flows' problems) and a ConfigError (so start-up refuses it as before)."""

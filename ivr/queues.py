@@ -8,7 +8,7 @@ layer call once at start-up. Reads no environment; takes a `Config`.
       support:
         skill: support            # the skill an agent needs (required)
         max_size: 1000            # a caller beyond it is refused with "queue-full"
-        hours: support            # schedule name for ivr/domain/hours.py; none = always open
+        hours: support            # a schedule under schedules: below; none = always open
         wrap_up_seconds: 30
         ring_timeout: 20          # seconds an agent's phone rings before the caller goes back
         service_level_target: 20  # seconds: answered within this counts for service level
@@ -21,12 +21,22 @@ layer call once at start-up. Reads no environment; takes a `Config`.
                    retry_delay: 300, ring_timeout: 25,
                    countries: [US, CA], max_per_number_per_day: 3}   # ivr/queue_callbacks.py
     business: {country: US}       # the default callback country (ivr/queue_callbacks.py)
+    schedules:                    # opening hours (ivr/domain/hours.py)
+      support: {timezone: America/Los_Angeles, weekly: {mon-fri: "07:00-20:00"},
+                calendar: us_west}   # closures from calendars.yaml (ivr/calendars.py)
     agents:
       alice: {name: Alice, address: "client:alice", skills: {support: 5}}
     reporting:                    # read by ivr/store/reports.py (docs/reports.md)
       timezone: America/Los_Angeles   # the business day of reports and the wallboard
       short_abandon_seconds: 5
       repeat_window_hours: 24
+    wallboard: ...                # dashboards/wallboard_config.py
+    engine: ...                   # load_engine_options below
+
+The whole file is checked against `ivr.domain.config_formats.QUEUES_FILE` first: an unknown
+key, a wrong type, a number out of range or a name nothing declares (a queue's `hours:`, an
+overflow's `target:` or `skills:`, a schedule's `calendar:`, a `wallboard.queues` entry) is
+refused with FILE:LINE (ConfigFileErrors), every problem at once, before anything is built.
 """
 
 from __future__ import annotations
@@ -38,11 +48,12 @@ from pathlib import Path
 from typing import Any
 
 import redis
-import yaml
 
+from ivr.calendars import calendars_path, load_calendars
 from ivr.domain import hours
-from ivr.domain.flow.yamlsource import load_data
-from ivr.domain.hours import HoursError, Schedule, parse_schedule
+from ivr.domain.config_formats import QUEUES_FILE
+from ivr.domain.config_schema import check_text
+from ivr.domain.hours import Calendar, HoursError, Schedule, parse_schedule
 from ivr.domain.queue_ports import RoutingTrigger
 from ivr.domain.queueing import (
     DEFAULT_RELAX,
@@ -72,20 +83,35 @@ class QueueSetup:
             *(q.callback.countries for q in self.queues.values()))
 
 
-def load_queues(path: Path, caller_id: str | None = None) -> QueueSetup:
-    """Parse and check `queues.yaml`. Raises ConfigError saying what to fix (FILE:LINE for
-    the callback and business settings). `caller_id` (IVR_CALLER_ID) gives the business's
-    country when the file has no `business: {country: ...}`."""
+def load_queues(path: Path, caller_id: str | None = None,
+                calendars: Mapping[str, Calendar] | None = None) -> QueueSetup:
+    """Parse and check `queues.yaml`. Raises ConfigError saying what to fix: ConfigFileErrors
+    (FILE:LINE per problem) for anything the format forbids. `caller_id` (IVR_CALLER_ID)
+    gives the business's country when the file has no `business: {country: ...}`.
+    `calendars` default to calendars.yaml beside the file."""
+    if calendars is None:
+        calendars = load_calendars(calendars_path(path))
+    data, text = read_checked(Path(path), calendars)
+    return parse_queues(data, str(path), YamlLines(text), caller_id, calendars)
+
+
+def read_checked(path: Path, calendars: Mapping[str, Calendar] | None = None,
+                 ) -> tuple[dict[str, Any], str]:
+    """(plain data, text) of a queues.yaml that fits `QUEUES_FILE`, its schedules naming
+    only `calendars` (default: calendars.yaml beside it); ConfigFileErrors otherwise."""
     try:
         text = Path(path).read_text()
-        data = load_data(text) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read queue configuration: {exc}") from exc
-    return parse_queues(data, str(path), YamlLines(text), caller_id)
+    if calendars is None:
+        calendars = load_calendars(calendars_path(path))
+    data, _ = check_text(text, str(path), QUEUES_FILE, {"calendar": calendars})
+    return data, text
 
 
 def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml",
-                 lines: YamlLines | None = None, caller_id: str | None = None) -> QueueSetup:
+                 lines: YamlLines | None = None, caller_id: str | None = None,
+                 calendars: Mapping[str, Calendar] | None = None) -> QueueSetup:
     lines = lines or YamlLines()
     raw_queues = data.get("queues") or {}
     if not isinstance(raw_queues, Mapping) or not raw_queues:
@@ -98,7 +124,7 @@ def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml",
             raise ConfigError(f"{source}: queue {cfg.name!r} overflows to unknown queue "
                               f"{cfg.overflow.target!r}; name one of {sorted(queues)}")
     agents = [_agent(str(a), spec or {}, source) for a, spec in (data.get("agents") or {}).items()]
-    schedules = _schedules(data.get("schedules") or {}, source)
+    schedules = _schedules(data.get("schedules") or {}, source, lines, calendars or {})
     for cfg in queues.values():
         if cfg.hours and cfg.hours not in schedules:
             raise ConfigError(f"{source}: queue {cfg.name!r} names hours {cfg.hours!r}, which "
@@ -106,15 +132,17 @@ def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml",
     return QueueSetup(queues, agents, schedules, home)
 
 
-def _schedules(raw: Any, source: str) -> dict[str, Schedule]:
+def _schedules(raw: Any, source: str, lines: YamlLines,
+               calendars: Mapping[str, Calendar]) -> dict[str, Schedule]:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{source}: `schedules:` must map names to opening hours")
     out = {}
     for name, spec in raw.items():
         try:
-            out[str(name)] = parse_schedule(spec or {})
+            out[str(name)] = parse_schedule(spec or {}, calendars)
         except HoursError as exc:
-            raise ConfigError(f"{source}: schedule {name!r}: {exc}") from None
+            raise ConfigError(f"{lines.where(source, 'schedules', name)}: schedule "
+                              f"{name!r}: {exc}") from None
     return out
 
 
@@ -186,7 +214,7 @@ def load_engine_options(path: Path) -> dict[str, float]:
     """The optional `engine:` section: lease_seconds (a reservation nobody completes is undone
     after this), bridge_grace, head (callers looked at per routing pass), recent (samples kept
     for the estimator), tick_seconds (routing timer while callers wait)."""
-    data = load_data(Path(path).read_text()) or {}
+    data, _ = read_checked(Path(path))
     engine = data.get("engine") or {}
     unknown = set(engine) - set(ENGINE_OPTIONS)
     if unknown:

@@ -100,7 +100,7 @@ def test_queues_yaml_refuses_aliases(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as refused:
         load_queues(path)
     assert "aliases (*nothing) are not allowed" in str(refused.value)
-    assert f"line {len(text.splitlines())}" in str(refused.value)
+    assert f"{path}:{len(text.splitlines())}: " in str(refused.value)
 
 
 def test_load_data_refuses_what_the_composer_refuses() -> None:
