@@ -123,7 +123,7 @@ def trial(name: str) -> Any:
     data = request.get_json(silent=True) or {}
     answers = [a for a in data.get("answers", []) if isinstance(a, dict)][:60]
     try:
-        flow = load_flow(text, str(pub.path(name)), pub.catalog())
+        flow = load_flow(text, str(pub.path(name)), pub.catalog(), pub.calendars())
     except FlowErrors as exc:
         return jsonify(ok=False, errors=_errors_json(exc.errors, str(pub.path(name)))), 422
     svc = services()

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from dashboards.admin_support import check_csrf, csrf_token, require_role
+from ivr.calendars import load_calendars
 from ivr.domain.hours import DAYS, Schedule, status
 from ivr.errors import ConfigError
 from ivr.operator_flags import get_flags, set_flag
@@ -40,7 +41,9 @@ def _schedule_rows(now: datetime, flags: dict[str, str]) -> list[dict[str, Any]]
     if svc.config.queues_file.exists():
         from ivr.queues import load_queues
 
-        for name, schedule in load_queues(svc.config.queues_file).schedules.items():
+        setup = load_queues(svc.config.queues_file,
+                            calendars=load_calendars(svc.config.calendars_file))
+        for name, schedule in setup.schedules.items():
             rows.append(_row("queues.yaml", name, schedule, now, flags, None))
     return rows
 

@@ -19,6 +19,7 @@ from flask import current_app
 # Sign-in, roles and CSRF are dashboards/auth.py's; re-exported for the admin views, which
 # also call check_csrf explicitly (require_role checks it too) so no POST can skip it.
 from dashboards.auth import check_csrf, csrf_token, current_user, require_role
+from ivr.calendars import load_calendars
 from ivr.flow_publishing import CONVERGE_DUE, FlowPublisher
 from ivr.services import services
 
@@ -48,7 +49,14 @@ def _build() -> FlowPublisher:
     registry = svc.flows
     return FlowPublisher(config.flows_dir, lambda: registry.catalog,
                          make_session_factory(engine), svc.redis,
-                         extra_check=getattr(registry, "extra_check", None))
+                         extra_check=getattr(registry, "extra_check", None),
+                         calendars=lambda: _calendars(registry))
+
+
+def _calendars(registry: Any) -> Any:
+    """calendars.yaml as the registry reads it (None when it reads none)."""
+    path = getattr(registry, "calendars_file", None)
+    return load_calendars(path) if path is not None else None
 
 
 def ensure_schema() -> None:

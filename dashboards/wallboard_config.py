@@ -16,21 +16,24 @@ section of queues.yaml, and the judgement of one queue's figures against them.
 Service level is measured against each queue's `service_level_target` (queues.yaml, the
 reports' setting); the thresholds here only say which levels are amber or red.
 
-Owns the format and its check (ConfigError naming the key and the fix); imports no Flask or
-Redis, so the judgement is tested as plain data.
+Owns the judgement and the checks a shape cannot make (a warn threshold past its alert one,
+with FILE:LINE). The shape (keys, numbers, ranges, `queues:` naming queues of the file) is
+declared in `ivr.domain.config_formats.WALLBOARD` and checked with the whole file by
+`load_thresholds` (ConfigFileErrors, FILE:LINE per problem). Imports no Flask or Redis, so
+the judgement is tested as plain data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ivr.domain.flow.yamlsource import load_data
+from ivr.domain.config_formats import QUEUES_FILE
+from ivr.domain.config_schema import check_text
 from ivr.errors import ConfigError
+from ivr.yaml_lines import YamlLines
 
 
 @dataclass(frozen=True)
@@ -68,27 +71,36 @@ def _apply(base: Thresholds, raw: Any, where: str) -> Thresholds:
 
 
 def parse_thresholds(data: Mapping[str, Any], queues: list[str],
-                     source: str = "queues.yaml") -> dict[str, Thresholds]:
+                     source: str = "queues.yaml",
+                     lines: YamlLines | None = None) -> dict[str, Thresholds]:
     """Thresholds per queue name (every queue listed, defaults where nothing is said)."""
+    lines = lines or YamlLines()
     section = data.get("wallboard") or {}
     if not isinstance(section, Mapping):
         raise ConfigError(f"{source}: `wallboard:` must be a mapping with defaults/queues")
-    defaults = _apply(Thresholds(), section.get("defaults"), f"{source}: wallboard.defaults")
+    defaults = _apply(Thresholds(), section.get("defaults"),
+                      f"{lines.where(source, 'wallboard', 'defaults')}: wallboard.defaults")
     per_queue = section.get("queues") or {}
     unknown = sorted(set(map(str, per_queue)) - set(queues))
     if unknown:
         raise ConfigError(f"{source}: wallboard.queues names unknown queue(s) {unknown}; "
                           f"known: {sorted(queues)}")
-    return {q: _apply(defaults, per_queue.get(q), f"{source}: wallboard.queues.{q}")
+    return {q: _apply(defaults, per_queue.get(q), f"{lines.where(source, 'wallboard', 'queues', q)}"
+                                                  f": wallboard.queues.{q}")
             for q in queues}
 
 
-def load_thresholds(path: Path, queues: list[str]) -> dict[str, Thresholds]:
+def load_thresholds(path: Path, queues: list[str],
+                    calendars: Collection[str] | None = None) -> dict[str, Thresholds]:
+    """The thresholds of queues.yaml at `path`; ConfigFileErrors (FILE:LINE per problem)
+    when the file does not fit its format, ConfigError for a warn past its alert.
+    `calendars`: the names schedules may use (None: not checked)."""
     try:
-        data = load_data(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text()
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read the wallboard thresholds: {exc}") from exc
-    return parse_thresholds(data, queues, str(path))
+    data, _ = check_text(text, str(path), QUEUES_FILE, {"calendar": calendars})
+    return parse_thresholds(data, queues, str(path), YamlLines(text))
 
 
 def _level(value: float | None, warn: float, alert: float, *, low_is_bad: bool = False) -> str:

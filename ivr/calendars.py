@@ -13,7 +13,8 @@ problem with FILE:LINE) and the adapter around the `holidays` package: a country
 subdivision's) public holidays for any year, looked up by the domain through
 `Calendar.public` (ivr/domain/hours.py says why the package stays out of the domain).
 `holidays` computes each year's dates on first use and keeps them, so a lookup after the
-first of a year is a dict read. The file lives beside queues.yaml (`calendars_path`).
+first of a year is a dict read. Where the file is: `Config.calendars_file`
+(IVR_CALENDARS_FILE, default the repository's calendars.yaml).
 Must not import Flask or Redis.
 """
 
@@ -32,13 +33,6 @@ from ivr.domain.flow.yamlsource import Problems
 from ivr.domain.hours import Calendar, Closure, HoursError, parse_closure
 from ivr.errors import ConfigFileErrors
 from ivr.yaml_lines import YamlLines
-
-FILE_NAME = "calendars.yaml"
-
-
-def calendars_path(queues_file: Path) -> Path:
-    """calendars.yaml beside queues.yaml (and beside callflows/ in the repository)."""
-    return Path(queues_file).parent / FILE_NAME
 
 
 def load_calendars(path: Path) -> dict[str, Calendar]:

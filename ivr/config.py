@@ -71,6 +71,7 @@ class Config:
     prompts_audio_dir: Path = REPO_ROOT / "prompts" / "audio"
     queues_file: Path = REPO_ROOT / "queues.yaml"
     followup_file: Path = REPO_ROOT / "followup.yaml"
+    calendars_file: Path = REPO_ROOT / "calendars.yaml"  # closures flows and queues name
     call_state_ttl: int = 6 * 3600
     secret_key: str | None = None
     proxy_hops: int = 0
@@ -197,6 +198,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Config:
         prompts_audio_dir=Path(env.get("IVR_PROMPTS_AUDIO_DIR", str(base.prompts_audio_dir))),
         queues_file=Path(env.get("IVR_QUEUES_FILE", str(base.queues_file))),
         followup_file=Path(env.get("IVR_FOLLOWUP_FILE", str(base.followup_file))),
+        calendars_file=Path(env.get("IVR_CALENDARS_FILE", str(base.calendars_file))),
         secret_key=env.get("SECRET_KEY") or None,
         **_int_settings(env),
         stream_url=(env.get("IVR_STREAM_URL") or "").rstrip("/") or None,

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.domain.flow.loader import MAX_FLOW_BYTES, content_version, load_flow
 from ivr.domain.flow.model import Flow
+from ivr.domain.hours import Calendar
 from ivr.errors import Conflict, FlowError, FlowErrors, NotFound
 from ivr.flows import cross_check, flow_files
 from ivr.store.keys import PREFIX
@@ -92,9 +93,13 @@ class FlowPublisher:
 
     def __init__(self, directory: Path, catalog: Callable[[], Any],
                  sessions: sessionmaker[Session], conn: redis.Redis | None = None,
-                 extra_check: ExtraCheck | None = None) -> None:
+                 extra_check: ExtraCheck | None = None,
+                 calendars: Callable[[], Mapping[str, Calendar] | None] | None = None) -> None:
+        """`calendars` reads calendars.yaml afresh (None: schedules' calendar names are not
+        checked); a refused calendars file is reported by `check` like a flow problem."""
         self.directory = Path(directory)
         self.catalog = catalog
+        self.calendars = calendars or (lambda: None)
         self.sessions = sessions
         self.redis = conn
         self.extra_check = extra_check
@@ -142,13 +147,17 @@ class FlowPublisher:
         if len(text.encode("utf-8")) > MAX_FLOW_BYTES:
             return [FlowError(str(path), 1, f"the flow is larger than {MAX_FLOW_BYTES} bytes")]
         catalog = self.catalog()
+        try:
+            calendars = self.calendars()
+        except FlowErrors as exc:
+            return list(exc.errors)
         errors: list[FlowError] = []
         flows: list[Flow] = []
         texts = {str(p): p.read_text(encoding="utf-8") for p in flow_files(self.directory)}
         texts[str(path)] = text
         for file, body in texts.items():
             try:
-                flows.append(load_flow(body, file, catalog))
+                flows.append(load_flow(body, file, catalog, calendars))
             except FlowErrors as exc:
                 errors.extend(exc.errors)
         if errors:  # a broken file would make the cross-file checks report noise

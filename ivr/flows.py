@@ -18,9 +18,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.calendars import load_calendars
 from ivr.domain.flow.fields import PromptTexts
 from ivr.domain.flow.loader import load_flow
 from ivr.domain.flow.model import Flow
+from ivr.domain.hours import Calendar
 from ivr.errors import ConfigError, FlowError, FlowErrors, NotFound
 from ivr.prompt_catalog import load_catalog as load_catalog_file
 
@@ -33,13 +35,16 @@ def flow_files(directory: Path) -> list[Path]:
     return sorted(p for p in Path(directory).glob("*.yaml") if p.is_file())
 
 
-def load_files(paths: list[Path], catalog: PromptTexts) -> dict[str, Flow]:
-    """Load and cross-check flow files; FlowErrors lists every problem in every file."""
+def load_files(paths: list[Path], catalog: PromptTexts,
+               calendars: Mapping[str, Calendar] | None = None) -> dict[str, Flow]:
+    """Load and cross-check flow files; FlowErrors lists every problem in every file.
+    `calendars` (calendars.yaml) are the ones an `hours:` schedule may name."""
     errors: list[FlowError] = []
     flows: list[Flow] = []
     for path in paths:
         try:
-            flows.append(load_flow(path.read_text(encoding="utf-8"), str(path), catalog))
+            flows.append(load_flow(path.read_text(encoding="utf-8"), str(path), catalog,
+                                   calendars))
         except FlowErrors as exc:
             errors.extend(exc.errors)
         except (OSError, UnicodeDecodeError) as exc:
@@ -88,10 +93,13 @@ class FlowRegistry:
     def __init__(self, directory: str | Path, catalog: PromptTexts,
                  load_catalog: Callable[[Path], PromptTexts] | None = None,
                  extra_check: Callable[[Mapping[str, Flow]], list[FlowError]] | None = None,
-                 ) -> None:
+                 calendars_file: Path | None = None) -> None:
         """`extra_check` adds problems only the app can see (queues that must exist in
-        queues.yaml); its problems refuse a load exactly like the flow's own."""
+        queues.yaml); its problems refuse a load exactly like the flow's own.
+        `calendars_file` (calendars.yaml) is watched like a flow file: a refused calendar
+        refuses the reload and the live flows keep serving with the calendars they had."""
         self.directory = Path(directory)
+        self.calendars_file = calendars_file
         self.extra_check = extra_check
         self.catalog = catalog
         catalog_path = str(getattr(catalog, "path", "") or "")
@@ -155,7 +163,9 @@ class FlowRegistry:
         return True
 
     def _load(self, catalog: PromptTexts) -> dict[str, Flow]:
-        flows = load_files(flow_files(self.directory), catalog)
+        calendars = (load_calendars(self.calendars_file)
+                     if self.calendars_file is not None else None)
+        flows = load_files(flow_files(self.directory), catalog, calendars)
         problems = self.extra_check(flows) if self.extra_check else []
         if problems:
             raise FlowErrors(problems)
@@ -192,6 +202,8 @@ class FlowRegistry:
             paths = [str(p) for p in flow_files(self.directory)]
             if self.catalog_path is not None:
                 paths.append(str(self.catalog_path))
+            if self.calendars_file is not None:
+                paths.append(str(self.calendars_file))
             self._listing = (listed_at, paths)
         return self._listing[1]
 

@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ivr.domain.config_formats import LOOKUPS_FILE
+from ivr.domain.config_schema import check_text
+from ivr.domain.flow import model
 from ivr.domain.flow.actions import Lookup
-from ivr.domain.flow.yamlsource import load_data
-from ivr.errors import ConfigError
+from ivr.errors import ConfigError, ConfigFileErrors, FlowError
 from ivr.lookup_sql import DEFAULT_POOL_SIZE, SqlSource
 
 log = logging.getLogger(__name__)
@@ -105,10 +107,20 @@ class LookupSources:
 
 def load_sources(path: Path, pool_size: int = DEFAULT_POOL_SIZE) -> LookupSources:
     """Read lookups.yaml; relative CSV paths are resolved against the file's folder. SQL
-    sources get `pool_size` connections each unless they name their own."""
+    sources get `pool_size` connections each unless they name their own. The file is checked
+    against `LOOKUPS_FILE` first (ConfigFileErrors, FILE:LINE per unknown key, wrong type or
+    missing CSV file)."""
     if not path.exists():
         return LookupSources({})
-    doc = load_data(path.read_text(encoding="utf-8")) or {}
+    text = path.read_text(encoding="utf-8")
+    doc, found = check_text(text, str(path), LOOKUPS_FILE)
+    missing = [FlowError(str(path), found.declared["source"][name],
+                         f"sources.{name}: CSV file {spec['path']!r} does not exist (paths "
+                         f"are relative to {path.parent})")
+               for name, spec in (doc.get("sources") or {}).items()
+               if spec.get("type") == "csv" and not (path.parent / spec["path"]).is_file()]
+    if missing:
+        raise ConfigFileErrors(missing)
     sources: dict[str, Source] = {}
     for name, spec in (doc.get("sources") or {}).items():
         kind = spec.get("type")
@@ -122,6 +134,18 @@ def load_sources(path: Path, pool_size: int = DEFAULT_POOL_SIZE) -> LookupSource
             raise ConfigError(f"{path}: source {name!r} has unknown type {kind!r} "
                               "(use csv, http or sql)")
     return LookupSources(sources)
+
+
+def source_problems(flows: Mapping[str, model.Flow], sources: LookupSources,
+                    lookups_file: str = "lookups.yaml") -> list[FlowError]:
+    """Lookup nodes naming a source lookups.yaml does not declare, at the node's line (the
+    caller would otherwise take the failure path on every call)."""
+    known = sorted(sources.sources)
+    return [FlowError(flow.file, node.line, (
+        f"node {node.id}: lookup source {node.source!r} is not in {lookups_file}; known: "
+        f"{', '.join(known) or 'none'}"))
+        for flow in flows.values() for node in flow.nodes.values()
+        if isinstance(node, model.LookupNode) and node.source not in sources.sources]
 
 
 def _sql_source(path: Path, name: str, spec: Mapping[str, Any], pool_size: int) -> SqlSource:

@@ -49,7 +49,7 @@ from typing import Any
 
 import redis
 
-from ivr.calendars import calendars_path, load_calendars
+from ivr.calendars import load_calendars
 from ivr.domain import hours
 from ivr.domain.config_formats import QUEUES_FILE
 from ivr.domain.config_schema import check_text
@@ -88,9 +88,8 @@ def load_queues(path: Path, caller_id: str | None = None,
     """Parse and check `queues.yaml`. Raises ConfigError saying what to fix: ConfigFileErrors
     (FILE:LINE per problem) for anything the format forbids. `caller_id` (IVR_CALLER_ID)
     gives the business's country when the file has no `business: {country: ...}`.
-    `calendars` default to calendars.yaml beside the file."""
-    if calendars is None:
-        calendars = load_calendars(calendars_path(path))
+    `calendars` (calendars.yaml, `Config.calendars_file`) are the ones a schedule may name;
+    without them the names are neither checked nor resolved (reports, agent pages)."""
     data, text = read_checked(Path(path), calendars)
     return parse_queues(data, str(path), YamlLines(text), caller_id, calendars)
 
@@ -98,13 +97,11 @@ def load_queues(path: Path, caller_id: str | None = None,
 def read_checked(path: Path, calendars: Mapping[str, Calendar] | None = None,
                  ) -> tuple[dict[str, Any], str]:
     """(plain data, text) of a queues.yaml that fits `QUEUES_FILE`, its schedules naming
-    only `calendars` (default: calendars.yaml beside it); ConfigFileErrors otherwise."""
+    only `calendars` (None: not checked); ConfigFileErrors otherwise."""
     try:
         text = Path(path).read_text()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read queue configuration: {exc}") from exc
-    if calendars is None:
-        calendars = load_calendars(calendars_path(path))
     data, _ = check_text(text, str(path), QUEUES_FILE, {"calendar": calendars})
     return data, text
 
@@ -124,7 +121,7 @@ def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml",
             raise ConfigError(f"{source}: queue {cfg.name!r} overflows to unknown queue "
                               f"{cfg.overflow.target!r}; name one of {sorted(queues)}")
     agents = [_agent(str(a), spec or {}, source) for a, spec in (data.get("agents") or {}).items()]
-    schedules = _schedules(data.get("schedules") or {}, source, lines, calendars or {})
+    schedules = _schedules(data.get("schedules") or {}, source, lines, calendars)
     for cfg in queues.values():
         if cfg.hours and cfg.hours not in schedules:
             raise ConfigError(f"{source}: queue {cfg.name!r} names hours {cfg.hours!r}, which "
@@ -133,7 +130,7 @@ def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml",
 
 
 def _schedules(raw: Any, source: str, lines: YamlLines,
-               calendars: Mapping[str, Calendar]) -> dict[str, Schedule]:
+               calendars: Mapping[str, Calendar] | None) -> dict[str, Schedule]:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{source}: `schedules:` must map names to opening hours")
     out = {}
@@ -245,7 +242,8 @@ def build_queue_service(config: Any, conn: redis.Redis,
 
     from ivr.store.redis_queue import QueueService
 
-    setup = load_queues(Path(config.queues_file), config.extra.get("caller_id"))
+    setup = load_queues(Path(config.queues_file), config.extra.get("caller_id"),
+                        load_calendars(config.calendars_file))
     svc = QueueService(conn, setup.queues, trigger=trigger,
                        is_open=hours_checker(setup.schedules, lambda: _operator_flags(conn)),
                        **options)

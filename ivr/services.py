@@ -22,11 +22,11 @@ from ivr.bridging import BridgeService
 from ivr.callback_legs import CallbackLegs
 from ivr.calls import AcceptAll, CallService
 from ivr.config import Config
-from ivr.errors import ConfigError
+from ivr.errors import ConfigError, FlowError
 from ivr.hold_audio import HoldAudio
 from ivr.holding import HoldService, HoldSettings
 from ivr.lookup_sql import DEFAULT_POOL_SIZE
-from ivr.lookups import load_sources
+from ivr.lookups import LookupSources, load_sources, source_problems
 from ivr.outgoing_numbers import outgoing_countries
 from ivr.queue_handoff import QueueHandOff
 from ivr.queue_twiml import Prompter
@@ -198,7 +198,10 @@ def build_services(config: Config, conn: redis.Redis | None = None,
         conn, embedded = connect_redis(config, role)
     urls = Urls(config.public_base_url)
     catalog = load_catalog(config.prompts_catalog)
-    flows = FlowRegistry(config.flows_dir, catalog, extra_check=_queue_check(config))
+    lookups = load_sources(config.flows_dir.parent / "lookups.yaml",
+                           pool_size=lookup_pool_size(config))
+    flows = FlowRegistry(config.flows_dir, catalog, extra_check=_flow_checks(config, lookups),
+                         calendars_file=config.calendars_file)
     store = CallStateStore(conn, config.call_state_ttl, lean=config.lean_redis)
 
     def publish(kind: str, sid: str, data: Mapping[str, Any], at: datetime) -> None:
@@ -210,8 +213,7 @@ def build_services(config: Config, conn: redis.Redis | None = None,
         flows=flows,
         store=store,
         urls=urls,
-        lookups=load_sources(config.flows_dir.parent / "lookups.yaml",
-                             pool_size=lookup_pool_size(config)),
+        lookups=lookups,
         queues=handoff if handoff is not None else AcceptAll(),
         publish=publish,
         audio=audio,
@@ -252,15 +254,19 @@ def _queue_engine(config: Config, conn: redis.Redis, store: CallStateStore,
     return engine, QueueHandOff(engine, store, publish)
 
 
-def _queue_check(config: Config) -> Any:
-    """Flows may only name queues and skills queues.yaml knows (None without queues.yaml)."""
-    if not config.queues_file.exists():
-        return None
+def _flow_checks(config: Config, sources: LookupSources) -> Any:
+    """Flows may only name queues and skills queues.yaml knows (when there is one) and
+    lookup sources lookups.yaml declares."""
     from ivr.flow_queues import queue_problems
     from ivr.queues import load_queues
 
-    setup = load_queues(config.queues_file)
-    return lambda flows: queue_problems(flows, setup)
+    lookups_file = config.flows_dir.parent / "lookups.yaml"
+    setup = load_queues(config.queues_file) if config.queues_file.exists() else None
+
+    def check(flows: Mapping[str, Any]) -> list[FlowError]:
+        found = source_problems(flows, sources, str(lookups_file))
+        return found + (queue_problems(flows, setup) if setup is not None else [])
+    return check
 
 
 def hold_settings(config: Config) -> HoldSettings:

@@ -127,17 +127,22 @@ def check_tree(node: yaml.Node, shape: Shape, problems: Problems, what: str = ""
 
 
 def check_refs(found: Found, problems: Problems,
-               known: Mapping[str, Collection[str]] | None = None) -> None:
-    """Each name referred to must be declared in the file or be in `known[kind]`."""
+               known: Mapping[str, Collection[str] | None] | None = None) -> None:
+    """Each name referred to must be declared in the file or be in `known[kind]`; a kind
+    whose `known` entry is None is not checked (the caller was given no such list)."""
+    known = known or {}
     for kind, name, line, what in found.refs:
-        names = set(found.declared.get(kind, {})) | set((known or {}).get(kind, ()))
+        outside = known.get(kind, ())
+        if outside is None:
+            continue
+        names = set(found.declared.get(kind, {})) | set(outside)
         if name not in names:
             problems.add(line, f"{what}: unknown {kind} {name!r}; known: "
                                f"{', '.join(sorted(names)) or 'none'}")
 
 
 def check_text(text: str, file: str, shape: Shape,
-               known: Mapping[str, Collection[str]] | None = None) -> tuple[Any, Found]:
+               known: Mapping[str, Collection[str] | None] | None = None) -> tuple[Any, Found]:
     """Compose `text`, check it against `shape` and its names against `known`; returns the
     plain data (what `yaml.safe_load` gives) and the names found. Raises ConfigFileErrors
     listing every problem with its line. An empty file is an empty mapping."""
@@ -191,7 +196,7 @@ class _Walker:
             self.walk(node, shape.item, what)
         elif _wants(shape) != _container(node):
             self.p.at(node, f"{what} must be {_described(shape)}, not a {_container(node)}")
-        elif isinstance(shape, Scalar):
+        elif isinstance(shape, Scalar) and isinstance(node, yaml.ScalarNode):
             self.scalar(node, shape, what)
         elif isinstance(shape, Items):
             self.items(node, shape, what)
@@ -199,7 +204,7 @@ class _Walker:
             self.named(node, shape, what)
         elif isinstance(shape, ByType):
             self.by_type(node, shape, what)
-        else:
+        elif isinstance(shape, Fields):
             self.fields(node, shape, what)
 
     def fields(self, node: yaml.Node, shape: Fields, what: str) -> None:
@@ -226,7 +231,7 @@ class _Walker:
     def by_type(self, node: yaml.Node, shape: ByType, what: str) -> None:
         pairs = {k: v for k, _, v in items(node, Problems(self.p.file), what)}
         chosen = pairs.get(shape.key)
-        name = chosen.value if isinstance(chosen, yaml.ScalarNode) else None
+        name = str(chosen.value) if isinstance(chosen, yaml.ScalarNode) else ""
         if name not in shape.shapes:
             self.p.at(chosen if chosen is not None else node,
                       f"{what}: {shape.key} {name!r} must be one of {', '.join(shape.shapes)}")
@@ -241,7 +246,7 @@ class _Walker:
         for i, item in enumerate(node.value):
             self.walk(item, shape.item, f"{what}[{i}]")
 
-    def scalar(self, node: yaml.Node, shape: Scalar, what: str) -> None:
+    def scalar(self, node: yaml.ScalarNode, shape: Scalar, what: str) -> None:
         problem = _scalar_problem(node, shape)
         if problem is not None:
             self.p.at(node, f"{what}: {problem}")
@@ -262,7 +267,7 @@ def _described(shape: Shape) -> str:
     return "a mapping (name: value lines)"
 
 
-def _scalar_problem(node: yaml.Node, shape: Scalar) -> str | None:
+def _scalar_problem(node: yaml.ScalarNode, shape: Scalar) -> str | None:
     """Why a scalar node is not a `shape.kind`, judged from its YAML tag, or None."""
     tag, text = node.tag, str(node.value)
     ok = {

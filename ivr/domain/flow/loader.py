@@ -1,10 +1,11 @@
 """Flow text -> validated `Flow`, or `FlowErrors` listing every problem with file and line.
 
-`load_flow(text, file, catalog)` is the one entry point: it composes the YAML (so marks keep
-line numbers), checks each field against `schema.py`, resolves prompts in every language of
-the flow, adds the built-in `_fallback`, `_voicemail` and `_goodbye` nodes, and runs the graph
-checks in `validator.py`. Reading files is the adapter's job (`ivr/flows.py`): this module
-takes text, so it stays pure and the tests feed it strings.
+`load_flow(text, file, catalog, calendars)` is the one entry point: it composes the YAML (so
+marks keep line numbers), checks each field against `schema.py` (an `hours:` schedule against
+`config_formats.SCHEDULE`, the shape queues.yaml's schedules have), resolves prompts in every
+language of the flow, adds the built-in `_fallback`, `_voicemail` and `_goodbye` nodes, and
+runs the graph checks in `validator.py`. Reading files is the adapter's job (`ivr/flows.py`):
+this module takes text, so it stays pure and the tests feed it strings.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from typing import Any
 
 import yaml
 
+from ivr.domain.config_formats import SCHEDULE
+from ivr.domain.config_schema import check_tree
 from ivr.domain.flow import model
 from ivr.domain.flow.conditions import ConditionError, parse_condition
 from ivr.domain.flow.fields import CONVERTERS, NODE_ID, PromptTexts, Reader
 from ivr.domain.flow.schema import COMMON, FLOW_FIELDS, NODE_FIELDS, TYPE_ALIASES
 from ivr.domain.flow.validator import validate
 from ivr.domain.flow.yamlsource import Problems, as_list, compose, items, line_of, scalar_value
-from ivr.domain.hours import HoursError, Schedule, parse_schedule
+from ivr.domain.hours import Calendar, HoursError, Schedule, parse_schedule
 from ivr.errors import FlowErrors
 
 # Prompts the built-in behaviour speaks; every flow needs them in every language it declares.
@@ -37,14 +40,20 @@ def content_version(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def load_flow(text: str, file: str, catalog: PromptTexts) -> model.Flow:
-    """Parse and validate one flow file's text; raises FlowErrors with every problem found."""
+def load_flow(text: str, file: str, catalog: PromptTexts,
+              calendars: Mapping[str, Calendar] | None = None) -> model.Flow:
+    """Parse and validate one flow file's text; raises FlowErrors with every problem found.
+
+    An `hours:` schedule's `calendar:` must name one of `calendars` (calendars.yaml, read by
+    the adapter). Without `calendars` (a reader that loads no calendars file, such as a
+    test) the name is kept on an empty calendar and not checked."""
     problems = Problems(file)
     root = compose(text, problems, MAX_FLOW_BYTES)
     if root is not None and not isinstance(root, yaml.MappingNode):
         problems.at(root, "a flow file is a mapping with flow:, languages:, start:, nodes: ...")
         root = None
-    flow = _FlowBuilder(Reader(problems, catalog), file).build(root, text) if root else None
+    builder = _FlowBuilder(Reader(problems, catalog), file, calendars)
+    flow = builder.build(root, text) if root else None
     if flow is not None:
         validate(flow, problems)
     if problems.errors or flow is None:
@@ -55,10 +64,12 @@ def load_flow(text: str, file: str, catalog: PromptTexts) -> model.Flow:
 
 
 class _FlowBuilder:
-    def __init__(self, reader: Reader, file: str) -> None:
+    def __init__(self, reader: Reader, file: str,
+                 calendars: Mapping[str, Calendar] | None) -> None:
         self.r = reader
         self.p = reader.problems
         self.file = file
+        self.calendars = calendars
 
     def build(self, root: yaml.MappingNode, text: str) -> model.Flow | None:
         fields = dict((k, v) for k, _, v in items(root, self.p, "flow file"))
@@ -118,11 +129,16 @@ class _FlowBuilder:
         for name, _, value in items(node, self.p, "hours"):
             if not _times_quoted(value, self.p, f"hours.{name}"):
                 continue
+            before = len(self.p.errors)
+            check_tree(value, SCHEDULE, self.p, f"hours.{name}")  # the same shape as queues'
+            if len(self.p.errors) > before:
+                continue
             try:
                 schedules[name] = parse_schedule(scalar_value(value) if isinstance(
-                    value, yaml.ScalarNode) else _plain(value))
+                    value, yaml.ScalarNode) else _plain(value), self.calendars)
             except (HoursError, AttributeError, TypeError) as exc:
-                self.p.at(value, f"hours.{name}: {exc}")
+                at = _calendar_node(value) if str(exc).startswith("unknown calendar") else value
+                self.p.at(at, f"hours.{name}: {exc}")
         return schedules
 
     def _built_ins(self, node: yaml.Node | None, root: yaml.Node) -> tuple[
@@ -338,6 +354,15 @@ def _collect_results(kwargs: dict[str, Any]) -> dict[str, Any]:
         results[name[3:].replace("_", "-")] = kwargs.pop(name)
     kwargs["results"] = _queue_defaults(results)
     return kwargs
+
+
+def _calendar_node(node: yaml.Node) -> yaml.Node:
+    """The `calendar:` value of a schedule (where an unknown calendar is reported)."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if getattr(key, "value", None) == "calendar":
+                return value  # type: ignore[no-any-return]
+    return node
 
 
 def _scalar_node(prompt_id: str, near: yaml.Node) -> yaml.ScalarNode:

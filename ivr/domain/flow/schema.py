@@ -141,7 +141,8 @@ FLOW_FIELDS: Mapping[str, FieldSpec] = {
     "human": F("target", "where 0/'agent' goes (default: the fallback)"),
     "fallback": F("fallback", "{queue: name} or {voicemail: mailbox}", required=True),
     "queues": F("queues", "queue name -> {skill}", required=True),
-    "hours": F("hours", "schedule name -> {timezone, weekly, holidays, emergency_flag}"),
+    "hours": F("hours", "schedule name -> {timezone, weekly, calendar, holidays, "
+               "emergency_flag}; calendar: a name from calendars.yaml"),
     "nodes": F("mapping", "node id -> node", required=True),
 }
 
