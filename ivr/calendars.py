@@ -81,7 +81,7 @@ def _public(name: str, spec: Mapping[str, Any] | None, problems: Problems,
         table = holidays.country_holidays(str(spec["country"]),
                                           subdiv=spec.get("subdivision"))
     except NotImplementedError as exc:
-        problems.add(lines.line("calendars", name, "public_holidays") or 1,
+        problems.add(lines.key_line("calendars", name, "public_holidays") or 1,
                      f"calendars.{name}.public_holidays: {exc}; use an ISO 3166 code the "
                      "`holidays` package knows (e.g. US, GB, DE) and its subdivision codes")
         return None

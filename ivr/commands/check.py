@@ -75,7 +75,9 @@ def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | N
     catalog = catalog or config.prompts_catalog
     queues_path = queues_file or config.queues_file
     errors: list[FlowError] = []
-    calendars: Any = _collect(errors, lambda: _calendars(calendars_file, config), {})
+    # A refused calendars file is reported once: the flows and queues are then checked
+    # without calendars (names unchecked) rather than each reporting every name unknown.
+    calendars: Any = _collect(errors, lambda: _calendars(calendars_file, config), None)
     flows, setup, boards = _check_all(_files(paths or (config.flows_dir,)), catalog,
                                       queues_path, calendars, config, errors)
     rules = _check_followup(followup_file or config.followup_file, flows, errors)

@@ -122,3 +122,32 @@ def test_catalog_has_every_prompt_in_both_languages(catalog: PromptCatalog) -> N
     missing = [(pid, lang) for pid in catalog.ids for lang in ("en-US", "es-US")
                if not catalog.has(pid, lang)]
     assert missing == []
+
+
+def test_a_refused_calendars_file_keeps_the_live_flows_and_their_closures(
+        flows_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """calendars.yaml is watched like a flow file: a good edit goes live with the flows, a
+    bad one is refused and the flows keep the calendar they had (issue 13, item 5)."""
+    from datetime import date
+
+    calendars = flows_dir.parent / "calendars.yaml"
+    shutil.copy(FLOWS_DIR.parent / "calendars.yaml", calendars)
+    registry = FlowRegistry(flows_dir, load_catalog(flows_dir.parent / "catalog.yaml"),
+                            calendars_file=calendars)
+    schedule = registry.flow_by_id("shop").schedules["contact_center"]
+    assert schedule.calendar is not None
+    assert schedule.calendar.closure(date(2026, 12, 28)) is not None  # the stocktake
+    touch_later(calendars, calendars.read_text().replace('"2026-12-28"', '"2026-12-29"'))
+    assert registry.reload() is True
+    schedule = registry.flow_by_id("shop").schedules["contact_center"]
+    assert schedule.calendar is not None
+    assert schedule.calendar.closure(date(2026, 12, 28)) is None
+    assert schedule.calendar.closure(date(2026, 12, 29)) is not None
+    live = registry.versions()
+    touch_later(calendars, calendars.read_text().replace("    closed:", "    closd:"))
+    assert registry.reload() is False
+    assert registry.versions() == live
+    assert f"{calendars}:" in caplog.text and "unknown key 'closd'" in caplog.text
+    schedule = registry.flow_by_id("shop").schedules["contact_center"]
+    assert schedule.calendar is not None
+    assert schedule.calendar.closure(date(2026, 12, 29)) is not None
