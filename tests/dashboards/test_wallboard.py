@@ -63,7 +63,7 @@ def test_ivr_check_reports_wrong_thresholds(tmp_path):
     queues.write_text(shipped.replace("wait_alert: 180", "wait_alert: 30"))
     bad = CliRunner().invoke(check_command, args)
     assert bad.exit_code == 1
-    line = shipped.splitlines().index("    wait_warn: 60             # longest wait: amber from here") + 1
+    line = next(i for i, text in enumerate(shipped.splitlines(), 1) if "wait_warn: 60" in text)
     assert f"{queues}:{line}: wallboard.defaults: a *_warn threshold must not be past" \
         in bad.output
 

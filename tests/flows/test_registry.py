@@ -147,7 +147,8 @@ def test_a_refused_calendars_file_keeps_the_live_flows_and_their_closures(
     touch_later(calendars, calendars.read_text().replace("    closed:", "    closd:"))
     assert registry.reload() is False
     assert registry.versions() == live
-    assert f"{calendars}:" in caplog.text and "unknown key 'closd'" in caplog.text
+    assert f"{calendars}:" in caplog.text
+    assert "unknown key 'closd'" in caplog.text
     schedule = registry.flow_by_id("shop").schedules["contact_center"]
     assert schedule.calendar is not None
     assert schedule.calendar.closure(date(2026, 12, 29)) is not None

@@ -140,7 +140,8 @@ def test_sql_source_settings_come_from_lookups_yaml(tmp_path: Path) -> None:
     assert (sources["b"].pool_size, sources["b"].timeout) == (7, 0.5)
     path.write_text("sources:\n  a: {type: sql, url: 'sqlite://', query: 'SELECT 1', "
                     "pool_size: 0}\n")
-    with pytest.raises(Exception, match=r"lookups.yaml:2: sources.a.pool_size: 0 must be at least 1"):
+    with pytest.raises(Exception, match=r"lookups.yaml:2: sources.a.pool_size: 0 must be at "
+                                        "least 1"):
         load_sources(path)
 
 
