@@ -255,8 +255,8 @@ def _queue_engine(config: Config, conn: redis.Redis, store: CallStateStore,
 
 
 def _flow_checks(config: Config, sources: LookupSources) -> Any:
-    """Flows may only name queues and skills queues.yaml knows (when there is one) and
-    lookup sources lookups.yaml declares."""
+    """Flows may only name queues and skills queues.yaml knows and lookup sources lookups.yaml
+    declares (each checked when its file exists: without it that feature is off)."""
     from ivr.flow_queues import queue_problems
     from ivr.queues import load_queues
 
@@ -264,7 +264,8 @@ def _flow_checks(config: Config, sources: LookupSources) -> Any:
     setup = load_queues(config.queues_file) if config.queues_file.exists() else None
 
     def check(flows: Mapping[str, Any]) -> list[FlowError]:
-        found = source_problems(flows, sources, str(lookups_file))
+        found = source_problems(flows, sources, str(lookups_file)) if (
+            lookups_file.exists()) else []
         return found + (queue_problems(flows, setup) if setup is not None else [])
     return check
 

@@ -111,7 +111,8 @@ def _check_all(files: list[Path], catalog: Path, queues_path: Path, calendars: A
     setup = _collect(errors, lambda: load_queues(queues_path, calendars=calendars),
                      None) if queues_path.exists() else None
     lookups_path = Path(config.flows_dir).parent / "lookups.yaml"
-    sources = _collect(errors, lambda: load_sources(lookups_path), None)
+    sources = _collect(errors, lambda: load_sources(lookups_path),
+                       None) if lookups_path.exists() else None
     if flows and sources is not None:
         errors.extend(source_problems(flows, sources, str(lookups_path)))
     boards = 0
