@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from dashboards.admin_support import check_csrf, csrf_token, require_role
 from ivr.calendars import load_calendars
-from ivr.domain.hours import DAYS, Schedule, status
+from ivr.domain.hours import DAYS, Closure, Schedule, next_closures, status
 from ivr.errors import ConfigError
 from ivr.operator_flags import get_flags, set_flag
 from ivr.services import services
 
 bp = Blueprint("admin_ops", __name__, url_prefix="/admin")
 
+CLOSURES_SHOWN = 5  # the next closures listed per schedule (calendars.yaml)
 KNOWN_FLAGS = {
     "emergency_closed": "Emergency closure: every schedule reports closed, flows play their "
                         "emergency message and take messages.",
@@ -52,9 +54,23 @@ def _row(where: str, name: str, schedule: Schedule, now: datetime, flags: dict[s
          flow_id: str | None) -> dict[str, Any]:
     weekly = [(DAYS[d].title(), ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges))
               for d, ranges in sorted(schedule.weekly.items())]
+    today = now.astimezone(ZoneInfo(schedule.timezone)).date()
     return {"where": where, "name": name, "timezone": schedule.timezone, "weekly": weekly,
-            "holidays": sorted(schedule.holidays), "status": status(schedule, now, flags),
+            "calendar": schedule.calendar.name if schedule.calendar else None,
+            "closures": [(day, _closure_text(c)) for day, c in next_closures(schedule, today,
+                                                                              CLOSURES_SHOWN)],
+            "status": status(schedule, now, flags),
             "flag": schedule.emergency_flag, "flow": flow_id}
+
+
+def _closure_text(closure: Closure) -> str:
+    """'Christmas Day' or 'Christmas Eve: closes 13:00'."""
+    if closure.whole_day:
+        return closure.name
+    hours = " ".join(part for part in (f"opens {closure.open:%H:%M}" if closure.open else "",
+                                       f"closes {closure.close:%H:%M}" if closure.close else "")
+                     if part)
+    return f"{closure.name}: {hours}"
 
 
 @bp.get("/operations")

@@ -202,3 +202,27 @@ def test_agent_skills_are_saved(app: Flask, admin: tuple[FlaskClient, str]) -> N
     client.post("/admin/agents", data={"csrf_token": csrf, "id": "zed", "address": "client:zed",
                                        "skill_support": "9"})
     assert app.extensions["ivr"].queue_engine.agents.get("zed").skills == {"support": 4}
+
+
+LA = ZoneInfo("America/Los_Angeles")
+
+
+@pytest.mark.parametrize(("when", "closed"), [
+    (datetime(2026, 12, 25, 10, 0, tzinfo=LA), True),    # a public holiday (holidays package)
+    (datetime(2026, 12, 24, 14, 0, tzinfo=LA), True),    # past the part day's 13:00
+    (datetime(2026, 12, 24, 12, 0, tzinfo=LA), False),   # ... and before it
+    (datetime(2026, 12, 28, 10, 0, tzinfo=LA), True),    # the calendar's own date
+])
+def test_the_shared_calendar_closes_the_line(app: Flask, when: datetime, closed: bool) -> None:
+    """shop.yaml's hours name calendars.yaml's us_west: its closures reach the caller."""
+    app.extensions["ivr"].clock = lambda: when
+    heard = call_hears(app, "press 1; press 0; hangup")
+    assert ("closed today for the holiday" in heard) is closed, heard
+
+
+def test_operations_page_lists_each_schedules_next_closures(
+        admin: tuple[FlaskClient, str]) -> None:
+    client, _ = admin
+    page = client.get("/admin/operations").data.decode()
+    assert page.count("calendar <code>us_west</code>") == 4  # two flows, two queue schedules
+    assert re.search(r"(Mon|Tue|Wed|Thu|Fri|Sat) \d{4}-\d\d-\d\d [A-Z]", page)
