@@ -112,7 +112,8 @@ def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml",
     lines = lines or YamlLines()
     raw_queues = data.get("queues") or {}
     if not isinstance(raw_queues, Mapping) or not raw_queues:
-        raise ConfigError(f"{source}: add a `queues:` mapping with at least one queue")
+        raise ConfigError(f"{lines.where(source, 'queues')}: add a `queues:` mapping with at "
+                          "least one queue")
     home = business_country(data, source, lines, caller_id)
     queues = {str(name): _queue(str(name), spec or {}, source, lines, home)
               for name, spec in raw_queues.items()}
@@ -120,7 +121,8 @@ def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml",
         if cfg.overflow and cfg.overflow.action == "queue" and cfg.overflow.target not in queues:
             raise ConfigError(f"{source}: queue {cfg.name!r} overflows to unknown queue "
                               f"{cfg.overflow.target!r}; name one of {sorted(queues)}")
-    agents = [_agent(str(a), spec or {}, source) for a, spec in (data.get("agents") or {}).items()]
+    agents = [_agent(str(a), spec or {}, lines.where(source, "agents", a))
+              for a, spec in (data.get("agents") or {}).items()]
     schedules = _schedules(data.get("schedules") or {}, source, lines, calendars)
     for cfg in queues.values():
         if cfg.hours and cfg.hours not in schedules:
@@ -145,7 +147,7 @@ def _schedules(raw: Any, source: str, lines: YamlLines,
 
 def _queue(name: str, spec: Mapping[str, Any], source: str, lines: YamlLines,
            home: str) -> QueueConfig:
-    where = f"{source}: queue {name!r}"
+    where = f"{lines.where(source, 'queues', name)}: queue {name!r}"
     if not spec.get("skill"):
         raise ConfigError(f"{where} has no `skill`; add the skill its agents need")
     relax = tuple(RelaxStep(float(s["after"]), _level(s["min_level"], where))
@@ -156,7 +158,8 @@ def _queue(name: str, spec: Mapping[str, Any], source: str, lines: YamlLines,
         max_size=int(spec.get("max_size", 1000)),
         hours=str(spec["hours"]) if spec.get("hours") else None,
         relax=relax,
-        overflow=_overflow(spec.get("overflow"), where),
+        overflow=_overflow(spec.get("overflow"),
+                           f"{lines.where(source, 'queues', name, 'overflow')}: queue {name!r}"),
         wrap_up_seconds=float(spec.get("wrap_up_seconds", 30)),
         ring_timeout=int(spec.get("ring_timeout", 20)),
         callback=parse_callback(name, spec.get("callback"), source, lines, home),
@@ -196,8 +199,9 @@ def _overflow(spec: Mapping[str, Any] | None, where: str) -> OverflowRule | None
                         tuple(str(s) for s in spec.get("skills") or ()))
 
 
-def _agent(agent_id: str, spec: Mapping[str, Any], source: str) -> Agent:
-    where = f"{source}: agent {agent_id!r}"
+def _agent(agent_id: str, spec: Mapping[str, Any], at: str) -> Agent:
+    """`at` is FILE:LINE of the agent's entry (FILE alone for data built in code)."""
+    where = f"{at}: agent {agent_id!r}"
     if not spec.get("address"):
         raise ConfigError(f"{where} has no `address`; give a phone number or client:name")
     skills = {str(k): _level(v, where) for k, v in (spec.get("skills") or {}).items()}
