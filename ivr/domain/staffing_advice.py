@@ -53,9 +53,14 @@ class Forecast:
 
 
 def _recent(arrivals: Arrivals) -> tuple[int, float, range]:
-    """Today's calls over the last LEVEL_WINDOW slots, the seconds they cover, the slots."""
+    """Today's calls over the last LEVEL_WINDOW slots, the seconds they cover, the slots.
+
+    The window starts no earlier than today's first call: a line that opened (or a system
+    that started) ten minutes ago has had ten minutes of callers, not an hour's worth diluted
+    by fifty empty minutes. After a quiet spell later in the day the full hour counts."""
     current = len(arrivals.today) - 1
-    slots = range(max(0, current - LEVEL_WINDOW + 1), current + 1)
+    first = next((s for s, n in enumerate(arrivals.today) if n), current)
+    slots = range(max(0, current - LEVEL_WINDOW + 1, first), current + 1)
     seconds = SLOT * (len(slots) - 1) + min(max(arrivals.elapsed, 0.0), SLOT)
     return sum(arrivals.today[s] for s in slots), max(seconds, MIN_EXPOSURE), slots
 

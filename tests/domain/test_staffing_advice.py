@@ -56,10 +56,21 @@ def test_a_busy_day_scales_the_pattern_and_a_few_callers_do_not():
     assert 1 < quiet.level < 2
 
 
+def test_the_window_starts_with_todays_first_call():
+    # the line opened at 8:00 (slot 32) and it is 8:10: ten minutes of callers, not an hour
+    opened = [0] * 32 + [5]
+    assert forecast_arrivals(Arrivals(tuple(opened), (), elapsed=600)).now == \
+        pytest.approx(5 / 600)
+    # a quiet half hour after earlier calls still counts in the hour
+    quiet = [0] * 30 + [4, 0, 0, 0, 1]
+    assert forecast_arrivals(Arrivals(tuple(quiet), (), elapsed=SLOT)).now == \
+        pytest.approx(1 / (4 * SLOT))
+
+
 def test_a_slot_the_pattern_never_saw_busy_uses_todays_rate():
     today = [0] * 10 + [5, 5]
     forecast = forecast_arrivals(Arrivals(tuple(today), (day(SHAPE),), elapsed=SLOT))
-    assert forecast.now == pytest.approx(10 / (4 * SLOT))  # the last hour: slots 8-11
+    assert forecast.now == pytest.approx(10 / (2 * SLOT))  # since the first call (slot 10)
     assert forecast.next_hour == forecast.now
 
 
