@@ -13,10 +13,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from dashboards.admin_support import check_csrf, csrf_token, require_role
+from ivr.app.queues_config import load_queues
+from ivr.app.services import services
+from ivr.domain.errors import NotFound
 from ivr.domain.queueing import Agent
-from ivr.errors import NotFound
-from ivr.queues import load_queues
-from ivr.services import services
 
 bp = Blueprint("admin_agents", __name__, url_prefix="/admin")
 

@@ -1,8 +1,8 @@
 """Admin pages for call flows: list, edit with live validation, diff, graph, test call against
 the draft, publish with a message, roll back. Admins only; CSRF on every POST.
 
-Views stay thin: the checks, versions and convergence live in ivr/flow_publishing.py, the
-graph in ivr/flow_graph.py and the test call in ivr/flow_trial.py.
+Views stay thin: the checks, versions and convergence live in ivr/flows/publishing.py, the
+graph in ivr/flows/graph.py and the test call in ivr/flows/trial.py.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from dashboards.admin_support import (
     publisher,
     require_role,
 )
+from ivr.app.services import services
+from ivr.domain.errors import Conflict, FlowErrors, IvrError, NotFound
 from ivr.domain.flow.loader import content_version, load_flow
 from ivr.domain.flow.yamlsource import load_data
-from ivr.errors import Conflict, FlowErrors, IvrError, NotFound
-from ivr.flow_graph import build_graph, graph_drawing
-from ivr.flow_trial import run_trial
-from ivr.services import services
+from ivr.flows.graph import build_graph, graph_drawing
+from ivr.flows.trial import run_trial
 
 bp = Blueprint("admin_flows", __name__, url_prefix="/admin",
                template_folder="templates", static_folder="static/admin",
@@ -117,7 +117,7 @@ def check(name: str) -> Any:
 @bp.post("/flows/<name>/trial")
 @require_role("admin")
 def trial(name: str) -> Any:
-    """A test call against the draft (nothing live is touched); see ivr/flow_trial.py."""
+    """A test call against the draft (nothing live is touched); see ivr/flows/trial.py."""
     check_csrf()
     text, pub = _draft(), publisher()
     data = request.get_json(silent=True) or {}

@@ -1,6 +1,6 @@
 """Admin page for prompts: every text per language, edit a text (validated against every live
 flow, previous catalogue backed up), preview it with TTS, upload a recording (converted with
-pydub to 8 kHz mu-law). The work is in ivr/prompt_editing.py; admins only, CSRF on POSTs.
+pydub to 8 kHz mu-law). The work is in ivr/prompts/editing.py; admins only, CSRF on POSTs.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from dashboards.admin_support import check_csrf, csrf_token, require_role
-from ivr.errors import ConfigError, FlowErrors, NotFound
-from ivr.flows import flow_files, load_files
-from ivr.prompt_audio import DEFAULT_VOICES, PromptAudioError, read_manifest, text_digest
-from ivr.prompt_catalog import PromptCatalog, load_catalog
-from ivr.prompt_editing import (
+from ivr.app.services import services
+from ivr.domain.errors import ConfigError, FlowErrors, NotFound
+from ivr.flows.registry import flow_files, load_files
+from ivr.prompts.audio import DEFAULT_VOICES, PromptAudioError, read_manifest, text_digest
+from ivr.prompts.catalog import PromptCatalog, load_catalog
+from ivr.prompts.editing import (
     MAX_UPLOAD_BYTES,
     preview_tts,
     save_recording,
     set_prompt_text,
 )
-from ivr.services import services
 from ivr.web.body_limits import body_limit
 
 bp = Blueprint("admin_prompts", __name__, url_prefix="/admin")

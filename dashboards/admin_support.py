@@ -19,9 +19,9 @@ from flask import current_app
 # Sign-in, roles and CSRF are dashboards/auth.py's; re-exported for the admin views, which
 # also call check_csrf explicitly (require_role checks it too) so no POST can skip it.
 from dashboards.auth import check_csrf, csrf_token, current_user, require_role
-from ivr.calendars import load_calendars
-from ivr.flow_publishing import CONVERGE_DUE, FlowPublisher
-from ivr.services import services
+from ivr.app.calendars import load_calendars
+from ivr.app.services import services
+from ivr.flows.publishing import CONVERGE_DUE, FlowPublisher
 
 log = logging.getLogger(__name__)
 _LOCK = threading.Lock()

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from dashboards.auth import current_user, require_role
-from ivr.services import publish_event, services
+from ivr.app.services import publish_event, services
 from ivr.store import keys
 from ivr.store.call_state import CallStateStore
 from ivr.store.scripts import text

@@ -43,7 +43,7 @@ from sqlalchemy import Engine
 from dashboards.login_limits import LoginAttempts, LoginLimits, client_id
 from dashboards.sessions import SessionLimits, new_session, session_problem, touch
 from dashboards.users import User, authenticate, dummy_hash, find_user, revoke_sessions
-from ivr.services import services
+from ivr.app.services import services
 
 bp = Blueprint("auth", __name__)
 _ENGINE_LOCK = threading.Lock()

@@ -4,7 +4,7 @@ An agent files dispositions only on calls the queue engine put through to them; 
 and admins on any. "Routed to" is read where the product records it, newest first:
 - the agent's own hash: the call (or callback, `cb:<id>`) reserved for, ringing or connected
   to them now (ivr/store/scripts/reserve.lua);
-- the call's hash: the agent the caller was last bridged to (ivr/bridging.py marks `agent`;
+- the call's hash: the agent the caller was last bridged to (ivr/phone/bridging.py marks `agent`;
   kept for the call-state TTL);
 - the outcome database, for as long as it keeps the call: every queue visit answered by the
   agent (`agent_answered` events) and every callback attempt they took part in.
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, exists, or_, select
 
-from ivr.errors import NotFound
-from ivr.services import Services
+from ivr.app.services import Services
+from ivr.domain.errors import NotFound
 from ivr.store import models as m
 from ivr.store.call_state import CallStateStore
 

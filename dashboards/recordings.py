@@ -22,7 +22,7 @@ from flask import Blueprint, Response, abort, current_app
 from sqlalchemy import select
 
 from dashboards.auth import current_user, require_role, user_engine
-from ivr.recording_media import allowed_origin, credentials
+from ivr.outcomes.recording_media import allowed_origin, credentials
 from ivr.store import models as m
 
 bp = Blueprint("recordings", __name__)
@@ -76,7 +76,7 @@ def _fetch(url: str) -> requests.Response:
     """GET the WAV from Twilio (or the configured stand-in) with the account's credentials.
     Only URLs on that origin are fetched, so a forged RecordingUrl cannot make us a proxy."""
     config = current_app.config["IVR"]
-    if not allowed_origin(url, config):  # the same rule as transcription (ivr/recording_media)
+    if not allowed_origin(url, config):  # transcription uses this rule too
         abort(502, description="the recording is not stored at the configured Twilio API")
     wav = url if url.endswith((".wav", ".mp3")) else url + ".wav"
     try:

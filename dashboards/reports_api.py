@@ -10,8 +10,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from dashboards.auth import require_role, user_engine
-from ivr.errors import ConfigError
-from ivr.services import services
+from ivr.app.services import services
+from ivr.domain.errors import ConfigError
 from ivr.store.reports import day_report, load_report_settings, parse_day, report_csv, report_json
 
 bp = Blueprint("reports_api", __name__)
@@ -76,7 +76,7 @@ def _flow_rows() -> tuple[str, Any, Any, Any]:
     from ivr.store.flow_analytics import flow_figures
 
     flow, start, end = _flow_period()
-    from ivr.errors import NotFound
+    from ivr.domain.errors import NotFound
 
     try:
         live = services().flows.flow_by_id(flow)

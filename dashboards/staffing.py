@@ -28,10 +28,10 @@ from sqlalchemy import Engine
 
 from dashboards.auth import require_role, user_engine
 from dashboards.wallboard_config import Thresholds, load_thresholds
+from ivr.app.services import services
 from ivr.domain import holdtime
 from ivr.domain.queueing import Presence
 from ivr.domain.staffing_advice import Advice, Forecast, advise, as_dict, forecast_arrivals
-from ivr.services import services
 from ivr.store.arrivals import read_arrivals
 from ivr.store.hold_stats import HoldStatsStore
 from ivr.store.queue_stats import QueueSnapshot

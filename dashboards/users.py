@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, text
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ivr.errors import ConfigError
+from ivr.domain.errors import ConfigError
 
 ROLES = ("admin", "supervisor", "agent")
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")

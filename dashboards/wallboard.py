@@ -45,10 +45,10 @@ from flask import (
 from dashboards.auth import require_role
 from dashboards.staffing import forecasts, queue_advice
 from dashboards.wallboard_config import Thresholds, judge, load_thresholds
+from ivr.app.services import services
 from ivr.domain.announce import describe_wait
+from ivr.domain.errors import ConfigError
 from ivr.domain.staffing_advice import Forecast, as_dict
-from ivr.errors import ConfigError
-from ivr.services import services
 from ivr.store.queue_stats import QueueSnapshot
 
 bp = Blueprint("wallboard", __name__, template_folder="templates", static_folder="static/vendor",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from dashboards.auth import current_user, require_role
-from ivr.services import services
+from ivr.app.services import services
 
 bp = Blueprint("worklist", __name__, template_folder="templates")
 CLOSE_DISPOSITIONS = ("called_back", "resolved", "no_answer", "wrong_number", "duplicate")

@@ -14,9 +14,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     here, not at import, so importing `ivr` has no side effects."""
     import logging
 
-    from ivr.config import from_env
-    from ivr.log_format import install_masking
-    from ivr.services import build_services
+    from ivr.app.config import from_env
+    from ivr.app.log_format import install_masking
+    from ivr.app.services import build_services
     from ivr.web import register_blueprints
     from ivr.web.body_limits import CappedRequest
     from ivr.web.pipeline import teardown
@@ -51,7 +51,7 @@ def _trust_proxies(app: Flask, hops: int) -> None:
     """Behind `hops` proxies (IVR_PROXY_HOPS), take the client's address and scheme from the
     X-Forwarded-For/-Proto entries those proxies added, and nothing further left (a client
     can send its own). Only the address and scheme: Twilio's signatures are still checked
-    against PUBLIC_BASE_URL (ivr/twilio_auth.py), never a forwarded host. Inside the webhook
+    against PUBLIC_BASE_URL (ivr/phone/twilio_auth.py), never a forwarded host. Inside the webhook
     lane, which does not read either, so the busiest webhooks skip it."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -2,7 +2,7 @@
 worker process and per Redis connection (never at import).
 
 `run_worker` installs a context explicitly; a job started by a plain `rq worker` builds one
-from the environment (`ivr.config.from_env`) on first use. Tests install their own with
+from the environment (`ivr.app.config.from_env`) on first use. Tests install their own with
 `install_context` to point CallControl at a local HTTP server.
 """
 
@@ -45,9 +45,9 @@ def install_context(conn: redis.Redis, ctx: JobContext) -> JobContext:
 def build_context(conn: redis.Redis, config: Any | None = None,
                   control: CallControl | None = None) -> JobContext:
     """The production context: config from the environment, Twilio REST call control."""
-    from ivr.call_control import TwilioCallControl
-    from ivr.config import from_env
-    from ivr.queues import build_queue_service, load_engine_options
+    from ivr.app.config import from_env
+    from ivr.app.queues_config import build_queue_service, load_engine_options
+    from ivr.phone.call_control import TwilioCallControl
     from queue_worker.routing import RqTrigger
 
     config = config or from_env()

@@ -16,8 +16,8 @@ goes out at most once: a job run twice, or a
 crash after `sending`, never sends a second one (a `sending` left behind is visible in the
 task). A pending text whose enqueue was lost (Redis down at commit) is enqueued again when
 the writer starts (`requeue_pending_sms`). A caller's number we would not call back
-(premium rate, satellite, a country no queue serves: ivr/outgoing_numbers.py; caller IDs can
-be spoofed) is never texted: the task's text is `failed` with the reason in its notes.
+(premium rate, satellite, a country no queue serves: ivr/outcomes/outgoing_numbers.py; caller IDs
+can be spoofed) is never texted: the task's text is `failed` with the reason in its notes.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from ivr.domain.followup import PriorCall, evaluate
 from ivr.domain.followup_rules import FollowupRules
 from ivr.domain.outcome import CallRecord
-from ivr.outgoing_numbers import outgoing_countries, refusal
+from ivr.outcomes.outgoing_numbers import outgoing_countries, refusal
 from ivr.store import models as m
 from ivr.store.db import SessionFactory
 from ivr.store.tasks import get_task, open_tasks
@@ -129,7 +129,7 @@ def install_followup_context(conn: redis_lib.Redis, ctx: FollowupContext) -> Fol
 def build_followup_context(config: Any) -> FollowupContext:
     """From a Config: DATABASE_URL (or SQLite under the instance folder) and the REST client
     the call control uses (the stand-in without Twilio credentials)."""
-    from ivr.call_control import TEST_CALLER_ID, build_client
+    from ivr.phone.call_control import TEST_CALLER_ID, build_client
     from ivr.store.db import database_url, make_engine, make_session_factory
 
     engine = make_engine(database_url(config.database_url, config.instance_dir),
@@ -142,7 +142,7 @@ def build_followup_context(config: Any) -> FollowupContext:
 def _context(conn: redis_lib.Redis) -> FollowupContext:
     key = connection_key(conn)
     if key not in _CONTEXTS:
-        from ivr.config import from_env
+        from ivr.app.config import from_env
 
         _CONTEXTS[key] = build_followup_context(from_env())
     return _CONTEXTS[key]

@@ -1,8 +1,8 @@
 """Reconciliation: calls the outcome database saw start but never end get their end from Twilio.
 
 A call's end is recorded from its status callback, which Twilio sends once and never retries.
-The web layer spools one it cannot put in Redis (ivr/spool.py), but a web host that died with
-its spool, a callback lost on the network or a bug would still leave a call "in progress"
+The web layer spools one it cannot put in Redis (ivr/outcomes/spool.py), but a web host that died
+with its spool, a callback lost on the network or a bug would still leave a call "in progress"
 forever - and a ghost caller in line. So the worker, about once a minute, asks Twilio's REST
 API (`GET /Calls/{Sid}.json`) about calls started more than `after` seconds ago that have no
 end yet, and for each one Twilio says has ended does what the status callback would have done

@@ -32,7 +32,7 @@ def record_hooks(config: Any, redis: redis_lib.Redis,
     hooks: list[RecordHook] = []
     path = config.followup_file
     if path.exists():
-        from ivr.followup import load_rules_file
+        from ivr.outcomes.followup import load_rules_file
         from queue_worker.followup import FOLLOWUP_QUEUE, FollowupHook, requeue_pending_sms
 
         rq = Queue(FOLLOWUP_QUEUE, connection=redis)

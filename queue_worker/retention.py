@@ -1,5 +1,5 @@
 """The daily retention job (RQ) and its scheduling: `run_retention` applies the policy
-(`ivr/retention.py`) with connections built from the environment; `daily_loop` (a thread of
+(`ivr/outcomes/retention.py`) with connections built from the environment; `daily_loop` (a thread of
 every non-burst worker) asks for it once per UTC day, whichever worker gets there first.
 
 Settings: `IVR_RETENTION_DAYS` (personal data, default 90) and `IVR_RECORDING_RETENTION_DAYS`
@@ -36,7 +36,7 @@ def policy_from_config(config: Any) -> RetentionPolicy:
         try:
             return int(raw) if raw not in (None, "") else default
         except ValueError as exc:
-            from ivr.errors import ConfigError
+            from ivr.domain.errors import ConfigError
 
             raise ConfigError(f"{key.upper()}={raw!r}: give a whole number of days (0 keeps "
                               "forever)") from exc
@@ -50,9 +50,9 @@ def run_retention(dry_run: bool = False, config: Any = None,
     """Apply the retention policy once; returns the report's figures (RQ keeps them)."""
     from dataclasses import asdict
 
-    from ivr.call_control import build_client
-    from ivr.config import from_env
-    from ivr.retention import RestDeleter, apply_retention
+    from ivr.app.config import from_env
+    from ivr.outcomes.retention import RestDeleter, apply_retention
+    from ivr.phone.call_control import build_client
     from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
 
     config = config or from_env()

@@ -1,7 +1,7 @@
 """The voicemail transcription job (RQ): fetch the recording, transcribe it, publish an event.
 
 `transcribe_voicemail(call_sid, recording_sid, language, ...)` always ends in exactly one
-event on the outcome stream (`ivr.services.publish_event`), so the voicemail and its follow-up
+event on the outcome stream (`ivr.app.services.publish_event`), so the voicemail and its follow-up
 task exist with or without text:
 
 - `transcript_ready`: data = recording, recording_sid, mailbox, text, confidence, engine,
@@ -10,7 +10,8 @@ task exist with or without text:
   (`TranscriptionFailed.code`, or `internal`), reason (a sentence naming the fix), engine.
 
 The job carries the recording SID, never its URL (issue 12, item 7a): the URL is built at
-fetch time from the SID, the configured Twilio API and the account (`ivr.recording_media`), so
+fetch time from the SID, the configured Twilio API and the account
+(`ivr.outcomes.recording_media`), so
 the audio comes only from the origin playback also allows, and no job argument, log line or
 event holds a link anyone could play. A failed job is kept no longer than the retention period
 (`failure_ttl`, from IVR_RETENTION_DAYS / IVR_RECORDING_RETENTION_DAYS).
@@ -35,10 +36,10 @@ import requests
 from rq import Queue, Retry, get_current_job
 from rq.job import Job
 
-from ivr.config import from_env
-from ivr.errors import TranscriptionFailed
-from ivr.recording_media import credentials, media_url
-from ivr.services import publish_event
+from ivr.app.config import from_env
+from ivr.app.services import publish_event
+from ivr.domain.errors import TranscriptionFailed
+from ivr.outcomes.recording_media import credentials, media_url
 from ivr.transcription import Transcriber, transcriber_from_env
 from queue_worker.context import installed_config
 
@@ -107,7 +108,7 @@ def transcribe_voicemail(call_sid: str, recording_sid: str, language: str = "en-
 
 def fetch_recording(recording_sid: str, *, timeout: float = 30.0,
                     config: Any = None) -> bytes:
-    """GET the recording's WAV from the configured Twilio API (`ivr.recording_media`), with
+    """GET the recording's WAV from the configured Twilio API (`ivr.outcomes.recording_media`), with
     HTTP basic auth from TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN when both are set (accounts
     that require authenticated media). Raises TranscriptionFailed naming the SID; network
     and 5xx ones are retryable."""

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 TRANSCRIPTION_QUEUE = "ivr-transcription"
 FOLLOWUP_QUEUE = "ivr-followup"
 # Every RQ queue the product uses, most urgent first: an RQ worker takes jobs in this order.
-MESSAGING_QUEUE = "ivr-messaging"  # SMS surveys (queue_worker/sms_survey.py, ivr/sms_survey.py)
+MESSAGING_QUEUE = "ivr-messaging"  # SMS surveys (queue_worker/sms_survey.py, ivr/outcomes/)
 WORKER_QUEUES: tuple[str, ...] = (ROUTING_QUEUE, FOLLOWUP_QUEUE, MESSAGING_QUEUE,
                                   TRANSCRIPTION_QUEUE, RETENTION_QUEUE)
 
@@ -40,7 +40,7 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
                burst: bool = False, name: str | None = None, config: Any = None,
                write_outcomes: bool = False) -> bool:
     """Work the given RQ queues until stopped (or until empty with `burst`)."""
-    from ivr.log_format import install_masking
+    from ivr.app.log_format import install_masking
 
     install_masking()  # RQ logs each job's arguments (call sids, sometimes numbers)
     conn = redis_connect.connect(redis_url, **_pool_options(config, "worker"))
@@ -69,7 +69,7 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
 
 def _pool_options(config: Any, role: str) -> dict[str, Any]:
     """The Redis pool limits (IVR_REDIS_MAX_CONNECTIONS, ...) and this process's client name."""
-    from ivr.config import from_env
+    from ivr.app.config import from_env
 
     return {**(config or from_env()).redis_pool(),
             "client_name": redis_connect.process_client_name(role)}
@@ -110,10 +110,10 @@ def _reconcile(reconcile_pass: Any, stop: threading.Event) -> None:
 def build_reconciler(conn: redis.Redis, config: Any = None) -> Any:
     """One reconciliation pass as a callable, wired to this worker's connections: the outcome
     database, the queue engine (a ghost caller leaves the line) and Twilio's REST API."""
-    from ivr.call_control import build_client
-    from ivr.config import from_env
-    from ivr.queue_handoff import QueueHandOff
-    from ivr.services import publish_event
+    from ivr.app.config import from_env
+    from ivr.app.services import publish_event
+    from ivr.phone.call_control import build_client
+    from ivr.phone.queue_handoff import QueueHandOff
     from ivr.store.call_state import CallStateStore
     from ivr.store.db import database_url, make_engine, make_session_factory
     from queue_worker.context import current_context_for
@@ -142,7 +142,7 @@ def _start_writer(config: Any, stop: threading.Event) -> threading.Thread:
     job forked at that moment hung in `from alembic import command` and outlived `ivr demo`.
     So the first fork waits until the writer is set up; the reconciler is built in the main
     thread for the same reason."""
-    from ivr.config import from_env
+    from ivr.app.config import from_env
     from queue_worker.outcomes import start_event_writer
 
     ready = threading.Event()

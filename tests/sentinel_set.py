@@ -13,7 +13,7 @@ from pathlib import Path
 
 import redis
 
-from ivr.bench.webhook import free_port
+from devkit.bench.webhook import free_port
 from ivr.store.embedded_redis import redis_server_binary
 
 SERVICE = "ivr"

@@ -19,7 +19,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ivr.bench.webhook import free_port
+from devkit.bench.webhook import free_port
 from ivr.live.running import serve_streams
 from ivr.live.server import build_stream_app
 from ivr.live.settings import StreamSettings, stream_settings

@@ -8,8 +8,8 @@ import click
 
 
 def _service() -> object:
-    from ivr.config import from_env
-    from ivr.queues import build_queue_service
+    from ivr.app.config import from_env
+    from ivr.app.queues_config import build_queue_service
     from ivr.store import redis_connect
     from ivr.store.embedded_redis import EmbeddedRedis
 
@@ -37,7 +37,7 @@ def list_agents() -> None:
 @click.argument("state", type=click.Choice(["available", "break", "offline"]))
 def set_presence(agent_id: str, state: str) -> None:
     """Set AGENT_ID's presence to STATE."""
-    from ivr.errors import IvrError
+    from ivr.domain.errors import IvrError
 
     svc = _service()
     try:

@@ -17,16 +17,24 @@ import os
 import sys
 import time
 import urllib.request
+from typing import TYPE_CHECKING
 
 import click
 
-from ivr.twilio_sim.script import Script, ScriptError, Step, parse_step
-from ivr.twilio_sim.standin_state import TERMINAL
+from ivr.commands._devkit import require_devkit
+
+if TYPE_CHECKING:
+    from devkit.twilio_standin.script import Script, Step
+
+# The caller's side of a call is the Twilio stand-in's (devkit/), imported in each function:
+# developer tooling that a production image leaves out, so the CLI starts without it.
 
 DEFAULT_URL = "http://127.0.0.1:5000"
 
 
 def build_script(press: str, say: tuple[str, ...], script: str) -> Script:
+    from devkit.twilio_standin.script import Script, ScriptError, Step  # devkit: see top
+
     steps = [Step("press", keys.strip()) for keys in press.split(",") if keys.strip()]
     steps += [Step("say", text) for text in say]
     try:
@@ -37,6 +45,8 @@ def build_script(press: str, say: tuple[str, ...], script: str) -> Script:
 
 def ask_caller(need: str) -> Step | None:
     """Interactive: what the caller does at a Gather or Record (EOF hangs up)."""
+    from devkit.twilio_standin.script import ScriptError, Step, parse_step  # devkit: see top
+
     try:
         answer = input(f"  [{need}] keys, \"words\", wait N, hangup > ").strip()
     except EOFError:
@@ -53,7 +63,7 @@ def ask_caller(need: str) -> Step | None:
 
 def run_leg(url: str, transport: object, script: Script, token: str | None,
             from_: str, to: str) -> bool:
-    from ivr.twilio_sim.leg import CallLeg
+    from devkit.twilio_standin.leg import CallLeg  # devkit: see top
 
     leg = CallLeg(url, transport, script, auth_token=token, from_=from_, to=to)  # type: ignore[arg-type]
     leg.transcript.listeners.append(lambda event: click.echo(event.line()))
@@ -64,9 +74,9 @@ def run_leg(url: str, transport: object, script: Script, token: str | None,
 def call_in_process(script: Script, token: str | None, from_: str, to: str) -> bool:
     import secrets
 
+    from devkit.twilio_standin.transport import FlaskTransport
     from ivr import create_app  # lazily: the app factory pulls in Redis, flows, ...
-    from ivr.config import from_env
-    from ivr.twilio_sim.transport import FlaskTransport
+    from ivr.app.config import from_env
 
     # In-process nothing crosses a network: with no token configured, sign with a throwaway
     # one rather than switching signature checks off.
@@ -89,6 +99,8 @@ def call_in_process(script: Script, token: str | None, from_: str, to: str) -> b
 
 
 def via_standin(standin: str, script: Script, from_: str, to: str) -> bool:
+    from devkit.twilio_standin.standin_state import TERMINAL  # devkit: see top
+
     body = json.dumps({"from": from_, "to": to, "script": "; ".join(map(str, script.steps))})
     request = urllib.request.Request(f"{standin}/sim/calls", data=body.encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
@@ -125,6 +137,7 @@ def via_standin(standin: str, script: Script, from_: str, to: str) -> bool:
 def command(url: str, press: str, say: tuple[str, ...], script: str, from_: str, to: str,
             token: str | None, in_process: bool, standin: str | None, direct: bool) -> None:
     """Play one call against the IVR at URL and print the transcript."""
+    require_devkit()
     steps = build_script(press, say, script)
     interactive = not steps.steps and sys.stdin.isatty()
     if interactive:
@@ -134,7 +147,7 @@ def command(url: str, press: str, say: tuple[str, ...], script: str, from_: str,
     elif standin and not direct and not interactive:
         ok = via_standin(standin.rstrip("/"), steps, from_, to)
     else:
-        from ivr.twilio_sim.transport import HttpTransport
+        from devkit.twilio_standin.transport import HttpTransport
 
         ok = run_leg(url, HttpTransport(), steps, token, from_, to)
     click.echo("call completed" if ok else "call had application errors")

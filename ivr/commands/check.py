@@ -1,9 +1,10 @@
 """`ivr check [PATH ...]`: validate every configuration file the way the server loads it.
 
 Thin: collects flow files (a folder means its `*.yaml`) and loads them with the prompt
-catalogue and calendars.yaml via `ivr.flows.load_files` (so cross-file checks run too); then
-calendars.yaml, queues.yaml (with its `wallboard:`, `business:` and callback settings and each
-queue's `hold_audio:`), lookups.yaml (and the sources flows' lookup nodes name) and
+catalogue and calendars.yaml via `ivr.flows.registry.load_files` (so cross-file checks run
+too); then calendars.yaml, queues.yaml (with its `wallboard:`, `business:` and callback
+settings and each queue's `hold_audio:`), lookups.yaml (and the sources flows' lookup nodes
+name) and
 followup.yaml (`--followup`, default IVR_FOLLOWUP_FILE; its survey questions must be asked by
 the flows). Every file goes through the flows' machinery (`FlowError(file, line, reason)`), so
 the output is one `FILE:LINE: message` per problem, every file at once, and exit 1. When all
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ivr.errors import ConfigError, FlowError, FlowErrors
+from ivr.domain.errors import ConfigError, FlowError, FlowErrors
 
 _FILE_LINE = re.compile(r"^(\S+?):(\d+): (.*)$", re.DOTALL)
 T = TypeVar("T")
@@ -69,7 +70,7 @@ def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | N
             followup_file: Path | None, calendars_file: Path | None, closures: int) -> None:
     """Check call flows (default: callflows/), calendars.yaml, queues.yaml, lookups.yaml and
     followup.yaml; exit 1 listing FILE:LINE: problems."""
-    from ivr.config import from_env
+    from ivr.app.config import from_env
 
     config = from_env()
     catalog = catalog or config.prompts_catalog
@@ -94,7 +95,7 @@ def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | N
 
 
 def _calendars(path: Path | None, config: Any) -> Any:
-    from ivr.calendars import load_calendars
+    from ivr.app.calendars import load_calendars
 
     return load_calendars(path or config.calendars_file)
 
@@ -103,9 +104,9 @@ def _check_all(files: list[Path], catalog: Path, queues_path: Path, calendars: A
                config: Any, errors: list[FlowError]) -> tuple[dict[str, Any], Any, int]:
     """Flows, queues.yaml (None when absent or refused) and the number of queues with
     wallboard thresholds; every problem goes to `errors`."""
-    from ivr.flow_queues import queue_problems
-    from ivr.lookups import load_sources, source_problems
-    from ivr.queues import load_queues
+    from ivr.app.queues_config import load_queues
+    from ivr.flows.lookups import load_sources, source_problems
+    from ivr.flows.queues_check import queue_problems
 
     flows = _check_flows(files, catalog, calendars, errors)
     setup = _collect(errors, lambda: load_queues(queues_path, calendars=calendars),
@@ -133,23 +134,23 @@ def _check_wallboard(queues_path: Path, queues: list[str], calendars: Any) -> in
 
 
 def _check_hold_audio(queues_path: Path, prompts_dir: Path, config: Any) -> list[FlowError]:
-    """Each queue's `hold_audio:` (ivr/hold_audio.py): a file under the prompts folder that
+    """Each queue's `hold_audio:` (ivr/phone/hold_audio.py): a file under the prompts folder that
     exists, is 8 kHz mono WAV and fits one hold loop, or an https URL."""
-    from ivr.hold_audio import hold_audio_problems
+    from ivr.phone.hold_audio import hold_audio_problems
 
     return hold_audio_problems(queues_path, prompts_dir, float(config.extra.get("hold_pause", 15)))
 
 
 def _check_flows(files: list[Path], catalog: Path, calendars: Any,
                  errors: list[FlowError]) -> dict[str, Any]:
-    from ivr.flows import load_files
-    from ivr.prompt_catalog import load_catalog
+    from ivr.flows.registry import load_files
+    from ivr.prompts.catalog import load_catalog
 
     return _collect(errors, lambda: load_files(files, load_catalog(catalog), calendars), {})
 
 
 def _check_followup(path: Path, flows: dict[str, Any], errors: list[FlowError]) -> Any:
-    from ivr.followup import load_rules_file, rules_problems
+    from ivr.outcomes.followup import load_rules_file, rules_problems
 
     if not path.exists():
         return None

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import click
 
-from ivr.config import DEV_ACCOUNT_SID, REPO_ROOT
+from ivr.app.config import DEV_ACCOUNT_SID, REPO_ROOT
+from ivr.commands._devkit import require_devkit
 from ivr.store.embedded_redis import EmbeddedRedis
 
 
@@ -37,7 +38,7 @@ class Supervisor:
     def start(self, name: str, *args: str) -> None:
         log = (self.log_dir / f"{name}.log").open("ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ivr.cli", *args],
+            [sys.executable, "-m", "ivr.commands.cli", *args],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self.children.append((name, proc))
@@ -132,6 +133,7 @@ def demo_env(redis_url: str, port: int, standin_port: int, instance: Path,
 def command(port: int, standin_port: int, streams_port: int | None, callers: bool,
             duration: float, real_hours: bool) -> None:
     """Run server, worker, Twilio stand-in and simulated traffic on embedded defaults."""
+    require_devkit()  # the stand-in (`ivr twilio-standin`) comes from devkit/
     instance = Path(os.environ.get("IVR_INSTANCE_DIR", REPO_ROOT / "instance")).resolve()
     logs = instance / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -193,7 +195,7 @@ def start_servers(sup: Supervisor, port: int, streams_port: int) -> None:
 def open_all_hours(redis_url: str, on: bool) -> None:
     """The demo opens every schedule (operator flag `always_open`), so a newcomer at night
     still sees queues and agents; `--real-hours` keeps the flows' own hours."""
-    from ivr.operator_flags import set_flag
+    from ivr.app.operator_flags import set_flag
     from ivr.store import redis_connect
 
     set_flag(redis_connect.connect(redis_url), "always_open", "on" if on else None)
@@ -204,8 +206,9 @@ def build_prompts(env: dict[str, str], logs: Path) -> None:
     ffmpeg the build reports it and callers hear <Say> instead: the demo still runs."""
     click.echo("ivr demo: building prompt audio ...")
     with (logs / "prompts.log").open("ab") as log:
-        done = subprocess.run([sys.executable, "-m", "ivr.cli", "prompts", "build"], env=env,
-                              stdout=log, stderr=subprocess.STDOUT, check=False, timeout=300)
+        done = subprocess.run([sys.executable, "-m", "ivr.commands.cli", "prompts", "build"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, check=False,
+                              timeout=300)
     if done.returncode != 0:
         click.echo(f"ivr demo: prompt audio not built (see {logs / 'prompts.log'}); "
                    "callers hear text-to-speech instead")
@@ -217,7 +220,7 @@ def demo_logins(env: dict[str, str], logs: Path) -> dict[str, str]:
     for name, role in (("admin", "admin"), ("supervisor", "supervisor"), ("alice", "agent")):
         password = secrets.token_urlsafe(9)
         with (logs / "users.log").open("ab") as log:
-            done = subprocess.run([sys.executable, "-m", "ivr.cli", "user", "add", name,
+            done = subprocess.run([sys.executable, "-m", "ivr.commands.cli", "user", "add", name,
                                    "--role", role, "--password", password], env=env,
                                   stdout=log, stderr=subprocess.STDOUT, check=False)
         if done.returncode == 0:

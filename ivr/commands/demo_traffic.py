@@ -109,7 +109,7 @@ class Agents:
     def _set(self, agent_id: str, presence: str, now: float) -> bool:
         """Set presence as an agent would click it. Routing may have rung the agent since we
         looked (Conflict): then the click does nothing, as on the agent page."""
-        from ivr.errors import Conflict
+        from ivr.domain.errors import Conflict
 
         try:
             self.engine.agent_presence(agent_id, presence, now)
@@ -121,9 +121,9 @@ class Agents:
 def build_engine() -> Any:
     from rq import Queue
 
-    from ivr.config import from_env
-    from ivr.queues import build_queue_service
-    from ivr.services import connect_redis
+    from ivr.app.config import from_env
+    from ivr.app.queues_config import build_queue_service
+    from ivr.app.services import connect_redis
     from queue_worker.context import ROUTING_QUEUE
     from queue_worker.routing import RqTrigger
 

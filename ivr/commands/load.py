@@ -1,6 +1,6 @@
 """`ivr load`: many signed Twilio calls at once through the flows and queues, on 127.0.0.1.
 
-Starts its own call centre (ivr/loadgen/stack.py: Redis, the app under gunicorn, a worker,
+Starts its own call centre (devkit/loadgen/stack.py: Redis, the app under gunicorn, a worker,
 the Twilio stand-in whose hold loops run `--speed` times faster), staffs the agents, plays
 callers at `--rate` per second for `--duration` seconds with at most `--concurrency` on the
 line, drains, and prints throughput, p50/p95/p99 per webhook, errors and lost calls. Bounded
@@ -10,6 +10,8 @@ in count and time; nothing is left running.
 from __future__ import annotations
 
 import click
+
+from ivr.commands._devkit import require_devkit
 
 
 @click.command("load")
@@ -28,8 +30,10 @@ def command(rate: float, duration: float, concurrency: int, speed: float, worker
     """Load test: callers through flows and queues; latency per webhook, errors, lost calls."""
     import os
 
-    from ivr.loadgen.run import report_lines, run_load
-    from ivr.loadgen.stack import Stack
+    require_devkit()
+    # The load generator is developer tooling (devkit/), left out of a production image.
+    from devkit.loadgen.run import report_lines, run_load
+    from devkit.loadgen.stack import Stack
 
     if duration * rate > 20_000:
         raise click.ClickException("more than 20,000 calls: lower --rate or --duration")

@@ -1,6 +1,6 @@
 """`ivr prompts`: build prompt audio from the catalogue, and show which prompts are current.
 
-Thin: parses options, calls `ivr.prompt_audio`, prints. Paths default to the settings
+Thin: parses options, calls `ivr.prompts.audio`, prints. Paths default to the settings
 (`IVR_PROMPTS_CATALOG`, `IVR_PROMPTS_AUDIO_DIR`), i.e. `prompts/catalog.yaml` and
 `prompts/audio` in the repository.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ivr.prompt_audio import (
+from ivr.prompts.audio import (
     PromptAudioError,
     build_prompts,
     read_manifest,
@@ -28,7 +28,7 @@ _out_option = click.option(
 
 
 def _paths(catalog: Path | None, out: Path | None) -> tuple[Path, Path]:
-    from ivr.config import from_env
+    from ivr.app.config import from_env
 
     config = from_env()
     return catalog or config.prompts_catalog, out or config.prompts_audio_dir
@@ -43,7 +43,7 @@ def command() -> None:
 @_catalog_option
 @_out_option
 @click.option("--force", is_flag=True, help="Rebuild every prompt, even unchanged ones.")
-@click.option("--no-music", is_flag=True, help="Skip the hold music (ivr/hold_music.py).")
+@click.option("--no-music", is_flag=True, help="Skip the hold music (ivr/prompts/hold_music.py).")
 def build(catalog: Path | None, out: Path | None, force: bool, no_music: bool) -> None:
     """Render new and changed prompts (recording if given, else espeak-ng TTS), then the hold
     music for loops of IVR_HOLD_PAUSE seconds."""
@@ -63,8 +63,8 @@ def build(catalog: Path | None, out: Path | None, force: bool, no_music: bool) -
 
 
 def _build_music(out: Path, force: bool) -> None:
-    from ivr.config import from_env
-    from ivr.hold_music import build_hold_music, music_paths
+    from ivr.app.config import from_env
+    from ivr.prompts.hold_music import build_hold_music, music_paths
 
     hold_pause = float(from_env().extra.get("hold_pause", 15))
     music = build_hold_music(out, hold_pause, force=force)

@@ -26,7 +26,7 @@ def _cell(name: str, value: Any, width: int) -> str:
 
 def report_flows(day: str | None, days: int, flow: str | None, as_json: bool,
                  as_csv: bool) -> None:
-    from ivr.config import from_env
+    from ivr.app.config import from_env
     from ivr.domain.reports import day_buckets
     from ivr.store.db import database_url, make_engine, upgrade_database
     from ivr.store.flow_analytics import flow_figures, flows_csv, flows_json
@@ -72,9 +72,9 @@ def _print(flow: str, rows: list[Any], start: datetime, until: datetime) -> None
 
 def _node_types(config: Any) -> dict[str, dict[str, str]]:
     """flow id -> node id -> node type, from the live flow files (empty when none load)."""
-    from ivr.errors import FlowErrors
-    from ivr.flows import flow_files, load_files
-    from ivr.prompt_catalog import load_catalog
+    from ivr.domain.errors import FlowErrors
+    from ivr.flows.registry import flow_files, load_files
+    from ivr.prompts.catalog import load_catalog
 
     try:
         flows = load_files(flow_files(config.flows_dir), load_catalog(config.prompts_catalog))

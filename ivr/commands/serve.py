@@ -1,6 +1,6 @@
 """`ivr serve`: the web app (webhooks and pages), with the stream service beside it.
 
-For development it runs Werkzeug's server on a fixed number of threads (ivr/dev_server.py,
+For development it runs Werkzeug's server on a fixed number of threads (ivr/app/dev_server.py,
 IVR_THREADS, 16 by default); `--gunicorn` execs gunicorn with the production settings in
 `gunicorn.conf.py`, which is what the Dockerfile runs. Either way a web process keeps a bounded
 number of threads, Redis connections (IVR_REDIS_MAX_CONNECTIONS) and database connections
@@ -39,7 +39,7 @@ import click
 def command(host: str, port: int, use_gunicorn: bool, workers: int, streams: bool,
             streams_port: int | None, threads: int | None) -> None:
     """Serve Twilio webhooks and the web pages (and, beside them, the wallboard's streams)."""
-    from ivr.config import require_secret_key
+    from ivr.app.config import require_secret_key
 
     require_secret_key(os.environ)  # one line and exit 1 on a missing or weak key
     child = start_streams(host, port, streams_port or port + 1) if streams else None
@@ -60,8 +60,8 @@ def command(host: str, port: int, use_gunicorn: bool, workers: int, streams: boo
 
 def _run_development_server(host: str, port: int, threads: int | None) -> None:
     from ivr import create_app
-    from ivr.dev_server import DEFAULT_THREADS, PooledWSGIServer
-    from ivr.log_format import configure_from_env
+    from ivr.app.dev_server import DEFAULT_THREADS, PooledWSGIServer
+    from ivr.app.log_format import configure_from_env
 
     configure_from_env()
     app = create_app()
@@ -77,7 +77,7 @@ def _run_development_server(host: str, port: int, threads: int | None) -> None:
 def start_streams(host: str, port: int, streams_port: int) -> subprocess.Popen[bytes]:
     """The stream service as a child, on the web app's embedded Redis when REDIS_URL is unset
     (started here once, so the web processes and the child do not race to start it)."""
-    from ivr.config import from_env
+    from ivr.app.config import from_env
     from ivr.live.running import WILDCARD_HOSTS, browser_stream_url, start_child, url_host
 
     config = from_env()

@@ -1,10 +1,12 @@
-"""`ivr twilio-standin`: run the local Twilio stand-in (see ivr/twilio_sim/standin.py)."""
+"""`ivr twilio-standin`: run the local Twilio stand-in (see devkit/twilio_standin/standin.py)."""
 
 from __future__ import annotations
 
 import os
 
 import click
+
+from ivr.commands._devkit import require_devkit
 
 
 def parse_callees(values: tuple[str, ...]) -> dict[str, str]:
@@ -34,12 +36,14 @@ def parse_callees(values: tuple[str, ...]) -> dict[str, str]:
 def command(port: int, host: str, app_url: str, token: str | None, account_sid: str | None,
             speed: float, callee: tuple[str, ...], fallback_path: str | None) -> None:
     """Run the Twilio stand-in: REST API for the app, webhooks to the app, /sim for tests."""
+    require_devkit()
     from werkzeug.serving import make_server
 
-    from ivr.twilio_sim.clock import RealClock
-    from ivr.twilio_sim.leg import DEV_ACCOUNT_SID
-    from ivr.twilio_sim.standin import create_standin_app
-    from ivr.twilio_sim.standin_state import StandIn, StandInConfig
+    # The stand-in is developer tooling (devkit/), left out of a production image.
+    from devkit.twilio_standin.clock import RealClock
+    from devkit.twilio_standin.leg import DEV_ACCOUNT_SID
+    from devkit.twilio_standin.standin import create_standin_app
+    from devkit.twilio_standin.standin_state import StandIn, StandInConfig
 
     config = StandInConfig(app_url=app_url.rstrip("/"), auth_token=token,
                            account_sid=account_sid or DEV_ACCOUNT_SID,

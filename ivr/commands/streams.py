@@ -22,11 +22,11 @@ import click
 def command(host: str, port: int, parent_pid: int | None) -> None:
     """Serve the wallboard's live events (GET /wallboard/events) to signed-in supervisors."""
     from ivr import create_app
-    from ivr.config import require_secret_key
+    from ivr.app.config import require_secret_key
+    from ivr.app.log_format import configure_from_env
     from ivr.live.running import run_streams
     from ivr.live.server import build_stream_app
     from ivr.live.settings import stream_settings
-    from ivr.log_format import configure_from_env
 
     # the web app's SECRET_KEY: this service opens the pages' session cookies (`ivr serve`
     # passes its own, a shared random one in development mode)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 @functools.cache
 def _engine() -> Engine:
-    from ivr.config import from_env
+    from ivr.app.config import from_env
     from ivr.store.db import database_url, make_engine, upgrade_database
 
     config = from_env()
@@ -87,7 +87,7 @@ def _refresh_caller(session: Session, caller: str | None) -> None:
     """As the API does: the caller's summary for flows counts open tasks
     (ivr/store/caller_summary.py). Without REDIS_URL there is no shared Redis to update (an
     embedded one belongs to the running server), so nothing is done."""
-    from ivr.config import from_env
+    from ivr.app.config import from_env
     from ivr.store import redis_connect
     from ivr.store.caller_summary import config_summary_ttl, refresh_caller_summary
 
@@ -114,9 +114,9 @@ def backfill(since: str) -> None:
 
     from sqlalchemy import select
 
-    from ivr.config import from_env
+    from ivr.app.config import from_env
     from ivr.domain.followup_rules import DURATION, UNITS
-    from ivr.followup import load_rules_file
+    from ivr.outcomes.followup import load_rules_file
     from ivr.store import models as m
     from queue_worker.followup import FollowupHook
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 
 def _engine() -> Engine:
-    from ivr.config import from_env
+    from ivr.app.config import from_env
     from ivr.store.db import database_url, make_engine, upgrade_database
 
     config = from_env()

@@ -24,6 +24,7 @@ from typing import Any, Union
 
 import yaml
 
+from ivr.domain.errors import ConfigFileErrors
 from ivr.domain.flow.yamlsource import (
     BOOL_TAG,
     FLOAT_TAG,
@@ -36,7 +37,6 @@ from ivr.domain.flow.yamlsource import (
     line_of,
     scalar_value,
 )
-from ivr.errors import ConfigFileErrors
 
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")

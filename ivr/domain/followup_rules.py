@@ -4,8 +4,8 @@ Owns the rules format (docs/followup.md): which rule kinds exist, their paramete
 placeholders a reason or SMS template may use, durations (`90s`, `30m`, `4h`, `2d`) and
 priorities (1-4 or urgent/high/normal/low). Reading goes through the flows' line-keeping YAML
 (`ivr.domain.flow.yamlsource`), so a typo is reported where it is, and every problem in the
-file is reported at once. Pure: text in, dataclasses out; the adapter `ivr/followup.py` reads
-the file and cross-checks survey question ids against the flows.
+file is reported at once. Pure: text in, dataclasses out; the adapter `ivr/outcomes/followup.py`
+reads the file and cross-checks survey question ids against the flows.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
+from ivr.domain.errors import FlowErrors
 from ivr.domain.flow.yamlsource import INT_TAG, STR_TAG, Problems, compose, items, scalar_value
-from ivr.errors import FlowErrors
 
 # kind -> its own parameters (name -> type). `reason`, `sms` and `team` may use the common
 # placeholders plus the kind's own ones.

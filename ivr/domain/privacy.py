@@ -2,8 +2,8 @@
 
 Owns `PERSONAL_FIELDS` (kind -> payload fields that identify or describe the customer),
 `RECORDING_FIELDS` (the fields that point at a call's audio) and `redact_event`. The retention
-job (`ivr/retention.py`) rewrites the logged events with these and re-folds the call, so the
-record keeps every figure a report needs (times, waits, talk time, outcome, queue, flow path,
+job (`ivr/outcomes/retention.py`) rewrites the logged events with these and re-folds the call, so
+the record keeps every figure a report needs (times, waits, talk time, outcome, queue, flow path,
 survey scores) while the caller's number, what they said or keyed, transcripts, agents' notes
 and SMS text are gone, and stay gone if the call is ever rebuilt from its events. Pure.
 

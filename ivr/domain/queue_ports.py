@@ -1,6 +1,6 @@
 """Ports of the queue engine: what the store and the jobs need from the outside world.
 
-Small Protocols, implemented by adapters (`ivr/call_control.py` on Twilio's REST API,
+Small Protocols, implemented by adapters (`ivr/phone/call_control.py` on Twilio's REST API,
 `queue_worker/routing.py` on RQ). Tests pass recording fakes or real adapters pointed at a
 local HTTP server.
 """

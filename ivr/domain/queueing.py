@@ -1,8 +1,8 @@
 """Skill-queue models: queue settings, agents, presence and the place-in-line score.
 
 Pure data (frozen dataclasses) and arithmetic; no Redis, no clock. Times are epoch seconds
-(floats) passed in by the caller. `ivr/queues.py` builds these from `queues.yaml`; the store
-(`ivr/store/redis_queue.py`) persists them; `ivr/domain/routing.py` decides with them.
+(floats) passed in by the caller. `ivr/app/queues_config.py` builds these from `queues.yaml`; the
+store (`ivr/store/redis_queue.py`) persists them; `ivr/domain/routing.py` decides with them.
 
 Place in line. A caller's place is (priority, virtual start time). The virtual start is the
 time that counts for the caller's place: the join time for a new caller, the ORIGINAL start

@@ -101,8 +101,8 @@ def url_host(host: str) -> str:
 
 def start_child(host: str, port: int, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """`ivr streams` as a child of this process, which it outlives by at most a second."""
-    args = [sys.executable, "-m", "ivr.cli", "streams", "--host", host, "--port", str(port),
-            "--parent-pid", str(os.getpid())]
+    args = [sys.executable, "-m", "ivr.commands.cli", "streams", "--host", host,
+            "--port", str(port), "--parent-pid", str(os.getpid())]
     return subprocess.Popen(args, env=dict(env))
 
 

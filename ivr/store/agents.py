@@ -17,8 +17,8 @@ from typing import Any
 
 import redis
 
+from ivr.domain.errors import Conflict, NotFound
 from ivr.domain.queueing import SETTABLE_PRESENCE, Agent, Presence
-from ivr.errors import Conflict, NotFound
 from ivr.store import keys
 from ivr.store.scripts import QueueScripts, text
 

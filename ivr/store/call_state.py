@@ -23,8 +23,8 @@ import orjson
 import redis
 from redis.exceptions import NoScriptError
 
+from ivr.domain.errors import Conflict
 from ivr.domain.flow.actions import CallState
-from ivr.errors import Conflict
 from ivr.store import keys
 from ivr.store.lean_script import HeldConnections, LeanScript
 
@@ -168,7 +168,7 @@ class CallStateStore:
     # its connection open), and then that process knows the call's state: it wrote it. Such a
     # step skips call_begin (one round trip of two) and is recorded only if Redis still agrees
     # (same step, no answer to it yet, no lock held); otherwise nothing was written and the
-    # caller takes the locked path, which reads the state afresh (ivr/calls.py advance).
+    # caller takes the locked path, which reads the state afresh (ivr/phone/calls.py advance).
 
     def recent(self, call_sid: str) -> StoredCall | None:
         """The state this process last wrote for the call, if it is among the recent ones."""

@@ -33,9 +33,9 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ivr.domain.errors import Conflict
 from ivr.domain.phone_numbers import canonical_number, validate_callback_number
 from ivr.domain.queueing import Presence, score, unpack_score
-from ivr.errors import Conflict
 from ivr.store import keys
 from ivr.store.agents import to_ms
 from ivr.store.callback_limits import CallbackQuota

@@ -265,7 +265,7 @@ class ProcessedEvent(Base):
 
 
 class FlowVersion(Base):
-    """One published version of a call flow file (ivr/flow_publishing.py): its full text, who
+    """One published version of a call flow file (ivr/flows/publishing.py): its full text, who
     published it, why and when. The highest `number` per file is the published one; a rollback
     publishes an old text again as a new number, so the history is never rewritten."""
 

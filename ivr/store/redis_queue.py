@@ -40,9 +40,9 @@ from typing import Any
 import redis
 
 from ivr.domain import routing
+from ivr.domain.errors import NotFound
 from ivr.domain.queue_ports import NoTrigger, RoutingTrigger
 from ivr.domain.queueing import Agent, Presence, QueueConfig, Waiting, score
-from ivr.errors import NotFound
 from ivr.store import keys
 from ivr.store.agents import AgentStore, to_ms
 from ivr.store.queue_line import LineReader

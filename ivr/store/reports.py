@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from ivr.domain.errors import ConfigError
 from ivr.domain.flow.yamlsource import load_data
 from ivr.domain.phone_numbers import canonical_number
 from ivr.domain.reports import (
@@ -30,7 +31,6 @@ from ivr.domain.reports import (
     compute_report,
     day_buckets,
 )
-from ivr.errors import ConfigError
 from ivr.store import models as m
 
 
@@ -39,7 +39,7 @@ def load_report_settings(queues_file: Path) -> ReportSettings:
     24 h, 20 s) when the file or the section is absent."""
     if not Path(queues_file).exists():
         return ReportSettings()
-    from ivr.queues import load_queues
+    from ivr.app.queues_config import load_queues
 
     setup = load_queues(Path(queues_file))
     raw = (load_data(Path(queues_file).read_text()) or {}).get("reporting") or {}

@@ -20,8 +20,8 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ivr.domain.errors import Conflict, NotFound
 from ivr.domain.followup import TaskProposal
-from ivr.errors import Conflict, NotFound
 from ivr.store.models import FollowupTask
 
 STATUSES = ("open", "in_progress", "closed")

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from ivr.errors import ConfigError
+from ivr.domain.errors import ConfigError
 
 __all__ = ["Transcriber", "Transcript", "Word", "transcriber_from_env"]
 
@@ -70,7 +70,7 @@ class Transcriber(Protocol):
 
     `audio` is the file as served (WAV 8 kHz mono PCM or mu-law from Twilio; anything ffmpeg
     reads also works). `language` is a BCP-47 tag such as `en-US` or `es-MX`.
-    Raises `ivr.errors.TranscriptionFailed` (with `code` and `retryable`) and nothing else
+    Raises `ivr.domain.errors.TranscriptionFailed` (with `code` and `retryable`) and nothing else
     on purpose.
     """
 

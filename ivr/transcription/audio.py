@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 # pydub imports the stdlib `audioop`, deprecated on Python 3.11-3.12 (3.13+ gets audioop-lts);
 # the warning is pydub's to fix, and `filterwarnings = error` in the test suite would turn it
-# into an import error. Same approach as ivr/prompt_audio.py: load_pydub.
+# into an import error. Same approach as ivr/prompts/audio.py: load_pydub.
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="'audioop' is deprecated",
                             category=DeprecationWarning)
@@ -23,7 +23,7 @@ with warnings.catch_warnings():
     from pydub.exceptions import CouldntDecodeError
     from pydub.utils import audioop  # whichever audioop pydub found
 
-from ivr.errors import TranscriptionFailed
+from ivr.domain.errors import TranscriptionFailed
 
 __all__ = ["AudioSegment", "PcmAudio", "decode_recording", "pcm_to_wav", "peak_dbfs",
            "to_pcm16"]

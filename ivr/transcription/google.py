@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ivr.errors import TranscriptionFailed
+from ivr.domain.errors import TranscriptionFailed
 from ivr.transcription import Transcript, Word
 from ivr.transcription.audio import PcmAudio, to_pcm16
 

@@ -27,7 +27,7 @@ from google.cloud import speech_v1
 from google.longrunning import operations_pb2
 from google.protobuf import any_pb2, duration_pb2
 
-from ivr.errors import TranscriptionFailed
+from ivr.domain.errors import TranscriptionFailed
 from ivr.transcription import Transcriber, Transcript
 from ivr.transcription.audio import PcmAudio, pcm_to_wav
 

@@ -18,7 +18,7 @@ import re
 import threading
 from typing import Any
 
-from ivr.errors import TranscriptionFailed
+from ivr.domain.errors import TranscriptionFailed
 from ivr.transcription import Transcript, Word
 from ivr.transcription.audio import ENGINE_RATE, PcmAudio, peak_dbfs, to_pcm16
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from ivr.errors import Conflict, NotFound
+from ivr.domain.errors import Conflict, NotFound
 
 bp = Blueprint("agents", __name__, url_prefix="/api/agents")
 
@@ -31,7 +31,7 @@ def queue_service() -> Any:
         services = ext["ivr"]
         svc = getattr(services, "queue_engine", None)
         if svc is None or not hasattr(svc, "agent_presence"):
-            from ivr.queues import build_queue_service
+            from ivr.app.queues_config import build_queue_service
 
             svc = build_queue_service(services.config, services.redis)
         ext["ivr_queue_service"] = svc

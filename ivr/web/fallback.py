@@ -7,7 +7,7 @@ caller hears "an application error has occurred" and the call ends.
 
 The route first replays the failed webhook in this process: every voice webhook is already
 safe to repeat, because Twilio retries them (a step's answer is stored under its step number
-and returned again, side effects are not done twice; see ivr/calls.py). So the caller goes on
+and returned again, side effects are not done twice; see ivr/phone/calls.py). So the caller goes on
 where they were, usually without noticing. When the replay cannot help (the ErrorUrl is not one
 of our voice webhooks, or it fails again), the answer is the fallback route (an apology and a
 human), which needs no Redis. Pointing the VoiceFallbackUrl at this app is right when several
@@ -26,8 +26,8 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 
-from ivr.metrics import FALLBACKS
-from ivr.twilio_auth import REPLAY_KEY, twilio_webhook
+from ivr.app.metrics import FALLBACKS
+from ivr.phone.twilio_auth import REPLAY_KEY, twilio_webhook
 from ivr.web.voice import call_sid, fallback_twiml, hold_fallback, twiml_response
 
 log = logging.getLogger(__name__)

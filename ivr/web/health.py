@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from ivr.services import services
+from ivr.app.services import services
 
 bp = Blueprint("health", __name__)
 

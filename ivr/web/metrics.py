@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
 
-from ivr.metrics import JobFailureCollector, QueueCollector, Timer, exposition
-from ivr.services import services
+from ivr.app.metrics import JobFailureCollector, QueueCollector, Timer, exposition
+from ivr.app.services import services
 from ivr.web.pipeline import observe
 
 bp = Blueprint("metrics", __name__)

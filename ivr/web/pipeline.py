@@ -2,8 +2,8 @@
 (ivr/web/voice.py, queue.py) or the webhook lane in front of Flask (ivr/web/webhook_lane.py).
 
 Owns what both ways must do alike (issue 13, item 3), each in one function:
-- the signature: `ivr.twilio_auth.is_signed` (twilio's RequestValidator), called by both;
-- `answer_safely`: the call's log context (the CallSid on every record, ivr/log_format.py) and
+- the signature: `ivr.phone.twilio_auth.is_signed` (twilio's RequestValidator), called by both;
+- `answer_safely`: the call's log context (the CallSid on every record, ivr/app/log_format.py) and
   the never-fail rule: any exception becomes the fallback TwiML with status 200, logged with
   the CallSid and counted in `ivr_fallbacks_total`, so a caller never hears "an application
   error has occurred";
@@ -22,13 +22,13 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ivr.log_format import CALL_SID
-from ivr.metrics import FALLBACKS, WEBHOOK_LATENCY, WEBHOOK_RESPONSES
-from ivr.twiml import Urls, render_fallback
+from ivr.app.log_format import CALL_SID
+from ivr.app.metrics import FALLBACKS, WEBHOOK_LATENCY, WEBHOOK_RESPONSES
+from ivr.phone.twiml import Urls, render_fallback
 
 if TYPE_CHECKING:
-    from ivr.config import Config
-    from ivr.services import Services
+    from ivr.app.config import Config
+    from ivr.app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def fallback_twiml(svc: Services | None, config: Config, holding: bool = False) 
 @functools.lru_cache(maxsize=1)
 def hold_fallback() -> str:
     """Keep holding: the caller stays in Twilio's queue and the next loop tries again."""
-    from ivr.twiml_builder import VoiceResponse
+    from ivr.phone.twiml_builder import VoiceResponse
 
     r = VoiceResponse()
     r.say("Thank you for waiting. Someone will be with you as soon as possible.")

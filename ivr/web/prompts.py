@@ -1,8 +1,8 @@
 """Serve built prompt audio to Twilio: GET /prompts/<lang>/<id>.wav, the built hold music
 (GET /prompts/music/hold.wav) and a queue's own hold file (GET /prompts/hold/<queue>.wav, the
-file its `hold_audio:` names; ivr/hold_audio.py).
+file its `hold_audio:` names; ivr/phone/hold_audio.py).
 
-Owns only file serving; which prompts are current is `ivr.prompt_audio`'s job. No signature
+Owns only file serving; which prompts are current is `ivr.prompts.audio`'s job. No signature
 check: Twilio fetches `<Play>` URLs with a plain GET, and the files are the same words the
 IVR says to any caller. Names are checked against a strict pattern before touching the disk,
 so `..`, hidden files and encoded slashes get 404, never a file outside the audio folder.
@@ -17,8 +17,8 @@ from flask import Blueprint, abort, current_app, send_file
 from flask.typing import ResponseReturnValue
 from werkzeug.security import safe_join
 
-from ivr.config import REPO_ROOT
-from ivr.services import services
+from ivr.app.config import REPO_ROOT
+from ivr.app.services import services
 
 bp = Blueprint("prompts", __name__)
 
@@ -44,7 +44,7 @@ def prompt_file(language: str, prompt_id: str) -> ResponseReturnValue:
 
 @bp.get("/prompts/music/hold.wav")
 def hold_music() -> ResponseReturnValue:
-    from ivr.hold_music import music_paths
+    from ivr.prompts.hold_music import music_paths
 
     return _wav(music_paths(audio_dir())[0])
 

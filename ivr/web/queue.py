@@ -1,11 +1,11 @@
 """Twilio webhooks for callers in a skill queue and the legs that connect them.
 
 - `/voice/queue/wait?queue=` the Enqueue waitUrl (hold loop), `/voice/queue/key` and
-  `/voice/queue/callback?step=` (keys while holding, callback dialogue): ivr/holding.py
+  `/voice/queue/callback?step=` (keys while holding, callback dialogue): ivr/phone/holding.py
 - `/voice/queue/bridge`, `/voice/queue/whisper`, `/voice/queue/dialed`,
-  `/voice/queue/overflow`: connecting the caller to the reserved agent (ivr/bridging.py)
+  `/voice/queue/overflow`: connecting the caller to the reserved agent (ivr/phone/bridging.py)
 - `/voice/queue/callback/{agent,customer,answered,done,status}`: callback legs
-  (ivr/callback_legs.py)
+  (ivr/phone/callback_legs.py)
 
 Same contract as ivr/web/voice.py: signature checked (403), never a 5xx, fallback TwiML on
 any failure. Requests from the fallback queue (`fallback=1`, Redis may be down) get a plain
@@ -18,12 +18,12 @@ import logging
 
 from flask import Blueprint, request
 
-from ivr.bridging import BridgeService
-from ivr.callback_legs import CallbackLeg, CallbackLegs
-from ivr.holding import HoldService
-from ivr.services import services
-from ivr.twilio_auth import twilio_webhook
-from ivr.twiml import empty
+from ivr.app.services import services
+from ivr.phone.bridging import BridgeService
+from ivr.phone.callback_legs import CallbackLeg, CallbackLegs
+from ivr.phone.holding import HoldService
+from ivr.phone.twilio_auth import twilio_webhook
+from ivr.phone.twiml import empty
 from ivr.web.forms import dial_result
 from ivr.web.voice import call_sid, hold_fallback, never_fails, never_fails_holding, now
 

@@ -3,7 +3,7 @@
 Flask opens a session on every request, which builds a signing serializer (an HMAC key
 derivation) each time. Twilio sends no cookie and our webhooks never read or write a session,
 so for them Flask gets a null session: about a tenth of a webhook's CPU saved
-(ivr/bench/webhook.py), and a webhook that tried to write one would fail loudly instead.
+(devkit/bench/webhook.py), and a webhook that tried to write one would fail loudly instead.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`POST /sms`: the number's Messaging webhook. A customer's reply to an SMS survey becomes
-the survey answer on their call (ivr/sms_survey.py); the answer is TwiML `<Response>` with a
-`<Message>` (thanks, or the question again), or an empty `<Response/>` for other messages.
+the survey answer on their call (ivr/outcomes/sms_survey.py); the answer is TwiML `<Response>` with
+a `<Message>` (thanks, or the question again), or an empty `<Response/>` for other messages.
 
 Signature-checked like the voice webhooks (403 when forged). A failure inside is logged and
 answered with an empty `<Response/>`: Twilio then sends nothing, and nothing is retried.
@@ -12,10 +12,10 @@ import logging
 
 from flask import Blueprint, Response, request
 
-from ivr.services import services
-from ivr.sms_survey import SmsSurveys
-from ivr.twilio_auth import twilio_webhook
-from ivr.twiml_builder import MessagingResponse
+from ivr.app.services import services
+from ivr.outcomes.sms_survey import SmsSurveys
+from ivr.phone.twilio_auth import twilio_webhook
+from ivr.phone.twiml_builder import MessagingResponse
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)

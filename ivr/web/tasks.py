@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboards.auth import current_user, require_role, user_engine
-from ivr.errors import Conflict, NotFound
+from ivr.domain.errors import Conflict, NotFound
 from ivr.store import models as m
 from ivr.store import tasks
 
@@ -131,7 +131,7 @@ def close(task_id: int) -> Response | tuple[Response, int]:
 def _refresh_caller(session: Session, caller: str | None) -> None:
     """The caller's summary for flows counts open tasks (ivr/store/caller_summary.py): update
     it now, so their next call is not put ahead of the line for a task just closed."""
-    from ivr.services import services
+    from ivr.app.services import services
     from ivr.store.caller_summary import config_summary_ttl, refresh_caller_summary
 
     session.flush()

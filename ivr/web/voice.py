@@ -17,9 +17,9 @@ from typing import Any
 import redis
 from flask import Blueprint, Response, current_app, request
 
-from ivr.services import Services, services
-from ivr.twilio_auth import twilio_webhook
-from ivr.twiml import empty
+from ivr.app.services import Services, services
+from ivr.phone.twilio_auth import twilio_webhook
+from ivr.phone.twiml import empty
 from ivr.web import pipeline
 from ivr.web.forms import callback_event, caller_data, queue_event, seq_param
 
@@ -89,7 +89,7 @@ def answer_next(svc: Services, form: Form, args: Form, at: datetime) -> str:
 
 def answer_status(svc: Services, form: Form, args: Form, at: datetime) -> str:
     """Twilio never retries a status callback: if Redis is away, the call's end goes to the
-    local spool and is applied when Redis is back (ivr/spool.py), never lost."""
+    local spool and is applied when Redis is back (ivr/outcomes/spool.py), never lost."""
     fields, sid = dict(form), _sid(form)
     try:
         svc.call_ended(sid, fields, at)

@@ -38,9 +38,9 @@ from flask import Flask
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ivr.flow_publishing import CONVERGE_DUE
-from ivr.services import Services
-from ivr.twilio_auth import REPLAY_KEY, is_signed, signed_url
+from ivr.app.services import Services
+from ivr.flows.publishing import CONVERGE_DUE
+from ivr.phone.twilio_auth import REPLAY_KEY, is_signed, signed_url
 from ivr.web import pipeline
 from ivr.web.body_limits import bound_body
 from ivr.web.voice import answer_incoming, answer_next, answer_status
@@ -157,7 +157,7 @@ class WebhookLane:
         return form, MultiDict(parse_qsl(query, keep_blank_values=True))
 
     def _signed(self, environ: Mapping[str, Any], query: str, form: MultiDict) -> bool:
-        """The pipeline's one signature check (ivr/twilio_auth.py is_signed), as Flask's."""
+        """The pipeline's one signature check (ivr/phone/twilio_auth.py is_signed), as Flask's."""
         token = self.app.config["IVR"].signing_token
         if token is None:
             return False  # development mode: Flask's views say so and answer unchecked

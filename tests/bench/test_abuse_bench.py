@@ -9,7 +9,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from ivr.bench.abuse import command
+from devkit.bench.abuse import command
 
 
 @pytest.mark.slow

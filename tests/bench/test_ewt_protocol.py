@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.bench.ewt import ProtocolSession, serve
+from devkit.bench.ewt import ProtocolSession, serve
 
 SHARED = Path(__file__).resolve().parents[1] / "kits" / "ewt"  # vendored from shared/ewt
 TINY = SHARED / "traces" / "tiny.jsonl"
@@ -24,7 +24,7 @@ needs_kit = pytest.mark.skipif(not TINY.is_file(), reason=f"shared/ewt kit not f
 def test_replay_of_tiny_trace_answers_every_caller(tmp_path: Path) -> None:
     out = tmp_path / "scores.json"
     cmd = [str(IVR), "bench", "ewt", "--stdio"] if IVR.exists() else \
-        [sys.executable, "-m", "ivr.cli", "bench", "ewt", "--stdio"]
+        [sys.executable, "-m", "ivr.commands.cli", "bench", "ewt", "--stdio"]
     done = subprocess.run([sys.executable, str(SHARED / "replay.py"), str(TINY), "--json",
                            str(out), "--", *cmd], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -73,9 +73,9 @@ def test_session_ignores_unknown_fields_and_resets() -> None:
 def test_bench_without_stdio_prints_the_table() -> None:
     from click.testing import CliRunner
 
-    from ivr.cli import main
+    from ivr.commands.cli import main
 
-    done = subprocess.run([sys.executable, "-m", "ivr.cli", "bench", "ewt", "--shared",
+    done = subprocess.run([sys.executable, "-m", "ivr.commands.cli", "bench", "ewt", "--shared",
                            str(SHARED), "--trace", str(TINY)], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import random
 
-from ivr.bench.ewt import ProtocolSession
-from ivr.bench.ewt_synth import Scenario, Talk, _Sim, oracle_wait
+from devkit.bench.ewt import ProtocolSession
+from devkit.bench.ewt_synth import Scenario, Talk, _Sim, oracle_wait
 
 
 def test_generated_trace_replays_with_finite_answers() -> None:

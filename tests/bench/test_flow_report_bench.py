@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from ivr.bench.flow_report import command
+from devkit.bench.flow_report import command
 
 
 def test_flow_report_bench_prints_fill_first_warm_and_vacuumed() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from ivr.bench.held import command
+from devkit.bench.held import command
 
 
 @pytest.mark.slow
@@ -39,9 +39,9 @@ def test_copied_callers_hold_like_the_ones_that_came_through_the_call_service(
     import os
     from datetime import UTC, datetime
 
-    from ivr.bench.held import fill_queues, roomy_queues
-    from ivr.config import from_env
-    from ivr.services import build_services
+    from devkit.bench.held import fill_queues, roomy_queues
+    from ivr.app.config import from_env
+    from ivr.app.services import build_services
     from ivr.store import keys
     from tests.conftest import MARKER
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 
-from ivr.bench.webhook import Server
+from devkit.bench.webhook import Server
 
 WORKER_WITH_HORSE = """
 import os, signal, sys, time

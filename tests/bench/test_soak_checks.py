@@ -1,5 +1,5 @@
-"""`ivr bench soak`'s judgement (ivr/bench/soak.py) and its look at a stack
-(ivr/loadgen/probe.py): a run fails on a fallback, a 5xx, a client name holding more Redis
+"""`ivr bench soak`'s judgement (devkit/bench/soak.py) and its look at a stack
+(devkit/loadgen/probe.py): a run fails on a fallback, a 5xx, a client name holding more Redis
 connections than its pool, or a process growing past a bound; the probe counts a process's
 named Redis connections, its threads and memory."""
 
@@ -11,10 +11,10 @@ from types import SimpleNamespace
 
 import redis as redis_lib
 
-from ivr.bench.soak import Bounds, Traffic, problems
-from ivr.loadgen.probe import Look, Probe, ProcessLook
-from ivr.loadgen.timing import Timings
-from ivr.loadgen.wallboard_watch import WallboardWatch
+from devkit.bench.soak import Bounds, Traffic, problems
+from devkit.loadgen.probe import Look, Probe, ProcessLook
+from devkit.loadgen.timing import Timings
+from devkit.loadgen.wallboard_watch import WallboardWatch
 
 BOUNDS = Bounds(redis_per_process=10, rss_growth_mb=50)
 

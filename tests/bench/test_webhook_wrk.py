@@ -13,9 +13,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 from twilio.request_validator import RequestValidator
 
-from ivr.bench.servers import TOKEN, free_port
-from ivr.bench.webhook import sign
-from ivr.bench.webhook_wrk import LUA, WrkLoad, write_pool
+from devkit.bench.servers import TOKEN, free_port
+from devkit.bench.webhook import sign
+from devkit.bench.webhook_wrk import LUA, WrkLoad, write_pool
 
 pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="needs Debian's wrk")
 

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from ivr.twilio_sim.leg import CallLeg, LegOptions
-from ivr.twilio_sim.script import Script
-from ivr.twilio_sim.transport import FlaskTransport
+from devkit.twilio_standin.leg import CallLeg, LegOptions
+from devkit.twilio_standin.script import Script
+from devkit.twilio_standin.transport import FlaskTransport
 from tests.twiml_validate import twiml_problems
 
 pytestmark = pytest.mark.browser

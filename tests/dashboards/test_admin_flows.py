@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ivr.twilio_sim.leg import CallLeg, LegOptions
-from ivr.twilio_sim.script import Script
-from ivr.twilio_sim.transport import FlaskTransport
+from devkit.twilio_standin.leg import CallLeg, LegOptions
+from devkit.twilio_standin.script import Script
+from devkit.twilio_standin.transport import FlaskTransport
 from tests.twiml_validate import twiml_problems
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 
 from ivr import create_app
+from ivr.app.operator_flags import set_flag
 from ivr.domain.flow.actions import CallEvent
-from ivr.operator_flags import set_flag
 from ivr.store import keys
 from tests import signin
 from tests.signin import add_users

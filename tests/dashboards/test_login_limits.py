@@ -16,8 +16,8 @@ from twilio.request_validator import RequestValidator
 
 from dashboards.login_limits import client_id
 from ivr import create_app
-from ivr.config import from_env
-from ivr.errors import ConfigError
+from ivr.app.config import from_env
+from ivr.domain.errors import ConfigError
 from tests import signin
 
 BASE = "https://ivr.example.test"

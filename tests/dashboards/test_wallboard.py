@@ -14,7 +14,7 @@ from flask import Flask
 
 from dashboards.wallboard_config import Thresholds, judge, load_thresholds, parse_thresholds
 from ivr import create_app
-from ivr.errors import ConfigError
+from ivr.domain.errors import ConfigError
 from tests.signin import add_users, signed_in
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from ivr.domain.errors import FlowErrors
 from ivr.domain.followup import evaluate, evaluate_calls, humanize_seconds
 from ivr.domain.followup_rules import load_rules
 from ivr.domain.outcome import fold_call
-from ivr.errors import FlowErrors
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = load_rules((REPO / "followup.yaml").read_text(), "followup.yaml")

@@ -22,11 +22,11 @@ import yaml
 from rq import SimpleWorker
 from werkzeug.serving import make_server
 
+from devkit.twilio_standin.clock import RealClock
+from devkit.twilio_standin.standin import start_server
+from devkit.twilio_standin.standin_state import StandIn, StandInConfig
 from ivr import create_app
-from ivr.config import DEV_ACCOUNT_SID, REPO_ROOT
-from ivr.twilio_sim.clock import RealClock
-from ivr.twilio_sim.standin import start_server
-from ivr.twilio_sim.standin_state import StandIn, StandInConfig
+from ivr.app.config import DEV_ACCOUNT_SID, REPO_ROOT
 from queue_worker.context import ROUTING_QUEUE, build_context, install_context
 from tests.twiml_validate import twiml_problems
 

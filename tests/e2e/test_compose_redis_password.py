@@ -16,7 +16,7 @@ import pytest
 import redis
 import yaml
 
-from ivr.bench.webhook import free_port
+from devkit.bench.webhook import free_port
 from ivr.store.embedded_redis import redis_server_binary
 
 COMPOSE = Path(__file__).resolve().parents[2] / "compose.yaml"

@@ -32,8 +32,8 @@ import pytest
 import redis as redis_lib
 from twilio.request_validator import RequestValidator
 
-from ivr.bench.webhook import free_port
-from ivr.config import REPO_ROOT
+from devkit.bench.webhook import free_port
+from ivr.app.config import REPO_ROOT
 from tests.conftest import _claim_empty_db, with_db
 
 TOKEN = "bounds-" + uuid.uuid4().hex[:8]
@@ -106,7 +106,7 @@ def start(kind: str, redis_url: str, tmp_path: Path) -> Served:
            "IVR_REDIS_MAX_CONNECTIONS": str(POOL), "IVR_THREADS": str(THREADS),
            "IVR_LOG_LEVEL": "WARNING"}
     # the wallboard's stream service (a child of `ivr serve`) would share the database: off
-    args = [sys.executable, "-m", "ivr.cli", "serve", "--port", str(port), "--no-streams"]
+    args = [sys.executable, "-m", "ivr.commands.cli", "serve", "--port", str(port), "--no-streams"]
     if kind == "gunicorn":
         args += ["--gunicorn", "--workers", "2"]
     log = tmp_path / f"{kind}.log"

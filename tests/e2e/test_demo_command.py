@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.bench.webhook import free_port
+from devkit.bench.webhook import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +69,7 @@ def test_demo_serves_moves_takes_a_call_and_stops_everything_on_ctrl_c(tmp_path:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     env["IVR_INSTANCE_DIR"] = str(tmp_path / "instance")
     out = (tmp_path / "demo.out").open("wb")
-    demo = subprocess.Popen([sys.executable, "-m", "ivr.cli", "demo", "--port", str(port),
+    demo = subprocess.Popen([sys.executable, "-m", "ivr.commands.cli", "demo", "--port", str(port),
                              "--standin-port", str(standin_port), "--streams-port",
                              str(streams_port)], env=env, stdout=out,
                             stderr=subprocess.STDOUT)
@@ -78,7 +78,7 @@ def test_demo_serves_moves_takes_a_call_and_stops_everything_on_ctrl_c(tmp_path:
         first = webhooks_served(port)
         assert wait(lambda: webhooks_served(port) > first, 30)  # the callers keep coming
         call = subprocess.run(
-            [sys.executable, "-m", "ivr.cli", "call", "--standin",
+            [sys.executable, "-m", "ivr.commands.cli", "call", "--standin",
              f"http://127.0.0.1:{standin_port}", "--to", "+14155550100", "--press", "1,1"],
             env=env, capture_output=True, text=True, timeout=60)
         assert call.returncode == 0, call.stdout + call.stderr

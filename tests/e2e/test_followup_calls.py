@@ -19,9 +19,9 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.call_control import build_client
-from ivr.config import REPO_ROOT
-from ivr.followup import load_rules_file
+from ivr.app.config import REPO_ROOT
+from ivr.outcomes.followup import load_rules_file
+from ivr.phone.call_control import build_client
 from ivr.store import events as ev
 from ivr.store import keys
 from ivr.store import models as m

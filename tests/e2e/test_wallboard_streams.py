@@ -27,8 +27,8 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from ivr.bench.webhook import free_port
-from ivr.config import DEV_ACCOUNT_SID, REPO_ROOT
+from devkit.bench.webhook import free_port
+from ivr.app.config import DEV_ACCOUNT_SID, REPO_ROOT
 from tests.signin import PASSWORD, add_users
 
 pytestmark = pytest.mark.slow
@@ -47,8 +47,8 @@ def serve(tmp_path: Path, redis_url: str, port: int, streams_port: int) -> subpr
     for name in ("IVR_DEV_MODE", "IVR_STREAM_URL", "IVR_THREADS", "WEB_CONCURRENCY"):
         env.pop(name, None)
     log = (tmp_path / "serve.log").open("ab")
-    return subprocess.Popen([sys.executable, "-m", "ivr.cli", "serve", "--gunicorn", "--port",
-                             str(port), "--streams-port", str(streams_port)],
+    return subprocess.Popen([sys.executable, "-m", "ivr.commands.cli", "serve", "--gunicorn",
+                             "--port", str(port), "--streams-port", str(streams_port)],
                             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.prompt_catalog import PromptCatalog, load_catalog
+from ivr.prompts.catalog import PromptCatalog, load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS_DIR = ROOT / "callflows"

@@ -11,7 +11,7 @@ from ivr.domain.caller_history import flow_variables, summary_fields
 from ivr.domain.flow import interpreter
 from ivr.domain.flow.actions import CallEvent, Enqueue, Gather, Say
 from ivr.domain.flow.loader import load_flow
-from ivr.prompt_catalog import PromptCatalog
+from ivr.prompts.catalog import PromptCatalog
 
 from .conftest import FLOW_FILES
 

@@ -26,7 +26,7 @@ from ivr.domain.flow.actions import (
     Say,
 )
 from ivr.domain.flow.loader import load_flow
-from ivr.prompt_catalog import PromptCatalog
+from ivr.prompts.catalog import PromptCatalog
 
 from .conftest import FLOW_FILES
 

@@ -14,14 +14,14 @@ import pytest
 from click.testing import CliRunner
 
 from dashboards.wallboard_config import load_thresholds
-from ivr.calendars import load_calendars
+from ivr.app.calendars import load_calendars
+from ivr.app.queues_config import load_queues
 from ivr.commands.check import command as check_command
-from ivr.errors import ConfigError, FlowErrors
-from ivr.flows import flow_files, load_files
-from ivr.followup import load_rules_file, rules_problems
-from ivr.lookups import load_sources, source_problems
-from ivr.prompt_catalog import load_catalog
-from ivr.queues import load_queues
+from ivr.domain.errors import ConfigError, FlowErrors
+from ivr.flows.lookups import load_sources, source_problems
+from ivr.flows.registry import flow_files, load_files
+from ivr.outcomes.followup import load_rules_file, rules_problems
+from ivr.prompts.catalog import load_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = ("queues.yaml", "lookups.yaml", "followup.yaml", "calendars.yaml")

@@ -1,4 +1,4 @@
-"""The admin editor's flow graph (ivr/flow_graph.py) and test call (ivr/flow_trial.py)."""
+"""The admin editor's flow graph (ivr/flows/graph.py) and test call (ivr/flows/trial.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ivr.domain.flow.loader import load_flow
-from ivr.flow_graph import build_graph, graph_drawing, render_svg
-from ivr.flow_trial import run_trial
-from ivr.lookups import load_sources
-from ivr.prompt_catalog import load_catalog
+from ivr.flows.graph import build_graph, graph_drawing, render_svg
+from ivr.flows.lookups import load_sources
+from ivr.flows.trial import run_trial
+from ivr.prompts.catalog import load_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP = (REPO / "callflows" / "shop.yaml").read_text()

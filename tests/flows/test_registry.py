@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from ivr.commands.check import command as check_command
 from ivr.commands.schema import command as schema_command
-from ivr.errors import FlowErrors, NotFound
-from ivr.flows import FlowRegistry
-from ivr.prompt_catalog import PromptCatalog, load_catalog
+from ivr.domain.errors import FlowErrors, NotFound
+from ivr.flows.registry import FlowRegistry
+from ivr.prompts.catalog import PromptCatalog, load_catalog
 
 from .conftest import CATALOG, FLOWS_DIR
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ivr.config import REPO_ROOT
+from ivr.app.config import REPO_ROOT
+from ivr.domain.errors import ConfigError, FlowErrors
 from ivr.domain.flow.loader import MAX_FLOW_BYTES, load_flow
 from ivr.domain.flow.yamlsource import MAX_DEPTH, YamlRefused, load_data
-from ivr.errors import ConfigError, FlowErrors
-from ivr.prompt_catalog import load_catalog
+from ivr.prompts.catalog import load_catalog
 
 
 def billion_laughs(levels: int = 9) -> str:
@@ -71,7 +71,7 @@ def test_oversize_flow_is_refused_at_the_line_that_passes_the_limit() -> None:
 def test_ivr_check_prints_file_and_line(tmp_path: Path) -> None:
     draft = tmp_path / "bomb.yaml"
     draft.write_text(billion_laughs())
-    done = subprocess.run([sys.executable, "-m", "ivr.cli", "check", str(draft)],
+    done = subprocess.run([sys.executable, "-m", "ivr.commands.cli", "check", str(draft)],
                           capture_output=True, text=True, timeout=120,
                           env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert done.returncode == 1, done.stdout + done.stderr
@@ -80,7 +80,7 @@ def test_ivr_check_prints_file_and_line(tmp_path: Path) -> None:
 
 
 def test_followup_rules_refuse_anchors(tmp_path: Path) -> None:
-    from ivr.followup import load_rules_file
+    from ivr.outcomes.followup import load_rules_file
 
     rules = tmp_path / "followup.yaml"
     rules.write_text("defaults: &d {owner: support}\nrules: []\n")
@@ -91,7 +91,7 @@ def test_followup_rules_refuse_anchors(tmp_path: Path) -> None:
 
 
 def test_queues_yaml_refuses_aliases(tmp_path: Path) -> None:
-    from ivr.queues import load_queues
+    from ivr.app.queues_config import load_queues
 
     setup = yaml.safe_load((REPO_ROOT / "queues.yaml").read_text())
     text = yaml.safe_dump(setup) + "spare: *nothing\n"

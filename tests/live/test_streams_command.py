@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from devkit.bench.webhook import free_port
 from ivr import create_app
-from ivr.bench.webhook import free_port
 from tests.signin import PASSWORD, add_users, signed_in
 from tests.stream_service import Stream, open_stream, session_cookie
 
@@ -35,7 +35,7 @@ def environment(tmp_path: Path, redis_url: str, public: str) -> dict[str, str]:
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "ivr.cli", *args], env=env,
+    return subprocess.Popen([sys.executable, "-m", "ivr.commands.cli", *args], env=env,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.domain.privacy import RetentionPolicy
-from ivr.retention import apply_retention
+from ivr.outcomes.retention import apply_retention
 from ivr.store import events as ev
 from ivr.store import models as m
 from queue_worker.outcomes import drain_events, rebuild_call

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.prompt_audio import BuildReport, PromptSource, build_prompts, read_sources
+from ivr.prompts.audio import BuildReport, PromptSource, build_prompts, read_sources
 
 CATALOG = """\
 voices:

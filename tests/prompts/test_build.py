@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.prompt_audio import (
+from ivr.prompts.audio import (
     MANIFEST_NAME,
     PromptAudioError,
     build_prompts,
@@ -141,9 +141,9 @@ def test_texts_come_from_the_catalogue_loader_when_installed(
                 raise KeyError(prompt_id)
             return f"{prompt_id} in {language} from the loader"
 
-    loader = types.ModuleType("ivr.prompt_catalog")
+    loader = types.ModuleType("ivr.prompts.catalog")
     loader.load_catalog = lambda path: Catalog()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "ivr.prompt_catalog", loader)
+    monkeypatch.setitem(sys.modules, "ivr.prompts.catalog", loader)
     sources = read_sources(catalog)
     assert [(s.key, s.text) for s in sources] == [
         ("en-US/welcome", "welcome in en-US from the loader"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ivr.cli import main
+from ivr.commands.cli import main
 from tests.prompts.conftest import CATALOG, write_catalog
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.prompt_audio import (
+from ivr.prompts.audio import (
     PromptAudioError,
     export_mulaw,
     load_pydub,

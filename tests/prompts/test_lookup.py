@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ivr.prompt_audio import MANIFEST_NAME, read_manifest
-from ivr.prompt_lookup import PromptAudio
+from ivr.prompts.audio import MANIFEST_NAME, read_manifest
+from ivr.prompts.lookup import PromptAudio
 from tests.prompts.conftest import CATALOG, build, write_catalog
 
 WELCOME_ES = "Gracias por llamar a Acme."

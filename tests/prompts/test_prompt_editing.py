@@ -1,4 +1,4 @@
-"""Prompt editing for the admin pages (ivr/prompt_editing.py): one text changed in place with
+"""Prompt editing for the admin pages (ivr/prompts/editing.py): one text changed in place with
 comments kept, flows re-checked, a backup kept; uploads converted to 8 kHz mu-law and played
 by the next call; TTS preview through the phone pipeline."""
 
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from ivr.errors import ConfigError, FlowError, FlowErrors, NotFound
-from ivr.prompt_audio import PromptAudioError
-from ivr.prompt_catalog import PromptCatalog, load_catalog
-from ivr.prompt_editing import edit_catalog_text, preview_tts, save_recording, set_prompt_text
-from ivr.prompt_lookup import PromptAudio
+from ivr.domain.errors import ConfigError, FlowError, FlowErrors, NotFound
+from ivr.prompts.audio import PromptAudioError
+from ivr.prompts.catalog import PromptCatalog, load_catalog
+from ivr.prompts.editing import edit_catalog_text, preview_tts, save_recording, set_prompt_text
+from ivr.prompts.lookup import PromptAudio
 
 from .wavfile import read_format
 

@@ -16,11 +16,11 @@ from rq import SimpleWorker
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from ivr.bench.webhook import TOKEN, Server, free_port
-from ivr.config import DEV_ACCOUNT_SID
-from ivr.twilio_sim.clock import RealClock
-from ivr.twilio_sim.standin import start_server
-from ivr.twilio_sim.standin_state import StandInConfig
+from devkit.bench.webhook import TOKEN, Server, free_port
+from devkit.twilio_standin.clock import RealClock
+from devkit.twilio_standin.standin import start_server
+from devkit.twilio_standin.standin_state import StandInConfig
+from ivr.app.config import DEV_ACCOUNT_SID
 from queue_worker.context import ROUTING_QUEUE, build_context, install_context
 from tests.twiml_validate import twiml_problems
 
@@ -65,11 +65,11 @@ def test_calls_alternating_between_two_web_processes_complete(redis_url, redis, 
     threading.Thread(target=lb.serve_forever, args=(0.05,), daemon=True).start()
     try:
         for web in webs:
-            web.start([sys.executable, "-m", "ivr.cli", "serve", "--port", str(web.port),
+            web.start([sys.executable, "-m", "ivr.commands.cli", "serve", "--port", str(web.port),
                        "--no-streams"], env)
-        from ivr.config import from_env
-        from ivr.operator_flags import set_flag
-        from ivr.queues import build_queue_service
+        from ivr.app.config import from_env
+        from ivr.app.operator_flags import set_flag
+        from ivr.app.queues_config import build_queue_service
 
         set_flag(redis, "always_open", "on")
         settings = from_env(env)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
+from devkit.twilio_standin.clock import SimClock
+from devkit.twilio_standin.standin import start_server
+from devkit.twilio_standin.standin_state import StandInConfig
 from ivr.commands.call import build_script, command
-from ivr.twilio_sim.clock import SimClock
-from ivr.twilio_sim.standin import start_server
-from ivr.twilio_sim.standin_state import StandInConfig
 from tests.sim.conftest import TOKEN
 
 

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from ivr.twilio_sim.transport import HttpTransport
+from devkit.twilio_standin.transport import HttpTransport
 
 KEEPALIVE = 2.0  # gunicorn's default keep-alive, seconds
 BLIND = 0.5  # the end of the keep-alive the server's loop does not look at

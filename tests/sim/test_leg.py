@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from ivr.twilio_sim.leg import CallLeg, LegOptions
-from ivr.twilio_sim.script import Script
-from ivr.twilio_sim.transport import FlaskTransport, HttpTransport
+from devkit.twilio_standin.leg import CallLeg, LegOptions
+from devkit.twilio_standin.script import Script
+from devkit.twilio_standin.transport import FlaskTransport, HttpTransport
 from tests.sim.conftest import TOKEN
 from tests.twiml_validate import twiml_problems
 

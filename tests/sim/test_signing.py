@@ -7,7 +7,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from ivr.twilio_sim.signing import (
+from devkit.twilio_standin.signing import (
     body_sha256,
     compute_signature,
     sign_json_request,

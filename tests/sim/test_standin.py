@@ -10,11 +10,11 @@ import urllib.request
 import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from ivr.twilio_sim.client import make_rest_client, rewrite_url
-from ivr.twilio_sim.clock import SimClock
-from ivr.twilio_sim.leg import DEV_ACCOUNT_SID
-from ivr.twilio_sim.standin import start_server
-from ivr.twilio_sim.standin_state import StandInConfig
+from devkit.twilio_standin.client import make_rest_client, rewrite_url
+from devkit.twilio_standin.clock import SimClock
+from devkit.twilio_standin.leg import DEV_ACCOUNT_SID
+from devkit.twilio_standin.standin import start_server
+from devkit.twilio_standin.standin_state import StandInConfig
 from tests.sim.conftest import TOKEN
 
 

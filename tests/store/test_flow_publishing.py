@@ -1,4 +1,4 @@
-"""Flow publishing (ivr/flow_publishing.py) on a real database (SQLite and PostgreSQL) and a
+"""Flow publishing (ivr/flows/publishing.py) on a real database (SQLite and PostgreSQL) and a
 real Redis: publish records a version and goes live, an invalid draft is refused at its line
 and changes nothing, rollback restores any version, and processes converge."""
 
@@ -12,12 +12,12 @@ import pytest
 import redis as redis_lib
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.errors import Conflict, FlowErrors
-from ivr.flow_publishing import FlowPublisher
-from ivr.flow_queues import queue_problems
-from ivr.flows import FlowRegistry
-from ivr.prompt_catalog import load_catalog
-from ivr.queues import load_queues
+from ivr.app.queues_config import load_queues
+from ivr.domain.errors import Conflict, FlowErrors
+from ivr.flows.publishing import FlowPublisher
+from ivr.flows.queues_check import queue_problems
+from ivr.flows.registry import FlowRegistry
+from ivr.prompts.catalog import load_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

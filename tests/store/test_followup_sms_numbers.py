@@ -8,7 +8,7 @@ import redis as redis_lib
 from rq import Queue, SimpleWorker
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.config import Config
+from ivr.app.config import Config
 from ivr.store import tasks
 from queue_worker.followup import (
     FOLLOWUP_QUEUE,
@@ -24,9 +24,9 @@ CALLERS = {"+448712345678": "premium-rate", "+18765550100": "JM", "+14155550111"
 
 def test_follow_up_texts_skip_premium_and_foreign_callers(
         redis: redis_lib.Redis, session_factory: sessionmaker[Session]) -> None:
-    from ivr.call_control import build_client
-    from ivr.twilio_sim.standin import start_server
-    from ivr.twilio_sim.standin_state import StandInConfig
+    from devkit.twilio_standin.standin import start_server
+    from devkit.twilio_standin.standin_state import StandInConfig
+    from ivr.phone.call_control import build_client
 
     server, standin, api_base = start_server(StandInConfig())
     try:

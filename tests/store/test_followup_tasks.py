@@ -14,9 +14,9 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.config import Config
-from ivr.errors import Conflict
-from ivr.followup import load_rules_file
+from ivr.app.config import Config
+from ivr.domain.errors import Conflict
+from ivr.outcomes.followup import load_rules_file
 from ivr.store import events as ev
 from ivr.store import models as m
 from ivr.store import tasks
@@ -158,9 +158,9 @@ def test_assign_close_and_overdue(redis: redis_lib.Redis,
 
 def test_sms_job_sends_once_through_the_twilio_client(
         redis: redis_lib.Redis, session_factory: sessionmaker[Session]) -> None:
-    from ivr.call_control import build_client
-    from ivr.twilio_sim.standin import start_server
-    from ivr.twilio_sim.standin_state import StandInConfig
+    from devkit.twilio_standin.standin import start_server
+    from devkit.twilio_standin.standin_state import StandInConfig
+    from ivr.phone.call_control import build_client
 
     server, standin, api_base = start_server(StandInConfig())
     try:
@@ -218,7 +218,7 @@ def test_repeat_caller_and_self_service_rules_read_the_database(
 
 def test_the_writer_refuses_to_start_on_a_broken_rules_file(
         redis_url: str, tmp_path: Path, db_url: str) -> None:
-    from ivr.errors import FlowErrors
+    from ivr.domain.errors import FlowErrors
     from queue_worker.outcomes import start_event_writer
 
     broken = tmp_path / "followup.yaml"

@@ -166,7 +166,7 @@ def test_give_back_returns_it_at_once_and_switched_off_nothing_is_held(redis_url
     script = LeanScript(held, INCR)
     script(["n"], [1])
     assert in_use(client.connection_pool) == 1
-    held.give_back()  # what the end of a request does (ivr/services.py end_request)
+    held.give_back()  # what the end of a request does (ivr/app/services.py end_request)
     assert in_use(client.connection_pool) == 0
     assert held.count.now == 0
     held.give_back()  # twice is harmless

@@ -20,9 +20,9 @@ import yaml
 from flask import Flask
 
 from ivr import create_app
-from ivr.config import REPO_ROOT
-from ivr.lookup_sql import SqlSource
-from ivr.lookups import LookupSources, load_sources
+from ivr.app.config import REPO_ROOT
+from ivr.flows.lookup_sql import SqlSource
+from ivr.flows.lookups import LookupSources, load_sources
 from tests.web.conftest import BASE, TOKEN
 from tests.web.test_demo_flows import SHOP, heard, walk
 

@@ -13,8 +13,8 @@ import pytest
 import redis as redis_lib
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from ivr.config import from_env
-from ivr.errors import ConfigError
+from ivr.app.config import from_env
+from ivr.domain.errors import ConfigError
 from ivr.store import redis_connect
 from ivr.store.db import make_engine
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.errors import ConfigError
-from ivr.queues import hours_checker, parse_queues
+from ivr.app.queues_config import hours_checker, parse_queues
+from ivr.domain.errors import ConfigError
 
 LA = ZoneInfo("America/Los_Angeles")
 SETUP = {

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.errors import Conflict, NotFound
+from ivr.domain.errors import Conflict, NotFound
 from ivr.store import keys
 from tests.store.queue_fixtures import NOW, go_available, make_service
 

@@ -67,8 +67,8 @@ def _completed_call(standin):  # type: ignore[no-untyped-def]
 def test_the_status_comes_from_the_rest_api_of_the_twilio_stand_in():
     from twilio.rest import Client
 
-    from ivr.twilio_sim.standin import start_server
-    from ivr.twilio_sim.standin_state import StandInConfig
+    from devkit.twilio_standin.standin import start_server
+    from devkit.twilio_standin.standin_state import StandInConfig
 
     server, standin, base = start_server(StandInConfig())
     try:
@@ -90,11 +90,11 @@ def test_the_worker_pass_closes_a_call_whose_status_callback_was_lost(redis_url,
     """Wired as `ivr worker` wires it: the outcome database, the queue engine and the stand-in's
     REST API. The call ended at Twilio, the database never heard: the pass publishes its
     `call_ended` (stable id), and a second pass within the minute does nothing."""
-    from ivr.config import Config
+    from devkit.twilio_standin.standin import start_server
+    from devkit.twilio_standin.standin_state import StandInConfig
+    from ivr.app.config import Config
     from ivr.store import events
     from ivr.store.db import make_engine, make_session_factory, upgrade_database
-    from ivr.twilio_sim.standin import start_server
-    from ivr.twilio_sim.standin_state import StandInConfig
     from queue_worker.context import build_context, install_context
     from queue_worker.worker import build_reconciler
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from ivr.config import from_env
-from ivr.errors import ConfigError
+from ivr.app.config import from_env
+from ivr.domain.errors import ConfigError
 from ivr.store import redis_connect
 from ivr.store.redis_connect import RedisUrlError, parse_sentinel_url
 from tests.sentinel_set import SERVICE, SentinelSet

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.config import Config
-from ivr.errors import ConfigError
+from ivr.app.config import Config
+from ivr.domain.errors import ConfigError
 from ivr.store.redis_connect import RedisUrlError, check_url, masked_url
 
 

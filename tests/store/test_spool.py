@@ -1,4 +1,5 @@
-"""The local spool (ivr/spool.py): durable lines, applied in order, kept when applying fails,
+"""The local spool (ivr/outcomes/spool.py): durable lines, applied in order, kept when applying
+fails,
 taken over from a process that died."""
 
 from __future__ import annotations
@@ -6,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 
-from ivr.spool import STALE_CLAIM, Spool
+from ivr.outcomes.spool import STALE_CLAIM, Spool
 
 
 def test_records_are_applied_in_order_and_a_failure_keeps_the_rest(tmp_path):

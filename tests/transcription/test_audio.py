@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from ivr.errors import TranscriptionFailed
+from ivr.domain.errors import TranscriptionFailed
 from ivr.transcription.audio import AudioSegment, decode_recording, to_pcm16
 from tests.transcription.conftest import phone_wav
 

@@ -7,7 +7,7 @@ import io
 import grpc
 import pytest
 
-from ivr.errors import TranscriptionFailed
+from ivr.domain.errors import TranscriptionFailed
 from ivr.transcription.audio import AudioSegment
 from ivr.transcription.google import GoogleTranscriber
 from ivr.transcription.google_standin import SpeechStandin

@@ -16,7 +16,7 @@ import redis as redis_lib
 from rq import Queue, Retry, SimpleWorker
 from rq.job import JobStatus
 
-from ivr.config import DEV_ACCOUNT_SID
+from ivr.app.config import DEV_ACCOUNT_SID
 from ivr.store import keys
 from ivr.transcription.google_standin import SpeechStandin
 from queue_worker.transcription import (
@@ -164,10 +164,10 @@ def test_failed_job_is_kept_no_longer_than_retention(
 
 def test_the_voicemail_webhook_queues_the_sid_only_for_the_configured_api(
         redis: redis_lib.Redis, redis_url: str, tmp_path, recordings: FileServer) -> None:
-    """The recording webhook (ivr/services.py recording_ready) applies playback's origin rule
-    (ivr/recording_media.py): a RecordingUrl elsewhere is not fetched, nor queued."""
-    from ivr.config import Config
-    from ivr.services import build_services
+    """The recording webhook (ivr/app/services.py recording_ready) applies playback's origin rule
+    (ivr/outcomes/recording_media.py): a RecordingUrl elsewhere is not fetched, nor queued."""
+    from ivr.app.config import Config
+    from ivr.app.services import build_services
 
     config = Config(redis_url=redis_url, dev_mode=True, instance_dir=tmp_path,
                     twilio_api_base=recordings.url)

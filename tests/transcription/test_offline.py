@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from pydub import AudioSegment
 
-from ivr.errors import TranscriptionFailed
+from ivr.domain.errors import TranscriptionFailed
 from ivr.transcription import Transcriber, transcriber_from_env
 from ivr.transcription.offline import OfflineTranscriber
 from tests.transcription.conftest import OTHER_SENTENCE
@@ -96,7 +96,7 @@ def test_engine_is_chosen_from_the_environment(env: dict[str, str], engine: str)
 
 
 def test_an_unknown_engine_name_is_a_config_error() -> None:
-    from ivr.errors import ConfigError
+    from ivr.domain.errors import ConfigError
 
     with pytest.raises(ConfigError, match="'offline' or 'google'"):
         transcriber_from_env({"IVR_TRANSCRIBER": "whisper"})

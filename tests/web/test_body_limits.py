@@ -27,9 +27,9 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response
 
-from ivr.bench.webhook import Server, free_port
-from ivr.config import DEFAULT_MAX_BODY_BYTES, REPO_ROOT
-from ivr.prompt_editing import MAX_UPLOAD_BYTES
+from devkit.bench.webhook import Server, free_port
+from ivr.app.config import DEFAULT_MAX_BODY_BYTES, REPO_ROOT
+from ivr.prompts.editing import MAX_UPLOAD_BYTES
 from ivr.web.webhook_lane import WebhookLane
 from tests.conftest import with_db
 from tests.signin import PASSWORD, add_users
@@ -59,7 +59,7 @@ def _start(kind: str, env: dict[str, str]) -> Server:
                 "-b", f"127.0.0.1:{port}", "-w", "1", "ivr:create_app()"]
         env["IVR_THREADS"] = "2"
     else:
-        args = [sys.executable, "-m", "ivr.cli", "serve", "--port", str(port)]
+        args = [sys.executable, "-m", "ivr.commands.cli", "serve", "--port", str(port)]
     server.start(args, env)
     deadline = time.monotonic() + 60
     while True:  # the port opens before the app is built under gunicorn
@@ -226,8 +226,8 @@ def test_no_traceback_in_the_server_log(served: Served) -> None:
 
 
 def test_body_cap_is_a_setting() -> None:
-    from ivr import config
-    from ivr.errors import ConfigError
+    from ivr.app import config
+    from ivr.domain.errors import ConfigError
 
     assert config.from_env({"IVR_MAX_BODY_BYTES": "65536"}).max_body_bytes == 65536
     with pytest.raises(ConfigError, match="IVR_MAX_BODY_BYTES"):

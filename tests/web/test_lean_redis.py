@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from ivr.flow_publishing import CONVERGE_DUE
+from ivr.flows.publishing import CONVERGE_DUE
 from ivr.store import keys
 from tests.web.conftest import BASE, sign, standard_params
 
@@ -105,8 +105,8 @@ def test_lean_and_regular_give_the_same_answers_state_and_events(
 
 
 def test_the_switch_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch):
-    from ivr.config import from_env
-    from ivr.errors import ConfigError
+    from ivr.app.config import from_env
+    from ivr.domain.errors import ConfigError
 
     assert from_env({}).lean_redis is True
     assert from_env({"IVR_LEAN_REDIS": "0"}).lean_redis is False

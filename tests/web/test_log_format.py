@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask
 
-from ivr.log_format import JsonFormatter, mask_phone
+from ivr.app.log_format import JsonFormatter, mask_phone
 
 
 def test_phone_numbers_are_masked_to_last_four_digits():
@@ -36,7 +36,7 @@ def test_ivr_serve_logs_json_lines_with_the_call_sid(redis_url, tmp_path):
 
     import requests
 
-    from ivr.bench.webhook import free_port
+    from devkit.bench.webhook import free_port
 
     port = free_port()
     env = {**os.environ, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": "secret-token",
@@ -45,8 +45,8 @@ def test_ivr_serve_logs_json_lines_with_the_call_sid(redis_url, tmp_path):
     env.pop("IVR_DEV_MODE", None)
     errors = tmp_path / "stderr.log"
     with errors.open("wb") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "ivr.cli", "serve", "--port", str(port),
-                                   "--no-streams"],
+        server = subprocess.Popen([sys.executable, "-m", "ivr.commands.cli", "serve",
+                                   "--port", str(port), "--no-streams"],
                                   env=env, stdout=subprocess.DEVNULL, stderr=sink)
         try:
             deadline = time.monotonic() + 30

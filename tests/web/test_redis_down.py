@@ -70,7 +70,7 @@ def test_callers_get_the_fallback_while_redis_is_down_and_are_queued_when_it_is_
 def test_a_status_callback_while_redis_is_down_is_spooled_and_recorded_when_it_is_back(
         own_redis: EmbeddedRedis, tmp_path: Path):
     """Twilio never retries a status callback: the call's end must survive Redis being away
-    (ivr/spool.py), and must reach the outcome stream once, when Redis is back."""
+    (ivr/outcomes/spool.py), and must reach the outcome stream once, when Redis is back."""
     from ivr.store import events
 
     app = create_app({"redis_url": own_redis.url, "twilio_auth_token": TOKEN,

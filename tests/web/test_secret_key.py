@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from devkit.bench.webhook import free_port
 from ivr import create_app
-from ivr.bench.webhook import free_port
-from ivr.cli import main
+from ivr.app.config import secret_key_problem
+from ivr.commands.cli import main
 from ivr.commands.demo import demo_env
-from ivr.config import secret_key_problem
-from ivr.errors import ConfigError
+from ivr.domain.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 WEAK = [None, "dev-secret-change-me", "x" * 31]
@@ -82,7 +82,7 @@ def _refused(argv: list[str], env: dict[str, str]) -> str:
 
 
 @pytest.mark.parametrize("argv", [
-    [sys.executable, "-m", "ivr.cli", "serve", "--gunicorn", "--port", "{port}"],
+    [sys.executable, "-m", "ivr.commands.cli", "serve", "--gunicorn", "--port", "{port}"],
     [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", "127.0.0.1:{port}",
      "ivr:create_app()"],
 ], ids=["ivr-serve-gunicorn", "gunicorn-conf"])
@@ -122,8 +122,8 @@ def _login_status(port: int) -> int:
 
 
 def test_development_mode_shares_one_key_across_gunicorn_workers(redis_url, tmp_path):
-    from ivr.bench.webhook import Server, gunicorn_args
-    from ivr.loadgen.stack import wait_ready
+    from devkit.bench.webhook import Server, gunicorn_args
+    from devkit.loadgen.stack import wait_ready
 
     server = Server("devkey", free_port(), workdir=tmp_path)
     env = _env_without_key(REDIS_URL=redis_url, IVR_DEV_MODE="1",

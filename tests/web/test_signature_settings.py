@@ -9,7 +9,7 @@ import uuid
 import pytest
 from flask import Flask
 
-from ivr.flow_publishing import CONVERGE_DUE
+from ivr.flows.publishing import CONVERGE_DUE
 from ivr.web.webhook_lane import WebhookLane
 from tests.web.conftest import BASE, sign, standard_params
 

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask, request
 from werkzeug.datastructures import MultiDict
 
-from ivr.twilio_auth import is_signed, is_signed_by_twilio, public_url
+from ivr.phone.twilio_auth import is_signed, is_signed_by_twilio, public_url
 
 PARAMS_DOCS = {"Digits": "1234", "To": "+18005551212", "From": "+14158675310",
                "Caller": "+14158675310", "CallSid": "CA1234567890ABCDE"}

@@ -1,4 +1,4 @@
-"""A step taken without the call's lock (ivr/calls.py _advance_known, CallStateStore
+"""A step taken without the call's lock (ivr/phone/calls.py _advance_known, CallStateStore
 commit_if_current): a process that wrote a call's last step answers the next one in one
 round trip, with the same TwiML and events as the locked path; when another process moved
 the call on, a retry arrives or a lock is held, nothing is written and the locked path

@@ -1,4 +1,4 @@
-"""ivr/twiml_builder.py writes what twilio's own builders write, byte for byte.
+"""ivr/phone/twiml_builder.py writes what twilio's own builders write, byte for byte.
 
 The app's TwiML comes from our string builder (it is several times cheaper); twilio's
 builders stay the reference. Every verb and noun we use is compared, with hostile text and
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from twilio.twiml.messaging_response import MessagingResponse as TwilioMessaging
 from twilio.twiml.voice_response import VoiceResponse as TwilioVoice
 
-from ivr.twiml_builder import MessagingResponse, VoiceResponse
+from ivr.phone.twiml_builder import MessagingResponse, VoiceResponse
 from tests.twiml_validate import assert_valid_twiml
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\n\t"),

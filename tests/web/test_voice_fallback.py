@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ivr.twilio_sim.leg import CallLeg, LegOptions
-from ivr.twilio_sim.script import Script
-from ivr.twilio_sim.transport import FlaskTransport, TransportError, WebResponse
+from devkit.twilio_standin.leg import CallLeg, LegOptions
+from devkit.twilio_standin.script import Script
+from devkit.twilio_standin.transport import FlaskTransport, TransportError, WebResponse
 from tests.twiml_validate import twiml_problems
 from tests.web.conftest import BASE, sign, standard_params
 

@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from prometheus_client import REGISTRY
 
-from ivr.errors import ConfigError
-from ivr.flow_publishing import CONVERGE_DUE
+from ivr.domain.errors import ConfigError
+from ivr.flows.publishing import CONVERGE_DUE
 from ivr.web.webhook_lane import LANE_HOOKS, WebhookLane, flask_hooks, undeclared_hooks
 from tests.twiml_validate import assert_valid_twiml
 from tests.web.conftest import BASE, TOKEN, sign, standard_params

@@ -15,7 +15,7 @@ import redis as redis_lib
 import yaml
 from rq import Queue, SimpleWorker
 
-from ivr.queues import load_queues
+from ivr.app.queues_config import load_queues
 from ivr.store.embedded_redis import EmbeddedRedis
 from ivr.store.redis_queue import QueueService
 from queue_worker.context import ROUTING_QUEUE, build_context, install_context

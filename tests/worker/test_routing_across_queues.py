@@ -10,9 +10,9 @@ import time
 import pytest
 from rq import Queue, SimpleWorker
 
-from ivr.call_control import TwilioCallControl, build_client
-from ivr.config import Config
-from ivr.queues import parse_queues
+from ivr.app.config import Config
+from ivr.app.queues_config import parse_queues
+from ivr.phone.call_control import TwilioCallControl, build_client
 from ivr.store.redis_queue import QueueService
 from queue_worker.context import ROUTING_QUEUE, JobContext, install_context
 from queue_worker.routing import RqTrigger, route_queue

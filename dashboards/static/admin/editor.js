@@ -2,7 +2,7 @@
 // their line), diff and graph from the server, and a test call against the draft.
 // Self-written on purpose: a few dozen lines instead of a bundled editor; nothing is fetched
 // from elsewhere. Every text from the flow or the server is inserted with textContent or
-// setAttribute, the graph included (its layout comes from ivr/flow_graph.py as data).
+// setAttribute, the graph included (its layout comes from ivr/flows/graph.py as data).
 (function () {
   "use strict";
   var root = document.getElementById("flow-editor");
@@ -122,7 +122,7 @@
     });
   }
 
-  // The flow graph from the server's layout (ivr/flow_graph.py graph_drawing): SVG elements
+  // The flow graph from the server's layout (ivr/flows/graph.py graph_drawing): SVG elements
   // made here, node ids and labels set as text, so flow text never passes through a parser.
   var SVG = "http://www.w3.org/2000/svg";
   function svg(tag, attrs, text) {

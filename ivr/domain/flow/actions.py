@@ -1,7 +1,7 @@
 """The contract between the flow interpreter and the outside world.
 
 The interpreter (`interpreter.py`) never builds TwiML and never does I/O. It returns a tuple of
-*actions*; the web adapter (`ivr/twiml.py`, `ivr/web/voice.py`) turns them into TwiML and side
+*actions*; the web adapter (`ivr/phone/twiml.py`, `ivr/web/voice.py`) turns them into TwiML and side
 effects, and feeds what the caller did back in as a `CallEvent`. Keeping this file small and
 stable is what lets the simulator, the web app and the tests share one engine.
 

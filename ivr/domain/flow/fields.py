@@ -33,7 +33,7 @@ NODE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
 class PromptTexts(Protocol):
-    """The prompt catalogue as the loader needs it (`ivr.prompt_catalog.PromptCatalog`)."""
+    """The prompt catalogue as the loader needs it (`ivr.prompts.catalog.PromptCatalog`)."""
 
     def text(self, prompt_id: str, language: str) -> str:
         """The text of `prompt_id` in `language`; KeyError when the catalogue has none."""

@@ -4,8 +4,8 @@
 marks keep line numbers), checks each field against `schema.py` (an `hours:` schedule against
 `config_formats.SCHEDULE`, the shape queues.yaml's schedules have), resolves prompts in every
 language of the flow, adds the built-in `_fallback`, `_voicemail` and `_goodbye` nodes, and
-runs the graph checks in `validator.py`. Reading files is the adapter's job (`ivr/flows.py`):
-this module takes text, so it stays pure and the tests feed it strings.
+runs the graph checks in `validator.py`. Reading files is the adapter's job
+(`ivr/flows/registry.py`): this module takes text, so it stays pure and the tests feed it strings.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import yaml
 
 from ivr.domain.config_formats import SCHEDULE
 from ivr.domain.config_schema import check_tree
+from ivr.domain.errors import FlowErrors
 from ivr.domain.flow import model
 from ivr.domain.flow.conditions import ConditionError, parse_condition
 from ivr.domain.flow.fields import CONVERTERS, NODE_ID, PromptTexts, Reader
@@ -26,13 +27,12 @@ from ivr.domain.flow.schema import COMMON, FLOW_FIELDS, NODE_FIELDS, TYPE_ALIASE
 from ivr.domain.flow.validator import validate
 from ivr.domain.flow.yamlsource import Problems, as_list, compose, items, line_of, scalar_value
 from ivr.domain.hours import Calendar, HoursError, Schedule, parse_schedule
-from ivr.errors import FlowErrors
 
 # Prompts the built-in behaviour speaks; every flow needs them in every language it declares.
 SYSTEM_PROMPTS = ("invalid_input", "no_input", "goodbye", "voicemail_intro",
                   "technical_difficulty")
 _RENAMED = {"else": "otherwise", "goto": "target"}
-MAX_FLOW_BYTES = 200_000  # the editor's limit too (ivr/flow_publishing.py); ivr check applies it
+MAX_FLOW_BYTES = 200_000  # the editor's limit too (ivr/flows/publishing.py); ivr check applies it
 
 
 def content_version(text: str) -> str:

@@ -5,7 +5,7 @@ not answer it by voice: they hung up after the agent, before or during the surve
 who answered, or who were asked twice and gave no valid answer, get no SMS; nor do calls that
 never reached an agent or the survey. The reply is read like a spoken answer ("4", "four",
 "yes"): one invalid reply is asked again, a second is recorded as no answer, as on the phone.
-Pure: the adapter (`ivr/sms_survey.py`) sends, stores and publishes.
+Pure: the adapter (`ivr/outcomes/sms_survey.py`) sends, stores and publishes.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Owns turning flow text into `yaml.Node`s (SafeLoader, via `yaml.compose`, so eve
 value keeps its mark) and the checks that need the *source* rather than the value: PyYAML 1.1
 turns `1:` into an int, `yes:`/`on:` into booleans and `17:30` into 1050, silently. Those traps
 are caught here from the node tags, each with the 1-based line and the fix. Pure: text in,
-nodes and `FlowError`s out; no files are read here (the adapter `ivr/flows.py` reads them).
+nodes and `FlowError`s out; no files are read here (the adapter `ivr/flows/registry.py` reads them).
 
 Hostile or runaway text is refused before anything walks it (issue 12, item 7c): anchors and
 aliases (a 600-byte "billion laughs" draft expands to 10^9 nodes for whatever walks the tree,
@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from ivr.errors import FlowError
+from ivr.domain.errors import FlowError
 
 INT_TAG = "tag:yaml.org,2002:int"
 FLOAT_TAG = "tag:yaml.org,2002:float"

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
+from ivr.domain.errors import FlowErrors
 from ivr.domain.flow import model
 from ivr.domain.flow.loader import load_flow
-from ivr.errors import FlowErrors
 
 from .conftest import HEADER_LINES, DictCatalog, flow_text
 

@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003 (interim: the highest present, see _previous)
 Create Date: 2026-11-24
 
-Self-contained (does not import ivr.store.models). See ivr/flow_publishing.py.
+Self-contained (does not import ivr.store.models). See ivr/flows/publishing.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Developer tooling, never imported by the production server: the Twilio stand-in, benchmarks and
+the load generator.
+"""

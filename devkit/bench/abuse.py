@@ -1,0 +1,243 @@
+"""`ivr bench abuse`: do callers still get fast, correct answers while the web pages are abused?
+
+Two phases on one call centre on 127.0.0.1 (devkit/loadgen/stack.py: gunicorn, a worker, Redis,
+the Twilio stand-in), each `--duration` seconds of the same calls (same seed): up to `--calls`
+callers on the line at once, placed by the stand-in at a caller's pace (`--speed 1`: prompts
+and hold loops take their real time). The first phase is the baseline; in the second, at the
+same time and from another process (devkit/loadgen/abuse.py): `--streams` wallboard streams
+signed in as a supervisor, a login flood of wrong passwords (`--login-rate` a second) and 2 MiB
+bodies posted to /voice and /login (`--oversized-rate` a second each).
+
+Prints one table: webhook p50/p99/max, fallback answers, 5xx, failed connections and lost
+calls for both phases, then what the server answered each kind of abuse. Targets with the
+abuse on: p99 <= 50 ms, no fallback answer, no 5xx, no lost call. When the installed app has
+a separate stream service (`ivr streams`), it is started beside the app as `ivr serve` would.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+SUPERVISOR = "bench-supervisor"
+
+
+@dataclass
+class Phase:
+    name: str
+    placed: int
+    lost: int
+    webhooks: int
+    p50: float
+    p99: float
+    worst: float
+    fallbacks: int
+    server_errors: int
+    failed: int
+    unfinished: int = 0
+    app_errors: int = 0
+    unrecorded: int = 0
+    hung_up: int = 0
+    why: tuple[str, ...] = ()
+    writer_behind: int = 0  # ended calls whose record was in Redis, not yet in the database
+    failures: tuple[tuple[str, int], ...] = ()  # failed requests by webhook and reason
+
+    @property
+    def on_target(self) -> bool:
+        return (self.p99 <= 50 and self.fallbacks == 0 and self.server_errors == 0
+                and self.lost == 0 and self.failed == 0)
+
+
+def figures(name: str, stack: Any, result: Any) -> Phase:
+    from devkit.loadgen.run import percentile
+
+    samples = list(stack.timings.samples)
+    ok = [s[1] * 1000 for s in samples if s[2] == 200]
+    from devkit.loadgen.run import describe
+
+    lost = (result.with_errors + result.unfinished + result.without_outcome)[:3]
+    return Phase(name, result.placed, result.lost, len(samples), percentile(ok, .5),
+                 percentile(ok, .99), max(ok, default=float("nan")), stack.timings.fallbacks,
+                 sum(1 for s in samples if s[2] >= 500), sum(1 for s in samples if s[2] == 0),
+                 len(result.unfinished), len(result.with_errors), len(result.without_outcome),
+                 result.hung_up, tuple(f"{sid}: {describe(stack, sid)}" for sid in lost))
+
+
+def run_phase(stack: Any, name: str, load: dict[str, Any], plan: Any = None,
+              ) -> tuple[Phase, dict[str, dict[str, int]]]:
+    """One phase's calls (and the abuse, when `plan` is given), scored."""
+    from devkit.loadgen.abuse import collect, spawn_abuse
+    from devkit.loadgen.run import run_load
+    from devkit.loadgen.timing import Timings
+
+    stack.timings = Timings()
+    abuse = spawn_abuse(plan) if plan is not None else None
+    result, _legs = run_load(stack, **load)
+    counts = collect(*abuse, timeout=plan.duration + 60) if abuse else {}
+    # An outcome is kept once its call_ended event is in Redis; the database may hold it a
+    # while later (the writer folds events behind the calls), which is lag, not loss.
+    in_redis = ended_in_redis(stack, set(result.without_outcome))
+    result.without_outcome = [sid for sid in result.without_outcome if sid not in in_redis]
+    phase = figures(name, stack, result)
+    phase.writer_behind = len(in_redis)
+    phase.failures = tuple(sorted(stack.timings.failures.items(), key=lambda kv: -kv[1]))
+    return phase, counts
+
+
+def ended_in_redis(stack: Any, call_sids: set[str], batch: int = 5000) -> set[str]:
+    """Those of `call_sids` whose call_ended event is in the outcome stream (not yet applied
+    by the writer: applied entries are trimmed, and those calls are in the database)."""
+    from ivr.store import keys, redis_connect
+
+    if not call_sids:
+        return set()
+    from ivr.store.scripts import text
+
+    conn = redis_connect.connect(stack.redis_url)
+    found: set[str] = set()
+    start = "-"
+    while True:
+        entries: list[Any] = list(conn.xrange(keys.events_stream(), min=start,
+                                              count=batch) or [])
+        for _entry_id, fields in entries:
+            sid = text(fields.get(b"call"))
+            if text(fields.get(b"kind")) == "call_ended" and sid in call_sids:
+                found.add(sid)
+        if len(entries) < batch:
+            return found
+        start = "(" + text(entries[-1][0])
+
+
+def add_supervisor(stack: Any, password: str) -> None:
+    """A supervisor in the stack's database, once the worker has created the tables."""
+    from sqlalchemy import inspect
+
+    from dashboards.users import save_user
+    from ivr.store.db import database_url, make_engine, upgrade_database
+
+    url = database_url(None, stack.workdir / "instance")
+    engine = make_engine(url)
+    try:
+        deadline = time.monotonic() + 30
+        while "users" not in inspect(engine).get_table_names():
+            if time.monotonic() > deadline:
+                upgrade_database(url)
+                break
+            time.sleep(0.5)
+        save_user(engine, SUPERVISOR, "supervisor", password)
+    finally:
+        engine.dispose()
+
+
+def stream_service(stack: Any) -> Any:
+    """Start `ivr streams` beside the app when this install has it (None otherwise): the app
+    was told its URL through IVR_STREAM_URL (see `stream_env`)."""
+    port = stack.stream_port
+    if port is None:
+        return None
+    from devkit.bench.webhook import Server
+
+    server = Server("streams", port, workdir=stack.workdir)
+    server.start([sys.executable, "-m", "ivr.commands.cli", "streams", "--host", "127.0.0.1",
+                  "--port", str(port)], stack.env)
+    return server
+
+
+def has_stream_service() -> bool:
+    return importlib.util.find_spec("ivr.commands.streams") is not None
+
+
+def table(base: Phase, abused: Phase) -> list[str]:
+    rows = [("calls placed", "placed", "{:d}"), ("webhooks", "webhooks", "{:d}"),
+            ("webhook p50 ms", "p50", "{:.1f}"), ("webhook p99 ms", "p99", "{:.1f}"),
+            ("webhook max ms", "worst", "{:.1f}"), ("fallback answers", "fallbacks", "{:d}"),
+            ("5xx", "server_errors", "{:d}"), ("failed connections", "failed", "{:d}"),
+            ("lost calls", "lost", "{:d}"), ("  unfinished", "unfinished", "{:d}"),
+            ("  application errors", "app_errors", "{:d}"),
+            ("  no recorded outcome", "unrecorded", "{:d}"),
+            ("hung up at the end", "hung_up", "{:d}"),
+            ("records not yet in db", "writer_behind", "{:d}")]
+    lines = [f"  {'':<22}{'baseline':>12}{'with abuse':>12}"]
+    for label, attr, fmt in rows:
+        lines.append(f"  {label:<22}{fmt.format(getattr(base, attr)):>12}"
+                     f"{fmt.format(getattr(abused, attr)):>12}")
+    for phase in (base, abused):
+        lines += [f"  lost ({phase.name}) {why}" for why in phase.why]
+        lines += [f"  failed ({phase.name}) {why} x{n}" for why, n in phase.failures]
+    return lines
+
+
+def abuse_lines(counts: dict[str, dict[str, int]], plan: Any) -> list[str]:
+    said = {
+        "streams": f"wallboard streams ({plan.streams} open at once)",
+        "logins": f"login flood ({plan.login_rate:g}/s wrong passwords)",
+        "oversized /voice": f"oversized /voice ({plan.body_bytes // 1024} KiB, "
+                            f"{plan.oversized_rate:g}/s)",
+        "oversized /login": f"oversized /login ({plan.body_bytes // 1024} KiB, "
+                            f"{plan.oversized_rate:g}/s)",
+        "error": "the abuse process failed"}
+    lines = []
+    for kind, tally in counts.items():
+        parts = [f"{what} x{n}" if not what.startswith("url ") else what
+                 for what, n in sorted(tally.items())]
+        lines.append(f"  {said.get(kind, kind)}: {', '.join(parts) or 'nothing sent'}")
+    return lines
+
+
+@click.command("abuse")
+@click.option("--calls", default=200, show_default=True, help="Callers on the line at once.")
+@click.option("--rate", default=10.0, show_default=True, help="New calls a second (up to "
+              "--calls on the line).")
+@click.option("--duration", default=60.0, show_default=True, help="Seconds of calls per phase.")
+@click.option("--speed", default=1.0, show_default=True, help="The stand-in's clock (1: a "
+              "caller's pace).")
+@click.option("--streams", default=50, show_default=True)
+@click.option("--login-rate", default=20.0, show_default=True)
+@click.option("--oversized-rate", default=2.0, show_default=True, help="2 MiB posts a second, "
+              "to /voice and to /login each.")
+@click.option("--agents", default=30, show_default=True, help="Agents answering calls.")
+@click.option("--seed", default=11, show_default=True)
+def command(calls: int, rate: float, duration: float, speed: float, streams: int,
+            login_rate: float, oversized_rate: float, agents: int, seed: int) -> None:
+    """Webhook latency and lost calls with and without wallboard, login and body abuse."""
+    from devkit.bench.webhook import free_port
+    from devkit.loadgen.abuse import AbusePlan
+    from devkit.loadgen.stack import Stack
+
+    stream_port = free_port() if has_stream_service() else None
+    stack = Stack(speed=speed, stream_port=stream_port, extra_env={
+        "IVR_STREAM_URL": f"http://127.0.0.1:{stream_port}"} if stream_port else {})
+    password = secrets.token_urlsafe(16)
+    # Calls still on the line at the end hang up (counted apart); their records may take the
+    # outcome writer a while on a busy machine, so they are waited for longer than usual.
+    load = {"rate": rate, "duration": duration, "concurrency": calls, "seed": seed,
+            "drain": 5.0, "outcome_wait": 60.0}
+    streamer = None
+    try:
+        stack.start()
+        streamer = stream_service(stack)
+        add_supervisor(stack, password)
+        stack.staff(extra=agents)
+        click.echo(f"{calls} calls at once, {duration:g} s per phase, stand-in speed {speed:g}; "
+                   f"streams from {'a stream service' if streamer else 'the web app'}")
+        base, _ = run_phase(stack, "baseline", load)
+        plan = AbusePlan(stack.base_url, SUPERVISOR, password, duration, streams, login_rate,
+                         oversized_rate)
+        abused, counts = run_phase(stack, "with abuse", load, plan)
+    finally:
+        if streamer is not None:
+            streamer.stop()
+        stack.close()
+    for line in table(base, abused):
+        click.echo(line)
+    click.echo("what the server answered the abuse:")
+    for line in abuse_lines(counts, plan):
+        click.echo(line)
+    click.echo(f"targets with abuse (p99 <= 50 ms, 0 fallback answers, 0 5xx, 0 failed, "
+               f"0 lost): {'met' if abused.on_target else 'NOT met'}")

@@ -1,0 +1,3 @@
+"""The call on the phone: the call service, queue hand-off, hold loop, bridging, callback legs,
+TwiML and Twilio signatures.
+"""

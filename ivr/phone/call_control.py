@@ -1,0 +1,63 @@
+"""`TwilioCallControl`: the `CallControl` port (ivr/domain/queue_ports.py) on Twilio's REST API.
+
+Used by the queue jobs to bridge a waiting caller (update the live call's `url`), to place a
+callback (create a call) and to hang up. The twilio `Client` is built from the `Config`: real
+credentials talk to Twilio; with none set, or with `TWILIO_API_BASE` set, it talks to the local
+Twilio stand-in (`devkit/twilio_standin/`) at that address, with the development account SID. The
+REST client's errors (`TwilioRestException`, connection errors) propagate: the RQ job that
+called us fails and is retried with backoff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from twilio.rest import Client
+
+from ivr.app.config import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN, Config
+
+STANDIN_DEFAULT = "http://127.0.0.1:8081"  # `ivr demo --standin-port` default
+TEST_CALLER_ID = "+15005550006"  # Twilio's documented test "From" number
+
+
+def build_client(config: Config, timeout: float = 10.0) -> Client:
+    """A twilio Client for `config`, pointed at the stand-in when there are no credentials."""
+    from twilio.http.http_client import TwilioHttpClient
+
+    sid = config.twilio_account_sid or DEV_ACCOUNT_SID
+    token = config.twilio_auth_token or DEV_AUTH_TOKEN
+    client = Client(sid, token, http_client=TwilioHttpClient(timeout=timeout))
+    if config.uses_standin:
+        client.api.base_url = (config.twilio_api_base or STANDIN_DEFAULT).rstrip("/")
+    return client
+
+
+@dataclass
+class TwilioCallControl:
+    client: Client
+    caller_id: str = TEST_CALLER_ID
+    status_callback: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> TwilioCallControl:
+        caller_id = str(config.extra.get("caller_id") or TEST_CALLER_ID)
+        status = f"{config.public_base_url}/voice/status"
+        return cls(build_client(config), caller_id=caller_id, status_callback=status)
+
+    def redirect(self, call_sid: str, url: str) -> None:
+        """Point the live call at `url` (POST). Twilio leaves `<Enqueue>` with
+        QueueResult=redirected and fetches the new TwiML."""
+        self.client.calls(call_sid).update(url=url, method="POST")
+
+    def place_call(self, to: str, url: str, timeout: int,
+                   status_callback: str | None = None) -> str:
+        kwargs: dict[str, Any] = {"to": to, "from_": self.caller_id, "url": url,
+                                  "method": "POST", "timeout": timeout}
+        if status_callback or self.status_callback:
+            kwargs["status_callback"] = status_callback or self.status_callback
+        call = self.client.calls.create(**kwargs)
+        return str(call.sid)
+
+    def hang_up(self, call_sid: str) -> None:
+        self.client.calls(call_sid).update(status="completed")

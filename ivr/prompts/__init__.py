@@ -1,0 +1,3 @@
+"""The prompt catalogue and its audio: catalogue loading, WAV building, editing from the admin
+pages, hold music.
+"""
