@@ -12,6 +12,7 @@ Owns the list of settings and their defaults; it reads `os.environ` only in `fro
 | `IVR_DEV_MODE` | must be `1` to run without an auth token (signatures unchecked, said loudly) |
 | `IVR_FALLBACK_NUMBER` | a number the fallback route dials; unset: the fallback queue |
 | `IVR_ANNOUNCE_EVERY`, `IVR_OFFER_CALLBACK_ABOVE`, `IVR_HOLD_PAUSE` | hold loop (60, 120, 15 s) |
+| `IVR_FORECAST_TTL` | a process reads a queue for its callers' estimates once per 1 s (0: always) |
 | `SECRET_KEY` | refused outside IVR_DEV_MODE (sessions forgeable): `secret_key_problem` |
 | `IVR_PROXY_HOPS` | 0: `X-Forwarded-For` ignored; N: trust N proxies (Werkzeug's ProxyFix) |
 | `IVR_SESSION_IDLE`, `IVR_SESSION_MAX_AGE` | page sessions end after 2 h idle, 12 h in all |
@@ -164,6 +165,7 @@ EXTRA_SETTINGS = {
     "IVR_ANNOUNCE_EVERY": "announce_every",  # seconds between position/wait announcements
     "IVR_OFFER_CALLBACK_ABOVE": "offer_callback_above",  # offer callbacks above this wait (s)
     "IVR_HOLD_PAUSE": "hold_pause",  # seconds of hold audio per waitUrl loop
+    "IVR_FORECAST_TTL": "forecast_ttl",  # s a queue's read serves its callers' estimates
     "IVR_CALLER_ID": "caller_id",  # the number callbacks are placed from
     "IVR_FLOW_CONVERGE_EVERY": "flow_converge_every",  # s between checks for published flows
     "IVR_RECONCILE_AFTER": "reconcile_after",  # s before a call with no end is asked of Twilio

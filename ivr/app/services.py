@@ -36,6 +36,7 @@ from ivr.store import redis_connect
 from ivr.store.call_state import CallStateStore
 from ivr.store.caller_summary import queue_start_reads
 from ivr.store.embedded_redis import EmbeddedRedis
+from ivr.store.hold_forecast import DEFAULT_TTL
 from ivr.store.redis_queue import QueueService
 
 TRANSCRIPTION_QUEUE = "ivr-transcription"
@@ -252,7 +253,20 @@ def _queue_engine(config: Config, conn: redis.Redis, store: CallStateStore,
     options.pop("tick_seconds", None)
     engine = build_queue_service(config, conn, RqTrigger(Queue(ROUTING_QUEUE, connection=conn)),
                                  **options)
-    return engine, QueueHandOff(engine, store, publish)
+    return engine, QueueHandOff(engine, store, publish, forecast_ttl(config))
+
+
+def forecast_ttl(config: Config) -> float:
+    """IVR_FORECAST_TTL: seconds a process reuses a queue's read for its held callers'
+    estimates (ivr/store/hold_forecast.py); 0 reads the queue for every estimate."""
+    raw = config.extra.get("forecast_ttl", DEFAULT_TTL)
+    try:
+        ttl = float(raw)
+    except (TypeError, ValueError):
+        ttl = -1.0
+    if not 0 <= ttl <= 60:
+        raise ConfigError(f"IVR_FORECAST_TTL={raw!r} must be a number of seconds from 0 to 60")
+    return ttl
 
 
 def _flow_checks(config: Config, sources: LookupSources) -> Any:

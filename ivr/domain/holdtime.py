@@ -267,8 +267,13 @@ def _phase_scv(ahead: int, extra: int, s: int, mu: float, theta: float,
     phases = [(rates[n] if rates is not None else s * mu) + (n + 1) * theta
               for n in range(ahead + 1)]
     phases += [(s + e) * mu + (ahead + 1) * theta for e in range(1, extra + 1)]
-    mean = sum(1.0 / q for q in phases)
-    return sum(1.0 / (q * q) for q in phases) / (mean * mean) if mean > 0 else 0.0
+    # Summed left to right by hand, not with sum(): Python 3.12's sum() compensates rounding,
+    # and ivr/domain/wait_table.py must reproduce these sums bit for bit from running totals.
+    mean = sq = 0.0
+    for q in phases:
+        mean += 1.0 / q
+        sq += 1.0 / (q * q)
+    return sq / (mean * mean) if mean > 0 else 0.0
 
 
 def _phase_rates(ages: tuple[float, ...], ahead: int, s: int, mean: float, scv: float,

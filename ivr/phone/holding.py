@@ -70,18 +70,19 @@ class HoldService:
             visit = self.adopt(call_sid, queue, now)
         lang = visit.language if visit else "en-US"
         r = VoiceResponse()
-        position = self.handoff.service.position(call_sid)
+        in_queue, position = self.handoff.service.place(call_sid)  # one read for both
         if visit is None or position is None:  # fallback queue, or an agent is being rung
             if visit:
                 r.pause(length=2)
             else:
                 self._hold(r, queue)
             return str(r)
-        queue = self.current_queue(call_sid) or queue
+        queue = in_queue or queue  # an overflow rule may have moved them
         gather = r.gather(input="dtmf", num_digits=1, timeout=1, method="POST",
                           action=self.handoff_urls().make("/voice/queue/key", queue=queue))
         if self._announce_due(call_sid, now):
-            told, (low, high) = self.handoff.forecast(queue, call_sid, now.timestamp())
+            told, (low, high) = self.handoff.forecast(queue, call_sid, now.timestamp(),
+                                                      position)
             seconds = told.seconds
             words = describe_range(low, high, lang[:2] if lang[:2] in ("en", "es") else "en")
             if position == 1:

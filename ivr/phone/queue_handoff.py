@@ -22,6 +22,7 @@ from ivr.domain.holdtime import WaitEstimate
 from ivr.store import keys
 from ivr.store.call_state import CallStateStore
 from ivr.store.events import entry_fields, once_id
+from ivr.store.hold_forecast import DEFAULT_TTL, HoldForecasts
 from ivr.store.hold_stats import HoldStatsStore
 from ivr.store.queue_stats import QueueSnapshot
 from ivr.store.redis_queue import QueueService
@@ -55,10 +56,13 @@ class QueueHandOff:
     service: QueueService
     store: CallStateStore
     publish: PublishEvent
+    forecast_ttl: float = DEFAULT_TTL  # IVR_FORECAST_TTL (ivr/store/hold_forecast.py)
     stats: HoldStatsStore = field(init=False)
+    forecasts: HoldForecasts = field(init=False)
 
     def __post_init__(self) -> None:
         self.stats = HoldStatsStore(self.service.conn)
+        self.forecasts = HoldForecasts(self.service, self.stats, self.forecast_ttl)
 
     def join(self, call_sid: str, enqueue: Enqueue, caller: Mapping[str, str],
              now: datetime, *, seq: int, language: str, check_hours: bool = True) -> str | None:
@@ -93,13 +97,15 @@ class QueueHandOff:
         live line and staffing and what the estimator has learned about this queue."""
         return self.estimate_from(self.service.snapshot(queue, at, member), at)
 
-    def forecast(self, queue: str, member: str | None,
-                 at: float) -> tuple[WaitEstimate, tuple[float, float]]:
+    def forecast(self, queue: str, member: str | None, at: float,
+                 position: int | None = None) -> tuple[WaitEstimate, tuple[float, float]]:
         """The estimate for `member` and the range they are told, calibrated on this queue's
-        outcomes (ivr/domain/wait_range.py)."""
-        snap = self.service.snapshot(queue, at, member)
-        ahead = (snap.position - 1) if snap.position else snap.queue_len
-        return self.stats.forecast(snap.queue, ahead, snap.agents_staffed, snap.agents_busy, at)
+        outcomes (ivr/domain/wait_range.py). `position`: the member's place when the caller
+        has just read it (the hold loop), else it is read here. The queue's side comes from
+        the process's shared forecasts, read at most once per IVR_FORECAST_TTL."""
+        if position is None and member:
+            position = self.service.position(member)
+        return self.forecasts.forecast(queue, position, at)
 
     def told(self, member: str) -> WaitEstimate | None:
         """The forecast a caller was given when they joined (None for older entries)."""

@@ -133,16 +133,21 @@ class QueueService(ReservationOps):
     def position(self, member: str) -> int | None:
         """1-based place in line. A parked entry (queue_line.py) keeps its place: it is
         counted after everyone routable with a better score, where it will go back."""
+        return self.place(member)[1]
+
+    def place(self, member: str) -> tuple[str, int | None]:
+        """The queue the entry is in ("" when none) and its place (`position`), from the
+        same read: the hold loop needs both on every answer."""
         state, queue, sc = (text(v) for v in self.conn.hmget(keys.queue_entry(member),
                                                               ["state", "queue", "score"]))
         if state != "waiting":
-            return None
+            return queue, None
         rank = self.conn.zrank(keys.queue_waiting(queue), member)
         if rank is not None:
-            return int(rank) + 1  # type: ignore[arg-type]
+            return queue, int(rank) + 1  # type: ignore[arg-type]
         if self.conn.zscore(keys.queue_parked(queue), member) is None:
-            return None
-        return int(self.conn.zcount(keys.queue_waiting(queue), "-inf", f"({sc}")) + 1
+            return queue, None
+        return queue, int(self.conn.zcount(keys.queue_waiting(queue), "-inf", f"({sc}")) + 1
 
     def leave(self, member: str, result: str, now: float) -> LeaveResult:
         """The caller left Twilio's queue with QueueResult `result`. `redirected` and
