@@ -5,88 +5,119 @@ finished, and read for every announcement.
 Why persisted: the estimator scored against the public traces (`ivr bench ewt`) learns online
 from every event of a queue's history; rebuilding its statistics from the last hundred samples
 at each announcement would throw away what makes it accurate (patience, talk-time shape) and
-forget everything on restart. Updates are read-modify-write under WATCH (a few per call); a
-lost race is retried after a short random wait that grows with each try, because contention
-does come in bursts: callers hang up together (a storm, the end of `ivr bench abuse`'s run,
-where five immediate retries gave up and sent abandoning callers to the fallback route). If a
-queue is still too busy after RETRIES, the sample is dropped and logged: these statistics
-tune an estimate, and must never fail the webhook of the call that reported them.
-Must not import Flask.
+forget everything on restart.
+
+Why an event list and not read-modify-write: every answered, abandoned and finished call
+changes the same small value, and callers hang up together (a storm, the end of `ivr bench
+abuse`'s run with 200 calls). Under WATCH the writers raced; even with 30 retries and a growing
+random wait a busy queue could drop samples and every lost race cost a webhook round trips and
+sleeps (issue 12). So a writer only appends its event (RPUSH: one command, nothing to lose,
+nothing to retry), and the list is applied in its order, the order Redis received the events,
+which is the order the WATCH transactions committed in: the same statistics. A reader reads
+the folded statistics and the pending events in one transaction and applies the pending ones
+itself. Once FOLD_AT events are pending, the writer that saw it folds them (scripts/
+hold_fold.lua writes the result only if nobody folded in between, and trims what it folded):
+the list stays short and no one waits for anyone. Must not import Flask.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
-import time
-from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Any
 
 import redis
 
 from ivr.domain import holdtime, wait_range
 from ivr.domain.holdtime import HoldStats, WaitEstimate
 from ivr.store import keys
-from ivr.store.scripts import text
+from ivr.store.scripts import SCRIPT_DIR, text
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TALK_TIME = 180.0  # seconds: the prior until real calls complete
-RETRIES = 30
-BACKOFF_S = 0.001  # mean wait before the first retry; doubles with each try, to 32x at most
+FOLD_AT = 16  # pending events that make the writer fold them into the statistics
 
 
-class HoldStatsBusy(RuntimeError):
-    """A queue's statistics kept changing under us for RETRIES tries."""
+def apply_event(stats: HoldStats, event: list[Any]) -> HoldStats:
+    """One stored event applied with the domain's own update (what `update` used to do)."""
+    kind, *args = event
+    if kind == "answered":
+        return holdtime.record_answered(stats, args[0], args[1])
+    if kind == "abandoned":
+        return holdtime.record_abandoned(stats, args[0], args[1])
+    if kind == "ended":
+        return holdtime.record_call_ended(stats, args[0], args[1])
+    if kind == "staffing":
+        return holdtime.record_staffing(stats, args[0], args[1])
+    if kind == "range":
+        return wait_range.record_range_outcome(
+            stats, WaitEstimate(args[0], 0.0, args[1]), args[2])
+    # A kind this version does not know (written by a newer one during a rolling deploy):
+    # skipped, as from_dict skips unknown fields, rather than failing every announcement.
+    log.warning("hold-statistics event %r not understood; skipped", kind)
+    return stats
 
 
 class HoldStatsStore:
     def __init__(self, conn: redis.Redis, talk_time: float = DEFAULT_TALK_TIME) -> None:
         self.conn = conn
         self.talk_time = talk_time
+        self.fold_script = conn.register_script((SCRIPT_DIR / "hold_fold.lua").read_text())
 
     def get(self, queue: str) -> tuple[HoldStats, int | None]:
-        """The queue's statistics (the prior when none yet) and the staffing last seen."""
-        raw, agents = self.conn.hmget(keys.queue_hold_stats(queue), ["stats", "agents"])
-        return self._decode(raw), int(agents) if agents is not None else None
+        """The queue's statistics with every event recorded so far (the prior when none
+        yet), and the staffing last seen."""
+        stats, agents, _, _ = self._read(queue)
+        return stats, agents
+
+    def _read(self, queue: str) -> tuple[HoldStats, int | None, int, int]:
+        """(statistics with pending events applied, staffing seen, `folded`, pending count),
+        from one transaction: a fold between two separate reads would lose or repeat events."""
+        pipe = self.conn.pipeline(transaction=True)
+        pipe.hmget(keys.queue_hold_stats(queue), ["stats", "agents", "folded"])
+        pipe.lrange(keys.queue_hold_events(queue), 0, -1)
+        (raw, agents, folded), pending = pipe.execute()
+        stats = self._apply(self._decode(raw), pending)
+        return (stats, int(agents) if agents is not None else None, int(folded or 0),
+                len(pending))
 
     def _decode(self, raw: bytes | str | None) -> HoldStats:
         if raw is None:
             return holdtime.new_stats(self.talk_time)
         return HoldStats.from_dict(json.loads(text(raw)))
 
-    def update(self, queue: str, change: Callable[[HoldStats], HoldStats]) -> HoldStats:
-        """Apply `change` atomically; raises HoldStatsBusy after RETRIES lost races."""
-        key = keys.queue_hold_stats(queue)
-        for attempt in range(RETRIES):
-            with self.conn.pipeline(transaction=True) as pipe:
-                try:
-                    pipe.watch(key)
-                    new = change(self._decode(pipe.hget(key, "stats")))
-                    pipe.multi()
-                    pipe.hset(key, "stats", json.dumps(new.as_dict()))
-                    pipe.execute()
-                    return new
-                except redis.WatchError:
-                    time.sleep(random.uniform(0, 2 * BACKOFF_S * 2 ** min(attempt, 5)))
-        raise HoldStatsBusy(f"hold statistics of queue {queue!r} kept changing; gave up")
+    @staticmethod
+    def _apply(stats: HoldStats, pending: Iterable[bytes | str]) -> HoldStats:
+        for raw in pending:
+            stats = apply_event(stats, json.loads(text(raw)))
+        return stats
 
-    def _record(self, queue: str, what: str, change: Callable[[HoldStats], HoldStats]) -> None:
-        try:
-            self.update(queue, change)
-        except HoldStatsBusy as exc:
-            log.warning("%s not learned: %s", what, exc)
+    def _record(self, queue: str, event: list[Any]) -> None:
+        """Append the event; the writer that makes FOLD_AT pending folds them."""
+        if self.conn.rpush(keys.queue_hold_events(queue), json.dumps(event)) >= FOLD_AT:
+            self.fold(queue)
+
+    def fold(self, queue: str) -> bool:
+        """Fold the pending events into the stored statistics; False when another process
+        folded first (then there is nothing left to do)."""
+        stats, _, folded, pending = self._read(queue)
+        if not pending:
+            return False
+        return bool(self.fold_script(
+            keys=[keys.queue_hold_stats(queue), keys.queue_hold_events(queue)],
+            args=[folded, pending, json.dumps(stats.as_dict())]))
 
     def answered(self, queue: str, wait: float, now: float) -> None:
-        self._record(queue, "an answered wait", lambda s: holdtime.record_answered(s, wait, now))
+        self._record(queue, ["answered", wait, now])
 
     def abandoned(self, queue: str, wait: float, now: float) -> None:
-        self._record(queue, "an abandon", lambda s: holdtime.record_abandoned(s, wait, now))
+        self._record(queue, ["abandoned", wait, now])
 
     def call_ended(self, queue: str, handle: float, now: float) -> None:
         if handle > 0:
-            self._record(queue, "a talk time",
-                         lambda s: holdtime.record_call_ended(s, handle, now))
+            self._record(queue, ["ended", handle, now])
 
     def staffing(self, queue: str, agents: int, now: float) -> HoldStats:
         """Note the staffed-agent count; a change is recorded (the estimate is announced as
@@ -95,7 +126,8 @@ class HoldStatsStore:
         if seen == agents:
             return stats
         if seen is not None:
-            stats = self.update(queue, lambda s: holdtime.record_staffing(s, agents, now))
+            self._record(queue, ["staffing", agents, now])
+            stats = holdtime.record_staffing(stats, agents, now)
         self.conn.hset(keys.queue_hold_stats(queue), "agents", agents)
         return stats
 
@@ -114,5 +146,4 @@ class HoldStatsStore:
     def range_outcome(self, queue: str, told: WaitEstimate, wait: float) -> None:
         """A caller told `told` when they joined was answered after `wait` seconds: the
         queue's ranges learn where real waits fall."""
-        self._record(queue, "a range outcome",
-                     lambda s: wait_range.record_range_outcome(s, told, wait))
+        self._record(queue, ["range", told.seconds, told.spread, wait])

@@ -112,6 +112,12 @@ def queue_hold_stats(queue: str) -> str:
     return f"{_Q}:hold-stats:{queue}"
 
 
+def queue_hold_events(queue: str) -> str:
+    """LIST of JSON events (answered, abandoned, talk time, staffing, range outcome) not yet
+    folded into `queue_hold_stats` (ivr/store/hold_stats.py, scripts/hold_fold.lua)."""
+    return f"{_Q}:hold-events:{queue}"
+
+
 def operator_flags() -> str:
     """HASH of operator switches (emergency_closed, always_open, storm_mode, ...)."""
     return f"{PREFIX}flags"

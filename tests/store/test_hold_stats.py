@@ -69,3 +69,61 @@ def test_ranges_told_to_callers_learn_from_their_answered_waits(redis):
     assert again.seconds == told.seconds
     assert high2 > told.seconds * 2 > high
     assert store.get("sales")[0].ranges_seen == 0
+
+
+def test_events_give_the_statistics_applying_them_in_order_gives(redis):
+    """Kept as a list of events and folded now and then: every read equals the domain's own
+    updates applied one after another, before and after each fold."""
+    import random
+
+    from ivr.domain import wait_range
+    from ivr.domain.holdtime import WaitEstimate
+    from ivr.store.hold_stats import FOLD_AT
+
+    rng = random.Random(4)
+    store = HoldStatsStore(redis, talk_time=150.0)
+    expected = holdtime.new_stats(150.0)
+    for i in range(5 * FOLD_AT + 3):
+        kind, value = rng.choice(["answered", "abandoned", "ended", "range"]), rng.random() * 300
+        if kind == "range":
+            told = WaitEstimate(rng.random() * 200 + 1, 0.0, rng.random())
+            store.range_outcome("support", told, value)
+            expected = wait_range.record_range_outcome(expected, told, value)
+        else:
+            getattr(store, {"ended": "call_ended"}.get(kind, kind))("support", value, NOW + i)
+            record = {"answered": holdtime.record_answered, "abandoned": holdtime.record_abandoned,
+                      "ended": holdtime.record_call_ended}[kind]
+            expected = record(expected, value, NOW + i)
+        assert store.get("support")[0] == expected, i
+    assert redis.llen("ivr:{queues}:hold-events:support") < FOLD_AT  # folded as it grew
+    assert store.get("sales")[0] == holdtime.new_stats(150.0)
+
+
+def test_a_sample_is_never_dropped_however_busy_the_queue(redis):
+    """Other processes write the queue's statistics key all the time (staffing seen by every
+    web process, other calls' samples). Under WATCH every such write made the update start
+    again, and after 30 lost races the sample was dropped; appending cannot lose a race."""
+    import threading
+
+    store = HoldStatsStore(redis)
+    stop = threading.Event()
+
+    def other_processes() -> None:
+        conn = redis.__class__(connection_pool=redis.connection_pool)
+        n = 0
+        while not stop.is_set():
+            n += 1
+            conn.hset("ivr:{queues}:hold-stats:support", "agents", n % 7)
+
+    busy = threading.Thread(target=other_processes)
+    busy.start()
+    try:
+        for i in range(10):
+            store.call_ended("support", 90.0, NOW + i)
+            store.answered("support", 20.0, NOW + i)
+    finally:
+        stop.set()
+        busy.join()
+    stats, _ = store.get("support")
+    assert (stats.completed, round(stats.waits_seen, 6)) == (10, round(sum(
+        (1 - 1 / holdtime.WAIT_MEMORY) ** k for k in range(10)), 6))
