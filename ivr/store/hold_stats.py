@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
@@ -105,9 +105,24 @@ class HoldStatsStore:
         stats, _, folded, pending = self._read(queue)
         if not pending:
             return False
+        return self._write(queue, folded, pending, stats)
+
+    def _write(self, queue: str, folded: int, pending: int, stats: HoldStats) -> bool:
+        """hold_fold.lua: store `stats` as the fold of the first `pending` events, unless
+        another fold landed since `folded` was read."""
         return bool(self.fold_script(
             keys=[keys.queue_hold_stats(queue), keys.queue_hold_events(queue)],
             args=[folded, pending, json.dumps(stats.as_dict())]))
+
+    def update(self, queue: str, change: Callable[[HoldStats], HoldStats]) -> HoldStats:
+        """Replace the statistics with `change` of them (seeding a queue, tests): folds the
+        pending events with it. Not for the call path, which only appends events; tries
+        again only if a fold landed between the read and the write."""
+        while True:
+            stats, _, folded, pending = self._read(queue)
+            new = change(stats)
+            if self._write(queue, folded, pending, new):
+                return new
 
     def answered(self, queue: str, wait: float, now: float) -> None:
         self._record(queue, ["answered", wait, now])
