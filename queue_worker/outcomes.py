@@ -1,12 +1,13 @@
 """The outcome-event writer: Redis stream -> call records in SQL, each event exactly once.
 
 `drain_events` applies what is waiting and returns (tests, `ivr db` tools, a burst job);
-`run_event_writer` loops for the worker process. Each event is applied in one transaction
-that (1) creates and locks the call's row, (2) inserts the event into `processed_events`
+`run_event_writer` loops for the worker process. Events are applied in transactions of up to
+EVENTS_PER_TRANSACTION (a failed one is applied again one event per transaction); inside, each
+event (1) creates and locks the call's row, (2) inserts the event into `processed_events`
 (primary key = event id; a conflict means "already applied": nothing else is written), (3)
 re-folds the call from all its logged events with `ivr.domain.outcome.fold_call` and rewrites
-the call row and its history, then (4) runs the record hooks. Only after the commit is the
-entry XACKed. So:
+the call row and its history (queue_worker/outcome_rows.py), then (4) runs the record hooks.
+Only after the commit are the entries XACKed. So:
 - a crash between commit and XACK redelivers the event, and the ledger turns it into a no-op;
 - a database error rolls back and leaves the entry pending; it is claimed again (XAUTOCLAIM)
   once idle for `claim_idle_ms`, so an outage delays outcomes but loses none;
@@ -17,10 +18,12 @@ single write lock, taken up front by BEGIN IMMEDIATE), so concurrent writers nev
 a stale event list.
 
 Record hooks ("after a record is written"): `hooks=` on `drain_events`/`run_event_writer` is a
-sequence of `RecordHook(session, record)` called inside the event's transaction, after the
-call's rows are rewritten, with the lock held. They commit or roll back with the record, so a
-hook's own writes are exactly-once too (a duplicate event runs no hook). A hook that raises
-keeps the event pending (retried later) rather than committing a record without its effect.
+sequence of `RecordHook(session, record)` called inside the transaction, after the call's
+rows are rewritten, with the lock held: once per call with new events in the transaction,
+with the record folded from all of them (a rule acts on a record's final state). They commit
+or roll back with the record, so a hook's own writes are exactly-once too (a duplicate event
+runs no hook). A hook that raises keeps the event pending (retried later) rather than
+committing a record without its effect.
 The worker's hooks are listed in `queue_worker/record_hooks.py` (follow-up tasks first).
 """
 
@@ -34,7 +37,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis as redis_lib
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     DBAPIError,
@@ -50,11 +53,15 @@ from ivr.store import events as ev
 from ivr.store import models as m
 from ivr.store import redis_connect
 from ivr.store.db import SessionFactory
+from queue_worker.outcome_rows import write_record
 
 log = logging.getLogger(__name__)
+# Events applied in one transaction at most. One commit per event kept the writer minutes
+# behind 200 concurrent calls on SQLite (each commit syncs the WAL); a batch holds SQLite's
+# write lock longer, so it stays small: the web never writes SQL, and the follow-up jobs wait
+# on the busy timeout (ivr/store/db.py).
+EVENTS_PER_TRANSACTION = 50
 RecordHook = Callable[[Session, CallRecord], None]
-CHILD_TABLES = (m.CallStep, m.SelfServiceAttempt, m.QueueVisit, m.Voicemail, m.SurveyAnswer,
-                m.Disposition, m.CallTag)
 
 
 @dataclass
@@ -75,22 +82,24 @@ def drain_events(redis: redis_lib.Redis, session_factory: SessionFactory,
                  max_events: int | None = None, block_ms: int | None = None, *,
                  group: str = ev.GROUP, consumer: str | None = None,
                  claim_idle_ms: int = 30_000, batch: int = 100,
-                 hooks: Sequence[RecordHook] = ()) -> DrainResult:
+                 hooks: Sequence[RecordHook] = (),
+                 per_transaction: int = EVENTS_PER_TRANSACTION) -> DrainResult:
     """Apply stale pending entries (idle >= claim_idle_ms), then new ones until none arrive
-    within `block_ms` (None: do not wait) or `max_events` were taken. Stops early, leaving the
-    rest pending, when the database is unreachable (`result.unavailable`)."""
+    within `block_ms` (None: do not wait) or `max_events` were taken, up to `batch` read at a
+    time and `per_transaction` applied in one transaction. Stops early, leaving the rest
+    pending, when the database is unreachable (`result.unavailable`)."""
     consumer = consumer or ev.default_consumer()
     ev.ensure_group(redis, group)
     result = DrainResult()
     limit = max_events if max_events is not None else float("inf")
     stale = ev.claim_stale(redis, group, consumer, claim_idle_ms, int(min(limit, 10_000)))
-    _apply_batch(redis, session_factory, group, stale, result, hooks)
+    _apply_batch(redis, session_factory, group, stale, result, hooks, per_transaction)
     while result.unavailable is None and _taken(result) < limit:
         count = int(min(batch, limit - _taken(result)))
         fresh = ev.read_new(redis, group, consumer, count, block_ms)
         if not fresh:
             break
-        _apply_batch(redis, session_factory, group, fresh, result, hooks)
+        _apply_batch(redis, session_factory, group, fresh, result, hooks, per_transaction)
     return result
 
 
@@ -100,16 +109,61 @@ def _taken(result: DrainResult) -> int:
 
 def _apply_batch(redis: redis_lib.Redis, session_factory: SessionFactory, group: str,
                  events: list[ev.StreamEvent], result: DrainResult,
-                 hooks: Sequence[RecordHook] = ()) -> None:
+                 hooks: Sequence[RecordHook] = (),
+                 per_transaction: int = EVENTS_PER_TRANSACTION) -> None:
+    """Apply `events` in transactions of up to `per_transaction`, then XACK those committed.
+    A transaction that fails is applied again one event per transaction, so a bad event keeps
+    only itself pending, as when every event had its own."""
     done: list[str] = []
     try:
-        for event in events:
+        for start in range(0, len(events), max(1, per_transaction)):
             if result.unavailable is not None:
                 break
-            _apply_one(session_factory, event, result, done, hooks)
+            chunk = events[start:start + max(1, per_transaction)]
+            if len(chunk) > 1 and _apply_together(session_factory, chunk, result, done, hooks):
+                continue
+            for event in chunk:
+                if result.unavailable is not None:
+                    break
+                _apply_one(session_factory, event, result, done, hooks)
     finally:
         ev.ack(redis, group, done)
         result.acked.extend(done)
+
+
+def _apply_together(session_factory: SessionFactory, chunk: list[ev.StreamEvent],
+                    result: DrainResult, done: list[str],
+                    hooks: Sequence[RecordHook] = ()) -> bool:
+    """Apply `chunk` in one transaction: one commit (on SQLite one WAL sync) for many events,
+    where one per event fell minutes behind 200 concurrent calls (`ivr bench abuse`). Every
+    event is locked and entered in the ledger as alone; then each call with new events is
+    re-folded once and its rows rewritten, and the hooks see that record (the same rows as
+    one event at a time, whose last fold is this one; hooks act on final states). True when
+    handled: committed, or stopped because the database is unavailable (nothing written, the
+    first event counted failed, as alone); False, with nothing written, when something
+    failed: the caller applies the chunk one event at a time."""
+    try:
+        with session_factory() as session, session.begin():
+            outcomes = [log_event(session, event) for event in chunk]
+            for call_sid in dict.fromkeys(e.call_sid for e, o in zip(chunk, outcomes, strict=True)
+                                          if o == "written" and e.call_sid):
+                _write_call(session, call_sid, hooks)
+    except (DBAPIError, PoolTimeout) as exc:
+        if not _is_unavailable(exc):
+            return False
+        result.failed += 1
+        result.unavailable = str(getattr(exc, "orig", None) or exc).strip()[:500]
+        log.warning("outcome events %s.. (%d) kept pending: database unavailable: %s",
+                    chunk[0].event_id, len(chunk), result.unavailable)
+        return True
+    except (SQLAlchemyError, ValueError, KeyError, TypeError):
+        log.info("outcome events %s.. (%d): one failed, applying them one by one",
+                 chunk[0].event_id, len(chunk))
+        return False
+    for event, outcome in zip(chunk, outcomes, strict=True):
+        _count(result, outcome)
+        done.append(event.stream_id)
+    return True
 
 
 def _apply_one(session_factory: SessionFactory, event: ev.StreamEvent, result: DrainResult,
@@ -133,13 +187,17 @@ def _apply_one(session_factory: SessionFactory, event: ev.StreamEvent, result: D
         log.exception("outcome event %s (call %s) kept pending: apply failed",
                       event.event_id, event.call_sid)
         return
+    _count(result, outcome)
+    done.append(event.stream_id)
+
+
+def _count(result: DrainResult, outcome: str) -> None:
     if outcome == "written":
         result.written += 1
     elif outcome == "duplicate":
         result.duplicates += 1
     else:
         result.rejected += 1
-    done.append(event.stream_id)
 
 
 def _is_unavailable(exc: DBAPIError | PoolTimeout) -> bool:
@@ -155,6 +213,17 @@ def apply_event(session: Session, event: ev.StreamEvent,
     """Apply one event inside the caller's transaction; returns "written", "duplicate" or
     "rejected" (malformed: logged in processed_events with its error, no effect on a call).
     `hooks` run after the record is rewritten (not for duplicates or rejected events)."""
+    outcome = log_event(session, event)
+    if outcome == "written":
+        assert event.call_sid is not None  # decode() rejects events without one
+        _write_call(session, event.call_sid, hooks)
+    return outcome
+
+
+def log_event(session: Session, event: ev.StreamEvent) -> str:
+    """Lock the event's call and enter the event in the ledger (`processed_events`): "written"
+    when it is new, "duplicate" when already there, "rejected" when malformed. The call's
+    rows are not rewritten here (`_write_call`)."""
     if event.error is None and event.call_sid:
         _lock_call(session, event.call_sid)
     if not _insert_ignore(session, m.ProcessedEvent, {
@@ -166,11 +235,13 @@ def apply_event(session: Session, event: ev.StreamEvent,
         log.error("outcome event %s (call %s) rejected: %s", event.event_id, event.call_sid,
                   event.error)
         return "rejected"
-    assert event.call_sid is not None  # decode() rejects events without one
-    record = rebuild_call(session, event.call_sid)
+    return "written"
+
+
+def _write_call(session: Session, call_sid: str, hooks: Sequence[RecordHook]) -> None:
+    record = rebuild_call(session, call_sid)
     for hook in hooks:
         hook(session, record)
-    return "written"
 
 
 def rebuild_call(session: Session, call_sid: str) -> CallRecord:
@@ -204,113 +275,6 @@ def _insert_ignore(session: Session, model: type[m.Base], values: dict[str, obje
     stmt = insert(table).values(**values).on_conflict_do_nothing().returning(
         *table.primary_key.columns)
     return session.execute(stmt).first() is not None
-
-
-def _when(at: float | None) -> datetime | None:
-    return None if at is None else datetime.fromtimestamp(at, UTC)
-
-
-def write_record(session: Session, r: CallRecord) -> None:
-    """Rewrite the call row and all its history rows from `r` (the caller holds the lock)."""
-    sid = r.call_sid
-    session.execute(delete(m.CallbackAttempt).where(m.CallbackAttempt.callback_pk.in_(
-        select(m.Callback.id).where(m.Callback.call_sid == sid))))
-    session.execute(delete(m.Callback).where(m.Callback.call_sid == sid))
-    for table in CHILD_TABLES:
-        session.execute(delete(table).where(table.call_sid == sid))
-    session.execute(update(m.Call).where(m.Call.call_sid == sid).values(**_fit(m.Call, dict(
-        caller=r.caller, dialed=r.dialed, flow=r.flow, flow_version=r.flow_version,
-        started_at=_when(r.started_at), ended_at=_when(r.ended_at), duration_s=r.duration_s,
-        end_status=r.end_status, queue=r.queue, skill=r.skill, wait_s=r.wait_s,
-        answered=r.answered, abandoned=r.abandoned, agent=r.agent, talk_s=r.talk_s,
-        self_service_contained=r.self_service_contained, outcome=r.outcome,
-        updated_at=datetime.now(UTC)))))
-    _write_history(session, r)
-    _write_callbacks(session, r)
-    _fit_new_rows(session)
-
-
-def _fit(model: type[m.Base], values: dict[str, Any]) -> dict[str, Any]:
-    """Strings cut to their column's length. A caller's 300-character speech fits (Text), but
-    an over-long node or agent name would make PostgreSQL refuse the whole event forever (a
-    DataError is not an outage, so it would be retried and logged at every claim)."""
-    columns = cast(Table, model.__table__).columns
-    fitted = dict(values)
-    for name, value in values.items():
-        length = getattr(columns[name].type, "length", None)
-        if isinstance(value, str) and length and len(value) > length:
-            fitted[name] = value[:length]
-    return fitted
-
-
-def _fit_new_rows(session: Session) -> None:
-    for row in session.new:
-        values = {c.key: getattr(row, c.key) for c in cast(Table, row.__table__).columns}
-        for name, value in _fit(type(row), values).items():
-            if value is not values[name]:
-                setattr(row, name, value)
-
-
-def _write_history(session: Session, r: CallRecord) -> None:
-    sid = r.call_sid
-    session.add_all([m.CallStep(
-        call_sid=sid, seq=i, kind=s.kind, node=s.node, at=_when(s.at), left_at=_when(s.left_at),
-        digits=s.digits, speech=s.speech, confidence=s.confidence, detail=s.detail,
-        next_node=s.next_node, first_entry=s.first_entry if s.kind == "visit" else None,
-        flow=r.flow, hour=int(s.at // 3600), answered=r.answered,
-        contained=bool(r.self_service_contained),
-        dwell_s=None if s.left_at is None else max(0.0, s.left_at - s.at))
-        for i, s in enumerate(r.steps)])
-    session.add_all([m.SelfServiceAttempt(call_sid=sid, seq=i, node=a.node, task=a.task,
-                                          solved=a.solved, at=_when(a.at))
-                     for i, a in enumerate(r.self_service)])
-    session.add_all([m.QueueVisit(
-        call_sid=sid, seq=i, queue=v.queue, skill=v.skill, joined_at=_when(v.joined_at),
-        left_at=_when(v.left_at), result=v.result, wait_s=v.wait_s, agent=v.agent,
-        answered_at=_when(v.answered_at), talk_s=v.talk_s, range_low=v.range_low,
-        range_high=v.range_high, in_range=v.in_range) for i, v in enumerate(r.queue_visits)])
-    session.add_all([m.Voicemail(
-        call_sid=sid, seq=i, recording_sid=v.recording_sid, url=v.url, duration_s=v.duration_s,
-        queue=v.queue, recorded_at=_when(v.recorded_at), transcript=v.transcript,
-        transcript_confidence=v.transcript_confidence, transcribed_at=_when(v.transcribed_at))
-        for i, v in enumerate(r.voicemails)])
-    session.add_all([m.SurveyAnswer(call_sid=sid, seq=i, question=a.question, answer=a.answer,
-                                    score=a.score, at=_when(a.at))
-                     for i, a in enumerate(r.survey_answers)])
-    session.add_all([m.Disposition(call_sid=sid, seq=i, agent=d.agent, code=d.code,
-                                   notes=d.notes, at=_when(d.at))
-                     for i, d in enumerate(r.dispositions)])
-    session.add_all([m.CallTag(call_sid=sid, tag=t) for t in sorted({t[:64] for t in r.tags})])
-
-
-def _write_callbacks(session: Session, r: CallRecord) -> None:
-    rows = [m.Callback(call_sid=r.call_sid, seq=i, callback_id=c.callback_id, queue=c.queue,
-                       number=c.number, requested_at=_when(c.requested_at), status=c.status,
-                       done_at=_when(c.done_at)) for i, c in enumerate(r.callbacks)]
-    session.add_all(rows)
-    _fit_new_rows(session)
-    session.flush()
-    for row, cb in zip(rows, r.callbacks, strict=True):
-        session.add_all([m.CallbackAttempt(
-            callback_pk=row.id, seq=i, attempt=a.attempt, at=_when(a.at), result=a.result,
-            leg_sid=a.leg_sid, agent=a.agent) for i, a in enumerate(cb.attempts)])
-    _share_callback_outcomes(session, {c.callback_id for c in r.callbacks if c.callback_id})
-
-
-def _share_callback_outcomes(session: Session, callback_ids: set[str]) -> None:
-    """A second request from the same number joins the pending callback (callback.lua): both
-    calls' rows carry one callback id, but its attempts and outcome land on the first call
-    only. Every row of a callback id gets its final status, so a merged request is not
-    counted as pending for ever (reports' callbacks_pending)."""
-    if not callback_ids:
-        return
-    rows = session.execute(select(m.Callback).where(
-        m.Callback.callback_id.in_(sorted(callback_ids)))).scalars().all()
-    final = {row.callback_id: row for row in rows if row.status != "pending"}
-    for row in rows:
-        done = final.get(row.callback_id)
-        if row.status == "pending" and done is not None:
-            row.status, row.done_at = done.status, done.done_at
 
 
 def run_event_writer(redis: redis_lib.Redis, session_factory: SessionFactory, *,

@@ -1,0 +1,128 @@
+"""The outcome writer's rows: a call's record written as its SQL rows (the call row and its
+history: steps, self-service attempts, queue visits, voicemails, survey answers, dispositions,
+tags, callbacks and their attempts).
+
+Owns nothing of the event flow (queue_worker/outcomes.py reads the stream, locks the call and
+keeps the ledger); the caller holds the call's lock and the transaction. Must not import Redis.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.orm import Session
+
+from ivr.domain.outcome import CallRecord
+from ivr.store import models as m
+
+CHILD_TABLES = (m.CallStep, m.SelfServiceAttempt, m.QueueVisit, m.Voicemail, m.SurveyAnswer,
+                m.Disposition, m.CallTag)
+
+
+def _when(at: float | None) -> datetime | None:
+    return None if at is None else datetime.fromtimestamp(at, UTC)
+
+
+def write_record(session: Session, r: CallRecord) -> None:
+    """Rewrite the call row and all its history rows from `r` (the caller holds the lock)."""
+    sid = r.call_sid
+    session.execute(delete(m.CallbackAttempt).where(m.CallbackAttempt.callback_pk.in_(
+        select(m.Callback.id).where(m.Callback.call_sid == sid))))
+    session.execute(delete(m.Callback).where(m.Callback.call_sid == sid))
+    for table in CHILD_TABLES:
+        session.execute(delete(table).where(table.call_sid == sid))
+    session.execute(update(m.Call).where(m.Call.call_sid == sid).values(**_fit(m.Call, dict(
+        caller=r.caller, dialed=r.dialed, flow=r.flow, flow_version=r.flow_version,
+        started_at=_when(r.started_at), ended_at=_when(r.ended_at), duration_s=r.duration_s,
+        end_status=r.end_status, queue=r.queue, skill=r.skill, wait_s=r.wait_s,
+        answered=r.answered, abandoned=r.abandoned, agent=r.agent, talk_s=r.talk_s,
+        self_service_contained=r.self_service_contained, outcome=r.outcome,
+        updated_at=datetime.now(UTC)))))
+    _write_history(session, r)
+    _write_callbacks(session, r)
+    _fit_new_rows(session)
+
+
+def _fit(model: type[m.Base], values: dict[str, Any]) -> dict[str, Any]:
+    """Strings cut to their column's length. A caller's 300-character speech fits (Text), but
+    an over-long node or agent name would make PostgreSQL refuse the whole event forever (a
+    DataError is not an outage, so it would be retried and logged at every claim)."""
+    columns = cast(Table, model.__table__).columns
+    fitted = dict(values)
+    for name, value in values.items():
+        length = getattr(columns[name].type, "length", None)
+        if isinstance(value, str) and length and len(value) > length:
+            fitted[name] = value[:length]
+    return fitted
+
+
+def _fit_new_rows(session: Session) -> None:
+    for row in session.new:
+        values = {c.key: getattr(row, c.key) for c in cast(Table, row.__table__).columns}
+        for name, value in _fit(type(row), values).items():
+            if value is not values[name]:
+                setattr(row, name, value)
+
+
+def _write_history(session: Session, r: CallRecord) -> None:
+    sid = r.call_sid
+    session.add_all([m.CallStep(
+        call_sid=sid, seq=i, kind=s.kind, node=s.node, at=_when(s.at), left_at=_when(s.left_at),
+        digits=s.digits, speech=s.speech, confidence=s.confidence, detail=s.detail,
+        next_node=s.next_node, first_entry=s.first_entry if s.kind == "visit" else None,
+        flow=r.flow, hour=int(s.at // 3600), answered=r.answered,
+        contained=bool(r.self_service_contained),
+        dwell_s=None if s.left_at is None else max(0.0, s.left_at - s.at))
+        for i, s in enumerate(r.steps)])
+    session.add_all([m.SelfServiceAttempt(call_sid=sid, seq=i, node=a.node, task=a.task,
+                                          solved=a.solved, at=_when(a.at))
+                     for i, a in enumerate(r.self_service)])
+    session.add_all([m.QueueVisit(
+        call_sid=sid, seq=i, queue=v.queue, skill=v.skill, joined_at=_when(v.joined_at),
+        left_at=_when(v.left_at), result=v.result, wait_s=v.wait_s, agent=v.agent,
+        answered_at=_when(v.answered_at), talk_s=v.talk_s, range_low=v.range_low,
+        range_high=v.range_high, in_range=v.in_range) for i, v in enumerate(r.queue_visits)])
+    session.add_all([m.Voicemail(
+        call_sid=sid, seq=i, recording_sid=v.recording_sid, url=v.url, duration_s=v.duration_s,
+        queue=v.queue, recorded_at=_when(v.recorded_at), transcript=v.transcript,
+        transcript_confidence=v.transcript_confidence, transcribed_at=_when(v.transcribed_at))
+        for i, v in enumerate(r.voicemails)])
+    session.add_all([m.SurveyAnswer(call_sid=sid, seq=i, question=a.question, answer=a.answer,
+                                    score=a.score, at=_when(a.at))
+                     for i, a in enumerate(r.survey_answers)])
+    session.add_all([m.Disposition(call_sid=sid, seq=i, agent=d.agent, code=d.code,
+                                   notes=d.notes, at=_when(d.at))
+                     for i, d in enumerate(r.dispositions)])
+    session.add_all([m.CallTag(call_sid=sid, tag=t) for t in sorted({t[:64] for t in r.tags})])
+
+
+def _write_callbacks(session: Session, r: CallRecord) -> None:
+    rows = [m.Callback(call_sid=r.call_sid, seq=i, callback_id=c.callback_id, queue=c.queue,
+                       number=c.number, requested_at=_when(c.requested_at), status=c.status,
+                       done_at=_when(c.done_at)) for i, c in enumerate(r.callbacks)]
+    session.add_all(rows)
+    _fit_new_rows(session)
+    session.flush()
+    for row, cb in zip(rows, r.callbacks, strict=True):
+        session.add_all([m.CallbackAttempt(
+            callback_pk=row.id, seq=i, attempt=a.attempt, at=_when(a.at), result=a.result,
+            leg_sid=a.leg_sid, agent=a.agent) for i, a in enumerate(cb.attempts)])
+    _share_callback_outcomes(session, {c.callback_id for c in r.callbacks if c.callback_id})
+
+
+def _share_callback_outcomes(session: Session, callback_ids: set[str]) -> None:
+    """A second request from the same number joins the pending callback (callback.lua): both
+    calls' rows carry one callback id, but its attempts and outcome land on the first call
+    only. Every row of a callback id gets its final status, so a merged request is not
+    counted as pending for ever (reports' callbacks_pending)."""
+    if not callback_ids:
+        return
+    rows = session.execute(select(m.Callback).where(
+        m.Callback.callback_id.in_(sorted(callback_ids)))).scalars().all()
+    final = {row.callback_id: row for row in rows if row.status != "pending"}
+    for row in rows:
+        done = final.get(row.callback_id)
+        if row.status == "pending" and done is not None:
+            row.status, row.done_at = done.status, done.done_at
