@@ -17,6 +17,7 @@ a separate stream service (`ivr streams`), it is started beside the app as `ivr 
 from __future__ import annotations
 
 import importlib.util
+import os
 import secrets
 import sys
 import time
@@ -47,6 +48,9 @@ class Phase:
     why: tuple[str, ...] = ()
     writer_behind: int = 0  # ended calls whose record was in Redis, not yet in the database
     failures: tuple[tuple[str, int], ...] = ()  # failed requests by webhook and reason
+    per_webhook: tuple[tuple[str, int, float, float], ...] = ()  # kind, count, p50, p99 (ms)
+    left: int = 0  # callers who hung up during the phase, at their planned moment
+    load: str = ""  # the machine's load average at the end of the phase
 
     @property
     def on_target(self) -> bool:
@@ -86,8 +90,25 @@ def run_phase(stack: Any, name: str, load: dict[str, Any], plan: Any = None,
     result.without_outcome = [sid for sid in result.without_outcome if sid not in in_redis]
     phase = figures(name, stack, result)
     phase.writer_behind = len(in_redis)
+    phase.per_webhook = per_webhook(stack.timings.samples)
+    phase.left = result.left
+    phase.load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     phase.failures = tuple(sorted(stack.timings.failures.items(), key=lambda kv: -kv[1]))
     return phase, counts
+
+
+def per_webhook(samples: list[tuple[str, float, int]]) -> tuple[tuple[str, int, float, float],
+                                                                 ...]:
+    """Answered requests by webhook (the path): count, p50 and p99 in ms, so the table names
+    the slow one."""
+    from ivr.loadgen.run import percentile
+
+    by_kind: dict[str, list[float]] = {}
+    for kind, seconds, status in samples:
+        if status == 200 and kind != "(other)":
+            by_kind.setdefault(kind, []).append(seconds * 1000)
+    return tuple((kind, len(ms), percentile(ms, .5), percentile(ms, .99))
+                 for kind, ms in sorted(by_kind.items()))
 
 
 def ended_in_redis(stack: Any, call_sids: set[str], batch: int = 5000) -> set[str]:
@@ -161,15 +182,30 @@ def table(base: Phase, abused: Phase) -> list[str]:
             ("lost calls", "lost", "{:d}"), ("  unfinished", "unfinished", "{:d}"),
             ("  application errors", "app_errors", "{:d}"),
             ("  no recorded outcome", "unrecorded", "{:d}"),
+            ("hung up during phase", "left", "{:d}"),
             ("hung up at the end", "hung_up", "{:d}"),
             ("records not yet in db", "writer_behind", "{:d}")]
     lines = [f"  {'':<22}{'baseline':>12}{'with abuse':>12}"]
     for label, attr, fmt in rows:
         lines.append(f"  {label:<22}{fmt.format(getattr(base, attr)):>12}"
                      f"{fmt.format(getattr(abused, attr)):>12}")
+    lines.append(f"  load average (1/5/15) at the phase's end: baseline {base.load}, "
+                 f"with abuse {abused.load}")
+    lines += webhook_rows(base, abused)
     for phase in (base, abused):
         lines += [f"  lost ({phase.name}) {why}" for why in phase.why]
         lines += [f"  failed ({phase.name}) {why} x{n}" for why, n in phase.failures]
+    return lines
+
+
+def webhook_rows(base: Phase, abused: Phase) -> list[str]:
+    """Per webhook: count and p50 / p99 ms in each phase."""
+    rows = {kind: [f"{n:>6} {p50:7.1f} /{p99:8.1f}", "-"] for kind, n, p50, p99 in
+            base.per_webhook}
+    for kind, n, p50, p99 in abused.per_webhook:
+        rows.setdefault(kind, ["-", "-"])[1] = f"{n:>6} {p50:7.1f} /{p99:8.1f}"
+    lines = [f"  {'per webhook: count, p50 / p99 ms':<34}{'baseline':>24}{'with abuse':>26}"]
+    lines += [f"  {kind:<34}{b:>24}{a:>26}" for kind, (b, a) in sorted(rows.items())]
     return lines
 
 
@@ -214,10 +250,11 @@ def command(calls: int, rate: float, duration: float, speed: float, streams: int
     stack = Stack(speed=speed, stream_port=stream_port, extra_env={
         "IVR_STREAM_URL": f"http://127.0.0.1:{stream_port}"} if stream_port else {})
     password = secrets.token_urlsafe(16)
-    # Calls still on the line at the end hang up (counted apart); their records may take the
-    # outcome writer a while on a busy machine, so they are waited for longer than usual.
+    # Callers hang up at moments spread over the phase (loadgen/run.py Departures), not all
+    # at its end; the few still on the line then hang up (counted apart). Their records may
+    # take the outcome writer a while on a busy machine, so they are waited for longer.
     load = {"rate": rate, "duration": duration, "concurrency": calls, "seed": seed,
-            "drain": 5.0, "outcome_wait": 60.0}
+            "drain": 5.0, "outcome_wait": 60.0, "leave_over_phase": True}
     streamer = None
     try:
         stack.start()

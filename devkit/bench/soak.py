@@ -111,7 +111,8 @@ def report(label: str, started: float, look: Look, traffic: Traffic,
     hooks = webhook_figures(stack)
     clock = datetime.now(UTC).strftime("%H:%M:%S")
     minutes = (look.at - started) / 60
-    click.echo(f"\n[{clock} UTC, {minutes:5.1f} min] {label}")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    click.echo(f"\n[{clock} UTC, {minutes:5.1f} min] {label} (load average {load})")
     click.echo(f"  calls placed {traffic.placed} ({traffic.in_progress} in progress, "
                f"{len(traffic.heard_errors)} heard an application error)")
     click.echo("  webhooks: " + ", ".join(f"{v:,} {k}" for k, v in hooks.items()))

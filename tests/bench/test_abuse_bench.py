@@ -23,7 +23,7 @@ def test_abuse_bench_runs_both_phases_and_reports_every_field() -> None:
     assert "with abuse" in header
     for field in ("calls placed", "webhooks", "webhook p50 ms", "webhook p99 ms",
                   "webhook max ms", "fallback answers", "5xx", "failed connections",
-                  "lost calls", "records not yet in db"):
+                  "lost calls", "hung up during phase", "records not yet in db"):
         row = next(line for line in out.splitlines() if line.strip().startswith(field + " "))
         assert re.fullmatch(rf"\s*{re.escape(field)}\s+[\d.]+\s+[\d.]+", row), row
     placed = next(line for line in out.splitlines() if "calls placed" in line).split()[-2:]
@@ -33,5 +33,9 @@ def test_abuse_bench_runs_both_phases_and_reports_every_field() -> None:
         if line.strip().startswith(kind)}
     assert len(answered) == 4, out
     assert all(re.search(r"HTTP \d+ x\d+", line) for line in answered.values()), answered
+    voice = next(line for line in out.splitlines() if line.strip().startswith("/voice "))
+    assert re.fullmatch(r"\s*/voice(\s+\d+\s+[\d.]+\s+/\s*[\d.]+){2}", voice), voice
+    assert re.search(r"load average \(1/5/15\).*: baseline [\d.]+ [\d.]+ [\d.]+, "
+                     r"with abuse [\d.]+ [\d.]+ [\d.]+", out)
     assert "the abuse process failed" not in out
     assert re.search(r"targets with abuse .*: (met|NOT met)$", out.strip())
