@@ -101,7 +101,7 @@ def per_webhook(samples: list[tuple[str, float, int]]) -> tuple[tuple[str, int, 
                                                                  ...]:
     """Answered requests by webhook (the path): count, p50 and p99 in ms, so the table names
     the slow one."""
-    from ivr.loadgen.run import percentile
+    from devkit.loadgen.run import percentile
 
     by_kind: dict[str, list[float]] = {}
     for kind, seconds, status in samples:

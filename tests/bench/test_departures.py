@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from ivr.loadgen.run import Departures
+from devkit.loadgen.run import Departures
 
 
 @dataclass
