@@ -25,7 +25,7 @@ DAY_HOURS = AnyOf((Scalar("text", "'09:00-17:30' or closed"), Items(RANGE),
                    Fields({"open": Scalar("time"), "close": Scalar("time")}, ("open", "close"))))
 HOLIDAY = AnyOf((Scalar("date"), Fields({"date": Scalar("date"), "name": TEXT}, ("date",))))
 SCHEDULE = Fields({
-    "timezone": Scalar("text", "IANA zone, e.g. America/Los_Angeles"),
+    "timezone": Scalar("timezone", "IANA zone, e.g. America/Los_Angeles"),
     "weekly": Named(DAY_HOURS, doc="days (mon-fri, sat,sun, daily) -> opening hours"),
     "calendar": Scalar("text", "closures from calendars.yaml", ref="calendar"),
     "holidays": Items(AnyOf((Scalar("day"), Fields({"date": Scalar("day"), "name": TEXT},
@@ -69,7 +69,7 @@ QUEUES_FILE = Fields({
     "queues": Named(QUEUE, declares="queue"),
     "business": Fields({"country": TEXT}),
     "schedules": Named(SCHEDULE, declares="schedule"),
-    "reporting": Fields({"timezone": TEXT, "short_abandon_seconds": SECONDS,
+    "reporting": Fields({"timezone": Scalar("timezone"), "short_abandon_seconds": SECONDS,
                          "repeat_window_hours": SECONDS}),
     "wallboard": WALLBOARD,
     "agents": Named(AGENT, declares="agent"),

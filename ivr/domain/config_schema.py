@@ -21,6 +21,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -42,11 +43,12 @@ TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 DATE = re.compile(r"^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 DAY = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
-KINDS = ("text", "int", "number", "bool", "time", "date", "day")
+KINDS = ("text", "int", "number", "bool", "time", "date", "day", "timezone")
 _EXAMPLE = {"text": "text", "int": "a whole number", "number": "a number",
             "bool": "true or false", "time": "a quoted time like '13:00'",
             "date": "a date like '2026-12-24' (or '12-24': every year)",
-            "day": "a date like '2026-12-24'"}
+            "day": "a date like '2026-12-24'",
+            "timezone": "an IANA time zone such as America/Los_Angeles"}
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,12 @@ def _scalar_problem(node: yaml.ScalarNode, shape: Scalar) -> str | None:
         "time": tag == STR_TAG and bool(TIME.match(text)),
         "date": tag in (TIMESTAMP_TAG, STR_TAG) and bool(DATE.match(text)),
         "day": tag in (TIMESTAMP_TAG, STR_TAG) and bool(DAY.match(text)),
+        "timezone": tag == STR_TAG,
     }[shape.kind]
+    if ok and shape.kind == "timezone":
+        ok = _is_zone(text)
+    if not ok and tag == STR_TAG and shape.kind in ("time", "date", "day", "timezone"):
+        return f"{text!r} is not {_EXAMPLE[shape.kind]}"
     if not ok:
         read = {INT_TAG: "a number", FLOAT_TAG: "a number", BOOL_TAG: "a boolean (YAML 1.1)",
                 NULL_TAG: "empty", STR_TAG: "text", TIMESTAMP_TAG: "a date"}.get(tag, tag)
@@ -289,6 +296,14 @@ def _scalar_problem(node: yaml.ScalarNode, shape: Scalar) -> str | None:
     if shape.kind in ("int", "number"):
         return _range_problem(float(scalar_value(node)), text, shape)
     return None
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "US" is a folder of tzdata
+        return False
+    return True
 
 
 def _range_problem(value: float, text: str, shape: Scalar) -> str | None:

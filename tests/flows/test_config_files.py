@@ -160,3 +160,18 @@ def test_a_bad_line_is_refused_at_its_line(site: Path, name: str, old: str, new:
     except (FlowErrors, ConfigError) as exc:
         found = str(exc).splitlines()
     assert any(o.startswith(f"{path}:{line}: ") and message in o for o in found), found
+
+
+def test_time_zones_and_times_are_checked_where_they_are_written(site: Path) -> None:
+    path, line = _edit(site, "queues.yaml", "  timezone: America/Los_Angeles\n  short",
+                       "  timezone: America/Los_Angels\n  short", "Los_Angels")
+    calendars = site / "calendars.yaml"
+    calendars.write_text(calendars.read_text().replace('close: "13:00"', 'close: "1 pm"'))
+    cal_line = next(i for i, t in enumerate(calendars.read_text().splitlines(), 1)
+                    if "1 pm" in t)
+    code, output = _check(site)
+    assert code == 1
+    assert f"{path}:{line}: reporting.timezone: 'America/Los_Angels' is not an IANA time zone " \
+           "such as America/Los_Angeles" in output
+    assert f"{calendars}:{cal_line}: calendars.us_west.part_days[0].close: '1 pm' is not a " \
+           "quoted time like '13:00'" in output

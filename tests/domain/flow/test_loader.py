@@ -224,7 +224,7 @@ main:
   closed: agents
 """).replace("timezone: America/Los_Angeles\n    weekly", "timezone: Mars/Olympus\n    weekly")
     found = problems(text, catalog)
-    assert any(line == 14 and "unknown time zone 'Mars/Olympus'" in r for line, r in found)
+    assert any(line == 14 and "'Mars/Olympus' is not an IANA time zone" in r for line, r in found)
     assert any(line == H + 3 and "unknown schedule 'weekend'" in r for line, r in found)
 
 
