@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -24,17 +25,23 @@ AGENT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 ADDRESS = re.compile(r"^(\+[1-9]\d{6,14}|client:[A-Za-z0-9_.-]{1,40}|sip:[^\s<>\"']{3,80})$")
 
 
-def _setup() -> Any:
-    return load_queues(services().config.queues_file)
+def _queues() -> Mapping[str, Any]:
+    """The live engine's queues (what callers are routed by), not queues.yaml read again:
+    a file edited and refused since start must not take this page down (issue 13, item 5).
+    Without an engine (no Redis queue routing), the file's."""
+    engine = services().queue_engine
+    if engine is not None:
+        return dict(engine.queues)
+    return load_queues(services().config.queues_file).queues
 
 
 @bp.get("/agents")
 @require_role("admin")
 def agents() -> Any:
     engine = services().queue_engine
-    setup = _setup()
-    skills = sorted({cfg.skill for cfg in setup.queues.values()})
-    return render_template("admin/agents.html", queues=setup.queues, skills=skills,
+    queues = _queues()
+    skills = sorted({cfg.skill for cfg in queues.values()})
+    return render_template("admin/agents.html", queues=queues, skills=skills,
                            agents=engine.agents.all() if engine else [], csrf=csrf_token(),
                            engine=engine is not None)
 
@@ -67,7 +74,7 @@ def save_agent() -> Any:
             raise ValueError("agent id: lower-case letters, digits, _ . - (up to 40)")
         if not ADDRESS.match(address):
             raise ValueError("address: +E.164 number, client:name or sip:uri")
-        skills = _parse_skills(form, {cfg.skill for cfg in _setup().queues.values()})
+        skills = _parse_skills(form, {cfg.skill for cfg in _queues().values()})
     except ValueError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin_agents.agents"), 303)

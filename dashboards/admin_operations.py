@@ -43,8 +43,13 @@ def _schedule_rows(now: datetime, flags: dict[str, str]) -> list[dict[str, Any]]
     if svc.config.queues_file.exists():
         from ivr.app.queues_config import load_queues
 
-        setup = load_queues(svc.config.queues_file,
-                            calendars=load_calendars(svc.config.calendars_file))
+        try:
+            setup = load_queues(svc.config.queues_file,
+                                calendars=load_calendars(svc.config.calendars_file))
+        except ConfigError as exc:  # refused since start: say so, the live engine keeps its
+            flash(f"queues.yaml or calendars.yaml is refused (the running queues keep the "
+                  f"settings they started with): {exc}", "error")
+            return rows
         for name, schedule in setup.schedules.items():
             rows.append(_row("queues.yaml", name, schedule, now, flags, None))
     return rows

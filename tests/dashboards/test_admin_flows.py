@@ -226,3 +226,23 @@ def test_operations_page_lists_each_schedules_next_closures(
     page = client.get("/admin/operations").data.decode()
     assert page.count("calendar <code>us_west</code>") == 4  # two flows, two queue schedules
     assert re.search(r"(Mon|Tue|Wed|Thu|Fri|Sat) \d{4}-\d\d-\d\d [A-Z]", page)
+
+
+def test_a_queues_file_refused_since_start_leaves_the_pages_up(
+        app: Flask, admin: tuple[FlaskClient, str], tmp_path: Path) -> None:
+    """The running engine keeps the queues it started with; the admin pages say the file is
+    refused (FILE:LINE) instead of failing (issue 13, item 5)."""
+    from dataclasses import replace
+
+    bad = tmp_path / "queues.yaml"
+    bad.write_text((REPO / "queues.yaml").read_text().replace("max_size: 500", "max_size: lots"))
+    svc = app.extensions["ivr"]
+    svc.config = replace(svc.config, queues_file=bad)
+    client, _ = admin
+    page = client.get("/admin/operations")
+    assert page.status_code == 200
+    line = next(i for i, t in enumerate(bad.read_text().splitlines(), 1) if "lots" in t)
+    assert f"{bad}:{line}: queues.sales.max_size: lots is read as text" in page.data.decode()
+    agents = client.get("/admin/agents")
+    assert agents.status_code == 200
+    assert "billing" in agents.data.decode()
