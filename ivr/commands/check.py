@@ -91,6 +91,8 @@ def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | N
         click.echo(f"ok: {len(rules.rules)} follow-up rules ({rules.file})")
     if boards:
         click.echo(f"ok: wallboard thresholds for {boards} queues")
+    if calendars:
+        click.echo(f"ok: {len(calendars)} calendars ({calendars_file or config.calendars_file})")
     _print_closures(flows, setup, queues_path, closures)
 
 
