@@ -1,6 +1,7 @@
 """The supervisor wallboard: live queue and agent state, pushed to the page as it changes.
 
-`/wallboard` (supervisors and admins; `?tv=1` for a wall screen: large type, no controls) is
+`/wallboard` (supervisors and admins; `?tv=1` for a wall screen: a tile per queue on one
+screen, no scrolling, wallboard_tv.html) is
 served here; its live events (`/wallboard/events`, server-sent events) are NOT: they come from
 the stream service (`ivr streams`, ivr/live/), a process apart whose event loop holds any
 number of open screens while ONE producer computes `board()` once a second for all of them.
@@ -56,6 +57,7 @@ bp = Blueprint("wallboard", __name__, template_folder="templates", static_folder
 log = logging.getLogger(__name__)
 STREAM_PATH = "/wallboard/events"
 SLOW_EVERY = 10.0  # seconds: the database is read at most this often, whatever the screens
+ROTATE_SECONDS = 12  # TV: pages of queues (more than fit on the screen) take turns this often
 
 
 def thresholds() -> dict[str, Thresholds]:
@@ -195,8 +197,14 @@ def slow_figures(now: float, limits: dict[str, Thresholds]) -> dict[str, Any]:
 @bp.get("/wallboard")
 @require_role("supervisor")
 def page() -> str:
+    """The desk view, or with `?tv=1` the wall screen (wallboard_tv.html: tiles, no scrolling,
+    pages of queues taking turns every `?rotate=` seconds). TV is dark unless `?theme=light`;
+    the desk is light unless `?theme=dark`."""
     limits = thresholds()
-    return render_template("wallboard.html", tv=request.args.get("tv") == "1",
+    tv, theme = request.args.get("tv") == "1", request.args.get("theme")
+    dark = theme == "dark" or (tv and theme != "light")
+    return render_template("wallboard_tv.html" if tv else "wallboard.html", dark=dark,
+                           rotate=request.args.get("rotate", ROTATE_SECONDS, type=int),
                            stream_events_url=stream_events_url(),
                            thresholds={q: asdict(t) for q, t in limits.items()},
                            threshold_error=current_app.extensions["ivr_wallboard_threshold_error"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,8 +30,8 @@ class StreamThread:
     config gives (as the command reads them)."""
 
     def __init__(self, flask_app: Flask, settings: StreamSettings | None = None,
-                 port: int = 0) -> None:
-        self.flask_app = flask_app
+                 port: int = 0, compute: Callable[[], dict[str, Any]] | None = None) -> None:
+        self.flask_app, self.compute = flask_app, compute
         self.settings = settings or stream_settings(flask_app.config["IVR"])
         self.port = port or free_port()
         self.thread: threading.Thread | None = None
@@ -47,7 +47,7 @@ class StreamThread:
 
         async def main() -> None:
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-            app = build_stream_app(self.flask_app, self.settings)
+            app = build_stream_app(self.flask_app, self.settings, compute=self.compute)
             await serve_streams(app, "127.0.0.1", self.port, self._stop,
                                 on_ready=lambda _port: ready.set())
 
@@ -105,13 +105,27 @@ class Stream:
         self.lines = self.response.iter_lines(decode_unicode=True)
 
     def next_board(self) -> tuple[int, dict[str, Any]]:
-        """The next board message: (its id, the board)."""
-        event_id = 0
+        """The next board message: (its id, the board); `fresh` events are skipped."""
+        event_id, event = 0, ""
         for line in self.lines:
             if line.startswith("id: "):
                 event_id = int(line[4:])
+            elif line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event:
+                event = ""
             elif line.startswith("data: "):
                 return event_id, json.loads(line[6:])
+        raise AssertionError("the stream ended")
+
+    def next_fresh(self) -> dict[str, Any]:
+        """The next `fresh` event's data (how old the last good board is)."""
+        event = ""
+        for line in self.lines:
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "fresh":
+                return dict(json.loads(line[6:]))
         raise AssertionError("the stream ended")
 
     def ended(self) -> bool:

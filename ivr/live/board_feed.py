@@ -8,7 +8,9 @@ the SSE message once, and every stream writes those same bytes. The cost is flat
 number of screens; `computed` counts the computations (`/healthz` shows it, tests read it).
 
 Nothing is computed while no stream is open. A board that has not changed since the last one
-(apart from its timestamp) is not sent again: streams send a heartbeat instead, as before.
+(apart from its timestamp) is not sent again: streams send a `fresh` event instead, saying
+how old the last good computation is (`fresh_at`), so a page tells an unchanged board from a
+stale one (issue 16: data older than a few seconds is marked stale on the page).
 Must not import aiohttp: the feed is plain asyncio, the server (server.py) is the HTTP side.
 """
 
@@ -46,6 +48,7 @@ class BoardFeed:
         self.seq = 0  # number of the latest message (the SSE `id:`)
         self.latest: bytes | None = None  # None until computed for the current listeners
         self.computed = 0  # board computations since start
+        self.fresh_at: float | None = None  # wall time of the last board computed without error
         self.listeners = 0
         self.stopping = False
         self._shown: str | None = None
@@ -113,6 +116,7 @@ class BoardFeed:
                 self._failed_at = time.monotonic()
                 log.exception("wallboard stream: the board could not be computed")
             return
+        self.fresh_at = time.time()
         if shown == self._shown and self.latest is not None:
             return
         self.seq += 1

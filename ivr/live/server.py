@@ -1,9 +1,12 @@
 """The stream service's HTTP side (aiohttp): `GET /wallboard/events` and `GET /healthz`.
 
 `/wallboard/events` speaks the format the wallboard page has always read: a `retry:` line,
-`id:` + `data: <board JSON>` whenever the board changes, `: heartbeat` comments otherwise
-(at least every HEARTBEAT seconds, so proxies and the browser see the socket alive). Before a
-stream starts:
+`id:` + `data: <board JSON>` whenever the board changes, and otherwise every FRESH_EVERY
+seconds an `event: fresh` whose data is `{"age": seconds}`, how old the last board computed
+without error is (null before the first). It keeps proxies and the browser seeing the socket
+alive, as the old `: heartbeat` comment did, and lets the page mark figures stale when the
+board has not been computed for a few seconds (Redis down) while the stream still runs; the
+age is measured here, so the screen's clock does not matter. Before a stream starts:
 
 - an `Origin` other than the pages' (settings.py) gets 403 and no CORS headers; an allowed one
   gets `Access-Control-Allow-Origin: <that origin>` with credentials (never `*`), so the page
@@ -21,6 +24,7 @@ added stream processes) and when the service stops.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -38,7 +42,7 @@ from ivr.live.stream_auth import STREAM_PATH, SessionChecker, Verdict
 
 log = logging.getLogger(__name__)
 STREAM_SECONDS = 300.0
-HEARTBEAT = 15.0
+FRESH_EVERY = 2.0  # seconds: a page marks its figures stale after a few without word
 RETRY = b"retry: 2000\n\n"
 MESSAGES = {
     Verdict.SIGN_IN: "sign in first (the wallboard page's session cookie)",
@@ -108,7 +112,7 @@ async def _checked_stream(request: web.Request, live: Live,
 
 
 async def _pump(response: web.StreamResponse, live: Live, session: dict[str, Any]) -> None:
-    """Board messages, heartbeats and session re-checks until the stream is due to end."""
+    """Board messages, `fresh` events and session re-checks until the stream is due to end."""
     started = last_write = time.monotonic()
     next_check = started + live.settings.recheck_seconds
     seen = 0
@@ -121,15 +125,21 @@ async def _pump(response: web.StreamResponse, live: Live, session: dict[str, Any
                 log.info("wallboard stream ended: its session no longer holds")
                 return
             next_check = time.monotonic() + live.settings.recheck_seconds
-        wait = min(last_write + HEARTBEAT, next_check, started + STREAM_SECONDS) - now
+        wait = min(last_write + FRESH_EVERY, next_check, started + STREAM_SECONDS) - now
         got = await live.feed.next_after(seen, max(0.01, wait))
         if got is not None:
             seen, body = got
             await response.write(body)
             last_write = time.monotonic()
-        elif time.monotonic() - last_write >= HEARTBEAT and not live.stopping:
-            await response.write(b": heartbeat\n\n")
+        elif time.monotonic() - last_write >= FRESH_EVERY and not live.stopping:
+            await response.write(fresh_event(live.feed.fresh_at, time.time()))
             last_write = time.monotonic()
+
+
+def fresh_event(fresh_at: float | None, now: float) -> bytes:
+    """The `fresh` event: how many seconds ago the board was last computed without error."""
+    age = None if fresh_at is None else round(max(0.0, now - fresh_at), 1)
+    return f"event: fresh\ndata: {json.dumps({'age': age})}\n\n".encode()
 
 
 async def health(request: web.Request) -> web.Response:

@@ -16,9 +16,11 @@ from tests.browser.test_wallboard import flask_live_app, live_app  # noqa: F401
 
 pytestmark = pytest.mark.browser
 PAGES = ("/admin/flows", "/admin/flows/shop",
-         "/admin/operations", "/admin/prompts", "/admin/agents", "/wallboard", "/agent",
+         "/admin/operations", "/admin/prompts", "/admin/agents", "/wallboard",
+         "/wallboard?tv=1", "/agent",
          "/tasks")
-READY = {"/wallboard": "article[data-queue]", "/tasks": "#count:not(:has-text('Loading'))",
+READY = {"/wallboard": "article[data-queue]", "/wallboard?tv=1": "article[data-queue]",
+         "/tasks": "#count:not(:has-text('Loading'))",
          "/admin/flows/shop": "#status.ok"}
 
 

@@ -19,9 +19,11 @@ from tests.web.test_security_headers import POLICY
 
 pytestmark = pytest.mark.browser
 PAGES = ("/admin/flows", "/admin/flows/shop", "/admin/flows/shop/versions/1",
-         "/admin/operations", "/admin/prompts", "/admin/agents", "/wallboard", "/agent",
+         "/admin/operations", "/admin/prompts", "/admin/agents", "/wallboard",
+         "/wallboard?tv=1", "/agent",
          "/tasks")
-READY = {"/wallboard": "article[data-queue]", "/tasks": "#count:not(:has-text('Loading'))",
+READY = {"/wallboard": "article[data-queue]", "/wallboard?tv=1": "article[data-queue]",
+         "/tasks": "#count:not(:has-text('Loading'))",
          "/admin/flows/shop": "#status.ok", "/agent": "#cb-count:has-text('(')"}
 OTHERS = {"x-content-type-options": "nosniff", "referrer-policy": "same-origin",
           "x-frame-options": "DENY"}

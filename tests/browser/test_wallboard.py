@@ -1,7 +1,8 @@
 """The wallboard in a real headless Chromium over HTTP and a real Redis: a freshly opened
 board draws the last hour from the database; a caller joining shows within a couple of
 seconds and, past the queue's threshold, raises an alert in the live region; the page
-reconnects by itself after the stream service goes away; TV mode and a phone-sized screen; no
+reconnects by itself after the stream service goes away; the agents table sorts; a
+phone-sized screen; no
 serious axe-core accessibility problems; text from outside is shown as text.
 
 The page is served by the Flask app and its events by the stream service (ivr/live/) on
@@ -156,21 +157,25 @@ def test_wallboard_reconnects_after_the_stream_service_goes_away(live_app, page)
     assert page.locator("#status").text_content().startswith("live")
 
 
-def test_wallboard_tv_mode_and_phone(live_app, page, browser):  # noqa: F811
+def test_wallboard_desk_sorts_agents_and_works_on_a_phone(live_app, page, browser):  # noqa: F811
+    """The desk view keeps its detail; the per-agent table sorts by any column (the wall
+    screen, ?tv=1, is tests/browser/test_wallboard_tv.py)."""
     app, base = live_app
-    sign_in(page, base, "/wallboard?tv=1")
+    sign_in(page, base)
     waiting_shows(page, "support", 0)
-    assert "tv" in page.evaluate("document.body.className")
-    assert page.locator(".error").count() == 0  # the shipped thresholds load
-    overlaps = page.evaluate("""() => [...document.querySelectorAll('.queue dt')].filter(dt => {
-        const a = dt.getBoundingClientRect(), b = dt.nextElementSibling.getBoundingClientRect();
-        return a.right > b.left + 1; }).length""")
-    assert overlaps == 0  # labels and figures side by side, even in large type
-    assert page.locator("header.site").is_hidden()  # no sign-out or links on the wall
-    assert page.locator("details.controls").first.is_hidden()
-    size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
-    assert size >= 24
-    screenshot(page, "wallboard-tv")
+    assert not page.evaluate("document.body.classList.contains('dark')")  # light at a desk
+    names = ("() => [...document.querySelectorAll('#agents tr td:first-child')]"
+             ".map(t => t.textContent)")
+    shown = page.evaluate(names)
+    assert len(shown) == 4
+    assert shown == sorted(shown)
+    head = page.locator('#agents-table th[data-sort="name"]')
+    head.locator("button").click()  # again on the sorted column: the other way
+    assert page.evaluate(names) == sorted(shown, reverse=True)
+    assert head.get_attribute("aria-sort") == "descending"
+    page.locator('#agents-table th[data-sort="state"] button').click()
+    assert page.get_attribute('#agents-table th[data-sort="state"]', "aria-sort") == "ascending"
+    assert head.get_attribute("aria-sort") == "none"
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                 is_mobile=True, has_touch=True)

@@ -79,6 +79,34 @@ def test_only_the_pages_origins_may_read_it_with_credentials(app: Flask, streams
     assert (anonymous.status_code, anonymous.headers["Access-Control-Allow-Origin"]) == (401, WEB)
 
 
+def test_an_unchanged_board_is_vouched_for_every_few_seconds(app: Flask):
+    """No board message while nothing changes, but a `fresh` event every FRESH_EVERY seconds
+    with the age of the last good computation (the page marks figures stale from it); a
+    board that cannot be computed any more ages."""
+    boards = [{"queues": [], "agents": []}]
+
+    def compute() -> dict[str, object]:
+        if not boards:
+            raise ConnectionError("Redis went away")
+        return boards[0]
+
+    service = StreamThread(app, compute=compute).start()
+    try:
+        stream = Stream(open_stream(service.base, session_cookie(signed_in(app, "sue"))))
+        stream.lines = stream.response.iter_lines(chunk_size=1, decode_unicode=True)
+        stream.next_board()
+        started = time.monotonic()
+        for _ in range(2):
+            assert stream.next_fresh()["age"] < 2.5
+        assert time.monotonic() - started < 8  # one each FRESH_EVERY (2 s), plus slack
+        boards.clear()
+        ages = [stream.next_fresh()["age"] for _ in range(3)]
+        assert ages[-1] >= 4, ages
+        stream.close()
+    finally:
+        service.stop()
+
+
 def test_ten_screens_share_one_board_computation(app: Flask, streams):
     cookie = session_cookie(signed_in(app, "sue"))
     screens = [Stream(open_stream(streams.base, cookie)) for _ in range(10)]

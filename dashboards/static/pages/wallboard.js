@@ -1,18 +1,12 @@
-// The supervisor wallboard (dashboards/templates/wallboard.html). Served as a file so the pages run under a Content-Security-Policy without
+// The supervisor's desk wallboard (dashboards/templates/wallboard.html; the wall screen is
+// wallboard-tv.js). Served as a file so the pages run under a Content-Security-Policy without
 // 'unsafe-inline' (ivr/web/security_headers.py); server data comes from the page's
 // <script type="application/json" id="page-data"> block, which is data, never run.
 (function () {
   const PAGE = JSON.parse(document.getElementById('page-data').textContent);
   const THRESHOLDS = PAGE.thresholds;
   const COLOURS = ['#0b57d0', '#a4161a', '#146c2e', '#7a4b00', '#6750a4', '#00677d'];
-  function el(tag, text, cls) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);  // never HTML
-    if (cls) node.className = cls;
-    return node;
-  }
-  function minutes(s) { return s == null ? '–' : (s < 60 ? Math.round(s) + ' s' : Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s'); }
-  function pct(x) { return x == null ? '–' : Math.round(x * 100) + ' %'; }
+  const {el, minutes, pct} = window.IvrBoard;  // wallboard-feed.js, loaded first
   function rangeText(r) {
     if (!r || r.in_range_share == null) return '–';
     return pct(r.in_range_share) + ' of ' + r.ranges_told + ', ranges ' + minutes(r.range_width) + ' wide';
@@ -121,12 +115,7 @@
       today.textContent = ['self-service containment ' + pct(t.containment),
         'satisfaction ' + (t.satisfaction == null ? '–' : t.satisfaction + ' / 5 (' + t.surveys + ' answers)')].join(' · ');
     } else today.textContent = 'today\'s figures are unavailable (the outcome database did not answer)';
-    const agents = document.getElementById('agents'); agents.replaceChildren();
-    for (const a of data.agents) {
-      const tr = el('tr'); tr.dataset.agent = a.id;
-      tr.append(el('td', a.name), el('td', a.state.replace('_', ' ')), el('td', minutes(a.for)), el('td', a.handled, 'num'), el('td', minutes(a.aht), 'num'));
-      agents.append(tr);
-    }
+    window.IvrBoard.showAgents(data.agents);
     showHistory(data.history);
   }
   const list = document.getElementById('thresholds');
@@ -137,17 +126,11 @@
   }
   const status = document.getElementById('status');
   // The stream comes from the stream service (ivr/live/), on another port or routed here by
-  // the proxy; the session cookie goes with it (withCredentials). A dropped stream reconnects
-  // by itself; a refused one (signed out, too many screens) closes for good, so the page
-  // reloads after a pause: that signs in again, or tries again.
-  function connect() {
-    const source = new EventSource(status.dataset.streamUrl, {withCredentials: true});
-    source.onopen = () => { status.textContent = 'live'; status.className = ''; };
-    source.onmessage = (e) => { render(JSON.parse(e.data)); status.textContent = 'live · ' + new Date().toLocaleTimeString(); };
-    source.onerror = () => {
-      status.textContent = 'reconnecting…'; status.className = 'down';
-      if (source.readyState === EventSource.CLOSED) setTimeout(() => location.reload(), 10000);
-    };
-  }
-  connect();
+  // the proxy; the session cookie goes with it (withCredentials; wallboard-feed.js).
+  window.IvrBoard.connect(status.dataset.streamUrl, render, (s) => {
+    status.className = s.down ? 'down' : s.stale ? 'stale' : '';
+    if (s.down) status.textContent = 'reconnecting…';
+    else if (s.stale) status.textContent = 'stale: figures ' + Math.round(s.age) + ' s old';
+    else if (s.age != null) status.textContent = 'live · ' + new Date().toLocaleTimeString();
+  });
 })();
