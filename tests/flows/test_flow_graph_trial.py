@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ivr.domain.flow.loader import load_flow
-from ivr.flows.graph import build_graph, graph_drawing, render_svg
+from ivr.flows.graph import build_graph, graph_drawing
 from ivr.flows.lookups import load_sources
 from ivr.flows.trial import run_trial
 from ivr.prompts.catalog import load_catalog
@@ -28,23 +28,19 @@ def test_graph_follows_menus_and_marks_unreachable_nodes() -> None:
                           "next: main_menu}\n", 1)
     graph = build_graph(orphan)
     assert graph.unreachable == ["orphan"]
-    svg = render_svg(graph)
-    assert 'class="node unreachable" data-node="orphan"' in svg
-    assert svg.count("<g class=\"node") == len(graph.nodes)
+    drawing = graph_drawing(graph)
+    assert [n["id"] for n in drawing["nodes"] if n["unreachable"]] == ["orphan"]
 
 
-def test_graph_escapes_labels_and_survives_broken_yaml() -> None:
-    hostile = SHOP.replace("'4': {goto: to_sales", "'<b>': {goto: to_sales", 1)
-    svg = render_svg(build_graph(hostile))
-    assert "&lt;b&gt;" in svg
-    assert "<b>" not in svg
+def test_graph_survives_broken_yaml() -> None:
     assert build_graph("nodes: [unclosed").nodes == {}
     assert build_graph("just text").nodes == {}
+    assert graph_drawing(build_graph("just text")) == {"nodes": [], "edges": [], "groups": []}
 
 
 def test_graph_drawing_is_data_the_editor_draws_with_dom_calls() -> None:
     """The editor's graph (graph_drawing): flow text stays data, as written, for the page to
-    put in text nodes; boxes and curves where render_svg puts them."""
+    put in text nodes; each node with the line of its key, for a click to jump to."""
     orphan = SHOP.replace("nodes:\n", "nodes:\n  '\"><img src=x>': {type: say, say: goodbye, "
                           "next: main_menu}\n", 1)
     graph = build_graph(orphan)
@@ -52,12 +48,29 @@ def test_graph_drawing_is_data_the_editor_draws_with_dom_calls() -> None:
     evil = next(n for n in drawing["nodes"] if n["unreachable"])
     assert evil["id"] == '"><img src=x>'
     assert evil["label"] == '"><img src=x>'
-    assert len(drawing["nodes"]) == len(graph.nodes)
-    svg = render_svg(graph)
-    for edge in drawing["edges"]:
-        assert f'<path d="{edge["d"]}"' in svg
+    lines = orphan.splitlines()
     for node in drawing["nodes"]:
-        assert f'<rect x="{node["x"]}" y="{node["y"]}"' in svg
+        if not node.get("hub"):
+            assert lines[node["line"] - 1].strip().startswith(f"{node['id']}:".strip()) or \
+                node["id"] == evil["id"], node
+
+
+def test_hours_fan_out_goes_through_one_grouped_node() -> None:
+    """shop.yaml's four `hours` nodes each branch closed/holiday/emergency to the same three
+    nodes: drawn as four edges into one fan-out node and three out of it, in one group."""
+    drawing = graph_drawing(build_graph(SHOP))
+    assert len(drawing["groups"]) == 1
+    group = drawing["groups"][0]
+    hub = group["members"][0]
+    assert sorted(group["members"][1:]) == ["after_hours", "emergency", "holiday"]
+    into = sorted(e["source"] for e in drawing["edges"] if e["target"] == hub)
+    assert into == ["to_billing", "to_priority", "to_sales", "to_support"]
+    out = sorted((e["label"], e["target"]) for e in drawing["edges"] if e["source"] == hub)
+    assert out == [("closed", "after_hours"), ("emergency", "emergency"),
+                   ("holiday", "holiday")]
+    assert not [e for e in drawing["edges"] if e["source"] == "to_sales"
+                and e["label"] in ("closed", "holiday", "emergency")]
+    assert ("to_sales", "sales_queue") in {(e["source"], e["target"]) for e in drawing["edges"]}
 
 
 def test_trial_call_walks_the_draft_without_live_state() -> None:

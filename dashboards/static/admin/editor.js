@@ -2,7 +2,7 @@
 // their line), diff and graph from the server, and a test call against the draft.
 // Self-written on purpose: a few dozen lines instead of a bundled editor; nothing is fetched
 // from elsewhere. Every text from the flow or the server is inserted with textContent or
-// setAttribute, the graph included (its layout comes from ivr/flows/graph.py as data).
+// setAttribute, the graph included (flow-graph.js; laid out by dagre in flow-layout.js).
 (function () {
   "use strict";
   var root = document.getElementById("flow-editor");
@@ -132,35 +132,15 @@
     return node;
   }
 
+  // The flow graph: the server sends nodes and edges (ivr/flows/graph.py graph_drawing);
+  // flow-layout.js lays them out with dagre and flow-graph.js draws them with DOM calls.
+  // A click on a node (or Enter) jumps to its line here.
   function drawGraph(g) {
-    graphBox.textContent = "";
-    if (!g || !g.nodes.length) { return; }
-    var w = g.box[0], h = g.box[1];
-    var root = svg("svg", {"class": "flow-graph", width: g.width, height: g.height, role: "img",
-      viewBox: "0 0 " + g.width + " " + g.height, "aria-label": "graph of the call flow"});
-    var marker = svg("marker", {id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5,
-      markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse"});
-    marker.appendChild(svg("path", {d: "M0,0 L10,5 L0,10 z", fill: "#555"}));
-    root.appendChild(svg("defs", {})).appendChild(marker);
-    g.edges.forEach(function (e) {
-      root.appendChild(svg("path", {d: e.d, fill: "none", stroke: "#555", "stroke-width": 1.3,
-        "marker-end": "url(#arrow)"}));
-      if (e.label) { root.appendChild(svg("text", {x: e.x, y: e.y, "font-size": 11, fill: "#333",
-        "text-anchor": "middle"}, e.label)); }
-    });
-    g.nodes.forEach(function (n) {
-      var box = svg("g", {"class": n.unreachable ? "node unreachable" : "node", "data-node": n.id});
-      box.appendChild(svg("rect", {x: n.x, y: n.y, width: w, height: h, rx: 6,
-        fill: n.unreachable ? "#fde8e8" : "#e8f0fe", stroke: n.unreachable ? "#b00020" : "#1a4d8f",
-        "stroke-dasharray": n.unreachable ? "5 3" : "none", "stroke-width": n.start ? 2.5 : 1.2}));
-      box.appendChild(svg("text", {x: n.x + 8, y: n.y + 18, "font-size": 13, "font-weight": "bold",
-        fill: "#111"}, n.label));
-      box.appendChild(svg("text", {x: n.x + 8, y: n.y + 35, "font-size": 11, fill: "#444"},
-        n.kind + (n.unreachable ? " (unreachable)" : "")));
-      root.appendChild(box);
-    });
-    graphBox.appendChild(root);
+    if (window.IvrFlowGraph) { window.IvrFlowGraph.draw(graphBox, g); }
   }
+  graphBox.addEventListener("flow-node-select", function (ev) {
+    if (ev.detail.line) { goToLine(ev.detail.line); }
+  });
 
   // Traffic on the graph (issue 15): the flow analytics of the last days (/api/reports/flows,
   // ivr/domain/flow_analytics.py), read once per page, colour each node by how many callers
