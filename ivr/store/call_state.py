@@ -26,7 +26,7 @@ from redis.exceptions import NoScriptError
 from ivr.domain.errors import Conflict
 from ivr.domain.flow.actions import CallState
 from ivr.store import keys
-from ivr.store.lean_script import HeldConnections, LeanScript
+from ivr.store.lean_script import CommandBatch, HeldConnections, LeanScript
 
 
 @dataclass(frozen=True)
@@ -105,10 +105,15 @@ class CallStateStore:
         if also is None:
             return self._begin(keys_, args), None
         for _ in range(2):
-            pipe = self.conn.pipeline(transaction=False)
-            pipe.evalsha(self._begin.sha, len(keys_), *keys_, *args)
-            parse = also(pipe)
-            replies = pipe.execute(raise_on_error=False)
+            batch = CommandBatch()
+            parse = also(batch)
+            replies = self._begin.with_reads(keys_, args, batch.commands)
+            if replies is None:  # no held connection (IVR_LEAN_REDIS=0, pool busy, an error)
+                pipe = self.conn.pipeline(transaction=False)
+                pipe.evalsha(self._begin.sha, len(keys_), *keys_, *args)
+                for command, options in batch.commands:
+                    pipe.execute_command(*command, **options)
+                replies = pipe.execute(raise_on_error=False)
             if isinstance(replies[0], NoScriptError):  # a Redis restarted without AOF, say
                 self.conn.script_load(self._begin.script.script)
                 continue

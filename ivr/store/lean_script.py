@@ -31,6 +31,7 @@ retries, exactly as before), a pool at its hold limit or out of connections, and
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -39,8 +40,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis
+from redis.commands.core import HashCommands
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 KEEP_S = 1.0  # outside a request: how long a thread keeps its connection before handing it back
@@ -164,3 +166,52 @@ class LeanScript:
         except BaseException:
             self.held.give_back()  # a script's error leaves the connection fine; an
             raise                  # interrupt mid-reply is caught by the pool's next check
+
+    def with_reads(self, keys: Sequence[Any], args: Sequence[Any],
+                   reads: Sequence[tuple[tuple[Any, ...], dict[str, Any]]]) -> list[Any] | None:
+        """The script and then `reads` (commands as recorded by `CommandBatch`) in one round
+        trip on the held connection, as a non-transactional pipeline would send them: the
+        replies in order, each command's error in its place (raise_on_error=False), read
+        replies parsed by the client's response callbacks. None when no connection is held
+        or it failed: then the caller sends the same through redis-py's pipeline (retries)."""
+        conn = self.held.get()
+        if conn is None:
+            return None
+        client = self.held.client
+        try:
+            conn.send_packed_command(conn.pack_commands(
+                [("EVALSHA", self.sha, len(keys), *keys, *args), *(cmd for cmd, _ in reads)]))
+            replies = [_reply(conn.read_response)]
+            for cmd, options in reads:  # parse_response pops options: a copy each
+                replies.append(_reply(functools.partial(client.parse_response, conn, cmd[0],
+                                                        **options)))
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            conn.disconnect()
+            self.held.give_back()
+            return None
+        except BaseException:
+            self.held.give_back()
+            raise
+        return replies
+
+
+def _reply(read: Any) -> Any:
+    """One pipelined reply, or its error reply as the value (the rest are still read)."""
+    try:
+        return read()
+    except ResponseError as exc:
+        return exc
+
+
+class CommandBatch(HashCommands):
+    """Records the commands `also=` reads queue (CallStateStore.step), in place of a
+    pipeline, so `LeanScript.with_reads` can send them after the script."""
+
+    _event_dispatcher: Any = None  # part of redis-py's command protocol; recording needs none
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def execute_command(self, *args: Any, **options: Any) -> CommandBatch:
+        self.commands.append((args, options))
+        return self

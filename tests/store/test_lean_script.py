@@ -13,7 +13,7 @@ import pytest
 import redis as redis_lib
 
 from ivr.store import lean_script, redis_connect
-from ivr.store.lean_script import HeldConnections, LeanScript
+from ivr.store.lean_script import CommandBatch, HeldConnections, LeanScript
 
 INCR = "return redis.call('INCRBY', KEYS[1], ARGV[1])"
 
@@ -174,3 +174,45 @@ def test_give_back_returns_it_at_once_and_switched_off_nothing_is_held(redis_url
     assert LeanScript(off, INCR)(["n"], [1]) == int(redis.get("n")) == 2
     assert off.get() is None
     assert in_use(client.connection_pool) == 0
+
+
+def _reads() -> CommandBatch:
+    batch = CommandBatch()
+    batch.hgetall("h")
+    batch.hgetall("a-string")  # WRONGTYPE: an error reply in its place
+    batch.hgetall("missing")
+    return batch
+
+
+def _as_comparable(replies: list) -> list:
+    return [(type(r).__name__, str(r)) if isinstance(r, Exception) else r for r in replies]
+
+
+def test_a_script_with_reads_answers_what_redis_pys_pipeline_answers(held, redis):
+    """The call-start webhook sends its reads after call_begin on the held connection
+    (CallStateStore.step also=): replies parsed and errors in place, as the pipeline does."""
+    redis.hset("h", mapping={"a": "1", "b": "2"})
+    redis.set("a-string", "x")
+    script = LeanScript(held, INCR)
+    redis.script_load(INCR)
+    pipe = redis.pipeline(transaction=False)
+    pipe.evalsha(script.sha, 1, "n", 5)
+    for command, options in _reads().commands:
+        pipe.execute_command(*command, **options)
+    expected = pipe.execute(raise_on_error=False)
+    got = script.with_reads(["n"], [5], _reads().commands)
+    assert got is not None
+    assert _as_comparable(got[1:]) == _as_comparable(expected[1:])
+    assert got[0] == expected[0] + 5
+    assert got[1] == {b"a": b"1", b"b": b"2"}
+    assert isinstance(got[2], redis_lib.ResponseError)
+    redis.script_flush()  # the script's own error in its place too, the reads still read
+    again = script.with_reads(["n"], [1], _reads().commands)
+    assert isinstance(again[0], redis_lib.exceptions.NoScriptError)
+    assert again[1] == {b"a": b"1", b"b": b"2"}
+    assert script(["n"], [0]) == 10  # the connection is still in step (5 + 5; not run: 1)
+
+
+def test_script_with_reads_leaves_it_to_the_pipeline_when_lean_is_off(redis):
+    off = LeanScript(HeldConnections(redis, enabled=False), INCR)
+    assert off.with_reads(["n"], [1], _reads().commands) is None
