@@ -204,16 +204,20 @@ def report(name: str, samples: list[tuple[str, float, int]], duration: float) ->
 @click.option("--connections", default=50, show_default=True, help="With --wrk: connections.")
 @click.option("--pool", default=0, help="With --wrk: signed bodies per run (0: 8,000 per "
               "measured second, more than the bare endpoint answers here).")
+@click.option("--also-app", "also_apps", multiple=True, type=click.Path(exists=True),
+              help="Also serve the app from this checkout (a before/after in the same run).")
 def command(concurrency: int, duration: float, warmup: float, clients: int, workers: int,
             threads: int, worker_class: str, pace: float, switches: bool, use_wrk: bool,
-            endpoint: str, repeat: int, connections: int, pool: int) -> None:
+            endpoint: str, repeat: int, connections: int, pool: int,
+            also_apps: tuple[str, ...]) -> None:
     """Webhook throughput and latency: the app vs a bare Flask endpoint, same server."""
     cpu = platform.processor() or platform.machine()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     click.echo(f"machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
                f"load average {load}; gunicorn {workers} {worker_class} workers x {threads} "
                f"threads; {duration:g} s measured per server")
-    variants = SWITCHES if switches else {"app": {}}
+    variants = dict(SWITCHES if switches else {"app": {}})
+    variants.update({f"app from {path}": {"PYTHONPATH": path} for path in also_apps})
     with started(variants, workers, threads, worker_class) as stack:
         if use_wrk:
             wrk_load = webhook_wrk.WrkLoad(threads=clients, connections=connections,

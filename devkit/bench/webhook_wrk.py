@@ -153,7 +153,7 @@ def measure_pair(load: WrkLoad, workdir: Path, endpoint: str, ports: dict[str, i
     got: dict[str, list[WrkResult]] = {}
     for name in order:
         url = f"http://127.0.0.1:{ports[name]}{ENDPOINTS[endpoint]}"
-        pool = workdir / f"pool-{name}.txt"
+        pool = workdir / f"pool-{list(ports).index(name)}.txt"  # a name may hold a path
         if warmup > 0 and name not in got:
             write_pool(pool, url, max(1000, int(load.pool * warmup / load.duration)), sign)
             load.run(url, script, pool, warmup)
