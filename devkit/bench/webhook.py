@@ -202,6 +202,8 @@ def report(name: str, samples: list[tuple[str, float, int]], duration: float) ->
               show_default=True, help="With --wrk: the webhook driven (each request a new call).")
 @click.option("--repeat", default=3, show_default=True, help="With --wrk: measured runs.")
 @click.option("--connections", default=50, show_default=True, help="With --wrk: connections.")
+@click.option("--slice", "slice_s", default=2.0, show_default=True,
+              help="With --wrk: seconds each server runs before the next takes its turn.")
 @click.option("--pool", default=0, help="With --wrk: signed bodies per run (0: 8,000 per "
               "measured second, more than the bare endpoint answers here).")
 @click.option("--also-app", "also_apps", multiple=True, type=click.Path(exists=True),
@@ -209,7 +211,7 @@ def report(name: str, samples: list[tuple[str, float, int]], duration: float) ->
 def command(concurrency: int, duration: float, warmup: float, clients: int, workers: int,
             threads: int, worker_class: str, pace: float, switches: bool, use_wrk: bool,
             endpoint: str, repeat: int, connections: int, pool: int,
-            also_apps: tuple[str, ...]) -> None:
+            also_apps: tuple[str, ...], slice_s: float) -> None:
     """Webhook throughput and latency: the app vs a bare Flask endpoint, same server."""
     cpu = platform.processor() or platform.machine()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -224,7 +226,7 @@ def command(concurrency: int, duration: float, warmup: float, clients: int, work
                                            duration=duration, pool=pool or int(8000 * duration))
             runs = [webhook_wrk.measure_pair(wrk_load, stack.servers["bare"].workdir, endpoint,
                                              {n: s.port for n, s in stack.servers.items()},
-                                             sign, warmup) for _ in range(repeat)]
+                                             sign, warmup, slice_s) for _ in range(repeat)]
             webhook_wrk.report_runs(runs, endpoint)
             return
         mixed_calls(stack, concurrency, clients, duration, warmup, pace)

@@ -142,23 +142,30 @@ def wrk_binary() -> str:
 
 
 def measure_pair(load: WrkLoad, workdir: Path, endpoint: str, ports: dict[str, int],
-                 sign: object, warmup: float) -> dict[str, WrkResult]:
-    """One measured run: bare, each app, bare again (the bare figure is the mean of the two, so
-    a change in the machine's other load during the run weighs on both sides alike). Each
-    server is warmed up first; every run gets fresh CallSids, signed for the server's own URL
-    (bare ignores them)."""
+                 sign: object, warmup: float, slice_s: float = 2.0) -> dict[str, WrkResult]:
+    """One measured run: the servers take turns in slices of `slice_s` seconds (the order
+    rotating every round) until each had `load.duration` seconds, so a change in the machine's
+    other load weighs on all of them alike; each server's figure is the mean of its slices.
+    Every slice gets its own signed bodies (fresh CallSids, signed for that server's URL; bare
+    ignores them), written before the first slice; each server is warmed up first."""
     script = workdir / "webhook.lua"
     script.write_text(LUA)
-    order = ["bare", *(name for name in ports if name != "bare"), "bare"]
-    got: dict[str, list[WrkResult]] = {}
-    for name in order:
-        url = f"http://127.0.0.1:{ports[name]}{ENDPOINTS[endpoint]}"
-        pool = workdir / f"pool-{list(ports).index(name)}.txt"  # a name may hold a path
-        if warmup > 0 and name not in got:
-            write_pool(pool, url, max(1000, int(load.pool * warmup / load.duration)), sign)
-            load.run(url, script, pool, warmup)
-        write_pool(pool, url, load.pool, sign)
-        got.setdefault(name, []).append(load.run(url, script, pool, load.duration))
+    names = list(ports)
+    rounds = max(1, round(load.duration / slice_s))
+    per_slice = max(1000, int(load.pool * slice_s / load.duration))
+    urls = {name: f"http://127.0.0.1:{ports[name]}{ENDPOINTS[endpoint]}" for name in names}
+    pools = {}
+    for i, name in enumerate(names):  # a name may hold a path: files are numbered
+        for r in range(rounds + 1):
+            pools[name, r] = workdir / f"pool-{i}-{r}.txt"
+            write_pool(pools[name, r], urls[name], per_slice, sign)
+    if warmup > 0:
+        for name in names:
+            load.run(urls[name], script, pools[name, rounds], warmup)
+    got: dict[str, list[WrkResult]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            got[name].append(load.run(urls[name], script, pools[name, r], slice_s))
     return {name: mean(results) for name, results in got.items()}
 
 
