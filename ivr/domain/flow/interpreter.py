@@ -58,6 +58,7 @@ class Run:
     ended: bool = False
     failed: bool = False
     actions: list[Action] = field(default_factory=list)
+    _time: dict[str, Any] | None = field(default=None, repr=False)
 
     # -- speaking ------------------------------------------------------------------------------
 
@@ -96,7 +97,6 @@ class Run:
 
     def context(self) -> dict[str, Any]:
         """What conditions and templates may read (see validator.BUILT_IN_NAMES)."""
-        local = self.event.now.astimezone(ZoneInfo(self.flow.timezone))
         public = {k: v for k, v in self.vars.items() if not k.startswith("_")}
         return {
             **public,
@@ -105,10 +105,19 @@ class Run:
             "history": self.vars.get("history", FIRST_TIME),
             "language": self.language,
             "call": {"attempts": self.attempts, "flow": self.flow.id},
-            "time": {"hour": local.hour, "minute": local.minute, "weekday": _DAYS[
-                local.weekday()], "date": local.date().isoformat(),
-                "time": local.strftime("%H:%M")},
+            "time": dict(self.local_time()),
         }
+
+    def local_time(self) -> dict[str, Any]:
+        """The step's time in the flow's timezone: the event's time, the same all step long,
+        so it is worked out once per step (a step reads the context several times: every
+        prompt and condition; the call-start webhook four times)."""
+        if self._time is None:
+            local = self.event.now.astimezone(ZoneInfo(self.flow.timezone))
+            self._time = {"hour": local.hour, "minute": local.minute,
+                          "weekday": _DAYS[local.weekday()], "date": local.date().isoformat(),
+                          "time": local.strftime("%H:%M")}
+        return self._time
 
     def finish(self, state: CallState | None = None) -> tuple[CallState, tuple[Action, ...]]:
         new = CallState(
