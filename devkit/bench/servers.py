@@ -122,6 +122,25 @@ SWITCHES: dict[str, dict[str, str]] = {
 }
 
 
+def cpu_seconds(*pids: int) -> float:
+    """User + system CPU of these processes and their children now (Linux /proc), so a run
+    reports what a request cost the servers, whatever else the machine was doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            children = open(f"/proc/{pid}/task/{pid}/children").read().split()
+        except OSError:
+            children = []
+        for one in [pid, *map(int, children)]:
+            try:
+                fields = open(f"/proc/{one}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 @dataclass
 class BenchServers:
     """The servers of one bench run: "bare" plus one app per variant, and the Redis they share

@@ -38,6 +38,7 @@ from devkit.bench.servers import (  # noqa: F401
     TOKEN,
     BenchServers,
     Server,
+    cpu_seconds,
     free_port,
     gunicorn_args,
     started,
@@ -134,25 +135,6 @@ def drive(port: int, concurrency: int, clients: int, duration: float,
     return samples
 
 
-def cpu_seconds(*pids: int) -> float:
-    """User + system CPU of these processes and their children now (Linux /proc), so a run
-    reports what a request cost the servers, whatever else the machine was doing."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            children = open(f"/proc/{pid}/task/{pid}/children").read().split()
-        except OSError:
-            children = []
-        for one in [pid, *map(int, children)]:
-            try:
-                fields = open(f"/proc/{one}/stat").read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
 def measured(pids: list[int], run: Callable[[], list[tuple[str, float, int]]],
              ) -> tuple[list[tuple[str, float, int]], float]:
     """Run the load; return its samples and the servers' CPU milliseconds per request (the
@@ -224,9 +206,11 @@ def command(concurrency: int, duration: float, warmup: float, clients: int, work
         if use_wrk:
             wrk_load = webhook_wrk.WrkLoad(threads=clients, connections=connections,
                                            duration=duration, pool=pool or int(8000 * duration))
+            servers = {n: webhook_wrk.Target(s.port, stack.pids(n))
+                       for n, s in stack.servers.items()}
             runs = [webhook_wrk.measure_pair(wrk_load, stack.servers["bare"].workdir, endpoint,
-                                             {n: s.port for n, s in stack.servers.items()},
-                                             sign, warmup, slice_s) for _ in range(repeat)]
+                                             servers, sign, warmup, slice_s)
+                    for _ in range(repeat)]
             webhook_wrk.report_runs(runs, endpoint)
             return
         mixed_calls(stack, concurrency, clients, duration, warmup, pace)
