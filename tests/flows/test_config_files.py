@@ -175,3 +175,15 @@ def test_time_zones_and_times_are_checked_where_they_are_written(site: Path) -> 
            "such as America/Los_Angeles" in output
     assert f"{calendars}:{cal_line}: calendars.us_west.part_days[0].close: '1 pm' is not a " \
            "quoted time like '13:00'" in output
+
+
+def test_public_holidays_come_from_the_holidays_package_minus_the_skipped(site: Path) -> None:
+    from datetime import date
+
+    calendar = load_calendars(site / "calendars.yaml")["us_west"]
+    assert calendar.public(date(2027, 11, 25)) == "Thanksgiving Day"  # a year nobody typed
+    # Presidents' Day and Susan B. Anthony Day fall together in 2027; the shipped calendar
+    # skips the second. Cesar Chavez Day (California) is skipped too.
+    assert calendar.public(date(2027, 2, 15)) == "Presidents' Day"
+    assert calendar.public(date(2027, 3, 31)) is None
+    assert calendar.public(date(2027, 3, 30)) is None
