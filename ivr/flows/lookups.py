@@ -138,14 +138,29 @@ def load_sources(path: Path, pool_size: int = DEFAULT_POOL_SIZE) -> LookupSource
 
 def source_problems(flows: Mapping[str, model.Flow], sources: LookupSources,
                     lookups_file: str = "lookups.yaml") -> list[FlowError]:
-    """Lookup nodes naming a source lookups.yaml does not declare, at the node's line (the
-    caller would otherwise take the failure path on every call)."""
-    known = sorted(sources.sources)
-    return [FlowError(flow.file, node.line, (
-        f"node {node.id}: lookup source {node.source!r} is not in {lookups_file}; known: "
-        f"{', '.join(known) or 'none'}"))
-        for flow in flows.values() for node in flow.nodes.values()
-        if isinstance(node, model.LookupNode) and node.source not in sources.sources]
+    """Lookup nodes naming a source lookups.yaml does not declare, or a CSV source without
+    its key column among their `params`, at the node's line (the caller would otherwise take
+    the failure path, or hear "not found", on every call)."""
+    problems = []
+    for flow in flows.values():
+        for node in flow.nodes.values():
+            if isinstance(node, model.LookupNode):
+                problem = _source_problem(node, sources, lookups_file)
+                if problem:
+                    problems.append(FlowError(flow.file, node.line, problem))
+    return problems
+
+
+def _source_problem(node: model.LookupNode, sources: LookupSources,
+                    lookups_file: str) -> str | None:
+    source = sources.sources.get(node.source)
+    if source is None:
+        return (f"node {node.id}: lookup source {node.source!r} is not in {lookups_file}; "
+                f"known: {', '.join(sorted(sources.sources)) or 'none'}")
+    if isinstance(source, CsvSource) and source.key not in node.params:
+        return (f"node {node.id}: source {node.source!r} finds rows by {source.key!r}; add "
+                f"it to params: {{{source.key}: ...}}")
+    return None
 
 
 def _sql_source(path: Path, name: str, spec: Mapping[str, Any], pool_size: int) -> SqlSource:

@@ -98,6 +98,10 @@ CASES = [
      "must be a number", load_lookups),
     ("callflows/shop.yaml", "    source: orders", "    source: order", "lookup_order:",
      "lookup source 'order' is not in", load_lookups),
+    ("callflows/shop.yaml", "{order_number: \"{{ order_number }}\"}",
+     "{order: \"{{ order_number }}\"}", "lookup_order:",
+     "node lookup_order: source 'orders' finds rows by 'order_number'; add it to params",
+     load_lookups),
     # followup.yaml
     ("followup.yaml", "    min_wait: 60s\n", "    min_wait: 60s\n    colour: red\n",
      "colour: red", "rule abandoned_after_wait: unknown field 'colour'", load_followup),
