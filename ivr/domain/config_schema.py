@@ -314,3 +314,47 @@ def _range_problem(value: float, text: str, shape: Scalar) -> str | None:
     if shape.above is not None and value <= shape.above:
         return f"{text} must be above {shape.above:g}"
     return None
+
+
+_JSON_TYPES = {"text": "string", "int": "integer", "number": "number", "bool": "boolean",
+               "time": "string", "date": "string", "day": "string", "timezone": "string"}
+_PATTERNS = {"time": TIME.pattern, "date": DATE.pattern, "day": DAY.pattern}
+
+
+def json_schema(shape: Shape) -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) of `shape`, for editors (`ivr schema --file`). It
+    cannot say which names exist (references) or what YAML 1.1 reads: `ivr check` does."""
+    if isinstance(shape, Scalar):
+        return _scalar_schema(shape)
+    if isinstance(shape, Items):
+        listed: dict[str, Any] = {"type": "array", "items": json_schema(shape.item)}
+        if shape.min_items:
+            listed["minItems"] = shape.min_items
+        return {"anyOf": [json_schema(shape.item), listed]} if shape.single else listed
+    if isinstance(shape, AnyOf):
+        return {"anyOf": [json_schema(s) for s in shape.options]}
+    if isinstance(shape, Named):
+        return {"type": "object", "additionalProperties": json_schema(shape.value)}
+    if isinstance(shape, ByType):
+        return {"oneOf": [json_schema(Fields({shape.key: Scalar("text", choices=(name,)),
+                                              **fields.fields},
+                                             (shape.key, *fields.required)))
+                          for name, fields in shape.shapes.items()]}
+    return {"type": "object", "additionalProperties": False,
+            "properties": {k: json_schema(v) for k, v in shape.fields.items()},
+            **({"required": list(shape.required)} if shape.required else {})}
+
+
+def _scalar_schema(shape: Scalar) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": _JSON_TYPES[shape.kind]}
+    if shape.kind in _PATTERNS:
+        out["pattern"] = _PATTERNS[shape.kind]
+    for key, value in (("minimum", shape.min), ("maximum", shape.max),
+                       ("exclusiveMinimum", shape.above)):
+        if value is not None:
+            out[key] = value
+    if shape.choices:
+        out["enum"] = list(shape.choices)
+    if shape.doc:
+        out["description"] = shape.doc
+    return out

@@ -191,3 +191,24 @@ def test_public_holidays_come_from_the_holidays_package_minus_the_skipped(site: 
     assert calendar.public(date(2027, 2, 15)) == "Presidents' Day"
     assert calendar.public(date(2027, 3, 31)) is None
     assert calendar.public(date(2027, 3, 30)) is None
+
+
+@pytest.mark.parametrize("kind", ["queues", "lookups", "calendars"])
+def test_the_json_schema_takes_the_shipped_file_and_refuses_an_unknown_key(kind: str) -> None:
+    """`ivr schema --file KIND` is generated from the shapes the loaders enforce."""
+    import json
+
+    import jsonschema
+    import yaml
+
+    from ivr.commands.schema import command as schema_command
+
+    result = CliRunner().invoke(schema_command, ["--file", kind])
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.output)
+    data = json.loads(json.dumps(yaml.safe_load((REPO / f"{kind}.yaml").read_text()),
+                                 default=str))  # dates as the text they were written as
+    jsonschema.Draft202012Validator(schema).validate(data)
+    bad = {**data, "colour": "red"}
+    with pytest.raises(jsonschema.ValidationError, match="colour"):
+        jsonschema.Draft202012Validator(schema).validate(bad)
