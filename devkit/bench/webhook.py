@@ -185,7 +185,7 @@ def report(name: str, samples: list[tuple[str, float, int]], duration: float) ->
 @click.option("--repeat", default=3, show_default=True, help="With --wrk: measured runs.")
 @click.option("--connections", default=50, show_default=True, help="With --wrk: connections.")
 @click.option("--slice", "slice_s", default=2.0, show_default=True,
-              help="With --wrk: seconds each server runs before the next takes its turn.")
+              help="Seconds each server runs before the next takes its turn.")
 @click.option("--pool", default=0, help="With --wrk: signed bodies per run (0: 8,000 per "
               "measured second, more than the bare endpoint answers here).")
 @click.option("--also-app", "also_apps", multiple=True, type=click.Path(exists=True),
@@ -213,21 +213,35 @@ def command(concurrency: int, duration: float, warmup: float, clients: int, work
                     for _ in range(repeat)]
             webhook_wrk.report_runs(runs, endpoint)
             return
-        mixed_calls(stack, concurrency, clients, duration, warmup, pace)
+        mixed_calls(stack, concurrency, clients, duration, warmup, pace, slice_s)
 
 
-def mixed_calls(stack: BenchServers, concurrency: int, clients: int, duration: float, warmup: float,
-                pace: float) -> None:
-    """The mixed run: every server under `concurrency` calls back to back, then the app at a
-    caller's pace; rates, CPU per request and the ratios to bare."""
+def mixed_calls(stack: BenchServers, concurrency: int, clients: int, duration: float,
+                warmup: float, pace: float, slice_s: float) -> None:
+    """The mixed run: every server under `concurrency` calls back to back, taking turns in
+    slices of `slice_s` seconds (the order rotating each round) until each had `duration`,
+    so the machine's changing load weighs on all alike; then the app at a caller's pace.
+    Rates, CPU per request and the ratios to bare."""
     click.echo(f"{concurrency} concurrent calls of {len(STEPS)} webhooks, {clients} client "
-               "processes")
+               f"processes, {slice_s:g} s slices")
+    names = list(stack.servers)
+    rounds = max(1, round(duration / slice_s))
+    samples: dict[str, list[tuple[str, float, int]]] = {name: [] for name in names}
+    cpu_ms: dict[str, float] = dict.fromkeys(names, 0.0)  # summed over requests
+    for name in names:  # warmed up once, unmeasured; each slice then warms its connections
+        drive(stack.servers[name].port, concurrency, clients, 0.1, warmup)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            got, cpu = measured(stack.pids(name), functools.partial(
+                drive, stack.servers[name].port, concurrency, clients, slice_s,
+                min(0.5, warmup)))
+            samples[name] += got
+            cpu_ms[name] += cpu * len(got)
     figures: dict[str, tuple[float, float]] = {}
-    for name, server in stack.servers.items():
-        samples, cpu = measured(stack.pids(name), functools.partial(
-            drive, server.port, concurrency, clients, duration, warmup))
-        figures[name] = (report(name, samples, duration), cpu)
-        click.echo(f"  server CPU per request: {cpu:.2f} ms")
+    for name in names:
+        rate = report(name, samples[name], rounds * slice_s)
+        figures[name] = (rate, cpu_ms[name] / max(1, len(samples[name])))
+        click.echo(f"  server CPU per request: {figures[name][1]:.2f} ms")
     paced = drive(stack.servers["app"].port, concurrency, clients, duration, warmup, pace=pace)
     report(f"the app, {concurrency} calls at a caller's pace (~{pace:g} s between "
            "webhooks)", paced, duration)
