@@ -35,12 +35,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask
-from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ivr.app.services import Services
 from ivr.flows.publishing import CONVERGE_DUE
-from ivr.phone.twilio_auth import REPLAY_KEY, is_signed, signed_url
+from ivr.phone.twilio_auth import REPLAY_KEY, FormValues, is_signed, signed_url
 from ivr.web import pipeline
 from ivr.web.body_limits import bound_body
 from ivr.web.voice import answer_incoming, answer_next, answer_status
@@ -138,9 +137,10 @@ class WebhookLane:
         (dashboards/admin_support.py converge_flows): when it is due, Flask takes the request."""
         return time.monotonic() >= self.app.extensions.get(CONVERGE_DUE, 0.0)
 
-    def _parse(self, environ: dict[str, Any]) -> tuple[MultiDict, MultiDict] | None:
-        """(form, query) of a request the lane may answer (signed, or replayed), else None.
-        The body read here is put back, so Flask can read it when the lane hands it over."""
+    def _parse(self, environ: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]] | None:
+        """(form, query) of a request the lane may answer (signed, or replayed), else None;
+        a repeated name reads as its first value, as Flask's `request.form.get` does. The
+        body read here is put back, so Flask can read it when the lane hands it over."""
         content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         length = environ.get("CONTENT_LENGTH", "")
         if content_type != FORM or not length.isdigit() or int(length) > MAX_BODY:
@@ -148,16 +148,17 @@ class WebhookLane:
         raw = environ["wsgi.input"].read(int(length))
         environ["wsgi.input"] = io.BytesIO(raw)
         try:
-            form = MultiDict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+            form = FormValues.of(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         except (UnicodeDecodeError, ValueError):
             return None
         query = environ.get("QUERY_STRING", "")
         if not environ.get(REPLAY_KEY) and not self._signed(environ, query, form):
             return None
-        return form, MultiDict(parse_qsl(query, keep_blank_values=True))
+        return form.first(), FormValues.of(parse_qsl(query, keep_blank_values=True)).first()
 
-    def _signed(self, environ: Mapping[str, Any], query: str, form: MultiDict) -> bool:
-        """The pipeline's one signature check (ivr/phone/twilio_auth.py is_signed), as Flask's."""
+    def _signed(self, environ: Mapping[str, Any], query: str, form: FormValues) -> bool:
+        """The pipeline's one signature check (ivr/phone/twilio_auth.py is_signed), as
+        Flask's."""
         token = self.app.config["IVR"].signing_token
         if token is None:
             return False  # development mode: Flask's views say so and answer unchecked

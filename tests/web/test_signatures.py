@@ -8,7 +8,7 @@ import pytest
 from flask import Flask, request
 from werkzeug.datastructures import MultiDict
 
-from ivr.phone.twilio_auth import is_signed, is_signed_by_twilio, public_url
+from ivr.phone.twilio_auth import FormValues, is_signed, is_signed_by_twilio, public_url
 
 PARAMS_DOCS = {"Digits": "1234", "To": "+18005551212", "From": "+14158675310",
                "Caller": "+14158675310", "CallSid": "CA1234567890ABCDE"}
@@ -89,10 +89,11 @@ def test_public_url_uses_configured_origin_not_the_local_socket():
       ("Digits", "1234")], "IK+Dwps556ElfBT0I3Rgjkr1wJU="),
 ])
 def test_the_one_check_takes_the_lanes_parsed_pairs(url, pairs, signature):
-    """The webhook lane (ivr/web/webhook_lane.py) hands `is_signed` the form as a MultiDict
-    of its parsed pairs, as Flask does: the same known answers pass, another token fails."""
-    assert is_signed("12345", url, MultiDict(pairs), signature)
-    assert not is_signed("54321", url, MultiDict(pairs), signature)
+    """The webhook lane (ivr/web/webhook_lane.py) hands `is_signed` its parsed pairs as
+    FormValues, Flask a MultiDict: the same known answers pass, another token fails."""
+    for form in (MultiDict(pairs), FormValues.of(pairs)):
+        assert is_signed("12345", url, form, signature)
+        assert not is_signed("54321", url, form, signature)
 
 
 def test_json_body_without_its_hash_fails_instead_of_crashing():
