@@ -50,6 +50,8 @@ class Phase:
     failures: tuple[tuple[str, int], ...] = ()  # failed requests by webhook and reason
     per_webhook: tuple[tuple[str, int, float, float], ...] = ()  # kind, count, p50, p99 (ms)
     left: int = 0  # callers who hung up during the phase, at their planned moment
+    peak_on_line: int = 0
+    mean_on_line: float = 0.0
     load: str = ""  # the machine's load average at the end of the phase
 
     @property
@@ -92,6 +94,7 @@ def run_phase(stack: Any, name: str, load: dict[str, Any], plan: Any = None,
     phase.writer_behind = len(in_redis)
     phase.per_webhook = per_webhook(stack.timings.samples)
     phase.left = result.left
+    phase.peak_on_line, phase.mean_on_line = result.peak_on_line, result.mean_on_line
     phase.load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     phase.failures = tuple(sorted(stack.timings.failures.items(), key=lambda kv: -kv[1]))
     return phase, counts
@@ -175,7 +178,8 @@ def has_stream_service() -> bool:
 
 
 def table(base: Phase, abused: Phase) -> list[str]:
-    rows = [("calls placed", "placed", "{:d}"), ("webhooks", "webhooks", "{:d}"),
+    rows = [("calls placed", "placed", "{:d}"), ("on the line at most", "peak_on_line", "{:d}"),
+            ("on the line, mean", "mean_on_line", "{:.0f}"), ("webhooks", "webhooks", "{:d}"),
             ("webhook p50 ms", "p50", "{:.1f}"), ("webhook p99 ms", "p99", "{:.1f}"),
             ("webhook max ms", "worst", "{:.1f}"), ("fallback answers", "fallbacks", "{:d}"),
             ("5xx", "server_errors", "{:d}"), ("failed connections", "failed", "{:d}"),

@@ -31,6 +31,8 @@ class LoadResult:
     seconds: float = 0.0
     hung_up: int = 0  # still holding when the drain ended: hung up, must still be recorded
     left: int = 0  # hung up during the phase at their planned moment (Departures)
+    peak_on_line: int = 0  # callers on the line at once, at most and on average over the phase
+    mean_on_line: float = 0.0
 
     @property
     def lost(self) -> int:
@@ -74,8 +76,10 @@ def run_load(stack: Stack, rate: float, duration: float, concurrency: int,
     started = time.monotonic()
     departures = Departures(random.Random(seed), started + duration)
     next_at = started
+    on_line: list[int] = []
     while (now := time.monotonic()) - started < duration:
         active = sum(1 for leg in legs if leg.status not in TERMINAL)
+        on_line.append(active)
         if now >= next_at and active < concurrency:
             scenario = rng.choices(SCENARIOS, weights=[s.weight for s in SCENARIOS])[0]
             legs.append(stack.standin.start_inbound(caller_number(rng), scenario.to,
@@ -87,7 +91,10 @@ def run_load(stack: Stack, rate: float, duration: float, concurrency: int,
         if during is not None:
             during(now - started)
         time.sleep(0.01 if now < next_at else 0)
-    return score(stack, legs, started, drain, outcome_wait, departures.left), legs
+    result = score(stack, legs, started, drain, outcome_wait, departures.left)
+    result.peak_on_line = max(on_line, default=0)
+    result.mean_on_line = sum(on_line) / max(len(on_line), 1)
+    return result, legs
 
 
 def score(stack: Stack, legs: list[Any], started: float, drain: float, outcome_wait: float,

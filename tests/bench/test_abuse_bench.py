@@ -21,7 +21,8 @@ def test_abuse_bench_runs_both_phases_and_reports_every_field() -> None:
     out = result.output
     header = next(line for line in out.splitlines() if "baseline" in line)
     assert "with abuse" in header
-    for field in ("calls placed", "webhooks", "webhook p50 ms", "webhook p99 ms",
+    for field in ("calls placed", "on the line at most", "on the line, mean", "webhooks",
+                  "webhook p50 ms", "webhook p99 ms",
                   "webhook max ms", "fallback answers", "5xx", "failed connections",
                   "lost calls", "hung up during phase", "records not yet in db"):
         row = next(line for line in out.splitlines() if line.strip().startswith(field + " "))
