@@ -34,5 +34,5 @@ RUN ivr prompts build || echo "prompt audio not built; calls use <Say>"
 EXPOSE 5000 5001
 HEALTHCHECK --interval=15s --timeout=3s CMD curl -fsS http://127.0.0.1:5000/healthz || exit 1
 # Run with SECRET_KEY (32+ random bytes) and TWILIO_AUTH_TOKEN in the environment: without a
-# strong SECRET_KEY the server refuses to start (ivr/app/config.py); IVR_PROXY_HOPS=1 behind a proxy.
+# strong SECRET_KEY the server refuses to start (ivr/config/settings.py); IVR_PROXY_HOPS=1 behind a proxy.
 CMD ["ivr", "serve", "--gunicorn", "--host", "0.0.0.0", "--port", "5000"]

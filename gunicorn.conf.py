@@ -10,7 +10,7 @@ Performance). Flows whose lookups call a slow API hold a thread for up to the lo
 
 import os
 
-from ivr.app.config import require_secret_key
+from ivr.config.settings import require_secret_key
 
 # Read once, in the master, before any worker forks: a missing or weak SECRET_KEY stops
 # gunicorn with one line, and in IVR_DEV_MODE every worker inherits the one key made here.
@@ -28,8 +28,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker):  # noqa: ARG001 - gunicorn's hook signature
-    """The app's own records as JSON lines with the CallSid (ivr/app/log_format.py); gunicorn's
+    """The app's own records as JSON lines with the CallSid (ivr/config/log_format.py); gunicorn's
     error and access logs keep their own handlers."""
-    from ivr.app.log_format import configure_from_env
+    from ivr.config.log_format import configure_from_env
 
     configure_from_env()

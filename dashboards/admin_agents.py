@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from dashboards.admin_support import check_csrf, csrf_token, require_role
-from ivr.app.queues_config import load_queues
 from ivr.app.services import services
+from ivr.config.queues import load_queues
 from ivr.domain.errors import NotFound
 from ivr.domain.queueing import Agent
 

@@ -17,7 +17,6 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from dashboards.admin_support import (
     author_name,
     check_csrf,
-    converge_flows,
     csrf_token,
     ensure_schema,
     publisher,
@@ -33,7 +32,6 @@ from ivr.flows.trial import run_trial
 bp = Blueprint("admin_flows", __name__, url_prefix="/admin",
                template_folder="templates", static_folder="static/admin",
                static_url_path="/static/admin")
-bp.before_app_request(converge_flows)
 
 MAX_DRAFT = 200_000
 TRAFFIC_DAYS = 7  # the graph is coloured by the last week's callers

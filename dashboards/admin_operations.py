@@ -1,7 +1,7 @@
 """Admin page for operations: the emergency closure switch and other operator flags, and the
 business hours and holidays every flow and queue runs on, with their status right now.
 
-Flags live in Redis (ivr/app/operator_flags.py) and are read at the start of every call and by
+Flags live in Redis (ivr/store/operator_flags.py) and are read at the start of every call and by
 the queues' opening-hours check, so a switch takes effect on the next call in every process.
 Hours and holidays are part of the flow files and queues.yaml: they are changed in the flow
 editor (validated and versioned like any flow change), and shown here with their status.
@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from dashboards.admin_support import check_csrf, csrf_token, require_role
-from ivr.app.calendars import load_calendars
-from ivr.app.operator_flags import get_flags, set_flag
 from ivr.app.services import services
+from ivr.config.calendars import load_calendars
+from ivr.config.queues import load_queues
 from ivr.domain.errors import ConfigError
 from ivr.domain.hours import DAYS, Closure, Schedule, next_closures, status
+from ivr.store.operator_flags import get_flags, set_flag
 
 bp = Blueprint("admin_ops", __name__, url_prefix="/admin")
 
@@ -41,8 +42,6 @@ def _schedule_rows(now: datetime, flags: dict[str, str]) -> list[dict[str, Any]]
         for name, schedule in flow.schedules.items():
             rows.append(_row(f"flow {flow_id}", name, schedule, now, flags, flow_id))
     if svc.config.queues_file.exists():
-        from ivr.app.queues_config import load_queues
-
         try:
             setup = load_queues(svc.config.queues_file,
                                 calendars=load_calendars(svc.config.calendars_file))

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from dashboards.admin_support import check_csrf, csrf_token, require_role
+from ivr.app.body_limits import body_limit
 from ivr.app.services import services
 from ivr.domain.errors import ConfigError, FlowErrors, NotFound
 from ivr.flows.registry import flow_files, load_files
@@ -24,7 +25,6 @@ from ivr.prompts.editing import (
     save_recording,
     set_prompt_text,
 )
-from ivr.web.body_limits import body_limit
 
 bp = Blueprint("admin_prompts", __name__, url_prefix="/admin")
 # The recording plus the form around it (CSRF token, boundaries): enforced by Werkzeug while

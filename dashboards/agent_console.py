@@ -19,7 +19,9 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
-from dashboards.auth import current_user, require_role
+from dashboards.auth import current_user, require_role, user_engine
+from dashboards.call_access import routed_to
+from dashboards.wallboard import thresholds
 from ivr.app.services import publish_event, services
 from ivr.store import keys
 from ivr.store.call_state import CallStateStore
@@ -114,8 +116,6 @@ def callbacks() -> Response:
     engine = services().queue_engine
     if engine is None:
         return jsonify(error="queue routing is off"), 503  # type: ignore[return-value]
-    from dashboards.wallboard import thresholds
-
     now, queues, limits = time.time(), _my_queues(agent_id()), thresholds()
     pending = [c for q in queues for c in engine.callbacks.pending(q, now)]
     for c in pending:
@@ -128,9 +128,6 @@ def callbacks() -> Response:
 def _may_file(call_sid: str) -> bool:
     """Agents file dispositions only on calls routed to them (dashboards/call_access.py);
     supervisors and admins on any (issue 12: an agent could file on any CallSid)."""
-    from dashboards.auth import user_engine
-    from dashboards.call_access import routed_to
-
     user = current_user()
     if user is None or user.role != "agent":
         return user is not None

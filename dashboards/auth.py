@@ -42,8 +42,9 @@ from sqlalchemy import Engine
 
 from dashboards.login_limits import LoginAttempts, LoginLimits, client_id
 from dashboards.sessions import SessionLimits, new_session, session_problem, touch
-from dashboards.users import User, authenticate, dummy_hash, find_user, revoke_sessions
 from ivr.app.services import services
+from ivr.store.db import database_url, make_engine, upgrade_database
+from ivr.store.users import User, authenticate, dummy_hash, find_user, revoke_sessions
 
 bp = Blueprint("auth", __name__)
 _ENGINE_LOCK = threading.Lock()
@@ -78,8 +79,6 @@ def user_engine() -> Engine:
         with _ENGINE_LOCK:
             found = current_app.extensions.get("ivr_users_engine")
             if found is None:
-                from ivr.store.db import database_url, make_engine, upgrade_database
-
                 config = current_app.config["IVR"]
                 url = database_url(config.database_url, config.instance_dir)
                 upgrade_database(url)

@@ -11,8 +11,11 @@ from flask import Blueprint, Response, jsonify, request
 
 from dashboards.auth import require_role, user_engine
 from ivr.app.services import services
-from ivr.domain.errors import ConfigError
-from ivr.store.reports import day_report, load_report_settings, parse_day, report_csv, report_json
+from ivr.config.reporting import load_report_settings
+from ivr.domain.errors import ConfigError, NotFound
+from ivr.domain.reports import day_buckets
+from ivr.store.flow_analytics import flow_figures, flows_csv, flows_json
+from ivr.store.reports import day_report, parse_day, report_csv, report_json
 
 bp = Blueprint("reports_api", __name__)
 
@@ -54,7 +57,6 @@ def _flow_period() -> tuple[str, Any, Any]:
     """?flow=ID&day=YYYY-MM-DD&days=N: the flow's calls over N business days ending that day."""
     from datetime import timedelta
 
-    from ivr.domain.reports import day_buckets
 
     flow = (request.args.get("flow") or "").strip()[:100]
     if not flow:
@@ -73,11 +75,7 @@ def _flow_period() -> tuple[str, Any, Any]:
 
 
 def _flow_rows() -> tuple[str, Any, Any, Any]:
-    from ivr.store.flow_analytics import flow_figures
-
     flow, start, end = _flow_period()
-    from ivr.domain.errors import NotFound
-
     try:
         live = services().flows.flow_by_id(flow)
         types = {nid: n.type_name for nid, n in live.nodes.items()}
@@ -89,8 +87,6 @@ def _flow_rows() -> tuple[str, Any, Any, Any]:
 @bp.get("/api/reports/flows")
 @require_role("supervisor")
 def flows_report() -> Any:
-    from ivr.store.flow_analytics import flows_json
-
     flow, start, end, rows = _flow_rows()
     return jsonify(flows_json(rows, flow, start, end))
 
@@ -98,8 +94,6 @@ def flows_report() -> Any:
 @bp.get("/api/reports/flows.csv")
 @require_role("supervisor")
 def flows_report_csv() -> Any:
-    from ivr.store.flow_analytics import flows_csv
-
     flow, start, _, rows = _flow_rows()
     return Response(flows_csv(rows), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="flow-{flow}-{start.date()}.csv"'})

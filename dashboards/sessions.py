@@ -3,7 +3,7 @@
 A session is a signed cookie (Flask's), so the server cannot delete one it handed out: a
 stolen or forgotten cookie would stay good as long as its signature does. So each session
 records, when it is made, the user's role and session version (`users.session_version`,
-bumped by logout, a password change and a role change: dashboards/users.py) and the time it
+bumped by logout, a password change and a role change: ivr/store/users.py) and the time it
 was made (`iat`), and, as it is used, when it was last seen (`seen`). A session is refused
 when any of these no longer hold:
 
@@ -24,7 +24,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from dashboards.users import User
+from ivr.store.users import User
 
 # `seen` is rewritten at most this often (seconds): idle is measured to the minute, and a page
 # polling every two seconds does not change its cookie on every request.

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from dashboards.auth import require_role, user_engine
 from dashboards.wallboard_config import Thresholds, load_thresholds
 from ivr.app.services import services
+from ivr.config.reporting import load_report_settings
 from ivr.domain import holdtime
 from ivr.domain.queueing import Presence
 from ivr.domain.staffing_advice import Advice, Forecast, advise, as_dict, forecast_arrivals
@@ -36,7 +37,6 @@ from ivr.store.arrivals import read_arrivals
 from ivr.store.hold_stats import HoldStatsStore
 from ivr.store.queue_stats import QueueSnapshot
 from ivr.store.redis_queue import QueueService
-from ivr.store.reports import load_report_settings
 
 bp = Blueprint("staffing_api", __name__)
 ADVICE_CACHE = 256  # advice results remembered (a few per queue: agents and forecasts vary)

@@ -43,14 +43,20 @@ from flask import (
     request,
 )
 
-from dashboards.auth import require_role
+from dashboards.agent_stats import agents_today
+from dashboards.auth import require_role, user_engine
+from dashboards.history import DEFAULT_TARGET, last_hour
 from dashboards.staffing import forecasts, queue_advice
+from dashboards.today import today_figures
 from dashboards.wallboard_config import Thresholds, judge, load_thresholds
 from ivr.app.services import services
+from ivr.config.reporting import load_report_settings
 from ivr.domain.announce import describe_wait
 from ivr.domain.errors import ConfigError
+from ivr.domain.reports import day_buckets
 from ivr.domain.staffing_advice import Forecast, as_dict
 from ivr.store.queue_stats import QueueSnapshot
+from ivr.store.reports import parse_day
 
 bp = Blueprint("wallboard", __name__, template_folder="templates", static_folder="static/vendor",
                static_url_path="/static/vendor")
@@ -123,8 +129,6 @@ def _rate(abandoned: int, answered: int) -> float | None:
 
 def _target(queue: str) -> float:
     """The queue's service-level target in seconds (queues.yaml `service_level_target`)."""
-    from dashboards.history import DEFAULT_TARGET
-
     engine = services().queue_engine
     cfg = engine.queues.get(queue) if engine is not None else None
     return float(getattr(cfg, "service_level_target", DEFAULT_TARGET))
@@ -166,13 +170,6 @@ def slow_figures(now: float, limits: dict[str, Thresholds]) -> dict[str, Any]:
     """Today's figures (the reports' business day, dashboards/today.py), calls and handle time
     per agent over the same day, and the last hour, from the database, cached for SLOW_EVERY
     seconds."""
-    from dashboards.agent_stats import agents_today
-    from dashboards.auth import user_engine
-    from dashboards.history import last_hour
-    from dashboards.today import today_figures
-    from ivr.domain.reports import day_buckets
-    from ivr.store.reports import load_report_settings, parse_day
-
     cache = current_app.extensions.setdefault("ivr_wallboard_slow", {"at": 0.0, "data": {}})
     if now - float(cache["at"]) >= SLOW_EVERY or now < float(cache["at"]):
         at = datetime.fromtimestamp(now, UTC)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ivr.app.yaml_lines import YamlLines
+from ivr.config.yaml_lines import YamlLines
 from ivr.domain.config_formats import QUEUES_FILE
 from ivr.domain.config_schema import check_text
 from ivr.domain.errors import ConfigError

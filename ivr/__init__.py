@@ -14,11 +14,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     here, not at import, so importing `ivr` has no side effects."""
     import logging
 
-    from ivr.app.config import from_env
-    from ivr.app.log_format import install_masking
+    # Imported here, not at the top: every `ivr` command imports this package, and importing
+    # it must neither load the web app nor have side effects.
+    from ivr.app.body_limits import CappedRequest
+    from ivr.app.flow_publisher import converge_flows
     from ivr.app.services import build_services
-    from ivr.web import register_blueprints
-    from ivr.web.body_limits import CappedRequest
+    from ivr.config.log_format import install_masking
+    from ivr.config.settings import from_env
     from ivr.web.pipeline import teardown
     from ivr.web.sessions import WebhookFreeSessions
     from ivr.web.webhook_lane import WebhookLane
@@ -39,12 +41,73 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = WebhookFreeSessions()
     app.extensions["ivr"] = build_services(settings)
     app.teardown_request(teardown)  # no Redis connection outlives the request
-    register_blueprints(app)
+    app.before_request(converge_flows)  # flows published elsewhere, before any view runs
+    _register_blueprints(app)
     if settings.proxy_hops:
         _trust_proxies(app, settings.proxy_hops)
     if settings.webhook_lane:  # IVR_WEBHOOK_LANE=0: every webhook through Flask
         app.wsgi_app = WebhookLane(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Every route the app serves: the web pages (dashboards/), then the webhooks and JSON
+    APIs (ivr/web/). Imported here, not at the top: importing `ivr` (as every `ivr` command
+    does) must not load the whole web app."""
+    from dashboards import (
+        admin_agents,
+        admin_flows,
+        admin_operations,
+        admin_prompts,
+        agent_console,
+        assets,
+        auth,
+        callers_api,
+        recordings,
+        reports_api,
+        staffing,
+        wallboard,
+        worklist,
+    )
+    from ivr.web import agents as agents_api
+    from ivr.web import (
+        fallback,
+        health,
+        metrics,
+        prompts,
+        queue,
+        security_headers,
+        sms,
+        tasks,
+        voice,
+    )
+
+    for blueprint in (
+        admin_agents.bp,
+        admin_flows.bp,
+        admin_operations.bp,
+        admin_prompts.bp,
+        agent_console.bp,
+        assets.bp,
+        auth.bp,
+        callers_api.bp,
+        recordings.bp,
+        reports_api.bp,
+        staffing.bp,
+        wallboard.bp,
+        worklist.bp,
+        agents_api.bp,
+        fallback.bp,
+        health.bp,
+        metrics.bp,
+        prompts.bp,
+        queue.bp,
+        security_headers.bp,
+        sms.bp,
+        tasks.bp,
+        voice.bp,
+    ):
+        app.register_blueprint(blueprint)
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:

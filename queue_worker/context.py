@@ -2,7 +2,7 @@
 worker process and per Redis connection (never at import).
 
 `run_worker` installs a context explicitly; a job started by a plain `rq worker` builds one
-from the environment (`ivr.app.config.from_env`) on first use. Tests install their own with
+from the environment (`ivr.config.settings.from_env`) on first use. Tests install their own with
 `install_context` to point CallControl at a local HTTP server.
 """
 
@@ -14,10 +14,13 @@ from typing import Any
 import redis
 from rq import Queue, get_current_job
 
+from ivr.config.queues import build_queue_service, load_engine_options
+from ivr.config.settings import from_env
 from ivr.domain.queue_ports import CallControl
+from ivr.phone.call_control import TwilioCallControl
+from ivr.store.jobs import ROUTING_QUEUE, RqTrigger
 from ivr.store.redis_queue import QueueService
 
-ROUTING_QUEUE = "ivr-routing"
 _CONTEXTS: dict[str, JobContext] = {}
 
 
@@ -45,11 +48,6 @@ def install_context(conn: redis.Redis, ctx: JobContext) -> JobContext:
 def build_context(conn: redis.Redis, config: Any | None = None,
                   control: CallControl | None = None) -> JobContext:
     """The production context: config from the environment, Twilio REST call control."""
-    from ivr.app.config import from_env
-    from ivr.app.queues_config import build_queue_service, load_engine_options
-    from ivr.phone.call_control import TwilioCallControl
-    from queue_worker.routing import RqTrigger
-
     config = config or from_env()
     rq_queue = Queue(ROUTING_QUEUE, connection=conn)
     options = load_engine_options(config.queues_file)

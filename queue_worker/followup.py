@@ -34,17 +34,18 @@ from rq import Queue, get_current_job
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from ivr.config.settings import from_env
 from ivr.domain.followup import PriorCall, evaluate
 from ivr.domain.followup_rules import FollowupRules
 from ivr.domain.outcome import CallRecord
 from ivr.outcomes.outgoing_numbers import outgoing_countries, refusal
+from ivr.phone.call_control import TEST_CALLER_ID, build_client
 from ivr.store import models as m
-from ivr.store.db import SessionFactory
+from ivr.store.db import SessionFactory, database_url, make_engine, make_session_factory
 from ivr.store.tasks import get_task, open_tasks
 from queue_worker.context import connection_key
 
 log = logging.getLogger(__name__)
-FOLLOWUP_QUEUE = "ivr-followup"  # the same name queue_worker/worker.py lists
 _CONTEXTS: dict[str, FollowupContext] = {}
 
 
@@ -129,9 +130,6 @@ def install_followup_context(conn: redis_lib.Redis, ctx: FollowupContext) -> Fol
 def build_followup_context(config: Any) -> FollowupContext:
     """From a Config: DATABASE_URL (or SQLite under the instance folder) and the REST client
     the call control uses (the stand-in without Twilio credentials)."""
-    from ivr.phone.call_control import TEST_CALLER_ID, build_client
-    from ivr.store.db import database_url, make_engine, make_session_factory
-
     engine = make_engine(database_url(config.database_url, config.instance_dir),
                          **config.db_pool())
     sender = config.extra.get("sms_from") or config.extra.get("caller_id") or TEST_CALLER_ID
@@ -142,8 +140,6 @@ def build_followup_context(config: Any) -> FollowupContext:
 def _context(conn: redis_lib.Redis) -> FollowupContext:
     key = connection_key(conn)
     if key not in _CONTEXTS:
-        from ivr.app.config import from_env
-
         _CONTEXTS[key] = build_followup_context(from_env())
     return _CONTEXTS[key]
 

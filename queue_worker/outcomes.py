@@ -31,14 +31,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import redis as redis_lib
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     DBAPIError,
     InterfaceError,
@@ -46,14 +43,18 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session
 
-from ivr.domain.outcome import CallRecord, fold_call
 from ivr.store import events as ev
-from ivr.store import models as m
 from ivr.store import redis_connect
-from ivr.store.db import SessionFactory
-from queue_worker.outcome_rows import write_record
+from ivr.store.call_records import RecordHook, apply_event, log_event, write_call
+from ivr.store.db import (
+    SessionFactory,
+    database_url,
+    make_engine,
+    make_session_factory,
+    upgrade_database,
+)
+from ivr.store.embedded_redis import EmbeddedRedis
 
 log = logging.getLogger(__name__)
 # Events applied in one transaction at most. One commit per event kept the writer minutes
@@ -61,7 +62,6 @@ log = logging.getLogger(__name__)
 # write lock longer, so it stays small: the web never writes SQL, and the follow-up jobs wait
 # on the busy timeout (ivr/store/db.py).
 EVENTS_PER_TRANSACTION = 50
-RecordHook = Callable[[Session, CallRecord], None]
 
 
 @dataclass
@@ -147,7 +147,7 @@ def _apply_together(session_factory: SessionFactory, chunk: list[ev.StreamEvent]
             outcomes = [log_event(session, event) for event in chunk]
             for call_sid in dict.fromkeys(e.call_sid for e, o in zip(chunk, outcomes, strict=True)
                                           if o == "written" and e.call_sid):
-                _write_call(session, call_sid, hooks)
+                write_call(session, call_sid, hooks)
     except (DBAPIError, PoolTimeout) as exc:
         if not _is_unavailable(exc):
             return False
@@ -208,75 +208,6 @@ def _is_unavailable(exc: DBAPIError | PoolTimeout) -> bool:
     return bool(exc.connection_invalidated)
 
 
-def apply_event(session: Session, event: ev.StreamEvent,
-                hooks: Sequence[RecordHook] = ()) -> str:
-    """Apply one event inside the caller's transaction; returns "written", "duplicate" or
-    "rejected" (malformed: logged in processed_events with its error, no effect on a call).
-    `hooks` run after the record is rewritten (not for duplicates or rejected events)."""
-    outcome = log_event(session, event)
-    if outcome == "written":
-        assert event.call_sid is not None  # decode() rejects events without one
-        _write_call(session, event.call_sid, hooks)
-    return outcome
-
-
-def log_event(session: Session, event: ev.StreamEvent) -> str:
-    """Lock the event's call and enter the event in the ledger (`processed_events`): "written"
-    when it is new, "duplicate" when already there, "rejected" when malformed. The call's
-    rows are not rewritten here (`_write_call`)."""
-    if event.error is None and event.call_sid:
-        _lock_call(session, event.call_sid)
-    if not _insert_ignore(session, m.ProcessedEvent, {
-            "event_id": event.event_id, "stream_id": event.stream_id, "kind": event.kind,
-            "call_sid": event.call_sid, "at": event.at, "data": event.data,
-            "error": event.error, "processed_at": datetime.now(UTC)}):
-        return "duplicate"
-    if event.error is not None:
-        log.error("outcome event %s (call %s) rejected: %s", event.event_id, event.call_sid,
-                  event.error)
-        return "rejected"
-    return "written"
-
-
-def _write_call(session: Session, call_sid: str, hooks: Sequence[RecordHook]) -> None:
-    record = rebuild_call(session, call_sid)
-    for hook in hooks:
-        hook(session, record)
-
-
-def rebuild_call(session: Session, call_sid: str) -> CallRecord:
-    """Re-fold `call_sid` from its logged events and rewrite its rows (also the repair tool
-    after a change to the fold's definitions)."""
-    rows = session.execute(
-        select(m.ProcessedEvent).where(m.ProcessedEvent.call_sid == call_sid,
-                                       m.ProcessedEvent.error.is_(None))
-        .order_by(m.ProcessedEvent.at, m.ProcessedEvent.stream_id)).scalars().all()
-    record = fold_call(call_sid, [{"id": r.event_id, "kind": r.kind, "call_sid": r.call_sid,
-                                   "at": r.at, "data": r.data} for r in rows])
-    write_record(session, record)
-    return record
-
-
-def _lock_call(session: Session, call_sid: str) -> None:
-    _insert_ignore(session, m.Call, {"call_sid": call_sid, "answered": False,
-                                     "abandoned": False, "outcome": "in_progress"})
-    session.execute(select(m.Call.call_sid).where(m.Call.call_sid == call_sid)
-                    .with_for_update())
-
-
-def _insert_ignore(session: Session, model: type[m.Base], values: dict[str, object]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.
-
-    RETURNING, not rowcount: an ORM-enabled insert reports no reliable rowcount on psycopg
-    (a redelivered event counted as new in the first version of this test)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = cast(Table, model.__table__)
-    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(
-        *table.primary_key.columns)
-    return session.execute(stmt).first() is not None
-
-
 def run_event_writer(redis: redis_lib.Redis, session_factory: SessionFactory, *,
                      stop: threading.Event | None = None, group: str = ev.GROUP,
                      consumer: str | None = None, block_ms: int = 2_000,
@@ -322,9 +253,6 @@ def start_event_writer(config: Any, *, stop: threading.Event | None = None,
     set once the setup is done, before the loop.
 
     Connections are made here, once, never at import (style guide pitfall 3)."""
-    from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
-    from ivr.store.embedded_redis import EmbeddedRedis
-
     url = database_url(config.database_url, config.instance_dir)
     upgrade_database(url)
     engine = make_engine(url, **config.db_pool())

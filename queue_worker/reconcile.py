@@ -23,6 +23,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ivr.store import models as m
+
 log = logging.getLogger(__name__)
 
 TERMINAL = ("completed", "busy", "failed", "no-answer", "canceled")
@@ -43,8 +45,6 @@ EndCall = Callable[[str, str, float | None, datetime], None]
 def unended_calls(sessions: Any, started_before: datetime, started_after: datetime,
                   limit: int) -> list[str]:
     """CallSids with a start and no end in the outcome database, oldest first."""
-    from ivr.store import models as m
-
     with sessions() as session:
         rows = session.execute(
             select(m.Call.call_sid).where(m.Call.ended_at.is_(None),

@@ -16,8 +16,12 @@ from typing import Any
 import redis as redis_lib
 from rq import Queue
 
+from ivr.outcomes.followup import load_rules_file
+from ivr.store.call_records import RecordHook
+from ivr.store.caller_summary import CallerSummaryHook, config_summary_ttl
 from ivr.store.db import SessionFactory
-from queue_worker.outcomes import RecordHook
+from ivr.store.jobs import FOLLOWUP_QUEUE
+from queue_worker.followup import FollowupHook, requeue_pending_sms
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +36,10 @@ def record_hooks(config: Any, redis: redis_lib.Redis,
     hooks: list[RecordHook] = []
     path = config.followup_file
     if path.exists():
-        from ivr.outcomes.followup import load_rules_file
-        from queue_worker.followup import FOLLOWUP_QUEUE, FollowupHook, requeue_pending_sms
-
         rq = Queue(FOLLOWUP_QUEUE, connection=redis)
         hooks.append(FollowupHook(load_rules_file(path), rq))
         requeue_pending_sms(session_factory, rq)
     else:
         log.warning("no %s: follow-up tasks are off", path)
-    from ivr.store.caller_summary import CallerSummaryHook, config_summary_ttl
-
     hooks.append(CallerSummaryHook(redis, ttl=config_summary_ttl(config)))
     return hooks

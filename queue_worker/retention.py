@@ -18,42 +18,20 @@ import redis
 from rq import Queue
 from rq.job import Job
 
-from ivr.domain.privacy import RetentionPolicy
+from ivr.config.settings import from_env
+from ivr.domain.privacy import policy_from_config
+from ivr.outcomes.retention import RestDeleter, apply_retention
+from ivr.phone.call_control import build_client
 from ivr.store import keys
+from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
+from ivr.store.jobs import RETENTION_QUEUE
 
 log = logging.getLogger(__name__)
-RETENTION_QUEUE = "ivr-maintenance"
-DEFAULT_PERSONAL_DAYS = 90
-DEFAULT_RECORDING_DAYS = 30
-
-
-def policy_from_config(config: Any) -> RetentionPolicy:
-    """The policy in `config.extra` (from IVR_RETENTION_DAYS / IVR_RECORDING_RETENTION_DAYS)."""
-    extra = config.extra
-
-    def days(key: str, default: int) -> int:
-        raw = extra.get(key)
-        try:
-            return int(raw) if raw not in (None, "") else default
-        except ValueError as exc:
-            from ivr.domain.errors import ConfigError
-
-            raise ConfigError(f"{key.upper()}={raw!r}: give a whole number of days (0 keeps "
-                              "forever)") from exc
-
-    return RetentionPolicy(days("retention_days", DEFAULT_PERSONAL_DAYS),
-                           days("recording_retention_days", DEFAULT_RECORDING_DAYS))
-
-
 def run_retention(dry_run: bool = False, config: Any = None,
                   now: float | None = None) -> dict[str, Any]:
     """Apply the retention policy once; returns the report's figures (RQ keeps them)."""
     from dataclasses import asdict
 
-    from ivr.app.config import from_env
-    from ivr.outcomes.retention import RestDeleter, apply_retention
-    from ivr.phone.call_control import build_client
-    from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
 
     config = config or from_env()
     url = database_url(config.database_url, config.instance_dir)

@@ -25,60 +25,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from rq import Queue, Retry
-from rq.job import Job, JobStatus
-from rq.registry import ScheduledJobRegistry
+from rq import Retry
 
+from ivr.store.jobs import enqueue_once
+from queue_worker.callbacks import dial_callback
 from queue_worker.context import JobContext, current_context
 
 log = logging.getLogger(__name__)
 BRIDGE_RETRY = Retry(max=3, interval=[1, 5, 15])
-
-
-def enqueue_once(rq: Queue, job_id: str, func: Any, *args: Any, at: datetime | None = None,
-                 retry: Retry | None = None) -> Job | None:
-    """Enqueue (or schedule at `at`) unless a job with this id is really waiting to run.
-
-    "Really": the job's own record can say queued or scheduled while the queue or the
-    scheduled registry no longer holds it (Redis restarted between the two writes, or a
-    worker died holding it). Trusting the record alone would skip this routing pass forever
-    and strand the callers it was for, so the queue itself is checked."""
-    try:
-        existing = Job.fetch(job_id, connection=rq.connection)
-        if _really_pending(rq, existing):
-            return None
-    except Exception:  # noqa: BLE001 - NoSuchJobError or an unreadable old record: replace it
-        pass
-    if at is not None:
-        return rq.enqueue_at(at, func, *args, job_id=job_id, retry=retry)
-    return rq.enqueue(func, *args, job_id=job_id, retry=retry)
-
-
-def _really_pending(rq: Queue, job: Job) -> bool:
-    status = job.get_status(refresh=False)
-    if status == JobStatus.QUEUED:
-        return rq.get_job_position(job.id) is not None
-    if status == JobStatus.SCHEDULED:
-        return job.id in ScheduledJobRegistry(queue=rq)
-    return False
-
-
-class RqTrigger:
-    """The RoutingTrigger port on RQ: asks for routing passes as jobs."""
-
-    def __init__(self, rq: Queue) -> None:
-        self.rq = rq
-
-    def queue_changed(self, queue: str, reason: str) -> None:
-        enqueue_once(self.rq, f"route-{queue}-{reason}", route_queue, queue, reason)
-
-    def queue_due(self, queue: str, at: float) -> None:
-        enqueue_once(self.rq, f"route-{queue}-at-{int(at)}", route_queue, queue, "due",
-                     at=datetime.fromtimestamp(at, UTC))
-
-    def agent_free_at(self, agent_id: str, at: float) -> None:
-        enqueue_once(self.rq, f"wrap-{agent_id}-{int(at * 1000)}", end_wrap_up, agent_id,
-                     at=datetime.fromtimestamp(at, UTC))
 
 
 def route_queue(queue: str, reason: str = "") -> dict[str, Any]:
@@ -102,8 +56,6 @@ def route_queue(queue: str, reason: str = "") -> dict[str, Any]:
 
 def bridge_reservation(token: str) -> str:
     """Bridge one reservation. Returns "bridged", "dialled" or "stale" (nothing to do)."""
-    from queue_worker.callbacks import dial_callback
-
     ctx = current_context()
     res = ctx.service.begin_bridge(token, time.time())
     if res is None:

@@ -20,7 +20,10 @@ from typing import Any
 import redis as redis_lib
 from rq import get_current_job
 
+from ivr.app.services import publish_event
+from ivr.config.settings import from_env
 from ivr.outcomes.sms_survey import PENDING_TTL, pending_key
+from ivr.phone.call_control import TEST_CALLER_ID, build_client
 from ivr.store import keys
 from queue_worker.context import connection_key
 
@@ -35,9 +38,6 @@ def install_sms_client(conn: redis_lib.Redis, client: Any, sender: str) -> None:
 def _client(conn: redis_lib.Redis) -> tuple[Any, str]:
     key = connection_key(conn)
     if key not in _CLIENTS:
-        from ivr.app.config import from_env
-        from ivr.phone.call_control import TEST_CALLER_ID, build_client
-
         config = from_env()
         sender = str(config.extra.get("sms_from") or config.extra.get("caller_id")
                      or TEST_CALLER_ID)
@@ -66,8 +66,6 @@ def send_sms_survey(call_sid: str, to: str, survey: dict[str, Any]) -> str:
     pending = {"call": call_sid, "question": survey["question"], "kind": survey["kind"],
                "language": survey["language"], "message": str(message.sid)}
     conn.set(pending_key(to), json.dumps(pending), ex=PENDING_TTL)
-    from ivr.app.services import publish_event
-
     publish_event(conn, "sms_survey_sent", call_sid,
                   {"question": survey["question"], "message": str(message.sid)},
                   datetime.now(UTC))

@@ -20,8 +20,8 @@ Network trouble (connection errors, timeouts, HTTP 5xx/429, engine UNAVAILABLE) 
 while the job has retries left, so RQ retries it with backoff (`TRANSCRIBE_RETRY`); on the last
 try it publishes `transcript_failed`. A 404 or a bad file fails at once: retrying cannot help.
 
-The engine comes from the environment (`ivr.transcription.transcriber_from_env`), built once
-per worker process for a given setting, never at import.
+The engine comes from the environment (`ivr.outcomes.transcription.transcriber_from_env`),
+built once per worker process for a given setting, never at import.
 """
 
 from __future__ import annotations
@@ -33,19 +33,19 @@ from typing import Any
 
 import redis
 import requests
-from rq import Queue, Retry, get_current_job
+from rq import Queue, get_current_job
 from rq.job import Job
 
-from ivr.app.config import from_env
 from ivr.app.services import publish_event
+from ivr.config.settings import from_env
 from ivr.domain.errors import TranscriptionFailed
+from ivr.domain.privacy import failed_job_ttl, policy_from_config
 from ivr.outcomes.recording_media import credentials, media_url
-from ivr.transcription import Transcriber, transcriber_from_env
+from ivr.outcomes.transcription import Transcriber, transcriber_from_env
+from ivr.store import jobs
 from queue_worker.context import installed_config
 
 log = logging.getLogger(__name__)
-TRANSCRIPTION_QUEUE = "ivr-transcription"
-TRANSCRIBE_RETRY = Retry(max=3, interval=[30, 120, 600])
 MAX_RECORDING_BYTES = 50 * 1024 * 1024
 DAY_S = 86_400
 _TRANSCRIBERS: dict[tuple[str, ...], Transcriber] = {}
@@ -57,20 +57,14 @@ def enqueue_transcription(rq: Queue, call_sid: str, recording_sid: str, language
                           *, mailbox: str = "", config: Any = None) -> Job:
     """Queue the job once per recording (job id `transcribe-<sid>`), with retry and backoff;
     a job that fails for good is kept at most as long as the retention period."""
-    return rq.enqueue(transcribe_voicemail, call_sid, recording_sid, language,
-                      mailbox=mailbox, job_id=f"transcribe-{recording_sid}",
-                      retry=TRANSCRIBE_RETRY, job_timeout=600,
-                      failure_ttl=failure_ttl(config or from_env()))
+    return jobs.enqueue_transcription(rq, call_sid, recording_sid, language, mailbox=mailbox,
+                                      failure_ttl=failure_ttl(config or from_env()))
 
 
 def failure_ttl(config: Any) -> int | None:
     """Seconds RQ keeps a failed job (its arguments and traceback): the shorter retention
     period, or RQ's default (a year) when both keep forever."""
-    from queue_worker.retention import policy_from_config
-
-    policy = policy_from_config(config)
-    days = [d for d in (policy.personal_days, policy.recording_days) if d > 0]
-    return min(days) * DAY_S if days else None
+    return failed_job_ttl(policy_from_config(config))
 
 
 def transcribe_voicemail(call_sid: str, recording_sid: str, language: str = "en-US", *,

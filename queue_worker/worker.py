@@ -21,27 +21,32 @@ from typing import Any
 import redis
 from rq import Worker
 
+from ivr.app.services import publish_event
+from ivr.config.log_format import install_masking
+from ivr.config.settings import from_env
+from ivr.phone.call_control import build_client
+from ivr.phone.queue_handoff import QueueHandOff
 from ivr.store import redis_connect
-from queue_worker.context import ROUTING_QUEUE, build_context, install_context
-from queue_worker.retention import RETENTION_QUEUE, daily_loop
+from ivr.store.call_state import CallStateStore
+from ivr.store.db import database_url, make_engine, make_session_factory
+from ivr.store.jobs import (
+    WORKER_QUEUES,
+    enqueue_once,
+)
+from queue_worker.context import build_context, current_context_for, install_context
+from queue_worker.outcomes import start_event_writer
+from queue_worker.reconcile import run_pass, twilio_status
+from queue_worker.retention import daily_loop
 from queue_worker.routing import route_all
 
 log = logging.getLogger(__name__)
 
-TRANSCRIPTION_QUEUE = "ivr-transcription"
-FOLLOWUP_QUEUE = "ivr-followup"
-# Every RQ queue the product uses, most urgent first: an RQ worker takes jobs in this order.
-MESSAGING_QUEUE = "ivr-messaging"  # SMS surveys (queue_worker/sms_survey.py, ivr/outcomes/)
-WORKER_QUEUES: tuple[str, ...] = (ROUTING_QUEUE, FOLLOWUP_QUEUE, MESSAGING_QUEUE,
-                                  TRANSCRIPTION_QUEUE, RETENTION_QUEUE)
 
 
 def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
                burst: bool = False, name: str | None = None, config: Any = None,
                write_outcomes: bool = False) -> bool:
     """Work the given RQ queues until stopped (or until empty with `burst`)."""
-    from ivr.app.log_format import install_masking
-
     install_masking()  # RQ logs each job's arguments (call sids, sometimes numbers)
     conn = redis_connect.connect(redis_url, **_pool_options(config, "worker"))
     ctx = install_context(conn, build_context(conn, config))
@@ -69,16 +74,12 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
 
 def _pool_options(config: Any, role: str) -> dict[str, Any]:
     """The Redis pool limits (IVR_REDIS_MAX_CONNECTIONS, ...) and this process's client name."""
-    from ivr.app.config import from_env
-
     return {**(config or from_env()).redis_pool(),
             "client_name": redis_connect.process_client_name(role)}
 
 
 def _tick(rq: Any, seconds: float, stop: threading.Event) -> None:
     """Ask for `route_all` every `seconds` (one pending at a time across all workers)."""
-    from queue_worker.routing import enqueue_once
-
     while not stop.wait(seconds):
         try:
             enqueue_once(rq, "route-all-tick", route_all, "tick")
@@ -110,15 +111,6 @@ def _reconcile(reconcile_pass: Any, stop: threading.Event) -> None:
 def build_reconciler(conn: redis.Redis, config: Any = None) -> Any:
     """One reconciliation pass as a callable, wired to this worker's connections: the outcome
     database, the queue engine (a ghost caller leaves the line) and Twilio's REST API."""
-    from ivr.app.config import from_env
-    from ivr.app.services import publish_event
-    from ivr.phone.call_control import build_client
-    from ivr.phone.queue_handoff import QueueHandOff
-    from ivr.store.call_state import CallStateStore
-    from ivr.store.db import database_url, make_engine, make_session_factory
-    from queue_worker.context import current_context_for
-    from queue_worker.reconcile import run_pass, twilio_status
-
     config = config or from_env()
     after = float(config.extra.get("reconcile_after", 300))
     sessions = make_session_factory(make_engine(
@@ -142,9 +134,6 @@ def _start_writer(config: Any, stop: threading.Event) -> threading.Thread:
     job forked at that moment hung in `from alembic import command` and outlived `ivr demo`.
     So the first fork waits until the writer is set up; the reconciler is built in the main
     thread for the same reason."""
-    from ivr.app.config import from_env
-    from queue_worker.outcomes import start_event_writer
-
     ready = threading.Event()
 
     def run() -> None:

@@ -26,6 +26,16 @@ from typing import Any
 
 import click
 
+from devkit.bench.webhook import Server, free_port
+from devkit.loadgen.abuse import AbusePlan, collect, spawn_abuse
+from devkit.loadgen.run import describe, percentile, run_load
+from devkit.loadgen.stack import Stack
+from devkit.loadgen.timing import Timings
+from ivr.store import keys, redis_connect
+from ivr.store.db import database_url, make_engine, upgrade_database
+from ivr.store.scripts import text
+from ivr.store.users import save_user
+
 SUPERVISOR = "bench-supervisor"
 
 
@@ -61,12 +71,8 @@ class Phase:
 
 
 def figures(name: str, stack: Any, result: Any) -> Phase:
-    from devkit.loadgen.run import percentile
-
     samples = list(stack.timings.samples)
     ok = [s[1] * 1000 for s in samples if s[2] == 200]
-    from devkit.loadgen.run import describe
-
     lost = (result.with_errors + result.unfinished + result.without_outcome)[:3]
     return Phase(name, result.placed, result.lost, len(samples), percentile(ok, .5),
                  percentile(ok, .99), max(ok, default=float("nan")), stack.timings.fallbacks,
@@ -78,10 +84,6 @@ def figures(name: str, stack: Any, result: Any) -> Phase:
 def run_phase(stack: Any, name: str, load: dict[str, Any], plan: Any = None,
               ) -> tuple[Phase, dict[str, dict[str, int]]]:
     """One phase's calls (and the abuse, when `plan` is given), scored."""
-    from devkit.loadgen.abuse import collect, spawn_abuse
-    from devkit.loadgen.run import run_load
-    from devkit.loadgen.timing import Timings
-
     stack.timings = Timings()
     abuse = spawn_abuse(plan) if plan is not None else None
     result, _legs = run_load(stack, **load)
@@ -117,12 +119,8 @@ def per_webhook(samples: list[tuple[str, float, int]]) -> tuple[tuple[str, int, 
 def ended_in_redis(stack: Any, call_sids: set[str], batch: int = 5000) -> set[str]:
     """Those of `call_sids` whose call_ended event is in the outcome stream (not yet applied
     by the writer: applied entries are trimmed, and those calls are in the database)."""
-    from ivr.store import keys, redis_connect
-
     if not call_sids:
         return set()
-    from ivr.store.scripts import text
-
     conn = redis_connect.connect(stack.redis_url)
     found: set[str] = set()
     start = "-"
@@ -142,8 +140,6 @@ def add_supervisor(stack: Any, password: str) -> None:
     """A supervisor in the stack's database, once the worker has created the tables."""
     from sqlalchemy import inspect
 
-    from dashboards.users import save_user
-    from ivr.store.db import database_url, make_engine, upgrade_database
 
     url = database_url(None, stack.workdir / "instance")
     engine = make_engine(url)
@@ -165,8 +161,6 @@ def stream_service(stack: Any) -> Any:
     port = stack.stream_port
     if port is None:
         return None
-    from devkit.bench.webhook import Server
-
     server = Server("streams", port, workdir=stack.workdir)
     server.start([sys.executable, "-m", "ivr.commands.cli", "streams", "--host", "127.0.0.1",
                   "--port", str(port)], stack.env)
@@ -246,10 +240,6 @@ def abuse_lines(counts: dict[str, dict[str, int]], plan: Any) -> list[str]:
 def command(calls: int, rate: float, duration: float, speed: float, streams: int,
             login_rate: float, oversized_rate: float, agents: int, seed: int) -> None:
     """Webhook latency and lost calls with and without wallboard, login and body abuse."""
-    from devkit.bench.webhook import free_port
-    from devkit.loadgen.abuse import AbusePlan
-    from devkit.loadgen.stack import Stack
-
     stream_port = free_port() if has_stream_service() else None
     stack = Stack(speed=speed, stream_port=stream_port, extra_env={
         "IVR_STREAM_URL": f"http://127.0.0.1:{stream_port}"} if stream_port else {})

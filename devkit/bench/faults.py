@@ -18,6 +18,11 @@ from typing import Any
 
 import click
 
+from devkit.loadgen.run import report_lines, run_load
+from devkit.loadgen.stack import Stack
+from ivr.store import keys, redis_connect
+from ivr.store.db import database_url
+
 
 class Faults:
     def __init__(self, stack: Any, duration: float, redis_down: float) -> None:
@@ -86,7 +91,6 @@ def callback_counts(stack: Any) -> dict[str, int]:
     and its row keeps the request while the first row records the outcome."""
     from sqlalchemy import create_engine, text
 
-    from ivr.store.db import database_url
 
     engine = create_engine(database_url(None, stack.workdir / "instance"))
     try:
@@ -111,8 +115,6 @@ def callback_counts(stack: Any) -> dict[str, int]:
 
 def pending_in_redis(stack: Any) -> int:
     """Callbacks still waiting in line (kept: they will be called when agents are free)."""
-    from ivr.store import keys, redis_connect
-
     conn = redis_connect.connect(stack.redis_url)
     return sum(int(conn.hlen(keys.callbacks_by_number(q))) for q in ("support", "sales",
                                                                      "billing"))
@@ -134,9 +136,6 @@ def spooled(stack: Any) -> int:
 @click.option("--seed", default=7, show_default=True)
 def command(rate: float, duration: float, speed: float, redis_down: float, seed: int) -> None:
     """Kill a worker, a web process and Redis under load; print lost callers and callbacks."""
-    from devkit.loadgen.run import report_lines, run_load
-    from devkit.loadgen.stack import Stack
-
     if os.environ.get("REDIS_URL"):
         raise click.ClickException("unset REDIS_URL: the fault run kills its own Redis, never "
                                    "a shared one")

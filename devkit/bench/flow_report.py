@@ -23,6 +23,10 @@ from typing import Any
 
 import click
 
+from ivr.store import models as m
+from ivr.store.db import make_engine, upgrade_database
+from ivr.store.flow_analytics import flow_figures
+
 NODES = ("greet", "choose_language", "main_menu", "ask_order", "lookup_order", "order_shipped",
          "solved_check", "to_support", "opening_hours", "goodbye")
 
@@ -59,8 +63,6 @@ def fill(url: str, steps: int, day: datetime, seed: int = 1) -> int:
     """A day of calls with about `steps` steps in `url` (migrated first); returns steps."""
     from sqlalchemy import insert
 
-    from ivr.store import models as m
-    from ivr.store.db import make_engine, upgrade_database
 
     upgrade_database(url)
     engine = make_engine(url)
@@ -103,9 +105,6 @@ def settle(url: str) -> None:
 
 
 def time_report(url: str, day: datetime, runs: int = 3) -> list[float]:
-    from ivr.store.db import make_engine
-    from ivr.store.flow_analytics import flow_figures
-
     engine = make_engine(url)
     took = []
     try:

@@ -33,6 +33,13 @@ from devkit.bench.webhook import (
     percentile,
     sign,
 )
+from ivr.app.services import build_services
+from ivr.config.settings import from_env
+from ivr.domain.flow.actions import CallEvent
+from ivr.domain.queueing import score
+from ivr.store import keys, redis_connect
+from ivr.store.embedded_redis import EmbeddedRedis
+from ivr.store.operator_flags import set_flag
 
 HOLD_LOOP = 30.0
 
@@ -45,12 +52,6 @@ def fill_queues(redis_url: str, callers: int,
     and the rest are copies of their Redis state (`clone_callers`): the call service costs
     ~15 ms of CPU a caller, too slow to fill 50,000 on 2 cores. Returns [(call_sid, queue)]
     and Redis bytes per caller."""
-    from ivr.app.config import from_env
-    from ivr.app.operator_flags import set_flag
-    from ivr.app.services import build_services
-    from ivr.domain.flow.actions import CallEvent
-    from ivr.store import redis_connect
-
     conn = redis_connect.connect(redis_url)
     conn.flushdb()
     set_flag(conn, "always_open", "on")
@@ -79,8 +80,6 @@ def clone_callers(engine: Any, templates: list[tuple[str, str]],
     """Callers len(templates)..callers-1 as copies of the templates' Redis state: the call
     hash and cached answers (CallSid and number rewritten, same TTL), and a queue entry put
     in line by the real join script. Pipelined in batches of 1,000."""
-    from ivr.store import keys
-
     conn, out = engine.conn, []
     state = {sid: [_strings(conn.hgetall(key(sid))) for key in
                    (keys.call, keys.call_responses, keys.queue_entry)] + [conn.pttl(keys.call(sid))]
@@ -104,8 +103,6 @@ def clone_callers(engine: Any, templates: list[tuple[str, str]],
 
 def _copy_call(pipe: Any, sid: str, call: dict[str, str], answers: dict[str, str],
                ttl_ms: int) -> None:
-    from ivr.store import keys
-
     pipe.hset(keys.call(sid), mapping=call)
     pipe.hset(keys.call_responses(sid), mapping=answers)
     for key in (keys.call(sid), keys.call_responses(sid)):
@@ -115,9 +112,6 @@ def _copy_call(pipe: Any, sid: str, call: dict[str, str], answers: dict[str, str
 def _join_copy(engine: Any, pipe: Any, sid: str, queue: str, entry: dict[str, str],
                callers: int) -> None:
     """The entry through join.lua, joined now (so waits and positions are real)."""
-    from ivr.domain.queueing import score
-    from ivr.store import keys
-
     now_ms = int(time.time() * 1000)
     entry.update(score=str(score(int(entry["priority"]), now_ms / 1000)), vstart=str(now_ms),
                  joined_at=str(now_ms))
@@ -187,7 +181,6 @@ def roomy_queues(workdir: Any, callers: str) -> Any:
     """queues.yaml with room for every held caller (the demo's caps are 1,000 and 500)."""
     import yaml
 
-    from ivr.app.config import from_env
 
     setup = yaml.safe_load(from_env().queues_file.read_text())
     for spec in setup["queues"].values():
@@ -214,8 +207,6 @@ def command(callers: str, duration: float, workers: int, threads: int, through: 
     click.echo(f"machine: {os.cpu_count()} cores ({platform.machine()}); gunicorn {workers} x "
                f"{threads}; hold loop every {HOLD_LOOP:g} s, {duration:g} s per size")
     app = Server("app", free_port())
-    from ivr.store.embedded_redis import EmbeddedRedis
-
     redis_srv = EmbeddedRedis(app.workdir / "redis").start()
     env = dict(os.environ)
     os.environ["IVR_QUEUES_FILE"] = str(roomy_queues(app.workdir, callers))

@@ -21,8 +21,10 @@ from typing import Any
 import click
 import redis
 
+from ivr.config.settings import from_env
 from ivr.domain.queueing import Agent, Presence, QueueConfig, score
 from ivr.store import keys, redis_connect
+from ivr.store.embedded_redis import EmbeddedRedis
 from ivr.store.redis_queue import QueueService
 
 QUEUE = "bench"
@@ -101,9 +103,6 @@ def _measure(svc: QueueService, n: int, samples: int, start: float) -> dict[str,
 @click.option("--samples", default=1000, show_default=True, help="Timed calls per operation.")
 def command(sizes: str, samples: int) -> None:
     """Time join / best match / position / leave at several queue sizes."""
-    from ivr.app.config import from_env
-    from ivr.store.embedded_redis import EmbeddedRedis
-
     config = from_env()
     embedded = None
     if config.redis_url:

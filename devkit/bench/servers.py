@@ -22,9 +22,11 @@ from pathlib import Path
 import click
 
 from devkit.bench.process_tree import stop_tree
+from ivr.store.embedded_redis import EmbeddedRedis
 
 TOKEN = "bench-" + secrets.token_hex(8)
-# The servers a benchmark starts refuse to run without a strong session key (ivr/app/config.py).
+# The servers a benchmark starts refuse to run without a strong session key
+# (ivr/config/settings.py).
 SESSION_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48)
 BARE_APP = '''
 from flask import Flask, Response
@@ -177,8 +179,6 @@ def started(variants: dict[str, dict[str, str]], workers: int, threads: int,
     servers = {"bare": bare, **{name: Server("app", free_port()) for name in variants}}
     embedded, redis_url = None, os.environ.get("REDIS_URL", "")
     if not redis_url:
-        from ivr.store.embedded_redis import EmbeddedRedis
-
         embedded = EmbeddedRedis(bare.workdir / "redis").start()
         redis_url = embedded.url
     click.echo(f"redis: {redis_url}")

@@ -33,9 +33,15 @@ from typing import Any
 
 import click
 
+from devkit.bench.abuse import stream_service
+from devkit.bench.webhook import free_port
 from devkit.loadgen.probe import NAME, Look, Probe, describe
+from devkit.loadgen.scenarios import SCENARIOS, caller_number, fill
 from devkit.loadgen.stack import Stack
 from devkit.loadgen.wallboard_watch import WallboardWatch
+from ivr.config.settings import from_env
+from ivr.store import redis_connect
+from ivr.store.db import database_url, make_engine
 
 FORGET_AFTER = 600.0  # s after a call ended before the stand-in forgets it (reconciler: 300 s)
 SUPERVISOR = "soak-supervisor"
@@ -64,8 +70,6 @@ class Traffic:
     next_at: float = 0.0
 
     def tick(self, now: float) -> None:
-        from ivr.commands.demo_traffic import SCENARIOS, caller_number, fill
-
         active = sum(1 for leg in self.legs.values() if not leg.ended)
         if now >= self.next_at and active < self.concurrency:
             scenario = self.rng.choices(SCENARIOS, weights=[s.weight for s in SCENARIOS])[0]
@@ -179,10 +183,6 @@ def add_supervisor(stack: Stack, name: str = SUPERVISOR) -> str:
 
 
 def make_probe(stack: Stack, streamer: Any) -> Probe:
-    from ivr.app.config import from_env
-    from ivr.store import redis_connect
-    from ivr.store.db import database_url, make_engine
-
     config = from_env(stack.env)
     roots = {"web": stack.app.proc.pid if stack.app.proc else 0, "soak": os.getpid()}
     for i, worker in enumerate(stack.worker_procs):
@@ -206,9 +206,6 @@ def start_stack(server: str, speed: float) -> tuple[Stack, Any]:
     """The stack, with the wallboard's stream service: `ivr serve` starts it as its child;
     beside gunicorn it is started here (as compose.yaml runs it apart), as `ivr bench abuse`
     does."""
-    from devkit.bench.abuse import stream_service
-    from devkit.bench.webhook import free_port
-
     port = free_port()
     extra = {"IVR_STREAM_URL": f"http://127.0.0.1:{port}"} if server == "gunicorn" else {}
     stack = Stack(speed=speed, server=server, stream_port=port, extra_env=extra).start()
@@ -287,8 +284,6 @@ def command(minutes: float, server: str, rate: float, speed: float, concurrency:
             streams: int, every: float, warmup: float, max_rss_growth: float,
             seed: int | None) -> None:
     """Run the stack for a while under steady calls and wallboard streams; fail on leaks."""
-    from ivr.app.config import from_env
-
     limit = from_env().redis_max_connections
     click.echo(f"soak: {minutes:g} min on {server}, {rate:g} calls/s (clock x{speed:g}), "
                f"{streams} wallboard streams, Redis pool {limit} per process")

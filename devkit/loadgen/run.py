@@ -15,8 +15,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from devkit.loadgen.scenarios import SCENARIOS, caller_number, fill
 from devkit.loadgen.stack import Stack
-from ivr.commands.demo_traffic import SCENARIOS, caller_number, fill
+from ivr.store.db import database_url
 
 TERMINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
 
@@ -135,7 +136,6 @@ def ended_calls(stack: Stack, expected: set[str], wait: float = 20.0) -> set[str
     events in a moment after the status callback, so keep looking for up to `wait` s)."""
     from sqlalchemy import create_engine, text
 
-    from ivr.store.db import database_url
 
     engine = create_engine(database_url(None, stack.workdir / "instance"))
     deadline = time.monotonic() + wait

@@ -17,6 +17,17 @@ from typing import Any
 
 from devkit.bench.webhook import SESSION_KEY, TOKEN, Server, free_port, gunicorn_args
 from devkit.loadgen.timing import TimedTransport, Timings
+from devkit.twilio_standin.clock import RealClock
+from devkit.twilio_standin.standin import start_server
+from devkit.twilio_standin.standin_state import StandInConfig
+from devkit.twilio_standin.transport import HttpTransport
+from ivr.config.queues import build_queue_service
+from ivr.config.settings import from_env
+from ivr.domain.queueing import Agent
+from ivr.store import redis_connect
+from ivr.store.embedded_redis import EmbeddedRedis
+from ivr.store.jobs import ROUTING_QUEUE, RqTrigger
+from ivr.store.operator_flags import set_flag
 
 READY_WAIT = 60.0
 
@@ -62,7 +73,6 @@ class Stack:
     def start(self) -> Stack:
         import logging
 
-        from ivr.store.embedded_redis import EmbeddedRedis
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-in's access log
 
@@ -89,11 +99,6 @@ class Stack:
         return f"http://127.0.0.1:{self.app.port}"
 
     def _start_standin(self) -> None:
-        from devkit.twilio_standin.clock import RealClock
-        from devkit.twilio_standin.standin import start_server
-        from devkit.twilio_standin.standin_state import StandInConfig
-        from devkit.twilio_standin.transport import HttpTransport
-
         netloc = f"127.0.0.1:{self.app.port}"
         config = StandInConfig(
             app_url=self.base_url, auth_token=TOKEN, clock=lambda: RealClock(self.speed),
@@ -123,27 +128,17 @@ class Stack:
     def engine(self) -> Any:
         from rq import Queue
 
-        from ivr.app.config import from_env
-        from ivr.app.queues_config import build_queue_service
-        from ivr.store import redis_connect
-        from queue_worker.context import ROUTING_QUEUE
-        from queue_worker.routing import RqTrigger
 
         conn = redis_connect.connect(self.redis_url)
         config = from_env().with_overrides({"redis_url": self.redis_url})
         return build_queue_service(config, conn, RqTrigger(Queue(ROUTING_QUEUE, connection=conn)))
 
     def open_all_hours(self) -> None:
-        from ivr.app.operator_flags import set_flag
-        from ivr.store import redis_connect
-
         set_flag(redis_connect.connect(self.redis_url), "always_open", "on")
 
     def staff(self, *agent_ids: str, extra: int = 0) -> None:
         """Make agents available: the given ones, else everyone in queues.yaml plus `extra`
         generated agents with every skill (a load run needs a call centre's headcount)."""
-        from ivr.domain.queueing import Agent
-
         engine = self.engine()
         for i in range(extra):
             engine.agents.upsert(Agent(f"load{i:03d}", f"Load agent {i}", f"client:load{i:03d}",

@@ -41,6 +41,7 @@ from devkit.twilio_standin.script import Script
 from devkit.twilio_standin.signing import signature_header
 from devkit.twilio_standin.transcript import APPLICATION_ERROR, Event, Transcript
 from devkit.twilio_standin.transport import Transport, TransportError, WebResponse
+from devkit.twilio_standin.verbs import geography, run_verb
 
 DEV_ACCOUNT_SID = "AC" + "0" * 32
 TWILIO_API = "https://api.twilio.com"
@@ -142,8 +143,6 @@ class CallLeg:
     def execute(self, doc: Document) -> Next:
         """Run the verbs of `doc` in order; return what comes next (None: the document ran
         out of verbs)."""
-        from devkit.twilio_standin.verbs import run_verb
-
         for element in doc.root:
             self.checkpoint()
             nxt = run_verb(self, element, doc)
@@ -228,8 +227,6 @@ class CallLeg:
 
     def params(self, extra: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, str]]:
         """The standard parameters Twilio always sends (WEBHOOKS.md 3.1), then `extra`."""
-        from devkit.twilio_standin.verbs import geography
-
         base = [
             ("AccountSid", self.options.account_sid), ("ApiVersion", "2010-04-01"),
             ("CallSid", self.call_sid), ("CallStatus", self.status),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import Any
 
 
 # What a verb tells the engine to do next (None: go on with the next verb).
@@ -66,3 +67,26 @@ class Document:
     root: ET.Element
     url: str | None
     context: str
+
+
+# Reading a verb's element, shared by the verbs (verbs.py) and the hold loop (queue_wait.py).
+def text_of(el: ET.Element) -> str:
+    return " ".join("".join(el.itertext()).split())
+
+
+def int_attr(el: ET.Element, name: str, default: int) -> int:
+    try:
+        return int(el.get(name, default))
+    except ValueError:
+        return default
+
+
+def dial_action(leg: Any, el: ET.Element, doc: Document,
+                params: tuple[tuple[str, str], ...]) -> Next:
+    """Without an action, <Dial> falls through to the next verb."""
+    if not el.get("action"):
+        return None
+    url = leg.resolve(el.get("action"), doc)
+    if url is None:
+        return End("application error")
+    return Goto(url, el.get("method", "POST"), params, label="dial action")

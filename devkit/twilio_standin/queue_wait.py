@@ -24,9 +24,11 @@ from devkit.twilio_standin.leg_steps import (
     Next,
     Redirected,
     RemoteHangup,
+    dial_action,
+    int_attr,
+    text_of,
 )
 from devkit.twilio_standin.queues import QueueFullError
-from devkit.twilio_standin.verbs import dial_action, int_attr, text_of
 
 DEFAULT_MUSIC_SECONDS = 30.0
 

@@ -20,6 +20,7 @@ from devkit.twilio_standin.leg import DEV_ACCOUNT_SID, CallLeg, LegOptions
 from devkit.twilio_standin.leg_steps import Redirected, RemoteHangup
 from devkit.twilio_standin.queues import Queues, new_sid
 from devkit.twilio_standin.script import Script
+from devkit.twilio_standin.signing import compute_signature
 from devkit.twilio_standin.transport import HttpTransport, Transport
 
 TERMINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
@@ -172,8 +173,6 @@ class StandIn:
     def receive_message(self, from_: str, to: str, body: str) -> tuple[int, str]:
         """A customer's SMS to one of our numbers: POST it, signed, to the app's /sms (as
         Twilio does for the number's Messaging webhook); returns the status and TwiML reply."""
-        from devkit.twilio_standin.signing import compute_signature
-
         params = [("MessageSid", new_sid("SM")), ("SmsSid", ""), ("AccountSid",
                   self.config.account_sid), ("From", from_), ("To", to), ("Body", body),
                   ("NumMedia", "0"), ("NumSegments", "1"), ("ApiVersion", "2010-04-01")]

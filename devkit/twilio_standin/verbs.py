@@ -15,9 +15,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from devkit.twilio_standin.leg_steps import Document, End, Goto, LeaveQueue, Next
+from devkit.twilio_standin.leg_steps import (
+    Document,
+    End,
+    Goto,
+    LeaveQueue,
+    Next,
+    dial_action,
+    int_attr,
+    text_of,
+)
+from devkit.twilio_standin.queue_wait import dial_queue, enqueue
 from devkit.twilio_standin.queues import new_sid
 from devkit.twilio_standin.transport import TransportError
+from ivr.phone.hold_audio import BadAudio, wav_header_seconds
 
 WAIT_VERBS = {"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"}
 RECORD_FINISH_KEYS = "1234567890*#"
@@ -44,17 +55,6 @@ def run_verb(leg: Any, el: ET.Element, doc: Document) -> Next:
         leg.error(f"<{el.tag}> is not allowed in a waitUrl document", doc.url)
         return End("application error")
     return handler(leg, el, doc)
-
-
-def text_of(el: ET.Element) -> str:
-    return " ".join("".join(el.itertext()).split())
-
-
-def int_attr(el: ET.Element, name: str, default: int) -> int:
-    try:
-        return int(el.get(name, default))
-    except ValueError:
-        return default
 
 
 def speech_seconds(text: str) -> float:
@@ -89,8 +89,6 @@ def check_audio(leg: Any, url: str) -> float | None:
     """GET the audio the app asked to play: a missing prompt is a silent bug for callers.
     Returns how long a fetched telephone WAV plays (hold music fills a whole hold loop), or
     None when that is not known (the caller then hears it for a nominal 3 s)."""
-    from ivr.phone.hold_audio import BadAudio, wav_header_seconds
-
     try:
         resp = leg.transport.request("GET", url)
     except TransportError as exc:
@@ -284,8 +282,6 @@ def save_recording(leg: Any, el: ET.Element, text: str, seconds: float, digits: 
 
 
 def dial(leg: Any, el: ET.Element, doc: Document) -> Next:
-    from devkit.twilio_standin.queue_wait import dial_queue
-
     nouns = [c for c in el if c.tag in ("Number", "Client", "Sip", "Queue", "Conference")]
     if nouns and nouns[0].tag == "Queue":
         return dial_queue(leg, el, doc, text_of(nouns[0]))
@@ -329,23 +325,6 @@ def whisper(leg: Any, noun: ET.Element, target: str) -> None:
     for verb in doc.root:
         if verb.tag == "Say":
             leg.note("callee", "hears", f"{target}: {text_of(verb)}")
-
-
-def dial_action(leg: Any, el: ET.Element, doc: Document,
-                params: tuple[tuple[str, str], ...]) -> Next:
-    """Without an action, <Dial> falls through to the next verb."""
-    if not el.get("action"):
-        return None
-    url = leg.resolve(el.get("action"), doc)
-    if url is None:
-        return End("application error")
-    return Goto(url, el.get("method", "POST"), params, label="dial action")
-
-
-def enqueue(leg: Any, el: ET.Element, doc: Document) -> Next:
-    from devkit.twilio_standin.queue_wait import enqueue as run_enqueue
-
-    return run_enqueue(leg, el, doc)
 
 
 HANDLERS: dict[str, Callable[[Any, ET.Element, Document], Next]] = {

@@ -18,11 +18,17 @@ import redis
 from flask import current_app
 from rq import Queue
 
-from ivr.app.config import Config
+from ivr.app.queues_check import queue_problems
+from ivr.config.queues import build_queue_service, load_engine_options, load_queues
+from ivr.config.settings import Config
 from ivr.domain.errors import ConfigError, FlowError
+from ivr.domain.privacy import failed_job_ttl, policy_from_config
 from ivr.flows.lookup_sql import DEFAULT_POOL_SIZE
 from ivr.flows.lookups import LookupSources, load_sources, source_problems
+from ivr.flows.registry import FlowRegistry
 from ivr.outcomes.outgoing_numbers import outgoing_countries
+from ivr.outcomes.recording_media import RECORDING_SID, allowed_origin
+from ivr.outcomes.sms_survey import SmsSurveys
 from ivr.outcomes.spool import Spool, SpoolDrainer
 from ivr.phone.bridging import BridgeService
 from ivr.phone.callback_legs import CallbackLegs
@@ -32,14 +38,15 @@ from ivr.phone.holding import HoldService, HoldSettings
 from ivr.phone.queue_handoff import QueueHandOff
 from ivr.phone.queue_twiml import Prompter
 from ivr.phone.twiml import Urls
-from ivr.store import redis_connect
+from ivr.prompts.catalog import load_catalog
+from ivr.prompts.lookup import PromptAudio
+from ivr.store import events, redis_connect
 from ivr.store.call_state import CallStateStore
 from ivr.store.caller_summary import queue_start_reads
 from ivr.store.embedded_redis import EmbeddedRedis
 from ivr.store.hold_forecast import DEFAULT_TTL
+from ivr.store.jobs import ROUTING_QUEUE, TRANSCRIPTION_QUEUE, RqTrigger, enqueue_transcription
 from ivr.store.redis_queue import QueueService
-
-TRANSCRIPTION_QUEUE = "ivr-transcription"
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +130,6 @@ class Services:
 
     def _offer_sms_survey(self, call_sid: str, now: datetime) -> None:
         """After the outcome is safe: an SMS survey problem never fails the status callback."""
-        from ivr.outcomes.sms_survey import SmsSurveys
-
         try:
             SmsSurveys(self.redis, self.flows, self.publish,
                        self.sms_countries).call_ended(call_sid, now)
@@ -151,16 +156,14 @@ class Services:
         """Queue the transcription by SID when the recording is on the configured Twilio API
         (the rule playback applies too, ivr/outcomes/recording_media.py); otherwise say so and
         skip."""
-        from ivr.outcomes.recording_media import RECORDING_SID, allowed_origin
-        from queue_worker.transcription import enqueue_transcription
-
         if not RECORDING_SID.match(sid) or not allowed_origin(url, self.config):
             log.warning("call %s: recording %r is not on the configured Twilio API; it is "
                         "not transcribed", call_sid, sid)
             return
         language = CallStateStore(self.redis).field(call_sid, "language") or "en-US"
         enqueue_transcription(Queue(TRANSCRIPTION_QUEUE, connection=self.redis), call_sid,
-                              sid, language, mailbox=mailbox, config=self.config)
+                              sid, language, mailbox=mailbox,
+                              failure_ttl=failed_job_ttl(policy_from_config(self.config)))
 
 
 def _seconds(raw: str | None) -> float | None:
@@ -173,8 +176,6 @@ def _seconds(raw: str | None) -> float | None:
 def publish_event(conn: redis.Redis, kind: str, call_sid: str, data: Mapping[str, Any],
                   at: datetime | float) -> None:
     """`ivr.store.events.publish_event` with a datetime (what webhooks and jobs hold)."""
-    from ivr.store import events
-
     when = at.timestamp() if isinstance(at, datetime) else float(at)
     events.publish_event(conn, kind, call_sid, dict(data), when,
                          event_id=events.once_id(kind, call_sid))
@@ -192,9 +193,6 @@ def connect_redis(config: Config, role: str = "cli") -> tuple[redis.Redis, Embed
 
 def build_services(config: Config, conn: redis.Redis | None = None,
                    role: str = "web") -> Services:
-    from ivr.flows.registry import FlowRegistry
-    from ivr.prompts.catalog import load_catalog
-
     embedded = None
     if conn is None:
         conn, embedded = connect_redis(config, role)
@@ -245,10 +243,6 @@ def _queue_engine(config: Config, conn: redis.Redis, store: CallStateStore,
     if not config.queues_file.exists():
         log.warning("no %s: queue routing is off", config.queues_file)
         return None, None
-    from ivr.app.queues_config import build_queue_service, load_engine_options
-    from queue_worker.context import ROUTING_QUEUE
-    from queue_worker.routing import RqTrigger
-
     options = load_engine_options(config.queues_file)
     options.pop("tick_seconds", None)
     engine = build_queue_service(config, conn, RqTrigger(Queue(ROUTING_QUEUE, connection=conn)),
@@ -272,9 +266,6 @@ def forecast_ttl(config: Config) -> float:
 def _flow_checks(config: Config, sources: LookupSources) -> Any:
     """Flows may only name queues and skills queues.yaml knows and lookup sources lookups.yaml
     declares (each checked when its file exists: without it that feature is off)."""
-    from ivr.app.queues_config import load_queues
-    from ivr.flows.queues_check import queue_problems
-
     lookups_file = config.flows_dir.parent / "lookups.yaml"
     setup = load_queues(config.queues_file) if config.queues_file.exists() else None
 
@@ -307,10 +298,6 @@ def lookup_pool_size(config: Config) -> int:
 
 
 def _audio_lookup(config: Config, catalog: Any) -> Any:
-    try:
-        from ivr.prompts.lookup import PromptAudio
-    except ImportError:  # prompt audio not built into this install: every prompt uses <Say>
-        return None
     return PromptAudio(config.prompts_audio_dir, catalog).url_path
 
 

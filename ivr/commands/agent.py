@@ -8,8 +8,8 @@ import click
 
 
 def _service() -> object:
-    from ivr.app.config import from_env
-    from ivr.app.queues_config import build_queue_service
+    from ivr.config.queues import build_queue_service
+    from ivr.config.settings import from_env
     from ivr.store import redis_connect
     from ivr.store.embedded_redis import EmbeddedRedis
 

@@ -76,7 +76,7 @@ def call_in_process(script: Script, token: str | None, from_: str, to: str) -> b
 
     from devkit.twilio_standin.transport import FlaskTransport
     from ivr import create_app  # lazily: the app factory pulls in Redis, flows, ...
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
 
     # In-process nothing crosses a network: with no token configured, sign with a throwaway
     # one rather than switching signature checks off.

@@ -70,7 +70,7 @@ def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | N
             followup_file: Path | None, calendars_file: Path | None, closures: int) -> None:
     """Check call flows (default: callflows/), calendars.yaml, queues.yaml, lookups.yaml and
     followup.yaml; exit 1 listing FILE:LINE: problems."""
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
 
     config = from_env()
     catalog = catalog or config.prompts_catalog
@@ -97,7 +97,7 @@ def command(paths: tuple[Path, ...], catalog: Path | None, queues_file: Path | N
 
 
 def _calendars(path: Path | None, config: Any) -> Any:
-    from ivr.app.calendars import load_calendars
+    from ivr.config.calendars import load_calendars
 
     return load_calendars(path or config.calendars_file)
 
@@ -106,9 +106,9 @@ def _check_all(files: list[Path], catalog: Path, queues_path: Path, calendars: A
                config: Any, errors: list[FlowError]) -> tuple[dict[str, Any], Any, int]:
     """Flows, queues.yaml (None when absent or refused) and the number of queues with
     wallboard thresholds; every problem goes to `errors`."""
-    from ivr.app.queues_config import load_queues
+    from ivr.app.queues_check import queue_problems
+    from ivr.config.queues import load_queues
     from ivr.flows.lookups import load_sources, source_problems
-    from ivr.flows.queues_check import queue_problems
 
     flows = _check_flows(files, catalog, calendars, errors)
     setup = _collect(errors, lambda: load_queues(queues_path, calendars=calendars),

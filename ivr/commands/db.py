@@ -9,7 +9,7 @@ import click
 
 
 def _url() -> str:
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from ivr.store.db import database_url
 
     config = from_env()
@@ -58,7 +58,7 @@ def current() -> None:
 @click.option("--burst", is_flag=True, help="Apply the waiting events once, then exit.")
 def writer(burst: bool) -> None:
     """Apply outcome events from Redis to the database (run one or more beside the workers)."""
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from queue_worker.outcomes import start_event_writer
 
     result = start_event_writer(from_env(), burst=burst)
@@ -73,7 +73,7 @@ def writer(burst: bool) -> None:
 @command.command("events")
 def events_status() -> None:
     """Outcome events held in Redis and delivered-but-unwritten ones (pending)."""
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from ivr.store import events, redis_connect
     from ivr.store.embedded_redis import EmbeddedRedis
 
@@ -88,9 +88,10 @@ def events_status() -> None:
 def retention(dry_run: bool) -> None:
     """Delete recordings and personal data older than IVR_RECORDING_RETENTION_DAYS (30) and
     IVR_RETENTION_DAYS (90), here and at Twilio; anonymised figures stay for reports."""
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
+    from ivr.domain.privacy import policy_from_config
     from ivr.outcomes.retention import RetentionReport
-    from queue_worker.retention import policy_from_config, run_retention
+    from queue_worker.retention import run_retention
 
     config = from_env()
     policy = policy_from_config(config)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import click
 
-from ivr.app.config import DEV_ACCOUNT_SID, REPO_ROOT
 from ivr.commands._devkit import require_devkit
+from ivr.config.settings import DEV_ACCOUNT_SID, REPO_ROOT
 from ivr.store.embedded_redis import EmbeddedRedis
 
 
@@ -195,8 +195,8 @@ def start_servers(sup: Supervisor, port: int, streams_port: int) -> None:
 def open_all_hours(redis_url: str, on: bool) -> None:
     """The demo opens every schedule (operator flag `always_open`), so a newcomer at night
     still sees queues and agents; `--real-hours` keeps the flows' own hours."""
-    from ivr.app.operator_flags import set_flag
     from ivr.store import redis_connect
+    from ivr.store.operator_flags import set_flag
 
     set_flag(redis_connect.connect(redis_url), "always_open", "on" if on else None)
 

@@ -13,8 +13,8 @@ import redis
 
 
 def _conn() -> redis.Redis:
-    from ivr.app.config import from_env
     from ivr.app.services import connect_redis
+    from ivr.config.settings import from_env
 
     return connect_redis(from_env())[0]
 
@@ -26,7 +26,7 @@ def command() -> None:
 
 @command.command("list")
 def list_flags() -> None:
-    from ivr.app.operator_flags import get_flags
+    from ivr.store.operator_flags import get_flags
 
     for name, value in sorted(get_flags(_conn()).items()):
         click.echo(f"{name}={value}")
@@ -36,7 +36,7 @@ def list_flags() -> None:
 @click.argument("name")
 @click.argument("value", default="on")
 def set_(name: str, value: str) -> None:
-    from ivr.app.operator_flags import set_flag
+    from ivr.store.operator_flags import set_flag
 
     set_flag(_conn(), name, value)
     click.echo(f"{name}={value}")
@@ -45,7 +45,7 @@ def set_(name: str, value: str) -> None:
 @command.command("clear")
 @click.argument("name")
 def clear(name: str) -> None:
-    from ivr.app.operator_flags import set_flag
+    from ivr.store.operator_flags import set_flag
 
     set_flag(_conn(), name, None)
     click.echo(f"{name} cleared")

@@ -28,7 +28,7 @@ _out_option = click.option(
 
 
 def _paths(catalog: Path | None, out: Path | None) -> tuple[Path, Path]:
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
 
     config = from_env()
     return catalog or config.prompts_catalog, out or config.prompts_audio_dir
@@ -63,7 +63,7 @@ def build(catalog: Path | None, out: Path | None, force: bool, no_music: bool) -
 
 
 def _build_music(out: Path, force: bool) -> None:
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from ivr.prompts.hold_music import build_hold_music, music_paths
 
     hold_pause = float(from_env().extra.get("hold_pause", 15))

@@ -71,9 +71,10 @@ def command(what: str, day: str | None, by: str, queue: str | None, flow: str | 
 
         report_flows(day, days, flow, as_json, as_csv)
         return
-    from ivr.app.config import from_env
+    from ivr.config.reporting import load_report_settings
+    from ivr.config.settings import from_env
     from ivr.store.db import database_url, make_engine, upgrade_database
-    from ivr.store.reports import day_report, load_report_settings, parse_day, report_csv
+    from ivr.store.reports import day_report, parse_day, report_csv
 
     config = from_env()
     settings = load_report_settings(config.queues_file)

@@ -26,11 +26,12 @@ def _cell(name: str, value: Any, width: int) -> str:
 
 def report_flows(day: str | None, days: int, flow: str | None, as_json: bool,
                  as_csv: bool) -> None:
-    from ivr.app.config import from_env
+    from ivr.config.reporting import load_report_settings
+    from ivr.config.settings import from_env
     from ivr.domain.reports import day_buckets
     from ivr.store.db import database_url, make_engine, upgrade_database
     from ivr.store.flow_analytics import flow_figures, flows_csv, flows_json
-    from ivr.store.reports import load_report_settings, parse_day
+    from ivr.store.reports import parse_day
 
     config = from_env()
     settings = load_report_settings(config.queues_file)

@@ -39,7 +39,7 @@ import click
 def command(host: str, port: int, use_gunicorn: bool, workers: int, streams: bool,
             streams_port: int | None, threads: int | None) -> None:
     """Serve Twilio webhooks and the web pages (and, beside them, the wallboard's streams)."""
-    from ivr.app.config import require_secret_key
+    from ivr.config.settings import require_secret_key
 
     require_secret_key(os.environ)  # one line and exit 1 on a missing or weak key
     child = start_streams(host, port, streams_port or port + 1) if streams else None
@@ -61,7 +61,7 @@ def command(host: str, port: int, use_gunicorn: bool, workers: int, streams: boo
 def _run_development_server(host: str, port: int, threads: int | None) -> None:
     from ivr import create_app
     from ivr.app.dev_server import DEFAULT_THREADS, PooledWSGIServer
-    from ivr.app.log_format import configure_from_env
+    from ivr.config.log_format import configure_from_env
 
     configure_from_env()
     app = create_app()
@@ -77,7 +77,7 @@ def _run_development_server(host: str, port: int, threads: int | None) -> None:
 def start_streams(host: str, port: int, streams_port: int) -> subprocess.Popen[bytes]:
     """The stream service as a child, on the web app's embedded Redis when REDIS_URL is unset
     (started here once, so the web processes and the child do not race to start it)."""
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from ivr.live.running import WILDCARD_HOSTS, browser_stream_url, start_child, url_host
 
     config = from_env()

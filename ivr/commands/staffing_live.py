@@ -13,9 +13,9 @@ import click
 
 def _read(now: float) -> list[dict[str, Any]]:
     from dashboards.staffing import live_advice
-    from ivr.app.config import from_env
-    from ivr.app.queues_config import build_queue_service
     from ivr.app.services import connect_redis
+    from ivr.config.queues import build_queue_service
+    from ivr.config.settings import from_env
     from ivr.store.db import database_url, make_engine, upgrade_database
 
     config = from_env()

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 @functools.cache
 def _engine() -> Engine:
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from ivr.store.db import database_url, make_engine, upgrade_database
 
     config = from_env()
@@ -87,7 +87,7 @@ def _refresh_caller(session: Session, caller: str | None) -> None:
     """As the API does: the caller's summary for flows counts open tasks
     (ivr/store/caller_summary.py). Without REDIS_URL there is no shared Redis to update (an
     embedded one belongs to the running server), so nothing is done."""
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from ivr.store import redis_connect
     from ivr.store.caller_summary import config_summary_ttl, refresh_caller_summary
 
@@ -114,7 +114,7 @@ def backfill(since: str) -> None:
 
     from sqlalchemy import select
 
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from ivr.domain.followup_rules import DURATION, UNITS
     from ivr.outcomes.followup import load_rules_file
     from ivr.store import models as m
@@ -140,7 +140,7 @@ def _evaluate_again(hook: Any, sid: str) -> int:
     from sqlalchemy import func, select
 
     from ivr.store import models as m
-    from queue_worker.outcomes import rebuild_call
+    from ivr.store.call_records import rebuild_call
 
     def count(session: Session) -> int:
         return int(session.scalar(select(func.count()).select_from(m.FollowupTask).where(

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 
 def _engine() -> Engine:
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from ivr.store.db import database_url, make_engine, upgrade_database
 
     config = from_env()
@@ -35,7 +35,7 @@ def command() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def add(username: str, role: str, password: str | None, password_stdin: bool) -> None:
     """Add a user, or change an existing one's role and password."""
-    from dashboards.users import save_user
+    from ivr.store.users import save_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -47,7 +47,7 @@ def add(username: str, role: str, password: str | None, password_stdin: bool) ->
 
 @command.command("list")
 def list_() -> None:
-    from dashboards.users import list_users
+    from ivr.store.users import list_users
 
     for user in list_users(_engine()):
         click.echo(f"{user.username}\t{user.role}")

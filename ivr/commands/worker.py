@@ -11,7 +11,7 @@ import click
 
 
 def _redis_url() -> str:
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from ivr.store.embedded_redis import EmbeddedRedis
 
     config = from_env()
@@ -31,10 +31,10 @@ def command(queues: tuple[str, ...], processes: int, burst: bool, no_outcomes: b
     """Run queue workers (routing, callbacks, follow-up, transcription) with RQ's scheduler."""
     import os
 
-    from ivr.app.config import require_secret_key
+    from ivr.config.settings import require_secret_key
 
     require_secret_key(os.environ)  # the same key as the web app: refuse a missing or weak one
-    from ivr.app.log_format import configure_from_env
+    from ivr.config.log_format import configure_from_env
     from queue_worker.worker import WORKER_QUEUES, run_worker
 
     configure_from_env()

@@ -2,7 +2,7 @@
 declared in the vocabulary of `config_schema`: every key each file takes, its type and range,
 and which values name things (a queue, a schedule, a skill, a calendar).
 
-The loaders (`ivr/app/queues_config.py`, `ivr/flows/lookups.py`, `ivr/app/calendars.py`,
+The loaders (`ivr/config/queues.py`, `ivr/flows/lookups.py`, `ivr/config/calendars.py`,
 `dashboards/wallboard_config.py`) check a file against these before they build anything, so
 an unknown key, a wrong type or a name nothing declares is refused with FILE:LINE by
 `ivr check` and at start, as a flow's problems are. Their own checks that need more than a

@@ -46,7 +46,8 @@ class LookupFailed(IvrError):
 
 
 class TranscriptionFailed(IvrError):
-    """A voicemail could not be turned into text (ivr/transcription, queue_worker/transcription).
+    """A voicemail could not be turned into text (ivr/outcomes/transcription,
+    queue_worker/transcription).
 
     `code` is a stable token for events and dashboards (`bad_audio`, `unsupported_language`,
     `recording_not_found`, `fetch_failed`, `engine_error`, `engine_unavailable`).

@@ -14,7 +14,7 @@ weekly hours. A part day (closes at 13:00 on Dec 24) keeps the weekly hours insi
 open/close times; outside them, within the weekly hours, its status is "holiday".
 
 Public holidays come from the `holidays` package, but through `Calendar.public`, a function
-(day -> name or None) the adapter `ivr/app/calendars.py` builds and passes in. `holidays` does
+(day -> name or None) the adapter `ivr/config/calendars.py` builds and passes in. `holidays` does
 no I/O, yet it stays out of the domain: it is a third-party rules database that changes with
 each release (and the laws it follows), the domain's tests pin closures with plain dates
 instead of with a library version, and the domain keeps to the standard library and PyYAML.

@@ -1,7 +1,7 @@
 """Skill-queue models: queue settings, agents, presence and the place-in-line score.
 
 Pure data (frozen dataclasses) and arithmetic; no Redis, no clock. Times are epoch seconds
-(floats) passed in by the caller. `ivr/app/queues_config.py` builds these from `queues.yaml`; the
+(floats) passed in by the caller. `ivr/config/queues.py` builds these from `queues.yaml`; the
 store (`ivr/store/redis_queue.py`) persists them; `ivr/domain/routing.py` decides with them.
 
 Place in line. A caller's place is (priority, virtual start time). The virtual start is the

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ivr.app.yaml_lines import YamlLines
+from ivr.config.yaml_lines import YamlLines
 from ivr.domain.flow.yamlsource import load_data
 
 # Fields that hold prompts, variables or queue names, never a node to go to.

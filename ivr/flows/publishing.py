@@ -54,7 +54,7 @@ GENERATION_KEY = f"{PREFIX}flows:generation"
 PUBLISHED_KEY = f"{PREFIX}flows:published"
 MAX_HISTORY = 500
 # app.extensions key: the monotonic time the web process next looks for published flows (set by
-# dashboards/admin_support.py converge_flows; the webhook lane hands that request to Flask)
+# ivr/app/flow_publisher.py converge_flows; the webhook lane hands that request to Flask)
 CONVERGE_DUE = "ivr_converge_due"
 
 ExtraCheck = Callable[[Mapping[str, Flow]], list[FlowError]]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.app.calendars import load_calendars
+from ivr.config.calendars import load_calendars
 from ivr.domain.errors import ConfigError, FlowError, FlowErrors, NotFound
 from ivr.domain.flow.fields import PromptTexts
 from ivr.domain.flow.loader import load_flow

@@ -1,4 +1,4 @@
-"""The stream service's settings, read from `Config` (ivr/app/config.py lists the variables).
+"""The stream service's settings, read from `Config` (ivr/config/settings.py lists the variables).
 
 Every budget of the stream process is named here and bounded: how many streams may be open
 at once (`IVR_STREAM_MAX_CLIENTS`; one more gets 503 with Retry-After), how often an open
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ivr.app.config import Config
+from ivr.config.settings import Config
 from ivr.domain.errors import ConfigError
 
 MAX_CLIENTS = 300  # a few hundred screens: each is a socket and a little memory

@@ -9,16 +9,15 @@ IVR_CALLER_ID, else US). Reads queues.yaml once, when a web process or worker st
 
 from __future__ import annotations
 
-from ivr.app.config import Config
-from ivr.app.queue_callbacks import DEFAULT_COUNTRY
+from ivr.config.queue_callbacks import DEFAULT_COUNTRY
+from ivr.config.queues import load_queues
+from ivr.config.settings import Config
 from ivr.domain.phone_numbers import BadNumber, country_of, validate_callback_number
 
 
 def outgoing_countries(config: Config) -> frozenset[str]:
     caller_id = str(config.extra.get("caller_id") or "")
     if config.queues_file.exists():
-        from ivr.app.queues_config import load_queues
-
         return load_queues(config.queues_file, caller_id or None).callback_countries
     return frozenset({country_of(caller_id) or DEFAULT_COUNTRY})
 

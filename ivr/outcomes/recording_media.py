@@ -15,7 +15,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from ivr.app.config import DEV_ACCOUNT_SID
+from ivr.config.settings import DEV_ACCOUNT_SID
 
 TWILIO_API = "https://api.twilio.com"
 RECORDING_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")

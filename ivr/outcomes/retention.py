@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
-from ivr.app.log_format import PHONE, mask_phone
+from ivr.config.log_format import PHONE, mask_phone
 from ivr.domain.privacy import (
     PERSONAL_FIELDS,
     RECORDING_FIELDS,
@@ -42,6 +42,7 @@ from ivr.domain.privacy import (
     redact_event,
 )
 from ivr.store import models as m
+from ivr.store.call_records import insert_ignore, lock_call, rebuild_call
 from ivr.store.db import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -151,9 +152,8 @@ def _of_recording(recording: str) -> Callable[[m.ProcessedEvent], bool]:
 def _rewrite_events(session: Session, call_sid: str, fields: Any,
                     which: Callable[[m.ProcessedEvent], bool] = lambda e: True) -> None:
     """Drop `fields` from the call's logged events (those `which` picks), then re-fold."""
-    from queue_worker.outcomes import _lock_call, rebuild_call
 
-    _lock_call(session, call_sid)
+    lock_call(session, call_sid)
     rows = session.execute(select(m.ProcessedEvent).where(
         m.ProcessedEvent.call_sid == call_sid)).scalars().all()
     for row in rows:
@@ -244,10 +244,9 @@ def _delete_messages(deleter: TwilioDeleter | None, sids: Iterable[str],
 def redact_call(session: Session, call_sid: str, cut: datetime) -> None:
     """Remove the call's personal data from its events, mark it, re-fold it, and clear its
     follow-up tasks' number and notes (the caller holds the transaction)."""
-    from queue_worker.outcomes import _insert_ignore
 
     _rewrite_events(session, call_sid, PERSONAL_FIELDS)
-    _insert_ignore(session, m.ProcessedEvent, {
+    insert_ignore(session, m.ProcessedEvent, {
         "event_id": MARKER_PREFIX + call_sid, "stream_id": "retention", "kind": REDACTED_KIND,
         "call_sid": call_sid, "at": cut.timestamp(), "data": {"cutoff": cut.isoformat()},
         "error": None, "processed_at": datetime.now(UTC)})

@@ -30,9 +30,9 @@ from ivr.domain.flow.sms_survey import (
 from ivr.outcomes.outgoing_numbers import refusal
 from ivr.store import keys
 from ivr.store.call_state import CallStateStore
+from ivr.store.jobs import MESSAGING_QUEUE, enqueue_sms_survey
 
 log = logging.getLogger(__name__)
-MESSAGING_QUEUE = "ivr-messaging"  # the same name queue_worker/worker.py lists
 PENDING_TTL = 2 * 86_400  # a reply after two days is an ordinary message, not an answer
 MAX_REPLY = 500
 
@@ -66,11 +66,8 @@ class SmsSurveys:
         survey = sms_survey_due(self.flows.flow_by_id(stored.state.flow), stored.state)
         if survey is None:
             return None
-        from queue_worker.sms_survey import send_sms_survey
-
-        Queue(MESSAGING_QUEUE, connection=self.redis).enqueue(
-            send_sms_survey, call_sid, number, asdict(survey),
-            job_id=f"sms-survey-{call_sid}", result_ttl=3_600)
+        enqueue_sms_survey(Queue(MESSAGING_QUEUE, connection=self.redis), call_sid, number,
+                           asdict(survey))
         return survey
 
     def reply(self, number: str, body: str, message_sid: str, now: datetime) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ivr.app.metrics import ESTIMATE_ERROR
+from ivr.config.metrics import ESTIMATE_ERROR
 from ivr.domain import wait_range
 from ivr.domain.flow.actions import CallEvent, Speech
 from ivr.phone.queue_handoff import QueueHandOff
@@ -83,15 +83,11 @@ class BridgeService:
 
     def range_outcome(self, member: str, wait: float) -> dict[str, float | bool]:
         """The range the caller was told when they joined and whether `wait` fell inside it,
-        for the outcome (issue 15). Empty for an entry made before ranges were kept, and for
-        a caller forecast to be answered at once (range 0-0: no wait was announced, and the
-        queue's ranges do not learn from them either, ivr/domain/wait_range.py)."""
+        for the outcome (issue 15); empty for an entry made before ranges were kept."""
         told = self.handoff.store.field(member, "announced_range")
         try:
             low, high = (float(x) for x in (told or "").split(","))
         except ValueError:
-            return {}
-        if high <= 0:
             return {}
         return {"range_low": low, "range_high": high,
                 "in_range": wait_range.inside(low, high, round(wait, 1))}

@@ -15,7 +15,7 @@ from typing import Any
 
 from twilio.rest import Client
 
-from ivr.app.config import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN, Config
+from ivr.config.settings import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN, Config
 
 STANDIN_DEFAULT = "http://127.0.0.1:8081"  # `ivr demo --standin-port` default
 TEST_CALLER_ID = "+15005550006"  # Twilio's documented test "From" number

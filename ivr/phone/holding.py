@@ -23,6 +23,7 @@ from typing import Any
 
 from ivr.domain.announce import describe_range
 from ivr.domain.errors import Conflict
+from ivr.domain.flow.actions import Enqueue
 from ivr.domain.phone_numbers import (
     BadNumber,
     Refusal,
@@ -34,6 +35,8 @@ from ivr.phone.hold_audio import HoldAudio
 from ivr.phone.queue_handoff import QueueHandOff, QueueVisit
 from ivr.phone.queue_twiml import Prompter
 from ivr.phone.twiml_builder import VoiceResponse
+from ivr.store import keys
+from ivr.store.scripts import text
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +118,6 @@ class HoldService:
     def adopt(self, call_sid: str, queue: str, now: datetime) -> QueueVisit | None:
         """Join a fallback caller to our line; opening hours are not checked because the
         fallback already promised them a person."""
-        from ivr.domain.flow.actions import Enqueue
-
         stored = self.handoff.store.load(call_sid)
         caller = stored.caller if stored else {}
         refused = self.handoff.join(call_sid, Enqueue(queue, "fallback", None, 0, "fallback",
@@ -129,9 +130,6 @@ class HoldService:
 
     def current_queue(self, call_sid: str) -> str:
         """The queue the caller is in now (an overflow rule may have moved them)."""
-        from ivr.store import keys
-        from ivr.store.scripts import text
-
         return text(self.handoff.service.conn.hget(keys.queue_entry(call_sid), "queue"))
 
     def _announce_due(self, call_sid: str, now: datetime) -> bool:

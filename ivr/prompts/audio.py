@@ -31,6 +31,7 @@ from typing import Any
 
 from ivr.domain.errors import IvrError
 from ivr.domain.flow.yamlsource import load_data
+from ivr.prompts.catalog import load_catalog
 
 log = logging.getLogger("ivr.prompts")
 
@@ -126,12 +127,6 @@ def read_sources(catalog_path: Path) -> list[PromptSource]:
 
 def _load_texts(path: Path, prompts: dict[str, Any]) -> tuple[
         list[str], list[str], Callable[[str, str], str | None]]:
-    try:
-        from ivr.prompts.catalog import load_catalog
-    except ModuleNotFoundError as exc:
-        if exc.name != "ivr.prompts.catalog":
-            raise
-        return _read_texts(prompts)
     catalog = load_catalog(path)
 
     def text(prompt_id: str, language: str) -> str | None:
@@ -141,19 +136,6 @@ def _load_texts(path: Path, prompts: dict[str, Any]) -> tuple[
             return None
 
     return list(catalog.ids), list(catalog.languages), text
-
-
-def _read_texts(prompts: dict[str, Any]) -> tuple[
-        list[str], list[str], Callable[[str, str], str | None]]:
-    """Fallback reader for the catalogue's texts: every key but `file` is a language tag."""
-    keys = [k for entry in prompts.values() for k in entry or {} if k != "file"]
-    languages = list(dict.fromkeys(keys))
-
-    def text(prompt_id: str, language: str) -> str | None:
-        value = (prompts.get(prompt_id) or {}).get(language)
-        return str(value) if value is not None else None
-
-    return [str(k) for k in prompts], languages, text
 
 
 def _voice(voices: dict[str, Any], language: str) -> str:

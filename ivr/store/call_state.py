@@ -26,6 +26,7 @@ from redis.exceptions import NoScriptError
 from ivr.domain.errors import Conflict
 from ivr.domain.flow.actions import CallState
 from ivr.store import keys
+from ivr.store.events import entry_fields, once_id, publish_event
 from ivr.store.lean_script import CommandBatch, HeldConnections, LeanScript
 
 
@@ -139,8 +140,6 @@ class CallStateStore:
         (kind, data, epoch seconds) this step produced in one transaction: a step is either
         wholly recorded or not at all, and one round trip does it all. With `step=` (from
         `step()`) the same script also releases the call's lock."""
-        from ivr.store.events import once_id, publish_event
-
         if step is not None:
             self._save_step(call_sid, stored, answer_for, twiml, events, step)
             return
@@ -205,8 +204,6 @@ class CallStateStore:
     def _commit_args(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
                      events: Sequence[tuple[str, dict[str, Any], float]], token: str,
                      ) -> list[Any]:
-        from ivr.store.events import entry_fields, once_id
-
         args: list[Any] = [self.ttl, token, answer_for, twiml,
                            orjson.dumps(stored.state.to_dict()), stored.seq,
                            orjson.dumps(stored.caller), len(events)]

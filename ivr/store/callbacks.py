@@ -39,6 +39,7 @@ from ivr.domain.queueing import Presence, score, unpack_score
 from ivr.store import keys
 from ivr.store.agents import to_ms
 from ivr.store.callback_limits import CallbackQuota
+from ivr.store.events import publish_event
 from ivr.store.scripts import text
 
 if TYPE_CHECKING:
@@ -190,8 +191,6 @@ class CallbackStore:
                    now: float) -> None:
         """The callback is given up: an outcome event the follow-up rules turn into a task
         (filed under the call that asked for it)."""
-        from ivr.store.events import publish_event
-
         publish_event(self.svc.conn, "callback_done", call_sid, {
             "callback": member.removeprefix("cb:"), "result": "gave_up", "queue": queue,
             "number": number, "attempts": attempts}, now)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ivr.domain.caller_history import WINDOW_S, summary_fields
 from ivr.domain.phone_numbers import canonical_number
 from ivr.store import models as m
+from ivr.store.tasks import open_tasks_for_caller, task_json
 
 log = logging.getLogger(__name__)
 MAX_LIMIT = 50
@@ -105,12 +106,8 @@ def _satisfaction(session: Session, forms: list[str]) -> dict[str, Any]:
 
 
 def open_tasks(session: Session, forms: list[str], now: datetime) -> list[dict[str, Any]] | None:
-    """Open follow-up tasks for the number, or None where follow-up tasks are not installed
-    (no ivr.store.tasks, or its table not migrated): the caller's other history still shows."""
-    try:
-        from ivr.store.tasks import open_tasks_for_caller, task_json
-    except ImportError:
-        return None
+    """Open follow-up tasks for the number, or None where the follow-up tasks' table is not
+    migrated: the caller's other history still shows."""
     try:
         with session.begin_nested():  # a missing table must not abort the outer transaction
             tasks = {t.id: t for form in forms for t in open_tasks_for_caller(session, form)}

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ivr.domain.caller_history import FIRST_TIME, flow_variables
 from ivr.domain.outcome import CallRecord
 from ivr.domain.phone_numbers import canonical_number
+from ivr.domain.privacy import policy_from_config
 from ivr.store import keys
 from ivr.store.caller_history import summary_for
 from ivr.store.scripts import text
@@ -43,8 +44,6 @@ def summary_ttl(personal_days: int) -> int:
 
 def config_summary_ttl(config: Any) -> int:
     """`summary_ttl` for the IVR_RETENTION_DAYS in `config` (the worker's retention policy)."""
-    from queue_worker.retention import policy_from_config
-
     return summary_ttl(policy_from_config(config).personal_days)
 
 

@@ -2,7 +2,7 @@
 
 Owns how the product reaches SQL: `DATABASE_URL` when set (PostgreSQL in production), else a
 SQLite file under the instance folder the caller passes in (never read from the environment
-here; `ivr.app.config.from_env` does that). Engines are made once, at app or worker start, and
+here; `ivr.config.settings.from_env` does that). Engines are made once, at app or worker start, and
 passed explicitly. Must not import Flask, Redis or the domain.
 
 `upgrade_database(url)` runs the Alembic migrations in `ivr/store/migrations/` programmatically

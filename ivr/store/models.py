@@ -284,7 +284,7 @@ class FlowVersion(Base):
 
 
 class User(Base):
-    """Someone who signs in to the pages (dashboards/users.py; migrations 0002, 0006).
+    """Someone who signs in to the pages (ivr/store/users.py; migrations 0002, 0006).
     `session_version` is bumped to revoke all their sessions (dashboards/sessions.py)."""
 
     __tablename__ = "users"

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import redis
 
+from ivr.domain import holdtime
 from ivr.domain.queueing import Agent, Presence, QueueConfig
 from ivr.store import keys
 from ivr.store.scripts import text
@@ -94,8 +95,6 @@ def estimate_wait(snap: QueueSnapshot, now: float, aht_hint: float = 180.0) -> t
     (not done yet), it is rebuilt here by replaying the recent handle times, answered waits
     and the abandon totals recorded by the scripts, which is the same information, only less
     history (the last `recent` samples)."""
-    from ivr.domain import holdtime
-
     stats = holdtime.new_stats(aht_hint)
     t = now - len(snap.recent_handle_times) - len(snap.recent_waits)
     for handle in reversed(snap.recent_handle_times):

@@ -45,6 +45,7 @@ from ivr.domain.queue_ports import NoTrigger, RoutingTrigger
 from ivr.domain.queueing import Agent, Presence, QueueConfig, Waiting, score
 from ivr.store import keys
 from ivr.store.agents import AgentStore, to_ms
+from ivr.store.callbacks import CallbackStore
 from ivr.store.queue_line import LineReader
 from ivr.store.queue_stats import QueueSnapshot, read_snapshot
 from ivr.store.reservations import Reservation, ReservationOps
@@ -82,8 +83,6 @@ class QueueService(ReservationOps):
                  trigger: RoutingTrigger | None = None, lease_seconds: float = 10.0,
                  bridge_grace: float = 15.0, head: int = 20, recent: int = 100,
                  is_open: Callable[[str | None, float], bool] | None = None) -> None:
-        from ivr.store.callbacks import CallbackStore
-
         self.conn = conn
         self.queues = dict(queues)
         self.trigger = trigger or NoTrigger()

@@ -1,8 +1,8 @@
 """Reports from the outcome database: read the facts a period needs, compute with the domain.
 
-Owns the SQL side of `ivr.domain.reports` (which holds every definition) and the `reporting:`
-settings in queues.yaml. Used by `ivr report`, `/api/reports` and the wallboard's today
-(dashboards/today.py). Must not import Flask or Redis.
+Owns the SQL side of `ivr.domain.reports` (which holds every definition); the `reporting:`
+settings in queues.yaml are read by ivr/config/reporting.py. Used by `ivr report`,
+`/api/reports` and the wallboard's today (dashboards/today.py). Must not import Flask or Redis.
 """
 
 from __future__ import annotations
@@ -11,14 +11,12 @@ import csv
 import io
 from dataclasses import asdict, fields
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ivr.domain.errors import ConfigError
-from ivr.domain.flow.yamlsource import load_data
 from ivr.domain.phone_numbers import canonical_number
 from ivr.domain.reports import (
     Bucket,
@@ -32,31 +30,6 @@ from ivr.domain.reports import (
     day_buckets,
 )
 from ivr.store import models as m
-
-
-def load_report_settings(queues_file: Path) -> ReportSettings:
-    """The `reporting:` section and each queue's `service_level_target`; defaults (UTC, 5 s,
-    24 h, 20 s) when the file or the section is absent."""
-    if not Path(queues_file).exists():
-        return ReportSettings()
-    from ivr.app.queues_config import load_queues
-
-    setup = load_queues(Path(queues_file))
-    raw = (load_data(Path(queues_file).read_text()) or {}).get("reporting") or {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{queues_file}: `reporting:` must be a mapping (timezone, "
-                          "short_abandon_seconds, repeat_window_hours)")
-    settings = ReportSettings(
-        timezone=str(raw.get("timezone", "UTC")),
-        short_abandon_s=float(raw.get("short_abandon_seconds", 5)),
-        repeat_window_s=float(raw.get("repeat_window_hours", 24)) * 3600.0,
-        targets={q.name: q.service_level_target for q in setup.queues.values()})
-    try:
-        day_buckets(date(2026, 1, 1), "day", settings.timezone)
-    except (KeyError, ValueError) as exc:
-        raise ConfigError(f"{queues_file}: reporting timezone {settings.timezone!r} is not "
-                          f"an IANA name such as America/Los_Angeles ({exc})") from None
-    return settings
 
 
 def _epoch(value: datetime | None) -> float | None:

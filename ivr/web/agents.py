@@ -19,6 +19,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from dashboards.auth import current_user, require_role
+from ivr.config.queues import build_queue_service
 from ivr.domain.errors import Conflict, NotFound
 
 bp = Blueprint("agents", __name__, url_prefix="/api/agents")
@@ -31,8 +33,6 @@ def queue_service() -> Any:
         services = ext["ivr"]
         svc = getattr(services, "queue_engine", None)
         if svc is None or not hasattr(svc, "agent_presence"):
-            from ivr.app.queues_config import build_queue_service
-
             svc = build_queue_service(services.config, services.redis)
         ext["ivr_queue_service"] = svc
     return svc
@@ -58,8 +58,6 @@ def signed_in(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         def checked(*args: Any, **kwargs: Any) -> Any:
             if "auth" not in current_app.blueprints:
                 return view(*args, **kwargs)
-            from dashboards.auth import current_user, require_role
-
             user = current_user()
             if (user is not None and user.role == "agent" and request.method == "POST"
                     and kwargs.get("agent_id") != user.username):

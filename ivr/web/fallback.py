@@ -26,7 +26,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 
-from ivr.app.metrics import FALLBACKS
+from ivr.config.metrics import FALLBACKS
 from ivr.phone.twilio_auth import REPLAY_KEY, twilio_webhook
 from ivr.web.voice import call_sid, fallback_twiml, hold_fallback, twiml_response
 

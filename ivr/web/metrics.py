@@ -12,8 +12,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
 
-from ivr.app.metrics import JobFailureCollector, QueueCollector, Timer, exposition
 from ivr.app.services import services
+from ivr.config.metrics import JobFailureCollector, QueueCollector, Timer, exposition
+from ivr.store.jobs import WORKER_QUEUES
 from ivr.web.pipeline import observe
 
 bp = Blueprint("metrics", __name__)
@@ -21,8 +22,6 @@ bp = Blueprint("metrics", __name__)
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    from queue_worker.worker import WORKER_QUEUES
-
     svc = services()
     token = str(svc.config.extra.get("metrics_token") or "")
     if token and not hmac.compare_digest(request.headers.get("Authorization", "").encode(),

@@ -3,10 +3,10 @@
 
 Owns what both ways must do alike (issue 13, item 3), each in one function:
 - the signature: `ivr.phone.twilio_auth.is_signed` (twilio's RequestValidator), called by both;
-- `answer_safely`: the call's log context (the CallSid on every record, ivr/app/log_format.py) and
-  the never-fail rule: any exception becomes the fallback TwiML with status 200, logged with
-  the CallSid and counted in `ivr_fallbacks_total`, so a caller never hears "an application
-  error has occurred";
+- `answer_safely`: the call's log context (the CallSid on every record,
+  ivr/config/log_format.py) and the never-fail rule: any exception becomes the fallback TwiML
+  with status 200, logged with the CallSid and counted in `ivr_fallbacks_total`, so a caller
+  never hears "an application error has occurred";
 - `fallback_twiml`: that fallback (an apology and a route to a human; inside Twilio's hold
   loop, where <Enqueue> and <Dial> are not allowed, more holding);
 - `observe`: the latency and response metrics under the Flask endpoint's name;
@@ -22,13 +22,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ivr.app.log_format import CALL_SID
-from ivr.app.metrics import FALLBACKS, WEBHOOK_LATENCY, WEBHOOK_RESPONSES
+from ivr.config.log_format import CALL_SID
+from ivr.config.metrics import FALLBACKS, WEBHOOK_LATENCY, WEBHOOK_RESPONSES
 from ivr.phone.twiml import Urls, render_fallback
+from ivr.phone.twiml_builder import VoiceResponse
 
 if TYPE_CHECKING:
-    from ivr.app.config import Config
     from ivr.app.services import Services
+    from ivr.config.settings import Config
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,6 @@ def fallback_twiml(svc: Services | None, config: Config, holding: bool = False) 
 @functools.lru_cache(maxsize=1)
 def hold_fallback() -> str:
     """Keep holding: the caller stays in Twilio's queue and the next loop tries again."""
-    from ivr.phone.twiml_builder import VoiceResponse
-
     r = VoiceResponse()
     r.say("Thank you for waiting. Someone will be with you as soon as possible.")
     r.pause(length=10)

@@ -17,8 +17,9 @@ from flask import Blueprint, abort, current_app, send_file
 from flask.typing import ResponseReturnValue
 from werkzeug.security import safe_join
 
-from ivr.app.config import REPO_ROOT
 from ivr.app.services import services
+from ivr.config.settings import REPO_ROOT
+from ivr.prompts.hold_music import music_paths
 
 bp = Blueprint("prompts", __name__)
 
@@ -44,8 +45,6 @@ def prompt_file(language: str, prompt_id: str) -> ResponseReturnValue:
 
 @bp.get("/prompts/music/hold.wav")
 def hold_music() -> ResponseReturnValue:
-    from ivr.prompts.hold_music import music_paths
-
     return _wav(music_paths(audio_dir())[0])
 
 

@@ -29,9 +29,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboards.auth import current_user, require_role, user_engine
+from ivr.app.services import services
 from ivr.domain.errors import Conflict, NotFound
 from ivr.store import models as m
 from ivr.store import tasks
+from ivr.store.caller_summary import config_summary_ttl, refresh_caller_summary
 
 bp = Blueprint("tasks_api", __name__, url_prefix="/api")
 CALL_FIELDS = ("call_sid", "caller", "dialed", "flow", "started_at", "ended_at", "duration_s",
@@ -131,9 +133,6 @@ def close(task_id: int) -> Response | tuple[Response, int]:
 def _refresh_caller(session: Session, caller: str | None) -> None:
     """The caller's summary for flows counts open tasks (ivr/store/caller_summary.py): update
     it now, so their next call is not put ahead of the line for a task just closed."""
-    from ivr.app.services import services
-    from ivr.store.caller_summary import config_summary_ttl, refresh_caller_summary
-
     session.flush()
     svc = services()
     refresh_caller_summary(session, svc.redis, caller, datetime.now(UTC),

@@ -20,7 +20,7 @@ form, development mode (no auth token), a signature that does not match (Flask t
 403 with the pages' headers), and, once per `IVR_FLOW_CONVERGE_EVERY`, the request that runs
 Flask's before-request hook picking up flows published elsewhere. Replays from
 `/voice/fallback` (their signature was checked there) are answered here too. The lane also
-keeps the app's body cap (`IVR_MAX_BODY_BYTES`, ivr/web/body_limits.py): a Content-Length over
+keeps the app's body cap (`IVR_MAX_BODY_BYTES`, ivr/app/body_limits.py): a Content-Length over
 it gets 413 before anything is read, a chunked body is read at most to the cap (then 413) and
 put back with its length for whoever answers.
 """
@@ -37,11 +37,11 @@ from urllib.parse import parse_qsl
 from flask import Flask
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ivr.app.body_limits import bound_body
 from ivr.app.services import Services
 from ivr.flows.publishing import CONVERGE_DUE
 from ivr.phone.twilio_auth import REPLAY_KEY, FormValues, is_signed, signed_url
 from ivr.web import pipeline
-from ivr.web.body_limits import bound_body
 from ivr.web.voice import answer_incoming, answer_next, answer_status
 
 Answer = Callable[[Services, Mapping[str, str], Mapping[str, str], datetime], str]
@@ -63,7 +63,7 @@ LANE_HOOKS: dict[str, str] = {
     "after_request ivr.web.metrics:observe_webhook": "the lane calls pipeline.observe too",
     "after_request ivr.web.security_headers:add_security_headers":
         "nothing to do: it adds nothing to TwiML (text/xml), which is all the lane answers",
-    "before_request dashboards.admin_support:converge_flows":
+    "before_request ivr.app.flow_publisher:converge_flows":
         "when it is due (_converge_due), the lane hands the request to Flask, which runs it",
     "teardown_request ivr.web.pipeline:teardown": "the lane calls pipeline.end_request",
 }
@@ -134,7 +134,7 @@ class WebhookLane:
 
     def _converge_due(self) -> bool:
         """Flask's before-request hook looks for published flows at most once a second
-        (dashboards/admin_support.py converge_flows): when it is due, Flask takes the request."""
+        (ivr/app/flow_publisher.py converge_flows): when it is due, Flask takes the request."""
         return time.monotonic() >= self.app.extensions.get(CONVERGE_DUE, 0.0)
 
     def _parse(self, environ: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]] | None:

@@ -40,8 +40,8 @@ def test_copied_callers_hold_like_the_ones_that_came_through_the_call_service(
     from datetime import UTC, datetime
 
     from devkit.bench.held import fill_queues, roomy_queues
-    from ivr.app.config import from_env
     from ivr.app.services import build_services
+    from ivr.config.settings import from_env
     from ivr.store import keys
     from tests.conftest import MARKER
 

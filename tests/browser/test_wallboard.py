@@ -89,7 +89,7 @@ def minutes_into_business_day(app: Flask) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from ivr.store.reports import load_report_settings
+    from ivr.config.reporting import load_report_settings
 
     tz = load_report_settings(app.config["IVR"].queues_file).timezone
     local = datetime.now(ZoneInfo(tz))

@@ -1,6 +1,6 @@
 """Two web processes (two apps, each with its own copy of the flows, as on two machines) on
 one Redis: a flow published through one is what the next call on the other hears, because
-every request first checks the publish generation (dashboards/admin_support.converge_flows)."""
+every request first checks the publish generation (ivr/app/flow_publisher.py converge_flows)."""
 
 from __future__ import annotations
 

@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 
 from ivr import create_app
-from ivr.app.operator_flags import set_flag
 from ivr.domain.flow.actions import CallEvent
 from ivr.store import keys
+from ivr.store.operator_flags import set_flag
 from tests import signin
 from tests.signin import add_users
 

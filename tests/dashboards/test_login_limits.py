@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from dashboards.login_limits import client_id
 from ivr import create_app
-from ivr.app.config import from_env
+from ivr.config.settings import from_env
 from ivr.domain.errors import ConfigError
 from tests import signin
 

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from ivr import create_app
 from ivr.commands.report import command as report_command
+from ivr.config.reporting import load_report_settings
 from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
-from ivr.store.reports import day_report, load_report_settings, report_csv
+from ivr.store.reports import day_report, report_csv
 from queue_worker.outcomes import drain_events
 from tests.signin import add_users, login_token, signed_in
 from tests.store import scripted_day

@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from dashboards.users import save_user
 from ivr import create_app
 from ivr.store import models as m
 from ivr.store.db import make_engine, make_session_factory, upgrade_database
+from ivr.store.users import save_user
 from queue_worker.followup import FollowupHook
 from queue_worker.outcomes import drain_events
 from tests import signin

@@ -14,7 +14,7 @@ import pytest
 DOMAIN = Path(__file__).resolve().parents[2] / "ivr" / "domain"
 FORBIDDEN_MODULES = ("flask", "redis", "rq", "twilio", "sqlalchemy", "socket", "requests",
                      "urllib.request", "http", "subprocess", "time",
-                     # public holidays: the adapter ivr/app/calendars.py passes them in (hours.py)
+                     # public holidays: ivr/config/calendars.py passes them in (hours.py)
                      "holidays")
 # Attribute uses that read the environment or the clock, whatever the import style.
 FORBIDDEN_CALLS = ("os.environ", "os.getenv", "datetime.now", "datetime.utcnow",

@@ -26,8 +26,9 @@ from devkit.twilio_standin.clock import RealClock
 from devkit.twilio_standin.standin import start_server
 from devkit.twilio_standin.standin_state import StandIn, StandInConfig
 from ivr import create_app
-from ivr.app.config import DEV_ACCOUNT_SID, REPO_ROOT
-from queue_worker.context import ROUTING_QUEUE, build_context, install_context
+from ivr.config.settings import DEV_ACCOUNT_SID, REPO_ROOT
+from ivr.store.jobs import ROUTING_QUEUE
+from queue_worker.context import build_context, install_context
 from tests.twiml_validate import twiml_problems
 
 TOKEN = "e2e-auth-token"

@@ -33,7 +33,7 @@ import redis as redis_lib
 from twilio.request_validator import RequestValidator
 
 from devkit.bench.webhook import free_port
-from ivr.app.config import REPO_ROOT
+from ivr.config.settings import REPO_ROOT
 from tests.conftest import _claim_empty_db, with_db
 
 TOKEN = "bounds-" + uuid.uuid4().hex[:8]

@@ -27,7 +27,7 @@ def test_the_cli_starts_without_devkit() -> None:
     assert "worker" in done.stdout
 
 
-@pytest.mark.parametrize("args", [("bench", "routing"), ("call", "--in-process"),
+@pytest.mark.parametrize("args", [("bench", "routing"), ("call", "--in-process"), ("demo-traffic",),
                                   ("twilio-standin",), ("demo",), ("load",)])
 def test_devkit_commands_say_what_is_missing(args: tuple[str, ...]) -> None:
     done = ivr_without_devkit(*args)

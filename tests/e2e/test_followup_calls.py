@@ -19,21 +19,16 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.app.config import REPO_ROOT
+from ivr.config.settings import REPO_ROOT
 from ivr.outcomes.followup import load_rules_file
 from ivr.phone.call_control import build_client
 from ivr.store import events as ev
 from ivr.store import keys
 from ivr.store import models as m
 from ivr.store.db import make_engine, make_session_factory, upgrade_database
-from queue_worker.followup import (
-    FOLLOWUP_QUEUE,
-    FollowupContext,
-    FollowupHook,
-    install_followup_context,
-)
+from ivr.store.jobs import FOLLOWUP_QUEUE, TRANSCRIPTION_QUEUE
+from queue_worker.followup import FollowupContext, FollowupHook, install_followup_context
 from queue_worker.outcomes import drain_events
-from queue_worker.transcription import TRANSCRIPTION_QUEUE
 from tests.e2e.conftest import Live
 from tests.store.conftest import db_url, pg_schema_url, pg_server_url  # noqa: F401
 from tests.transcription.conftest import ORDER_SENTENCE, speak  # noqa: F401

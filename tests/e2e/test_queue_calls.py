@@ -52,17 +52,6 @@ def test_waiting_caller_hears_position_then_reaches_an_agent_and_the_survey(live
     assert live.queues.agents.get("alice").presence.value == "wrap_up"
 
 
-def test_a_caller_answered_at_once_was_told_no_range(live: Live):
-    live.available("alice")
-    leg = live.call("hold 40; press 5; press 1")
-    live.run_until(lambda: leg.completed)
-    left = dict(events(live, leg.call_sid))["queue_left"]
-    assert left["result"] == "bridged"
-    # forecast 0-0: nothing announced, so the outcome does not judge a range (issue 15)
-    assert "in_range" not in left
-    assert "range_low" not in left
-
-
 def test_caller_who_hangs_up_while_waiting_is_an_abandon(live: Live):
     leg = live.call("hold 2; hangup")
     live.run_until(lambda: leg.completed)

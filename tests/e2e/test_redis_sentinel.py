@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from ivr.app.metrics import FALLBACKS
+from ivr.config.metrics import FALLBACKS
 from ivr.store import redis_connect
 from tests.e2e.conftest import Live
 from tests.e2e.test_queue_calls import events, kinds

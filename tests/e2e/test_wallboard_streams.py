@@ -28,7 +28,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from devkit.bench.webhook import free_port
-from ivr.app.config import DEV_ACCOUNT_SID, REPO_ROOT
+from ivr.config.settings import DEV_ACCOUNT_SID, REPO_ROOT
 from tests.signin import PASSWORD, add_users
 
 pytestmark = pytest.mark.slow

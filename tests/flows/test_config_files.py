@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from dashboards.wallboard_config import load_thresholds
-from ivr.app.calendars import load_calendars
-from ivr.app.queues_config import load_queues
 from ivr.commands.check import command as check_command
+from ivr.config.calendars import load_calendars
+from ivr.config.queues import load_queues
 from ivr.domain.errors import ConfigError, FlowErrors
 from ivr.flows.lookups import load_sources, source_problems
 from ivr.flows.registry import flow_files, load_files

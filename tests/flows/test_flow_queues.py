@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ivr.app.config import REPO_ROOT
-from ivr.app.queues_config import load_queues
 from ivr.commands.check import command as check_command
+from ivr.config.queues import load_queues
+from ivr.config.settings import REPO_ROOT
 from ivr.domain.errors import FlowErrors
 from ivr.flows.registry import FlowRegistry
 from ivr.prompts.catalog import load_catalog
@@ -51,7 +51,7 @@ def test_demo_flows_pass_the_queue_check():
 
 
 def test_registry_refuses_a_flow_naming_an_unknown_queue(flows_dir: Path):
-    from ivr.flows.queues_check import queue_problems
+    from ivr.app.queues_check import queue_problems
 
     setup = load_queues(REPO_ROOT / "queues.yaml")
     shop = flows_dir / "shop.yaml"

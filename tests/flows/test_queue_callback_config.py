@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ivr.app.config import REPO_ROOT
-from ivr.app.queues_config import load_queues, parse_queues
 from ivr.commands.check import command as check_command
+from ivr.config.queues import load_queues, parse_queues
+from ivr.config.settings import REPO_ROOT
 from ivr.domain.errors import ConfigError
 
 from .conftest import CATALOG, FLOWS_DIR

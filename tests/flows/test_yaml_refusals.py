@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ivr.app.config import REPO_ROOT
+from ivr.config.settings import REPO_ROOT
 from ivr.domain.errors import ConfigError, FlowErrors
 from ivr.domain.flow.loader import MAX_FLOW_BYTES, load_flow
 from ivr.domain.flow.yamlsource import MAX_DEPTH, YamlRefused, load_data
@@ -91,7 +91,7 @@ def test_followup_rules_refuse_anchors(tmp_path: Path) -> None:
 
 
 def test_queues_yaml_refuses_aliases(tmp_path: Path) -> None:
-    from ivr.app.queues_config import load_queues
+    from ivr.config.queues import load_queues
 
     setup = yaml.safe_load((REPO_ROOT / "queues.yaml").read_text())
     text = yaml.safe_dump(setup) + "spare: *nothing\n"

@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 
 from dashboards.auth import user_engine
-from dashboards.users import save_user
 from ivr import create_app
+from ivr.store.users import save_user
 from tests.signin import PASSWORD, add_users, login_token, signed_in
 from tests.stream_service import Stream, StreamThread, open_stream, session_cookie
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.app.config import Config, from_env
+from ivr.config.settings import Config, from_env
 from ivr.domain.errors import ConfigError
 from ivr.live.running import browser_stream_url
 from ivr.live.settings import origin_of, stream_settings

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ivr.app.log_format import JsonFormatter, install_masking, mask_phone
+from ivr.config.log_format import JsonFormatter, install_masking, mask_phone
 from tests.e2e.conftest import Live
 from tests.privacy.conftest import stream_events
 

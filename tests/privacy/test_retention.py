@@ -17,7 +17,8 @@ from ivr.domain.privacy import RetentionPolicy
 from ivr.outcomes.retention import apply_retention
 from ivr.store import events as ev
 from ivr.store import models as m
-from queue_worker.outcomes import drain_events, rebuild_call
+from ivr.store.call_records import rebuild_call
+from queue_worker.outcomes import drain_events
 
 DAY = 86_400.0
 NOW = 1_800_000_000.0

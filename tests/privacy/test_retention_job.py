@@ -12,8 +12,9 @@ from rq import Queue, SimpleWorker
 
 from ivr.commands.db import command as db_command
 from ivr.store import models as m
+from ivr.store.jobs import RETENTION_QUEUE
 from queue_worker.outcomes import drain_events
-from queue_worker.retention import RETENTION_QUEUE, run_retention, schedule_daily
+from queue_worker.retention import run_retention, schedule_daily
 from tests.e2e.conftest import Live
 from tests.privacy.conftest import leave_voicemail, outcome_db
 from tests.signin import add_users, signed_in

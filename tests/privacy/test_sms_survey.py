@@ -12,9 +12,9 @@ import pytest
 import requests
 from rq import Queue, SimpleWorker
 
-from ivr.outcomes.sms_survey import MESSAGING_QUEUE
 from ivr.phone.call_control import build_client
 from ivr.store import models as m
+from ivr.store.jobs import MESSAGING_QUEUE
 from queue_worker.outcomes import drain_events
 from queue_worker.sms_survey import install_sms_client
 from tests.e2e.conftest import Live

@@ -21,9 +21,9 @@ from devkit.twilio_standin.leg import CallLeg, LegOptions
 from devkit.twilio_standin.script import Script
 from devkit.twilio_standin.transport import FlaskTransport
 from ivr import create_app
-from ivr.app.config import REPO_ROOT
 from ivr.commands.check import command as check_command
 from ivr.commands.prompts import command as prompts_command
+from ivr.config.settings import REPO_ROOT
 from ivr.prompts.audio import export_mulaw, load_pydub
 from ivr.prompts.hold_music import PIECE, bars_for, build_hold_music, music_paths
 from tests.prompts.wavfile import mulaw_stats, read_format

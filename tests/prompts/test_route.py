@@ -88,7 +88,7 @@ def test_unknown_and_traversal_paths_get_404(client: FlaskClient, path: str) -> 
 
 
 def test_default_audio_dir_is_the_repository_folder() -> None:
-    from ivr.app.config import REPO_ROOT
+    from ivr.config.settings import REPO_ROOT
     from ivr.web.prompts import audio_dir
 
     app = Flask(__name__)

@@ -20,8 +20,9 @@ from devkit.bench.webhook import TOKEN, Server, free_port
 from devkit.twilio_standin.clock import RealClock
 from devkit.twilio_standin.standin import start_server
 from devkit.twilio_standin.standin_state import StandInConfig
-from ivr.app.config import DEV_ACCOUNT_SID
-from queue_worker.context import ROUTING_QUEUE, build_context, install_context
+from ivr.config.settings import DEV_ACCOUNT_SID
+from ivr.store.jobs import ROUTING_QUEUE
+from queue_worker.context import build_context, install_context
 from tests.twiml_validate import twiml_problems
 
 pytestmark = pytest.mark.slow
@@ -67,9 +68,9 @@ def test_calls_alternating_between_two_web_processes_complete(redis_url, redis, 
         for web in webs:
             web.start([sys.executable, "-m", "ivr.commands.cli", "serve", "--port", str(web.port),
                        "--no-streams"], env)
-        from ivr.app.config import from_env
-        from ivr.app.operator_flags import set_flag
-        from ivr.app.queues_config import build_queue_service
+        from ivr.config.queues import build_queue_service
+        from ivr.config.settings import from_env
+        from ivr.store.operator_flags import set_flag
 
         set_flag(redis, "always_open", "on")
         settings = from_env(env)

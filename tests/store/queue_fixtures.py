@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ivr.app.queues_config import parse_queues
+from ivr.config.queues import parse_queues
 from ivr.store.redis_queue import QueueService
 
 NOW = 1_700_000_000.0

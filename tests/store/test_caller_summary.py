@@ -66,7 +66,7 @@ def test_a_short_retention_period_shortens_the_summarys_life(
         redis: redis_lib.Redis, session_factory: sessionmaker[Session], tmp_path) -> None:
     """The hash is keyed by the caller's number: with IVR_RETENTION_DAYS=7 it must not stay
     in Redis 30 days after the last call, as it does by default."""
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from queue_worker.record_hooks import record_hooks
 
     config = from_env({"IVR_RETENTION_DAYS": "7",

@@ -57,7 +57,7 @@ def test_an_event_that_fails_to_apply_stays_pending_and_the_rest_are_written(
     ev.publish_event(redis, "node_visited", "CA-bug", {"node": "menu"}, T0)
     ev.publish_event(redis, "node_visited", "CA-ok", {"node": "menu"}, T0 + 1)
     with monkeypatch.context() as patch:
-        patch.setattr("queue_worker.outcomes.fold_call", fold)
+        patch.setattr("ivr.store.call_records.fold_call", fold)
         result = drain_events(redis, session_factory)
     assert (result.written, result.failed, result.unavailable) == (1, 1, None)
     assert ev.pending_count(redis) == 1

@@ -12,10 +12,10 @@ import pytest
 import redis as redis_lib
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.app.queues_config import load_queues
+from ivr.app.queues_check import queue_problems
+from ivr.config.queues import load_queues
 from ivr.domain.errors import Conflict, FlowErrors
 from ivr.flows.publishing import FlowPublisher
-from ivr.flows.queues_check import queue_problems
 from ivr.flows.registry import FlowRegistry
 from ivr.prompts.catalog import load_catalog
 

@@ -8,14 +8,10 @@ import redis as redis_lib
 from rq import Queue, SimpleWorker
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.app.config import Config
+from ivr.config.settings import Config
 from ivr.store import tasks
-from queue_worker.followup import (
-    FOLLOWUP_QUEUE,
-    FollowupContext,
-    FollowupHook,
-    install_followup_context,
-)
+from ivr.store.jobs import FOLLOWUP_QUEUE
+from queue_worker.followup import FollowupContext, FollowupHook, install_followup_context
 from queue_worker.outcomes import drain_events
 from tests.store.test_followup_tasks import RULES, publish
 

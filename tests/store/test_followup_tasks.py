@@ -14,14 +14,14 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.app.config import Config
+from ivr.config.settings import Config
 from ivr.domain.errors import Conflict
 from ivr.outcomes.followup import load_rules_file
 from ivr.store import events as ev
 from ivr.store import models as m
 from ivr.store import tasks
+from ivr.store.jobs import FOLLOWUP_QUEUE
 from queue_worker.followup import (
-    FOLLOWUP_QUEUE,
     FollowupContext,
     FollowupHook,
     install_followup_context,

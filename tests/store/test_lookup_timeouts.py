@@ -20,7 +20,7 @@ import yaml
 from flask import Flask
 
 from ivr import create_app
-from ivr.app.config import REPO_ROOT
+from ivr.config.settings import REPO_ROOT
 from ivr.flows.lookup_sql import SqlSource
 from ivr.flows.lookups import LookupSources, load_sources
 from tests.web.conftest import BASE, TOKEN

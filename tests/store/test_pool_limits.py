@@ -13,7 +13,7 @@ import pytest
 import redis as redis_lib
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from ivr.app.config import from_env
+from ivr.config.settings import from_env
 from ivr.domain.errors import ConfigError
 from ivr.store import redis_connect
 from ivr.store.db import make_engine

@@ -9,7 +9,7 @@ import threading
 import pytest
 import redis as redis_lib
 
-from ivr.app.queues_config import parse_queues
+from ivr.config.queues import parse_queues
 from ivr.store import keys
 from ivr.store.redis_queue import QueueService
 from tests.store.queue_fixtures import NOW, RecordingTrigger

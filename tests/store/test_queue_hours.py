@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.app.queues_config import hours_checker, parse_queues
+from ivr.config.queues import hours_checker, parse_queues
 from ivr.domain.errors import ConfigError
 
 LA = ZoneInfo("America/Los_Angeles")

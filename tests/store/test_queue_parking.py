@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 
-from ivr.app.queues_config import parse_queues
+from ivr.config.queues import parse_queues
 from ivr.store import keys
 from ivr.store.redis_queue import QueueService
 from tests.store.queue_fixtures import CONFIG, NOW, RecordingTrigger, go_available

@@ -92,7 +92,7 @@ def test_the_worker_pass_closes_a_call_whose_status_callback_was_lost(redis_url,
     `call_ended` (stable id), and a second pass within the minute does nothing."""
     from devkit.twilio_standin.standin import start_server
     from devkit.twilio_standin.standin_state import StandInConfig
-    from ivr.app.config import Config
+    from ivr.config.settings import Config
     from ivr.store import events
     from ivr.store.db import make_engine, make_session_factory, upgrade_database
     from queue_worker.context import build_context, install_context

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from ivr.app.config import from_env
+from ivr.config.settings import from_env
 from ivr.domain.errors import ConfigError
 from ivr.store import redis_connect
 from ivr.store.redis_connect import RedisUrlError, parse_sentinel_url

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.app.config import Config
+from ivr.config.settings import Config
 from ivr.domain.errors import ConfigError
 from ivr.store.redis_connect import RedisUrlError, check_url, masked_url
 

@@ -15,9 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ivr.transcription.audio import AudioSegment  # first: imports pydub without the warning
-from ivr.transcription.google_standin import SpeechStandin
-from ivr.transcription.offline import OfflineTranscriber
+from ivr.outcomes.transcription.audio import (
+    AudioSegment,  # first: imports pydub without the warning
+)
+from ivr.outcomes.transcription.google_standin import SpeechStandin
+from ivr.outcomes.transcription.offline import OfflineTranscriber
 
 # pocketsphinx on espeak's voice reliably hears "my order" in this sentence (checked across
 # espeak voices en-us, en-us+m3 and speeds 130-170 wpm); the other words come out garbled.

@@ -9,12 +9,12 @@ import struct
 import pytest
 
 from ivr.domain.errors import TranscriptionFailed
-from ivr.transcription.audio import AudioSegment, decode_recording, to_pcm16
+from ivr.outcomes.transcription.audio import AudioSegment, decode_recording, to_pcm16
 from tests.transcription.conftest import phone_wav
 
 
 def _sine(freq: float, ms: int, volume: float = 0.0) -> AudioSegment:
-    from pydub.generators import Sine  # after ivr.transcription.audio loaded pydub quietly
+    from pydub.generators import Sine  # after ivr.outcomes.transcription.audio loaded pydub quietly
 
     return Sine(freq).to_audio_segment(duration=ms, volume=volume)
 

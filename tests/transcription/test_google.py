@@ -8,9 +8,9 @@ import grpc
 import pytest
 
 from ivr.domain.errors import TranscriptionFailed
-from ivr.transcription.audio import AudioSegment
-from ivr.transcription.google import GoogleTranscriber
-from ivr.transcription.google_standin import SpeechStandin
+from ivr.outcomes.transcription.audio import AudioSegment
+from ivr.outcomes.transcription.google import GoogleTranscriber
+from ivr.outcomes.transcription.google_standin import SpeechStandin
 
 _ENC = "LINEAR16"
 

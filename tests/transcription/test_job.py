@@ -16,14 +16,11 @@ import redis as redis_lib
 from rq import Queue, Retry, SimpleWorker
 from rq.job import JobStatus
 
-from ivr.app.config import DEV_ACCOUNT_SID
+from ivr.config.settings import DEV_ACCOUNT_SID
+from ivr.outcomes.transcription.google_standin import SpeechStandin
 from ivr.store import keys
-from ivr.transcription.google_standin import SpeechStandin
-from queue_worker.transcription import (
-    TRANSCRIPTION_QUEUE,
-    enqueue_transcription,
-    transcribe_voicemail,
-)
+from ivr.store.jobs import TRANSCRIPTION_QUEUE
+from queue_worker.transcription import enqueue_transcription, transcribe_voicemail
 from tests.transcription.conftest import FileServer
 
 
@@ -166,8 +163,8 @@ def test_the_voicemail_webhook_queues_the_sid_only_for_the_configured_api(
         redis: redis_lib.Redis, redis_url: str, tmp_path, recordings: FileServer) -> None:
     """The recording webhook (ivr/app/services.py recording_ready) applies playback's origin rule
     (ivr/outcomes/recording_media.py): a RecordingUrl elsewhere is not fetched, nor queued."""
-    from ivr.app.config import Config
     from ivr.app.services import build_services
+    from ivr.config.settings import Config
 
     config = Config(redis_url=redis_url, dev_mode=True, instance_dir=tmp_path,
                     twilio_api_base=recordings.url)

@@ -14,8 +14,8 @@ import pytest
 from pydub import AudioSegment
 
 from ivr.domain.errors import TranscriptionFailed
-from ivr.transcription import Transcriber, transcriber_from_env
-from ivr.transcription.offline import OfflineTranscriber
+from ivr.outcomes.transcription import Transcriber, transcriber_from_env
+from ivr.outcomes.transcription.offline import OfflineTranscriber
 from tests.transcription.conftest import OTHER_SENTENCE
 
 EXPECTED = {"my", "order"}

@@ -28,7 +28,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response
 
 from devkit.bench.webhook import Server, free_port
-from ivr.app.config import DEFAULT_MAX_BODY_BYTES, REPO_ROOT
+from ivr.config.settings import DEFAULT_MAX_BODY_BYTES, REPO_ROOT
 from ivr.prompts.editing import MAX_UPLOAD_BYTES
 from ivr.web.webhook_lane import WebhookLane
 from tests.conftest import with_db
@@ -226,7 +226,7 @@ def test_no_traceback_in_the_server_log(served: Served) -> None:
 
 
 def test_body_cap_is_a_setting() -> None:
-    from ivr.app import config
+    from ivr.config import settings as config
     from ivr.domain.errors import ConfigError
 
     assert config.from_env({"IVR_MAX_BODY_BYTES": "65536"}).max_body_bytes == 65536

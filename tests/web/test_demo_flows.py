@@ -79,7 +79,7 @@ def test_shop_after_hours_offers_voicemail(app: Flask):
     assert [e for e in leg.transcript.events if e.kind == "recorded"]
     from rq import Queue
 
-    from ivr.app.services import TRANSCRIPTION_QUEUE
+    from ivr.store.jobs import TRANSCRIPTION_QUEUE
 
     conn = app.extensions["ivr"].redis
     assert Queue(TRANSCRIPTION_QUEUE, connection=conn).count == 1  # the voicemail's transcript
@@ -97,7 +97,7 @@ def test_every_prompt_of_a_call_is_valid_twiml_even_on_garbage_input(app: Flask)
 
 
 def test_emergency_switch_closes_and_always_open_opens(app: Flask):
-    from ivr.app.operator_flags import set_flag
+    from ivr.store.operator_flags import set_flag
 
     conn = app.extensions["ivr"].redis
     set_flag(conn, "emergency_closed", "on")
@@ -111,7 +111,7 @@ def test_emergency_switch_closes_and_always_open_opens(app: Flask):
 
 
 def test_utility_storm_mode_goes_straight_to_the_outage_check(app: Flask):
-    from ivr.app.operator_flags import set_flag
+    from ivr.store.operator_flags import set_flag
 
     set_flag(app.extensions["ivr"].redis, "storm_mode", "on")
     leg = walk(app, UTILITY, "press 1; press 94110#; press 1")

@@ -12,7 +12,7 @@ import yaml
 from flask import Flask
 
 from ivr import create_app
-from ivr.app.config import REPO_ROOT
+from ivr.config.settings import REPO_ROOT
 from tests.web.conftest import BASE, TOKEN
 from tests.web.test_demo_flows import heard, walk
 

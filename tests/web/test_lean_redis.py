@@ -105,7 +105,7 @@ def test_lean_and_regular_give_the_same_answers_state_and_events(
 
 
 def test_the_switch_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch):
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
     from ivr.domain.errors import ConfigError
 
     assert from_env({}).lean_redis is True

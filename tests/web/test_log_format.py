@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask
 
-from ivr.app.log_format import JsonFormatter, mask_phone
+from ivr.config.log_format import JsonFormatter, mask_phone
 
 
 def test_phone_numbers_are_masked_to_last_four_digits():

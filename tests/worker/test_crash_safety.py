@@ -15,11 +15,12 @@ import redis as redis_lib
 import yaml
 from rq import Queue, SimpleWorker
 
-from ivr.app.queues_config import load_queues
+from ivr.config.queues import load_queues
 from ivr.store.embedded_redis import EmbeddedRedis
+from ivr.store.jobs import ROUTING_QUEUE, RqTrigger
 from ivr.store.redis_queue import QueueService
-from queue_worker.context import ROUTING_QUEUE, build_context, install_context
-from queue_worker.routing import RqTrigger, route_queue
+from queue_worker.context import build_context, install_context
+from queue_worker.routing import route_queue
 
 REPO = Path(__file__).resolve().parents[2]
 QUEUES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rq import Queue
 
-from queue_worker.routing import enqueue_once
+from ivr.store.jobs import enqueue_once
 
 
 def _noop() -> None:

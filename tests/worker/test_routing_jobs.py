@@ -9,12 +9,12 @@ import pytest
 from rq import Queue, SimpleWorker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from ivr.app.config import Config
-from ivr.app.queues_config import parse_queues
+from ivr.config.queues import parse_queues
+from ivr.config.settings import Config
 from ivr.phone.call_control import TwilioCallControl, build_client
+from ivr.store.jobs import ROUTING_QUEUE, RqTrigger
 from ivr.store.redis_queue import QueueService
-from queue_worker.context import ROUTING_QUEUE, JobContext, install_context
-from queue_worker.routing import RqTrigger
+from queue_worker.context import JobContext, install_context
 from tests.store.queue_fixtures import CONFIG
 
 BASE = "https://ivr.example.com"

@@ -11,6 +11,7 @@ from typing import Any
 
 from alembic import context
 
+from ivr.store.db import make_engine
 from ivr.store.models import Base
 
 
@@ -26,8 +27,6 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from ivr.store.db import make_engine
-
     url = context.config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("no connection or sqlalchemy.url given; use ivr.store.db."

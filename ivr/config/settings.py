@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.domain.errors import ConfigError
+from ivr.store.redis_connect import RedisUrlError, check_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -150,8 +151,6 @@ class Config:
                 "(the stream service's base URL as the browser sees it), or be unset"
             )
         if self.redis_url:
-            from ivr.store.redis_connect import RedisUrlError, check_url
-
             try:
                 check_url(self.redis_url)
             except RedisUrlError as exc:

@@ -9,7 +9,7 @@ otherwise. Answers come from a script (`answer`, `fail`) or, when the script is 
 the offline engine run on the audio. Long-running calls answer with an already-done
 operation, so the client never polls.
 
-Run one for the demo: `python -m ivr.transcription.google_standin [PORT]`, then set
+Run one for the demo: `python -m ivr.outcomes.transcription.google_standin [PORT]`, then set
 `IVR_SPEECH_ENDPOINT=127.0.0.1:PORT`. Owns `SpeechStandin`; imports no Flask, RQ or Redis.
 """
 
@@ -28,8 +28,8 @@ from google.longrunning import operations_pb2
 from google.protobuf import any_pb2, duration_pb2
 
 from ivr.domain.errors import TranscriptionFailed
-from ivr.transcription import Transcriber, Transcript
-from ivr.transcription.audio import PcmAudio, pcm_to_wav
+from ivr.outcomes.transcription import Transcriber, Transcript
+from ivr.outcomes.transcription.audio import PcmAudio, pcm_to_wav
 
 SERVICE = "google.cloud.speech.v1.Speech"
 _ENC = speech_v1.RecognitionConfig.AudioEncoding
@@ -117,7 +117,8 @@ class SpeechStandin:
 
     def _run_engine(self, config: Any, content: bytes, context: grpc.ServicerContext) -> Any:
         if self.transcriber is None:
-            from ivr.transcription.offline import OfflineTranscriber
+            # pocketsphinx's model is loaded on the first request, not when the stand-in starts
+            from ivr.outcomes.transcription.offline import OfflineTranscriber
 
             self.transcriber = OfflineTranscriber()
         pcm = _linear16(config, content)
@@ -174,7 +175,7 @@ def _serialize(message: Any) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Serve until interrupted: `python -m ivr.transcription.google_standin [PORT]`."""
+    """Serve until interrupted: `python -m ivr.outcomes.transcription.google_standin [PORT]`."""
     args = sys.argv[1:] if argv is None else argv
     standin = SpeechStandin().start(int(args[0]) if args else 0)
     print(f"Speech stand-in on {standin.address}: export IVR_SPEECH_ENDPOINT={standin.address}",

@@ -5,7 +5,8 @@ Passwords are stored as werkzeug's salted scrypt/pbkdf2 hashes, never in clear. 
 admin (everything), supervisor (wallboard, worklists), agent (agent console). Each user has
 a session version: every session records the version it was made under, and bumping it
 (logout, a new password, a new role) revokes all the user's sessions at once
-(dashboards/sessions.py). Used by the sign-in blueprint and by `ivr user`. Must not import
+(dashboards/sessions.py). Used by the sign-in blueprint (dashboards/auth.py) and by `ivr
+user`; in the store layer because it is the users table's SQL (issue 13). Must not import
 Flask request globals.
 """
 

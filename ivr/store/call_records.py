@@ -1,22 +1,30 @@
-"""The outcome writer's rows: a call's record written as its SQL rows (the call row and its
+"""A call's record in SQL: apply one outcome event (lock the call, enter the event in the
+ledger), re-fold the call from its logged events and rewrite its rows (the call row and its
 history: steps, self-service attempts, queue visits, voicemails, survey answers, dispositions,
-tags, callbacks and their attempts).
-
-Owns nothing of the event flow (queue_worker/outcomes.py reads the stream, locks the call and
-keeps the ledger); the caller holds the call's lock and the transaction. Must not import Redis.
+tags, callbacks and their attempts). The outcome writer (queue_worker/outcomes.py) reads the
+stream and batches events into transactions around these; the retention job
+(ivr/outcomes/retention.py) calls `rebuild_call` after redacting events. Every query on the
+call tables lives here, in the store layer (issue 13); the caller holds the transaction.
+Must not import Redis.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ivr.domain.outcome import CallRecord
+from ivr.domain.outcome import CallRecord, fold_call
+from ivr.store import events as ev
 from ivr.store import models as m
 
+log = logging.getLogger(__name__)
+RecordHook = Callable[[Session, CallRecord], None]
 CHILD_TABLES = (m.CallStep, m.SelfServiceAttempt, m.QueueVisit, m.Voicemail, m.SurveyAnswer,
                 m.Disposition, m.CallTag)
 
@@ -126,3 +134,72 @@ def _share_callback_outcomes(session: Session, callback_ids: set[str]) -> None:
         done = final.get(row.callback_id)
         if row.status == "pending" and done is not None:
             row.status, row.done_at = done.status, done.done_at
+
+
+def apply_event(session: Session, event: ev.StreamEvent,
+                hooks: Sequence[RecordHook] = ()) -> str:
+    """Apply one event inside the caller's transaction; returns "written", "duplicate" or
+    "rejected" (malformed: logged in processed_events with its error, no effect on a call).
+    `hooks` run after the record is rewritten (not for duplicates or rejected events)."""
+    outcome = log_event(session, event)
+    if outcome == "written":
+        assert event.call_sid is not None  # decode() rejects events without one
+        write_call(session, event.call_sid, hooks)
+    return outcome
+
+
+def log_event(session: Session, event: ev.StreamEvent) -> str:
+    """Lock the event's call and enter the event in the ledger (`processed_events`): "written"
+    when it is new, "duplicate" when already there, "rejected" when malformed. The call's
+    rows are not rewritten here (`write_call`)."""
+    if event.error is None and event.call_sid:
+        lock_call(session, event.call_sid)
+    if not insert_ignore(session, m.ProcessedEvent, {
+            "event_id": event.event_id, "stream_id": event.stream_id, "kind": event.kind,
+            "call_sid": event.call_sid, "at": event.at, "data": event.data,
+            "error": event.error, "processed_at": datetime.now(UTC)}):
+        return "duplicate"
+    if event.error is not None:
+        log.error("outcome event %s (call %s) rejected: %s", event.event_id, event.call_sid,
+                  event.error)
+        return "rejected"
+    return "written"
+
+
+def write_call(session: Session, call_sid: str, hooks: Sequence[RecordHook]) -> None:
+    record = rebuild_call(session, call_sid)
+    for hook in hooks:
+        hook(session, record)
+
+
+def rebuild_call(session: Session, call_sid: str) -> CallRecord:
+    """Re-fold `call_sid` from its logged events and rewrite its rows (also the repair tool
+    after a change to the fold's definitions)."""
+    rows = session.execute(
+        select(m.ProcessedEvent).where(m.ProcessedEvent.call_sid == call_sid,
+                                       m.ProcessedEvent.error.is_(None))
+        .order_by(m.ProcessedEvent.at, m.ProcessedEvent.stream_id)).scalars().all()
+    record = fold_call(call_sid, [{"id": r.event_id, "kind": r.kind, "call_sid": r.call_sid,
+                                   "at": r.at, "data": r.data} for r in rows])
+    write_record(session, record)
+    return record
+
+
+def lock_call(session: Session, call_sid: str) -> None:
+    insert_ignore(session, m.Call, {"call_sid": call_sid, "answered": False,
+                                     "abandoned": False, "outcome": "in_progress"})
+    session.execute(select(m.Call.call_sid).where(m.Call.call_sid == call_sid)
+                    .with_for_update())
+
+
+def insert_ignore(session: Session, model: type[m.Base], values: dict[str, object]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.
+
+    RETURNING, not rowcount: an ORM-enabled insert reports no reliable rowcount on psycopg
+    (a redelivered event counted as new in the first version of this test)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, model.__table__)
+    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(
+        *table.primary_key.columns)
+    return session.execute(stmt).first() is not None

@@ -19,8 +19,8 @@ import threading
 from typing import Any
 
 from ivr.domain.errors import TranscriptionFailed
-from ivr.transcription import Transcript, Word
-from ivr.transcription.audio import ENGINE_RATE, PcmAudio, peak_dbfs, to_pcm16
+from ivr.outcomes.transcription import Transcript, Word
+from ivr.outcomes.transcription.audio import ENGINE_RATE, PcmAudio, peak_dbfs, to_pcm16
 
 ENGINE = "pocketsphinx"
 SILENCE_DBFS = -50.0  # a recording whose loudest sample is below this holds no speech

@@ -19,11 +19,11 @@ layer call once at start-up. Reads no environment; takes a `Config`.
         overflow: {after: 300, action: widen|queue|voicemail, target: sales, skills: [sales]}
         callback: {enabled: true, mode: agent_first|customer_first, retries: 2,
                    retry_delay: 300, ring_timeout: 25,
-                   countries: [US, CA], max_per_number_per_day: 3}   # ivr/app/queue_callbacks.py
-    business: {country: US}       # the default callback country (ivr/app/queue_callbacks.py)
+                   countries: [US, CA], max_per_number_per_day: 3}   # ivr/config/queue_callbacks.py
+    business: {country: US}       # the default callback country (ivr/config/queue_callbacks.py)
     schedules:                    # opening hours (ivr/domain/hours.py)
       support: {timezone: America/Los_Angeles, weekly: {mon-fri: "07:00-20:00"},
-                calendar: us_west}   # closures from calendars.yaml (ivr/app/calendars.py)
+                calendar: us_west}   # closures from calendars.yaml (ivr/config/calendars.py)
     agents:
       alice: {name: Alice, address: "client:alice", skills: {support: 5}}
     reporting:                    # read by ivr/store/reports.py (docs/reports.md)
@@ -49,9 +49,9 @@ from typing import Any
 
 import redis
 
-from ivr.app.calendars import load_calendars
-from ivr.app.queue_callbacks import business_country, parse_callback
-from ivr.app.yaml_lines import YamlLines
+from ivr.config.calendars import load_calendars
+from ivr.config.queue_callbacks import business_country, parse_callback
+from ivr.config.yaml_lines import YamlLines
 from ivr.domain import hours
 from ivr.domain.config_formats import QUEUES_FILE
 from ivr.domain.config_schema import check_text
@@ -65,6 +65,8 @@ from ivr.domain.queueing import (
     QueueConfig,
     RelaxStep,
 )
+from ivr.store.operator_flags import get_flags
+from ivr.store.redis_queue import QueueService
 
 OVERFLOW_ACTIONS = ("queue", "voicemail", "widen")
 
@@ -244,7 +246,6 @@ def build_queue_service(config: Any, conn: redis.Redis,
     """The QueueService for `config.queues_file`, agents from the file added (presence kept)."""
     import time
 
-    from ivr.store.redis_queue import QueueService
 
     setup = load_queues(Path(config.queues_file), config.extra.get("caller_id"),
                         load_calendars(config.calendars_file))
@@ -258,8 +259,4 @@ def build_queue_service(config: Any, conn: redis.Redis,
 
 
 def _operator_flags(conn: redis.Redis) -> Mapping[str, Any]:
-    try:
-        from ivr.app.operator_flags import get_flags
-    except ImportError:  # the admin pages' switches are not installed: no emergency closure
-        return {}
     return get_flags(conn)

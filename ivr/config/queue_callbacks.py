@@ -1,5 +1,5 @@
 """The toll-fraud settings of queues.yaml: a queue's `callback:` section and the top-level
-`business:` section, checked with FILE:LINE (ivr/app/yaml_lines.py) by `ivr check` and at start.
+`business:` section, checked with FILE:LINE (ivr/config/yaml_lines.py) by `ivr check` and at start.
 
     business:
       country: US            # ISO 3166 code of the business's own country
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ivr.app.yaml_lines import YamlLines
+from ivr.config.yaml_lines import YamlLines
 from ivr.domain.errors import ConfigError
 from ivr.domain.phone_numbers import country_of, is_country
 from ivr.domain.queueing import CallbackSettings

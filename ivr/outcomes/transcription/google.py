@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from ivr.domain.errors import TranscriptionFailed
-from ivr.transcription import Transcript, Word
-from ivr.transcription.audio import PcmAudio, to_pcm16
+from ivr.outcomes.transcription import Transcript, Word
+from ivr.outcomes.transcription.audio import PcmAudio, to_pcm16
 
 ENGINE = "google"
 SYNC_LIMIT_SECONDS = 55.0  # the sync API refuses more than 60 s; keep a margin
@@ -31,7 +31,7 @@ class GoogleTranscriber:
     """`transcribe` via `SpeechClient`; the client is built on first use.
 
     `endpoint` ("host:port") talks plaintext gRPC with no credentials to a stand-in
-    (ivr/transcription/google_standin.py); None uses speech.googleapis.com with Application
+    (ivr/outcomes/transcription/google_standin.py); None uses speech.googleapis.com with Application
     Default Credentials. `client` injects a ready SpeechClient instead.
     """
 

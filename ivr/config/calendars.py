@@ -28,7 +28,7 @@ from typing import Any
 
 import holidays
 
-from ivr.app.yaml_lines import YamlLines
+from ivr.config.yaml_lines import YamlLines
 from ivr.domain.config_formats import CALENDARS_FILE
 from ivr.domain.config_schema import check_text
 from ivr.domain.errors import ConfigFileErrors

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ivr.app.queues_config import QueueSetup
+from ivr.config.queues import QueueSetup
 from ivr.domain.errors import FlowError
 from ivr.domain.flow import model
 

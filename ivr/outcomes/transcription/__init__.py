@@ -12,7 +12,7 @@ Settings (read only by `transcriber_from_env`):
 - `IVR_TRANSCRIBER`: `offline` or `google`. Default: `google` when
   `GOOGLE_APPLICATION_CREDENTIALS` or `IVR_SPEECH_ENDPOINT` is set, else `offline`.
 - `IVR_SPEECH_ENDPOINT`: `host:port` of a Speech API stand-in, spoken to over plaintext gRPC
-  with no credentials (`python -m ivr.transcription.google_standin` runs one).
+  with no credentials (`python -m ivr.outcomes.transcription.google_standin` runs one).
 - `IVR_SPEECH_MODEL`: Google recognition model, e.g. `phone_call`; unset lets Google choose.
 - `GOOGLE_APPLICATION_CREDENTIALS`: service-account JSON for the real API (read by google-auth).
 """
@@ -86,11 +86,13 @@ def transcriber_from_env(environ: Mapping[str, str] | None = None) -> Transcribe
     has_google = bool(endpoint or env.get("GOOGLE_APPLICATION_CREDENTIALS"))
     choice = (env.get("IVR_TRANSCRIBER") or ("google" if has_google else "offline")).lower()
     if choice == "offline":
-        from ivr.transcription.offline import OfflineTranscriber
+        # Each engine is imported only when chosen: pocketsphinx loads its model, google its
+        # gRPC client; a process that never transcribes loads neither.
+        from ivr.outcomes.transcription.offline import OfflineTranscriber
 
         return OfflineTranscriber()
     if choice == "google":
-        from ivr.transcription.google import GoogleTranscriber
+        from ivr.outcomes.transcription.google import GoogleTranscriber  # only when chosen
 
         return GoogleTranscriber(endpoint=endpoint, model=env.get("IVR_SPEECH_MODEL") or None)
     raise ConfigError(
