@@ -55,6 +55,7 @@ from ivr.store.db import (
     upgrade_database,
 )
 from ivr.store.embedded_redis import EmbeddedRedis
+from queue_worker.record_hooks import record_hooks
 
 log = logging.getLogger(__name__)
 # Events applied in one transaction at most. One commit per event kept the writer minutes
@@ -260,8 +261,6 @@ def start_event_writer(config: Any, *, stop: threading.Event | None = None,
     conn = redis_connect.connect(redis_url, **config.redis_pool(),
                                  client_name=redis_connect.process_client_name("writer"))
     try:
-        from queue_worker.record_hooks import record_hooks
-
         sessions = make_session_factory(engine)
         hooks = record_hooks(config, conn, sessions)  # a broken followup.yaml stops us here
         if ready is not None:
