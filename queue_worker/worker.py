@@ -33,8 +33,8 @@ from ivr.store.jobs import (
     WORKER_QUEUES,
     enqueue_once,
 )
+from queue_worker import outcomes
 from queue_worker.context import build_context, current_context_for, install_context
-from queue_worker.outcomes import start_event_writer
 from queue_worker.reconcile import run_pass, twilio_status
 from queue_worker.retention import daily_loop
 from queue_worker.routing import route_all
@@ -138,7 +138,7 @@ def _start_writer(config: Any, stop: threading.Event) -> threading.Thread:
 
     def run() -> None:
         try:
-            start_event_writer(config or from_env(), stop=stop, ready=ready)
+            outcomes.start_event_writer(config or from_env(), stop=stop, ready=ready)
         except Exception:  # the writer must never take the routing worker down with it
             log.exception("outcome writer stopped; events stay in Redis until it runs again")
         finally:

@@ -9,6 +9,7 @@ import pytest
 from rq import Queue, SimpleWorker
 
 from ivr.store import models as m
+from ivr.store.jobs import TRANSCRIPTION_QUEUE
 from queue_worker import transcription
 from queue_worker.outcomes import drain_events
 from queue_worker.record_hooks import record_hooks
@@ -31,7 +32,7 @@ def test_failed_transcriptions_keep_the_voicemail_and_open_its_task(
     (lost_rec,) = [d["recording"] for k, d in stream_events(live.redis, lost.call_sid)
                    if k == "voicemail_recorded"]
     assert live.standin.delete_recording(lost_rec)          # Twilio lost it: 404 on fetch
-    SimpleWorker([Queue(transcription.TRANSCRIPTION_QUEUE, connection=live.redis)],
+    SimpleWorker([Queue(TRANSCRIPTION_QUEUE, connection=live.redis)],
                  connection=live.redis).work(burst=True)
     failures = {sid: [d["code"] for k, d in stream_events(live.redis, sid)
                       if k == "transcript_failed"] for sid in (lost.call_sid, crash.call_sid)}
