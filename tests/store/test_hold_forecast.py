@@ -101,3 +101,18 @@ def test_web_threads_share_the_table(redis):
     got, _ = stats.get("support")
     for position, answer in zip(places, answers, strict=True):
         assert answer == holdtime.estimate_wait_range(held(position - 1, 1, 1), got, NOW)
+
+
+def test_the_ttl_is_a_bounded_setting():
+    import pytest
+
+    from ivr.app.config import from_env
+    from ivr.app.services import forecast_ttl
+    from ivr.domain.errors import ConfigError
+
+    assert forecast_ttl(from_env({})) == 1.0
+    assert forecast_ttl(from_env({"IVR_FORECAST_TTL": "0"})) == 0.0
+    assert forecast_ttl(from_env({"IVR_FORECAST_TTL": "2.5"})) == 2.5
+    for bad in ("-1", "soon", "nan", "600"):
+        with pytest.raises(ConfigError, match="IVR_FORECAST_TTL"):
+            forecast_ttl(from_env({"IVR_FORECAST_TTL": bad}))
