@@ -68,9 +68,9 @@ class HoldService:
         `announce_every` seconds; keys are listened for throughout. A caller sent to the
         fallback queue (Redis or a flow failed) is put in our line as soon as Redis answers
         again, so agents reach them without anyone restarting anything."""
-        visit = self.handoff.visit(call_sid)
+        visit, announced_at = self.handoff.visit_with(call_sid, "announced_at")
         if visit is None and fallback:
-            visit = self.adopt(call_sid, queue, now)
+            visit, announced_at = self.adopt(call_sid, queue, now), ""  # joined: never told
         lang = visit.language if visit else "en-US"
         r = VoiceResponse()
         in_queue, position = self.handoff.service.place(call_sid)  # one read for both
@@ -83,7 +83,7 @@ class HoldService:
         queue = in_queue or queue  # an overflow rule may have moved them
         gather = r.gather(input="dtmf", num_digits=1, timeout=1, method="POST",
                           action=self.handoff_urls().make("/voice/queue/key", queue=queue))
-        if self._announce_due(call_sid, now):
+        if self._announce_due(call_sid, now, announced_at):
             told, (low, high) = self.handoff.forecast(queue, call_sid, now.timestamp(),
                                                       position)
             seconds = told.seconds
@@ -132,8 +132,9 @@ class HoldService:
         """The queue the caller is in now (an overflow rule may have moved them)."""
         return text(self.handoff.service.conn.hget(keys.queue_entry(call_sid), "queue"))
 
-    def _announce_due(self, call_sid: str, now: datetime) -> bool:
-        last = self.handoff.store.field(call_sid, "announced_at")
+    def _announce_due(self, call_sid: str, now: datetime, last: str) -> bool:
+        """Whether to announce now, given when the caller last heard it (`last`, read with
+        the visit); if so, the time is marked."""
         at = now.timestamp()
         if last and at - float(last) < self.settings.announce_every:
             return False
