@@ -105,7 +105,7 @@ def test_web_threads_share_the_table(redis):
 
 def test_the_ttl_is_a_bounded_setting():
     import pytest
-    from ivr.app.config import from_env
+    from ivr.config.settings import from_env
 
     from ivr.app.services import forecast_ttl
     from ivr.domain.errors import ConfigError
