@@ -105,9 +105,9 @@ def test_web_threads_share_the_table(redis):
 
 def test_the_ttl_is_a_bounded_setting():
     import pytest
-    from ivr.config.settings import from_env
 
     from ivr.app.services import forecast_ttl
+    from ivr.config.settings import from_env
     from ivr.domain.errors import ConfigError
 
     assert forecast_ttl(from_env({})) == 1.0
