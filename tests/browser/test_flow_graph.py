@@ -113,6 +113,12 @@ def test_a_200_node_flow_is_laid_out_without_overlaps(live_app, page):  # noqa: 
     assert len(drawn["nodes"]) == 201  # 199 menus and says, the queue and the hang-up
     assert overlapping(drawn["nodes"]) == []
     assert overlapping(drawn["labels"]) == []
+    page.wait_for_function("() => document.querySelector('#graph svg.flow-graph').dataset.scale"
+                           " !== '1.000'")  # the first view is set after the first frame
+    view = page.locator("#graph svg.flow-graph").bounding_box()
+    first = page.locator('#graph g.node[data-node="n0"] rect').bounding_box()
+    assert view["y"] <= first["y"]  # the start is in the first view, not below it
+    assert first["y"] + first["height"] <= view["y"] + view["height"]
     deep = next(n for n in drawn["nodes"] if n["id"] == "n150")
     page.evaluate("(id) => document.querySelector(`#graph g.node[data-node='${id}']`)"
                   ".dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}))",

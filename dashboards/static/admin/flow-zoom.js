@@ -82,6 +82,10 @@
     requestAnimationFrame(function () {
       var s = size();  // start readable: fit when that is not too small, else the start at 60 %
       view.scale = Math.max(G.START_MIN, Math.min(1, s.w / laid.width, s.h / laid.height));
+      var start = laid.nodes.find(function (n) { return n.start; });
+      if (start && laid.height * view.scale > s.h) {  // too tall to fit: the start in the middle
+        view.y = Math.max(0, start.y + start.h / 2 - s.h / (2 * view.scale));
+      }
       apply();
     });
     apply();
