@@ -1,5 +1,6 @@
 """Shared fixtures, flaskr-style: `redis_url`, `redis` (a real server on an isolated, flushed db).
 
+PostgreSQL: with DATABASE_URL naming one, each test gets its own schema (`database_per_test`).
 Redis: `REDIS_URL` when set (CI on this machine: 127.0.0.1:6379), else the embedded server,
 started once per session under a temporary folder. Both are real servers over real sockets.
 """
@@ -27,6 +28,21 @@ def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001 - pytest's 
 
     if secret_key_problem(os.environ.get("SECRET_KEY")):
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)
+
+
+@pytest.fixture(autouse=True)
+def database_per_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """With DATABASE_URL naming PostgreSQL: this test's own schema, named by DATABASE_URL for
+    every app, command and helper the test runs, dropped afterwards (tests/pg_schemas.py).
+    Otherwise nothing: apps default to SQLite in each test's own instance folder."""
+    from tests.pg_schemas import SERVER_URL, fresh_schema
+
+    if SERVER_URL is None:
+        yield
+        return
+    with fresh_schema(SERVER_URL) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """Users and signed-in test clients for the page and API tests (one copy, not one per file).
 
-Users are added with the real `ivr user add` into the SQLite outcome database under the app's
-instance folder; signing in posts the real login form with its CSRF token."""
+Users are added with the real `ivr user add` into the outcome database the test's apps use
+(SQLite under the app's instance folder, or the test's own PostgreSQL schema when
+DATABASE_URL names one: tests/pg_schemas.py); signing in posts the real login form with
+its CSRF token."""
 
 from __future__ import annotations
 
@@ -13,14 +15,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ivr.commands.user import command as user_command
+from tests.pg_schemas import same_database
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')
 
 
 def add_users(instance_dir: Path, **roles: str) -> None:
-    """Users (name=role) in the SQLite outcome database under `instance_dir`, via `ivr user`."""
-    env = {"IVR_INSTANCE_DIR": str(instance_dir), "DATABASE_URL": ""}
+    """Users (name=role) in the outcome database of apps whose instance folder is
+    `instance_dir` (SQLite there, or DATABASE_URL's), via `ivr user`."""
+    env = {"IVR_INSTANCE_DIR": str(instance_dir), "DATABASE_URL": same_database()}
     for name, role in roles.items():
         result = CliRunner().invoke(user_command, ["add", name, "--role", role,
                                                    "--password", PASSWORD], env=env)

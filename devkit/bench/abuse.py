@@ -141,7 +141,8 @@ def add_supervisor(stack: Any, password: str) -> None:
     from sqlalchemy import inspect
 
 
-    url = database_url(None, stack.workdir / "instance")
+    # the database the stack's processes use: they inherit DATABASE_URL (SQLite when unset)
+    url = database_url(os.environ.get("DATABASE_URL") or None, stack.workdir / "instance")
     engine = make_engine(url)
     try:
         deadline = time.monotonic() + 30

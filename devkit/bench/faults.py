@@ -92,7 +92,9 @@ def callback_counts(stack: Any) -> dict[str, int]:
     from sqlalchemy import create_engine, text
 
 
-    engine = create_engine(database_url(None, stack.workdir / "instance"))
+    # the database the stack's processes use: they inherit DATABASE_URL (SQLite when unset)
+    engine = create_engine(database_url(os.environ.get("DATABASE_URL") or None,
+                                        stack.workdir / "instance"))
     try:
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT callback_id, status FROM callbacks")).all()

@@ -10,6 +10,7 @@ or when it ended without its `call_ended` outcome event in Redis.
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -137,7 +138,9 @@ def ended_calls(stack: Stack, expected: set[str], wait: float = 20.0) -> set[str
     from sqlalchemy import create_engine, text
 
 
-    engine = create_engine(database_url(None, stack.workdir / "instance"))
+    # the database the stack's processes use: they inherit DATABASE_URL (SQLite when unset)
+    engine = create_engine(database_url(os.environ.get("DATABASE_URL") or None,
+                                        stack.workdir / "instance"))
     deadline = time.monotonic() + wait
     try:
         while True:

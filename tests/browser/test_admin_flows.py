@@ -20,6 +20,7 @@ from flask import Flask
 from devkit.twilio_standin.leg import CallLeg, LegOptions
 from devkit.twilio_standin.script import Script
 from devkit.twilio_standin.transport import FlaskTransport
+from tests.pg_schemas import same_database
 from tests.twiml_validate import twiml_problems
 
 pytestmark = pytest.mark.browser
@@ -66,7 +67,7 @@ def add_admin(app: Flask) -> None:
     command = importlib.import_module("ivr.commands.user").command  # dashboards' auth
 
     config = app.config["IVR"]
-    env = {"IVR_INSTANCE_DIR": str(config.instance_dir), "DATABASE_URL": ""}
+    env = {"IVR_INSTANCE_DIR": str(config.instance_dir), "DATABASE_URL": same_database()}
     result = CliRunner().invoke(command, ["add", ADMIN, "--role", "admin", "--password",
                                           PASSWORD], env=env)
     assert result.exit_code == 0, result.output

@@ -26,6 +26,7 @@ from tests.browser.test_admin_flows import (  # noqa: F401
     live_app,
     page,
 )
+from tests.pg_schemas import same_database
 
 pytestmark = pytest.mark.browser
 SID = "CA" + "9" * 32
@@ -34,7 +35,7 @@ EVIL = "<script>alert(1)</script>"
 
 def test_agent_takes_the_call_and_files_a_disposition(live_app, page):  # noqa: F811
     app, base = live_app
-    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": ""}
+    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": same_database()}
     CliRunner().invoke(user_command, ["add", "alice", "--role", "agent", "--password", PASSWORD],
                        env=env)
     params = {"CallSid": SID, "From": "+14155550123", "To": "+14155550100", "CallerName": EVIL}

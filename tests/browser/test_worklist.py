@@ -14,6 +14,7 @@ from ivr.commands.user import command as user_command
 from tests.browser import seed
 from tests.browser.conftest import screenshot, serious_accessibility_problems
 from tests.browser.test_admin_flows import ADMIN, PASSWORD, live_app, page  # noqa: F401
+from tests.pg_schemas import same_database
 
 pytestmark = pytest.mark.browser
 EVIL = "<img src=x onerror=alert(1)>"
@@ -35,7 +36,7 @@ def rows(tab) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_worklist_filter_take_close_and_give(live_app, page, browser):  # noqa: F811
     app, base = live_app
-    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": ""}
+    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": same_database()}
     CliRunner().invoke(user_command, ["add", "alice", "--role", "agent", "--password", PASSWORD],
                        env=env)
     now = time.time()

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from devkit.twilio_standin.leg import CallLeg, LegOptions
 from devkit.twilio_standin.script import Script
 from devkit.twilio_standin.transport import FlaskTransport
+from tests.pg_schemas import same_database
 from tests.twiml_validate import twiml_problems
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ def add_user(app: Flask, username: str, role: str) -> None:
 
     command = importlib.import_module("ivr.commands.user").command  # dashboards' auth
 
-    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": ""}
+    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": same_database()}
     result = CliRunner().invoke(command, ["add", username, "--role", role, "--password",
                                           PASSWORD], env=env)
     assert result.exit_code == 0, result.output

@@ -10,6 +10,7 @@ from flask import Flask
 
 from ivr import create_app
 from ivr.commands.user import command as user_command
+from tests.pg_schemas import same_database
 
 PASSWORD = "correct horse battery"
 
@@ -18,7 +19,7 @@ PASSWORD = "correct horse battery"
 def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flushes
     application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
                               "instance_dir": tmp_path / "instance"})
-    env = {"IVR_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": ""}
+    env = {"IVR_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": same_database()}
     for name, role in (("ada", "admin"), ("ann", "agent")):
         result = CliRunner().invoke(user_command, ["add", name, "--role", role,
                                                    "--password", PASSWORD], env=env)
@@ -73,7 +74,7 @@ def test_next_never_leaves_the_site(app: Flask):
 
 
 def test_weak_password_and_unknown_role_are_refused(tmp_path):
-    env = {"IVR_INSTANCE_DIR": str(tmp_path / "i"), "DATABASE_URL": ""}
+    env = {"IVR_INSTANCE_DIR": str(tmp_path / "i"), "DATABASE_URL": same_database()}
     weak = CliRunner().invoke(user_command, ["add", "bob", "--role", "agent",
                                              "--password", "short"], env=env)
     assert weak.exit_code != 0

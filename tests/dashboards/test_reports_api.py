@@ -18,6 +18,7 @@ from ivr.config.reporting import load_report_settings
 from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
 from ivr.store.reports import day_report, report_csv
 from queue_worker.outcomes import drain_events
+from tests.pg_schemas import same_database
 from tests.signin import add_users, login_token, signed_in
 from tests.store import scripted_day
 
@@ -28,7 +29,7 @@ def app(redis_url: str, redis, tmp_path) -> Flask:
     application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
                               "instance_dir": instance})
     add_users(instance, sue="supervisor", ann="agent")
-    url = database_url(None, instance)
+    url = database_url(same_database() or None, instance)
     upgrade_database(url)
     engine = make_engine(url)
     scripted_day.publish_day(redis)
@@ -93,7 +94,7 @@ def test_caller_history_for_an_agent_in_any_number_format(app: Flask) -> None:
 
 
 def test_ivr_report_command(app: Flask) -> None:
-    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": ""}
+    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": same_database()}
     text = CliRunner().invoke(report_command, ["--day", "2026-11-24"], env=env)
     assert text.exit_code == 0, text.output
     assert "America/Los_Angeles" in text.output

@@ -16,6 +16,7 @@ from dashboards.auth import session_user_or_none
 from ivr import create_app
 from ivr.commands.user import command as user_command
 from tests import signin
+from tests.pg_schemas import same_database
 
 MAX_AGE, IDLE = 12 * 3600, 2 * 3600
 
@@ -50,7 +51,7 @@ def _signed_in(client: FlaskClient) -> bool:
 
 
 def _user(app: Flask, name: str, role: str, password: str) -> None:
-    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": ""}
+    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": same_database()}
     done = CliRunner().invoke(user_command, ["add", name, "--role", role,
                                              "--password", password], env=env)
     assert done.exit_code == 0, done.output

@@ -20,6 +20,7 @@ from ivr.domain.staffing import Demand, agents_needed, predict
 from ivr.store import models as m
 from ivr.store.db import database_url, make_engine, upgrade_database
 from ivr.store.hold_stats import HoldStatsStore
+from tests.pg_schemas import same_database
 from tests.signin import add_users, signed_in
 
 CALLS = 40  # support callers over the last 40 minutes
@@ -31,7 +32,7 @@ def app(redis_url: str, redis, tmp_path, monkeypatch) -> Flask:
     application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
                               "instance_dir": instance})
     add_users(instance, sue="supervisor", ann="agent")
-    url = database_url(None, instance)
+    url = database_url(same_database() or None, instance)
     upgrade_database(url)
     engine = make_engine(url)
     now = datetime.now(UTC)

@@ -35,6 +35,7 @@ from twilio.request_validator import RequestValidator
 from devkit.bench.webhook import free_port
 from ivr.config.settings import REPO_ROOT
 from tests.conftest import _claim_empty_db, with_db
+from tests.pg_schemas import same_database
 
 TOKEN = "bounds-" + uuid.uuid4().hex[:8]
 POOL = 8  # IVR_REDIS_MAX_CONNECTIONS for the server under test
@@ -98,7 +99,7 @@ class Served:
 
 def start(kind: str, redis_url: str, tmp_path: Path) -> Served:
     port = free_port()
-    env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": "",
+    env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": same_database(),
            "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "IVR_INSTANCE_DIR": str(tmp_path / "instance"),

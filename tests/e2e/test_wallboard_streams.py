@@ -29,6 +29,7 @@ from twilio.request_validator import RequestValidator
 
 from devkit.bench.webhook import free_port
 from ivr.config.settings import DEV_ACCOUNT_SID, REPO_ROOT
+from tests.pg_schemas import same_database
 from tests.signin import PASSWORD, add_users
 
 pytestmark = pytest.mark.slow
@@ -42,7 +43,7 @@ WEBHOOK_BAR = 1.0  # seconds; the issue's bar (Twilio itself gives up at 15 s)
 def serve(tmp_path: Path, redis_url: str, port: int, streams_port: int) -> subprocess.Popen:
     env = {**os.environ, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": TOKEN,
            "TWILIO_ACCOUNT_SID": DEV_ACCOUNT_SID, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-           "IVR_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": "",
+           "IVR_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": same_database(),
            "IVR_PROMPTS_AUDIO_DIR": str(tmp_path / "no-audio"), "IVR_LOG_LEVEL": "WARNING"}
     for name in ("IVR_DEV_MODE", "IVR_STREAM_URL", "IVR_THREADS", "WEB_CONCURRENCY"):
         env.pop(name, None)

@@ -6,9 +6,10 @@ from click.testing import CliRunner
 
 from ivr.commands.tasks import command
 from ivr.store import keys
-from ivr.store.db import make_engine, make_session_factory, upgrade_database
+from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
 from queue_worker.followup import FollowupHook
 from queue_worker.outcomes import drain_events
+from tests.pg_schemas import same_database
 from tests.store.test_followup_tasks import RULES, scripted_calls
 
 
@@ -16,13 +17,13 @@ def test_list_and_close_from_the_terminal(redis, redis_url, tmp_path):
     from ivr.commands import tasks as tasks_command
 
     tasks_command._engine.cache_clear()
-    url = f"sqlite:///{tmp_path}/outcomes.sqlite3"
+    url = database_url(same_database() or None, tmp_path)
     upgrade_database(url)
     engine = make_engine(url)
     scripted_calls(redis)
     drain_events(redis, make_session_factory(engine), hooks=[FollowupHook(RULES)])
     engine.dispose()
-    env = {"IVR_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": ""}
+    env = {"IVR_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": same_database()}
     runner = CliRunner()
     listed = runner.invoke(command, ["list"], env=env)
     assert listed.exit_code == 0, listed.output
@@ -51,12 +52,12 @@ def test_backfill_applies_the_rules_to_recent_calls_once_without_texts(redis, tm
     from ivr.commands import tasks as tasks_command
 
     tasks_command._engine.cache_clear()  # the command caches its engine per process
-    url = f"sqlite:///{tmp_path}/outcomes.sqlite3"
+    url = database_url(same_database() or None, tmp_path)
     upgrade_database(url)
     engine = make_engine(url)
     scripted_calls(redis)
     drain_events(redis, make_session_factory(engine))  # written before the rules existed
-    env = {"IVR_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": ""}
+    env = {"IVR_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": same_database()}
     runner = CliRunner()
     first = runner.invoke(command, ["backfill", "--since", "2d"], env=env)
     assert first.output.splitlines()[-1] == "5 calls evaluated, 4 tasks opened", first.output

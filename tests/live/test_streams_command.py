@@ -18,6 +18,7 @@ import requests
 
 from devkit.bench.webhook import free_port
 from ivr import create_app
+from tests.pg_schemas import same_database
 from tests.signin import PASSWORD, add_users, signed_in
 from tests.stream_service import Stream, open_stream, session_cookie
 
@@ -26,7 +27,8 @@ SECRET = "streams-command-secret-" + "x" * 32
 
 
 def environment(tmp_path: Path, redis_url: str, public: str) -> dict[str, str]:
-    env = {**os.environ, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": "t", "DATABASE_URL": "",
+    env = {**os.environ, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": "t",
+           "DATABASE_URL": same_database(),
            "SECRET_KEY": SECRET, "PUBLIC_BASE_URL": public,
            "IVR_INSTANCE_DIR": str(tmp_path / "instance"), "IVR_LOG_LEVEL": "WARNING"}
     for name in ("IVR_DEV_MODE", "IVR_STREAM_URL", "IVR_WEB_ORIGINS"):

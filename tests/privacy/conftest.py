@@ -83,10 +83,12 @@ def leave_voicemail(centre, caller: str = "+14155550123", words: str = "call me 
 
 
 def outcome_db(instance_dir: Path):
-    """(engine, session factory) for the app's SQLite outcome database, migrated."""
+    """(engine, session factory) for the app's outcome database (SQLite in its instance
+    folder, or the test's PostgreSQL schema: tests/pg_schemas.py), migrated."""
     from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
+    from tests.pg_schemas import same_database
 
-    url = database_url(None, instance_dir)
+    url = database_url(same_database() or None, instance_dir)
     upgrade_database(url)
     engine = make_engine(url)
     return engine, make_session_factory(engine)

@@ -16,6 +16,7 @@ from ivr.store.jobs import RETENTION_QUEUE
 from queue_worker.outcomes import drain_events
 from queue_worker.retention import run_retention, schedule_daily
 from tests.e2e.conftest import Live
+from tests.pg_schemas import same_database
 from tests.privacy.conftest import leave_voicemail, outcome_db
 from tests.signin import add_users, signed_in
 
@@ -32,7 +33,8 @@ def test_dry_run_then_the_daily_job_deletes_the_recording_at_twilio_and_on_the_r
     sue = signed_in(live.app, "sue")
     assert sue.get(f"/recordings/{vm.recording_sid}").status_code == 200
 
-    env = {"IVR_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": "", "IVR_RETENTION_DAYS": "1",
+    env = {"IVR_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": same_database(),
+           "IVR_RETENTION_DAYS": "1",
            "IVR_RECORDING_RETENTION_DAYS": "1", "TWILIO_API_BASE": live.standin.config.api_base}
     result = CliRunner().invoke(db_command, ["retention", "--dry-run"], env=env)
     assert result.exit_code == 0, result.output

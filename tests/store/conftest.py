@@ -3,31 +3,28 @@
 `db_url` is parametrised: SQLite in a temporary file, and PostgreSQL when one answers at
 DATABASE_URL (if it is a postgres URL) or 127.0.0.1:5432/test. Each PostgreSQL test gets a
 fresh schema `ivr_test_<pid>_<n>` (search_path set through the URL's `options`), dropped
-afterwards, so concurrent runs and other engineers' tests on the same server never collide.
+afterwards, so concurrent runs and other engineers' tests on the same server never collide
+(tests/pg_schemas.py, which also gives every test its own schema when DATABASE_URL is one).
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
+from ivr.store.db import make_engine, make_session_factory, upgrade_database
+from tests.pg_schemas import SERVER_URL, fresh_schema
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-_SCHEMAS = itertools.count()
 
 
 def _pg_server_url() -> str | None:
-    configured = os.environ.get("DATABASE_URL", "")
-    url = database_url(configured, instance_dir=Path(".")) if configured.startswith(
-        "postgres") else DEFAULT_PG
+    url = SERVER_URL or DEFAULT_PG  # DATABASE_URL as the run started (tests/pg_schemas.py)
     engine = create_engine(url, connect_args={"connect_timeout": 2})
     try:
         with engine.connect():
@@ -43,25 +40,12 @@ def pg_server_url() -> str | None:
     return _pg_server_url()
 
 
-def _with_search_path(url: str, schema: str) -> str:
-    joiner = "&" if "?" in url else "?"
-    return f"{url}{joiner}options=-csearch_path%3D{schema}"
-
-
 @pytest.fixture
 def pg_schema_url(pg_server_url: str | None) -> Iterator[str]:
     if pg_server_url is None:
         pytest.skip("no PostgreSQL at DATABASE_URL or 127.0.0.1:5432")
-    schema = f"ivr_test_{os.getpid()}_{next(_SCHEMAS)}"
-    admin = create_engine(pg_server_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _with_search_path(pg_server_url, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(pg_server_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

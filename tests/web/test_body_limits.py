@@ -32,6 +32,7 @@ from ivr.config.settings import DEFAULT_MAX_BODY_BYTES, REPO_ROOT
 from ivr.prompts.editing import MAX_UPLOAD_BYTES
 from ivr.web.webhook_lane import WebhookLane
 from tests.conftest import with_db
+from tests.pg_schemas import same_database
 from tests.signin import PASSWORD, add_users
 from tests.web.conftest import standard_params
 
@@ -78,7 +79,8 @@ def served(request: pytest.FixtureRequest, redis_server_url: str, redis_db: int,
     instance = tmp_path_factory.mktemp("instance")
     add_users(instance, boss="admin")
     env = {**os.environ, "REDIS_URL": with_db(redis_server_url, redis_db),
-           "TWILIO_AUTH_TOKEN": TOKEN, "IVR_INSTANCE_DIR": str(instance), "DATABASE_URL": "",
+           "TWILIO_AUTH_TOKEN": TOKEN, "IVR_INSTANCE_DIR": str(instance),
+           "DATABASE_URL": same_database(),
            "SECRET_KEY": "body-limits-test-" + "k" * 40,
            "IVR_LOG_FORMAT": "text", "IVR_PROMPTS_AUDIO_DIR": str(instance / "audio")}
     env.pop("IVR_DEV_MODE", None)

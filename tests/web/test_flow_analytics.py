@@ -17,6 +17,7 @@ from ivr.commands.report import command as report_command
 from ivr.store.db import database_url, make_engine, make_session_factory, upgrade_database
 from ivr.store.flow_analytics import flow_figures
 from queue_worker.outcomes import drain_events
+from tests.pg_schemas import same_database
 from tests.signin import add_users, signed_in
 from tests.web.conftest import BASE, sign, standard_params
 
@@ -92,7 +93,7 @@ def test_the_api_and_the_command_read_the_same_figures(app: Flask, played) -> No
         sue.get("/api/reports/flows.csv?flow=shop").get_data(as_text=True))))
     assert next(r for r in table if r["node"] == "main_menu")["no_match"] == "1"
     config = app.config["IVR"]
-    env = {"IVR_INSTANCE_DIR": str(config.instance_dir), "DATABASE_URL": "",
+    env = {"IVR_INSTANCE_DIR": str(config.instance_dir), "DATABASE_URL": same_database(),
            "REDIS_URL": config.redis_url or ""}
     printed = CliRunner().invoke(report_command, ["flows", "--flow", "shop", "--json"], env=env)
     assert printed.exit_code == 0, printed.output
