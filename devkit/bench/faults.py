@@ -138,7 +138,9 @@ def spooled(stack: Any) -> int:
 @click.option("--seed", default=7, show_default=True)
 def command(rate: float, duration: float, speed: float, redis_down: float, seed: int) -> None:
     """Kill a worker, a web process and Redis under load; print lost callers and callbacks."""
-    if os.environ.get("REDIS_URL"):
+    from ivr.config.settings import from_env
+
+    if from_env().redis_url:
         raise click.ClickException("unset REDIS_URL: the fault run kills its own Redis, never "
                                    "a shared one")
     stack = Stack(speed=speed)
