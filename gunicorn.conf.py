@@ -3,9 +3,10 @@
 Webhooks are short and I/O-bound (Redis round trips), so threads per worker give concurrency
 without many processes; Twilio waits up to 15 s for a webhook, so the timeout is below that.
 Four threads per worker: more threads of one process mostly wait for each other's GIL, and
-`ivr bench webhook` measured 4 threads 5-10 % cheaper per webhook than 8 at saturation (README,
-Performance). Flows whose lookups call a slow API hold a thread for up to the lookup's timeout
-(3 s by default): raise IVR_THREADS (8-16) for those, or WEB_CONCURRENCY with the cores.
+`ivr bench webhook` measured 4 threads 5-10 % cheaper per webhook than 8 at saturation
+(docs/performance.md). Flows whose lookups call a slow API hold a thread for up to the
+lookup's timeout (3 s by default): raise IVR_THREADS (8-16) for those, or WEB_CONCURRENCY
+with the cores.
 """
 
 from ivr.config.settings import require_secret_key
