@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from ivr.store.models import QueueVisit
+from ivr.store.models import QueueVisitRow
 
 
 def agents_today(engine: Engine, since: datetime) -> dict[str, dict[str, Any]]:
-    v = QueueVisit
+    v = QueueVisitRow
     query = (select(v.agent, func.count(), func.avg(v.talk_s))
              .where(v.answered_at >= since, v.agent.is_not(None)).group_by(v.agent))
     with engine.connect() as conn:

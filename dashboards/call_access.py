@@ -38,10 +38,10 @@ def _current_member(svc: Services, agent_id: str) -> str | None:
 
 
 def _recorded(engine: Engine, agent_id: str, call_sid: str) -> bool:
-    visit = exists().where(m.QueueVisit.call_sid == call_sid, m.QueueVisit.agent == agent_id)
-    callback = (exists().where(m.CallbackAttempt.callback_pk == m.Callback.id,
-                               m.CallbackAttempt.agent == agent_id)
-                .where(or_(m.Callback.call_sid == call_sid,
-                           m.Callback.callback_id == call_sid.removeprefix("cb:"))))
+    visit = exists().where(m.QueueVisitRow.call_sid == call_sid, m.QueueVisitRow.agent == agent_id)
+    callback = (exists().where(m.CallbackAttemptRow.callback_pk == m.CallbackRow.id,
+                               m.CallbackAttemptRow.agent == agent_id)
+                .where(or_(m.CallbackRow.call_sid == call_sid,
+                           m.CallbackRow.callback_id == call_sid.removeprefix("cb:"))))
     with engine.connect() as conn:
         return bool(conn.execute(select(or_(visit, callback))).scalar())

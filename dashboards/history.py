@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, or_, select
 
-from ivr.store.models import QueueVisit
+from ivr.store.models import QueueVisitRow
 
 MINUTES = 60
 STALE = 6 * 3600.0  # a visit the writer never saw end is not "waiting" forever
@@ -49,7 +49,7 @@ def read_visits(engine: Engine, now: float) -> list[Visit]:
     """Visits that waited at some time during the last hour (two indexed ranges)."""
     start = datetime.fromtimestamp(now - MINUTES * 60, UTC)
     oldest = datetime.fromtimestamp(now - STALE, UTC)
-    v = QueueVisit
+    v = QueueVisitRow
     query = select(v.queue, v.joined_at, v.answered_at, v.left_at, v.wait_s, v.result).where(
         v.joined_at >= oldest, or_(v.left_at.is_(None), v.left_at >= start,
                                    v.answered_at >= start))

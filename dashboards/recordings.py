@@ -31,7 +31,7 @@ SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 
 
 def listening_roles() -> tuple[str, ...]:
-    raw = current_app.config["IVR"].recording_roles  # IVR_RECORDING_ROLES, comma-separated
+    raw = str(current_app.config["IVR"].extra.get("recording_roles") or "")
     roles = tuple(r.strip() for r in raw.split(",") if r.strip())
     return roles or DEFAULT_ROLES
 
@@ -62,8 +62,8 @@ def recording(sid: str) -> Response:
 
 def _recording_url(sid: str) -> str:
     with user_engine().connect() as conn:
-        urls = conn.execute(select(m.Voicemail.url).where(
-            m.Voicemail.recording_sid == sid)).scalars().all()
+        urls = conn.execute(select(m.VoicemailRow.url).where(
+            m.VoicemailRow.recording_sid == sid)).scalars().all()
     if not urls:
         abort(404, description=f"no voicemail with recording {sid}")
     url = next((u for u in urls if u), None)

@@ -81,9 +81,9 @@ class FollowupHook:
             return []
         start = datetime.fromtimestamp(record.started_at, UTC)
         since = datetime.fromtimestamp(record.started_at - self.history_window, UTC)
-        rows = session.execute(select(m.Call.call_sid, m.Call.started_at).where(
-            m.Call.caller == record.caller, m.Call.call_sid != record.call_sid,
-            m.Call.started_at >= since, m.Call.started_at <= start)).all()
+        rows = session.execute(select(m.CallRow.call_sid, m.CallRow.started_at).where(
+            m.CallRow.caller == record.caller, m.CallRow.call_sid != record.call_sid,
+            m.CallRow.started_at >= since, m.CallRow.started_at <= start)).all()
         return [PriorCall(sid, _aware(at).timestamp()) for sid, at in rows if at is not None]
 
 
@@ -106,8 +106,8 @@ def enqueue_sms(rq: Queue, task_ids: list[int]) -> None:
 def requeue_pending_sms(session_factory: SessionFactory, rq: Queue) -> int:
     """Enqueue the texts still `pending` (their job was lost); returns how many."""
     with session_factory() as session:
-        ids = list(session.execute(select(m.FollowupTask.id).where(
-            m.FollowupTask.sms_status == "pending")).scalars())
+        ids = list(session.execute(select(m.FollowupTaskRow.id).where(
+            m.FollowupTaskRow.sms_status == "pending")).scalars())
     enqueue_sms(rq, ids)
     return len(ids)
 
@@ -132,7 +132,7 @@ def build_followup_context(config: Any) -> FollowupContext:
     the call control uses (the stand-in without Twilio credentials)."""
     engine = make_engine(database_url(config.database_url, config.instance_dir),
                          **config.db_pool())
-    sender = config.sms_from or config.caller_id or TEST_CALLER_ID
+    sender = config.extra.get("sms_from") or config.extra.get("caller_id") or TEST_CALLER_ID
     return FollowupContext(make_session_factory(engine), build_client(config), str(sender),
                            outgoing_countries(config))
 
@@ -190,6 +190,6 @@ def _record_sms(ctx: FollowupContext, task_id: int, status: str, sid: str | None
             _note(task, note, now)
 
 
-def _note(task: m.FollowupTask, note: str, now: datetime) -> None:
+def _note(task: m.FollowupTaskRow, note: str, now: datetime) -> None:
     stamp = now.strftime("%Y-%m-%d %H:%M UTC")
     task.notes = ((task.notes + "\n") if task.notes else "") + f"{stamp} {note}"

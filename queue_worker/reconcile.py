@@ -47,10 +47,10 @@ def unended_calls(sessions: Any, started_before: datetime, started_after: dateti
     """CallSids with a start and no end in the outcome database, oldest first."""
     with sessions() as session:
         rows = session.execute(
-            select(m.Call.call_sid).where(m.Call.ended_at.is_(None),
-                                          m.Call.started_at < started_before,
-                                          m.Call.started_at >= started_after)
-            .order_by(m.Call.started_at).limit(limit)).scalars().all()
+            select(m.CallRow.call_sid).where(m.CallRow.ended_at.is_(None),
+                                          m.CallRow.started_at < started_before,
+                                          m.CallRow.started_at >= started_after)
+            .order_by(m.CallRow.started_at).limit(limit)).scalars().all()
     return list(rows)
 
 

@@ -80,8 +80,8 @@ def fill(url: str, steps: int, day: datetime, seed: int = 1) -> int:
                 batch += rows
                 n += 1
             with engine.begin() as conn:
-                conn.execute(insert(m.Call), calls)
-                conn.execute(insert(m.CallStep), batch)
+                conn.execute(insert(m.CallRow), calls)
+                conn.execute(insert(m.CallStepRow), batch)
             written += len(batch)
     finally:
         engine.dispose()

@@ -76,9 +76,7 @@ class Stack:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-in's access log
 
-        from ivr.config.settings import from_env
-
-        self.redis_url = from_env().redis_url or ""
+        self.redis_url = os.environ.get("REDIS_URL", "")
         if not self.redis_url:
             self.redis = EmbeddedRedis(self.workdir / "redis").start()
             self.redis_url = self.redis.url

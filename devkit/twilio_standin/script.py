@@ -30,7 +30,7 @@ class ScriptError(ValueError):
 
 
 @dataclass
-class Step:
+class ScriptStep:
     kind: str
     value: str = ""
     count: int = 0
@@ -45,7 +45,7 @@ class Step:
         return self.kind
 
 
-def parse_step(text: str) -> Step:
+def parse_step(text: str) -> ScriptStep:
     words = shlex.split(text)
     if not words or words[0] not in KINDS:
         raise ScriptError(f"script step {text!r}: start it with one of {', '.join(KINDS)}")
@@ -53,19 +53,19 @@ def parse_step(text: str) -> Step:
     if kind == "hangup":
         if args:
             raise ScriptError(f"script step {text!r}: hangup takes no argument")
-        return Step(kind)
+        return ScriptStep(kind)
     if len(args) != 1:
         raise ScriptError(f"script step {text!r}: {kind} takes exactly one argument")
     arg = args[0]
     if kind == "press":
         if not arg or set(arg) - DTMF_KEYS:
             raise ScriptError(f"script step {text!r}: press takes keys 0-9, * and #")
-        return Step(kind, arg)
+        return ScriptStep(kind, arg)
     if kind == "say":
-        return Step(kind, arg)
+        return ScriptStep(kind, arg)
     if not arg.isdigit():
         raise ScriptError(f"script step {text!r}: {kind} takes a whole number")
-    return Step(kind, count=int(arg))
+    return ScriptStep(kind, count=int(arg))
 
 
 def split_steps(text: str) -> list[str]:
@@ -90,16 +90,16 @@ def split_steps(text: str) -> list[str]:
 class Script:
     """A queue of steps shared by the leg's verbs. Thread-safe enough for one leg thread."""
 
-    def __init__(self, steps: Iterable[Step | str] = (),
-                 ask: Callable[[str], Step | None] | None = None) -> None:
-        self.steps = [s if isinstance(s, Step) else parse_step(s) for s in steps]
+    def __init__(self, steps: Iterable[ScriptStep | str] = (),
+                 ask: Callable[[str], ScriptStep | None] | None = None) -> None:
+        self.steps = [s if isinstance(s, ScriptStep) else parse_step(s) for s in steps]
         self.ask = ask
 
     @classmethod
-    def parse(cls, text: str, ask: Callable[[str], Step | None] | None = None) -> Script:
+    def parse(cls, text: str, ask: Callable[[str], ScriptStep | None] | None = None) -> Script:
         return cls([parse_step(s) for s in split_steps(text)], ask)
 
-    def peek(self, need: str = "") -> Step | None:
+    def peek(self, need: str = "") -> ScriptStep | None:
         """The next step, asking interactively (`need` says what for) when none is left."""
         if not self.steps and self.ask is not None and need:
             step = self.ask(need)
@@ -107,7 +107,7 @@ class Script:
                 self.steps.append(step)
         return self.steps[0] if self.steps else None
 
-    def pop(self) -> Step | None:
+    def pop(self) -> ScriptStep | None:
         return self.steps.pop(0) if self.steps else None
 
     def __len__(self) -> int:

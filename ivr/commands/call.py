@@ -13,10 +13,10 @@ Exit code 0 when the call completed without an application error, 1 otherwise.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -24,7 +24,7 @@ import click
 from ivr.commands._devkit import require_devkit
 
 if TYPE_CHECKING:
-    from devkit.twilio_standin.script import Script, Step
+    from devkit.twilio_standin.script import Script, ScriptStep
 
 # The caller's side of a call is the Twilio stand-in's (devkit/), imported in each function:
 # developer tooling that a production image leaves out, so the CLI starts without it.
@@ -33,32 +33,32 @@ DEFAULT_URL = "http://127.0.0.1:5000"
 
 
 def build_script(press: str, say: tuple[str, ...], script: str) -> Script:
-    from devkit.twilio_standin.script import Script, ScriptError, Step  # devkit: see top
+    from devkit.twilio_standin.script import Script, ScriptError, ScriptStep  # devkit: see top
 
-    steps = [Step("press", keys.strip()) for keys in press.split(",") if keys.strip()]
-    steps += [Step("say", text) for text in say]
+    steps = [ScriptStep("press", keys.strip()) for keys in press.split(",") if keys.strip()]
+    steps += [ScriptStep("say", text) for text in say]
     try:
         return Script(steps + Script.parse(script).steps)
     except ScriptError as exc:
         raise click.BadParameter(str(exc)) from exc
 
 
-def ask_caller(need: str) -> Step | None:
+def ask_caller(need: str) -> ScriptStep | None:
     """Interactive: what the caller does at a Gather or Record (EOF hangs up)."""
-    from devkit.twilio_standin.script import ScriptError, Step, parse_step  # devkit: see top
+    from devkit.twilio_standin.script import ScriptError, ScriptStep, parse_step  # devkit: see top
 
     try:
         answer = input(f"  [{need}] keys, \"words\", wait N, hangup > ").strip()
     except EOFError:
-        return Step("hangup")
+        return ScriptStep("hangup")
     if not answer:
-        return Step("wait", count=5)
+        return ScriptStep("wait", count=5)
     if set(answer) <= set("0123456789*#"):
-        return Step("press", answer)
+        return ScriptStep("press", answer)
     try:
         return parse_step(answer)
     except ScriptError:
-        return Step("say", answer.strip('"'))
+        return ScriptStep("say", answer.strip('"'))
 
 
 def run_leg(url: str, transport: object, script: Script, token: str | None,
@@ -121,17 +121,6 @@ def via_standin(standin: str, script: Script, from_: str, to: str) -> bool:
         time.sleep(0.3)
 
 
-def _setting(name: str) -> Callable[[], str | None]:
-    """A click default read from the settings when the command runs (imported then, not at
-    CLI start: every command module is imported for `ivr --help`)."""
-    def read() -> str | None:
-        from ivr.config.settings import from_env
-
-        return getattr(from_env(), name)
-
-    return read
-
-
 @click.command("call")
 @click.argument("url", default=DEFAULT_URL)
 @click.option("--press", default="", help="Keys for successive Gathers, comma separated: 1,2")
@@ -139,10 +128,10 @@ def _setting(name: str) -> Callable[[], str | None]:
 @click.option("--script", default="", help='Steps: press 1; say "order status"; hold 3; hangup')
 @click.option("--from", "from_", default="+15555550100", show_default=True)
 @click.option("--to", default="+15555550199", show_default=True)
-@click.option("--token", default=_setting("twilio_auth_token"),
+@click.option("--token", default=lambda: os.environ.get("TWILIO_AUTH_TOKEN"),
               help="Auth token to sign webhooks with [env TWILIO_AUTH_TOKEN].")
 @click.option("--in-process", is_flag=True, help="Run ivr.create_app() in this process.")
-@click.option("--standin", default=_setting("twilio_api_base"),
+@click.option("--standin", default=lambda: os.environ.get("TWILIO_API_BASE"),
               help="Twilio stand-in base URL [env TWILIO_API_BASE].")
 @click.option("--direct", is_flag=True, help="Ignore the stand-in; call URL directly.")
 def command(url: str, press: str, say: tuple[str, ...], script: str, from_: str, to: str,

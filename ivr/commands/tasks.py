@@ -128,8 +128,8 @@ def backfill(since: str) -> None:
     hook = FollowupHook(replace(rules, rules=tuple(replace(r, sms=None) for r in rules.rules)))
     start = datetime.now(UTC).timestamp() - int(match.group(1)) * UNITS[match.group(2)]
     with _session() as session:
-        sids = list(session.execute(select(m.Call.call_sid).where(
-            m.Call.started_at >= datetime.fromtimestamp(start, UTC))).scalars())
+        sids = list(session.execute(select(m.CallRow.call_sid).where(
+            m.CallRow.started_at >= datetime.fromtimestamp(start, UTC))).scalars())
     opened = sum(_evaluate_again(hook, sid) for sid in sids)
     click.echo(f"{len(sids)} calls evaluated, {opened} tasks opened")
 
@@ -143,11 +143,12 @@ def _evaluate_again(hook: Any, sid: str) -> int:
     from ivr.store.call_records import rebuild_call
 
     def count(session: Session) -> int:
-        return int(session.scalar(select(func.count()).select_from(m.FollowupTask).where(
-            m.FollowupTask.call_sid == sid)) or 0)
+        return int(session.scalar(select(func.count()).select_from(m.FollowupTaskRow).where(
+            m.FollowupTaskRow.call_sid == sid)) or 0)
 
     with _session() as session, session.begin():
-        session.execute(select(m.Call.call_sid).where(m.Call.call_sid == sid).with_for_update())
+        session.execute(select(m.CallRow.call_sid).where(m.CallRow.call_sid == sid)
+                        .with_for_update())
         before = count(session)
         hook(session, rebuild_call(session, sid))
         return count(session) - before

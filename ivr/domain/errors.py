@@ -41,10 +41,6 @@ class Conflict(IvrError):
     """The request is valid but the current state forbids it (e.g. agent already on a call)."""
 
 
-class LookupFailed(IvrError):
-    """A self-service data source failed or timed out; the flow takes its fallback path."""
-
-
 class TranscriptionFailed(IvrError):
     """A voicemail could not be turned into text (ivr/outcomes/transcription,
     queue_worker/transcription).

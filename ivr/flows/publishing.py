@@ -45,7 +45,7 @@ from ivr.domain.flow.model import Flow
 from ivr.domain.hours import Calendar
 from ivr.flows.registry import cross_check, flow_files
 from ivr.store.keys import PREFIX
-from ivr.store.models import FlowVersion
+from ivr.store.models import FlowVersionRow
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Version:
     created_at: datetime
 
 
-def _version(row: FlowVersion) -> Version:
+def _version(row: FlowVersionRow) -> Version:
     return Version(row.flow_file, row.number, row.content, row.content_hash, row.author,
                    row.message, row.created_at)
 
@@ -123,15 +123,15 @@ class FlowPublisher:
     def versions(self, name: str) -> list[Version]:
         """Newest first."""
         with self.sessions() as session:
-            rows = session.scalars(select(FlowVersion).where(
-                FlowVersion.flow_file == check_flow_name(name)).order_by(
-                FlowVersion.number.desc())).all()
+            rows = session.scalars(select(FlowVersionRow).where(
+                FlowVersionRow.flow_file == check_flow_name(name)).order_by(
+                FlowVersionRow.number.desc())).all()
             return [_version(r) for r in rows]
 
     def version(self, name: str, number: int) -> Version:
         with self.sessions() as session:
-            row = session.scalar(select(FlowVersion).where(
-                FlowVersion.flow_file == check_flow_name(name), FlowVersion.number == number))
+            row = session.scalar(select(FlowVersionRow).where(
+                FlowVersionRow.flow_file == check_flow_name(name), FlowVersionRow.number == number))
             if row is None:
                 raise NotFound(f"flow {name!r} has no version {number}")
             return _version(row)
@@ -214,9 +214,9 @@ class FlowPublisher:
         for _ in range(5):
             try:
                 with self.sessions.begin() as session:
-                    latest = session.scalar(select(FlowVersion).where(
-                        FlowVersion.flow_file == name).order_by(
-                        FlowVersion.number.desc()).limit(1))
+                    latest = session.scalar(select(FlowVersionRow).where(
+                        FlowVersionRow.flow_file == name).order_by(
+                        FlowVersionRow.number.desc()).limit(1))
                     if base_hash and latest is not None and latest.content_hash != base_hash:
                         raise Conflict(f"flow {name!r} is at version {latest.number} by "
                                        f"{latest.author} since you opened it; reload, compare "
@@ -308,7 +308,7 @@ class FlowPublisher:
 
 
 def _row(name: str, number: int, text: str, author: str, message: str,
-         now: datetime) -> FlowVersion:
-    return FlowVersion(flow_file=name, number=number, content=text,
+         now: datetime) -> FlowVersionRow:
+    return FlowVersionRow(flow_file=name, number=number, content=text,
                        content_hash=content_version(text), author=author, message=message,
                        created_at=now)

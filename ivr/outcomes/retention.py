@@ -123,9 +123,9 @@ def _when(epoch: float) -> datetime:
 def _delete_recordings(factory: SessionFactory, deleter: TwilioDeleter | None, cut: float,
                        report: RetentionReport, batch: int) -> None:
     with factory() as session:
-        due = session.execute(select(m.Voicemail.call_sid, m.Voicemail.recording_sid).where(
-            m.Voicemail.url.is_not(None), m.Voicemail.url != "",
-            m.Voicemail.recorded_at < _when(cut)).limit(batch)).all()
+        due = session.execute(select(m.VoicemailRow.call_sid, m.VoicemailRow.recording_sid).where(
+            m.VoicemailRow.url.is_not(None), m.VoicemailRow.url != "",
+            m.VoicemailRow.recorded_at < _when(cut)).limit(batch)).all()
     for call_sid, recording in due:
         if report.dry_run:
             report.recordings_deleted += 1
@@ -145,22 +145,22 @@ def _delete_recordings(factory: SessionFactory, deleter: TwilioDeleter | None, c
         report.recordings_deleted += 1
 
 
-def _of_recording(recording: str) -> Callable[[m.ProcessedEvent], bool]:
+def _of_recording(recording: str) -> Callable[[m.ProcessedEventRow], bool]:
     return lambda event: (event.data or {}).get("recording") == recording
 
 
 def _rewrite_events(session: Session, call_sid: str, fields: Any,
-                    which: Callable[[m.ProcessedEvent], bool] = lambda e: True) -> None:
+                    which: Callable[[m.ProcessedEventRow], bool] = lambda e: True) -> None:
     """Drop `fields` from the call's logged events (those `which` picks), then re-fold."""
 
     lock_call(session, call_sid)
-    rows = session.execute(select(m.ProcessedEvent).where(
-        m.ProcessedEvent.call_sid == call_sid)).scalars().all()
+    rows = session.execute(select(m.ProcessedEventRow).where(
+        m.ProcessedEventRow.call_sid == call_sid)).scalars().all()
     for row in rows:
         cleaned = redact_event(row.kind, row.data or {}, fields)
         if which(row) and cleaned != (row.data or {}):
-            session.execute(update(m.ProcessedEvent).where(
-                m.ProcessedEvent.event_id == row.event_id).values(data=cleaned))
+            session.execute(update(m.ProcessedEventRow).where(
+                m.ProcessedEventRow.event_id == row.event_id).values(data=cleaned))
     session.expire_all()
     rebuild_call(session, call_sid)
 
@@ -169,10 +169,10 @@ def _rewrite_events(session: Session, call_sid: str, fields: Any,
 
 
 def _due_calls(session: Session, cut: float, batch: int) -> list[str]:
-    marker = aliased(m.ProcessedEvent)
-    started = func.coalesce(m.Call.started_at, m.Call.updated_at)
-    query = (select(m.Call.call_sid)
-             .outerjoin(marker, marker.event_id == literal(MARKER_PREFIX) + m.Call.call_sid)
+    marker = aliased(m.ProcessedEventRow)
+    started = func.coalesce(m.CallRow.started_at, m.CallRow.updated_at)
+    query = (select(m.CallRow.call_sid)
+             .outerjoin(marker, marker.event_id == literal(MARKER_PREFIX) + m.CallRow.call_sid)
              .where(marker.event_id.is_(None), started < _when(cut))
              .order_by(started).limit(batch))
     return list(session.execute(query).scalars())
@@ -181,8 +181,8 @@ def _due_calls(session: Session, cut: float, batch: int) -> list[str]:
 def _relapsed_calls(session: Session, batch: int) -> list[str]:
     """Anonymised calls that were sent events since (a late disposition, a callback attempt):
     they are anonymised again, so personal data never comes back through the ledger."""
-    marker = aliased(m.ProcessedEvent)
-    event = m.ProcessedEvent
+    marker = aliased(m.ProcessedEventRow)
+    event = m.ProcessedEventRow
     query = (select(event.call_sid).distinct()
              .join(marker, marker.event_id == literal(MARKER_PREFIX) + event.call_sid)
              .where(event.kind != REDACTED_KIND, event.processed_at > marker.processed_at)
@@ -210,18 +210,18 @@ def _redact_calls(factory: SessionFactory, deleter: TwilioDeleter | None, cut: f
 
 
 def _has_recording(session: Session, call_sid: str) -> bool:
-    return session.execute(select(func.count()).select_from(m.Voicemail).where(
-        m.Voicemail.call_sid == call_sid, m.Voicemail.url.is_not(None),
-        m.Voicemail.url != "")).scalar_one() > 0
+    return session.execute(select(func.count()).select_from(m.VoicemailRow).where(
+        m.VoicemailRow.call_sid == call_sid, m.VoicemailRow.url.is_not(None),
+        m.VoicemailRow.url != "")).scalar_one() > 0
 
 
 def _message_sids(session: Session, call_sid: str) -> list[str]:
-    rows = session.execute(select(m.ProcessedEvent.data).where(
-        m.ProcessedEvent.call_sid == call_sid,
-        m.ProcessedEvent.kind.in_(("sms_survey_sent", "survey_answer")))).scalars()
+    rows = session.execute(select(m.ProcessedEventRow.data).where(
+        m.ProcessedEventRow.call_sid == call_sid,
+        m.ProcessedEventRow.kind.in_(("sms_survey_sent", "survey_answer")))).scalars()
     sids = {str(d["message"]) for d in rows if d and "message" in d}
-    sids.update(str(sid) for sid in session.execute(select(m.FollowupTask.sms_sid).where(
-        m.FollowupTask.call_sid == call_sid, m.FollowupTask.sms_sid.is_not(None))).scalars())
+    sids.update(str(sid) for sid in session.execute(select(m.FollowupTaskRow.sms_sid).where(
+        m.FollowupTaskRow.call_sid == call_sid, m.FollowupTaskRow.sms_sid.is_not(None))).scalars())
     return sorted(s for s in sids if s.startswith(("SM", "MM")))
 
 
@@ -246,15 +246,15 @@ def redact_call(session: Session, call_sid: str, cut: datetime) -> None:
     follow-up tasks' number and notes (the caller holds the transaction)."""
 
     _rewrite_events(session, call_sid, PERSONAL_FIELDS)
-    insert_ignore(session, m.ProcessedEvent, {
+    insert_ignore(session, m.ProcessedEventRow, {
         "event_id": MARKER_PREFIX + call_sid, "stream_id": "retention", "kind": REDACTED_KIND,
         "call_sid": call_sid, "at": cut.timestamp(), "data": {"cutoff": cut.isoformat()},
         "error": None, "processed_at": datetime.now(UTC)})
-    session.execute(update(m.ProcessedEvent).where(  # anonymised again: the marker moves on
-        m.ProcessedEvent.event_id == MARKER_PREFIX + call_sid).values(
+    session.execute(update(m.ProcessedEventRow).where(  # anonymised again: the marker moves on
+        m.ProcessedEventRow.event_id == MARKER_PREFIX + call_sid).values(
         processed_at=datetime.now(UTC)))
-    tasks = session.execute(select(m.FollowupTask).where(
-        m.FollowupTask.call_sid == call_sid)).scalars()
+    tasks = session.execute(select(m.FollowupTaskRow).where(
+        m.FollowupTaskRow.call_sid == call_sid)).scalars()
     for task in tasks:  # the reason may quote the number ("{caller}" in followup.yaml)
         task.caller = task.notes = task.transcript = task.sms = None
         task.reason = PHONE.sub("(number removed)", task.reason or "")
@@ -265,9 +265,9 @@ def _clear_rejected(factory: SessionFactory, cut: float, report: RetentionReport
     if report.dry_run:
         return
     with factory() as session, session.begin():
-        rows = session.execute(select(m.ProcessedEvent).where(
-            m.ProcessedEvent.error.is_not(None),
-            m.ProcessedEvent.processed_at < _when(cut))).scalars().all()
+        rows = session.execute(select(m.ProcessedEventRow).where(
+            m.ProcessedEventRow.error.is_not(None),
+            m.ProcessedEventRow.processed_at < _when(cut))).scalars().all()
         for row in rows:
             if row.data:  # JSON has no equality in PostgreSQL: filtered here, not in SQL
                 row.data, row.error = {}, mask_phone(row.error or "")

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from ivr.domain.flow import interpreter
 from ivr.domain.flow.actions import Action, CallEvent, CallState, Enqueue, Lookup
 from ivr.phone.twiml import AudioLookup, Urls, render
-from ivr.store.call_state import CallStateStore, Step, StoredCall
+from ivr.store.call_state import CallStateStore, StepHold, StoredCall
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class LookupRunner(Protocol):
     def run(self, lookup: Lookup) -> Mapping[str, Any]: ...
 
 
-class QueueHandOff(Protocol):
+class QueueHandOffPort(Protocol):
     """The queue engine as the call service sees it (`ivr/phone/queue_handoff.py` on Redis)."""
 
     def join(self, call_sid: str, enqueue: Enqueue, caller: Mapping[str, str],
@@ -64,7 +64,7 @@ class CallService:
     store: CallStateStore
     urls: Urls
     lookups: LookupRunner
-    queues: QueueHandOff
+    queues: QueueHandOffPort
     publish: PublishEvent
     audio: AudioLookup | None = None
     start_reads: Callable[[Any, str, datetime], Callable[[list[Any]], StartVariables]] | None = None
@@ -131,7 +131,7 @@ class CallService:
             return twiml
         return None
 
-    def _finish(self, step: Step, flow: Any, before: CallState | None, state: CallState,
+    def _finish(self, step: StepHold, flow: Any, before: CallState | None, state: CallState,
                 actions: tuple[Action, ...], caller: dict[str, str], seq: int,
                 now: datetime) -> str:
         call_sid = step.call_sid

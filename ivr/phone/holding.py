@@ -32,7 +32,7 @@ from ivr.domain.phone_numbers import (
     validate_callback_number,
 )
 from ivr.phone.hold_audio import HoldAudio
-from ivr.phone.queue_handoff import QueueHandOff, QueueVisit
+from ivr.phone.queue_handoff import QueueEntry, QueueHandOff
 from ivr.phone.queue_twiml import Prompter
 from ivr.phone.twiml_builder import VoiceResponse
 from ivr.store import keys
@@ -115,7 +115,7 @@ class HoldService:
         if rest >= 1:
             target.pause(length=rest)
 
-    def adopt(self, call_sid: str, queue: str, now: datetime) -> QueueVisit | None:
+    def adopt(self, call_sid: str, queue: str, now: datetime) -> QueueEntry | None:
         """Join a fallback caller to our line; opening hours are not checked because the
         fallback already promised them a person."""
         stored = self.handoff.store.load(call_sid)
@@ -141,7 +141,7 @@ class HoldService:
         self.handoff.store.mark(call_sid, announced_at=f"{at:.3f}")
         return True
 
-    def _callbacks_offered(self, visit: QueueVisit) -> bool:
+    def _callbacks_offered(self, visit: QueueEntry) -> bool:
         if not visit.offer_callback:
             return False
         return self.handoff.service.config(visit.queue).callback.enabled
@@ -178,7 +178,7 @@ class HoldService:
             return self._keyed(call_sid, visit, caller_id, digits, tries, now)
         return str(VoiceResponse())
 
-    def _keyed(self, call_sid: str, visit: QueueVisit, caller_id: str, digits: str,
+    def _keyed(self, call_sid: str, visit: QueueEntry, caller_id: str, digits: str,
                tries: int, now: datetime) -> str:
         """A number keyed by the caller, read as a phone in their country dials (the
         business's country when theirs is unknown or not served)."""
@@ -190,7 +190,7 @@ class HoldService:
             return self._ask_number(visit, tries + 1, refused.refusal)
         return self._book(call_sid, visit, keyed, now, caller=caller_id, tries=tries + 1)
 
-    def _refused(self, visit: QueueVisit, number: str) -> BadNumber | None:
+    def _refused(self, visit: QueueEntry, number: str) -> BadNumber | None:
         """Why the queue will not call `number` (type and country; the daily limit is the
         store's to count), or None."""
         try:
@@ -200,7 +200,7 @@ class HoldService:
             return exc
         return None
 
-    def _confirm(self, call_sid: str, visit: QueueVisit, caller_id: str, digits: str,
+    def _confirm(self, call_sid: str, visit: QueueEntry, caller_id: str, digits: str,
                  now: datetime) -> str:
         if digits == "1" and self._refused(visit, caller_id) is None:
             return self._book(call_sid, visit, caller_id, now, caller=caller_id)
@@ -210,7 +210,7 @@ class HoldService:
             return self._ask_later(visit, 0)
         return str(VoiceResponse())  # anything else: back to holding, place kept
 
-    def _later(self, call_sid: str, visit: QueueVisit, caller_id: str, digits: str,
+    def _later(self, call_sid: str, visit: QueueEntry, caller_id: str, digits: str,
                tries: int, now: datetime) -> str:
         hours = int(digits) if digits.isdigit() else 0
         if not 1 <= hours <= MAX_LATER_HOURS:
@@ -219,7 +219,7 @@ class HoldService:
                           retry=lambda: self._ask_later(visit, tries + 1, closed=True),
                           caller=caller_id)
 
-    def _offer(self, visit: QueueVisit, caller_id: str) -> str:
+    def _offer(self, visit: QueueEntry, caller_id: str) -> str:
         """Offer the caller ID; a caller ID we will not call (withheld, premium-rate,
         abroad: caller IDs can be spoofed) is not offered. When it is a real number we
         refuse, the caller hears why before being asked for another."""
@@ -234,7 +234,7 @@ class HoldService:
                             last_digits=caller_id[-4:])
         return str(r)
 
-    def _ask_later(self, visit: QueueVisit, tries: int, invalid: bool = False,
+    def _ask_later(self, visit: QueueEntry, tries: int, invalid: bool = False,
                    closed: bool = False) -> str:
         r = VoiceResponse()
         if invalid:
@@ -248,7 +248,7 @@ class HoldService:
         self.prompter.speak(gather, "callback_later", visit.language, most=MAX_LATER_HOURS)
         return str(r)
 
-    def _ask_number(self, visit: QueueVisit, tries: int,
+    def _ask_number(self, visit: QueueEntry, tries: int,
                     refused: Refusal | None = None) -> str:
         """Say why the last number was refused (if one was), then ask for a number; no
         answer, or MAX_NUMBER_TRIES refusals, goes back to the hold loop with the place
@@ -263,11 +263,11 @@ class HoldService:
         self.prompter.speak(gather, "callback_enter_number", visit.language)
         return str(r)
 
-    def _url(self, visit: QueueVisit, step: str, tries: int = 0) -> str:
+    def _url(self, visit: QueueEntry, step: str, tries: int = 0) -> str:
         return self.prompter.urls.make("/voice/queue/callback", queue=visit.queue, step=step,
                                        tries=tries)
 
-    def _book(self, call_sid: str, visit: QueueVisit, number: str, now: datetime,
+    def _book(self, call_sid: str, visit: QueueEntry, number: str, now: datetime,
               not_before: datetime | None = None, retry: Any = None, caller: str = "",
               tries: int = 1) -> str:
         """Persist the callback, then confirm it, then leave Twilio's queue."""

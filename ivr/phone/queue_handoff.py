@@ -37,7 +37,7 @@ EXITS = ("callback", "voicemail")
 
 
 @dataclass(frozen=True)
-class QueueVisit:
+class QueueEntry:
     """What the call hash says about the caller's current (or last) queue."""
 
     queue: str
@@ -141,10 +141,10 @@ class QueueHandOff:
         return {"answered": n, "mean_error": round(float(raw[b"abs"]) / n, 1),
                 "bias": round(float(raw[b"sum"]) / n, 1)}
 
-    def visit(self, call_sid: str) -> QueueVisit | None:
+    def visit(self, call_sid: str) -> QueueEntry | None:
         return _visit(self.store.fields(call_sid, *VISIT_FIELDS))
 
-    def visit_with(self, call_sid: str, name: str) -> tuple[QueueVisit | None, str]:
+    def visit_with(self, call_sid: str, name: str) -> tuple[QueueEntry | None, str]:
         """The visit and one more mark of the call, from one read (the hold loop asks for
         `announced_at` on every answer: a round trip saved, issue 12)."""
         raw = self.store.fields(call_sid, *VISIT_FIELDS, name)
@@ -196,12 +196,12 @@ VISIT_FIELDS = ("queue", "queue_seq", "language", "offer_callback", "offer_voice
                 "queue_exit", "agent")
 
 
-def _visit(raw: Mapping[str, str] | None) -> QueueVisit | None:
-    """The call hash's queue facts (VISIT_FIELDS) as a QueueVisit; None if never queued."""
+def _visit(raw: Mapping[str, str] | None) -> QueueEntry | None:
+    """The call hash's queue facts (VISIT_FIELDS) as a QueueEntry; None if never queued."""
     if not raw or not raw["queue"]:
         return None
     seq = raw["queue_seq"]
-    return QueueVisit(queue=raw["queue"], seq=int(seq) if seq.isdigit() else None,  # -1: none
+    return QueueEntry(queue=raw["queue"], seq=int(seq) if seq.isdigit() else None,  # -1: none
                       language=raw["language"] or "en-US",
                       offer_callback=bool(raw["offer_callback"]),
                       offer_voicemail=bool(raw["offer_voicemail"]),

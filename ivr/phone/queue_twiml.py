@@ -7,7 +7,6 @@ placeholders, since a recording cannot say "number 3"). Must not touch Redis or 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,12 +59,3 @@ def dial_agent(target: Verb, address: str, whisper_url: str) -> None:
         target.client(address.removeprefix("client:"), url=whisper_url, method="POST")
     else:
         target.number(address, url=whisper_url, method="POST")
-
-
-def say_all(lines: Mapping[str, str] | list[tuple[str, str]]) -> str:
-    """A document that only speaks (agent whispers, short notices), then ends."""
-    r = VoiceResponse()
-    items = lines.items() if isinstance(lines, Mapping) else lines
-    for text, language in items:
-        r.say(text, language=language, voice=SAY_VOICES.get(language))
-    return str(r)

@@ -45,7 +45,7 @@ def read_arrivals(engine: Engine, queues: Iterable[str], now: datetime, timezone
     days = [today - timedelta(days=7 * k) for k in range(weeks + 1)]
     ranges = [_day_range(d, tz) for d in days]
     ranges[0] = (ranges[0][0], now.astimezone(UTC))
-    v = m.QueueVisit
+    v = m.QueueVisitRow
     query = select(v.queue, v.joined_at).where(
         v.queue.in_(names), or_(*[and_(v.joined_at >= s, v.joined_at < e) for s, e in ranges]))
     counts = {(q, d): [0] * SLOTS_PER_DAY for q in names for d in days}

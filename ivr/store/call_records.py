@@ -25,8 +25,8 @@ from ivr.store import models as m
 
 log = logging.getLogger(__name__)
 RecordHook = Callable[[Session, CallRecord], None]
-CHILD_TABLES = (m.CallStep, m.SelfServiceAttempt, m.QueueVisit, m.Voicemail, m.SurveyAnswer,
-                m.Disposition, m.CallTag)
+CHILD_TABLES = (m.CallStepRow, m.SelfServiceAttemptRow, m.QueueVisitRow, m.VoicemailRow,
+                m.SurveyAnswerRow, m.DispositionRow, m.CallTagRow)
 
 
 def _when(at: float | None) -> datetime | None:
@@ -36,12 +36,13 @@ def _when(at: float | None) -> datetime | None:
 def write_record(session: Session, r: CallRecord) -> None:
     """Rewrite the call row and all its history rows from `r` (the caller holds the lock)."""
     sid = r.call_sid
-    session.execute(delete(m.CallbackAttempt).where(m.CallbackAttempt.callback_pk.in_(
-        select(m.Callback.id).where(m.Callback.call_sid == sid))))
-    session.execute(delete(m.Callback).where(m.Callback.call_sid == sid))
+    session.execute(delete(m.CallbackAttemptRow).where(m.CallbackAttemptRow.callback_pk.in_(
+        select(m.CallbackRow.id).where(m.CallbackRow.call_sid == sid))))
+    session.execute(delete(m.CallbackRow).where(m.CallbackRow.call_sid == sid))
     for table in CHILD_TABLES:
         session.execute(delete(table).where(table.call_sid == sid))
-    session.execute(update(m.Call).where(m.Call.call_sid == sid).values(**_fit(m.Call, dict(
+    call = m.CallRow
+    session.execute(update(call).where(call.call_sid == sid).values(**_fit(call, dict(
         caller=r.caller, dialed=r.dialed, flow=r.flow, flow_version=r.flow_version,
         started_at=_when(r.started_at), ended_at=_when(r.ended_at), duration_s=r.duration_s,
         end_status=r.end_status, queue=r.queue, skill=r.skill, wait_s=r.wait_s,
@@ -76,7 +77,7 @@ def _fit_new_rows(session: Session) -> None:
 
 def _write_history(session: Session, r: CallRecord) -> None:
     sid = r.call_sid
-    session.add_all([m.CallStep(
+    session.add_all([m.CallStepRow(
         call_sid=sid, seq=i, kind=s.kind, node=s.node, at=_when(s.at), left_at=_when(s.left_at),
         digits=s.digits, speech=s.speech, confidence=s.confidence, detail=s.detail,
         next_node=s.next_node, first_entry=s.first_entry if s.kind == "visit" else None,
@@ -84,37 +85,37 @@ def _write_history(session: Session, r: CallRecord) -> None:
         contained=bool(r.self_service_contained),
         dwell_s=None if s.left_at is None else max(0.0, s.left_at - s.at))
         for i, s in enumerate(r.steps)])
-    session.add_all([m.SelfServiceAttempt(call_sid=sid, seq=i, node=a.node, task=a.task,
+    session.add_all([m.SelfServiceAttemptRow(call_sid=sid, seq=i, node=a.node, task=a.task,
                                           solved=a.solved, at=_when(a.at))
                      for i, a in enumerate(r.self_service)])
-    session.add_all([m.QueueVisit(
+    session.add_all([m.QueueVisitRow(
         call_sid=sid, seq=i, queue=v.queue, skill=v.skill, joined_at=_when(v.joined_at),
         left_at=_when(v.left_at), result=v.result, wait_s=v.wait_s, agent=v.agent,
         answered_at=_when(v.answered_at), talk_s=v.talk_s, range_low=v.range_low,
         range_high=v.range_high, in_range=v.in_range) for i, v in enumerate(r.queue_visits)])
-    session.add_all([m.Voicemail(
+    session.add_all([m.VoicemailRow(
         call_sid=sid, seq=i, recording_sid=v.recording_sid, url=v.url, duration_s=v.duration_s,
         queue=v.queue, recorded_at=_when(v.recorded_at), transcript=v.transcript,
         transcript_confidence=v.transcript_confidence, transcribed_at=_when(v.transcribed_at))
         for i, v in enumerate(r.voicemails)])
-    session.add_all([m.SurveyAnswer(call_sid=sid, seq=i, question=a.question, answer=a.answer,
+    session.add_all([m.SurveyAnswerRow(call_sid=sid, seq=i, question=a.question, answer=a.answer,
                                     score=a.score, at=_when(a.at))
                      for i, a in enumerate(r.survey_answers)])
-    session.add_all([m.Disposition(call_sid=sid, seq=i, agent=d.agent, code=d.code,
+    session.add_all([m.DispositionRow(call_sid=sid, seq=i, agent=d.agent, code=d.code,
                                    notes=d.notes, at=_when(d.at))
                      for i, d in enumerate(r.dispositions)])
-    session.add_all([m.CallTag(call_sid=sid, tag=t) for t in sorted({t[:64] for t in r.tags})])
+    session.add_all([m.CallTagRow(call_sid=sid, tag=t) for t in sorted({t[:64] for t in r.tags})])
 
 
 def _write_callbacks(session: Session, r: CallRecord) -> None:
-    rows = [m.Callback(call_sid=r.call_sid, seq=i, callback_id=c.callback_id, queue=c.queue,
+    rows = [m.CallbackRow(call_sid=r.call_sid, seq=i, callback_id=c.callback_id, queue=c.queue,
                        number=c.number, requested_at=_when(c.requested_at), status=c.status,
                        done_at=_when(c.done_at)) for i, c in enumerate(r.callbacks)]
     session.add_all(rows)
     _fit_new_rows(session)
     session.flush()
     for row, cb in zip(rows, r.callbacks, strict=True):
-        session.add_all([m.CallbackAttempt(
+        session.add_all([m.CallbackAttemptRow(
             callback_pk=row.id, seq=i, attempt=a.attempt, at=_when(a.at), result=a.result,
             leg_sid=a.leg_sid, agent=a.agent) for i, a in enumerate(cb.attempts)])
     _share_callback_outcomes(session, {c.callback_id for c in r.callbacks if c.callback_id})
@@ -127,8 +128,8 @@ def _share_callback_outcomes(session: Session, callback_ids: set[str]) -> None:
     counted as pending for ever (reports' callbacks_pending)."""
     if not callback_ids:
         return
-    rows = session.execute(select(m.Callback).where(
-        m.Callback.callback_id.in_(sorted(callback_ids)))).scalars().all()
+    rows = session.execute(select(m.CallbackRow).where(
+        m.CallbackRow.callback_id.in_(sorted(callback_ids)))).scalars().all()
     final = {row.callback_id: row for row in rows if row.status != "pending"}
     for row in rows:
         done = final.get(row.callback_id)
@@ -154,7 +155,7 @@ def log_event(session: Session, event: ev.StreamEvent) -> str:
     rows are not rewritten here (`write_call`)."""
     if event.error is None and event.call_sid:
         lock_call(session, event.call_sid)
-    if not insert_ignore(session, m.ProcessedEvent, {
+    if not insert_ignore(session, m.ProcessedEventRow, {
             "event_id": event.event_id, "stream_id": event.stream_id, "kind": event.kind,
             "call_sid": event.call_sid, "at": event.at, "data": event.data,
             "error": event.error, "processed_at": datetime.now(UTC)}):
@@ -176,9 +177,9 @@ def rebuild_call(session: Session, call_sid: str) -> CallRecord:
     """Re-fold `call_sid` from its logged events and rewrite its rows (also the repair tool
     after a change to the fold's definitions)."""
     rows = session.execute(
-        select(m.ProcessedEvent).where(m.ProcessedEvent.call_sid == call_sid,
-                                       m.ProcessedEvent.error.is_(None))
-        .order_by(m.ProcessedEvent.at, m.ProcessedEvent.stream_id)).scalars().all()
+        select(m.ProcessedEventRow).where(m.ProcessedEventRow.call_sid == call_sid,
+                                       m.ProcessedEventRow.error.is_(None))
+        .order_by(m.ProcessedEventRow.at, m.ProcessedEventRow.stream_id)).scalars().all()
     record = fold_call(call_sid, [{"id": r.event_id, "kind": r.kind, "call_sid": r.call_sid,
                                    "at": r.at, "data": r.data} for r in rows])
     write_record(session, record)
@@ -186,9 +187,9 @@ def rebuild_call(session: Session, call_sid: str) -> CallRecord:
 
 
 def lock_call(session: Session, call_sid: str) -> None:
-    insert_ignore(session, m.Call, {"call_sid": call_sid, "answered": False,
+    insert_ignore(session, m.CallRow, {"call_sid": call_sid, "answered": False,
                                      "abandoned": False, "outcome": "in_progress"})
-    session.execute(select(m.Call.call_sid).where(m.Call.call_sid == call_sid)
+    session.execute(select(m.CallRow.call_sid).where(m.CallRow.call_sid == call_sid)
                     .with_for_update())
 
 

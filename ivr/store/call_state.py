@@ -45,7 +45,7 @@ RECENT_CALLS = 4096  # calls whose last step this process wrote, kept for commit
 
 
 @dataclass
-class Step:
+class StepHold:
     """One webhook's hold on a call (`CallStateStore.step`): what was stored, the answer
     already given to this step if Twilio is retrying it, and the lock token that `save`
     releases with its writes."""
@@ -75,12 +75,12 @@ class CallStateStore:
 
     @contextmanager
     def step(self, call_sid: str, seq: int, wait: float = 5.0,
-             also: AlsoRead | None = None) -> Iterator[Step]:
+             also: AlsoRead | None = None) -> Iterator[StepHold]:
         """Lock the call and read its state and the stored answer to `seq`, in one round trip
         (ivr/store/scripts/call_begin.lua); `save(..., step=)` writes and unlocks in one more.
         A webhook costs two Redis round trips where lock, read, write and unlock took four.
         `also` queues other reads on the same round trip (a pipeline) and returns their
-        parser; the parsed result is `Step.also`."""
+        parser; the parsed result is `StepHold.also`."""
         token = f"{time.monotonic_ns()}"
         keys_ = [keys.call(call_sid), keys.call_responses(call_sid), _lock_key(call_sid)]
         args = [token, LOCK_LEASE_MS, seq]
@@ -94,7 +94,7 @@ class CallStateStore:
         if raw[0] is not None:
             stored = StoredCall(CallState.from_dict(orjson.loads(raw[0])), int(raw[1] or 0),
                                 orjson.loads(raw[2] or b"{}"))
-        step = Step(call_sid, stored, _text(raw[3]), token, also=extra)
+        step = StepHold(call_sid, stored, _text(raw[3]), token, also=extra)
         try:
             yield step
         finally:
@@ -135,7 +135,7 @@ class CallStateStore:
 
     def save(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
              events: Sequence[tuple[str, dict[str, Any], float]] = (), *,
-             step: Step | None = None) -> None:
+             step: StepHold | None = None) -> None:
         """Store the new state, the answer to request `answer_for` and the outcome `events`
         (kind, data, epoch seconds) this step produced in one transaction: a step is either
         wholly recorded or not at all, and one round trip does it all. With `step=` (from
@@ -161,7 +161,7 @@ class CallStateStore:
         pipe.execute()
 
     def _save_step(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
-                   events: Sequence[tuple[str, dict[str, Any], float]], step: Step) -> None:
+                   events: Sequence[tuple[str, dict[str, Any], float]], step: StepHold) -> None:
         args = self._commit_args(call_sid, stored, answer_for, twiml, events, step.token)
         self._commit(_commit_keys(call_sid), args)
         step.released = True
@@ -254,21 +254,6 @@ class CallStateStore:
     def field(self, call_sid: str, name: str) -> str | None:
         raw = self.conn.hget(keys.call(call_sid), name)
         return _text(raw)
-
-    @contextmanager
-    def locked(self, call_sid: str, wait: float = 5.0) -> Iterator[None]:
-        """Serialise work on one call across web processes (a retried webhook racing itself)."""
-        lock_key = _lock_key(call_sid)
-        token = f"{time.monotonic_ns()}"
-        deadline = time.monotonic() + wait
-        while not self.conn.set(lock_key, token, nx=True, px=10_000):
-            if time.monotonic() > deadline:
-                raise Conflict(f"call {call_sid} is busy in another request")
-            time.sleep(0.01)
-        try:
-            yield
-        finally:
-            self._release(call_sid, token)
 
 
 @functools.cache

@@ -59,14 +59,14 @@ def caller_history(session: Session, number: str, *, now: datetime,
     forms = number_forms(number)
     limit = max(1, min(int(limit), MAX_LIMIT))
     calls = session.execute(
-        select(m.Call).where(m.Call.caller.in_(forms), m.Call.started_at.is_not(None))
-        .order_by(m.Call.started_at.desc()).limit(limit)).scalars().all()
+        select(m.CallRow).where(m.CallRow.caller.in_(forms), m.CallRow.started_at.is_not(None))
+        .order_by(m.CallRow.started_at.desc()).limit(limit)).scalars().all()
     total, first, last = session.execute(
-        select(func.count(), func.min(m.Call.started_at), func.max(m.Call.started_at))
-        .where(m.Call.caller.in_(forms))).one()
+        select(func.count(), func.min(m.CallRow.started_at), func.max(m.CallRow.started_at))
+        .where(m.CallRow.caller.in_(forms))).one()
     since = now - timedelta(seconds=WINDOW_S)
     recent = session.execute(select(func.count()).where(
-        m.Call.caller.in_(forms), m.Call.started_at >= since)).scalar_one()
+        m.CallRow.caller.in_(forms), m.CallRow.started_at >= since)).scalar_one()
     return {
         "number": forms[0],
         "calls_total": int(total or 0),
@@ -79,7 +79,7 @@ def caller_history(session: Session, number: str, *, now: datetime,
     }
 
 
-def _call_json(call: m.Call) -> dict[str, Any]:
+def _call_json(call: m.CallRow) -> dict[str, Any]:
     disposition = call.dispositions[-1] if call.dispositions else None
     return {
         "call_sid": call.call_sid, "started_at": _iso(call.started_at),
@@ -96,10 +96,11 @@ def _call_json(call: m.Call) -> dict[str, Any]:
 
 def _satisfaction(session: Session, forms: list[str]) -> dict[str, Any]:
     rows = session.execute(
-        select(m.SurveyAnswer.score).join(m.Call, m.Call.call_sid == m.SurveyAnswer.call_sid)
-        .where(m.Call.caller.in_(forms), m.SurveyAnswer.question == "satisfaction",
-               m.SurveyAnswer.score.is_not(None))
-        .order_by(m.SurveyAnswer.at.desc())).scalars().all()
+        select(m.SurveyAnswerRow.score)
+        .join(m.CallRow, m.CallRow.call_sid == m.SurveyAnswerRow.call_sid)
+        .where(m.CallRow.caller.in_(forms), m.SurveyAnswerRow.question == "satisfaction",
+               m.SurveyAnswerRow.score.is_not(None))
+        .order_by(m.SurveyAnswerRow.at.desc())).scalars().all()
     scores = [int(s) for s in rows if s is not None and 1 <= int(s) <= 5]
     return {"surveys": len(scores), "last": scores[0] if scores else None,
             "mean": round(sum(scores) / len(scores), 2) if scores else None}
@@ -123,19 +124,19 @@ def summary_for(session: Session, number: str, now: datetime) -> dict[str, str]:
     """The Redis summary of `number` (ivr/domain/caller_history.py) from the database."""
     forms = number_forms(number)
     since = now - timedelta(seconds=WINDOW_S)
-    starts = session.execute(select(m.Call.started_at).where(
-        m.Call.caller.in_(forms), m.Call.started_at >= since)).scalars().all()
+    starts = session.execute(select(m.CallRow.started_at).where(
+        m.CallRow.caller.in_(forms), m.CallRow.started_at >= since)).scalars().all()
     last = session.execute(
-        select(m.Call.started_at, m.Call.outcome).where(
-            m.Call.caller.in_(forms), m.Call.started_at.is_not(None))
-        .order_by(m.Call.started_at.desc()).limit(1)).first()
+        select(m.CallRow.started_at, m.CallRow.outcome).where(
+            m.CallRow.caller.in_(forms), m.CallRow.started_at.is_not(None))
+        .order_by(m.CallRow.started_at.desc()).limit(1)).first()
     answers = dict(session.execute(
-        select(m.SurveyAnswer.question, m.SurveyAnswer.answer)
-        .join(m.Call, m.Call.call_sid == m.SurveyAnswer.call_sid)
-        .where(m.Call.caller.in_(forms), m.SurveyAnswer.question.in_(("resolved",)))
-        .order_by(m.SurveyAnswer.at.asc())).all())
+        select(m.SurveyAnswerRow.question, m.SurveyAnswerRow.answer)
+        .join(m.CallRow, m.CallRow.call_sid == m.SurveyAnswerRow.call_sid)
+        .where(m.CallRow.caller.in_(forms), m.SurveyAnswerRow.question.in_(("resolved",)))
+        .order_by(m.SurveyAnswerRow.at.asc())).all())
     satisfaction = _satisfaction(session, forms)["last"]
-    total = session.execute(select(func.count()).where(m.Call.caller.in_(forms))).scalar_one()
+    total = session.execute(select(func.count()).where(m.CallRow.caller.in_(forms))).scalar_one()
     tasks = open_tasks(session, forms, now)
     stamps = [a.timestamp() for a in (_aware(s) for s in starts) if a is not None]
     if last is not None and (seen := _aware(last[0])) is not None:

@@ -123,10 +123,6 @@ class StreamEvent:
     data: dict[str, Any]
     error: str | None = None
 
-    def as_fold_input(self) -> dict[str, Any]:
-        return {"id": self.event_id, "kind": self.kind, "call_sid": self.call_sid,
-                "at": self.at, "data": self.data}
-
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)

@@ -31,7 +31,7 @@ def flow_figures(engine: Engine, flow: str, start: datetime, end: datetime,
                  node_types: Mapping[str, str] | None = None) -> list[NodeFigures]:
     """Per-node figures of `flow` for visits made in [start, end). Grouped per hour first,
     the order of the index (so the database never sorts), then summed here."""
-    s = m.CallStep
+    s = m.CallStepRow
     grouped = (
         select(s.node, s.detail, s.next_node, func.count(),
                _count_true(s.answered), _count_true(s.contained),

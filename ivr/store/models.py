@@ -54,7 +54,7 @@ def _call_fk() -> Mapped[str]:
     return mapped_column(Sid, ForeignKey("calls.call_sid", ondelete="CASCADE"), index=True)
 
 
-class Call(Base):
+class CallRow(Base):
     """One call: who, which flow, how it went (see ivr/domain/outcome.py for definitions)."""
 
     __tablename__ = "calls"
@@ -81,21 +81,22 @@ class Call(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="in_progress")
     updated_at: Mapped[datetime | None] = mapped_column(When)
 
-    steps: Mapped[list[CallStep]] = relationship(order_by="CallStep.seq", viewonly=True)
-    self_service: Mapped[list[SelfServiceAttempt]] = relationship(
-        order_by="SelfServiceAttempt.seq", viewonly=True)
-    queue_visits: Mapped[list[QueueVisit]] = relationship(
-        order_by="QueueVisit.seq", viewonly=True)
-    callbacks: Mapped[list[Callback]] = relationship(order_by="Callback.seq", viewonly=True)
-    voicemails: Mapped[list[Voicemail]] = relationship(order_by="Voicemail.seq", viewonly=True)
-    survey_answers: Mapped[list[SurveyAnswer]] = relationship(
-        order_by="SurveyAnswer.seq", viewonly=True)
-    dispositions: Mapped[list[Disposition]] = relationship(
-        order_by="Disposition.seq", viewonly=True)
-    tags: Mapped[list[CallTag]] = relationship(order_by="CallTag.tag", viewonly=True)
+    steps: Mapped[list[CallStepRow]] = relationship(order_by="CallStepRow.seq", viewonly=True)
+    self_service: Mapped[list[SelfServiceAttemptRow]] = relationship(
+        order_by="SelfServiceAttemptRow.seq", viewonly=True)
+    queue_visits: Mapped[list[QueueVisitRow]] = relationship(
+        order_by="QueueVisitRow.seq", viewonly=True)
+    callbacks: Mapped[list[CallbackRow]] = relationship(order_by="CallbackRow.seq", viewonly=True)
+    voicemails: Mapped[list[VoicemailRow]] = relationship(order_by="VoicemailRow.seq",
+                                                          viewonly=True)
+    survey_answers: Mapped[list[SurveyAnswerRow]] = relationship(
+        order_by="SurveyAnswerRow.seq", viewonly=True)
+    dispositions: Mapped[list[DispositionRow]] = relationship(
+        order_by="DispositionRow.seq", viewonly=True)
+    tags: Mapped[list[CallTagRow]] = relationship(order_by="CallTagRow.tag", viewonly=True)
 
 
-class CallStep(Base):
+class CallStepRow(Base):
     """A node visit (`kind` visit, left_at = next visit or hang-up) or a caller input."""
 
     __tablename__ = "call_steps"
@@ -129,7 +130,7 @@ class CallStep(Base):
     contained: Mapped[bool | None] = mapped_column(Boolean)
 
 
-class SelfServiceAttempt(Base):
+class SelfServiceAttemptRow(Base):
     __tablename__ = "self_service_attempts"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -141,7 +142,7 @@ class SelfServiceAttempt(Base):
     at: Mapped[datetime] = mapped_column(When)
 
 
-class QueueVisit(Base):
+class QueueVisitRow(Base):
     __tablename__ = "queue_visits"
     __table_args__ = (Index(None, "queue", "joined_at"),)
 
@@ -162,7 +163,7 @@ class QueueVisit(Base):
     in_range: Mapped[bool | None] = mapped_column(Boolean)  # the wait fell inside it
 
 
-class Callback(Base):
+class CallbackRow(Base):
     __tablename__ = "callbacks"
     __table_args__ = (UniqueConstraint("call_sid", "callback_id"),)
 
@@ -176,11 +177,11 @@ class Callback(Base):
     status: Mapped[str] = mapped_column(String(20))
     done_at: Mapped[datetime | None] = mapped_column(When)
 
-    attempts: Mapped[list[CallbackAttempt]] = relationship(
-        order_by="CallbackAttempt.seq", viewonly=True)
+    attempts: Mapped[list[CallbackAttemptRow]] = relationship(
+        order_by="CallbackAttemptRow.seq", viewonly=True)
 
 
-class CallbackAttempt(Base):
+class CallbackAttemptRow(Base):
     __tablename__ = "callback_attempts"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -194,7 +195,7 @@ class CallbackAttempt(Base):
     agent: Mapped[str | None] = mapped_column(String(64))
 
 
-class Voicemail(Base):
+class VoicemailRow(Base):
     __tablename__ = "voicemails"
     __table_args__ = (UniqueConstraint("call_sid", "recording_sid"),)
 
@@ -211,7 +212,7 @@ class Voicemail(Base):
     transcribed_at: Mapped[datetime | None] = mapped_column(When)
 
 
-class SurveyAnswer(Base):
+class SurveyAnswerRow(Base):
     __tablename__ = "survey_answers"
     __table_args__ = (UniqueConstraint("call_sid", "question"),)
 
@@ -224,7 +225,7 @@ class SurveyAnswer(Base):
     at: Mapped[datetime] = mapped_column(When)
 
 
-class Disposition(Base):
+class DispositionRow(Base):
     """What the agent said the call was about (a code from the wrap-up form) and notes."""
 
     __tablename__ = "dispositions"
@@ -238,7 +239,7 @@ class Disposition(Base):
     at: Mapped[datetime] = mapped_column(When)
 
 
-class CallTag(Base):
+class CallTagRow(Base):
     __tablename__ = "call_tags"
 
     call_sid: Mapped[str] = mapped_column(
@@ -246,7 +247,7 @@ class CallTag(Base):
     tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
-class ProcessedEvent(Base):
+class ProcessedEventRow(Base):
     """One applied event: the exactly-once ledger and the raw log records are folded from.
 
     `error` is set (and the event has no effect) when the payload failed the vocabulary check;
@@ -264,7 +265,7 @@ class ProcessedEvent(Base):
     processed_at: Mapped[datetime] = mapped_column(When)
 
 
-class FlowVersion(Base):
+class FlowVersionRow(Base):
     """One published version of a call flow file (ivr/flows/publishing.py): its full text, who
     published it, why and when. The highest `number` per file is the published one; a rollback
     publishes an old text again as a new number, so the history is never rewritten."""
@@ -283,7 +284,7 @@ class FlowVersion(Base):
     created_at: Mapped[datetime] = mapped_column(When)
 
 
-class User(Base):
+class UserRow(Base):
     """Someone who signs in to the pages (ivr/store/users.py; migrations 0002, 0006).
     `session_version` is bumped to revoke all their sessions (dashboards/sessions.py)."""
 
@@ -297,7 +298,7 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-class FollowupTask(Base):
+class FollowupTaskRow(Base):
     """A follow-up task: an unhappy or unfinished call someone must act on (migration 0005;
     rules in followup.yaml, opened by the outcome writer through ivr/store/tasks.py).
 

@@ -184,10 +184,6 @@ class QueueService(ReservationOps):
         return [self.snapshot(q, at).as_dict() for q in sorted(self.queues)]
 
     # ------------------------------------------------------------------ routing
-    def head_of_line(self, queue: str, now: float) -> list[Waiting]:
-        """The first `head` entries routing may route now (the others are parked)."""
-        return self.lines.head(queue, now, self.head).callers
-
     def route(self, queue: str, now: float) -> RouteResult:
         """One routing pass: apply overflow, then match the head of this line, and of every
         other line the available agents also serve, with those agents

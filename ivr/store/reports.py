@@ -46,14 +46,14 @@ def load_facts(session: Session, start: float, end: float, repeat_window_s: floa
     """Visits joined and callbacks requested in [start, end); calls started in
     [start, end + repeat_window_s), the later ones for first-contact resolution."""
     visits = session.execute(
-        select(m.QueueVisit).where(m.QueueVisit.joined_at >= _when(start),
-                                   m.QueueVisit.joined_at < _when(end))).scalars().all()
+        select(m.QueueVisitRow).where(m.QueueVisitRow.joined_at >= _when(start),
+                                   m.QueueVisitRow.joined_at < _when(end))).scalars().all()
     callbacks = session.execute(
-        select(m.Callback).where(m.Callback.requested_at >= _when(start),
-                                 m.Callback.requested_at < _when(end))).scalars().all()
+        select(m.CallbackRow).where(m.CallbackRow.requested_at >= _when(start),
+                                 m.CallbackRow.requested_at < _when(end))).scalars().all()
     calls = session.execute(
-        select(m.Call).where(m.Call.started_at >= _when(start),
-                             m.Call.started_at < _when(end + repeat_window_s))).scalars().all()
+        select(m.CallRow).where(m.CallRow.started_at >= _when(start),
+                             m.CallRow.started_at < _when(end + repeat_window_s))).scalars().all()
     answers = _survey_answers(session, [c.call_sid for c in calls if
                                         (_epoch(c.started_at) or 0.0) < end])
     return Facts(
@@ -65,24 +65,24 @@ def load_facts(session: Session, start: float, end: float, repeat_window_s: floa
                    for c in callbacks])
 
 
-def _width(visit: m.QueueVisit) -> float | None:
+def _width(visit: m.QueueVisitRow) -> float | None:
     if visit.range_low is None or visit.range_high is None:
         return None
     return visit.range_high - visit.range_low
 
 
-def _survey_answers(session: Session, sids: list[str]) -> dict[str, dict[str, m.SurveyAnswer]]:
-    out: dict[str, dict[str, m.SurveyAnswer]] = {}
+def _survey_answers(session: Session, sids: list[str]) -> dict[str, dict[str, m.SurveyAnswerRow]]:
+    out: dict[str, dict[str, m.SurveyAnswerRow]] = {}
     for chunk in (sids[i:i + 500] for i in range(0, len(sids), 500)):
-        rows = session.execute(select(m.SurveyAnswer).where(
-            m.SurveyAnswer.call_sid.in_(chunk),
-            m.SurveyAnswer.question.in_(("satisfaction", "resolved")))).scalars().all()
+        rows = session.execute(select(m.SurveyAnswerRow).where(
+            m.SurveyAnswerRow.call_sid.in_(chunk),
+            m.SurveyAnswerRow.question.in_(("satisfaction", "resolved")))).scalars().all()
         for row in rows:
             out.setdefault(row.call_sid, {})[row.question] = row
     return out
 
 
-def _call_fact(call: m.Call, answers: dict[str, m.SurveyAnswer]) -> CallFact:
+def _call_fact(call: m.CallRow, answers: dict[str, m.SurveyAnswerRow]) -> CallFact:
     score = answers["satisfaction"].score if "satisfaction" in answers else None
     resolved = answers["resolved"].answer if "resolved" in answers else None
     return CallFact(

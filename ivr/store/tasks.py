@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ivr.domain.errors import Conflict, NotFound
 from ivr.domain.followup import TaskProposal
-from ivr.store.models import FollowupTask
+from ivr.store.models import FollowupTaskRow
 
 STATUSES = ("open", "in_progress", "closed")
 MAX_DISPOSITION = 64
@@ -44,13 +44,13 @@ def _aware(at: datetime | None) -> datetime | None:
 
 
 def open_tasks(session: Session, proposals: Sequence[TaskProposal],
-               now: datetime) -> list[FollowupTask]:
+               now: datetime) -> list[FollowupTaskRow]:
     """Open the proposals not yet open (unique rule + call); returns the tasks opened now.
     For tasks that exist, only recording, transcript and transcript status are updated."""
     opened = []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = cast(Table, FollowupTask.__table__)
+    table = cast(Table, FollowupTaskRow.__table__)
     for p in proposals:
         stmt = insert(table).values(
             call_sid=p.call_sid, caller=(p.caller or None) and p.caller[:40], rule=p.rule,
@@ -62,49 +62,49 @@ def open_tasks(session: Session, proposals: Sequence[TaskProposal],
         ).on_conflict_do_nothing(index_elements=["rule", "call_sid"]).returning(table.c.id)
         new_id = session.execute(stmt).scalar()
         if new_id is not None:
-            opened.append(session.get(FollowupTask, new_id))
+            opened.append(session.get(FollowupTaskRow, new_id))
         elif p.transcript_status is not None:
             _refresh_transcript(session, p, now)
     return [t for t in opened if t is not None]
 
 
 def _refresh_transcript(session: Session, p: TaskProposal, now: datetime) -> None:
-    session.execute(update(FollowupTask).where(
-        FollowupTask.rule == p.rule, FollowupTask.call_sid == p.call_sid,
-        (FollowupTask.transcript_status.is_distinct_from(p.transcript_status))
-        | (FollowupTask.recording_sid.is_distinct_from(p.recording_sid))).values(
+    session.execute(update(FollowupTaskRow).where(
+        FollowupTaskRow.rule == p.rule, FollowupTaskRow.call_sid == p.call_sid,
+        (FollowupTaskRow.transcript_status.is_distinct_from(p.transcript_status))
+        | (FollowupTaskRow.recording_sid.is_distinct_from(p.recording_sid))).values(
         recording_sid=p.recording_sid, transcript=p.transcript,
         transcript_status=p.transcript_status, updated_at=now))
 
 
 def list_tasks(session: Session, *, status: str | None = None, team: str | None = None,
                owner: str | None = None, caller: str | None = None,
-               overdue_at: datetime | None = None, limit: int = 200) -> list[FollowupTask]:
+               overdue_at: datetime | None = None, limit: int = 200) -> list[FollowupTaskRow]:
     """Tasks, most urgent first (priority, then due time). `status` may be `open` (meaning
     not closed: open or in progress), `in_progress` or `closed`; `overdue_at`: only tasks
     not closed and due before that time."""
-    query = select(FollowupTask)
+    query = select(FollowupTaskRow)
     if status == "open":
-        query = query.where(FollowupTask.status != "closed")
+        query = query.where(FollowupTaskRow.status != "closed")
     elif status:
-        query = query.where(FollowupTask.status == status)
-    for column, value in ((FollowupTask.team, team), (FollowupTask.owner, owner),
-                          (FollowupTask.caller, caller)):
+        query = query.where(FollowupTaskRow.status == status)
+    for column, value in ((FollowupTaskRow.team, team), (FollowupTaskRow.owner, owner),
+                          (FollowupTaskRow.caller, caller)):
         if value:
             query = query.where(column == value)
     if overdue_at is not None:
-        query = query.where(FollowupTask.status != "closed", FollowupTask.due_at < overdue_at)
-    query = query.order_by(FollowupTask.priority, FollowupTask.due_at, FollowupTask.id)
+        query = query.where(FollowupTaskRow.status != "closed", FollowupTaskRow.due_at < overdue_at)
+    query = query.order_by(FollowupTaskRow.priority, FollowupTaskRow.due_at, FollowupTaskRow.id)
     return list(session.execute(query.limit(max(1, min(limit, 5000)))).scalars())
 
 
-def open_tasks_for_caller(session: Session, caller: str) -> list[FollowupTask]:
+def open_tasks_for_caller(session: Session, caller: str) -> list[FollowupTaskRow]:
     """A number's tasks not yet closed (the agent console shows them with the call)."""
     return list_tasks(session, status="open", caller=caller)
 
 
-def get_task(session: Session, task_id: int, *, lock: bool = False) -> FollowupTask:
-    query = select(FollowupTask).where(FollowupTask.id == task_id)
+def get_task(session: Session, task_id: int, *, lock: bool = False) -> FollowupTaskRow:
+    query = select(FollowupTaskRow).where(FollowupTaskRow.id == task_id)
     task = session.execute(query.with_for_update() if lock else query).scalar()
     if task is None:
         raise NotFound(f"no follow-up task {task_id}; list them with `ivr tasks list` or "
@@ -113,7 +113,7 @@ def get_task(session: Session, task_id: int, *, lock: bool = False) -> FollowupT
 
 
 def assign_task(session: Session, task_id: int, owner: str, *, by: str,
-                now: datetime | None = None) -> FollowupTask:
+                now: datetime | None = None) -> FollowupTaskRow:
     """Give the task to `owner` (status in_progress). `by` is noted for the audit trail."""
     owner = (owner or "").strip()[:64]
     if not owner:
@@ -128,7 +128,7 @@ def assign_task(session: Session, task_id: int, owner: str, *, by: str,
 
 
 def close_task(session: Session, task_id: int, disposition: str, notes: str | None = None,
-               *, by: str, now: datetime | None = None) -> FollowupTask:
+               *, by: str, now: datetime | None = None) -> FollowupTaskRow:
     """Close with a disposition (required: a task never disappears without saying why)."""
     disposition = (disposition or "").strip()
     if not disposition or len(disposition) > MAX_DISPOSITION:
@@ -152,7 +152,7 @@ def _noted(notes: str | None, now: datetime, line: str) -> str:
     return ((notes + "\n") if notes else "") + f"{stamp} {line}"[:4000]
 
 
-def is_overdue(task: FollowupTask, now: datetime) -> bool:
+def is_overdue(task: FollowupTaskRow, now: datetime) -> bool:
     due = _aware(task.due_at)
     return task.status != "closed" and due is not None and due < now
 
@@ -162,7 +162,7 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def task_json(task: FollowupTask, now: datetime) -> dict[str, Any]:
+def task_json(task: FollowupTaskRow, now: datetime) -> dict[str, Any]:
     """The task as the JSON API shows it (TASKS_SCHEMA.md), plus transcript and SMS status."""
     return {
         "id": task.id, "call_sid": task.call_sid, "caller": task.caller, "rule": task.rule,

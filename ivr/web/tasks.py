@@ -98,7 +98,7 @@ def assign(task_id: int) -> Response | tuple[Response, int]:
     if agent and owner != me:
         return _error("agents assign tasks only to themselves; ask a supervisor", 403)
 
-    def run(session: Session) -> m.FollowupTask:
+    def run(session: Session) -> m.FollowupTaskRow:
         # Checked under the row lock: an agent takes only a task that is nobody's or already
         # theirs, never one another agent owns (issue 12); supervisors reassign any.
         task = tasks.get_task(session, task_id, lock=True)
@@ -117,7 +117,7 @@ def close(task_id: int) -> Response | tuple[Response, int]:
     disposition, notes = str(body.get("disposition") or ""), body.get("notes")
     me, agent = _me(), _is_agent()  # before the transaction (one SQLite writer at a time)
 
-    def run(session: Session) -> m.FollowupTask:
+    def run(session: Session) -> m.FollowupTaskRow:
         task = tasks.get_task(session, task_id, lock=True)
         if agent and task.owner not in (None, me):
             raise PermissionError(f"task {task_id} belongs to {task.owner}; only its owner or "
@@ -164,17 +164,17 @@ def tasks_csv() -> Response:
     return _csv("followup-tasks.csv", tasks.CSV_FIELDS, rows)
 
 
-def _calls(session: Session) -> list[m.Call]:
+def _calls(session: Session) -> list[m.CallRow]:
     args = request.args
-    query = select(m.Call)
-    for column, name in ((m.Call.caller, "caller"), (m.Call.outcome, "outcome"),
-                         (m.Call.queue, "queue")):
+    query = select(m.CallRow)
+    for column, name in ((m.CallRow.caller, "caller"), (m.CallRow.outcome, "outcome"),
+                         (m.CallRow.queue, "queue")):
         if args.get(name):
             query = query.where(column == args[name])
     since = args.get("since")
     if since:
-        query = query.where(m.Call.started_at >= _parse_time(since))
-    query = query.order_by(m.Call.started_at.desc().nulls_last(), m.Call.call_sid)
+        query = query.where(m.CallRow.started_at >= _parse_time(since))
+    query = query.order_by(m.CallRow.started_at.desc().nulls_last(), m.CallRow.call_sid)
     return list(session.execute(query.limit(_limit())).scalars())
 
 
@@ -183,7 +183,7 @@ def _parse_time(text: str) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def call_json(call: m.Call) -> dict[str, Any]:
+def call_json(call: m.CallRow) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in CALL_FIELDS:
         value = getattr(call, name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -149,7 +149,3 @@ def recording_callback() -> str:
     except redis.RedisError as exc:  # not retried by Twilio either: spool it
         svc.defer("recording", call_sid(), {**form, "mailbox": mailbox}, at, exc)
     return empty()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

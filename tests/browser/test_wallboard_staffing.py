@@ -39,9 +39,9 @@ def busy_support(app: Flask, calls: int = 60) -> None:
     now = datetime.now(UTC)
     at = [now - timedelta(minutes=k + 0.5) for k in range(calls)]
     with app.app_context(), user_engine().begin() as conn:
-        conn.execute(insert(m.Call), [{"call_sid": f"CA{i:032d}", "started_at": t}
+        conn.execute(insert(m.CallRow), [{"call_sid": f"CA{i:032d}", "started_at": t}
                                       for i, t in enumerate(at)])
-        conn.execute(insert(m.QueueVisit), [{"call_sid": f"CA{i:032d}", "seq": 0,
+        conn.execute(insert(m.QueueVisitRow), [{"call_sid": f"CA{i:032d}", "seq": 0,
                                              "queue": "support", "joined_at": t}
                                             for i, t in enumerate(at)])
     svc = app.extensions["ivr"]

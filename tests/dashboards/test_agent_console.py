@@ -110,9 +110,9 @@ def test_agents_file_dispositions_only_on_calls_put_through_to_them(app: Flask, 
         from sqlalchemy.orm import Session
 
         with Session(user_engine()) as session, session.begin():  # a call the writer recorded
-            session.add(m.Call(call_sid=answered, caller="+14155550199"))
+            session.add(m.CallRow(call_sid=answered, caller="+14155550199"))
             session.flush()
-            session.add(m.QueueVisit(call_sid=answered, seq=1, queue="support",
+            session.add(m.QueueVisitRow(call_sid=answered, seq=1, queue="support",
                                      joined_at=datetime.now(UTC), agent="bob"))
     assert _disposition(bob, b_token, bridged).status_code == 200
     assert _disposition(bob, b_token, answered).status_code == 200

@@ -116,7 +116,7 @@ def test_closing_a_task_updates_the_callers_summary_for_flows(app: Flask, redis)
     engine = app.config["TEST_ENGINE"]
     now = datetime.now(UTC)
     with Session(engine) as session, session.begin():
-        task = m.FollowupTask(call_sid="CA14", caller=scripted_day.A, rule="low_score",
+        task = m.FollowupTaskRow(call_sid="CA14", caller=scripted_day.A, rule="low_score",
                               reason="Call back about the label", priority=2, team="support",
                               status="open", due_at=now, created_at=now, updated_at=now)
         session.add(task)

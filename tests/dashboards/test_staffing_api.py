@@ -38,9 +38,9 @@ def app(redis_url: str, redis, tmp_path, monkeypatch) -> Flask:
     now = datetime.now(UTC)
     with engine.begin() as conn:
         at = [now - timedelta(minutes=k + 0.5) for k in range(CALLS)]
-        conn.execute(insert(m.Call), [{"call_sid": f"CA{i:032d}", "started_at": t}
+        conn.execute(insert(m.CallRow), [{"call_sid": f"CA{i:032d}", "started_at": t}
                                       for i, t in enumerate(at)])
-        conn.execute(insert(m.QueueVisit), [{"call_sid": f"CA{i:032d}", "seq": 0,
+        conn.execute(insert(m.QueueVisitRow), [{"call_sid": f"CA{i:032d}", "seq": 0,
                                              "queue": "support", "joined_at": t}
                                             for i, t in enumerate(at)])
     engine.dispose()

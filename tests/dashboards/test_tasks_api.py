@@ -33,7 +33,7 @@ def app(redis_url: str, redis, tmp_path, db_url: str) -> Flask:  # noqa: F811
     scripted_calls(redis)
     drain_events(redis, sessions, hooks=[FollowupHook(RULES)])
     with sessions() as session, session.begin():  # the voicemail task is a day overdue
-        session.execute(update(m.FollowupTask).where(m.FollowupTask.rule == "voicemail")
+        session.execute(update(m.FollowupTaskRow).where(m.FollowupTaskRow.rule == "voicemail")
                         .values(due_at=datetime.now(UTC) - timedelta(days=1)))
     engine.dispose()
     return create_app({"redis_url": redis_url, "twilio_auth_token": "t",

@@ -50,10 +50,10 @@ class Centre:
         SimpleWorker([Queue(FOLLOWUP_QUEUE, connection=redis)],
                      connection=redis).work(burst=True, logging_level="WARNING")
 
-    def tasks(self) -> dict[str, list[m.FollowupTask]]:
+    def tasks(self) -> dict[str, list[m.FollowupTaskRow]]:
         with self.sessions() as session:
-            rows = session.scalars(select(m.FollowupTask).order_by(m.FollowupTask.id)).all()
-        out: dict[str, list[m.FollowupTask]] = {}
+            rows = session.scalars(select(m.FollowupTaskRow).order_by(m.FollowupTaskRow.id)).all()
+        out: dict[str, list[m.FollowupTaskRow]] = {}
         for row in rows:
             out.setdefault(row.call_sid or "", []).append(row)
         return out

@@ -67,7 +67,7 @@ def burst_through_outage(app: Flask, redis: redis_lib.Redis, redis_url: str,
                          cut: Callable[[], None], restore: Callable[[], None]) -> dict:
     def ledger() -> int:
         with check() as session:
-            return session.execute(select(func.count()).select_from(m.ProcessedEvent)).scalar()
+            return session.execute(select(func.count()).select_from(m.ProcessedEventRow)).scalar()
 
     def calls(n: int) -> list[str]:
         return [walk(app, SURVEY_LINE, "press 5; press 1", caller=f"+1415555{i:04d}").call_sid
@@ -90,8 +90,8 @@ def burst_through_outage(app: Flask, redis: redis_lib.Redis, redis_url: str,
         seconds = wait_for(lambda: ledger() == total and ev.pending_count(redis) == 0)
     ids = published_ids(redis)
     with check() as session:
-        logged = session.execute(select(m.ProcessedEvent.event_id)).scalars().all()
-        answers = {sid: tuple(sorted((a.question, a.answer) for a in session.get(m.Call, sid)
+        logged = session.execute(select(m.ProcessedEventRow.event_id)).scalars().all()
+        answers = {sid: tuple(sorted((a.question, a.answer) for a in session.get(m.CallRow, sid)
                                      .survey_answers)) for sid in sids}
     assert during == written_before                 # nothing was written while it was down
     assert pending > 0 or burst > 0

@@ -19,7 +19,7 @@ def test_recording_needs_sign_in_and_the_role_and_is_gone_once_deleted(live: Liv
     drain_events(live.redis, factory,
                  hooks=record_hooks(live.app.config["IVR"], live.redis, factory))
     with factory() as session:
-        (vm,) = session.get(m.Call, leg.call_sid).voicemails
+        (vm,) = session.get(m.CallRow, leg.call_sid).voicemails
     assert vm.url.startswith(live.standin.config.api_base)
     add_users(tmp_path, ada="admin", sue="supervisor", ann="agent")
     path = f"/recordings/{vm.recording_sid}"

@@ -84,7 +84,7 @@ def loaded(redis: redis_lib.Redis, session_factory: sessionmaker[Session]) -> di
     assert result.written == 3 * 15
     when = datetime.fromtimestamp(NOW - 99 * DAY, UTC)
     with session_factory() as session, session.begin():
-        session.add(m.FollowupTask(
+        session.add(m.FollowupTaskRow(
             call_sid="CAold", caller=CALLER, rule="voicemail", priority=2, status="closed",
             reason=f"Voicemail from {CALLER} in support", due_at=when, created_at=when,
             updated_at=when, notes="lives at 12 Main Street", recording_sid="RECAold",
@@ -94,7 +94,7 @@ def loaded(redis: redis_lib.Redis, session_factory: sessionmaker[Session]) -> di
 
 
 def snapshot(session: Session, sid: str) -> dict[str, Any]:
-    call = session.get(m.Call, sid)
+    call = session.get(m.CallRow, sid)
     return {
         "caller": call.caller, "wait": call.wait_s, "talk": call.talk_s,
         "outcome": call.outcome, "answered": call.answered, "queue": call.queue,
@@ -110,8 +110,8 @@ def snapshot(session: Session, sid: str) -> dict[str, Any]:
 
 
 def event_text(session: Session, sid: str) -> str:
-    rows = session.execute(select(m.ProcessedEvent.data).where(
-        m.ProcessedEvent.call_sid == sid)).scalars()
+    rows = session.execute(select(m.ProcessedEventRow.data).where(
+        m.ProcessedEventRow.call_sid == sid)).scalars()
     return json.dumps(list(rows))
 
 
@@ -149,7 +149,7 @@ def test_recordings_then_personal_data_go_and_figures_stay(
         assert [s for s in SECRETS if s in logged] == []
         assert "SMCAold" in logged                                   # sids are not personal
         assert all(s in event_text(session, "CAnew") for s in SECRETS[:4])
-        (task,) = session.execute(select(m.FollowupTask)).scalars()
+        (task,) = session.execute(select(m.FollowupTaskRow)).scalars()
         assert (task.caller, task.notes, task.transcript, task.sms) == (None,) * 4
         assert task.reason == "Voicemail from (number removed) in support"
         assert (task.recording_sid, task.sms_sid, task.status) == (

@@ -27,7 +27,7 @@ def test_dry_run_then_the_daily_job_deletes_the_recording_at_twilio_and_on_the_r
     engine, factory = outcome_db(tmp_path)
     drain_events(live.redis, factory)
     with factory() as session:
-        (vm,) = session.get(m.Call, leg.call_sid).voicemails
+        (vm,) = session.get(m.CallRow, leg.call_sid).voicemails
     wav = f"{live.standin.config.api_base}/sim/recordings/{vm.recording_sid}.wav"
     add_users(tmp_path, sue="supervisor")
     sue = signed_in(live.app, "sue")
@@ -64,9 +64,9 @@ def test_dry_run_then_the_daily_job_deletes_the_recording_at_twilio_and_on_the_r
 
     assert requests.get(wav, timeout=5).status_code == 404             # gone at Twilio
     with factory() as session:
-        (after,) = session.get(m.Call, leg.call_sid).voicemails
+        (after,) = session.get(m.CallRow, leg.call_sid).voicemails
         assert (after.recording_sid, after.url, after.duration_s) == (
             vm.recording_sid, None, vm.duration_s)
-        assert session.get(m.Call, leg.call_sid).caller == "+14155550123"   # kept: 0 = forever
+        assert session.get(m.CallRow, leg.call_sid).caller == "+14155550123"   # kept: 0 = forever
     assert sue.get(f"/recordings/{vm.recording_sid}").status_code == 410
     engine.dispose()

@@ -72,7 +72,7 @@ def test_hang_up_at_the_survey_then_answer_by_sms(live: Live, tmp_path: Path,
     drain_events(live.redis, factory)
     with factory() as session:
         answers = {sid: sorted((a.question, a.answer, a.score)
-                               for a in session.get(m.Call, sid).survey_answers)
+                               for a in session.get(m.CallRow, sid).survey_answers)
                    for sid in (gone.call_sid, done.call_sid)}
     assert answers == {gone.call_sid: [("satisfaction", "4", 4)],
                        done.call_sid: [("resolved", "yes", None), ("satisfaction", "5", 5)]}

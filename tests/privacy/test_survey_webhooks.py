@@ -19,7 +19,7 @@ def survey_rows(app: Flask, tmp_path, call_sid: str) -> list[tuple[str, str, int
     factory = make_session_factory(engine)
     drain_events(app.extensions["ivr"].redis, factory)
     with factory() as session:
-        call = session.get(m.Call, call_sid)
+        call = session.get(m.CallRow, call_sid)
         assert call is not None
         rows = [(a.question, a.answer, a.score) for a in call.survey_answers]
     engine.dispose()

@@ -44,14 +44,14 @@ def test_failed_transcriptions_keep_the_voicemail_and_open_its_task(
     assert (result.failed, result.rejected) == (0, 0)
     with factory() as session:
         for leg in (lost, crash):
-            call = session.get(m.Call, leg.call_sid)
+            call = session.get(m.CallRow, leg.call_sid)
             (vm,) = call.voicemails
             assert vm.recording_sid.startswith("RE")
             assert vm.url
             assert vm.duration_s is not None
             assert vm.transcript is None
             assert call.outcome == "voicemail"
-            (task,) = [t for t in session.query(m.FollowupTask).filter_by(
+            (task,) = [t for t in session.query(m.FollowupTaskRow).filter_by(
                 call_sid=leg.call_sid) if t.rule == "voicemail"]
             assert (task.recording_sid, task.transcript, task.transcript_status) == (
                 vm.recording_sid, None, "failed")

@@ -20,8 +20,8 @@ def visits(engine: Engine, rows: list[tuple[str, datetime]]) -> None:
     seen = [{"call_sid": f"CA{i:032d}", "seq": 0, "queue": q, "joined_at": at}
             for i, (q, at) in enumerate(rows)]
     with engine.begin() as conn:
-        conn.execute(insert(m.Call), calls)
-        conn.execute(insert(m.QueueVisit), seen)
+        conn.execute(insert(m.CallRow), calls)
+        conn.execute(insert(m.QueueVisitRow), seen)
 
 
 def test_today_and_same_weekdays_by_local_slot(db_engine: Engine) -> None:

@@ -85,7 +85,7 @@ def test_an_open_task_makes_the_caller_unhappy(
     drain_events(redis, session_factory, hooks=[CallerSummaryHook(redis, clock=lambda: NOW)])
     assert history_variables(redis, CALLER, NOW)["unhappy"] is False
     with session_factory() as session, session.begin():
-        session.add(m.FollowupTask(
+        session.add(m.FollowupTaskRow(
             call_sid="CA-1", caller=CALLER, rule="low_score", reason="Scored 4 but asked back",
             priority=2, team="support", status="open", due_at=NOW, created_at=NOW,
             updated_at=NOW))

@@ -89,20 +89,20 @@ def test_downgrade_to_base_drops_everything(db_url: str) -> None:
 def test_foreign_keys_and_cascade_hold(session_factory: sessionmaker[Session]) -> None:
     at = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     with session_factory() as session, session.begin():
-        session.add_all([m.Call(call_sid="CA1", outcome="in_progress"),
-                         m.Call(call_sid="CA2", outcome="in_progress")])
+        session.add_all([m.CallRow(call_sid="CA1", outcome="in_progress"),
+                         m.CallRow(call_sid="CA2", outcome="in_progress")])
         session.flush()
-        session.add_all([m.CallStep(call_sid=sid, seq=0, kind="visit", node="menu", at=at)
+        session.add_all([m.CallStepRow(call_sid=sid, seq=0, kind="visit", node="menu", at=at)
                          for sid in ("CA1", "CA2")])
     with session_factory() as session, session.begin():
-        session.delete(session.get(m.Call, "CA1"))
+        session.delete(session.get(m.CallRow, "CA1"))
     with session_factory() as session:
-        steps = session.execute(select(m.CallStep.call_sid)).scalars().all()
+        steps = session.execute(select(m.CallStepRow.call_sid)).scalars().all()
         assert steps == ["CA2"]
-        stored = session.execute(select(m.CallStep.at)).scalar_one()
+        stored = session.execute(select(m.CallStepRow.at)).scalar_one()
         assert stored.replace(tzinfo=stored.tzinfo or UTC) == at
     with pytest.raises(IntegrityError), session_factory() as session, session.begin():
-        session.add(m.CallStep(call_sid="CA-none", seq=0, kind="visit", node="x", at=at))
+        session.add(m.CallStepRow(call_sid="CA-none", seq=0, kind="visit", node="x", at=at))
 
 
 def test_db_upgrade_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +142,7 @@ def test_steps_written_before_flow_analytics_are_filled_in(db_url: str) -> None:
                          sa.column("kind"), sa.column("node"), sa.column("at"),
                          sa.column("left_at"))
     with engine.begin() as conn:
-        conn.execute(insert(m.Call.__table__).values(
+        conn.execute(insert(m.CallRow.__table__).values(
             call_sid="CA1", flow="shop", started_at=at, answered=True, abandoned=False,
             outcome="answered"))
         conn.execute(insert(old_steps), [
@@ -151,7 +151,7 @@ def test_steps_written_before_flow_analytics_are_filled_in(db_url: str) -> None:
             for i, (k, n) in enumerate([("visit", "menu"), ("input", "menu"),
                                         ("visit", "menu"), ("visit", "queue")])])
     upgrade_database(db_url)
-    s = m.CallStep
+    s = m.CallStepRow
     with engine.connect() as conn:
         rows = conn.execute(select(s.node, s.next_node, s.first_entry, s.hour, s.flow,
                                    s.answered, s.dwell_s).where(s.kind == "visit")

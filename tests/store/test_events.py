@@ -82,8 +82,9 @@ def at(seconds: float) -> datetime:
 
 
 def counts(session: Session) -> dict[str, int]:
-    tables = (m.Call, m.CallStep, m.QueueVisit, m.Callback, m.CallbackAttempt, m.Voicemail,
-              m.SurveyAnswer, m.Disposition, m.CallTag, m.ProcessedEvent)
+    tables = (m.CallRow, m.CallStepRow, m.QueueVisitRow, m.CallbackRow, m.CallbackAttemptRow,
+              m.VoicemailRow, m.SurveyAnswerRow, m.DispositionRow, m.CallTagRow,
+              m.ProcessedEventRow)
     return {t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0
             for t in tables}
 
@@ -95,7 +96,7 @@ EXPECTED_COUNTS = {"calls": 3, "call_steps": 5, "queue_visits": 3, "callbacks": 
 
 def check_rows(session: Session) -> None:
     assert counts(session) == EXPECTED_COUNTS
-    calls = {c.call_sid: c for c in session.scalars(select(m.Call))}
+    calls = {c.call_sid: c for c in session.scalars(select(m.CallRow))}
     a, b, c = calls["CA-answered"], calls["CA-abandoned"], calls["CA-callback"]
     assert (a.caller, a.flow, a.flow_version, a.queue, a.wait_s, a.agent, a.talk_s) == (
         "+15550000001", "main", "v3", "support", 30.0, "alice", 120.0)
@@ -186,7 +187,7 @@ def test_a_republished_event_id_is_written_once(redis: redis_lib.Redis,
     result = drain_events(redis, session_factory)
     assert (result.written, result.duplicates) == (1, 1)
     with session_factory() as session:
-        assert session.scalar(select(func.count()).select_from(m.CallStep)) == 1
+        assert session.scalar(select(func.count()).select_from(m.CallStepRow)) == 1
 
 
 def test_database_down_keeps_events_pending_then_writes_each_once(
@@ -239,12 +240,12 @@ def test_malformed_entries_are_recorded_rejected_and_acked(
     assert (result.written, result.rejected, result.failed) == (1, 2, 0)
     assert ev.pending_count(redis) == 0
     with session_factory() as session:
-        rows = session.execute(select(m.ProcessedEvent.event_id, m.ProcessedEvent.error)
-                               .where(m.ProcessedEvent.error.is_not(None))).all()
+        rows = session.execute(select(m.ProcessedEventRow.event_id, m.ProcessedEventRow.error)
+                               .where(m.ProcessedEventRow.error.is_not(None))).all()
         errors = {event_id: str(error) for event_id, error in rows}
         assert set(errors) == {"bad1", "bad2"}
         assert "'result' is required" in errors["bad1"]
-        call = session.get(m.Call, "CA1")
+        call = session.get(m.CallRow, "CA1")
         assert call is not None
         assert [s.node for s in call.steps] == ["menu"]
 
@@ -279,9 +280,9 @@ def test_overlong_values_are_cut_to_fit_and_overlong_ids_rejected(
     result = drain_events(redis, session_factory)
     assert (result.written, result.rejected, result.failed) == (4, 1, 0)
     with session_factory() as session:
-        call = session.get(m.Call, "CA1")
+        call = session.get(m.CallRow, "CA1")
         assert call is not None
         assert [len(s.node) for s in call.steps] == [100, 3]
         assert [len(s.speech or "") for s in call.steps] == [0, 3000]
         assert [t.tag for t in call.tags] == ["t" * 64]
-        assert session.get(m.ProcessedEvent, "long") is not None
+        assert session.get(m.ProcessedEventRow, "long") is not None

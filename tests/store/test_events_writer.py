@@ -62,13 +62,13 @@ def test_an_event_that_fails_to_apply_stays_pending_and_the_rest_are_written(
     assert (result.written, result.failed, result.unavailable) == (1, 1, None)
     assert ev.pending_count(redis) == 1
     with session_factory() as session:
-        assert session.get(m.Call, "CA-bug") is None  # rolled back with its ledger row
-        ledger = session.scalars(select(m.ProcessedEvent.call_sid)).all()
+        assert session.get(m.CallRow, "CA-bug") is None  # rolled back with its ledger row
+        ledger = session.scalars(select(m.ProcessedEventRow.call_sid)).all()
         assert ledger == ["CA-ok"]
     fixed = drain_events(redis, session_factory, claim_idle_ms=0)
     assert (fixed.written, fixed.failed) == (1, 0)
     with session_factory() as session:
-        call = session.get(m.Call, "CA-bug")
+        call = session.get(m.CallRow, "CA-bug")
         assert call is not None
         assert [s.node for s in call.steps] == ["menu"]
 
@@ -139,6 +139,6 @@ def test_a_merged_callback_request_takes_the_callbacks_outcome(
     ev.publish_event(redis, "call_ended", "CA-second", {"duration": 40.0}, T0 + 100)
     drain_events(redis, session_factory)  # rewrites the second call's record
     with session_factory() as session:
-        rows = session.execute(select(m.Callback.call_sid, m.Callback.status)
-                               .order_by(m.Callback.call_sid)).all()
+        rows = session.execute(select(m.CallbackRow.call_sid, m.CallbackRow.status)
+                               .order_by(m.CallbackRow.call_sid)).all()
     assert [tuple(r) for r in rows] == [("CA-first", "completed"), ("CA-second", "completed")]

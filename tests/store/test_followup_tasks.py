@@ -71,7 +71,7 @@ def scripted_calls(redis: redis_lib.Redis) -> None:
 
 
 def task_rows(session: Session) -> set[tuple[str | None, str]]:
-    return {(t.call_sid, t.rule) for t in session.scalars(select(m.FollowupTask))}
+    return {(t.call_sid, t.rule) for t in session.scalars(select(m.FollowupTaskRow))}
 
 
 EXPECTED = {("CA-abandon", "abandoned_after_wait"), ("CA-survey", "low_satisfaction"),
@@ -113,7 +113,7 @@ def test_voicemail_task_gets_its_transcript_or_stays_without_one(
             "recording": rec, "url": f"http://r/{rec}"}))
     drain_events(redis, session_factory, hooks=[hook])
     with session_factory() as session:
-        assert {t.transcript_status for t in session.scalars(select(m.FollowupTask))} == {
+        assert {t.transcript_status for t in session.scalars(select(m.FollowupTaskRow))} == {
             "pending"}
     ev.publish_event(redis, "transcript_ready", "CA-ok", {"recording": "RE-ok",
                                                           "text": "about my order"}, T0 + 60)
@@ -122,7 +122,7 @@ def test_voicemail_task_gets_its_transcript_or_stays_without_one(
     drain_events(redis, session_factory, hooks=[hook])
     with session_factory() as session:
         found = {t.call_sid: (t.rule, t.recording_sid, t.transcript_status, t.transcript)
-                 for t in session.scalars(select(m.FollowupTask))}
+                 for t in session.scalars(select(m.FollowupTaskRow))}
     assert found == {"CA-ok": ("voicemail", "RE-ok", "ready", "about my order"),
                      "CA-bad": ("voicemail", "RE-bad", "failed", None)}
 
@@ -153,7 +153,7 @@ def test_assign_close_and_overdue(redis: redis_lib.Redis,
         assert tasks.task_json(closed, now + timedelta(days=9))["overdue"] is False
         assert {t.rule for t in tasks.open_tasks_for_caller(session, "+14155550105")} == set()
         assert len(tasks.list_tasks(session, status="open")) == 3
-        assert session.scalar(select(func.count()).select_from(m.FollowupTask)) == 4
+        assert session.scalar(select(func.count()).select_from(m.FollowupTaskRow)) == 4
 
 
 def test_sms_job_sends_once_through_the_twilio_client(

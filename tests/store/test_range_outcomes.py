@@ -47,9 +47,9 @@ def test_share_inside_and_mean_width_per_queue_and_day(redis, db_engine, session
     publish(redis)
     assert drain_events(redis, session_factory).failed == 0
     with db_engine.connect() as conn:
-        stored = conn.execute(select(m.QueueVisit.range_low, m.QueueVisit.range_high,
-                                     m.QueueVisit.in_range)
-                              .order_by(m.QueueVisit.call_sid)).all()
+        stored = conn.execute(select(m.QueueVisitRow.range_low, m.QueueVisitRow.range_high,
+                                     m.QueueVisitRow.in_range)
+                              .order_by(m.QueueVisitRow.call_sid)).all()
     assert [tuple(r) for r in stored] == [(30.0, 90.0, True), (60.0, 180.0, False),
                                           (40.0, 130.0, True), (None, None, None),
                                           (10.0, 20.0, False), (0.0, 30.0, True)]

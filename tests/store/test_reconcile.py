@@ -17,7 +17,7 @@ NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 def add_call(session_factory, sid: str, started_ago: float, ended: bool = False) -> None:
     with session_factory() as session, session.begin():
         start = NOW - timedelta(seconds=started_ago)
-        session.add(m.Call(call_sid=sid, started_at=start,
+        session.add(m.CallRow(call_sid=sid, started_at=start,
                            ended_at=start + timedelta(seconds=30) if ended else None))
 
 
@@ -104,7 +104,7 @@ def test_the_worker_pass_closes_a_call_whose_status_callback_was_lost(redis_url,
         url = f"sqlite:///{tmp_path / 'outcomes.sqlite3'}"
         upgrade_database(url)
         with make_session_factory(make_engine(url))() as session, session.begin():
-            session.add(m.Call(call_sid=leg.call_sid,
+            session.add(m.CallRow(call_sid=leg.call_sid,
                                started_at=datetime.now(UTC) - timedelta(minutes=10)))
         config = Config(instance_dir=tmp_path, redis_url=redis_url, database_url=url,
                         twilio_api_base=base)

@@ -60,9 +60,9 @@ def test_one_failing_event_keeps_only_itself_pending_and_hooks_run_once_per_even
     # The batch was rolled back, then applied one by one: only committed records count.
     assert sorted(committed) == ["CA-0", "CA-1", "CA-3"]
     with session_factory() as session:
-        ledger = sorted(session.scalars(select(m.ProcessedEvent.call_sid)).all())
+        ledger = sorted(session.scalars(select(m.ProcessedEventRow.call_sid)).all())
         assert ledger == ["CA-0", "CA-1", "CA-3"]
-        assert session.get(m.Call, "CA-2") is None
+        assert session.get(m.CallRow, "CA-2") is None
 
 
 def test_a_failed_commit_acks_nothing_and_the_redelivery_writes_each_event_once(
