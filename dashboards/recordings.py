@@ -31,7 +31,7 @@ SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 
 
 def listening_roles() -> tuple[str, ...]:
-    raw = str(current_app.config["IVR"].extra.get("recording_roles") or "")
+    raw = current_app.config["IVR"].recording_roles  # IVR_RECORDING_ROLES, comma-separated
     roles = tuple(r.strip() for r in raw.split(",") if r.strip())
     return roles or DEFAULT_ROLES
 

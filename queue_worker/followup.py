@@ -132,7 +132,7 @@ def build_followup_context(config: Any) -> FollowupContext:
     the call control uses (the stand-in without Twilio credentials)."""
     engine = make_engine(database_url(config.database_url, config.instance_dir),
                          **config.db_pool())
-    sender = config.extra.get("sms_from") or config.extra.get("caller_id") or TEST_CALLER_ID
+    sender = config.sms_from or config.caller_id or TEST_CALLER_ID
     return FollowupContext(make_session_factory(engine), build_client(config), str(sender),
                            outgoing_countries(config))
 

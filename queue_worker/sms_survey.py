@@ -39,8 +39,7 @@ def _client(conn: redis_lib.Redis) -> tuple[Any, str]:
     key = connection_key(conn)
     if key not in _CLIENTS:
         config = from_env()
-        sender = str(config.extra.get("sms_from") or config.extra.get("caller_id")
-                     or TEST_CALLER_ID)
+        sender = config.sms_from or config.caller_id or TEST_CALLER_ID
         _CLIENTS[key] = (build_client(config), sender)
     return _CLIENTS[key]
 

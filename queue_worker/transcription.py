@@ -20,14 +20,13 @@ Network trouble (connection errors, timeouts, HTTP 5xx/429, engine UNAVAILABLE) 
 while the job has retries left, so RQ retries it with backoff (`TRANSCRIBE_RETRY`); on the last
 try it publishes `transcript_failed`. A 404 or a bad file fails at once: retrying cannot help.
 
-The engine comes from the environment (`ivr.outcomes.transcription.transcriber_from_env`),
-built once per worker process for a given setting, never at import.
+The engine comes from the settings (`ivr.outcomes.transcription.transcriber_for`), built
+once per worker process for a given setting, never at import.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,16 +40,14 @@ from ivr.config.settings import from_env
 from ivr.domain.errors import TranscriptionFailed
 from ivr.domain.privacy import failed_job_ttl, policy_from_config
 from ivr.outcomes.recording_media import credentials, media_url
-from ivr.outcomes.transcription import Transcriber, transcriber_from_env
+from ivr.outcomes.transcription import Transcriber, transcriber_for
 from ivr.store import jobs
 from queue_worker.context import installed_config
 
 log = logging.getLogger(__name__)
 MAX_RECORDING_BYTES = 50 * 1024 * 1024
 DAY_S = 86_400
-_TRANSCRIBERS: dict[tuple[str, ...], Transcriber] = {}
-_ENV_KEYS = ("IVR_TRANSCRIBER", "IVR_SPEECH_ENDPOINT", "IVR_SPEECH_MODEL",
-             "GOOGLE_APPLICATION_CREDENTIALS")
+_TRANSCRIBERS: dict[tuple[str | None, ...], Transcriber] = {}
 
 
 def enqueue_transcription(rq: Queue, call_sid: str, recording_sid: str, language: str = "en-US",
@@ -149,9 +146,11 @@ def _read_capped(sid: str, response: requests.Response) -> bytes:
 
 def current_transcriber() -> Transcriber:
     """The engine for the current environment, built once per process per setting."""
-    settings = tuple(os.environ.get(k, "") for k in _ENV_KEYS)
+    config = from_env()
+    settings = (config.transcriber, config.speech_endpoint, config.speech_model,
+                config.google_application_credentials)
     if settings not in _TRANSCRIBERS:
-        _TRANSCRIBERS[settings] = transcriber_from_env()
+        _TRANSCRIBERS[settings] = transcriber_for(config)
     return _TRANSCRIBERS[settings]
 
 

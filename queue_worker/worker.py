@@ -112,7 +112,7 @@ def build_reconciler(conn: redis.Redis, config: Any = None) -> Any:
     """One reconciliation pass as a callable, wired to this worker's connections: the outcome
     database, the queue engine (a ghost caller leaves the line) and Twilio's REST API."""
     config = config or from_env()
-    after = float(config.extra.get("reconcile_after", 300))
+    after = config.reconcile_after
     sessions = make_session_factory(make_engine(
         database_url(config.database_url, config.instance_dir), **config.db_pool()))
     handoff = QueueHandOff(current_context_for(conn).service, CallStateStore(conn),

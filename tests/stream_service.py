@@ -12,7 +12,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -80,9 +80,9 @@ def serve_pages_with_streams(app: Flask, pages_base: str) -> StreamThread:
     the pages at it, as `ivr serve` does: IVR_STREAM_URL names the service, and the pages'
     origin is one it accepts (IVR_WEB_ORIGINS)."""
     config = app.config["IVR"]
-    config = replace(config, extra={**config.extra, "web_origins": pages_base})
+    config = config.with_overrides(web_origins=pages_base)
     service = StreamThread(app, stream_settings(config))
-    config = replace(config, stream_url=service.base)
+    config = config.with_overrides(stream_url=service.base)
     app.config["IVR"] = app.extensions["ivr"].config = config
     return service.start()
 

@@ -31,6 +31,7 @@ from devkit.loadgen.abuse import AbusePlan, collect, spawn_abuse
 from devkit.loadgen.run import describe, percentile, run_load
 from devkit.loadgen.stack import Stack
 from devkit.loadgen.timing import Timings
+from ivr.config.settings import from_env
 from ivr.store import keys, redis_connect
 from ivr.store.db import database_url, make_engine, upgrade_database
 from ivr.store.scripts import text
@@ -142,7 +143,7 @@ def add_supervisor(stack: Any, password: str) -> None:
 
 
     # the database the stack's processes use: they inherit DATABASE_URL (SQLite when unset)
-    url = database_url(os.environ.get("DATABASE_URL") or None, stack.workdir / "instance")
+    url = database_url(from_env().database_url, stack.workdir / "instance")
     engine = make_engine(url)
     try:
         deadline = time.monotonic() + 30

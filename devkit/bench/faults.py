@@ -20,6 +20,7 @@ import click
 
 from devkit.loadgen.run import report_lines, run_load
 from devkit.loadgen.stack import Stack
+from ivr.config.settings import from_env
 from ivr.store import keys, redis_connect
 from ivr.store.db import database_url
 
@@ -93,7 +94,7 @@ def callback_counts(stack: Any) -> dict[str, int]:
 
 
     # the database the stack's processes use: they inherit DATABASE_URL (SQLite when unset)
-    engine = create_engine(database_url(os.environ.get("DATABASE_URL") or None,
+    engine = create_engine(database_url(from_env().database_url,
                                         stack.workdir / "instance"))
     try:
         with engine.connect() as conn:
@@ -138,7 +139,7 @@ def spooled(stack: Any) -> int:
 @click.option("--seed", default=7, show_default=True)
 def command(rate: float, duration: float, speed: float, redis_down: float, seed: int) -> None:
     """Kill a worker, a web process and Redis under load; print lost callers and callbacks."""
-    if os.environ.get("REDIS_URL"):
+    if from_env().redis_url:
         raise click.ClickException("unset REDIS_URL: the fault run kills its own Redis, never "
                                    "a shared one")
     stack = Stack(speed=speed)

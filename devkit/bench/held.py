@@ -209,7 +209,8 @@ def command(callers: str, duration: float, workers: int, threads: int, through: 
     app = Server("app", free_port())
     redis_srv = EmbeddedRedis(app.workdir / "redis").start()
     env = dict(os.environ)
-    os.environ["IVR_QUEUES_FILE"] = str(roomy_queues(app.workdir, callers))
+    queues_file = str(roomy_queues(app.workdir, callers))
+    os.environ["IVR_QUEUES_FILE"] = queues_file  # for fill_queues' from_env, in this process
     env.update({"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
                 "SECRET_KEY": SESSION_KEY,
                 "PUBLIC_BASE_URL": f"http://127.0.0.1:{app.port}", "REDIS_URL": redis_srv.url,
@@ -217,7 +218,7 @@ def command(callers: str, duration: float, workers: int, threads: int, through: 
                 "IVR_PROMPTS_AUDIO_DIR": str(app.workdir / "no-audio")})
     click.echo(f"\n{'callers':>8}{'req/s':>8}{'requests':>10}{'errors':>8}{'p50 ms':>8}"
                f"{'p95 ms':>8}{'p99 ms':>8}{'Redis bytes/caller':>20}{'late':>8}{'done/s':>8}")
-    env["IVR_QUEUES_FILE"] = os.environ["IVR_QUEUES_FILE"]
+    env["IVR_QUEUES_FILE"] = queues_file
     try:
         for n in (int(x) for x in callers.split(",")):
             app.stop()

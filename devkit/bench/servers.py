@@ -26,8 +26,9 @@ from ivr.store.embedded_redis import EmbeddedRedis
 
 TOKEN = "bench-" + secrets.token_hex(8)
 # The servers a benchmark starts refuse to run without a strong session key
-# (ivr/config/settings.py).
-SESSION_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48)
+# (ivr/config/settings.py): one random key per run, handed to each server it starts (their
+# environment, never ours).
+SESSION_KEY = secrets.token_urlsafe(48)
 BARE_APP = '''
 from flask import Flask, Response
 app = Flask(__name__)
@@ -177,7 +178,9 @@ def started(variants: dict[str, dict[str, str]], workers: int, threads: int,
     bare = Server("bare", free_port())
     (bare.workdir / "bare_app.py").write_text(BARE_APP)
     servers = {"bare": bare, **{name: Server("app", free_port()) for name in variants}}
-    embedded, redis_url = None, os.environ.get("REDIS_URL", "")
+    from ivr.config.settings import from_env
+
+    embedded, redis_url = None, from_env().redis_url or ""
     if not redis_url:
         embedded = EmbeddedRedis(bare.workdir / "redis").start()
         redis_url = embedded.url

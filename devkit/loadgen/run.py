@@ -10,7 +10,6 @@ or when it ended without its `call_ended` outcome event in Redis.
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 
 from devkit.loadgen.scenarios import SCENARIOS, caller_number, fill
 from devkit.loadgen.stack import Stack
+from ivr.config.settings import from_env
 from ivr.store.db import database_url
 
 TERMINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
@@ -139,7 +139,7 @@ def ended_calls(stack: Stack, expected: set[str], wait: float = 20.0) -> set[str
 
 
     # the database the stack's processes use: they inherit DATABASE_URL (SQLite when unset)
-    engine = create_engine(database_url(os.environ.get("DATABASE_URL") or None,
+    engine = create_engine(database_url(from_env().database_url,
                                         stack.workdir / "instance"))
     deadline = time.monotonic() + wait
     try:

@@ -76,7 +76,9 @@ class Stack:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-in's access log
 
-        self.redis_url = os.environ.get("REDIS_URL", "")
+        from ivr.config.settings import from_env
+
+        self.redis_url = from_env().redis_url or ""
         if not self.redis_url:
             self.redis = EmbeddedRedis(self.workdir / "redis").start()
             self.redis_url = self.redis.url

@@ -56,16 +56,13 @@ def _calendars(registry: Any) -> Any:
     return load_calendars(path) if path is not None else None
 
 
-CONVERGE_EVERY = 1.0  # seconds; IVR_FLOW_CONVERGE_EVERY overrides
-
-
 def converge_flows() -> None:
     """Before a request: pick up flows published by another process or machine. One Redis
     GET when nothing changed, at most once per `IVR_FLOW_CONVERGE_EVERY` seconds (1 s) per
     process: on the webhook path that GET was one Redis round trip in four, and a publish
     reaching every process within a second is what an operator can tell apart from at once.
     A Redis outage only delays convergence (logged)."""
-    every = float(services().config.extra.get("flow_converge_every", CONVERGE_EVERY))
+    every = services().config.flow_converge_every
     now = time.monotonic()
     if now < current_app.extensions.get(CONVERGE_DUE, 0.0):
         return

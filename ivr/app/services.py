@@ -21,9 +21,8 @@ from rq import Queue
 from ivr.app.queues_check import queue_problems
 from ivr.config.queues import build_queue_service, load_engine_options, load_queues
 from ivr.config.settings import Config
-from ivr.domain.errors import ConfigError, FlowError
+from ivr.domain.errors import FlowError
 from ivr.domain.privacy import failed_job_ttl, policy_from_config
-from ivr.flows.lookup_sql import DEFAULT_POOL_SIZE
 from ivr.flows.lookups import LookupSources, load_sources, source_problems
 from ivr.flows.registry import FlowRegistry
 from ivr.outcomes.outgoing_numbers import outgoing_countries
@@ -44,7 +43,6 @@ from ivr.store import events, redis_connect
 from ivr.store.call_state import CallStateStore
 from ivr.store.caller_summary import queue_start_reads
 from ivr.store.embedded_redis import EmbeddedRedis
-from ivr.store.hold_forecast import DEFAULT_TTL
 from ivr.store.jobs import ROUTING_QUEUE, TRANSCRIPTION_QUEUE, RqTrigger, enqueue_transcription
 from ivr.store.redis_queue import QueueService
 
@@ -253,14 +251,7 @@ def _queue_engine(config: Config, conn: redis.Redis, store: CallStateStore,
 def forecast_ttl(config: Config) -> float:
     """IVR_FORECAST_TTL: seconds a process reuses a queue's read for its held callers'
     estimates (ivr/store/hold_forecast.py); 0 reads the queue for every estimate."""
-    raw = config.extra.get("forecast_ttl", DEFAULT_TTL)
-    try:
-        ttl = float(raw)
-    except (TypeError, ValueError):
-        ttl = -1.0
-    if not 0 <= ttl <= 60:
-        raise ConfigError(f"IVR_FORECAST_TTL={raw!r} must be a number of seconds from 0 to 60")
-    return ttl
+    return config.forecast_ttl
 
 
 def _flow_checks(config: Config, sources: LookupSources) -> Any:
@@ -277,24 +268,15 @@ def _flow_checks(config: Config, sources: LookupSources) -> Any:
 
 
 def hold_settings(config: Config) -> HoldSettings:
-    extra = config.extra
-    return HoldSettings(
-        announce_every=float(extra.get("announce_every", 60)),
-        offer_callback_above=float(extra.get("offer_callback_above", 120)),
-        hold_pause=int(extra.get("hold_pause", 15)))
+    return HoldSettings(announce_every=config.announce_every,
+                        offer_callback_above=config.offer_callback_above,
+                        hold_pause=config.hold_pause)
 
 
 def lookup_pool_size(config: Config) -> int:
     """IVR_LOOKUP_POOL_SIZE: connections each SQL lookup source may hold
     (ivr/flows/lookup_sql.py)."""
-    raw = config.extra.get("lookup_pool_size", DEFAULT_POOL_SIZE)
-    try:
-        size = int(raw)
-    except (TypeError, ValueError):
-        size = 0
-    if size < 1:
-        raise ConfigError(f"IVR_LOOKUP_POOL_SIZE={raw!r} must be a whole number of at least 1")
-    return size
+    return config.lookup_pool_size
 
 
 def _audio_lookup(config: Config, catalog: Any) -> Any:

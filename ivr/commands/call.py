@@ -13,10 +13,10 @@ Exit code 0 when the call completed without an application error, 1 otherwise.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -121,6 +121,17 @@ def via_standin(standin: str, script: Script, from_: str, to: str) -> bool:
         time.sleep(0.3)
 
 
+def _setting(name: str) -> Callable[[], str | None]:
+    """A click default read from the settings when the command runs (imported then, not at
+    CLI start: every command module is imported for `ivr --help`)."""
+    def read() -> str | None:
+        from ivr.config.settings import from_env
+
+        return getattr(from_env(), name)
+
+    return read
+
+
 @click.command("call")
 @click.argument("url", default=DEFAULT_URL)
 @click.option("--press", default="", help="Keys for successive Gathers, comma separated: 1,2")
@@ -128,10 +139,10 @@ def via_standin(standin: str, script: Script, from_: str, to: str) -> bool:
 @click.option("--script", default="", help='Steps: press 1; say "order status"; hold 3; hangup')
 @click.option("--from", "from_", default="+15555550100", show_default=True)
 @click.option("--to", default="+15555550199", show_default=True)
-@click.option("--token", default=lambda: os.environ.get("TWILIO_AUTH_TOKEN"),
+@click.option("--token", default=_setting("twilio_auth_token"),
               help="Auth token to sign webhooks with [env TWILIO_AUTH_TOKEN].")
 @click.option("--in-process", is_flag=True, help="Run ivr.create_app() in this process.")
-@click.option("--standin", default=lambda: os.environ.get("TWILIO_API_BASE"),
+@click.option("--standin", default=_setting("twilio_api_base"),
               help="Twilio stand-in base URL [env TWILIO_API_BASE].")
 @click.option("--direct", is_flag=True, help="Ignore the stand-in; call URL directly.")
 def command(url: str, press: str, say: tuple[str, ...], script: str, from_: str, to: str,

@@ -140,7 +140,7 @@ def _check_hold_audio(queues_path: Path, prompts_dir: Path, config: Any) -> list
     exists, is 8 kHz mono WAV and fits one hold loop, or an https URL."""
     from ivr.phone.hold_audio import hold_audio_problems
 
-    return hold_audio_problems(queues_path, prompts_dir, float(config.extra.get("hold_pause", 15)))
+    return hold_audio_problems(queues_path, prompts_dir, config.hold_pause)
 
 
 def _check_flows(files: list[Path], catalog: Path, calendars: Any,

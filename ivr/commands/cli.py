@@ -31,6 +31,7 @@ COMMANDS = {
     "report": "ivr.commands.report",
     "schema": "ivr.commands.schema",
     "serve": "ivr.commands.serve",
+    "settings": "ivr.commands.settings",
     "staffing": "ivr.commands.staffing",
     "streams": "ivr.commands.streams",
     "tasks": "ivr.commands.tasks",

@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 
 from ivr.commands._devkit import require_devkit
-from ivr.config.settings import DEV_ACCOUNT_SID, REPO_ROOT
+from ivr.config.settings import DEV_ACCOUNT_SID, from_env
 from ivr.store.embedded_redis import EmbeddedRedis
 
 
@@ -101,7 +101,8 @@ def wait_for(url: str, timeout: float = 30.0) -> bool:
 
 def demo_env(redis_url: str, port: int, standin_port: int, instance: Path,
              streams_port: int | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+    config = from_env()
+    env = dict(os.environ)  # the children's environment: this one, with the run's settings
     streams_port = streams_port or port + 1
     env.update({
         "REDIS_URL": redis_url,
@@ -110,11 +111,11 @@ def demo_env(redis_url: str, port: int, standin_port: int, instance: Path,
         # the wallboard page opens its stream there; the stream service accepts the page
         "IVR_STREAM_URL": f"http://127.0.0.1:{streams_port}",
         "IVR_WEB_ORIGINS": f"http://127.0.0.1:{port}",
-        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or DEV_ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or secrets.token_hex(16),
+        "TWILIO_ACCOUNT_SID": config.twilio_account_sid or DEV_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": config.twilio_auth_token or secrets.token_hex(16),
         # One random session key for the web server, the worker and the user commands of
         # this run (a page session signed by one is read by the others); never a fixed one.
-        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(48),
+        "SECRET_KEY": config.secret_key or secrets.token_urlsafe(48),
         "TWILIO_API_BASE": f"http://127.0.0.1:{standin_port}",
         "PYTHONUNBUFFERED": "1",
     })
@@ -134,11 +135,12 @@ def command(port: int, standin_port: int, streams_port: int | None, callers: boo
             duration: float, real_hours: bool) -> None:
     """Run server, worker, Twilio stand-in and simulated traffic on embedded defaults."""
     require_devkit()  # the stand-in (`ivr twilio-standin`) comes from devkit/
-    instance = Path(os.environ.get("IVR_INSTANCE_DIR", REPO_ROOT / "instance")).resolve()
+    config = from_env()
+    instance = config.instance_dir.resolve()
     logs = instance / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     embedded = None
-    redis_url = os.environ.get("REDIS_URL")
+    redis_url = config.redis_url
     if not redis_url:
         embedded = EmbeddedRedis(instance / "redis").start()
         redis_url = embedded.url

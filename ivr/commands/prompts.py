@@ -66,7 +66,7 @@ def _build_music(out: Path, force: bool) -> None:
     from ivr.config.settings import from_env
     from ivr.prompts.hold_music import build_hold_music, music_paths
 
-    hold_pause = float(from_env().extra.get("hold_pause", 15))
+    hold_pause = from_env().hold_pause
     music = build_hold_music(out, hold_pause, force=force)
     state = "built" if music["built"] else "up to date"
     click.echo(f"hold music: {state}, {music['seconds']} s for {hold_pause:g} s loops -> "

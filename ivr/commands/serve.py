@@ -41,7 +41,7 @@ def command(host: str, port: int, use_gunicorn: bool, workers: int, streams: boo
     """Serve Twilio webhooks and the web pages (and, beside them, the wallboard's streams)."""
     from ivr.config.settings import require_secret_key
 
-    require_secret_key(os.environ)  # one line and exit 1 on a missing or weak key
+    require_secret_key()  # one line and exit 1 on a bad variable or a missing or weak key
     child = start_streams(host, port, streams_port or port + 1) if streams else None
     if use_gunicorn:
         args = ["gunicorn", "-c", "gunicorn.conf.py", "-b", f"{host}:{port}", "-w", str(workers),
@@ -89,7 +89,7 @@ def start_streams(host: str, port: int, streams_port: int) -> subprocess.Popen[b
         url = browser_stream_url(host, streams_port, config.public_base_url)
         if url:
             os.environ["IVR_STREAM_URL"] = url
-    origins = [o for o in os.environ.get("IVR_WEB_ORIGINS", "").split(",") if o.strip()]
+    origins = [o for o in config.web_origins.split(",") if o.strip()]
     if host not in WILDCARD_HOSTS:
         origins.append(f"http://{url_host(host)}:{port}")
     env = {**os.environ, "IVR_WEB_ORIGINS": ",".join(origins)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 
 import click
 
@@ -19,14 +19,25 @@ def parse_callees(values: tuple[str, ...]) -> dict[str, str]:
     return callees
 
 
+def _setting(name: str) -> Callable[[], str | None]:
+    """A click default read from the settings when the command runs (imported then, not at
+    CLI start: every command module is imported for `ivr --help`)."""
+    def read() -> str | None:
+        from ivr.config.settings import from_env
+
+        return getattr(from_env(), name)
+
+    return read
+
+
 @click.command("twilio-standin")
 @click.option("--port", default=8081, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--app-url", default="http://127.0.0.1:5000", show_default=True,
               help="Where the app's webhooks are (its public base URL).")
-@click.option("--token", default=lambda: os.environ.get("TWILIO_AUTH_TOKEN"),
+@click.option("--token", default=_setting("twilio_auth_token"),
               help="Auth token to sign webhooks with [env TWILIO_AUTH_TOKEN].")
-@click.option("--account-sid", default=lambda: os.environ.get("TWILIO_ACCOUNT_SID"))
+@click.option("--account-sid", default=_setting("twilio_account_sid"))
 @click.option("--speed", default=1.0, show_default=True,
               help="Clock speed of hold loops and pauses (10: ten times faster).")
 @click.option("--callee", multiple=True, help="NUMBER=answer|no-answer|busy|failed")

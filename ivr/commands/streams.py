@@ -9,8 +9,6 @@ checks the pages' session cookies with the same secret and reads the same Redis 
 
 from __future__ import annotations
 
-import os
-
 import click
 
 
@@ -30,8 +28,7 @@ def command(host: str, port: int, parent_pid: int | None) -> None:
 
     # the web app's SECRET_KEY: this service opens the pages' session cookies (`ivr serve`
     # passes its own, a shared random one in development mode)
-    require_secret_key(os.environ)
-    configure_from_env()
+    configure_from_env(require_secret_key())
     flask_app = create_app()
     settings = stream_settings(flask_app.config["IVR"])
     app = build_stream_app(flask_app, settings)

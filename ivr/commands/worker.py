@@ -29,15 +29,14 @@ def _redis_url() -> str:
               help="Do not run the outcome writer in this worker (run `ivr db writer`).")
 def command(queues: tuple[str, ...], processes: int, burst: bool, no_outcomes: bool) -> None:
     """Run queue workers (routing, callbacks, follow-up, transcription) with RQ's scheduler."""
-    import os
-
     from ivr.config.settings import require_secret_key
 
-    require_secret_key(os.environ)  # the same key as the web app: refuse a missing or weak one
+    # every variable parses, and the same key as the web app: refuse in one line otherwise
+    config = require_secret_key()
     from ivr.config.log_format import configure_from_env
     from queue_worker.worker import WORKER_QUEUES, run_worker
 
-    configure_from_env()
+    configure_from_env(config)
     url = _redis_url()
     names = list(queues) or list(WORKER_QUEUES)
     click.echo(f"ivr worker: {processes} process(es) on {', '.join(names)}")

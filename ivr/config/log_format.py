@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ivr.config.settings import Config
 
 # Not preceded by a letter or digit, so CallSids (CA + hex) and other ids are left alone. A
 # leading "+" may be URL-encoded ("To=%2B14155550123" in a logged request URL), and national
@@ -122,13 +123,15 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     root.setLevel(level)
 
 
-def configure_from_env(env: Mapping[str, str] | None = None) -> None:
+def configure_from_env(config: Config | None = None) -> None:
     """The long-running processes (`ivr serve`, gunicorn workers, `ivr worker`) log JSON lines
-    to stderr unless `IVR_LOG_FORMAT=text`; `IVR_LOG_LEVEL` sets the level (INFO). Called at
-    process start, before RQ or Werkzeug look for a handler, so theirs print through ours."""
-    values = os.environ if env is None else env
-    level = values.get("IVR_LOG_LEVEL", "INFO").upper()
-    if level not in logging.getLevelNamesMapping():
-        raise ValueError(f"IVR_LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
-    configure_logging(level, json_logs=values.get("IVR_LOG_FORMAT", "json").lower() != "text")
+    to stderr unless `IVR_LOG_FORMAT=text`; `IVR_LOG_LEVEL` sets the level (INFO). Both come
+    typed and checked from `ivr.config.settings` (`config`, or the environment's). Called at process
+    start, before RQ or Werkzeug look for a handler, so theirs print through ours."""
+    if config is None:
+        # here, not at the top: every `ivr` command imports this module for its log masking,
+        # and the settings bring pydantic (a third of a second) that most never need
+        from ivr.config.settings import from_env
 
+        config = from_env()
+    configure_logging(config.log_level, json_logs=config.log_format == "json")

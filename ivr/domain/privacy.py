@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ivr.domain.errors import ConfigError
-
 PERSONAL_FIELDS: Mapping[str, frozenset[str]] = {
     "call_started": frozenset({"caller"}),
     "input": frozenset({"digits", "speech"}),
@@ -63,24 +61,11 @@ def redact_event(kind: str, data: Mapping[str, Any],
     return {name: value for name, value in data.items() if name not in drop}
 
 
-DEFAULT_PERSONAL_DAYS = 90
-DEFAULT_RECORDING_DAYS = 30
-
-
 def policy_from_config(config: Any) -> RetentionPolicy:
-    """The policy in `config.extra` (from IVR_RETENTION_DAYS / IVR_RECORDING_RETENTION_DAYS)."""
-    extra = config.extra
-
-    def days(key: str, default: int) -> int:
-        raw = extra.get(key)
-        try:
-            return int(raw) if raw not in (None, "") else default
-        except ValueError as exc:
-            raise ConfigError(f"{key.upper()}={raw!r}: give a whole number of days (0 keeps "
-                              "forever)") from exc
-
-    return RetentionPolicy(days("retention_days", DEFAULT_PERSONAL_DAYS),
-                           days("recording_retention_days", DEFAULT_RECORDING_DAYS))
+    """The policy from IVR_RETENTION_DAYS / IVR_RECORDING_RETENTION_DAYS (typed and checked
+    by the settings, ivr/config/settings.py; `config` is duck-typed: the domain imports no
+    configuration)."""
+    return RetentionPolicy(config.retention_days, config.recording_retention_days)
 
 
 DAY_S = 86_400

@@ -17,18 +17,19 @@ from urllib.parse import urlsplit
 from ivr.config.settings import Config
 from ivr.domain.errors import ConfigError
 
-MAX_CLIENTS = 300  # a few hundred screens: each is a socket and a little memory
-RECHECK_SECONDS = 15.0  # a revoked session loses the board within this long
-AUTH_THREADS = 2  # session checks are one indexed user lookup each
+# Defaults live with the variables in ivr/config/settings.py: IVR_STREAM_MAX_CLIENTS 300 (a
+# few hundred screens, each a socket and a little memory), IVR_STREAM_RECHECK 15 s (a revoked
+# session loses the board within this long), IVR_STREAM_AUTH_THREADS 2 (one indexed lookup
+# each).
 RETRY_AFTER = 10  # seconds a client over the cap is told to wait
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
 class StreamSettings:
-    max_clients: int = MAX_CLIENTS
-    recheck_seconds: float = RECHECK_SECONDS
-    auth_threads: int = AUTH_THREADS
+    max_clients: int
+    recheck_seconds: float
+    auth_threads: int
     origins: frozenset[str] = frozenset()
 
 
@@ -46,28 +47,12 @@ def origin_of(url: str) -> str:
         f":{port}" if port and port != DEFAULT_PORTS[parts.scheme] else "")
 
 
-def _number(config: Config, key: str, variable: str, default: float, whole: bool) -> float:
-    raw = config.extra.get(key, default)
-    try:
-        value = int(raw) if whole else float(raw)
-    except (TypeError, ValueError):
-        value = 0
-    if value <= 0:
-        kind = "a whole number" if whole else "a number of seconds"
-        raise ConfigError(f"{variable}={raw!r} must be {kind} above 0")
-    return value
-
-
 def stream_settings(config: Config) -> StreamSettings:
-    """Settings from `config` (its `extra`, as `from_env` reads them); a bad value raises
-    ConfigError naming the variable."""
-    extra = [o for o in str(config.extra.get("web_origins", "")).split(",") if o.strip()]
+    """Settings from `config` (typed and bounded by `from_env`); an origin in IVR_WEB_ORIGINS
+    that is not http(s) raises ConfigError naming it."""
+    extra = [o for o in config.web_origins.split(",") if o.strip()]
     return StreamSettings(
-        max_clients=int(_number(config, "stream_max_clients", "IVR_STREAM_MAX_CLIENTS",
-                                MAX_CLIENTS, whole=True)),
-        recheck_seconds=_number(config, "stream_recheck", "IVR_STREAM_RECHECK",
-                                RECHECK_SECONDS, whole=False),
-        auth_threads=int(_number(config, "stream_auth_threads", "IVR_STREAM_AUTH_THREADS",
-                                 AUTH_THREADS, whole=True)),
+        max_clients=config.stream_max_clients, recheck_seconds=config.stream_recheck,
+        auth_threads=config.stream_auth_threads,
         origins=frozenset([origin_of(config.public_base_url), *map(origin_of, extra)]),
     )

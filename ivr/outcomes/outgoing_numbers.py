@@ -16,7 +16,7 @@ from ivr.domain.phone_numbers import BadNumber, country_of, validate_callback_nu
 
 
 def outgoing_countries(config: Config) -> frozenset[str]:
-    caller_id = str(config.extra.get("caller_id") or "")
+    caller_id = config.caller_id or ""
     if config.queues_file.exists():
         return load_queues(config.queues_file, caller_id or None).callback_countries
     return frozenset({country_of(caller_id) or DEFAULT_COUNTRY})

@@ -41,7 +41,7 @@ class TwilioCallControl:
 
     @classmethod
     def from_config(cls, config: Config) -> TwilioCallControl:
-        caller_id = str(config.extra.get("caller_id") or TEST_CALLER_ID)
+        caller_id = config.caller_id or TEST_CALLER_ID
         status = f"{config.public_base_url}/voice/status"
         return cls(build_client(config), caller_id=caller_id, status_callback=status)
 

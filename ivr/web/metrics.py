@@ -23,7 +23,7 @@ bp = Blueprint("metrics", __name__)
 @bp.get("/metrics")
 def metrics() -> Response:
     svc = services()
-    token = str(svc.config.extra.get("metrics_token") or "")
+    token = svc.config.metrics_token or ""
     if token and not hmac.compare_digest(request.headers.get("Authorization", "").encode(),
                                          f"Bearer {token}".encode()):
         return Response("send Authorization: Bearer <IVR_METRICS_TOKEN>\n", 401,
@@ -32,7 +32,8 @@ def metrics() -> Response:
     engine = svc.queue_engine
     if engine is not None and hasattr(engine, "snapshots"):
         collectors.append(QueueCollector(engine.snapshots))
-    return Response(exposition(*collectors), mimetype="text/plain; version=0.0.4")
+    body = exposition(*collectors, multiprocess_dir=svc.config.prometheus_multiproc_dir)
+    return Response(body, mimetype="text/plain; version=0.0.4")
 
 
 @bp.record

@@ -56,11 +56,11 @@ def fallback_twiml(svc: Services | None, config: Config, holding: bool = False) 
     queue. `holding`: the caller is already in a queue (Twilio's waitUrl loop), keep holding."""
     if holding:
         return hold_fallback()
-    number = config.extra.get("fallback_number")
+    number = config.fallback_number
     if svc is None:
         return render_fallback(Urls(config.public_base_url), number=number)
     return render_fallback(svc.urls, queue=svc.fallback_queue,
-                           number=svc.config.extra.get("fallback_number"))
+                           number=svc.config.fallback_number)
 
 
 @functools.lru_cache(maxsize=1)

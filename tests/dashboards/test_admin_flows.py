@@ -233,12 +233,10 @@ def test_a_queues_file_refused_since_start_leaves_the_pages_up(
         app: Flask, admin: tuple[FlaskClient, str], tmp_path: Path) -> None:
     """The running engine keeps the queues it started with; the admin pages say the file is
     refused (FILE:LINE) instead of failing (issue 13, item 5)."""
-    from dataclasses import replace
-
     bad = tmp_path / "queues.yaml"
     bad.write_text((REPO / "queues.yaml").read_text().replace("max_size: 500", "max_size: lots"))
     svc = app.extensions["ivr"]
-    svc.config = replace(svc.config, queues_file=bad)
+    svc.config = svc.config.with_overrides(queues_file=bad)
     client, _ = admin
     page = client.get("/admin/operations")
     assert page.status_code == 200

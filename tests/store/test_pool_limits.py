@@ -29,7 +29,7 @@ def test_pool_settings_are_read_and_bad_values_named():
     assert from_env({}).redis_pool() == {"max_connections": 50, "pool_timeout": 5.0}
     for name, value in (("IVR_REDIS_MAX_CONNECTIONS", "lots"), ("IVR_DB_POOL_SIZE", "0"),
                         ("IVR_THREADS", "2.5"), ("IVR_DB_POOL_TIMEOUT", "-1")):
-        with pytest.raises(ConfigError, match=f"{name}='{value}' must be"):
+        with pytest.raises(ConfigError, match=f"^{name}='{value}': use a "):
             from_env({name: value})
 
 

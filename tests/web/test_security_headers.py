@@ -6,8 +6,6 @@ them, and fail any page that breaks the policy."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ivr.web.security_headers import content_security_policy, stream_origin
 from tests.web.conftest import standard_params
 
@@ -54,6 +52,6 @@ def test_the_stream_service_origin_may_be_connected_to() -> None:
 def test_pages_may_connect_to_the_stream_service(app, client) -> None:  # noqa: ANN001
     """The wallboard's stream service on another origin (IVR_STREAM_URL, set by `ivr serve`
     after the app is built, as tests/stream_service.py does): the pages may open it."""
-    app.config["IVR"] = replace(app.config["IVR"], stream_url="http://127.0.0.1:5001")
+    app.config["IVR"] = app.config["IVR"].with_overrides(stream_url="http://127.0.0.1:5001")
     policy = client.get("/login").headers["Content-Security-Policy"]
     assert "connect-src 'self' http://127.0.0.1:5001;" in policy

@@ -1,13 +1,13 @@
 """Voicemail transcription: one `Transcriber` port, two engines, chosen from the environment.
 
-Owns the `Transcript` value, the `Transcriber` protocol and `transcriber_from_env`. Engines
+Owns the `Transcript` value, the `Transcriber` protocol and `transcriber_for`. Engines
 live beside it: `offline.py` (pocketsphinx with the en-US model shipped inside its wheel; for
 development, demos and tests) and `google.py` (Google Cloud Speech-to-Text v1; production).
 `audio.py` turns whatever Twilio's RecordingUrl serves into PCM. Must not import Flask, RQ
 or Redis: the RQ job in `queue_worker/transcription.py` is the only caller that does I/O
 beyond the engine itself.
 
-Settings (read only by `transcriber_from_env`):
+Settings (fields of `ivr.config.settings.Config`, read by `transcriber_for`):
 
 - `IVR_TRANSCRIBER`: `offline` or `google`. Default: `google` when
   `GOOGLE_APPLICATION_CREDENTIALS` or `IVR_SPEECH_ENDPOINT` is set, else `offline`.
@@ -19,14 +19,13 @@ Settings (read only by `transcriber_from_env`):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from ivr.domain.errors import ConfigError
+from ivr.config.settings import Config, from_env
 
-__all__ = ["Transcriber", "Transcript", "Word", "transcriber_from_env"]
+__all__ = ["Transcriber", "Transcript", "Word", "transcriber_for", "transcriber_from_env"]
 
 
 @dataclass(frozen=True)
@@ -80,20 +79,22 @@ class Transcriber(Protocol):
 
 
 def transcriber_from_env(environ: Mapping[str, str] | None = None) -> Transcriber:
-    """The engine the environment asks for (see the table in the module docstring)."""
-    env = os.environ if environ is None else environ
-    endpoint = env.get("IVR_SPEECH_ENDPOINT") or None
-    has_google = bool(endpoint or env.get("GOOGLE_APPLICATION_CREDENTIALS"))
-    choice = (env.get("IVR_TRANSCRIBER") or ("google" if has_google else "offline")).lower()
+    """The engine the environment (or `environ`) asks for: `transcriber_for(from_env(...))`."""
+    return transcriber_for(from_env(environ))
+
+
+def transcriber_for(config: Config) -> Transcriber:
+    """The engine `config` asks for (see the settings in the module docstring); an unknown
+    engine name was already refused by `from_env`, naming IVR_TRANSCRIBER."""
+    endpoint = config.speech_endpoint
+    has_google = bool(endpoint or config.google_application_credentials)
+    choice = config.transcriber or ("google" if has_google else "offline")
     if choice == "offline":
         # Each engine is imported only when chosen: pocketsphinx loads its model, google its
         # gRPC client; a process that never transcribes loads neither.
         from ivr.outcomes.transcription.offline import OfflineTranscriber
 
         return OfflineTranscriber()
-    if choice == "google":
-        from ivr.outcomes.transcription.google import GoogleTranscriber  # only when chosen
+    from ivr.outcomes.transcription.google import GoogleTranscriber  # only when chosen
 
-        return GoogleTranscriber(endpoint=endpoint, model=env.get("IVR_SPEECH_MODEL") or None)
-    raise ConfigError(
-        f"IVR_TRANSCRIBER={choice!r} is not an engine: set it to 'offline' or 'google'")
+    return GoogleTranscriber(endpoint=endpoint, model=config.speech_model)
