@@ -19,8 +19,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.store.sqlite_lock import WriteLockShare
-
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_FILE = "outcomes.sqlite3"
 # What the writer, follow-up and retention jobs take: anything that opens a Session (a
@@ -50,9 +48,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`. PostgreSQL: pre-ping, so connections dropped by a database restart
     are replaced instead of failing the next event. SQLite: foreign keys on, WAL, a busy
     timeout, and `BEGIN IMMEDIATE` so a writer takes the write lock before reading (two
-    writers on one file then queue up instead of failing on a stale snapshot), and a gap in
-    long runs of back-to-back transactions so other processes get that lock too
-    (ivr/store/sqlite_lock.py).
+    writers on one file then queue up instead of failing on a stale snapshot).
 
     Servers pass `**config.db_pool()` (IVR_DB_POOL_SIZE, IVR_DB_MAX_OVERFLOW,
     IVR_DB_POOL_TIMEOUT): an engine then holds at most size + overflow connections and a
@@ -82,17 +78,9 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
-    share = WriteLockShare()  # other processes get the write lock too (sqlite_lock.py)
-
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        share.before_begin()
         conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    @event.listens_for(engine, "commit")
-    @event.listens_for(engine, "rollback")
-    def _on_end(_conn: Any) -> None:
-        share.after_end()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
