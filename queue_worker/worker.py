@@ -33,6 +33,7 @@ from ivr.store.jobs import (
     WORKER_QUEUES,
     enqueue_once,
 )
+from ivr.store.sqlite_fork import FORK_GUARD
 from queue_worker import outcomes
 from queue_worker.context import build_context, current_context_for, install_context
 from queue_worker.reconcile import run_pass, twilio_status
@@ -64,12 +65,22 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
         threading.Thread(target=daily_loop, args=(conn, stop), daemon=True,
                          name="retention-daily").start()
     try:
-        worker = Worker(list(queues), connection=conn, name=name)
+        worker = GuardedWorker(list(queues), connection=conn, name=name)
         return bool(worker.work(with_scheduler=True, burst=burst))
     finally:
         stop.set()
         if writer is not None:
             writer.join(10)
+
+
+class GuardedWorker(Worker):
+    """RQ's forking worker, forking its work horse only between this process's SQLite
+    transactions: a horse forked while the outcome writer's thread held the write lock found
+    the database locked for good (ivr/store/sqlite_fork.py)."""
+
+    def fork_work_horse(self, job: Any, queue: Any) -> None:
+        with FORK_GUARD.forking():
+            super().fork_work_horse(job, queue)
 
 
 def _pool_options(config: Any, role: str) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ivr.store.sqlite_fork import FORK_GUARD, GuardedConnection
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_FILE = "outcomes.sqlite3"
 # What the writer, follow-up and retention jobs take: anything that opens a Session (a
@@ -60,7 +62,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return create_engine(url, **kwargs)
     if parsed.database in (None, "", ":memory:"):
         kwargs = {k: v for k, v in kwargs.items() if k not in POOL_LIMITS}
-    kwargs.setdefault("connect_args", {"timeout": 30})
+    kwargs["connect_args"] = {**kwargs.get("connect_args", {"timeout": 30}),
+                              "factory": GuardedConnection}  # forks: sqlite_fork.py
     engine = create_engine(url, **kwargs)
     _configure_sqlite(engine)
     return engine
@@ -80,7 +83,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        FORK_GUARD.begin()  # a fork waits for this transaction (ivr/store/sqlite_fork.py)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            FORK_GUARD.end()
+            raise
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
