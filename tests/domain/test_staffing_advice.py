@@ -54,6 +54,8 @@ def test_a_busy_day_scales_the_pattern_and_a_few_callers_do_not():
     quiet = forecast_arrivals(Arrivals(tuple(early), past, elapsed=60))
     assert quiet.level is not None
     assert 1 < quiet.level < 2
+    # 3 callers against the 2 the pattern expects in that minute (30 per slot), damped by the prior
+    assert quiet.level == pytest.approx((3 + PRIOR_ARRIVALS) / (30 * 60 / SLOT + PRIOR_ARRIVALS))
 
 
 def test_the_window_starts_with_todays_first_call():
