@@ -40,6 +40,19 @@ EVENT_FIELDS: Mapping[str, Mapping[str, tuple[tuple[type, ...], bool]]] = {
     "disposition": {"agent": (_S, True), "code": (_S, True), "notes": (_S, False),
                     "tags": (_L, False)},
     "tag": {"tag": (_S, True)},
+    # the agent floor (issue 14, docs/agent-floor.md)
+    "agent_left": {"agent": (_S, True), "talk": (_F, False), "hold": (_F, False)},
+    "hold_started": {"agent": (_S, True)},
+    "hold_ended": {"agent": (_S, True), "seconds": (_F, True)},
+    "transfer": {"agent": (_S, True), "to_type": (_S, True), "to": (_S, True),
+                 "mode": (_S, True), "result": (_S, True)},
+    "party_added": {"agent": (_S, True), "to_type": (_S, True), "to": (_S, True)},
+    "monitor": {"supervisor": (_S, True), "mode": (_S, True), "agent": (_S, False)},
+    "recording": {"recording": (_S, True), "action": (_S, True), "duration": (_F, False),
+                  "channels": (_I, False)},
+    "agent_missed": {"agent": (_S, True), "result": (_S, True)},
+    "wrap_up": {"agent": (_S, True), "seconds": (_F, True), "ended": (_S, True),
+                "extended": (_F, False)},
 }
 EVENT_KINDS = frozenset(EVENT_FIELDS)
 # list fields whose items must be strings: kind -> (field, what one item is)
