@@ -251,7 +251,7 @@ def build_queue_service(config: Any, conn: redis.Redis,
                         load_calendars(config.calendars_file))
     svc = QueueService(conn, setup.queues, trigger=trigger,
                        is_open=hours_checker(setup.schedules, lambda: _operator_flags(conn)),
-                       **options)
+                       away_after_missed=config.away_after_missed, **options)
     now = time.time()
     for agent in setup.agents:
         svc.agents.upsert(agent, now)

@@ -130,6 +130,17 @@ class Config(BaseSettings):
         "PROMETHEUS_MULTIPROC_DIR", "a folder where each web process writes its metrics, so "
         "`/metrics` adds up all of gunicorn's workers (prometheus-client's multiprocess mode; "
         "the library reads it too)", unset="each process answers with its own figures")
+    # The agent floor (docs/agent-floor.md): presence rules routing follows.
+    away_after_missed: int = env(
+        "IVR_AWAY_AFTER_MISSED", "unanswered rings in a row that set an agent `away` (routing "
+        "offers them nothing until they or a supervisor set them available)", 2, ge=1)
+    device_stale_seconds: float = env(
+        "IVR_DEVICE_STALE_SECONDS", "seconds without a refresh from the console after which a "
+        "softphone (`client:`) agent's device counts as unregistered and is offered no calls",
+        30.0, gt=0)
+    wrap_up_max_extend: float = env(
+        "IVR_WRAP_UP_MAX_EXTEND", "seconds an agent may add to one wrap-up at most, in all "
+        "(`POST /agent/wrapup/extend`)", 300.0, ge=0)
     # The caller's side: hold loop, fallback, numbers.
     fallback_number: str | None = env(
         "IVR_FALLBACK_NUMBER", "a number the fallback route dials", unset="the fallback queue")

@@ -33,6 +33,7 @@ class Presence(StrEnum):
     ON_CALL = "on_call"
     WRAP_UP = "wrap_up"
     BREAK = "break"
+    AWAY = "away"  # set by the system (missed rings in a row); the agent or a supervisor ends it
     OFFLINE = "offline"
 
 

@@ -6,7 +6,9 @@ changes go through `presence.lua`, which updates the hash and every index in one
 Must not import Flask, RQ or Twilio; the routing engine (`redis_queue.py`) uses this.
 
 Agent hash fields: name, address, skills (JSON skill -> 1..5), presence, since (ms),
-idle_since (ms), member and token while ringing/on a call, wrap_until (ms) in wrap-up.
+idle_since (ms), member and token while ringing/on a call, wrap_until (ms) in wrap-up,
+missed (unanswered rings in a row), reason (why the system set `away`), away_pending (the
+limit was reached while a ring was still theirs: its release makes them away).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from ivr.store.scripts import QueueScripts, text
 
 # A person may take themselves from these states to any SETTABLE_PRESENCE state; ringing and
 # on_call belong to the engine (the reservation or the call must end first).
-_HAND_SETTABLE_FROM = "available,break,offline,wrap_up"
+_HAND_SETTABLE_FROM = "available,break,offline,wrap_up,away"
+AWAY_REASON = "missed %d calls"
 
 
 def to_ms(seconds: float) -> int:
@@ -44,9 +47,11 @@ def agent_from_hash(agent_id: str, raw: Mapping[bytes | str, Any]) -> Agent:
 
 
 class AgentStore:
-    def __init__(self, conn: redis.Redis, scripts: QueueScripts) -> None:
+    def __init__(self, conn: redis.Redis, scripts: QueueScripts, *,
+                 away_after_missed: int = 2) -> None:
         self.conn = conn
         self.scripts = scripts
+        self.away_after_missed = away_after_missed
 
     def upsert(self, agent: Agent, now: float) -> None:
         """Create or update an agent's profile. A new agent starts offline; an existing one
@@ -134,6 +139,28 @@ class AgentStore:
             return False
         _, changed = self._apply(agent_id, Presence.AVAILABLE, now, allowed_from="wrap_up")
         return changed
+
+    def ring_missed(self, agent_id: str, now: float) -> bool:
+        """A ring offered to this agent went unanswered (no-answer, busy, failed, rejected).
+        Counts misses in a row; at `away_after_missed` (IVR_AWAY_AFTER_MISSED) the agent goes
+        `away` with the reason "missed N calls", so routing stops ringing an absent person.
+        Returns True when the agent is now away. Safe in either order with the release of the
+        missed ring's reservation: while the agent is still `ringing` the away is left pending
+        and the release (release.lua) applies it. An unknown agent is NotFound."""
+        missed, away = self.scripts.ring_missed(
+            keys=[keys.agent(agent_id), *self.skill_keys(agent_id)],
+            args=[agent_id, to_ms(now), self.away_after_missed, AWAY_REASON])
+        if int(missed) < 0:
+            raise NotFound(f"agent {agent_id!r} does not exist; list agents with `ivr agent list`")
+        return bool(int(away))
+
+    def ring_answered(self, agent_id: str) -> None:
+        """The agent answered a ring: the run of missed rings is over (connect.lua does the
+        same when the caller is connected)."""
+        self.conn.hdel(keys.agent(agent_id), "missed", "away_pending")
+
+    def missed_rings(self, agent_id: str) -> int:
+        return int(text(self.conn.hget(keys.agent(agent_id), "missed")) or 0)
 
     def _apply(self, agent_id: str, state: Presence, now: float,
                allowed_from: str) -> tuple[str, bool]:

@@ -82,7 +82,8 @@ class QueueService(ReservationOps):
     def __init__(self, conn: redis.Redis, queues: Mapping[str, QueueConfig], *,
                  trigger: RoutingTrigger | None = None, lease_seconds: float = 10.0,
                  bridge_grace: float = 15.0, head: int = 20, recent: int = 100,
-                 is_open: Callable[[str | None, float], bool] | None = None) -> None:
+                 is_open: Callable[[str | None, float], bool] | None = None,
+                 away_after_missed: int = 2) -> None:
         self.conn = conn
         self.queues = dict(queues)
         self.trigger = trigger or NoTrigger()
@@ -92,7 +93,7 @@ class QueueService(ReservationOps):
         self.recent = recent
         self.is_open = is_open or (lambda hours, now: True)
         self.scripts = load_scripts(conn)
-        self.agents = AgentStore(conn, self.scripts)
+        self.agents = AgentStore(conn, self.scripts, away_after_missed=away_after_missed)
         self.callbacks = CallbackStore(self)
         self.lines = LineReader(conn, self.scripts,
                                 lambda queue, now: self.is_open(self.config(queue).hours, now))

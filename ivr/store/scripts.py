@@ -15,7 +15,7 @@ from redis.commands.core import Script
 
 SCRIPT_DIR = Path(__file__).with_name("scripts")
 NAMES = ("join", "reserve", "release", "connect", "finish", "leave", "presence", "callback",
-         "park", "promote")
+         "park", "promote", "ring_missed")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class QueueScripts:
     callback: Script
     park: Script
     promote: Script
+    ring_missed: Script
 
 
 def load_scripts(conn: redis.Redis) -> QueueScripts:

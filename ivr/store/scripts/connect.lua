@@ -9,6 +9,8 @@ if e[1] ~= ARGV[1] then return -1 end
 local wait = tonumber(ARGV[2]) - tonumber(e[2])
 redis.call('HSET', KEYS[1], 'state', 'connected', 'answered_at', ARGV[2])
 redis.call('HSET', KEYS[2], 'presence', 'on_call', 'since', ARGV[2])
+-- an answered ring ends a run of missed ones (ring_missed.lua)
+redis.call('HDEL', KEYS[2], 'missed', 'away_pending')
 redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('HINCRBY', KEYS[5], 'answered', 1)

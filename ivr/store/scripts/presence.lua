@@ -8,7 +8,13 @@ if not old then return {'', 0} end
 if ARGV[4] ~= '' and not string.find(',' .. ARGV[4] .. ',', ',' .. old .. ',', 1, true) then
   return {old, 0}
 end
-if old ~= ARGV[2] then redis.call('HSET', KEYS[1], 'presence', ARGV[2], 'since', ARGV[3]) end
+if old ~= ARGV[2] then
+  redis.call('HSET', KEYS[1], 'presence', ARGV[2], 'since', ARGV[3])
+  -- the reason belongs to the state the system set (away: "missed 2 calls"); leaving away
+  -- by hand starts a new count of missed rings
+  redis.call('HDEL', KEYS[1], 'reason')
+  if old == 'away' then redis.call('HDEL', KEYS[1], 'missed') end
+end
 if ARGV[2] == 'available' then
   if old ~= 'available' then redis.call('HSET', KEYS[1], 'idle_since', ARGV[3]) end
   local idle = redis.call('HGET', KEYS[1], 'idle_since')

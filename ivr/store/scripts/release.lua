@@ -2,7 +2,8 @@
 -- with the SAME score (same priority and virtual start), the agent to ARGV[2].
 -- KEYS[1] waiting zset  KEYS[2] joined zset  KEYS[3] entry hash  KEYS[4] agent hash
 -- KEYS[5] reservation hash  KEYS[6] leases zset  KEYS[7..] available zsets of the agent's skills
--- ARGV[1] token  ARGV[2] agent presence after (available|break|offline)  ARGV[3] now ms
+-- ARGV[1] token  ARGV[2] agent presence after (available|break|offline; `away` instead when
+-- ring_missed.lua left `away_pending`)  ARGV[3] now ms
 -- ARGV[4] not_before ms to set on the entry ('' = unchanged)  ARGV[5] '1' counts a failed attempt
 -- Returns {requeued 1|0, agent reset 1|0, attempts}; {-1, -1, 0} for an unknown token.
 if redis.call('EXISTS', KEYS[5]) == 0 then return {-1, -1, 0} end
@@ -21,9 +22,17 @@ if e[1] == 'reserved' and e[2] == ARGV[1] then
 end
 local a = redis.call('HMGET', KEYS[4], 'presence', 'token', 'idle_since')
 if a[2] == ARGV[1] and a[1] == 'ringing' then
-  redis.call('HSET', KEYS[4], 'presence', ARGV[2], 'since', ARGV[3])
+  local after = ARGV[2]
+  -- ring_missed.lua reached the limit while this ring was still the agent's
+  local away = redis.call('HGET', KEYS[4], 'away_pending')
+  if away then
+    after = 'away'
+    redis.call('HSET', KEYS[4], 'reason', away)
+    redis.call('HDEL', KEYS[4], 'away_pending')
+  end
+  redis.call('HSET', KEYS[4], 'presence', after, 'since', ARGV[3])
   redis.call('HDEL', KEYS[4], 'token', 'member')
-  if ARGV[2] == 'available' then
+  if after == 'available' then
     -- the agent never got the call: they keep their place among idle agents
     for i = 7, #KEYS do redis.call('ZADD', KEYS[i], a[3] or ARGV[3], agent_id) end
   end
