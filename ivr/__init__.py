@@ -65,12 +65,14 @@ def _register_blueprints(app: Flask) -> None:
         callers_api,
         recordings,
         reports_api,
+        softphone,
         staffing,
         wallboard,
         worklist,
     )
     from ivr.web import agents as agents_api
     from ivr.web import (
+        client_calls,
         fallback,
         health,
         metrics,
@@ -93,10 +95,12 @@ def _register_blueprints(app: Flask) -> None:
         callers_api.bp,
         recordings.bp,
         reports_api.bp,
+        softphone.bp,
         staffing.bp,
         wallboard.bp,
         worklist.bp,
         agents_api.bp,
+        client_calls.bp,
         fallback.bp,
         health.bp,
         metrics.bp,

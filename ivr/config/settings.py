@@ -141,6 +141,21 @@ class Config(BaseSettings):
     wrap_up_max_extend: float = env(
         "IVR_WRAP_UP_MAX_EXTEND", "seconds an agent may add to one wrap-up at most, in all "
         "(`POST /agent/wrapup/extend`)", 300.0, ge=0)
+    # The softphone (dashboards/softphone.py): Twilio Voice SDK access tokens.
+    twilio_api_key_sid: str | None = env(
+        "TWILIO_API_KEY_SID", "the API key (`SK...`) the softphone's access tokens are signed "
+        "with (Twilio Console, API keys)", unset="with the stand-in: a development key; with "
+        "real Twilio credentials `/agent/token` answers 503 until it is set")
+    twilio_api_key_secret: str | None = env(
+        "TWILIO_API_KEY_SECRET", "that API key's secret", unset="as `TWILIO_API_KEY_SID`",
+        repr=False)
+    twilio_twiml_app_sid: str | None = env(
+        "TWILIO_TWIML_APP_SID", "the TwiML App (`AP...`) a softphone's outgoing calls go "
+        "through; set its Voice URL to `{PUBLIC_BASE_URL}/voice/client`",
+        unset="with the stand-in: a development app SID; else outgoing calls are not allowed")
+    voice_token_ttl: int = env(
+        "IVR_VOICE_TOKEN_TTL", "seconds a softphone access token lasts (the console fetches a "
+        "new one before it expires; Twilio allows 24 h at most)", 3600, ge=60, le=86400)
     # The caller's side: hold loop, fallback, numbers.
     fallback_number: str | None = env(
         "IVR_FALLBACK_NUMBER", "a number the fallback route dials", unset="the fallback queue")
