@@ -74,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     from ivr.web import (
         client_calls,
         fallback,
+        floor,
         health,
         metrics,
         prompts,
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
         agents_api.bp,
         client_calls.bp,
         fallback.bp,
+        floor.bp,
         health.bp,
         metrics.bp,
         prompts.bp,

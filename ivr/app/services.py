@@ -32,6 +32,7 @@ from ivr.outcomes.spool import Spool, SpoolDrainer
 from ivr.phone.bridging import BridgeService
 from ivr.phone.callback_legs import CallbackLegs
 from ivr.phone.calls import AcceptAll, CallService
+from ivr.phone.floor_legs import FloorLegs
 from ivr.phone.hold_audio import HoldAudio
 from ivr.phone.holding import HoldService, HoldSettings
 from ivr.phone.queue_handoff import QueueHandOff
@@ -43,7 +44,14 @@ from ivr.store import events, redis_connect
 from ivr.store.call_state import CallStateStore
 from ivr.store.caller_summary import queue_start_reads
 from ivr.store.embedded_redis import EmbeddedRedis
-from ivr.store.jobs import ROUTING_QUEUE, TRANSCRIPTION_QUEUE, RqTrigger, enqueue_transcription
+from ivr.store.floor import FloorStore
+from ivr.store.jobs import (
+    ROUTING_QUEUE,
+    TRANSCRIPTION_QUEUE,
+    FloorJobs,
+    RqTrigger,
+    enqueue_transcription,
+)
 from ivr.store.redis_queue import QueueService
 
 log = logging.getLogger(__name__)
@@ -65,6 +73,7 @@ class Services:
     holding: HoldService | None = None
     bridging: BridgeService | None = None
     callback_legs: CallbackLegs | None = None
+    floor_legs: FloorLegs | None = None
     clock: Callable[[], datetime] = utc_now
     fallback_queue: str = "support"
     embedded: EmbeddedRedis | None = field(default=None, repr=False)
@@ -226,10 +235,13 @@ def build_services(config: Config, conn: redis.Redis | None = None,
         svc.drainer.wake()
     if handoff is not None:
         prompter = Prompter(catalog, urls, audio)
-        svc.holding = HoldService(handoff, prompter, hold_settings(config), HoldAudio(
-            config.public_base_url, config.prompts_audio_dir, config.prompts_catalog.parent,
-            config.queues_file))
-        svc.bridging = BridgeService(handoff, prompter, calls)
+        hold_audio = HoldAudio(config.public_base_url, config.prompts_audio_dir,
+                               config.prompts_catalog.parent, config.queues_file)
+        svc.holding = HoldService(handoff, prompter, hold_settings(config), hold_audio)
+        svc.bridging = BridgeService(handoff, prompter, calls,
+                                     FloorStore(conn, config.call_state_ttl),
+                                     FloorJobs(Queue(ROUTING_QUEUE, connection=conn)))
+        svc.floor_legs = FloorLegs(svc.bridging, hold_audio)
         svc.callback_legs = CallbackLegs(handoff, prompter)
     return svc
 

@@ -7,7 +7,7 @@ local HTTP server.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class CallControl(Protocol):
@@ -54,3 +54,24 @@ class NoTrigger:
 
     def agent_free_at(self, agent_id: str, at: float) -> None:
         return None
+
+
+class FloorControl(CallControl, Protocol):
+    """The agent floor's REST calls (docs/agent-floor.md): legs that run our TwiML, and the
+    conference and its participants (ivr/phone/call_control.py TwilioCallControl)."""
+
+    def ring(self, to: str, url: str, timeout: int, status_callback: str,
+             events: tuple[str, ...] = ("answered", "completed")) -> str:
+        ...
+
+    def find_conference(self, name: str) -> str | None:
+        ...
+
+    def update_participant(self, conference: str, call_sid: str, **changes: Any) -> None:
+        ...
+
+    def remove_participant(self, conference: str, call_sid: str) -> None:
+        ...
+
+    def end_conference(self, conference: str) -> None:
+        ...

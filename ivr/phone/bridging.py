@@ -1,13 +1,17 @@
 """Connecting a waiting caller to the agent a routing job reserved, and what happens after.
 
 The routing job (queue_worker/routing.py) redirects the caller's live call to
-`/voice/queue/bridge?agent=&reservation=`; `bridge` answers with a `<Dial>` to the agent
-whose `url` (`/voice/queue/whisper`) runs on the agent's leg when they pick up: that marks the
-caller connected, records the answered wait and whispers why the caller called. The Dial
-`action` (`/voice/queue/dialed`) ends the visit: answered -> the flow resumes with `bridged`
-(a survey, usually); not answered -> back in line with the SAME place (QueueService keeps the
-virtual start), and the Enqueue is rendered again. A stale request (the reservation expired
-and was re-routed) also just goes back to holding. Must not import Flask.
+`/voice/queue/bridge?agent=&reservation=`; `bridge` puts the caller in their conference
+(`cf-<CallSid>`, docs/agent-floor.md) and has a job ring the agent (queue_worker/floor.py).
+The agent's leg answering (`/voice/floor/agent`, ivr/phone/floor_legs.py) marks the caller
+connected with `answered` (the answered wait, stats, events) and tells the agent who it is
+(`summary`). The caller's Dial `action` (`/voice/queue/dialed`) fires when the conference
+ends: answered (read from the floor state) -> the flow resumes with `bridged` (a survey,
+usually); never answered -> back in line with the SAME place (QueueService keeps the virtual
+start). A ring that is not answered redirects the caller to `back`, which puts them in line
+again. A stale request (the reservation expired and was re-routed) also just goes back to
+holding. `whisper` is the agent leg of the plain `<Dial>` bridge that came before
+conferences, kept for calls in flight across an upgrade. Must not import Flask.
 """
 
 from __future__ import annotations
@@ -20,9 +24,12 @@ from typing import Any
 from ivr.config.metrics import ESTIMATE_ERROR
 from ivr.domain import wait_range
 from ivr.domain.flow.actions import CallEvent, Speech
+from ivr.phone.floor_twiml import caller_conference
 from ivr.phone.queue_handoff import QueueHandOff
-from ivr.phone.queue_twiml import Prompter, dial_agent, enqueue_again
+from ivr.phone.queue_twiml import Prompter, enqueue_again
 from ivr.phone.twiml_builder import VoiceResponse
+from ivr.store.floor import FloorStore
+from ivr.store.jobs import FloorJobs
 from ivr.store.reservations import ANSWERED_DIAL
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,8 @@ class BridgeService:
     handoff: QueueHandOff
     prompter: Prompter
     calls: Any  # ivr.phone.calls.CallService: resumes the flow after the queue
+    floor: FloorStore
+    jobs: FloorJobs
 
     def bridge(self, call_sid: str, agent_id: str, token: str, now: datetime) -> str:
         visit = self.handoff.visit(call_sid)
@@ -42,15 +51,16 @@ class BridgeService:
         if agent is None:
             log.info("call %s: stale bridge to %s, back to holding", call_sid, agent_id)
             return enqueue_again(self.prompter.urls, visit.queue, visit.seq)
-        cfg = self.handoff.service.config(visit.queue)
         self.handoff.store.mark(call_sid, agent=agent_id, reservation=token)
+        self.floor.create(call_sid, visit.queue, agent=agent_id, reservation=token)
         urls = self.prompter.urls
         r = VoiceResponse()
+        # FLOOR_RECORDING (notice): when the queue records agent calls, the recording engineer's
+        # FloorRecording.notice(queue, language) text is said here, before the caller joins.
         self.prompter.speak(r, "agent_connecting", visit.language)
-        dial = r.dial(action=urls.make("/voice/queue/dialed", agent=agent_id, reservation=token),
-                      method="POST", timeout=cfg.ring_timeout, answer_on_bridge=True)
-        dial_agent(dial, agent.address, urls.make("/voice/queue/whisper", call=call_sid,
-                                                  agent=agent_id, reservation=token))
+        caller_conference(r, urls, call_sid, urls.make("/voice/queue/dialed", agent=agent_id,
+                                                       reservation=token))
+        self.jobs.ring_agent(call_sid, agent_id, token)
         return str(r)
 
     def whisper(self, member: str, agent_id: str, token: str, now: datetime) -> str:
@@ -60,12 +70,13 @@ class BridgeService:
         r.say(self.summary(member), language="en-US")
         return str(r)
 
-    def answered(self, member: str, agent_id: str, token: str, now: datetime) -> None:
-        """Record the answer once (the whisper and the Dial action may both report it)."""
+    def answered(self, member: str, agent_id: str, token: str, now: datetime) -> bool:
+        """Record the answer once (the agent's leg and the Dial action may both report it).
+        False when there is nothing to connect (the caller left, or the token is stale)."""
         visit = self.handoff.visit(member)
         wait = self.handoff.service.bridge_answered(member, token, now.timestamp())
         if wait is None or visit is None:
-            return
+            return False
         self.handoff.publish("agent_answered", member,
                              {"queue": visit.queue, "agent": agent_id}, now)
         self.handoff.publish("queue_left", member, {"queue": visit.queue, "result": "bridged",
@@ -80,6 +91,7 @@ class BridgeService:
             error = float(announced) - wait
             ESTIMATE_ERROR.observe(error)
             self.handoff.record_estimate_error(visit.queue, error, now)
+        return True
 
     def range_outcome(self, member: str, wait: float) -> dict[str, float | bool]:
         """The range the caller was told when they joined and whether `wait` fell inside it,
@@ -111,17 +123,30 @@ class BridgeService:
 
     def dialed(self, call_sid: str, agent_id: str, token: str, status: str,
                duration: float | None, now: datetime) -> str:
-        """The Dial to the agent ended."""
+        """The caller's Dial ended: their conference ended (or, for a plain Dial bridge, the
+        agent's leg did). Whether an agent answered is read from the floor state."""
         visit = self.handoff.visit(call_sid)
         if visit is None:
             return str(VoiceResponse())
         at = now.timestamp()
+        floor = self.floor.load(call_sid)
+        if floor is not None:
+            answered = any(p.since for p in floor.legs if p.role != "caller")
+            status = "completed" if answered else "no-answer"
         if status in ANSWERED_DIAL:
             self.answered(call_sid, agent_id, token, _at(at - (duration or 0)))
         result = self.handoff.service.dial_finished(call_sid, token, status, at, duration)
         if status in ANSWERED_DIAL:
             self.handoff.stats.call_ended(visit.queue, duration or 0.0, at)
             return self._resume(call_sid, visit.seq, "bridged", now)
+        return self.back(call_sid, now, result)
+
+    def back(self, call_sid: str, now: datetime, result: str = "") -> str:
+        """The caller goes back in line after a ring nobody answered (the reservation is
+        already released: they keep their place), or on with the flow if they are out."""
+        visit = self.handoff.visit(call_sid)
+        if visit is None:
+            return str(VoiceResponse())
         if result == "requeued" or self.handoff.service.position(call_sid) is not None:
             note = Speech(self.prompter.text("hold_message", visit.language), visit.language)
             return enqueue_again(self.prompter.urls, visit.queue, visit.seq, before=note)

@@ -61,3 +61,29 @@ class TwilioCallControl:
 
     def hang_up(self, call_sid: str) -> None:
         self.client.calls(call_sid).update(status="completed")
+
+    # The agent floor (docs/agent-floor.md, "Twilio REST API subset").
+    def ring(self, to: str, url: str, timeout: int, status_callback: str,
+             events: tuple[str, ...] = ("answered", "completed")) -> str:
+        """Dial a leg that runs our TwiML at `url` when answered; its status callback says
+        how the ring ended. Returns the new CallSid."""
+        call = self.client.calls.create(
+            to=to, from_=self.caller_id, url=url, method="POST", timeout=timeout,
+            status_callback=status_callback, status_callback_method="POST",
+            status_callback_event=list(events))
+        return str(call.sid)
+
+    def find_conference(self, name: str) -> str | None:
+        """The SID of the in-progress conference named `name`, or None."""
+        found = self.client.conferences.list(friendly_name=name, status="in-progress", limit=1)
+        return str(found[0].sid) if found else None
+
+    def update_participant(self, conference: str, call_sid: str, **changes: Any) -> None:
+        """Hold / HoldUrl / Muted / Coaching / CallSidToCoach of one participant."""
+        self.client.conferences(conference).participants(call_sid).update(**changes)
+
+    def remove_participant(self, conference: str, call_sid: str) -> None:
+        self.client.conferences(conference).participants(call_sid).delete()
+
+    def end_conference(self, conference: str) -> None:
+        self.client.conferences(conference).update(status="completed")

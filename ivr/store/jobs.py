@@ -33,7 +33,15 @@ ROUTE_QUEUE = "queue_worker.routing.route_queue"
 END_WRAP_UP = "queue_worker.routing.end_wrap_up"
 TRANSCRIBE_VOICEMAIL = "queue_worker.transcription.transcribe_voicemail"
 SEND_SMS_SURVEY = "queue_worker.sms_survey.send_sms_survey"
-JOB_NAMES = (ROUTE_QUEUE, END_WRAP_UP, TRANSCRIBE_VOICEMAIL, SEND_SMS_SURVEY)
+# The agent floor's REST calls caused by webhooks (queue_worker/floor.py; a webhook never
+# waits on Twilio, docs/agent-floor.md).
+FLOOR_RING_AGENT = "queue_worker.floor.ring_agent"
+FLOOR_END = "queue_worker.floor.end_conference"
+FLOOR_REDIRECT = "queue_worker.floor.redirect_caller"
+FLOOR_DROP = "queue_worker.floor.drop_leg"
+JOB_NAMES = (ROUTE_QUEUE, END_WRAP_UP, TRANSCRIBE_VOICEMAIL, SEND_SMS_SURVEY, FLOOR_RING_AGENT,
+             FLOOR_END, FLOOR_REDIRECT, FLOOR_DROP)
+FLOOR_RETRY = Retry(max=3, interval=[1, 3, 10])
 
 TRANSCRIBE_RETRY = Retry(max=3, interval=[30, 120, 600])  # network trouble: back off
 
@@ -97,3 +105,24 @@ def enqueue_sms_survey(rq: Queue, call_sid: str, number: str, survey: dict[str, 
     """One survey text per call (job id `sms-survey-<CallSid>`)."""
     return rq.enqueue(SEND_SMS_SURVEY, call_sid, number, survey,
                       job_id=f"sms-survey-{call_sid}", result_ttl=3_600)
+
+
+class FloorJobs:
+    """The floor's REST calls as routing-queue jobs, once each (job ids name the call)."""
+
+    def __init__(self, rq: Queue) -> None:
+        self.rq = rq
+
+    def ring_agent(self, call: str, agent_id: str, token: str) -> None:
+        enqueue_once(self.rq, f"floor-ring-{token}", FLOOR_RING_AGENT, call, agent_id, token,
+                     retry=FLOOR_RETRY)
+
+    def end_conference(self, call: str) -> None:
+        enqueue_once(self.rq, f"floor-end-{call}", FLOOR_END, call, retry=FLOOR_RETRY)
+
+    def redirect_caller(self, call: str, url: str, why: str) -> None:
+        enqueue_once(self.rq, f"floor-redirect-{call}-{why}", FLOOR_REDIRECT, call, url,
+                     retry=FLOOR_RETRY)
+
+    def drop_leg(self, leg: str) -> None:
+        enqueue_once(self.rq, f"floor-drop-{leg}", FLOOR_DROP, leg, retry=FLOOR_RETRY)

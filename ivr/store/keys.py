@@ -148,3 +148,9 @@ def login_attempts(client: str, username: str | None = None) -> str:
     script counts both on Redis Cluster too."""
     base = f"{PREFIX}login:{{{client}}}"
     return base if username is None else f"{base}:user:{username}"
+
+
+def floor(call_sid: str) -> str:
+    """HASH: the agent floor's state of one caller's conference (ivr/store/floor.py), with a
+    TTL. The caller's CallSid is the hash tag, as for the call's own keys."""
+    return f"{PREFIX}floor:{{{call_sid}}}"

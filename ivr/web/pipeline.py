@@ -35,10 +35,12 @@ log = logging.getLogger(__name__)
 
 
 def answer_safely(svc: Services | None, config: Config, endpoint: str, path: str, sid: str,
-                  answer: Callable[[], str], holding: bool = False) -> str:
+                  answer: Callable[[], str], holding: bool = False,
+                  fallback: Callable[[], str] | None = None) -> str:
     """`answer()`'s TwiML, with the CallSid on every log record made meanwhile; on any
-    exception, the fallback TwiML (see the module docstring). `endpoint` names the Flask
-    endpoint (the lane uses the name of the view it stands in for)."""
+    exception, the fallback TwiML (see the module docstring), or `fallback()` for a leg that
+    is not a caller's (an agent's leg must not be sent to the fallback queue). `endpoint`
+    names the Flask endpoint (the lane uses the name of the view it stands in for)."""
     token = CALL_SID.set(sid or None)
     try:
         try:
@@ -46,7 +48,7 @@ def answer_safely(svc: Services | None, config: Config, endpoint: str, path: str
         except Exception:
             log.exception("webhook %s failed for call %s; caller sent to fallback", path, sid)
             FALLBACKS.labels(endpoint).inc()
-            return fallback_twiml(svc, config, holding)
+            return fallback() if fallback is not None else fallback_twiml(svc, config, holding)
     finally:
         CALL_SID.reset(token)
 

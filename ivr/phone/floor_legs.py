@@ -1,0 +1,205 @@
+"""The agent floor's webhooks (docs/agent-floor.md, "Webhooks we answer"): the conference's
+wait and hold audio, an agent-side leg answering and leaving, its ring's status callback and
+the conference's status callback.
+
+Owns the floor state's life after the bridge (ivr/store/floor.py) and the events that go with
+it: `agent_missed` for a ring nobody took, `agent_left` (talk and hold seconds) when the agent
+leaves, the end of the conference once no agent-side leg is left or ringing. Every REST call
+these cause is a job (ivr/store/jobs.py FloorJobs): a webhook never waits on Twilio. Must not
+import Flask.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from ivr.domain.floor import AGENT_SIDE, Floor, Leg, needs_end
+from ivr.domain.queueing import Presence
+from ivr.phone.bridging import BridgeService
+from ivr.phone.floor_twiml import leg_conference
+from ivr.phone.hold_audio import HoldAudio
+from ivr.phone.twiml_builder import VoiceResponse
+
+log = logging.getLogger(__name__)
+MISSED = ("no-answer", "busy", "failed", "canceled")
+HOLD_PAUSE = 10  # seconds of silence a wait/hold document lasts when no music is built
+
+
+@dataclass
+class FloorLegs:
+    bridging: BridgeService
+    audio: HoldAudio | None = None
+
+    @property
+    def floor(self) -> Any:
+        return self.bridging.floor
+
+    @property
+    def jobs(self) -> Any:
+        return self.bridging.jobs
+
+    @property
+    def service(self) -> Any:
+        return self.bridging.handoff.service
+
+    def publish(self, kind: str, call: str, data: dict[str, Any], now: datetime) -> None:
+        self.bridging.handoff.publish(kind, call, data, now)
+
+    # -- audio ---------------------------------------------------------------------------
+    def wait(self, call: str) -> str:
+        """The caller in the conference before an agent joins: the queue's hold audio."""
+        return self._music(self.floor.field(call, "queue"), "agent_connecting", call)
+
+    def hold(self, call: str) -> str:
+        """The caller on hold (the participant's HoldUrl)."""
+        return self._music(self.floor.field(call, "queue"), None, call)
+
+    def _music(self, queue: str, prompt: str | None, call: str) -> str:
+        r = VoiceResponse()
+        language = self.bridging.handoff.store.field(call, "language") or "en-US"
+        if prompt:
+            self.bridging.prompter.speak(r, prompt, language)
+        play = self.audio.for_queue(queue) if self.audio is not None and queue else None
+        if play is not None:
+            r.play(play.url)
+        else:
+            r.pause(length=HOLD_PAUSE)
+        return str(r)
+
+    # -- an agent-side leg ---------------------------------------------------------------
+    def answered(self, call: str, leg_sid: str, role: str, who: str, token: str,
+                 now: datetime, mode: str | None = None) -> str:
+        """An agent-side (or monitor) leg picked up: put it in the conference. The routed
+        agent's answer connects the caller (the answered wait, `agent_answered`)."""
+        r = VoiceResponse()
+        floor = self.floor.load(call)
+        gone = floor is None or floor.ended or bool(floor.conference and not floor.live("caller"))
+        if not gone and role == "agent" and token:
+            gone = not self.bridging.answered(call, who, token, now)
+            if not gone:
+                self._ring_answered(who)
+        if gone or floor is None:
+            r.say("Sorry, the caller has hung up.", language="en-US")
+            r.hangup()
+            self._leg_state(call, leg_sid, role, who, "left", now)
+            return str(r)
+        joined = self._leg_state(call, leg_sid, role, who, "joined", now, mode=mode)
+        if joined is not None and joined.after:
+            self.jobs.drop_leg(joined.after)  # a cold transfer: the one who sent it leaves
+        if role in ("agent", "consult"):
+            r.say(self.bridging.summary(call), language="en-US")
+        # FLOOR_RECORDING (start): when the queue records agent calls, the recording
+        # engineer's FloorRecording.start(call, leg_sid) is called here for the routed agent.
+        coach = next((p.leg for p in floor.live("agent") if p.status == "joined"), None)
+        leg_conference(r, self.bridging.prompter.urls, call, role, who, leg_sid, mode, coach)
+        return str(r)
+
+    def _leg_state(self, call: str, sid: str, role: str, who: str, status: str,
+                   now: datetime, mode: str | None = None) -> Leg | None:
+        def change(before: Leg | None) -> Leg | None:
+            base = before or Leg(sid, role, who)
+            if base.status == "left":
+                return None
+            since = now.timestamp() if status == "joined" else base.since
+            return replace(base, status=status, since=since,
+                           muted=mode == "listen" if role == "monitor" else base.muted,
+                           mode=mode if role == "monitor" else base.mode)
+        return self.floor.update_leg(call, sid, change)[1]
+
+    def leg_status(self, call: str, leg_sid: str, role: str, who: str, token: str,
+                   status: str, now: datetime) -> None:
+        """A ring's status callback: a ring nobody took puts the caller back in line (the
+        routed agent) or is filed as missed; the end of a joined leg is its leaving."""
+        if status not in (*MISSED, "completed"):
+            return
+        floor = self.floor.load(call)
+        leg = floor.leg(leg_sid) if floor is not None else None
+        if leg is not None and leg.since:
+            self.left(call, leg_sid, now)
+            return
+        before, _ = self.floor.update_leg(call, leg_sid, lambda b: replace(
+            b or Leg(leg_sid, role, who), status="left"))
+        if before is not None and before.status == "left":
+            return
+        result = status if status in MISSED else "rejected"
+        if role in ("agent", "consult", "third") and not who.startswith("+"):
+            self.publish("agent_missed", call, {"agent": who, "result": result}, now)
+            self._ring_missed(who, now)
+        if role == "agent" and token:
+            self.service.bridge_failed(call, token, now.timestamp(), agent_presence=Presence.BREAK)
+            self.jobs.redirect_caller(call, self.bridging.prompter.urls.make(
+                "/voice/floor/back", call=call), leg_sid)
+        elif role == "agent":
+            self.publish("transfer", call, {"agent": who, "to_type": "agent", "to": who,
+                                            "mode": "cold", "result": "failed"}, now)
+            self._maybe_end(call)
+        elif role == "consult":
+            self.publish("transfer", call, {"agent": who, "to_type": "agent", "to": who,
+                                            "mode": "warm", "result": "failed"}, now)
+
+    def left(self, call: str, leg_sid: str, now: datetime) -> None:
+        """A leg left the conference (its Dial action, its status callback or the
+        conference's participant-leave: whichever comes first counts)."""
+        before, after = self.floor.update_leg(
+            call, leg_sid, lambda b: replace(b, status="left") if b and b.status != "left"
+            else None)
+        if before is None or after is None:
+            return
+        floor = self.floor.load(call)
+        if floor is None:
+            return
+        if after.role == "agent" and before.status == "joined":
+            self._agent_left(floor, after, now)
+        if after.role == "caller":
+            return
+        if after.role in AGENT_SIDE:
+            self._maybe_end(call)
+
+    def _agent_left(self, floor: Floor, leg: Leg, now: datetime) -> None:
+        """The agent who had the call left: `agent_left`, and their after-call work starts
+        as the Dial's end started it before conferences (reservations.call_ended)."""
+        at = now.timestamp()
+        hold = floor.hold_seconds + (at - floor.held_since if floor.held_since else 0.0)
+        self.publish("agent_left", floor.call, {"agent": leg.who, "talk": round(at - leg.since, 1),
+                                                "hold": round(hold, 1)}, now)
+        if self.floor.field(floor.call, "agent") == leg.who:
+            self.service.call_ended(floor.call, at)
+
+    def _maybe_end(self, call: str) -> None:
+        floor = self.floor.load(call)
+        if floor is not None and needs_end(floor) and floor.live("caller") and self.floor.once(
+                call, "end"):
+            self.jobs.end_conference(call)
+
+    def conference_event(self, call: str, form: dict[str, str], now: datetime) -> None:
+        """The conference's status callback: its SID, who joined, left, held, muted."""
+        event = form.get("StatusCallbackEvent", "")
+        conference = form.get("ConferenceSid", "")[:64]
+        leg = form.get("CallSid", "")[:64]
+        if conference and not self.floor.field(call, "conference"):
+            self.floor.set(call, conference=conference)
+        if event == "conference-end":
+            self.floor.set(call, ended="1")
+        elif event == "participant-join" and leg == call:
+            self._leg_state(call, leg, "caller", "caller", "joined", now)
+        elif event == "participant-leave" and leg:
+            self.left(call, leg, now)
+        elif event in ("participant-mute", "participant-unmute", "participant-hold",
+                       "participant-unhold") and leg:
+            flag, on = event.removeprefix("participant-").removeprefix("un"), "-un" not in event
+            self.floor.update_leg(call, leg, lambda b: replace(b, **{
+                "muted" if flag == "mute" else "held": on}) if b else None)
+
+    def _ring_missed(self, agent: str, now: datetime) -> None:
+        """The agent-state engineer's hook (ivr/store/agents.py): N missed rings -> away."""
+        agents = self.service.agents
+        if hasattr(agents, "ring_missed"):
+            agents.ring_missed(agent, now.timestamp())
+
+    def _ring_answered(self, agent: str) -> None:
+        agents = self.service.agents
+        if hasattr(agents, "ring_answered"):
+            agents.ring_answered(agent)

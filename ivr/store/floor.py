@@ -1,0 +1,113 @@
+"""The floor state of one caller's conference in Redis (docs/agent-floor.md, "floor state").
+
+One hash per caller CallSid (`keys.floor`), kept for the call-state TTL: the meta fields
+(queue, conference SID, hold bookkeeping, recording, ended) and one `leg:<CallSid>` field per
+participant holding its JSON. One field per leg, so the webhooks of different legs arriving
+together never overwrite each other; a change to one leg is a WATCHed read-modify-write.
+Reads return `ivr.domain.floor.Floor`. Must not import Flask, RQ or Twilio.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+import redis
+
+from ivr.domain.floor import Floor, Leg
+from ivr.store import keys
+from ivr.store.scripts import text
+
+
+class FloorStore:
+    def __init__(self, conn: redis.Redis, ttl: int = 86_400) -> None:
+        self.conn = conn
+        self.ttl = ttl
+
+    def create(self, call: str, queue: str, **extra: str) -> None:
+        """A new visit to an agent: the floor of the previous visit (if any) is dropped."""
+        key = keys.floor(call)
+        pipe = self.conn.pipeline(transaction=True)
+        pipe.delete(key)
+        fields: dict[Any, Any] = {"queue": queue, "recording": "off", **extra}
+        pipe.hset(key, mapping=fields)
+        pipe.expire(key, self.ttl)
+        pipe.execute()
+
+    def load(self, call: str) -> Floor | None:
+        raw = {text(k): text(v) for k, v in self.conn.hgetall(keys.floor(call)).items()}
+        return _floor(call, raw) if raw else None
+
+    def field(self, call: str, name: str) -> str:
+        return text(self.conn.hget(keys.floor(call), name)) or ""
+
+    def set(self, call: str, **fields: str) -> None:
+        key = keys.floor(call)
+        pipe = self.conn.pipeline(transaction=True)
+        pipe.hset(key, mapping=dict[Any, Any](fields))
+        pipe.expire(key, self.ttl)
+        pipe.execute()
+
+    def once(self, call: str, name: str) -> bool:
+        """True the first time `name` is claimed for this call (a repeated webhook is a no-op)."""
+        return bool(self.conn.hsetnx(keys.floor(call), f"once:{name}", "1"))
+
+    def add_leg(self, call: str, leg: Leg) -> bool:
+        """Record a leg unless it is known already (its webhook may come before the REST
+        answer that named it). True when added."""
+        if not self.conn.exists(keys.floor(call)):
+            return False
+        return bool(self.conn.hsetnx(keys.floor(call), f"leg:{leg.leg}", _dump(leg)))
+
+    def update_leg(self, call: str, sid: str, change: Callable[[Leg | None], Leg | None]
+                   ) -> tuple[Leg | None, Leg | None]:
+        """Apply `change` to the stored leg (None when unknown) atomically; `change` returns
+        the new leg or None to leave it. Returns (before, after)."""
+        key, name = keys.floor(call), f"leg:{sid}"
+        out: list[Leg | None] = [None, None]
+
+        def step(pipe: Any) -> None:
+            raw = pipe.hget(key, name)
+            before = _leg(text(raw)) if raw else None
+            after = change(before)
+            out[:] = [before, after]
+            pipe.multi()
+            if after is not None:
+                pipe.hset(key, name, _dump(after))
+                pipe.expire(key, self.ttl)
+
+        if self.conn.exists(key):
+            self.conn.transaction(step, key)
+        return out[0], out[1]
+
+    def save(self, floor: Floor) -> None:
+        """Write a floor a console move produced: its meta fields and its legs."""
+        fields: dict[str, str] = {
+            "held_since": "" if floor.held_since is None else repr(floor.held_since),
+            "hold_seconds": repr(floor.hold_seconds), "hold_count": str(floor.hold_count),
+            "recording": floor.recording}
+        for leg in floor.legs:
+            fields[f"leg:{leg.leg}"] = _dump(leg)
+        self.set(floor.call, **fields)
+
+
+def _dump(leg: Leg) -> str:
+    return json.dumps(asdict(leg), separators=(",", ":"))
+
+
+def _leg(raw: str) -> Leg:
+    data = json.loads(raw)
+    return Leg(**{k: v for k, v in data.items() if k in Leg.__dataclass_fields__})
+
+
+def _floor(call: str, raw: dict[str, str]) -> Floor:
+    legs = tuple(sorted((_leg(v) for k, v in raw.items() if k.startswith("leg:")),
+                        key=lambda p: (p.since or float("inf"), p.leg)))
+    held = raw.get("held_since") or ""
+    return Floor(call=call, queue=raw.get("queue", ""), conference=raw.get("conference") or None,
+                  legs=legs, held_since=float(held) if held else None,
+                  hold_seconds=float(raw.get("hold_seconds") or 0),
+                  hold_count=int(raw.get("hold_count") or 0),
+                  recording=raw.get("recording") or "off", ended=raw.get("ended") == "1")
