@@ -25,6 +25,7 @@ from dashboards.wallboard import thresholds
 from ivr.app.services import publish_event, services
 from ivr.store import keys
 from ivr.store.call_state import CallStateStore
+from ivr.store.floor import FloorStore
 from ivr.store.scripts import text
 
 bp = Blueprint("agent_console", __name__, template_folder="templates")
@@ -90,7 +91,15 @@ def context() -> Response:
     member = detail.get("member", "")
     busy = detail.get("presence") in ("ringing", "on_call", "wrap_up")
     return jsonify(agent=me, presence=detail.get("presence"),
-                   call=call_context(member) if member and busy else None)
+                   call=call_context(member) if member and busy else None,
+                   floor=_floor(member, me) if member and busy else None)
+
+
+def _floor(member: str, agent: str) -> dict[str, Any] | None:
+    """The call's conference as the console shows it (docs/agent-floor.md)."""
+    svc = services()
+    floor = FloorStore(svc.redis).load(member)
+    return floor.view(agent, svc.clock().timestamp()) if floor is not None else None
 
 
 def _my_queues(agent: str) -> list[str]:

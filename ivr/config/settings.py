@@ -156,6 +156,10 @@ class Config(BaseSettings):
     voice_token_ttl: int = env(
         "IVR_VOICE_TOKEN_TTL", "seconds a softphone access token lasts (the console fetches a "
         "new one before it expires; Twilio allows 24 h at most)", 3600, ge=60, le=86400)
+    floor_rest_timeout: float = env(
+        "IVR_FLOOR_REST_TIMEOUT", "seconds the console's call controls (hold, transfer, "
+        "monitor: `POST /agent/call/...`) wait for Twilio's REST API before answering 502",
+        5.0, gt=0)
     # The caller's side: hold loop, fallback, numbers.
     fallback_number: str | None = env(
         "IVR_FALLBACK_NUMBER", "a number the fallback route dials", unset="the fallback queue")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from ivr.domain.errors import NotFound
 from ivr.domain.floor import AGENT_SIDE, Floor, Leg, needs_end
 from ivr.domain.queueing import Presence
 from ivr.phone.bridging import BridgeService
@@ -194,12 +195,11 @@ class FloorLegs:
                 "muted" if flag == "mute" else "held": on}) if b else None)
 
     def _ring_missed(self, agent: str, now: datetime) -> None:
-        """The agent-state engineer's hook (ivr/store/agents.py): N missed rings -> away."""
-        agents = self.service.agents
-        if hasattr(agents, "ring_missed"):
-            agents.ring_missed(agent, now.timestamp())
+        """Agent state (ivr/store/agents.py): N missed rings in a row -> away."""
+        try:
+            self.service.agents.ring_missed(agent, now.timestamp())
+        except NotFound:
+            log.warning("missed ring of unknown agent %s", agent)
 
     def _ring_answered(self, agent: str) -> None:
-        agents = self.service.agents
-        if hasattr(agents, "ring_answered"):
-            agents.ring_answered(agent)
+        self.service.agents.ring_answered(agent)
