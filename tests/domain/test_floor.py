@@ -34,13 +34,16 @@ def test_hold_then_resume_counts_the_seconds():
     held = plan(floor(), "alice", "hold", {}, 100.0)
     assert held.commands == [Hold("CA1", True)]
     assert held.events == [("hold_started", {"agent": "alice"})]
-    assert held.floor.held and held.floor.hold_count == 1 and held.floor.state() == "held"
+    assert held.floor.held
+    assert held.floor.hold_count == 1
+    assert held.floor.state() == "held"
     with pytest.raises(Refused, match="already on hold"):
         plan(held.floor, "alice", "hold", {}, 101.0)
     back = plan(held.floor, "alice", "resume", {}, 130.5)
     assert back.commands == [Hold("CA1", False)]
     assert back.events == [("hold_ended", {"agent": "alice", "seconds": 30.5})]
-    assert back.floor.hold_seconds == 30.5 and back.floor.state() == "talking"
+    assert back.floor.hold_seconds == 30.5
+    assert back.floor.state() == "talking"
     assert back.floor.view("alice", 200.0)["hold_seconds"] == 30.5
 
 
@@ -57,7 +60,8 @@ def test_moves_need_my_leg_and_a_live_caller():
 
 def test_mute_and_hangup():
     muted = plan(floor(), "alice", "mute", {}, 1.0)
-    assert muted.commands == [Mute("CA2", True)] and muted.floor.view("alice", 1)["muted"]
+    assert muted.commands == [Mute("CA2", True)]
+    assert muted.floor.view("alice", 1)["muted"]
     with pytest.raises(Refused, match="not muted"):
         plan(floor(), "alice", "unmute", {}, 1.0)
     assert plan(floor(), "alice", "hangup", {}, 1.0).commands == [Drop("CA2")]

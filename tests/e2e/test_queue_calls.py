@@ -33,9 +33,10 @@ def test_waiting_caller_hears_position_then_reaches_an_agent_and_the_survey(live
     assert "An agent is about to take your call." in heard
     assert "On a scale of 1 to 5" in heard  # the survey after the agent hung up
     assert leg.transcript.ok, leg.transcript.render()
-    whisper = [e.text for e in leg.transcript.events if e.who == "callee" and e.kind == "hears"]
-    assert whisper
-    assert "Support call about support." in whisper[0]
+    # the agent's own leg (rung by the floor job, docs/agent-floor.md) hears who is calling
+    (agent_leg,) = [a for a in live.standin.all_legs() if a.to == "client:alice"]
+    assert agent_leg.transcript.ok, agent_leg.transcript.render()
+    assert "Support call about support." in " | ".join(agent_leg.transcript.heard())
     seen = kinds(live, leg.call_sid)
     for kind in ("call_started", "queue_joined", "agent_answered", "queue_left",
                  "survey_answer", "call_ended"):

@@ -54,7 +54,8 @@ def test_bridge_answers_a_conference_and_queues_the_ring(post, routed, call_sid,
     xml = resp.get_data(as_text=True)
     assert_valid_twiml(xml)
     assert f">cf-{call_sid}</Conference>" in xml
-    assert 'startConferenceOnEnter="false"' in xml and 'endConferenceOnExit="true"' in xml
+    assert 'startConferenceOnEnter="false"' in xml
+    assert 'endConferenceOnExit="true"' in xml
     assert f"/voice/floor/events?call={call_sid}" in xml
     assert "/voice/queue/dialed?agent=alice" in xml
     (ring,) = jobs(redis, "floor-ring-")
@@ -74,9 +75,11 @@ def test_agent_answers_then_leaves(post, routed, call_sid, redis):
     xml = answer_leg(post, call_sid, token, leg).get_data(as_text=True)
     assert_valid_twiml(xml)
     assert xml.index("<Say") < xml.index("<Dial")  # who is calling, before joining
-    assert 'startConferenceOnEnter="true"' in xml and 'participantLabel="agent"' in xml
+    assert 'startConferenceOnEnter="true"' in xml
+    assert 'participantLabel="agent"' in xml
     seen = [k for k, _ in events(redis, call_sid)]
-    assert "agent_answered" in seen and "queue_left" in seen
+    assert "agent_answered" in seen
+    assert "queue_left" in seen
     assert svc.queue_engine.agents.get("alice").presence.value == "on_call"
     post(f"/voice/floor/events?call={call_sid}", standard_params(
         call_sid, ConferenceSid="CF" + "1" * 32, FriendlyName=f"cf-{call_sid}",
@@ -88,7 +91,8 @@ def test_agent_answers_then_leaves(post, routed, call_sid, redis):
                 standard_params(leg, DialCallStatus="completed"))
     assert_valid_twiml(left.get_data(as_text=True))
     (gone,) = [d for k, d in events(redis, call_sid) if k == "agent_left"]
-    assert gone["agent"] == "alice" and gone["talk"] >= 0
+    assert gone["agent"] == "alice"
+    assert gone["talk"] >= 0
     assert svc.queue_engine.agents.get("alice").presence.value == "wrap_up"
     assert [j.args for j in jobs(redis, "floor-end-")] == [(call_sid,)]
     # the caller's Dial action then resumes the flow as answered (the survey path)
@@ -128,7 +132,8 @@ def test_agent_answering_after_the_caller_hung_up_hears_so(post, routed, call_si
     post("/voice/status", standard_params(call_sid, CallStatus="completed"))
     xml = answer_leg(post, call_sid, token, "CA" + "c" * 32).get_data(as_text=True)
     assert_valid_twiml(xml)
-    assert "the caller has hung up" in xml and "<Hangup" in xml
+    assert "the caller has hung up" in xml
+    assert "<Hangup" in xml
 
 
 def test_wait_and_hold_documents_are_valid_wait_twiml(post, routed, call_sid):
