@@ -28,9 +28,11 @@ from ivr.phone.floor_twiml import caller_conference
 from ivr.phone.queue_handoff import QueueHandOff
 from ivr.phone.queue_twiml import Prompter, enqueue_again
 from ivr.phone.twiml_builder import VoiceResponse
+from ivr.store import keys
 from ivr.store.floor import FloorStore
 from ivr.store.jobs import FloorJobs
 from ivr.store.reservations import ANSWERED_DIAL
+from ivr.store.scripts import text
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,11 @@ class BridgeService:
             log.info("call %s: stale bridge to %s, back to holding", call_sid, agent_id)
             return enqueue_again(self.prompter.urls, visit.queue, visit.seq)
         self.handoff.store.mark(call_sid, agent=agent_id, reservation=token)
-        self.floor.create(call_sid, visit.queue, agent=agent_id, reservation=token)
+        joined, priority = self.handoff.service.conn.hmget(
+            keys.queue_entry(call_sid), ["joined_at", "priority"])
+        first = self.floor.field(call_sid, "first_joined") or text(joined) or ""
+        self.floor.create(call_sid, visit.queue, agent=agent_id, reservation=token,
+                          first_joined=first, priority=text(priority) or "0")
         urls = self.prompter.urls
         r = VoiceResponse()
         # FLOOR_RECORDING (notice): when the queue records agent calls, the recording engineer's
@@ -151,6 +157,31 @@ class BridgeService:
             note = Speech(self.prompter.text("hold_message", visit.language), visit.language)
             return enqueue_again(self.prompter.urls, visit.queue, visit.seq, before=note)
         return self._resume(call_sid, visit.seq, "error", now)
+
+    def requeue(self, call_sid: str, queue: str, now: datetime) -> str:
+        """A transfer to `queue` (the console's cold transfer): the caller joins it with the
+        arrival time of their first queue visit in this call and the higher of the two
+        priorities (docs/agent-floor.md, the place rule); the agent's visit ends as when
+        they hang up (their after-call work starts)."""
+        visit = self.handoff.visit(call_sid)
+        if visit is None:
+            return str(VoiceResponse())
+        at = now.timestamp()
+        self.handoff.service.call_ended(call_sid, at)
+        first_ms = self.floor.field(call_sid, "first_joined")
+        first = int(first_ms) / 1000 if first_ms.isdigit() else at
+        mine = self.floor.field(call_sid, "priority")
+        # queues.yaml gives a queue no priority of its own (0): the caller keeps theirs
+        priority = int(mine) if mine.isdigit() else 0
+        result = self.handoff.service.join(call_sid, queue, first, priority=priority)
+        if not result.accepted:
+            log.warning("call %s: transfer to %s refused (%s)", call_sid, queue, result.reason)
+            return self._resume(call_sid, visit.seq, "error", now)
+        self.handoff.store.mark(call_sid, queue=queue, agent="", queue_exit="")
+        self.handoff.publish("queue_joined", call_sid, {"queue": queue,
+                                                        "position": result.position}, now)
+        note = Speech(self.prompter.text("hold_message", visit.language), visit.language)
+        return enqueue_again(self.prompter.urls, queue, visit.seq, before=note)
 
     def overflow(self, call_sid: str, queue: str, action: str, now: datetime) -> str:
         """A routing job moved the caller out of line by the queue's overflow rule."""

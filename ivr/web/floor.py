@@ -6,7 +6,8 @@
   answered; `/voice/floor/left?...`: its Dial action; `/voice/floor/leg?...`: its status
   callback (204);
 - `/voice/floor/events?call=`: the conference's status callback (204);
-- `/voice/floor/back?call=`: the caller, redirected after a ring nobody answered.
+- `/voice/floor/back?call=`: the caller, redirected after a ring nobody answered;
+- `/voice/floor/requeue?call=&queue=`: the caller, redirected by a transfer to a queue.
 
 Same contract as ivr/web/voice.py: signature checked (403), never a 5xx. The caller's
 documents fall back to the usual route to a human; an agent's leg falls back to an apology
@@ -125,6 +126,13 @@ def leg() -> None:
 def events() -> None:
     form = {k: v[:64] for k, v in request.form.items()}
     legs().conference_event(arg("call"), form, now())
+
+
+@bp.post("/voice/floor/requeue")
+@twilio_webhook
+@never_fails
+def requeue() -> str:
+    return legs().bridging.requeue(arg("call") or call_sid(), arg("queue"), now())
 
 
 @bp.post("/voice/floor/back")

@@ -146,3 +146,21 @@ def test_floor_webhooks_refuse_unsigned_requests(post, call_sid):
     for path in ("agent", "left", "leg", "events", "wait", "hold", "back"):
         assert post(f"/voice/floor/{path}?call={call_sid}", standard_params(call_sid),
                     signed=False).status_code == 403
+
+
+def test_transfer_to_a_queue_keeps_the_first_arrival(post, routed, call_sid, redis):
+    svc, token = routed
+    joined = int(redis.hget(keys.queue_entry(call_sid), "joined_at"))
+    post(f"/voice/queue/bridge?agent=alice&reservation={token}", standard_params(call_sid))
+    answer_leg(post, call_sid, token, "CA" + "d" * 32)
+    later = svc.handoff.join("CA" + "e" * 32, Enqueue(queue="sales", node="q"), {},
+                             datetime.now(UTC), seq=1, language="en-US", check_hours=False)
+    assert later is None
+    resp = post(f"/voice/floor/requeue?call={call_sid}&queue=sales", standard_params(call_sid))
+    xml = resp.get_data(as_text=True)
+    assert_valid_twiml(xml)
+    assert "<Enqueue" in xml
+    assert ">sales</Enqueue>" in xml
+    assert int(redis.hget(keys.queue_entry(call_sid), "joined_at")) == joined
+    assert svc.queue_engine.position(call_sid) == 1  # ahead of the one who came later
+    assert svc.queue_engine.agents.get("alice").presence.value == "wrap_up"
