@@ -21,6 +21,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from dashboards.auth import current_user, require_role, user_engine
 from dashboards.call_access import routed_to
+from dashboards.softphone import softphone_for
 from dashboards.wallboard import thresholds
 from ivr.app.services import publish_event, services
 from ivr.store import keys
@@ -74,7 +75,10 @@ def _waited(now: float, joined: str | None) -> int | None:
 @bp.get("/agent")
 @require_role("agent", "supervisor")
 def page() -> str:
-    return render_template("agent.html", agent=agent_id(), dispositions=DISPOSITIONS)
+    user, agent = current_user(), agent_id()
+    assert user is not None  # require_role
+    return render_template("agent.html", agent=agent, dispositions=DISPOSITIONS,
+                           softphone=softphone_for(user), supervising=agent != user.username)
 
 
 @bp.get("/agent/context.json")

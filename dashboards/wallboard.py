@@ -143,9 +143,11 @@ def _agent_rows(now: float, today: dict[str, Any]) -> list[dict[str, Any]]:
         detail = engine.agents.detail(agent.id)
         since = int(detail.get("since") or 0) / 1000.0
         done = per_agent.get(agent.id) or {}
+        on_call = agent.presence.value in ("ringing", "on_call")  # a call to supervise
         rows.append({"id": agent.id, "name": agent.name, "state": agent.presence.value,
                      "for": round(max(0.0, now - since)) if since else None,
-                     "handled": done.get("handled", 0), "aht": done.get("aht")})
+                     "handled": done.get("handled", 0), "aht": done.get("aht"),
+                     "call": (detail.get("member") or None) if on_call else None})
     return rows
 
 

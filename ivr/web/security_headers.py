@@ -13,6 +13,10 @@ Why these values:
   (`fill=`), which are not styles.
 - `connect-src 'self'` plus the origin of `IVR_STREAM_URL` when the wallboard's stream is
   served by the stream service on another origin (ivr/live/; `Config.stream_url`).
+- The agent console only (`SOFTPHONE_PAGES`): the Twilio Voice SDK's signalling and insights
+  (`wss://*.twilio.com`, `https://*.twilio.com` in connect-src) and its ring and disconnect
+  sounds (`media-src https://sdk.twilio.com`, the SDK's own defaults). The SDK's code itself is
+  vendored (dashboards/static/vendor/twilio-voice/): scripts stay `'self'`.
 
 TwiML answers (text/xml) get none of it: Twilio reads them, not a browser. The three busiest
 webhooks never reach Flask at all (ivr/web/webhook_lane.py), so nothing here costs them; the
@@ -28,10 +32,13 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 
 bp = Blueprint("security_headers", __name__)
 NOT_A_PAGE = frozenset({"text/xml", "application/xml"})  # TwiML: Twilio reads it
+SOFTPHONE_PAGES = frozenset({"agent_console.page"})  # Flask endpoints that run Twilio.Device
+TWILIO_CONNECT = "wss://*.twilio.com https://*.twilio.com"
+TWILIO_MEDIA = "'self' https://sdk.twilio.com"
 
 
 def stream_origin(stream_url: str | None) -> str | None:
@@ -45,21 +52,25 @@ def stream_origin(stream_url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(stream_url: str | None = None) -> str:
-    """The policy every page is served with (the exact string docs/security.md quotes)."""
-    connect = " ".join(filter(None, ("'self'", stream_origin(stream_url))))
+def content_security_policy(stream_url: str | None = None, softphone: bool = False) -> str:
+    """The policy every page is served with (the exact string docs/security.md quotes);
+    `softphone`: the agent console's, which lets the Voice SDK reach Twilio."""
+    connect = " ".join(filter(None, ("'self'", stream_origin(stream_url),
+                                     TWILIO_CONNECT if softphone else None)))
+    media = (f"media-src {TWILIO_MEDIA}",) if softphone else ()
     return "; ".join((
         "default-src 'self'", "script-src 'self'", "style-src 'self'",
-        f"connect-src {connect}", "object-src 'none'", "base-uri 'self'",
+        f"connect-src {connect}", *media, "object-src 'none'", "base-uri 'self'",
         "form-action 'self'", "frame-ancestors 'none'",
     ))
 
 
 @functools.lru_cache(maxsize=8)
-def security_headers(stream_url: str | None = None) -> tuple[tuple[str, str], ...]:
+def security_headers(stream_url: str | None = None,
+                     softphone: bool = False) -> tuple[tuple[str, str], ...]:
     """The headers for a stream URL, built once: the hook only looks them up."""
     return (
-        ("Content-Security-Policy", content_security_policy(stream_url)),
+        ("Content-Security-Policy", content_security_policy(stream_url, softphone)),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "same-origin"),
         ("X-Frame-Options", "DENY"),  # frame-ancestors for browsers that predate CSP 2
@@ -72,6 +83,7 @@ def add_security_headers(response: Response) -> Response:
     point the pages at a stream service started after the app (IVR_STREAM_URL)."""
     if response.mimetype not in NOT_A_PAGE:
         config = current_app.config.get("IVR")
-        for name, value in security_headers(getattr(config, "stream_url", None)):
+        softphone = request.endpoint in SOFTPHONE_PAGES
+        for name, value in security_headers(getattr(config, "stream_url", None), softphone):
             response.headers.setdefault(name, value)
     return response

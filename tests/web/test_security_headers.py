@@ -55,3 +55,13 @@ def test_pages_may_connect_to_the_stream_service(app, client) -> None:  # noqa: 
     app.config["IVR"] = app.config["IVR"].with_overrides(stream_url="http://127.0.0.1:5001")
     policy = client.get("/login").headers["Content-Security-Policy"]
     assert "connect-src 'self' http://127.0.0.1:5001;" in policy
+
+
+def test_only_the_agent_console_may_reach_twilio() -> None:
+    """The softphone (Twilio's Voice SDK) signals over wss to Twilio and plays its ring from
+    sdk.twilio.com; scripts still come from this origin only (the SDK is vendored)."""
+    policy = content_security_policy(None, softphone=True)
+    assert "connect-src 'self' wss://*.twilio.com https://*.twilio.com;" in policy
+    assert "media-src 'self' https://sdk.twilio.com;" in policy
+    assert "script-src 'self';" in policy
+    assert "twilio" not in content_security_policy(None)

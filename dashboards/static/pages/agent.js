@@ -11,6 +11,7 @@
   function row(dl, k, v) { dl.append(el('dt', k), el('dd', v)); }
   let historyFor = null;
   function show(ctx) {
+    document.dispatchEvent(new CustomEvent('agent:context', {detail: ctx}));  // agent-floor.js, agent-softphone.js
     document.getElementById('presence').textContent = (ctx.presence || '').replace('_', ' ');
     const card = document.getElementById('card');
     if (!ctx.call) { card.classList.remove('live'); if (!lastCall) card.replaceChildren(el('p', 'No call right now.')); return; }
@@ -89,6 +90,7 @@
     }) : [el('li', 'None open.')]));
     document.getElementById('history').hidden = false;
   }
+  window.IvrAgent = {PAGE, el, poll, minutes};  // shared with agent-floor.js and agent-softphone.js
   poll(); setInterval(poll, 2000);
   callbacks(); setInterval(callbacks, 5000);
 })();

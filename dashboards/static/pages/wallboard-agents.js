@@ -2,12 +2,48 @@
 // is a button; a second press reverses the order; aria-sort says the order to screen readers.
 // The order survives the board's updates (every change redraws the rows). Defines
 // window.IvrBoard.showAgents; loaded after wallboard-feed.js, before wallboard.js.
+// An agent on a call (the row's `call`, the caller's CallSid) gets Listen / Whisper / Barge /
+// Stop: POST /supervisor/monitor {"call", "mode"} and /supervisor/monitor/stop
+// (docs/agent-floor.md); the monitor leg rings the supervisor's own softphone, registered by
+// their agent console (/agent), which the status line links to.
 (function () {
   const {el, minutes} = window.IvrBoard;
   const COLUMNS = [  // key, how a row sorts (text or number; no figure sorts last)
     ['name', (a) => a.name.toLowerCase()], ['state', (a) => a.state],
     ['for', (a) => a.for], ['handled', (a) => a.handled], ['aht', (a) => a.aht]];
   let sortKey = 'name', direction = 1, last = [];
+  const PAGE = JSON.parse(document.getElementById('page-data').textContent);
+  const MODES = [['listen', 'Listen'], ['whisper', 'Whisper'], ['barge', 'Barge'], ['stop', 'Stop']];
+
+  async function monitor(agent, call, mode) {
+    const status = document.getElementById('monitor-status');
+    let r = null, data = null;
+    try {
+      r = await fetch(mode === 'stop' ? '/supervisor/monitor/stop' : '/supervisor/monitor', {method: 'POST',
+        headers: {'Content-Type': 'application/json', 'X-CSRF-Token': PAGE.csrf},
+        body: JSON.stringify(mode === 'stop' ? {call} : {call, mode})});
+      data = await r.json().catch(() => null);
+    } catch (e) { data = {error: 'the server did not answer'}; }
+    const link = el('a', 'your agent console'); link.href = '/agent?agent=' + encodeURIComponent(agent);
+    if (r && r.ok) {
+      status.replaceChildren(el('span', mode === 'stop' ? 'Stopped monitoring ' + agent + '. ' :
+        mode + ': ' + agent + "'s call rings your softphone on "), ...(mode === 'stop' ? [] : [link, el('span', '.')]));
+    } else {
+      status.replaceChildren(el('span', 'Could not ' + mode + ' (' + agent + '): ' +
+        (data && data.error ? data.error : r && r.status === 404 ? 'this server does not offer it' : 'HTTP ' + (r ? r.status : '?'))));
+    }
+  }
+  function superviseCell(a) {
+    const td = el('td', null, 'supervise');
+    if (!a.call) return td;
+    for (const [mode, label] of MODES) {
+      const b = el('button', label); b.type = 'button'; b.dataset.mode = mode;
+      b.setAttribute('aria-label', label + ' ' + a.name);
+      b.addEventListener('click', () => monitor(a.id, a.call, mode));
+      td.append(b);
+    }
+    return td;
+  }
 
   function compare(get) {
     return (x, y) => {
@@ -23,7 +59,7 @@
     for (const a of rows) {
       const tr = el('tr'); tr.dataset.agent = a.id;
       tr.append(el('td', a.name), el('td', a.state.replace('_', ' ')), el('td', minutes(a.for)),
-        el('td', a.handled, 'num'), el('td', minutes(a.aht), 'num'));
+        el('td', a.handled, 'num'), el('td', minutes(a.aht), 'num'), superviseCell(a));
       body.append(tr);
     }
     for (const th of document.querySelectorAll('#agents-table th[data-sort]')) {
