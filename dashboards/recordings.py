@@ -1,8 +1,10 @@
-"""`GET /recordings/<RecordingSid>`: a voicemail's audio, for signed-in users with the role.
+"""`GET /recordings/<RecordingSid>`: a voicemail's or a recorded agent call's audio, for
+signed-in users with the role.
 
 Pages link here, never to Twilio: a RecordingUrl is readable by anyone who has it (Twilio's
 default), so it must not reach a browser. This view finds the voicemail in the outcome
-database (an unknown sid is 404, so it cannot be used to fetch arbitrary recordings), then
+database, else the agent call's `recording` event (ivr/store/recording_ledger.py; an unknown
+sid is 404, so it cannot be used to fetch arbitrary recordings), then
 streams the WAV from Twilio with the account credentials (HTTP basic auth). The app keeps no
 local copy: the transcription job holds the audio in memory only. A recording the retention
 job deleted answers 410.
@@ -24,6 +26,7 @@ from sqlalchemy import select
 from dashboards.auth import current_user, require_role, user_engine
 from ivr.outcomes.recording_media import allowed_origin, credentials
 from ivr.store import models as m
+from ivr.store.recording_ledger import recording_urls
 
 bp = Blueprint("recordings", __name__)
 DEFAULT_ROLES = ("supervisor",)
@@ -65,7 +68,9 @@ def _recording_url(sid: str) -> str:
         urls = conn.execute(select(m.VoicemailRow.url).where(
             m.VoicemailRow.recording_sid == sid)).scalars().all()
     if not urls:
-        abort(404, description=f"no voicemail with recording {sid}")
+        urls = recording_urls(user_engine(), sid) or []
+    if not urls:
+        abort(404, description=f"no voicemail or recorded call with recording {sid}")
     url = next((u for u in urls if u), None)
     if url is None:
         abort(410, description=f"recording {sid} was deleted under the retention policy")

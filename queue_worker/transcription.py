@@ -9,6 +9,11 @@ task exist with or without text:
 - `transcript_failed`: data = recording, recording_sid, mailbox, language, code
   (`TranscriptionFailed.code`, or `internal`), reason (a sentence naming the fix), engine.
 
+A recorded agent call (`source="agent_call"`, ivr/phone/floor_recording.py) goes through the
+same job and publishes `recording_transcript_ready` / `recording_transcript_failed` with the
+same data: a voicemail's kinds would make the fold count the call as a voicemail and open a
+"listen and call back" task for a call that was answered.
+
 The job carries the recording SID, never its URL (issue 12, item 7a): the URL is built at
 fetch time from the SID, the configured Twilio API and the account
 (`ivr.outcomes.recording_media`), so
@@ -48,6 +53,8 @@ log = logging.getLogger(__name__)
 MAX_RECORDING_BYTES = 50 * 1024 * 1024
 DAY_S = 86_400
 _TRANSCRIBERS: dict[tuple[str | None, ...], Transcriber] = {}
+KINDS = {"voicemail": ("transcript_ready", "transcript_failed"),
+         "agent_call": ("recording_transcript_ready", "recording_transcript_failed")}
 
 
 def enqueue_transcription(rq: Queue, call_sid: str, recording_sid: str, language: str = "en-US",
@@ -65,8 +72,11 @@ def failure_ttl(config: Any) -> int | None:
 
 
 def transcribe_voicemail(call_sid: str, recording_sid: str, language: str = "en-US", *,
-                         mailbox: str = "", fetch_timeout: float = 30.0) -> dict[str, Any]:
-    """Run in an RQ worker. Returns the published event's kind and data (for RQ's result)."""
+                         mailbox: str = "", fetch_timeout: float = 30.0,
+                         source: str = "voicemail") -> dict[str, Any]:
+    """Run in an RQ worker. Returns the published event's kind and data (for RQ's result).
+    `source`: `voicemail`, or `agent_call` for a recorded agent call (its own event kinds)."""
+    ready, failed = KINDS[source]
     job = get_current_job()
     if job is None:
         raise RuntimeError("transcribe_voicemail runs inside an RQ job (it publishes on the "
@@ -87,13 +97,13 @@ def transcribe_voicemail(call_sid: str, recording_sid: str, language: str = "en-
         log.warning("call %s: voicemail not transcribed (%s): %s", call_sid, exc.code, exc)
         data = {**base, "language": language, "code": exc.code, "reason": exc.reason,
                 "engine": engine}
-        return _publish(job.connection, "transcript_failed", call_sid, data)
+        return _publish(job.connection, failed, call_sid, data)
     except Exception as exc:  # a bug must not lose the voicemail's follow-up: report it
         log.exception("call %s: transcription crashed", call_sid)
         data = {**base, "language": language, "code": "internal",
                 "reason": f"{type(exc).__name__}: {exc}", "engine": engine}
-        return _publish(job.connection, "transcript_failed", call_sid, data)
-    return _publish(job.connection, "transcript_ready", call_sid,
+        return _publish(job.connection, failed, call_sid, data)
+    return _publish(job.connection, ready, call_sid,
                     {**base, **transcript.as_event_data()})
 
 

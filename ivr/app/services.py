@@ -30,9 +30,11 @@ from ivr.outcomes.recording_media import RECORDING_SID, allowed_origin
 from ivr.outcomes.sms_survey import SmsSurveys
 from ivr.outcomes.spool import Spool, SpoolDrainer
 from ivr.phone.bridging import BridgeService
+from ivr.phone.call_control import TwilioCallControl, build_client
 from ivr.phone.callback_legs import CallbackLegs
 from ivr.phone.calls import AcceptAll, CallService
 from ivr.phone.floor_legs import FloorLegs
+from ivr.phone.floor_recording import FloorRecording
 from ivr.phone.hold_audio import HoldAudio
 from ivr.phone.holding import HoldService, HoldSettings
 from ivr.phone.queue_handoff import QueueHandOff
@@ -74,6 +76,7 @@ class Services:
     bridging: BridgeService | None = None
     callback_legs: CallbackLegs | None = None
     floor_legs: FloorLegs | None = None
+    floor_recording: FloorRecording | None = None  # recorded agent calls (issue 14 item 4)
     clock: Callable[[], datetime] = utc_now
     fallback_queue: str = "support"
     embedded: EmbeddedRedis | None = field(default=None, repr=False)
@@ -160,17 +163,22 @@ class Services:
             self._transcribe(call_sid, sid, url, mailbox)
 
     def _transcribe(self, call_sid: str, sid: str, url: str, mailbox: str) -> None:
-        """Queue the transcription by SID when the recording is on the configured Twilio API
-        (the rule playback applies too, ivr/outcomes/recording_media.py); otherwise say so and
-        skip."""
-        if not RECORDING_SID.match(sid) or not allowed_origin(url, self.config):
-            log.warning("call %s: recording %r is not on the configured Twilio API; it is "
-                        "not transcribed", call_sid, sid)
-            return
-        language = CallStateStore(self.redis).field(call_sid, "language") or "en-US"
-        enqueue_transcription(Queue(TRANSCRIPTION_QUEUE, connection=self.redis), call_sid,
-                              sid, language, mailbox=mailbox,
-                              failure_ttl=failed_job_ttl(policy_from_config(self.config)))
+        transcribe(self.config, self.redis, call_sid, sid, url, mailbox=mailbox)
+
+
+def transcribe(config: Config, conn: redis.Redis, call_sid: str, sid: str, url: str, *,
+               mailbox: str = "", source: str = "voicemail") -> None:
+    """Queue the transcription by SID when the recording is on the configured Twilio API
+    (the rule playback applies too, ivr/outcomes/recording_media.py); otherwise say so and
+    skip. `source` `agent_call`: a recorded agent call (ivr/phone/floor_recording.py)."""
+    if not RECORDING_SID.match(sid) or not allowed_origin(url, config):
+        log.warning("call %s: recording %r is not on the configured Twilio API; it is "
+                    "not transcribed", call_sid, sid)
+        return
+    language = CallStateStore(conn).field(call_sid, "language") or "en-US"
+    enqueue_transcription(Queue(TRANSCRIPTION_QUEUE, connection=conn), call_sid, sid, language,
+                          mailbox=mailbox, source=source,
+                          failure_ttl=failed_job_ttl(policy_from_config(config)))
 
 
 def _seconds(raw: str | None) -> float | None:
@@ -243,7 +251,33 @@ def build_services(config: Config, conn: redis.Redis | None = None,
                                      FloorJobs(Queue(ROUTING_QUEUE, connection=conn)))
         svc.floor_legs = FloorLegs(svc.bridging, hold_audio)
         svc.callback_legs = CallbackLegs(handoff, prompter)
+        svc.floor_recording = floor_recording(config, conn, handoff, prompter)
     return svc
+
+
+def floor_recording(config: Config, conn: redis.Redis, handoff: QueueHandOff,
+                    prompter: Prompter) -> FloorRecording:
+    """Recorded agent calls: each queue's `recording:`, the caller's queue from the hand-off,
+    and a REST client made on first use with the console's timeout
+    (IVR_CONSOLE_REST_TIMEOUT)."""
+    queues = handoff.service.queues
+    made: list[TwilioCallControl] = []
+
+    def control() -> TwilioCallControl:
+        if not made:
+            made.append(TwilioCallControl(build_client(config, config.console_rest_timeout)))
+        return made[0]
+
+    def queue_of(call: str) -> str | None:
+        visit = handoff.visit(call)
+        return visit.queue if visit is not None else None
+
+    def transcribe_call(call: str, sid: str, url: str) -> None:
+        transcribe(config, conn, call, sid, url, source="agent_call")
+
+    return FloorRecording(conn, config, settings_of=lambda q: (
+        queues[q].recording if q in queues else None), queue_of=queue_of, prompter=prompter,
+        control=control, transcribe=transcribe_call)
 
 
 def _queue_engine(config: Config, conn: redis.Redis, store: CallStateStore,

@@ -124,7 +124,18 @@ def _check_all(files: list[Path], catalog: Path, queues_path: Path, calendars: A
         boards = _collect(errors, lambda: _check_wallboard(queues_path, sorted(setup.queues),
                                                            calendars), 0)
         errors.extend(_check_hold_audio(queues_path, catalog.parent, config))
+        errors.extend(_check_recording(queues_path, setup, catalog))
     return flows, setup, boards
+
+
+def _check_recording(queues_path: Path, setup: Any, catalog: Path) -> list[FlowError]:
+    """Each queue's `recording: {announcement:}` that names no prompt of the catalogue
+    (ivr/config/queue_recording.py)."""
+    from ivr.config.queue_recording import recording_problems
+    from ivr.prompts.catalog import load_catalog
+
+    ids: set[str] = _collect([], lambda: set(load_catalog(catalog).ids), set())
+    return recording_problems(setup.queues, ids, str(queues_path), queues_path.read_text())
 
 
 def _check_wallboard(queues_path: Path, queues: list[str], calendars: Any) -> int:

@@ -20,6 +20,8 @@ layer call once at start-up. Reads no environment; takes a `Config`.
         callback: {enabled: true, mode: agent_first|customer_first, retries: 2,
                    retry_delay: 300, ring_timeout: 25,
                    countries: [US, CA], max_per_number_per_day: 3}   # ivr/config/queue_callbacks.py
+        recording: {mode: on, announcement: call_recording_notice, transcribe: false}
+                                  # agent calls recorded: ivr/config/queue_recording.py
     business: {country: US}       # the default callback country (ivr/config/queue_callbacks.py)
     schedules:                    # opening hours (ivr/domain/hours.py)
       support: {timezone: America/Los_Angeles, weekly: {mon-fri: "07:00-20:00"},
@@ -51,6 +53,7 @@ import redis
 
 from ivr.config.calendars import load_calendars
 from ivr.config.queue_callbacks import business_country, parse_callback
+from ivr.config.queue_recording import parse_recording
 from ivr.config.yaml_lines import YamlLines
 from ivr.domain import hours
 from ivr.domain.config_formats import QUEUES_FILE
@@ -167,6 +170,7 @@ def _queue(name: str, spec: Mapping[str, Any], source: str, lines: YamlLines,
         callback=parse_callback(name, spec.get("callback"), source, lines, home),
         service_level_target=_seconds(spec.get("service_level_target", 20), where,
                                       "service_level_target"),
+        recording=parse_recording(spec.get("recording")),
     )
 
 

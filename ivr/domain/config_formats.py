@@ -38,6 +38,11 @@ CALLBACK = Fields({
     "retries": Scalar("int", min=0), "retry_delay": SECONDS, "ring_timeout": COUNT,
     "countries": Items(TEXT, min_items=1), "max_per_number_per_day": COUNT,
 })
+RECORDING = Fields({
+    "mode": Scalar("switch", "on: agent calls are recorded (dual channel); off: not"),
+    "announcement": Scalar("text", "a prompt id, or the sentence the caller hears first"),
+    "transcribe": Scalar("bool"),
+})
 QUEUE = Fields({
     "skill": Scalar("text", "the skill an agent needs", declares="skill"),
     "max_size": COUNT,
@@ -52,6 +57,7 @@ QUEUE = Fields({
         "target": Scalar("text", ref="queue"), "skills": Items(Scalar("text", ref="skill")),
     }, ("action",)),
     "callback": CALLBACK,
+    "recording": RECORDING,
 }, ("skill",))
 AGENT = Fields({
     "name": TEXT, "address": Scalar("text", "phone number or client:name"),

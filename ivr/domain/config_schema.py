@@ -43,12 +43,16 @@ TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 DATE = re.compile(r"^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 DAY = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
-KINDS = ("text", "int", "number", "bool", "time", "date", "day", "timezone")
+KINDS = ("text", "int", "number", "bool", "time", "date", "day", "timezone", "switch")
+# A `switch` is on or off, written bare (YAML 1.1 reads it as a boolean) or quoted: an
+# author who writes `mode: off` means the word, and refusing it would only teach quoting.
+SWITCH_WORDS = ("on", "off")
 _EXAMPLE = {"text": "text", "int": "a whole number", "number": "a number",
             "bool": "true or false", "time": "a quoted time like '13:00'",
             "date": "a date like '2026-12-24' (or '12-24': every year)",
             "day": "a date like '2026-12-24'",
-            "timezone": "an IANA time zone such as America/Los_Angeles"}
+            "timezone": "an IANA time zone such as America/Los_Angeles",
+            "switch": "on or off"}
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,7 @@ def _scalar_problem(node: yaml.ScalarNode, shape: Scalar) -> str | None:
         "date": tag in (TIMESTAMP_TAG, STR_TAG) and bool(DATE.match(text)),
         "day": tag in (TIMESTAMP_TAG, STR_TAG) and bool(DAY.match(text)),
         "timezone": tag == STR_TAG,
+        "switch": tag in (BOOL_TAG, STR_TAG) and text.lower() in SWITCH_WORDS,
     }[shape.kind]
     if ok and shape.kind == "timezone":
         ok = _is_zone(text)
@@ -317,7 +322,8 @@ def _range_problem(value: float, text: str, shape: Scalar) -> str | None:
 
 
 _JSON_TYPES = {"text": "string", "int": "integer", "number": "number", "bool": "boolean",
-               "time": "string", "date": "string", "day": "string", "timezone": "string"}
+               "time": "string", "date": "string", "day": "string", "timezone": "string",
+               "switch": "string"}
 _PATTERNS = {"time": TIME.pattern, "date": DATE.pattern, "day": DAY.pattern}
 
 
@@ -347,6 +353,8 @@ def json_schema(shape: Shape) -> dict[str, Any]:
 
 def _scalar_schema(shape: Scalar) -> dict[str, Any]:
     out: dict[str, Any] = {"type": _JSON_TYPES[shape.kind]}
+    if shape.kind == "switch":  # bare on/off is a boolean to a YAML 1.1 reader, a word to 1.2
+        out = {"enum": [*SWITCH_WORDS, True, False]}
     if shape.kind in _PATTERNS:
         out["pattern"] = _PATTERNS[shape.kind]
     for key, value in (("minimum", shape.min), ("maximum", shape.max),

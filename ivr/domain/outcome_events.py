@@ -49,7 +49,12 @@ EVENT_FIELDS: Mapping[str, Mapping[str, tuple[tuple[type, ...], bool]]] = {
     "party_added": {"agent": (_S, True), "to_type": (_S, True), "to": (_S, True)},
     "monitor": {"supervisor": (_S, True), "mode": (_S, True), "agent": (_S, False)},
     "recording": {"recording": (_S, True), "action": (_S, True), "duration": (_F, False),
-                  "channels": (_I, False)},
+                  "channels": (_I, False), "url": (_S, False)},
+    # a recorded agent call's transcript (queue_worker/transcription.py): not a voicemail's
+    "recording_transcript_ready": {"recording": (_S, True), "text": (_S, True),
+                                   "confidence": (_F, False)},
+    "recording_transcript_failed": {"recording": (_S, True), "code": (_S, True),
+                                    "reason": (_S, False)},
     "agent_missed": {"agent": (_S, True), "result": (_S, True)},
     "wrap_up": {"agent": (_S, True), "seconds": (_F, True), "ended": (_S, True),
                 "extended": (_F, False)},

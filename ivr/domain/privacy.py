@@ -28,11 +28,15 @@ PERSONAL_FIELDS: Mapping[str, frozenset[str]] = {
     "survey_answer": frozenset({"text", "from"}),
     "sms_survey_sent": frozenset({"to", "body"}),
     "disposition": frozenset({"notes"}),
+    "recording": frozenset({"url"}),
+    "recording_transcript_ready": frozenset({"text", "words", "recording_url"}),
+    "recording_transcript_failed": frozenset({"recording_url", "reason"}),
 }
 RECORDING_FIELDS: Mapping[str, frozenset[str]] = {
     "voicemail_recorded": frozenset({"url"}),
     "transcript_ready": frozenset({"recording_url"}),
     "transcript_failed": frozenset({"recording_url"}),
+    "recording": frozenset({"url"}),  # an agent call's (docs/agent-floor.md)
 }
 REDACTED_KIND = "redacted"  # the ledger row that says a call's personal data is gone
 

@@ -97,6 +97,22 @@ class CallbackSettings:
 
 
 @dataclass(frozen=True)
+class RecordingSettings:
+    """Whether a queue records its agent calls (issue 14 item 4, ivr/phone/floor_recording.py):
+    `announcement` is what the caller hears first (a catalogue prompt id, else said as
+    written; empty: the `call_recording_notice` prompt); `transcribe` sends each recording
+    through the voicemail transcription job."""
+
+    mode: str = "off"  # or "on"
+    announcement: str = ""
+    transcribe: bool = False
+
+    @property
+    def on(self) -> bool:
+        return self.mode == "on"
+
+
+@dataclass(frozen=True)
 class QueueConfig:
     """One skill queue as configured in `queues.yaml`."""
 
@@ -110,6 +126,7 @@ class QueueConfig:
     ring_timeout: int = 20
     callback: CallbackSettings = field(default_factory=CallbackSettings)
     service_level_target: float = 20.0  # seconds: "answered within" for reports (docs/reports.md)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ Owns `apply_retention(session_factory, deleter, policy, now)`, run daily by the 
    cut-off is deleted at Twilio (`DELETE /Recordings/{sid}.json`; already gone counts as done),
    then its URL is removed from the call's logged events and the call is re-folded, so the
    voicemail row keeps its duration and sid but no link. The app keeps no local audio copy.
+   Recorded agent calls (issue 14; their `recording` events, `ivr/store/recording_ledger.py`)
+   follow the same rule: deleted at Twilio, then the URL removed from the event.
 2. Personal data (`IVR_RETENTION_DAYS`, default 90): for calls that started before the cut-off,
    SMS messages are deleted at Twilio, every logged event loses the fields
    `ivr.domain.privacy.PERSONAL_FIELDS` lists (caller number, keyed digits, speech,
@@ -44,6 +46,7 @@ from ivr.domain.privacy import (
 from ivr.store import models as m
 from ivr.store.call_records import insert_ignore, lock_call, rebuild_call
 from ivr.store.db import SessionFactory
+from ivr.store.recording_ledger import due_recordings, has_live_recording
 
 log = logging.getLogger(__name__)
 MARKER_PREFIX = "redacted:"
@@ -122,10 +125,13 @@ def _when(epoch: float) -> datetime:
 
 def _delete_recordings(factory: SessionFactory, deleter: TwilioDeleter | None, cut: float,
                        report: RetentionReport, batch: int) -> None:
+    """Voicemails, then recorded agent calls, each at most `batch` a run."""
     with factory() as session:
-        due = session.execute(select(m.VoicemailRow.call_sid, m.VoicemailRow.recording_sid).where(
+        due = list(session.execute(select(m.VoicemailRow.call_sid,
+                                          m.VoicemailRow.recording_sid).where(
             m.VoicemailRow.url.is_not(None), m.VoicemailRow.url != "",
-            m.VoicemailRow.recorded_at < _when(cut)).limit(batch)).all()
+            m.VoicemailRow.recorded_at < _when(cut)).limit(batch)).tuples())
+        due += due_recordings(session, _when(cut), batch)
     for call_sid, recording in due:
         if report.dry_run:
             report.recordings_deleted += 1
@@ -212,7 +218,7 @@ def _redact_calls(factory: SessionFactory, deleter: TwilioDeleter | None, cut: f
 def _has_recording(session: Session, call_sid: str) -> bool:
     return session.execute(select(func.count()).select_from(m.VoicemailRow).where(
         m.VoicemailRow.call_sid == call_sid, m.VoicemailRow.url.is_not(None),
-        m.VoicemailRow.url != "")).scalar_one() > 0
+        m.VoicemailRow.url != "")).scalar_one() > 0 or has_live_recording(session, call_sid)
 
 
 def _message_sids(session: Session, call_sid: str) -> list[str]:

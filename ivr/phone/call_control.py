@@ -87,3 +87,18 @@ class TwilioCallControl:
 
     def end_conference(self, conference: str) -> None:
         self.client.conferences(conference).update(status="completed")
+
+    # Agent-call recordings (ivr/phone/floor_recording.py; docs/agent-floor.md REST subset).
+    def record_call(self, call_sid: str, status_callback: str) -> str:
+        """Start a dual-channel recording of the live call; returns its RE sid."""
+        recording = self.client.calls(call_sid).recordings.create(
+            recording_channels="dual", recording_status_callback=status_callback,
+            recording_status_callback_method="POST",
+            recording_status_callback_event=["in-progress", "completed", "absent"])
+        return str(recording.sid)
+
+    def set_recording(self, call_sid: str, status: str) -> None:
+        """Pause (`paused`, the gap skipped in the audio) or resume (`in-progress`) the
+        call's current recording."""
+        extra = {"pause_behavior": "skip"} if status == "paused" else {}
+        self.client.calls(call_sid).recordings("Twilio.CURRENT").update(status=status, **extra)

@@ -39,11 +39,17 @@ FLOOR_RING_AGENT = "queue_worker.floor.ring_agent"
 FLOOR_END = "queue_worker.floor.end_conference"
 FLOOR_REDIRECT = "queue_worker.floor.redirect_caller"
 FLOOR_DROP = "queue_worker.floor.drop_leg"
-JOB_NAMES = (ROUTE_QUEUE, END_WRAP_UP, TRANSCRIBE_VOICEMAIL, SEND_SMS_SURVEY, FLOOR_RING_AGENT,
-             FLOOR_END, FLOOR_REDIRECT, FLOOR_DROP)
+JOB_NAMES: tuple[str, ...] = (ROUTE_QUEUE, END_WRAP_UP, TRANSCRIBE_VOICEMAIL, SEND_SMS_SURVEY,
+                              FLOOR_RING_AGENT, FLOOR_END, FLOOR_REDIRECT, FLOOR_DROP)
 FLOOR_RETRY = Retry(max=3, interval=[1, 3, 10])
 
 TRANSCRIBE_RETRY = Retry(max=3, interval=[30, 120, 600])  # network trouble: back off
+
+# Agent-call recordings (ivr/phone/floor_recording.py): the agent joined, a job asks Twilio to
+# record their leg (a webhook never waits on Twilio); soon, or the call is over.
+START_CALL_RECORDING = "queue_worker.call_recording.start_call_recording"
+JOB_NAMES += (START_CALL_RECORDING,)
+RECORDING_RETRY = Retry(max=2, interval=[1, 3])
 
 
 def enqueue_once(rq: Queue, job_id: str, func: Any, *args: Any, at: datetime | None = None,
@@ -93,12 +99,16 @@ class RqTrigger:
 
 
 def enqueue_transcription(rq: Queue, call_sid: str, recording_sid: str, language: str,
-                          *, mailbox: str, failure_ttl: int | None) -> Job:
+                          *, mailbox: str, failure_ttl: int | None,
+                          source: str = "voicemail") -> Job:
     """Queue the job once per recording (job id `transcribe-<sid>`), with retry and backoff;
-    a job that fails for good is kept `failure_ttl` seconds (None: RQ's default, a year)."""
+    a job that fails for good is kept `failure_ttl` seconds (None: RQ's default, a year).
+    `source` `agent_call`: a recorded agent call, whose transcript is not a voicemail's."""
+    extra = {"source": source} if source != "voicemail" else {}
     return rq.enqueue(TRANSCRIBE_VOICEMAIL, call_sid, recording_sid, language,
                       mailbox=mailbox, job_id=f"transcribe-{recording_sid}",
-                      retry=TRANSCRIBE_RETRY, job_timeout=600, failure_ttl=failure_ttl)
+                      retry=TRANSCRIBE_RETRY, job_timeout=600, failure_ttl=failure_ttl,
+                      **extra)
 
 
 def enqueue_sms_survey(rq: Queue, call_sid: str, number: str, survey: dict[str, Any]) -> Job:

@@ -24,6 +24,12 @@ def call_responses(call_sid: str) -> str:
     return f"{PREFIX}call:{{{call_sid}}}:responses"
 
 
+def call_recording(call_sid: str) -> str:
+    """HASH: the recording of the agent's leg of a routed call (ivr/store/call_recordings.py),
+    keyed by the caller's CallSid, with a TTL."""
+    return f"{PREFIX}call:{{{call_sid}}}:recording"
+
+
 def events_stream() -> str:
     """Outcome events (call started, node visited, queue joined, ...) for the database writer."""
     return f"{PREFIX}events"
