@@ -289,7 +289,7 @@ def _scalar_problem(node: yaml.ScalarNode, shape: Scalar) -> str | None:
     }[shape.kind]
     if ok and shape.kind == "timezone":
         ok = _is_zone(text)
-    if not ok and tag == STR_TAG and shape.kind in ("time", "date", "day", "timezone"):
+    if not ok and tag == STR_TAG and shape.kind in ("time", "date", "day", "timezone", "switch"):
         return f"{text!r} is not {_EXAMPLE[shape.kind]}"
     if not ok:
         read = {INT_TAG: "a number", FLOAT_TAG: "a number", BOOL_TAG: "a boolean (YAML 1.1)",
