@@ -46,6 +46,7 @@ DAY = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 KINDS = ("text", "int", "number", "bool", "time", "date", "day", "timezone", "switch")
 # A `switch` is on or off, written bare (YAML 1.1 reads it as a boolean) or quoted: an
 # author who writes `mode: off` means the word, and refusing it would only teach quoting.
+# Any boolean is taken (true is on): a tool that loads and dumps the file writes `false`.
 SWITCH_WORDS = ("on", "off")
 _EXAMPLE = {"text": "text", "int": "a whole number", "number": "a number",
             "bool": "true or false", "time": "a quoted time like '13:00'",
@@ -285,7 +286,7 @@ def _scalar_problem(node: yaml.ScalarNode, shape: Scalar) -> str | None:
         "date": tag in (TIMESTAMP_TAG, STR_TAG) and bool(DATE.match(text)),
         "day": tag in (TIMESTAMP_TAG, STR_TAG) and bool(DAY.match(text)),
         "timezone": tag == STR_TAG,
-        "switch": tag in (BOOL_TAG, STR_TAG) and text.lower() in SWITCH_WORDS,
+        "switch": tag == BOOL_TAG or tag == STR_TAG and text in SWITCH_WORDS,
     }[shape.kind]
     if ok and shape.kind == "timezone":
         ok = _is_zone(text)

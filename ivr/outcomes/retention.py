@@ -127,10 +127,10 @@ def _delete_recordings(factory: SessionFactory, deleter: TwilioDeleter | None, c
                        report: RetentionReport, batch: int) -> None:
     """Voicemails, then recorded agent calls, each at most `batch` a run."""
     with factory() as session:
-        due = list(session.execute(select(m.VoicemailRow.call_sid,
-                                          m.VoicemailRow.recording_sid).where(
-            m.VoicemailRow.url.is_not(None), m.VoicemailRow.url != "",
-            m.VoicemailRow.recorded_at < _when(cut)).limit(batch)).tuples())
+        due = [(str(call), str(sid)) for call, sid in session.execute(
+            select(m.VoicemailRow.call_sid, m.VoicemailRow.recording_sid).where(
+                m.VoicemailRow.url.is_not(None), m.VoicemailRow.url != "",
+                m.VoicemailRow.recorded_at < _when(cut)).limit(batch))]
         due += due_recordings(session, _when(cut), batch)
     for call_sid, recording in due:
         if report.dry_run:

@@ -97,7 +97,8 @@ def test_the_notice_is_the_queues_announcement_in_the_callers_language(app: Flas
     xml = str(r)
     assert_valid_twiml(xml)
     assert xml.count("<Say") == 2
-    assert "Sales calls are recorded." in xml and 'language="es-US"' in xml
+    assert "Sales calls are recorded." in xml
+    assert 'language="es-US"' in xml
 
 
 def test_the_status_webhook_files_started_and_completed_under_the_callers_sid(
