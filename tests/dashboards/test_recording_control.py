@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from ivr.domain.queueing import RecordingSettings
-from tests.e2e.conftest import Live, live  # noqa: F401 - the e2e call centre, shared
+from tests.e2e.conftest import Live
+from tests.e2e.conftest import live as live  # noqa: PLC0414 - the e2e call centre, shared
 from tests.signin import add_users, login_token, signed_in
 
 PAUSE, RESUME = "/agent/call/record/pause", "/agent/call/record/resume"
