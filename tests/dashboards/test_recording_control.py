@@ -5,13 +5,11 @@ nothing is recording or it is already so, 502 when Twilio refuses."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from ivr.domain.queueing import RecordingSettings
 from tests.e2e.conftest import Live
 from tests.e2e.conftest import live as live  # noqa: PLC0414 - the e2e call centre, shared
 from tests.signin import add_users, login_token, signed_in
@@ -69,35 +67,3 @@ def test_twilio_refusing_is_502_and_changes_nothing(live: Live, people: dict):
     assert answer.status_code == 502
     assert "Twilio did not pause the recording" in answer.get_json()["error"]
     assert recorder.state(call).status == "in-progress"
-
-
-def test_pause_and_resume_through_the_standin(live: Live, people: dict):
-    live.configure_queue("support", recording=RecordingSettings("on"))
-    call = waiting_caller(live)
-    agent_leg = live.call("hold 200")                   # the agent's live leg at Twilio
-    recorder = live.app.extensions["ivr"].floor_recording
-    assert recorder.start(call, agent_leg.call_sid) is True
-    live.run_until(lambda: recorder.state(call).recording != "")
-    live.run_until(lambda: _actions(live, call) == ["started"])
-    paused = press(people, "alice", PAUSE, call)
-    assert paused.status_code == 200, paused.get_json()
-    assert paused.get_json() == {"ok": True, "call": call, "recording": "paused"}
-    assert press(people, "alice", PAUSE, call).status_code == 409     # already paused
-    assert live.standin.recording_status(recorder.state(call).recording) == "paused"
-    resumed = press(people, "sue", RESUME, call)
-    assert resumed.get_json() == {"ok": True, "call": call, "recording": "on"}
-    assert press(people, "alice", RESUME, call).status_code == 409    # not paused
-    assert live.standin.recording_status(recorder.state(call).recording) == "in-progress"
-    live.standin.hang_up([agent_leg])
-    live.run_until(lambda: _actions(live, call) == ["started", "paused", "resumed",
-                                                    "completed"])
-    assert recorder.state(call).console_state == "off"
-
-
-def _actions(live: Live, call: str) -> list[str]:
-    import json
-
-    from ivr.store import keys
-    time.sleep(0.05)
-    return [json.loads(f[b"data"])["action"] for _, f in live.redis.xrange(keys.events_stream())
-            if f[b"call"].decode() == call and f[b"kind"] == b"recording"]
