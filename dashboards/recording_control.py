@@ -6,7 +6,7 @@ card number).
 Agents act only on calls routed to them (dashboards/call_access.py), supervisors and admins on
 any. Answers `{"ok": true, "recording": "on"|"paused", "call": CA}`; 409 with why when the
 call is not being recorded or is already so; 403 for another agent's call; 502 when Twilio
-refused or did not answer within IVR_CONSOLE_REST_TIMEOUT. The Twilio request is made inline
+refused or did not answer within IVR_FLOOR_REST_TIMEOUT. The Twilio request is made inline
 (an agent clicked and waits for the answer); ivr/phone/floor_recording.py does the work.
 """
 

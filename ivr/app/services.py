@@ -259,13 +259,13 @@ def floor_recording(config: Config, conn: redis.Redis, handoff: QueueHandOff,
                     prompter: Prompter) -> FloorRecording:
     """Recorded agent calls: each queue's `recording:`, the caller's queue from the hand-off,
     and a REST client made on first use with the console's timeout
-    (IVR_CONSOLE_REST_TIMEOUT)."""
+    (IVR_FLOOR_REST_TIMEOUT)."""
     queues = handoff.service.queues
     made: list[TwilioCallControl] = []
 
     def control() -> TwilioCallControl:
         if not made:
-            made.append(TwilioCallControl(build_client(config, config.console_rest_timeout)))
+            made.append(TwilioCallControl(build_client(config, config.floor_rest_timeout)))
         return made[0]
 
     def queue_of(call: str) -> str | None:

@@ -118,9 +118,6 @@ class Config(BaseSettings):
     recording_roles: str = env(
         "IVR_RECORDING_ROLES", "roles that may play voicemails and recorded agent calls at "
         "`/recordings/<sid>`, comma-separated (admins always)", "supervisor")
-    console_rest_timeout: float = env(
-        "IVR_CONSOLE_REST_TIMEOUT", "seconds a console button's Twilio request (pausing a "
-        "recording, ...) may take before the console answers 502", 5.0, gt=0, le=30)
     max_body_bytes: int = env(
         "IVR_MAX_BODY_BYTES", "the largest request body any route reads: over it is 413 before "
         "it is read or spooled (the webhook lane too; the prompt recording upload has its own "
