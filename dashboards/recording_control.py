@@ -4,7 +4,8 @@
 card number).
 
 Agents act only on calls routed to them (dashboards/call_access.py), supervisors and admins on
-any. Answers `{"ok": true, "recording": "on"|"paused", "call": CA}`; 409 with why when the
+any. Answers `{"ok": true, "recording": "on"|"paused", "call": CA, "floor": <the floor state
+as context.json shows it, or null>}`; 409 with why when the
 call is not being recorded or is already so; 403 for another agent's call; 502 when Twilio
 refused or did not answer within IVR_FLOOR_REST_TIMEOUT. The Twilio request is made inline
 (an agent clicked and waits for the answer); ivr/phone/floor_recording.py does the work.
@@ -23,6 +24,7 @@ from dashboards.call_access import routed_to
 from ivr.app.services import services
 from ivr.domain.errors import Conflict
 from ivr.phone.floor_recording import TwilioRefused
+from ivr.store.floor import FloorStore
 
 bp = Blueprint("recording_control", __name__)
 
@@ -51,4 +53,7 @@ def record(action: str) -> Any:
         return jsonify(error=str(exc)), 409
     except TwilioRefused as exc:
         return jsonify(error=str(exc)), 502
-    return jsonify(ok=True, call=call, recording=state.console_state)
+    floor = FloorStore(services().redis).load(call)
+    agent = user.username if user is not None and user.role == "agent" else body.get("agent")
+    view = floor.view(str(agent or "") or None, now.timestamp()) if floor is not None else None
+    return jsonify(ok=True, call=call, recording=state.console_state, floor=view)

@@ -20,7 +20,8 @@ recording status callback leaves behind.
 A recording's URL is filed with the `completed` event, as a voicemail's is, and follows the
 same rules: played only through `/recordings/<sid>` to the listening roles, fetched only from
 the configured Twilio API (`ivr.outcomes.recording_media`), deleted by the retention job.
-Where it stands now lives in `ivr/store/call_recordings.py`. Must not import Flask.
+Where it stands now lives in `ivr/store/call_recordings.py`, and is shown in the floor state's
+`recording` field (on, paused, off: the console's context.json). Must not import Flask.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from ivr.domain.queueing import RecordingSettings
 from ivr.phone.twiml import SAY_VOICES, Urls
 from ivr.store import events, jobs
 from ivr.store.call_recordings import CallRecordingState, CallRecordingStore
+from ivr.store.floor import FloorStore
 
 log = logging.getLogger(__name__)
 STATUS_PATH = "/voice/floor/recording"
@@ -111,7 +113,8 @@ class FloorRecording:
         the REST client raises (the job is retried)."""
         url = Urls(self.config.public_base_url).make(STATUS_PATH, call=call)
         sid = control.record_call(agent_leg, url)
-        self.store.settle(call, agent_leg, sid, "in-progress")
+        if self.store.settle(call, agent_leg, sid, "in-progress"):
+            self._show(call)
         log.info("call %s: recording %s of agent leg %s started", call, sid, agent_leg)
         return str(sid)
 
@@ -146,6 +149,7 @@ class FloorRecording:
             raise TwilioRefused(f"Twilio did not {action.removesuffix('d')} the recording: "
                                 f"{type(exc).__name__}") from exc
         self.store.set_status(call, after)
+        self._show(call)
         self._file(call, {"recording": current.recording or current.leg, "action": action},
                    now)
         return self.store.load(call) or current
@@ -166,7 +170,8 @@ class FloorRecording:
         if channels is not None:
             data["channels"] = int(channels)
         if status == "in-progress":
-            self.store.settle(call, leg, sid, "in-progress")
+            if self.store.settle(call, leg, sid, "in-progress"):
+                self._show(call)
             self._file(call, {**data, "action": "started"}, now, once=f"{sid}:started")
             return
         duration = _number(form.get("RecordingDuration"))
@@ -177,6 +182,8 @@ class FloorRecording:
         elif status != "completed":
             data["status"] = status  # absent (silence) or failed: nothing stored to keep
         mine = self.store.settle(call, leg, sid, "completed")
+        if mine:
+            self._show(call)
         self._file(call, data, now, once=f"{sid}:completed")
         if "url" in data:
             self._transcribe(call, sid, url, mine)
@@ -187,6 +194,13 @@ class FloorRecording:
         settings = self.settings_of(queue) if queue else None
         if settings is not None and settings.transcribe and self.transcribe is not None:
             self.transcribe(call, sid, url)
+
+    def _show(self, call: str) -> None:
+        """The floor state's `recording` (on, paused, off), when the call has a floor."""
+        current = self.store.load(call)
+        floor = FloorStore(self.conn, int(self.config.call_state_ttl))
+        if current is not None and floor.field(call, "queue"):
+            floor.set(call, recording=current.console_state)
 
     def _file(self, call: str, data: dict[str, Any], now: datetime,
               once: str | None = None) -> None:

@@ -135,6 +135,27 @@ def test_the_status_webhook_files_started_and_completed_under_the_callers_sid(
     assert Queue(TRANSCRIPTION_QUEUE, connection=redis).count == 0
 
 
+def test_the_floor_state_shows_the_recording(app: Flask, redis: redis_lib.Redis):
+    """context.json's floor.recording follows: on when Twilio started it, off when done; a
+    call without a floor gets none made up."""
+    from ivr.store.floor import FloorStore
+
+    call, leg, rec_sid, bare = sid("CA"), sid("CA"), sid("RE"), sid("CA")
+    floors = FloorStore(redis)
+    floors.create(call, "support")
+    rec = recorder(app)
+    rec.store.begin(call, leg, "support")
+    rec.store.begin(bare, leg, "support")
+    assert floors.load(call).recording == "off"
+    post_status(app, call, status_form(leg, rec_sid, "in-progress"))
+    post_status(app, bare, status_form(leg, rec_sid, "in-progress"))
+    assert floors.load(call).recording == "on"
+    assert floors.load(call).view(None, 0.0)["recording"] == "on"
+    post_status(app, call, status_form(leg, rec_sid, "completed"))
+    assert floors.load(call).recording == "off"
+    assert floors.load(bare) is None
+
+
 def test_silence_is_filed_as_completed_without_a_url(app: Flask, redis: redis_lib.Redis):
     call, leg, rec_sid = sid("CA"), sid("CA"), sid("RE")
     recorder(app).store.begin(call, leg, "support")
