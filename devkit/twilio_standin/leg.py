@@ -24,15 +24,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from devkit.twilio_standin.call_progress import progress_params
 from devkit.twilio_standin.clock import Clock, SimClock
 from devkit.twilio_standin.leg_steps import (
-    Bridged,
     Document,
     End,
     Goto,
     Inline,
+    Interruption,
     LegInterrupted,
     Next,
+    Nudge,
     Redirected,
     RemoteHangup,
 )
@@ -67,6 +69,7 @@ class LegOptions:
     max_requests: int = 300
     check_audio: bool = True
     validate: Validator | None = None
+    max_conference_seconds: float = 14400.0  # a caller left alone in a live conference
     fallback_url: str | None = None
     """The number's VoiceFallbackUrl (None: not configured, a failure ends the call)."""
 
@@ -94,12 +97,17 @@ class CallLeg:
         self.queue_name: str | None = None
         self.recordings: dict[str, float] = {}
         self.status_callback: str | None = None
+        self.status_callback_method = "POST"
+        self.status_events: frozenset[str] = frozenset({"completed"})
+        self.hangup_after: float | None = None  # an answering callee talks this long
+        self.conferences: Any = None  # the stand-in's rooms (conference.Conferences)
+        self.cancelled_ringing = False  # REST canceled it before it was answered
         self._started = self.clock.now()
         self._requests = 0
         self._wake = threading.Event()
         self._ended = threading.Event()
         self._lock = threading.Lock()
-        self._pending: Redirected | Bridged | RemoteHangup | None = None
+        self._pending: Interruption | None = None
         self._failures: list[tuple[str, str | None, int | None]] | None = None
 
     # -- running -----------------------------------------------------------------------------
@@ -150,7 +158,7 @@ class CallLeg:
                 return nxt
         return None
 
-    def on_interrupt(self, cause: Redirected | Bridged | RemoteHangup) -> Next:
+    def on_interrupt(self, cause: Interruption) -> Next:
         if isinstance(cause, Redirected):
             self.note("twilio", "redirect", "call updated through the REST API",
                       url=cause.url)
@@ -158,7 +166,9 @@ class CallLeg:
                 return Inline(cause.twiml)
             return Goto(cause.url or "", cause.method, label="REST redirect")
         if isinstance(cause, RemoteHangup):
-            return End("call completed through the REST API")
+            return End(cause.reason)
+        if isinstance(cause, Nudge):  # stale: the conference it was for is behind us
+            return None
         self.note("twilio", "ignored", f"bridge from {cause.partner_sid} while not queued")
         return None
 
@@ -169,7 +179,10 @@ class CallLeg:
         if url is None and self.options.status_path and self.direction == "inbound":
             url = self.base_url + self.options.status_path
         if url:
-            self.notify(url, "POST", (("CallDuration", duration),), label="status callback")
+            extra: tuple[tuple[str, str], ...] = (("CallDuration", duration),)
+            if self.status_callback:
+                extra += progress_params(self, "completed")
+            self.notify(url, self.status_callback_method, extra, label="status callback")
         self.note("twilio", "ended", f"call completed after {duration}s")
 
     @property
@@ -191,10 +204,17 @@ class CallLeg:
 
     # -- interruption from other threads -----------------------------------------------------
 
-    def interrupt(self, cause: Redirected | Bridged | RemoteHangup) -> None:
+    def interrupt(self, cause: Interruption) -> None:
         with self._lock:
-            self._pending = cause
+            if not (isinstance(cause, Nudge) and self._pending is not None):
+                self._pending = cause
         self._wake.set()
+
+    def drop_nudge(self) -> None:
+        """Forget a pending Nudge (the leg has left what it was about)."""
+        with self._lock:
+            if isinstance(self._pending, Nudge):
+                self._pending = None
 
     def checkpoint(self) -> None:
         with self._lock:

@@ -53,11 +53,24 @@ class Bridged:
 
 @dataclass(frozen=True)
 class RemoteHangup:
-    pass
+    """The call ends: through the REST API, or (`own`) its own party hung up (a simulated
+    device), which Twilio treats as a caller's hang-up (a <Dial> still requests its action)."""
+
+    reason: str = "call completed through the REST API"
+    own: bool = False
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """Something about the leg changed elsewhere (its conference ended, it was put on hold):
+    wake it to look again. Never replaces a pending Redirected or RemoteHangup."""
+
+
+Interruption = Redirected | Bridged | RemoteHangup | Nudge
 
 
 class LegInterrupted(Exception):
-    def __init__(self, cause: Redirected | Bridged | RemoteHangup) -> None:
+    def __init__(self, cause: Interruption) -> None:
         super().__init__(cause)
         self.cause = cause
 

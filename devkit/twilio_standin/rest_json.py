@@ -59,6 +59,36 @@ def message_json(message: dict[str, str], account_sid: str) -> dict[str, Any]:
     }
 
 
+def stamp(seconds: float) -> str:
+    return formatdate(seconds, usegmt=True)
+
+
+def conference_json(room: Any, account_sid: str) -> dict[str, Any]:
+    base = f"{API}/{account_sid}/Conferences/{room.sid}"
+    return {
+        "sid": room.sid, "account_sid": account_sid, "friendly_name": room.name,
+        "status": room.status, "region": "us1", "api_version": "2010-04-01",
+        "date_created": stamp(room.created_at), "date_updated": stamp(room.updated_at),
+        "reason_conference_ended": room.reason_ended,
+        "call_sid_ending_conference": room.call_sid_ending, "uri": base + ".json",
+        "subresource_uris": {"participants": base + "/Participants.json",
+                             "recordings": base + "/Recordings.json"},
+    }
+
+
+def participant_json(room: Any, part: Any, account_sid: str) -> dict[str, Any]:
+    return {
+        "account_sid": account_sid, "call_sid": part.call_sid, "conference_sid": room.sid,
+        "label": part.label, "call_sid_to_coach": part.call_sid_to_coach,
+        "coaching": part.coaching, "muted": part.muted, "hold": part.hold,
+        "start_conference_on_enter": part.start_on_enter,
+        "end_conference_on_exit": part.end_on_exit,
+        "status": "complete" if part.gone else "connected", "queue_time": "0",
+        "date_created": stamp(part.joined_at), "date_updated": date(),
+        "uri": f"{API}/{account_sid}/Conferences/{room.sid}/Participants/{part.call_sid}.json",
+    }
+
+
 def page(key: str, items: list[dict[str, Any]], uri: str) -> dict[str, Any]:
     return {key: items, "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None,
             "page": 0, "page_size": max(50, len(items)), "start": 0, "end": len(items),

@@ -13,10 +13,23 @@ Twilio REST (JSON shaped by `rest_json`, basic auth as the real API):
     DELETE /2010-04-01/Accounts/{AC}/Messages/{SM}.json       delete a message (retention)
     GET  /2010-04-01/Accounts/{AC}/Recordings/{RE}[.wav]      a small WAV (no auth, like Twilio)
     DELETE /2010-04-01/Accounts/{AC}/Recordings/{RE}.json     delete it (then GET is 404)
+    GET  .../Conferences.json (FriendlyName, Status)          rooms, newest first
+    GET|POST .../Conferences/{CF}.json                        fetch / end (Status=completed),
+                                                              AnnounceUrl
+    GET  .../Conferences/{CF}/Participants.json               who is in the room
+    GET|POST|DELETE .../Conferences/{CF}/Participants/{CA}.json  Hold, HoldUrl, HoldMethod,
+         Muted, Coaching, CallSidToCoach, AnnounceUrl / remove (conference_rest.py)
+  Calls.json create takes To=client:NAME (a simulated device, client_devices.py), Timeout,
+  StatusCallbackEvent (initiated ringing answered completed) and StatusCallbackMethod.
 Simulator:
     POST /sim/calls {from, to, script}  start an inbound call to the app -> {"sid": ...}
     GET  /sim/calls, /sim/calls/{CA}    state and transcript
     GET  /sim/messages, /sim/recordings/{RE}.wav, /healthz
+    GET  /sim/conferences, /sim/conferences/{CF}  rooms, participants, log, callbacks sent
+    POST /sim/clients/{identity}/register {"mode": "manual"|"auto"}; DELETE /sim/clients/{id}
+    GET  /sim/clients/{identity}, /sim/clients/{identity}/calls (ringing and live calls)
+    POST /sim/clients/{identity}/calls/{CA}/accept|reject|hangup|digits {"digits": "12#"}|
+         mute {"muted": true}
     POST /sim/messages/inbound {from, to, body}  a customer's SMS: signed POST to the app's
          /sms, answers {"status", "reply": the app's TwiML}
 
@@ -30,7 +43,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
-from devkit.twilio_standin import rest_json
+from devkit.twilio_standin import conference_rest, rest_json
+from devkit.twilio_standin.call_progress import parse_events
+from devkit.twilio_standin.client_devices import clients
 from devkit.twilio_standin.standin_state import (
     CallNotFoundError,
     CallNotInProgressError,
@@ -41,6 +56,7 @@ from devkit.twilio_standin.standin_state import (
 API = "/2010-04-01/Accounts/<account_sid>"
 rest = Blueprint("twilio_rest", __name__, url_prefix=API)
 sim = Blueprint("sim", __name__)
+conference_rest.add_routes(rest)
 
 
 def standin() -> StandIn:
@@ -52,6 +68,7 @@ def create_standin_app(state: StandIn) -> Flask:
     app.extensions["standin"] = state
     app.register_blueprint(rest)
     app.register_blueprint(sim)
+    app.register_blueprint(clients)
     app.register_error_handler(CallNotFoundError, lambda e: twilio_error(
         404, 20404, f"The requested resource {e} was not found"))
     app.register_error_handler(CallNotInProgressError, lambda e: twilio_error(
@@ -85,9 +102,15 @@ def form(name: str) -> str | None:
 def create_call(account_sid: str) -> Any:
     if not form("To") or not form("From") or not (form("Url") or form("Twiml")):
         return twilio_error(400, 21205, "To, From and Url or Twiml are required")
-    leg = standin().start_outbound(form("To") or "", form("From") or "", form("Url"),
-                                   form("Twiml"), form("Method") or "POST",
-                                   form("StatusCallback"))
+    timeout = form("Timeout") or "60"
+    if not timeout.isdigit() or not 1 <= int(timeout) <= 600:
+        return twilio_error(400, 21216, f"Timeout {timeout!r}: a whole number of seconds, "
+                            "1 to 600")
+    leg = standin().start_outbound(
+        form("To") or "", form("From") or "", form("Url"), form("Twiml"),
+        form("Method") or "POST", form("StatusCallback"), timeout=int(timeout),
+        events=parse_events(request.form.getlist("StatusCallbackEvent")),
+        callback_method=form("StatusCallbackMethod") or "POST")
     return jsonify(rest_json.call_json(leg, account_sid)), 201
 
 
@@ -219,6 +242,31 @@ def sim_calls() -> Any:
 @sim.get("/sim/calls/<sid>")
 def sim_call(sid: str) -> Any:
     return jsonify(standin().leg(sid).describe())
+
+
+@sim.get("/sim/conferences")
+def sim_conferences() -> Any:
+    return jsonify([describe_room(room) for room in standin().conferences.all()])
+
+
+@sim.get("/sim/conferences/<sid>")
+def sim_conference(sid: str) -> Any:
+    room = standin().conferences.by_sid(sid)
+    if room is None:
+        abort(404)
+    return jsonify(describe_room(room))
+
+
+def describe_room(room: Any) -> dict[str, Any]:
+    with room.lock:
+        parts = [{"call_sid": p.call_sid, "label": p.label, "muted": p.muted, "hold": p.hold,
+                  "coaching": p.coaching, "call_sid_to_coach": p.call_sid_to_coach}
+                 for p in room.participants.values()]
+        callbacks = [c for c in standin().callbacks.sent
+                     if c["params"].get("ConferenceSid") == room.sid]
+        return {"sid": room.sid, "name": room.name, "status": room.status,
+                "reason_ended": room.reason_ended, "participants": parts,
+                "log": list(room.log), "callbacks": callbacks}
 
 
 @sim.get("/sim/messages")

@@ -15,9 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from devkit.twilio_standin.callbacks import CallbackSender
+from devkit.twilio_standin.client_devices import Devices
 from devkit.twilio_standin.clock import Clock, RealClock
+from devkit.twilio_standin.conference import Conferences
 from devkit.twilio_standin.leg import DEV_ACCOUNT_SID, CallLeg, LegOptions
 from devkit.twilio_standin.leg_steps import Redirected, RemoteHangup
+from devkit.twilio_standin.outbound import Answer, dial_out, plan_for
 from devkit.twilio_standin.queues import Queues, new_sid
 from devkit.twilio_standin.script import Script
 from devkit.twilio_standin.signing import compute_signature
@@ -36,8 +40,10 @@ class CallNotInProgressError(RuntimeError):
 
 @dataclass
 class StandInConfig:
-    """`callees`: number -> answer | no-answer | busy | failed for outbound calls (default
-    answer). `callee_scripts`: what an answering callee does (e.g. an agent pressing 1)."""
+    """`callees`: number (or client:NAME) -> answer | no-answer | busy | failed for outbound
+    calls (default answer; a registered simulated device decides for its identity first).
+    `callee_scripts`: what an answering callee does (e.g. an agent pressing 1); one without
+    a script hangs up after `talk_seconds` in a conference."""
 
     app_url: str = "http://127.0.0.1:5000"
     auth_token: str | None = None
@@ -51,6 +57,7 @@ class StandInConfig:
     talk_seconds: float = 30.0
     validate: Any = None  # (body, context) -> problems: tests check every TwiML document
     fallback_path: str | None = None  # the number's VoiceFallbackUrl on app_url (None: unset)
+    max_conference_seconds: float = 14400.0  # a caller alone with no script steps left
 
 
 class StandIn:
@@ -63,6 +70,9 @@ class StandIn:
         self.inbound: list[dict[str, str]] = []  # customers' SMS sent to the app
         self.deleted: list[str] = []  # recording and message sids deleted through the API
         self.media_requests: list[tuple[str, str | None]] = []  # (file, basic-auth user)
+        self.callbacks = CallbackSender(config.transport, config.auth_token)
+        self.conferences = Conferences(self.callbacks)
+        self.devices = Devices()
         self._lock = threading.Lock()
 
     def new_leg(self, from_: str, to: str, script: Script, direction: str) -> CallLeg:
@@ -70,11 +80,13 @@ class StandIn:
         options = LegOptions(account_sid=cfg.account_sid, api_base=cfg.api_base,
                              callees=cfg.callees, talk_seconds=cfg.talk_seconds,
                              max_hold_loops=cfg.max_hold_loops, validate=cfg.validate,
+                             max_conference_seconds=cfg.max_conference_seconds,
                              fallback_url=cfg.fallback_path and cfg.app_url.rstrip("/")
                              + cfg.fallback_path)
         leg = CallLeg(cfg.app_url, cfg.transport(), script, auth_token=cfg.auth_token,
                       from_=from_, to=to, direction=direction, clock=cfg.clock(),
                       queues=self.queues, options=options)
+        leg.conferences = self.conferences
         with self._lock:
             self.legs[leg.call_sid] = leg
         return leg
@@ -103,23 +115,22 @@ class StandIn:
         return leg
 
     def start_outbound(self, to: str, from_: str, url: str | None, twiml: str | None,
-                       method: str = "POST", status_callback: str | None = None) -> CallLeg:
-        """Calls.json create: the callee answers (runs `url` or `twiml`) or not."""
-        leg = self.new_leg(from_, to, Script.parse(self.config.callee_scripts.get(to, "")),
+                       method: str = "POST", status_callback: str | None = None, *,
+                       timeout: float = 60, events: frozenset[str] = frozenset({"completed"}),
+                       callback_method: str = "POST") -> CallLeg:
+        """Calls.json create: the callee (a number, or a client device) answers and runs
+        `url` or `twiml`, or does not (outbound.py)."""
+        script = self.config.callee_scripts.get(to)
+        leg = self.new_leg(from_, to.partition("?")[0], Script.parse(script or ""),
                            "outbound-api")
-        leg.status_callback = status_callback
-        behaviour = self.config.callees.get(to, "answer")
-        if behaviour == "answer":
-            self._start(leg, lambda: leg.run(url=url, method=method, twiml=twiml))
-        else:
-            self._start(leg, lambda: self._unanswered(leg, behaviour))
+        leg.status_callback, leg.status_events = status_callback, events
+        leg.status_callback_method = callback_method
+        behaviour = plan_for(to, self.devices, self.config.callees)
+        answer = Answer(url, method, twiml, timeout)
+        talk = self.config.talk_seconds
+        self._start(leg, lambda: dial_out(leg, behaviour, answer, self.devices, talk,
+                                          script is not None))
         return leg
-
-    def _unanswered(self, leg: CallLeg, status: str) -> None:
-        leg.note("callee", status, f"{leg.to} does not answer ({status})")
-        leg.status = status
-        if leg.status_callback:
-            leg.notify(leg.status_callback, "POST", (("CallDuration", "0"),), "status callback")
 
     def leg(self, sid: str) -> CallLeg:
         with self._lock:
@@ -135,7 +146,12 @@ class StandIn:
         leg = self.leg(sid)
         if leg.status in TERMINAL:
             raise CallNotInProgressError(sid)
-        if status in ("completed", "canceled"):
+        if status in ("completed", "canceled") and leg.status in ("queued", "ringing"):
+            ring = self.devices.ring_of(sid)
+            if ring is not None:
+                ring.decide("canceled")
+            leg.cancelled_ringing = True
+        elif status in ("completed", "canceled"):
             leg.interrupt(RemoteHangup())
         elif url or twiml:
             leg.interrupt(Redirected(url=url, method=method or "POST", twiml=twiml))
@@ -228,11 +244,12 @@ class StandIn:
             return list(self.legs.values())
 
     def join(self, timeout: float = 10.0) -> None:
-        """Wait for every leg thread to end (tests)."""
+        """Wait for every leg thread to end, then for the queued callbacks (tests)."""
         with self._lock:
             threads = list(self.threads.values())
         for thread in threads:
             thread.join(timeout)
+        self.callbacks.drain(timeout)
 
 
 def silent_wav(seconds: float, rate: int = 8000) -> bytes:

@@ -1,6 +1,6 @@
 """The TwiML verbs a CallLeg executes, one function each, with Twilio's defaults and
 fall-through rules from WEBHOOKS.md (3.2 Gather, 3.6 Record, 3.7 Dial). Enqueue and
-<Dial><Queue> live in `queue_wait.py`.
+<Dial><Queue> live in `queue_wait.py`, <Dial><Conference> in `conference_leg.py`.
 
 Each verb takes (leg, element, document) and returns what comes next: None to go on with the
 next verb, a `Goto` (an action URL), `End` or `LeaveQueue`.
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from devkit.twilio_standin.conference_leg import dial_conference
 from devkit.twilio_standin.leg_steps import (
     Document,
     End,
@@ -285,6 +286,8 @@ def dial(leg: Any, el: ET.Element, doc: Document) -> Next:
     nouns = [c for c in el if c.tag in ("Number", "Client", "Sip", "Queue", "Conference")]
     if nouns and nouns[0].tag == "Queue":
         return dial_queue(leg, el, doc, text_of(nouns[0]))
+    if nouns and nouns[0].tag == "Conference":
+        return dial_conference(leg, el, doc, nouns[0])
     target = text_of(nouns[0]) if nouns else text_of(el)
     if nouns and nouns[0].tag == "Client":
         target = "client:" + target
