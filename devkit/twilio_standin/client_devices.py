@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 
 from flask import Blueprint, current_app, jsonify, request
 
-from devkit.twilio_standin.leg_steps import Nudge, RemoteHangup
+from devkit.twilio_standin.leg_steps import RemoteHangup
 from devkit.twilio_standin.script import ScriptError, ScriptStep, parse_step
 
 MODES = ("manual", "auto")
@@ -58,12 +58,16 @@ class Ring:
         return None if len(self.leg.script) else ScriptStep("wait", count=int(GATHER_PATIENCE))
 
     def send_digits(self, digits: str) -> None:
+        """Keys for the leg's next <Gather>; in a conference they are only heard there."""
         step = parse_step(f"press {digits}")
+        rooms = self.leg.conferences
+        if rooms is not None and rooms.of_leg(self.leg.call_sid) is not None:
+            self.leg.note("callee", "press", f"{digits} (DTMF into the conference)")
+            return
         with self.input:
             self.leg.script.steps.append(step)
             self.input.notify_all()
         self.leg.note("callee", "digits", f"the device sends DTMF {digits}")
-        self.leg.interrupt(Nudge())
 
     def describe(self) -> dict[str, Any]:
         leg = self.leg

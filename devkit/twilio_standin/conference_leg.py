@@ -12,8 +12,9 @@ The leg joins the room named by the noun and stays until:
 Meanwhile it hears, by phase: the waitUrl (before the room starts; looped like Enqueue's waitUrl,
 Twilio's default music without one, silence for waitUrl=""), the HoldUrl while held (HoldMethod,
 default GET), announcements, or the conversation. The script in the room: `wait N` talks N
-seconds, `press KEYS` and `say "..."` are noted, `hangup` hangs up; `hold N` counts waitUrl and
-HoldUrl loops as in a queue (and is skipped when live). With no steps left the caller stays.
+seconds, `hangup` hangs up; while waiting or held, `hold N` counts waitUrl and HoldUrl loops as
+in a queue. `press` and `say` steps are left for a later menu (the survey after the agent), and
+the caller stays meanwhile, as with no steps left.
 """
 
 from __future__ import annotations
@@ -179,32 +180,27 @@ def hear_announcements(leg: Any, part: Participant) -> None:
 
 
 def live_step(leg: Any, talked: float) -> str | None:
-    """One step of the conversation; the reason when the leg hangs up."""
+    """One step of the conversation; the reason when the leg hangs up. Only `wait N` (talk)
+    and `hangup` are the conversation's: keys, speech and holds wait for a later menu or
+    queue, so the caller stays while one of those is next."""
     step = leg.script.peek()
-    if step is None:
-        if leg.hangup_after is not None:
-            left = leg.hangup_after - talked
-            if left <= 0:
-                leg.note("callee", "hangup", f"hangs up after talking {talked:g}s")
-                return "the callee hung up"
-            leg.wait(min(left, LIVE_CHUNK))
-            return None
-        if talked >= leg.options.max_conference_seconds:
-            leg.note("caller", "hangup", f"hangs up after {talked:g}s in the conference")
+    if step is not None and step.kind in ("wait", "hangup"):
+        leg.script.pop()
+        if step.kind == "hangup":
+            leg.note("caller", "hangup", "hangs up in the conference")
             return "the caller hung up in the conference"
-        leg.wait(LIVE_CHUNK)
-        return None
-    leg.script.pop()
-    if step.kind == "hangup":
-        leg.note("caller", "hangup", "hangs up in the conference")
-        return "the caller hung up in the conference"
-    if step.kind == "wait":
         leg.note("caller", "talk", f"talks {step.count}s")
         leg.wait(step.count)
-    elif step.kind == "press":
-        leg.note("caller", "press", f"{step.value} (DTMF into the conference)")
-    elif step.kind == "say":
-        leg.note("caller", "say", step.value)
-    else:
-        leg.note("caller", "ignored", f"{step} (not on hold)")
+        return None
+    if leg.hangup_after is not None:
+        left = leg.hangup_after - talked
+        if left <= 0:
+            leg.note("callee", "hangup", f"hangs up after talking {talked:g}s")
+            return "the callee hung up"
+        leg.wait(min(left, LIVE_CHUNK))
+        return None
+    if talked >= leg.options.max_conference_seconds:
+        leg.note("caller", "hangup", f"hangs up after {talked:g}s in the conference")
+        return "the caller hung up in the conference"
+    leg.wait(LIVE_CHUNK)
     return None
