@@ -112,6 +112,8 @@ class Services:
         elif record["kind"] == "recording":
             self.recording_ready(str(record["call"]), str(payload.pop("mailbox", "general")),
                                  payload, at)
+        elif record["kind"] == "floor_recording" and self.floor_recording is not None:
+            self.floor_recording.status_callback(str(record["call"]), payload, at)
         else:
             log.error("spool: unknown record kind %r for call %s dropped", record["kind"],
                       record.get("call"))

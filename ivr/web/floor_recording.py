@@ -3,12 +3,15 @@ recorded agent call (docs/agent-floor.md; ivr/phone/floor_recording.py files the
 
 Signed (403 when forged) and behind the webhook pipeline's never-fail rule
 (ivr/web/pipeline.py `answer_safely`): the CallSid on every log record, any failure logged and
-counted, never a 5xx. Answers 204: a status callback's body is not read by Twilio. The form's
+counted, never a 5xx. Answers 204: a status callback's body is not read by Twilio, nor is the
+callback retried, so with Redis away the callback goes to the local spool and is applied at
+its own time when Redis is back (as `/voice/status` and `/voice/recording` are). The form's
 CallSid is the agent's leg; the event is filed under the caller's, from the signed URL.
 """
 
 from __future__ import annotations
 
+import redis
 from flask import Blueprint, Response, current_app, request
 
 from ivr.app.services import services
@@ -29,7 +32,11 @@ def recording_status() -> Response:
         recorder = services().floor_recording
         if recorder is None:
             raise LookupError("queue routing is off (no queues.yaml): no recorded calls")
-        recorder.status_callback(call, dict(request.form), services().clock())
+        form, at = dict(request.form), services().clock()
+        try:
+            recorder.status_callback(call, form, at)
+        except redis.RedisError as exc:
+            services().defer("floor_recording", call, form, at, exc)
         return ""
 
     out = pipeline.answer_safely(svc, current_app.config["IVR"], request.endpoint or "unknown",

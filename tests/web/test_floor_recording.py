@@ -205,7 +205,7 @@ def test_a_recording_url_elsewhere_is_filed_but_not_transcribed(app: Flask,
 def test_a_failure_inside_never_answers_5xx(app: Flask, redis: redis_lib.Redis,
                                             monkeypatch: pytest.MonkeyPatch):
     def broken(*_args, **_kwargs):
-        raise redis_lib.ConnectionError("Redis went away")
+        raise RuntimeError("a bug in the recording service")
 
     monkeypatch.setattr(recorder(app), "status_callback", broken)
     answer = post_status(app, sid("CA"), status_form(sid("CA"), sid("RE"), "in-progress"))
@@ -239,3 +239,38 @@ def test_the_event_time_is_the_services_clock(app: Flask, redis: redis_lib.Redis
     ((_, fields),) = [e for e in redis.xrange(keys.events_stream())
                       if e[1][b"call"].decode() == call]
     assert float(fields[b"at"]) == fixed.timestamp()
+
+
+def test_a_recording_callback_while_redis_is_down_is_filed_when_it_is_back(tmp_path: Path):
+    """Twilio does not retry a recording status callback: the completed recording (its link
+    is the only handle on the audio) must survive Redis being away (ivr/outcomes/spool.py)."""
+    import time
+
+    from ivr import create_app
+    from ivr.store.embedded_redis import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    try:
+        queues = tmp_path / "queues.yaml"
+        queues.write_text(QUEUES)
+        app = create_app({"redis_url": server.url, "twilio_auth_token": TOKEN,
+                          "twilio_account_sid": ACCOUNT, "public_base_url": BASE,
+                          "instance_dir": tmp_path / "instance", "queues_file": queues,
+                          "prompts_audio_dir": tmp_path / "no-audio"})
+        svc = app.extensions["ivr"]
+        svc.drainer.every = 0.1
+        call, leg, rec_sid = sid("CA"), sid("CA"), sid("RE")
+        server.stop()
+        answer = post_status(app, call, status_form(leg, rec_sid, "completed"))
+        assert answer.status_code == 204
+        assert svc.spool.held() == 1
+        server.start()
+        deadline = time.monotonic() + 15
+        while svc.spool.held() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
+        found = recording_events(svc.redis, call)
+        assert [(kind, data["action"], data["url"].endswith(rec_sid)) for _, kind, data in found
+                ] == [("recording", "completed", True)]
+    finally:
+        server.stop()
