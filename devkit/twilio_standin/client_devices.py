@@ -12,6 +12,9 @@ device's state, set over the simulator API (routes at the bottom):
 * unregistered (`DELETE /sim/clients/NAME`): offline, the call rings out: no-answer;
 * never registered: the stand-in's `callees` behaviour for `client:NAME` (default answer, like
   an auto device).
+
+A device also places calls (`POST /sim/clients/NAME/dial {"to", "params"}`): the TwiML App's
+Voice URL is requested (StandIn.start_from_device) and the call shows in the device's calls.
 """
 
 from __future__ import annotations
@@ -160,6 +163,18 @@ def device_state(identity: str) -> Any:
     device = devices().device(identity)
     return jsonify({"identity": identity, "registered": bool(device and device.registered),
                     "mode": device.mode if device and device.registered else None})
+
+
+@clients.post("/<identity>/dial")
+def dial(identity: str) -> Any:
+    """The device places a call through the TwiML App: {"to": "+1555...", "params": {...}}."""
+    body = request.get_json(silent=True) or {}
+    params = body.get("params") or {}
+    if not isinstance(params, dict):
+        return error(400, "params must be an object of names to values")
+    to = str(body.get("to") or params.get("To") or "")
+    leg = current_app.extensions["standin"].start_from_device(identity, to, params)
+    return jsonify({"sid": leg.call_sid}), 201
 
 
 @clients.get("/<identity>/calls")

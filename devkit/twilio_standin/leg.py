@@ -112,14 +112,15 @@ class CallLeg:
 
     # -- running -----------------------------------------------------------------------------
 
-    def run(self, url: str | None = None, method: str = "POST",
-            twiml: str | None = None) -> Transcript:
+    def run(self, url: str | None = None, method: str = "POST", twiml: str | None = None,
+            params: tuple[tuple[str, str], ...] = ()) -> Transcript:
         """Play the whole call and return its transcript. Inbound calls start with the
-        incoming-call webhook; outbound legs (the stand-in) pass `url` or `twiml`."""
+        incoming-call webhook; outbound legs (the stand-in) pass `url` or `twiml`; `params`
+        go with the first request (a TwiML App's ApplicationSid and custom parameters)."""
         if twiml is not None:
             nxt: Next = Inline(twiml)
         else:
-            nxt = Goto(url or self.base_url + self.options.voice_path, method,
+            nxt = Goto(url or self.base_url + self.options.voice_path, method, params,
                        label="incoming call" if self.direction == "inbound" else "answered")
         self.status = "ringing" if self.direction == "inbound" else "in-progress"
         self.note("twilio", "call", f"{self.direction} call {self.from_} -> {self.to}")

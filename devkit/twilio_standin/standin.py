@@ -19,6 +19,10 @@ Twilio REST (JSON shaped by `rest_json`, basic auth as the real API):
     GET  .../Conferences/{CF}/Participants.json               who is in the room
     GET|POST|DELETE .../Conferences/{CF}/Participants/{CA}.json  Hold, HoldUrl, HoldMethod,
          Muted, Coaching, CallSidToCoach, AnnounceUrl / remove (conference_rest.py)
+    GET|POST .../Calls/{CA}/Recordings.json                   list / start (RecordingChannels,
+         RecordingStatusCallback, RecordingStatusCallbackEvent, RecordingTrack)
+    GET|POST .../Calls/{CA}/Recordings/{RE|Twilio.CURRENT}.json  Status=paused|in-progress|
+         stopped (call_recordings.py; the WAV is served at Recordings/{RE})
   Calls.json create takes To=client:NAME (a simulated device, client_devices.py), Timeout,
   StatusCallbackEvent (initiated ringing answered completed) and StatusCallbackMethod.
 Simulator:
@@ -30,6 +34,8 @@ Simulator:
     GET  /sim/clients/{identity}, /sim/clients/{identity}/calls (ringing and live calls)
     POST /sim/clients/{identity}/calls/{CA}/accept|reject|hangup|digits {"digits": "12#"}|
          mute {"muted": true}
+    POST /sim/clients/{identity}/dial {"to", "params"}  the device calls out through the TwiML
+         App (StandInConfig.twiml_app_url, default the app's /voice/client)
     POST /sim/messages/inbound {from, to, body}  a customer's SMS: signed POST to the app's
          /sms, answers {"status", "reply": the app's TwiML}
 
@@ -43,7 +49,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
-from devkit.twilio_standin import conference_rest, rest_json
+from devkit.twilio_standin import call_recordings, conference_rest, rest_json
 from devkit.twilio_standin.call_progress import parse_events
 from devkit.twilio_standin.client_devices import clients
 from devkit.twilio_standin.standin_state import (
@@ -57,6 +63,7 @@ API = "/2010-04-01/Accounts/<account_sid>"
 rest = Blueprint("twilio_rest", __name__, url_prefix=API)
 sim = Blueprint("sim", __name__)
 conference_rest.add_routes(rest)
+call_recordings.add_routes(rest)
 
 
 def standin() -> StandIn:
@@ -84,7 +91,7 @@ def twilio_error(status: int, code: int, message: str) -> Response:
 
 @rest.before_request
 def check_basic_auth() -> Response | None:
-    if "/Recordings/" in request.path and request.method == "GET":
+    if request.path.split("/")[4:5] == ["Recordings"] and request.method == "GET":
         return None  # media is public at Twilio unless the account turns that off
     auth = request.authorization
     cfg = standin().config

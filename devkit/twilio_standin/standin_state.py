@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from devkit.twilio_standin.call_recordings import CallRecordings
 from devkit.twilio_standin.callbacks import CallbackSender
-from devkit.twilio_standin.client_devices import Devices
+from devkit.twilio_standin.client_devices import Devices, Ring
 from devkit.twilio_standin.clock import Clock, RealClock
 from devkit.twilio_standin.conference import Conferences
 from devkit.twilio_standin.leg import DEV_ACCOUNT_SID, CallLeg, LegOptions
@@ -58,6 +59,8 @@ class StandInConfig:
     validate: Any = None  # (body, context) -> problems: tests check every TwiML document
     fallback_path: str | None = None  # the number's VoiceFallbackUrl on app_url (None: unset)
     max_conference_seconds: float = 14400.0  # a caller alone with no script steps left
+    twiml_app_url: str | None = None  # the TwiML App's Voice URL (None: app_url/voice/client)
+    twiml_app_sid: str = "AP" + "0" * 32
 
 
 class StandIn:
@@ -72,6 +75,7 @@ class StandIn:
         self.media_requests: list[tuple[str, str | None]] = []  # (file, basic-auth user)
         self.callbacks = CallbackSender(config.transport, config.auth_token)
         self.conferences = Conferences(self.callbacks)
+        self.call_recordings = CallRecordings(self.callbacks, config)
         self.devices = Devices()
         self._lock = threading.Lock()
 
@@ -101,6 +105,7 @@ class StandIn:
             finally:
                 if leg.status not in TERMINAL:
                     leg.status = "failed"
+                self.call_recordings.call_ended(leg)
                 leg.mark_ended()
 
         thread = threading.Thread(target=play, name=f"leg-{leg.call_sid}", daemon=True)
@@ -130,6 +135,25 @@ class StandIn:
         talk = self.config.talk_seconds
         self._start(leg, lambda: dial_out(leg, behaviour, answer, self.devices, talk,
                                           script is not None))
+        return leg
+
+    def start_from_device(self, identity: str, to: str,
+                          params: Mapping[str, str]) -> CallLeg:
+        """A simulated device places a call (`device.connect({params})`): Twilio posts the
+        TwiML App's Voice URL with From=client:<identity>, To, ApplicationSid and the custom
+        parameters, and the call runs the answer. The device hangs up through /sim/clients."""
+        cfg = self.config
+        leg = self.new_leg(f"client:{identity}", to, Script(), "inbound")
+        leg.options.status_path = None  # the TwiML App's StatusCallback is not configured
+        ring = self.devices.add(Ring(leg, identity, dict(params)))
+        ring.decide("accept")
+        leg.script.ask = ring.ask
+        url = cfg.twiml_app_url or cfg.app_url.rstrip("/") + "/voice/client"
+        extra = (("ApplicationSid", cfg.twiml_app_sid),
+                 *((k, str(v)) for k, v in params.items() if k not in ("To", "From")))
+        leg.note("twilio", "device", f"client:{identity} calls {to} through TwiML App "
+                 f"{cfg.twiml_app_sid}")
+        self._start(leg, lambda: leg.run(url=url, params=extra))
         return leg
 
     def leg(self, sid: str) -> CallLeg:
@@ -204,6 +228,10 @@ class StandIn:
         return response.status, response.body.decode("utf-8", "replace")
 
     def delete_recording(self, sid: str) -> bool:
+        if self.call_recordings.delete(sid):
+            with self._lock:
+                self.deleted.append(sid)
+            return True
         with self._lock:
             for leg in self.legs.values():
                 if leg.recordings.pop(sid, None) is not None:
@@ -212,6 +240,9 @@ class StandIn:
         return False
 
     def recording_wav(self, sid: str) -> bytes | None:
+        call_recording = self.call_recordings.media_seconds(sid)
+        if call_recording is not None:
+            return silent_wav(*call_recording)
         with self._lock:
             legs = list(self.legs.values())
         for leg in legs:
@@ -252,12 +283,13 @@ class StandIn:
         self.callbacks.drain(timeout)
 
 
-def silent_wav(seconds: float, rate: int = 8000) -> bytes:
-    """A small 8 kHz, 8-bit mono WAV of silence, capped at 10 s: enough for players."""
+def silent_wav(seconds: float, channels: int = 1, rate: int = 8000) -> bytes:
+    """A small 8 kHz, 8-bit WAV of silence (mono, or 2 channels for a dual recording),
+    capped at 10 s: enough for players."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
+        out.setnchannels(channels)
         out.setsampwidth(1)
         out.setframerate(rate)
-        out.writeframes(b"\x80" * int(rate * min(max(seconds, 0.1), 10.0)))
+        out.writeframes(b"\x80" * channels * int(rate * min(max(seconds, 0.1), 10.0)))
     return buffer.getvalue()

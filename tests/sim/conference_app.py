@@ -43,10 +43,28 @@ def create_conference_app(auth_token: str) -> Flask:
         app.add_url_rule(path, path, lambda body=body: twiml(body), methods=["POST"])
     app.add_url_rule("/hold", "hold", lambda: twiml("<Play>/audio/hold.wav</Play>"),
                      methods=["GET", "POST"])
-    for path in ("/conf-events", "/leg-status", "/voice/status"):
+    add_monitor_routes(app)
+    for path in ("/conf-events", "/leg-status", "/voice/status", "/rec-status"):
         app.add_url_rule(path, path, lambda: Response(status=204), methods=["POST"])
     app.add_url_rule("/audio/<name>", "audio", lambda name: Response(WAV, mimetype="audio/wav"))
     return app
+
+
+def add_monitor_routes(app: Flask) -> None:
+    @app.post("/monitor")
+    def monitor():
+        coach = request.args.get("coach")
+        attrs = f' coach="{coach}"' if coach else ' muted="true"'
+        return twiml(f'<Dial action="/left"><Conference startConferenceOnEnter="true" '
+                     f'endConferenceOnExit="false" beep="false" participantLabel="monitor"'
+                     f'{attrs}>{ROOM}</Conference></Dial>')
+
+    @app.post("/voice/client")
+    def client_call():  # the TwiML App's Voice URL: the agent's outgoing call
+        to, customer = request.form["To"], request.form.get("CustomerId", "nobody")
+        return twiml(f'<Say>Calling {to} for {customer}.</Say><Dial action="/left">'
+                     '<Conference startConferenceOnEnter="true" beep="false" waitUrl="">'
+                     f'out-{customer}</Conference></Dial>')
 
 
 def posted(app: Flask, path: str) -> list[dict[str, str]]:
