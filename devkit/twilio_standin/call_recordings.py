@@ -129,6 +129,13 @@ class CallRecordings:
             return None
         return rec.seconds, rec.channels
 
+    def forget(self, call_sids: set[str]) -> None:
+        """Drop the recordings of forgotten calls (their media is then 404, as deleted)."""
+        with self._lock:
+            for sid, rec in list(self._by_sid.items()):
+                if rec.call_sid in call_sids:
+                    del self._by_sid[sid]
+
     def delete(self, sid: str) -> bool:
         with self._lock:
             return self._by_sid.pop(sid, None) is not None

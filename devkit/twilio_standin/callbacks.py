@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from devkit.twilio_standin.signing import signature_header
 from devkit.twilio_standin.transport import Transport, TransportError
 
 Params = tuple[tuple[str, str], ...]
+SENT_KEPT = 10_000  # the callbacks /sim/conferences shows (a soak sends millions)
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class CallbackSender:
         self._queue: queue.Queue[Callback] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.sent: list[dict[str, Any]] = []
+        self.sent: deque[dict[str, Any]] = deque(maxlen=SENT_KEPT)
 
     def post(self, callback: Callback) -> None:
         with self._lock:

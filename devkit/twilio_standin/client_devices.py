@@ -122,6 +122,11 @@ class Devices:
         with self._lock:
             return self._rings.get(call_sid)
 
+    def forget(self, call_sids: set[str]) -> None:
+        with self._lock:
+            for sid in call_sids:
+                self._rings.pop(sid, None)
+
     def calls(self, identity: str) -> list[Ring]:
         """The identity's ringing and live calls (ended ones drop out)."""
         with self._lock:

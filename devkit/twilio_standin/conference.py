@@ -115,6 +115,16 @@ class Conferences:
                 return room, part
         return None
 
+    def forget(self, call_sids: set[str]) -> None:
+        """Drop every ended room when the stand-in forgets ended legs (a soak would
+        otherwise keep them all); live rooms stay."""
+        with self._lock:
+            for sid, room in list(self._all.items()):
+                if room.status == "completed":
+                    del self._all[sid]
+                    if self._live.get((room.account_sid, room.name)) is room:
+                        del self._live[(room.account_sid, room.name)]
+
     # -- the leg's side ----------------------------------------------------------------------
 
     def join(self, account_sid: str, name: str, part: Participant,

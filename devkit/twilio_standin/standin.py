@@ -269,7 +269,7 @@ def describe_room(room: Any) -> dict[str, Any]:
         parts = [{"call_sid": p.call_sid, "label": p.label, "muted": p.muted, "hold": p.hold,
                   "coaching": p.coaching, "call_sid_to_coach": p.call_sid_to_coach}
                  for p in room.participants.values()]
-        callbacks = [c for c in standin().callbacks.sent
+        callbacks = [c for c in list(standin().callbacks.sent)
                      if c["params"].get("ConferenceSid") == room.sid]
         return {"sid": room.sid, "name": room.name, "status": room.status,
                 "reason_ended": room.reason_ended, "participants": parts,

@@ -269,6 +269,9 @@ class StandIn:
             for sid in sids:
                 self.legs.pop(sid, None)
                 self.threads.pop(sid, None)
+        self.conferences.forget(set(sids))
+        self.devices.forget(set(sids))
+        self.call_recordings.forget(set(sids))
 
     def all_legs(self) -> list[CallLeg]:
         with self._lock:

@@ -151,6 +151,10 @@ def test_removing_and_redirecting_participants(standin, client, app):
     assert new_sid != room_sid
     assert [r.status for r in client.conferences.list(friendly_name=ROOM)] == ["init",
                                                                                 "completed"]
+    # a soak forgets ended calls: ended rooms go too, the live one stays
+    state.forget([caller, agent])
+    assert [r.sid for r in client.conferences.list()] == [new_sid]
+    assert second in [p.call_sid for p in client.conferences(new_sid).participants.list()]
 
 
 def test_rest_errors_are_twilios(standin, client):

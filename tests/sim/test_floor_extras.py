@@ -91,7 +91,8 @@ def test_dual_recording_paused_resumed_and_stopped(standin, client, app):
     assert "stopped through the REST API" in notes[3]
     # a second recording runs until the call ends
     second = client.calls(agent).recordings.create(
-        recording_status_callback=f"{app_url}/rec-status")
+        recording_status_callback=f"{app_url}/rec-status",
+        recording_status_callback_event=["completed", "absent"])
     client.calls(caller).update(status="completed")
     state.join()
     last = posted(app, "/rec-status")[-1]
