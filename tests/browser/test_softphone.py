@@ -8,11 +8,18 @@ the console's real softphone code against a test double of the SDK's Device and 
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import requests
 
 from dashboards.softphone import VOICE_SDK_VERSION
+from tests.browser.conftest import screenshot, serious_accessibility_problems
+from tests.browser.softphone_double import install, until
 from tests.browser.test_admin_flows import live_app, page  # noqa: F401
+from tests.e2e.conftest import live  # noqa: F401
 from tests.signin import PASSWORD, add_users
+from tests.stream_service import serve_pages_with_streams
 
 pytestmark = pytest.mark.browser
 
@@ -35,3 +42,188 @@ def test_the_real_sdk_loads_and_is_the_recorded_version(live_app, page):  # noqa
     error = page.locator("#phone-error")
     error.filter(has_text="TWILIO_API_KEY_SID").wait_for()
     assert page.locator("#device-state").text_content() == "unavailable"
+
+
+# -- the console's softphone code against the SDK double, wired to the stand-in -------------
+
+SLOWER = 6.0  # the stand-in's clock: slow enough that a browser click lands inside a ring
+
+
+@pytest.fixture
+def floor(live, browser, monkeypatch):  # noqa: F811
+    """The e2e call centre (tests/e2e/conftest.py: app, stand-in, routing jobs) with agent
+    alice (client:alice), a supervisor, and a browser context whose pages get the SDK double."""
+    import tests.e2e.conftest as e2e
+
+    monkeypatch.setattr(e2e, "SPEED", SLOWER)  # legs read it when they start
+    add_users(live.app.config["IVR"].instance_dir, alice="agent", sue="supervisor")
+    live.configure_queue("support", ring_timeout=120)  # 20 s of real ringing at SLOWER
+    context = browser.new_context(viewport={"width": 1200, "height": 1400})
+    context.set_default_timeout(20000)
+    install(context, live.app.config["IVR"].twilio_api_base)
+    yield live, context
+    context.close()
+
+
+def sim(live, path: str):  # type: ignore[no-untyped-def]
+    return requests.get(live.app.config["IVR"].twilio_api_base + path, timeout=5).json()
+
+
+def ringing_console(live, context, caller_script: str = "hold 60; press 5; press 1"):  # type: ignore[no-untyped-def]
+    """alice signed in with her softphone registered; a caller routed to her, ringing."""
+    tab = context.new_page()
+    posted: list[dict] = []  # type: ignore[type-arg]
+    tab.on("request", lambda r: posted.append(json.loads(r.post_data or "{}"))
+           if r.method == "POST" and r.url.endswith("/agent/device") else None)
+    sign_in(tab, live.base_url, "alice")
+    tab.locator("#device-state").filter(has_text="ready").wait_for()
+    live.available("alice")
+    caller = live.call(caller_script)
+    until(tab, lambda: tab.locator("#ringing").is_visible(), live.work, what="the ring")
+    return tab, caller, posted
+
+
+def agent_leg(live):  # type: ignore[no-untyped-def]
+    (leg,) = [a for a in live.standin.all_legs() if a.to == "client:alice"]
+    return leg
+
+
+def test_the_device_registers_rings_and_accept_joins_the_call(floor):
+    live, context = floor
+    tab, caller, posted = ringing_console(live, context)
+    assert posted[0] == {"state": "registered"}  # presence follows the device
+    assert sim(live, "/sim/clients/alice") == {"identity": "alice", "registered": True,
+                                                "mode": "manual"}
+    # why the caller called, from context.json, on the ringing panel
+    tab.locator("#ring-why").filter(has_text="+14155550123 · support").wait_for()
+    screenshot(tab, "softphone-ringing")
+    tab.click("#accept")
+    tab.locator("#controls").wait_for()
+    leg = agent_leg(live)
+    until(tab, lambda: any("joined conference" in e.text for e in leg.transcript.events),
+          live.work, what="the agent in the conference")
+    assert any(f"cf-{caller.call_sid}" in e.text for e in leg.transcript.events
+               if e.kind == "conference")
+    tab.locator("#presence").filter(has_text="on call").wait_for()
+    screenshot(tab, "softphone-on-call")
+    assert serious_accessibility_problems(tab) == []
+
+
+def test_hold_keypad_mute_and_hang_up(floor):
+    live, context = floor
+    tab, caller, _ = ringing_console(live, context)
+    tab.click("#accept")
+    leg = agent_leg(live)
+    until(tab, lambda: any("joined conference" in e.text for e in leg.transcript.events),
+          live.work, what="the agent in the conference")
+    tab.locator("#call-state").filter(has_text="talking").wait_for()  # the conference is up
+    with tab.expect_request(lambda r: r.url.endswith("/agent/call/hold?agent=alice")) as held:
+        tab.click("#hold")
+    assert json.loads(held.value.post_data) == {"call": caller.call_sid}
+    assert held.value.response().status == 200
+    tab.locator("#hold").filter(has_text="Resume").wait_for()
+    assert tab.locator("#hold").get_attribute("aria-pressed") == "true"
+    until(tab, lambda: [e for e in caller.transcript.events if e.kind == "held"], live.work,
+          what="the caller on hold, hearing the hold audio")  # the stand-in fetched HoldUrl
+    assert any(e.text == "put on hold" for e in caller.transcript.events if e.kind == "hold")
+    with tab.expect_request(lambda r: r.url.endswith("/agent/call/resume?agent=alice")):
+        tab.click("#hold")
+    tab.locator("#hold").filter(has_text="Hold").wait_for()
+    tab.click("#keypad button[data-digit='7']")
+    until(tab, lambda: any("DTMF 7" in e.text for e in leg.transcript.events), live.work,
+          what="the device's DTMF")
+    tab.click("#mute")
+    until(tab, lambda: sim(live, "/sim/clients/alice/calls")[0]["muted"], what="the mute")
+    assert tab.locator("#mute").text_content() == "Unmute"
+    tab.click("#hangup")
+    until(tab, lambda: leg.ended, live.work, what="the agent's leg to end")
+    until(tab, lambda: tab.locator("#controls").is_hidden(), live.work, what="controls gone")
+
+
+def test_reject_sends_the_caller_back_and_hides_the_ring(floor):
+    live, context = floor
+    tab, caller, _ = ringing_console(live, context)
+    tab.click("#reject")
+    tab.locator("#ringing").wait_for(state="hidden")
+    until(tab, lambda: agent_leg(live).ended, live.work, what="the rejected leg to end")
+    assert sim(live, "/sim/clients/alice/calls") == []
+    assert not caller.ended  # back in line, not hung up
+
+
+def test_the_token_is_renewed_before_it_expires_and_errors_are_shown(floor):
+    live, context = floor
+    tab = context.new_page()
+    sign_in(tab, live.base_url, "alice")
+    tab.locator("#device-state").filter(has_text="ready").wait_for()
+    tab.evaluate("() => window.__softphone.emit('tokenWillExpire')")
+    tab.wait_for_function("() => window.__softphone.tokenUpdates.length === 1")
+    identity = tab.evaluate("""() => JSON.parse(atob(window.__softphone.tokenUpdates[0]
+        .split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).grants.identity""")
+    assert identity == "alice"
+    # the audio devices the SDK reports can be chosen
+    tab.click("#audio summary")
+    tab.select_option("#speaker", "usb")
+    assert tab.evaluate("() => window.__softphone.audio.chosenSpeaker") == "usb"
+    # a move that is not possible now: the 409's reason is shown
+    with tab.expect_response(lambda r: "/agent/call/hold" in r.url) as answer:
+        tab.evaluate("() => window.IvrAgent.post('/agent/call/hold?agent=alice', "
+                     "{call: 'CA' + '0'.repeat(32)})")
+    assert answer.value.status in (403, 409)
+    assert tab.locator("#phone-error").text_content().startswith(("Not allowed: ",
+                                                                   "Not possible now: "))
+
+
+def supervisor_context(live, browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1200, "height": 1400})
+    context.set_default_timeout(20000)
+    install(context, live.app.config["IVR"].twilio_api_base)
+    return context
+
+
+def monitor_leg(live):  # type: ignore[no-untyped-def]
+    return [a for a in live.standin.all_legs() if a.to == "client:sue"]
+
+
+def test_a_supervisor_listens_whispers_barges_and_stops(floor, browser):
+    live, context = floor
+    streams = serve_pages_with_streams(live.app, live.base_url)  # the wallboard's events
+    tab, caller, _ = ringing_console(live, context)
+    tab.click("#accept")
+    tab.locator("#call-state").filter(has_text="talking").wait_for()
+    boss = supervisor_context(live, browser)
+    try:
+        console = boss.new_page()
+        sign_in(console, live.base_url, "sue", "/agent?agent=alice")
+        console.locator("#device-state").filter(has_text="ready").wait_for()
+        assert console.evaluate("() => window.__softphone.identity") == "sue"  # her own
+        with console.expect_request(lambda r: r.url.endswith("/supervisor/monitor")) as asked:
+            console.click("#monitor button[data-mode='listen']")
+        assert json.loads(asked.value.post_data) == {"call": caller.call_sid, "mode": "listen"}
+        until(console, lambda: console.locator("#ringing").is_visible(), live.work,
+              what="the supervisor's softphone to ring")
+        console.click("#accept")
+        (leg,) = until(console, lambda: monitor_leg(live), what="the monitor leg")
+        until(console, lambda: any("joined conference" in e.text for e in leg.transcript.events),
+              live.work, what="the supervisor in the conference")
+        console.locator("#monitor-status").filter(has_text="Listening").wait_for()
+        screenshot(console, "softphone-supervisor")
+        for mode in ("whisper", "barge"):
+            with console.expect_response(lambda r: r.url.endswith("/supervisor/monitor")) as done:
+                console.click(f"#monitor button[data-mode='{mode}']")
+            assert done.value.status == 200, done.value.text()
+        until(console, lambda: any(e.kind == "coach" for e in leg.transcript.events), live.work,
+              what="the whisper (coach) in the stand-in")
+        # the wallboard's agent table offers the same buttons for alice's call
+        board = boss.new_page()
+        board.goto(f"{live.base_url}/wallboard")
+        row = board.locator("#agents tr[data-agent='alice']")
+        row.locator("button[data-mode='stop']").wait_for()
+        screenshot(board, "wallboard-supervise")
+        with board.expect_response(lambda r: r.url.endswith("/supervisor/monitor/stop")) as done:
+            row.locator("button[data-mode='stop']").click()
+        assert done.value.status == 200, done.value.text()
+        board.locator("#monitor-status").filter(has_text="Stopped monitoring alice").wait_for()
+        until(console, lambda: leg.ended, live.work, what="the monitor leg to drop")
+    finally:
+        boss.close()
+        streams.stop()

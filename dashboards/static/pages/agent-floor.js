@@ -58,6 +58,9 @@
     const held = !!(floor && floor.held);
     $('hold').textContent = held ? 'Resume' : 'Hold';
     $('hold').setAttribute('aria-pressed', String(held));
+    const joined = !!(floor && ['talking', 'held', 'consult'].includes(floor.state));
+    for (const id of ['hold', 'record']) $(id).disabled = !joined;  // the conference is not up yet
+    for (const b of document.querySelectorAll('#transfer button')) b.disabled = !joined;
     const muted = soft ? A.softCall.isMuted() : !!(floor && floor.muted);
     $('mute').textContent = muted ? 'Unmute' : 'Mute';
     $('mute').setAttribute('aria-pressed', String(muted));
