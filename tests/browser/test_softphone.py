@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from dashboards.softphone import VOICE_SDK_VERSION
+from ivr.domain.queueing import RelaxStep
 from tests.browser.conftest import screenshot, serious_accessibility_problems
 from tests.browser.softphone_double import install, until
 from tests.browser.test_admin_flows import live_app, page  # noqa: F401
@@ -227,3 +228,55 @@ def test_a_supervisor_listens_whispers_barges_and_stops(floor, browser):
     finally:
         boss.close()
         streams.stop()
+
+
+def test_an_agent_at_a_phone_number_controls_the_call_through_the_api(floor):
+    live, context = floor
+    add_users(live.app.config["IVR"].instance_dir, bob="agent")  # +15005550006: answers
+    tab = context.new_page()
+    sign_in(tab, live.base_url, "bob")
+    assert tab.locator("#device-state").text_content() == "calls ring your phone"
+    assert tab.evaluate("() => window.__softphone === undefined")  # no Device for a phone
+    live.configure_queue("support", relax=(RelaxStep(0, 1),))  # bob's support level is 2
+    live.available("bob")
+    caller = live.call("hold 60; press 5; press 1")
+    until(tab, lambda: tab.locator("#call-state").filter(has_text="talking").count(),
+          live.work, what="bob's phone to answer")
+    assert tab.locator("#keypad").is_hidden()  # the phone has its own keys
+    with tab.expect_response(lambda r: r.url.endswith("/agent/call/hold?agent=bob")) as held:
+        tab.click("#hold")
+    assert held.value.status == 200
+    until(tab, lambda: [e for e in caller.transcript.events if e.kind == "held"], live.work,
+          what="the caller on hold")
+    with tab.expect_response(lambda r: r.url.endswith("/agent/call/hangup?agent=bob")) as done:
+        tab.click("#hangup")  # no softphone call: the API ends bob's leg
+    assert done.value.status == 200
+    (leg,) = [a for a in live.standin.all_legs() if a.to == "+15005550006"]
+    until(tab, lambda: leg.ended, live.work, what="bob's leg to end")
+
+
+def test_a_warm_transfer_from_the_console(floor):
+    live, context = floor
+    tab, caller, _ = ringing_console(live, context)
+    tab.click("#accept")
+    tab.locator("#call-state").filter(has_text="talking").wait_for()
+    requests.post(live.app.config["IVR"].twilio_api_base + "/sim/clients/dan/register",
+                  json={"mode": "auto"}, timeout=5).raise_for_status()  # dan answers by himself
+    live.available("dan")
+    tab.select_option("#to_type", "agent")
+    tab.fill("#to", "dan")
+    with tab.expect_response(lambda r: r.url.endswith("/agent/call/consult?agent=alice")) as asked:
+        tab.click("#transfer button[data-action='consult']")
+    assert asked.value.status == 200, asked.value.text()
+    assert json.loads(asked.value.request.post_data) == {
+        "call": caller.call_sid, "to_type": "agent", "to": "dan"}
+    tab.locator("#consulting").wait_for()
+    until(tab, lambda: [e for e in caller.transcript.events if e.kind == "held"], live.work,
+          what="the caller holding during the consult")
+    until(tab, lambda: tab.locator("#participants").filter(has_text="dan (consult)").count(),
+          live.work, what="dan in the call")
+    with tab.expect_response(lambda r: "/agent/call/consult/complete" in r.url) as done:
+        tab.click("#consult-complete")
+    assert done.value.status == 200, done.value.text()
+    until(tab, lambda: agent_leg(live).ended, live.work, what="alice to leave")
+    assert not caller.ended  # the caller stays, with dan

@@ -54,7 +54,7 @@
     if (!live) return;
     $('call-state').textContent = floor ? floor.state + (floor.held ? ' (caller on hold)' : '') : 'connected';
     const others = floor ? (floor.participants || []).filter(p => p.status !== 'left' && p.role !== 'caller') : [];
-    $('participants').textContent = others.length ? '· with ' + others.map(p => p.who + ' (' + p.role + (p.mode ? ' ' + p.mode : '') + ')').join(', ') : '';
+    $('participants').textContent = others.length ? '· with ' + others.map(p => p.who + ' (' + p.role + (p.mode ? ' ' + p.mode : '') + (p.status === 'joined' ? '' : ', ' + p.status) + ')').join(', ') : '';
     const held = !!(floor && floor.held);
     $('hold').textContent = held ? 'Resume' : 'Hold';
     $('hold').setAttribute('aria-pressed', String(held));
