@@ -66,43 +66,43 @@ def floor(live, browser, monkeypatch):  # noqa: F811
     context.close()
 
 
-def sim(live, path: str):  # type: ignore[no-untyped-def]
-    return requests.get(live.app.config["IVR"].twilio_api_base + path, timeout=5).json()
+def sim(centre, path: str):  # type: ignore[no-untyped-def]
+    return requests.get(centre.app.config["IVR"].twilio_api_base + path, timeout=5).json()
 
 
-def ringing_console(live, context, caller_script: str = "hold 60; press 5; press 1"):  # type: ignore[no-untyped-def]
+def ringing_console(centre, context, caller_script: str = "hold 60; press 5; press 1"):  # type: ignore[no-untyped-def]
     """alice signed in with her softphone registered; a caller routed to her, ringing."""
     tab = context.new_page()
     posted: list[dict] = []  # type: ignore[type-arg]
     tab.on("request", lambda r: posted.append(json.loads(r.post_data or "{}"))
            if r.method == "POST" and r.url.endswith("/agent/device") else None)
-    sign_in(tab, live.base_url, "alice")
+    sign_in(tab, centre.base_url, "alice")
     tab.locator("#device-state").filter(has_text="ready").wait_for()
-    live.available("alice")
-    caller = live.call(caller_script)
-    until(tab, lambda: tab.locator("#ringing").is_visible(), live.work, what="the ring")
+    centre.available("alice")
+    caller = centre.call(caller_script)
+    until(tab, lambda: tab.locator("#ringing").is_visible(), centre.work, what="the ring")
     return tab, caller, posted
 
 
-def agent_leg(live):  # type: ignore[no-untyped-def]
-    (leg,) = [a for a in live.standin.all_legs() if a.to == "client:alice"]
+def agent_leg(centre):  # type: ignore[no-untyped-def]
+    (leg,) = [a for a in centre.standin.all_legs() if a.to == "client:alice"]
     return leg
 
 
 def test_the_device_registers_rings_and_accept_joins_the_call(floor):
-    live, context = floor
-    tab, caller, posted = ringing_console(live, context)
+    centre, context = floor
+    tab, caller, posted = ringing_console(centre, context)
     assert posted[0] == {"state": "registered"}  # presence follows the device
-    assert sim(live, "/sim/clients/alice") == {"identity": "alice", "registered": True,
+    assert sim(centre, "/sim/clients/alice") == {"identity": "alice", "registered": True,
                                                 "mode": "manual"}
     # why the caller called, from context.json, on the ringing panel
     tab.locator("#ring-why").filter(has_text="+14155550123 · support").wait_for()
     screenshot(tab, "softphone-ringing")
     tab.click("#accept")
     tab.locator("#controls").wait_for()
-    leg = agent_leg(live)
+    leg = agent_leg(centre)
     until(tab, lambda: any("joined conference" in e.text for e in leg.transcript.events),
-          live.work, what="the agent in the conference")
+          centre.work, what="the agent in the conference")
     assert any(f"cf-{caller.call_sid}" in e.text for e in leg.transcript.events
                if e.kind == "conference")
     tab.locator("#presence").filter(has_text="on call").wait_for()
@@ -111,12 +111,12 @@ def test_the_device_registers_rings_and_accept_joins_the_call(floor):
 
 
 def test_hold_keypad_mute_and_hang_up(floor):
-    live, context = floor
-    tab, caller, _ = ringing_console(live, context)
+    centre, context = floor
+    tab, caller, _ = ringing_console(centre, context)
     tab.click("#accept")
-    leg = agent_leg(live)
+    leg = agent_leg(centre)
     until(tab, lambda: any("joined conference" in e.text for e in leg.transcript.events),
-          live.work, what="the agent in the conference")
+          centre.work, what="the agent in the conference")
     tab.locator("#call-state").filter(has_text="talking").wait_for()  # the conference is up
     with tab.expect_request(lambda r: r.url.endswith("/agent/call/hold?agent=alice")) as held:
         tab.click("#hold")
@@ -124,37 +124,38 @@ def test_hold_keypad_mute_and_hang_up(floor):
     assert held.value.response().status == 200
     tab.locator("#hold").filter(has_text="Resume").wait_for()
     assert tab.locator("#hold").get_attribute("aria-pressed") == "true"
-    until(tab, lambda: [e for e in caller.transcript.events if e.kind == "held"], live.work,
+    until(tab, lambda: [e for e in caller.transcript.events if e.kind == "held"], centre.work,
           what="the caller on hold, hearing the hold audio")  # the stand-in fetched HoldUrl
     assert any(e.text == "put on hold" for e in caller.transcript.events if e.kind == "hold")
     with tab.expect_request(lambda r: r.url.endswith("/agent/call/resume?agent=alice")):
         tab.click("#hold")
     tab.locator("#hold").filter(has_text="Hold").wait_for()
     tab.click("#keypad button[data-digit='7']")
-    until(tab, lambda: any("DTMF 7" in e.text for e in leg.transcript.events), live.work,
-          what="the device's DTMF")
+    until(tab, lambda: [e for e in leg.transcript.events
+                        if e.text == "7 (DTMF into the conference)"], centre.work,
+          what="the device's DTMF in the conference")
     tab.click("#mute")
-    until(tab, lambda: sim(live, "/sim/clients/alice/calls")[0]["muted"], what="the mute")
+    until(tab, lambda: sim(centre, "/sim/clients/alice/calls")[0]["muted"], what="the mute")
     assert tab.locator("#mute").text_content() == "Unmute"
     tab.click("#hangup")
-    until(tab, lambda: leg.ended, live.work, what="the agent's leg to end")
-    until(tab, lambda: tab.locator("#controls").is_hidden(), live.work, what="controls gone")
+    until(tab, lambda: leg.ended, centre.work, what="the agent's leg to end")
+    until(tab, lambda: tab.locator("#controls").is_hidden(), centre.work, what="controls gone")
 
 
 def test_reject_sends_the_caller_back_and_hides_the_ring(floor):
-    live, context = floor
-    tab, caller, _ = ringing_console(live, context)
+    centre, context = floor
+    tab, caller, _ = ringing_console(centre, context)
     tab.click("#reject")
     tab.locator("#ringing").wait_for(state="hidden")
-    until(tab, lambda: agent_leg(live).ended, live.work, what="the rejected leg to end")
-    assert sim(live, "/sim/clients/alice/calls") == []
+    until(tab, lambda: agent_leg(centre).ended, centre.work, what="the rejected leg to end")
+    assert sim(centre, "/sim/clients/alice/calls") == []
     assert not caller.ended  # back in line, not hung up
 
 
 def test_the_token_is_renewed_before_it_expires_and_errors_are_shown(floor):
-    live, context = floor
+    centre, context = floor
     tab = context.new_page()
-    sign_in(tab, live.base_url, "alice")
+    sign_in(tab, centre.base_url, "alice")
     tab.locator("#device-state").filter(has_text="ready").wait_for()
     tab.evaluate("() => window.__softphone.emit('tokenWillExpire')")
     tab.wait_for_function("() => window.__softphone.tokenUpdates.length === 1")
@@ -174,49 +175,49 @@ def test_the_token_is_renewed_before_it_expires_and_errors_are_shown(floor):
                                                                    "Not possible now: "))
 
 
-def supervisor_context(live, browser):  # type: ignore[no-untyped-def]
+def supervisor_context(centre, browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1200, "height": 1400})
     context.set_default_timeout(20000)
-    install(context, live.app.config["IVR"].twilio_api_base)
+    install(context, centre.app.config["IVR"].twilio_api_base)
     return context
 
 
-def monitor_leg(live):  # type: ignore[no-untyped-def]
-    return [a for a in live.standin.all_legs() if a.to == "client:sue"]
+def monitor_leg(centre):  # type: ignore[no-untyped-def]
+    return [a for a in centre.standin.all_legs() if a.to == "client:sue"]
 
 
 def test_a_supervisor_listens_whispers_barges_and_stops(floor, browser):
-    live, context = floor
-    streams = serve_pages_with_streams(live.app, live.base_url)  # the wallboard's events
-    tab, caller, _ = ringing_console(live, context)
+    centre, context = floor
+    streams = serve_pages_with_streams(centre.app, centre.base_url)  # the wallboard's events
+    tab, caller, _ = ringing_console(centre, context)
     tab.click("#accept")
     tab.locator("#call-state").filter(has_text="talking").wait_for()
-    boss = supervisor_context(live, browser)
+    boss = supervisor_context(centre, browser)
     try:
         console = boss.new_page()
-        sign_in(console, live.base_url, "sue", "/agent?agent=alice")
+        sign_in(console, centre.base_url, "sue", "/agent?agent=alice")
         console.locator("#device-state").filter(has_text="ready").wait_for()
         assert console.evaluate("() => window.__softphone.identity") == "sue"  # her own
         with console.expect_request(lambda r: r.url.endswith("/supervisor/monitor")) as asked:
             console.click("#monitor button[data-mode='listen']")
         assert json.loads(asked.value.post_data) == {"call": caller.call_sid, "mode": "listen"}
-        until(console, lambda: console.locator("#ringing").is_visible(), live.work,
+        until(console, lambda: console.locator("#ringing").is_visible(), centre.work,
               what="the supervisor's softphone to ring")
         console.click("#accept")
-        (leg,) = until(console, lambda: monitor_leg(live), what="the monitor leg")
+        (leg,) = until(console, lambda: monitor_leg(centre), what="the monitor leg")
         until(console, lambda: any("joined conference" in e.text for e in leg.transcript.events),
-              live.work, what="the supervisor in the conference")
+              centre.work, what="the supervisor in the conference")
         console.locator("#monitor-status").filter(has_text="Listening").wait_for()
         screenshot(console, "softphone-supervisor")
         for mode in ("whisper", "barge"):
             with console.expect_response(lambda r: r.url.endswith("/supervisor/monitor")) as done:
                 console.click(f"#monitor button[data-mode='{mode}']")
             assert done.value.status == 200, done.value.text()
-        until(console, lambda: any(e.kind == "coach" for e in leg.transcript.events), live.work,
+        until(console, lambda: any(e.kind == "coach" for e in leg.transcript.events), centre.work,
               what="the whisper (coach) in the stand-in")
         # the wallboard's agent table offers the same buttons for alice's call
         board = boss.new_page()
-        board.goto(f"{live.base_url}/wallboard")
+        board.goto(f"{centre.base_url}/wallboard")
         row = board.locator("#agents tr[data-agent='alice']")
         row.locator("button[data-mode='stop']").wait_for()
         screenshot(board, "wallboard-supervise")
@@ -224,45 +225,45 @@ def test_a_supervisor_listens_whispers_barges_and_stops(floor, browser):
             row.locator("button[data-mode='stop']").click()
         assert done.value.status == 200, done.value.text()
         board.locator("#monitor-status").filter(has_text="Stopped monitoring alice").wait_for()
-        until(console, lambda: leg.ended, live.work, what="the monitor leg to drop")
+        until(console, lambda: leg.ended, centre.work, what="the monitor leg to drop")
     finally:
         boss.close()
         streams.stop()
 
 
 def test_an_agent_at_a_phone_number_controls_the_call_through_the_api(floor):
-    live, context = floor
-    add_users(live.app.config["IVR"].instance_dir, bob="agent")  # +15005550006: answers
+    centre, context = floor
+    add_users(centre.app.config["IVR"].instance_dir, bob="agent")  # +15005550006: answers
     tab = context.new_page()
-    sign_in(tab, live.base_url, "bob")
+    sign_in(tab, centre.base_url, "bob")
     assert tab.locator("#device-state").text_content() == "calls ring your phone"
     assert tab.evaluate("() => window.__softphone === undefined")  # no Device for a phone
-    live.configure_queue("support", relax=(RelaxStep(0, 1),))  # bob's support level is 2
-    live.available("bob")
-    caller = live.call("hold 60; press 5; press 1")
+    centre.configure_queue("support", relax=(RelaxStep(0, 1),))  # bob's support level is 2
+    centre.available("bob")
+    caller = centre.call("hold 60; press 5; press 1")
     until(tab, lambda: tab.locator("#call-state").filter(has_text="talking").count(),
-          live.work, what="bob's phone to answer")
+          centre.work, what="bob's phone to answer")
     assert tab.locator("#keypad").is_hidden()  # the phone has its own keys
     with tab.expect_response(lambda r: r.url.endswith("/agent/call/hold?agent=bob")) as held:
         tab.click("#hold")
     assert held.value.status == 200
-    until(tab, lambda: [e for e in caller.transcript.events if e.kind == "held"], live.work,
+    until(tab, lambda: [e for e in caller.transcript.events if e.kind == "held"], centre.work,
           what="the caller on hold")
     with tab.expect_response(lambda r: r.url.endswith("/agent/call/hangup?agent=bob")) as done:
         tab.click("#hangup")  # no softphone call: the API ends bob's leg
     assert done.value.status == 200
-    (leg,) = [a for a in live.standin.all_legs() if a.to == "+15005550006"]
-    until(tab, lambda: leg.ended, live.work, what="bob's leg to end")
+    (leg,) = [a for a in centre.standin.all_legs() if a.to == "+15005550006"]
+    until(tab, lambda: leg.ended, centre.work, what="bob's leg to end")
 
 
 def test_a_warm_transfer_from_the_console(floor):
-    live, context = floor
-    tab, caller, _ = ringing_console(live, context)
+    centre, context = floor
+    tab, caller, _ = ringing_console(centre, context)
     tab.click("#accept")
     tab.locator("#call-state").filter(has_text="talking").wait_for()
-    requests.post(live.app.config["IVR"].twilio_api_base + "/sim/clients/dan/register",
+    requests.post(centre.app.config["IVR"].twilio_api_base + "/sim/clients/dan/register",
                   json={"mode": "auto"}, timeout=5).raise_for_status()  # dan answers by himself
-    live.available("dan")
+    centre.available("dan")
     tab.select_option("#to_type", "agent")
     tab.fill("#to", "dan")
     with tab.expect_response(lambda r: r.url.endswith("/agent/call/consult?agent=alice")) as asked:
@@ -271,12 +272,12 @@ def test_a_warm_transfer_from_the_console(floor):
     assert json.loads(asked.value.request.post_data) == {
         "call": caller.call_sid, "to_type": "agent", "to": "dan"}
     tab.locator("#consulting").wait_for()
-    until(tab, lambda: [e for e in caller.transcript.events if e.kind == "held"], live.work,
+    until(tab, lambda: [e for e in caller.transcript.events if e.kind == "held"], centre.work,
           what="the caller holding during the consult")
     until(tab, lambda: tab.locator("#participants").filter(has_text="dan (consult)").count(),
-          live.work, what="dan in the call")
+          centre.work, what="dan in the call")
     with tab.expect_response(lambda r: "/agent/call/consult/complete" in r.url) as done:
         tab.click("#consult-complete")
     assert done.value.status == 200, done.value.text()
-    until(tab, lambda: agent_leg(live).ended, live.work, what="alice to leave")
+    until(tab, lambda: agent_leg(centre).ended, centre.work, what="alice to leave")
     assert not caller.ended  # the caller stays, with dan
