@@ -5,11 +5,20 @@ nothing is recording or it is already so, 502 when Twilio refuses."""
 
 from __future__ import annotations
 
+import io
+import json
+import time
 import uuid
+import wave
 from pathlib import Path
 
 import pytest
+import requests
+from rq import SimpleWorker
 
+from ivr.domain.queueing import RecordingSettings
+from ivr.store import keys
+from ivr.store.jobs import TRANSCRIPTION_QUEUE
 from tests.e2e.conftest import Live
 from tests.e2e.conftest import live as live  # noqa: PLC0414 - the e2e call centre, shared
 from tests.signin import add_users, login_token, signed_in
@@ -67,3 +76,54 @@ def test_twilio_refusing_is_502_and_changes_nothing(live: Live, people: dict):
     assert answer.status_code == 502
     assert "Twilio did not pause the recording" in answer.get_json()["error"]
     assert recorder.state(call).status == "in-progress"
+
+
+def test_pause_and_resume_through_the_standin(live: Live, people: dict):
+    live.configure_queue("support", recording=RecordingSettings("on", transcribe=True))
+    call = waiting_caller(live)
+    agent_leg = live.call("hold 200")                   # the agent's live leg at Twilio
+    recorder = live.app.extensions["ivr"].floor_recording
+    assert recorder.start(call, agent_leg.call_sid) is True
+    live.run_until(lambda: recorder.state(call).recording != "")
+    live.run_until(lambda: _actions(live, call) == ["started"])
+    paused = press(people, "alice", PAUSE, call)
+    assert paused.status_code == 200, paused.get_json()
+    assert paused.get_json() == {"ok": True, "call": call, "recording": "paused",
+                                 "floor": None}            # no conference in this test
+    assert press(people, "alice", PAUSE, call).status_code == 409     # already paused
+    assert at_twilio(live, agent_leg, recorder.state(call).recording) == "paused"
+    resumed = press(people, "sue", RESUME, call)
+    assert resumed.get_json()["recording"] == "on"
+    assert press(people, "alice", RESUME, call).status_code == 409    # not paused
+    assert at_twilio(live, agent_leg, recorder.state(call).recording) == "in-progress"
+    live.standin.hang_up([agent_leg])
+    live.run_until(lambda: _actions(live, call) == ["started", "paused", "resumed",
+                                                    "completed"])
+    assert recorder.state(call).console_state == "off"
+    completed = _events(live, call)[-1]
+    assert completed["channels"] == 2
+    assert completed["url"].startswith(live.standin.config.api_base + "/2010-04-01/Accounts/")
+    wav = requests.get(completed["url"] + ".wav", timeout=5)
+    with wave.open(io.BytesIO(wav.content)) as audio:
+        assert audio.getnchannels() == 2                            # dual channel
+    SimpleWorker([TRANSCRIPTION_QUEUE], connection=live.redis).work(burst=True)
+    (transcript,) = [json.loads(f[b"data"]) for _, f in live.redis.xrange(keys.events_stream())
+                     if f[b"call"].decode() == call
+                     and f[b"kind"] == b"recording_transcript_ready"]
+    assert transcript["recording"] == completed["recording"]      # the dual WAV, mixed down
+    assert transcript["text"] == ""                               # silence
+
+
+def at_twilio(live: Live, leg, recording: str) -> str:
+    """The recording's status as the stand-in keeps it."""
+    return live.standin.call_recordings.find(leg.call_sid, recording).status
+
+
+def _events(live: Live, call: str) -> list[dict]:
+    return [json.loads(f[b"data"]) for _, f in live.redis.xrange(keys.events_stream())
+            if f[b"call"].decode() == call and f[b"kind"] == b"recording"]
+
+
+def _actions(live: Live, call: str) -> list[str]:
+    time.sleep(0.05)
+    return [e["action"] for e in _events(live, call)]
