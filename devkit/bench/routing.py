@@ -78,6 +78,8 @@ def _measure(svc: QueueService, n: int, samples: int, start: float) -> dict[str,
     now = start + n * 0.001 + 10
     ids = [f"CA{rng.randrange(n):09d}" for _ in range(samples)]
     svc.agents.upsert(Agent("bench-agent", "bench", "client:bench", {"support": 5}), now)
+    # a softphone agent is offered calls only with a registered, fresh device (routing rule 0)
+    svc.agents.device("bench-agent", "registered", now + 100)
     results = {
         "join": _time(lambda i: svc.join(f"NEW{i:07d}", QUEUE, now + i), samples),
         "position": _time(lambda i: svc.position(ids[i]), samples),

@@ -10,6 +10,7 @@ layer call once at start-up. Reads no environment; takes a `Config`.
         max_size: 1000            # a caller beyond it is refused with "queue-full"
         hours: support            # a schedule under schedules: below; none = always open
         wrap_up_seconds: 30
+        disposition_required: false   # true: wrap-up lasts until a disposition is filed
         ring_timeout: 20          # seconds an agent's phone rings before the caller goes back
         service_level_target: 20  # seconds: answered within this counts for service level
         hold_audio: music/x.wav   # or an https URL; read and checked by ivr/phone/hold_audio.py
@@ -166,6 +167,7 @@ def _queue(name: str, spec: Mapping[str, Any], source: str, lines: YamlLines,
         overflow=_overflow(spec.get("overflow"),
                            f"{lines.where(source, 'queues', name, 'overflow')}: queue {name!r}"),
         wrap_up_seconds=float(spec.get("wrap_up_seconds", 30)),
+        disposition_required=bool(spec.get("disposition_required", False)),
         ring_timeout=int(spec.get("ring_timeout", 20)),
         callback=parse_callback(name, spec.get("callback"), source, lines, home),
         service_level_target=_seconds(spec.get("service_level_target", 20), where,
@@ -255,7 +257,9 @@ def build_queue_service(config: Any, conn: redis.Redis,
                         load_calendars(config.calendars_file))
     svc = QueueService(conn, setup.queues, trigger=trigger,
                        is_open=hours_checker(setup.schedules, lambda: _operator_flags(conn)),
-                       away_after_missed=config.away_after_missed, **options)
+                       away_after_missed=config.away_after_missed,
+                       device_stale_seconds=config.device_stale_seconds,
+                       wrap_up_max_extend=config.wrap_up_max_extend, **options)
     now = time.time()
     for agent in setup.agents:
         svc.agents.upsert(agent, now)

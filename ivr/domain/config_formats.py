@@ -48,6 +48,7 @@ QUEUE = Fields({
     "max_size": COUNT,
     "hours": Scalar("text", "a schedule under schedules:", ref="schedule"),
     "wrap_up_seconds": SECONDS,
+    "disposition_required": Scalar("bool", "wrap-up lasts until the agent files a disposition"),
     "ring_timeout": COUNT,
     "service_level_target": POSITIVE,
     "hold_audio": TEXT,

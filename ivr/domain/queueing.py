@@ -123,6 +123,8 @@ class QueueConfig:
     relax: tuple[RelaxStep, ...] = DEFAULT_RELAX
     overflow: OverflowRule | None = None
     wrap_up_seconds: float = 30.0
+    # after-call work ends only once the agent filed a disposition for the call
+    disposition_required: bool = False
     ring_timeout: int = 20
     callback: CallbackSettings = field(default_factory=CallbackSettings)
     service_level_target: float = 20.0  # seconds: "answered within" for reports (docs/reports.md)
@@ -140,9 +142,24 @@ class Agent:
     skills: dict[str, int]
     presence: Presence = Presence.OFFLINE
     idle_since: float = 0.0
+    device: str = ""  # a softphone's device: "registered" or "unregistered" ("" never said)
+    device_at: float = 0.0  # when the console last reported or refreshed it
 
     def level(self, skill: str) -> int:
         return self.skills.get(skill, 0)
+
+    @property
+    def softphone(self) -> bool:
+        """Rings in the browser (`client:NAME`): reachable only while the device says so."""
+        return self.address.startswith("client:")
+
+    def reachable(self, fresh_after: float) -> bool:
+        """May be rung now: an agent at a number always; a softphone agent only while their
+        device is registered and was refreshed at or after `fresh_after` (now minus
+        IVR_DEVICE_STALE_SECONDS). docs/agent-floor.md, Agent state."""
+        if not self.softphone:
+            return True
+        return self.device == "registered" and self.device_at >= fresh_after
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
 """Which agent takes which caller. Pure: lists of `Waiting` and `Agent` in, pairs out.
 
 Rules, in order:
+0. Only agents who can be rung are offered callers: an agent at `client:NAME` (a softphone)
+   while their device is registered and refreshed within IVR_DEVICE_STALE_SECONDS
+   (`reachable`); an agent at a number always.
 1. Callers are considered by place in line: higher priority first, then earlier virtual start
    (then member, so equal scores are still deterministic, like the sorted set itself).
 2. A caller may only go to an agent with one of the caller's skills at a proficiency of at
@@ -80,6 +83,16 @@ def idle_order(agents: Iterable[Agent]) -> list[Agent]:
     """Available agents, longest idle first."""
     ready = [a for a in agents if a.presence == Presence.AVAILABLE]
     return sorted(ready, key=lambda a: (a.idle_since, a.id))
+
+
+def reachable(agents: Iterable[Agent], fresh_after: float) -> tuple[list[Agent], list[Agent]]:
+    """(agents that may be rung, softphone agents whose device is unregistered or stale):
+    rule 0, before any matching. `fresh_after` is now minus IVR_DEVICE_STALE_SECONDS."""
+    ok: list[Agent] = []
+    gone: list[Agent] = []
+    for agent in agents:
+        (ok if agent.reachable(fresh_after) else gone).append(agent)
+    return ok, gone
 
 
 def qualifies(agent: Agent, caller: Waiting, relax: Sequence[RelaxStep], now: float) -> bool:

@@ -7,6 +7,7 @@ Must not import Flask, RQ or Twilio; the routing engine (`redis_queue.py`) uses 
 
 Agent hash fields: name, address, skills (JSON skill -> 1..5), presence, since (ms),
 idle_since (ms), member and token while ringing/on a call, wrap_until (ms) in wrap-up,
+device and device_at (ms) (a softphone's registration as the console last said),
 missed (unanswered rings in a row), reason (why the system set `away`), away_pending (the
 limit was reached while a ring was still theirs: its release makes them away).
 """
@@ -43,6 +44,8 @@ def agent_from_hash(agent_id: str, raw: Mapping[bytes | str, Any]) -> Agent:
         skills={k: int(v) for k, v in json.loads(data.get("skills") or "{}").items()},
         presence=Presence(data.get("presence") or Presence.OFFLINE),
         idle_since=int(data.get("idle_since") or 0) / 1000.0,
+        device=data.get("device", ""),
+        device_at=int(data.get("device_at") or 0) / 1000.0,
     )
 
 
@@ -131,14 +134,26 @@ class AgentStore:
             raise Conflict(f"agent {agent_id!r} is {old}; presence can change when that call ends")
         return old
 
-    def end_wrap_up(self, agent_id: str, now: float) -> bool:
-        """Make an agent in wrap-up available once their wrap-up time has passed."""
-        raw = self.conn.hmget(keys.agent(agent_id), ["presence", "wrap_until"])
-        presence, until = (text(v) for v in raw)
-        if presence != Presence.WRAP_UP or (until and int(until) > to_ms(now) + 50):
-            return False
-        _, changed = self._apply(agent_id, Presence.AVAILABLE, now, allowed_from="wrap_up")
-        return changed
+    def device(self, agent_id: str, state: str, now: float) -> str:
+        """Store a softphone's device state ("registered" / "unregistered", from the console's
+        `POST /agent/device`) with its time; "" refreshes a registered device (the console's
+        poll) and leaves any other alone. Routing offers a `client:` agent calls only while
+        registered and fresh (Agent.reachable). Returns the state now stored."""
+        if state not in ("registered", "unregistered", ""):
+            raise ValueError(f"device state {state!r}: use registered or unregistered")
+        out = self.scripts.device(keys=[keys.agent(agent_id), *self.skill_keys(agent_id)],
+                                  args=[agent_id, state, to_ms(now)])
+        return text(out)
+
+    def drop_from_index(self, agents: Iterable[Agent]) -> None:
+        """Take agents routing found unreachable (a stale device) out of the available
+        indexes, so they do not hide reachable agents behind them; their next refresh
+        (device.lua) puts them back."""
+        pipe = self.conn.pipeline(transaction=False)
+        for agent in agents:
+            for skill in agent.skills:
+                pipe.zrem(keys.agents_available(skill), agent.id)
+        pipe.execute()
 
     def ring_missed(self, agent_id: str, now: float) -> bool:
         """A ring offered to this agent went unanswered (no-answer, busy, failed, rejected).

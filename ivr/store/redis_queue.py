@@ -40,7 +40,7 @@ from typing import Any
 import redis
 
 from ivr.domain import routing
-from ivr.domain.errors import NotFound
+from ivr.domain.errors import Conflict, NotFound
 from ivr.domain.queue_ports import NoTrigger, RoutingTrigger
 from ivr.domain.queueing import Agent, Presence, QueueConfig, Waiting, score
 from ivr.store import keys
@@ -50,6 +50,7 @@ from ivr.store.queue_line import LineReader
 from ivr.store.queue_stats import QueueSnapshot, read_snapshot
 from ivr.store.reservations import Reservation, ReservationOps
 from ivr.store.scripts import load_scripts, text
+from ivr.store.wrap_up import WrapUpOps
 
 ABANDON_RESULTS = {"hangup": "abandoned", "error": "abandoned", "system-error": "abandoned",
                    "leave": "left"}
@@ -78,12 +79,13 @@ class RouteResult:
     waiting: int = 0
 
 
-class QueueService(ReservationOps):
+class QueueService(ReservationOps, WrapUpOps):
     def __init__(self, conn: redis.Redis, queues: Mapping[str, QueueConfig], *,
                  trigger: RoutingTrigger | None = None, lease_seconds: float = 10.0,
                  bridge_grace: float = 15.0, head: int = 20, recent: int = 100,
                  is_open: Callable[[str | None, float], bool] | None = None,
-                 away_after_missed: int = 2) -> None:
+                 away_after_missed: int = 2, device_stale_seconds: float = 30.0,
+                 wrap_up_max_extend: float = 300.0) -> None:
         self.conn = conn
         self.queues = dict(queues)
         self.trigger = trigger or NoTrigger()
@@ -91,6 +93,8 @@ class QueueService(ReservationOps):
         self.bridge_grace = bridge_grace
         self.head = head
         self.recent = recent
+        self.device_stale_seconds = device_stale_seconds
+        self.wrap_up_max_extend = wrap_up_max_extend
         self.is_open = is_open or (lambda hours, now: True)
         self.scripts = load_scripts(conn)
         self.agents = AgentStore(conn, self.scripts, away_after_missed=away_after_missed)
@@ -196,16 +200,26 @@ class QueueService(ReservationOps):
         read = self.lines.head(queue, now, self.head, self._skills_of(cfg))
         line = self._overflow(cfg, read.callers, now, result)
         lines = [routing.QueueLine(queue, tuple(line), cfg.relax)]
-        agents = self._available(lines, read.agents, read.skills) if line else []
+        agents = self._reachable(self._available(lines, read.agents, read.skills), now) \
+            if line else []
         if agents:
             lines += self._competing_lines(queue, agents, now)
-            agents = self._available(lines, agents, read.skills)
+            agents = self._reachable(self._available(lines, agents, read.skills), now)
         for owner, caller, agent in routing.match_across(lines, agents, now):
             res = self._reserve(owner, caller, agent, now)
             if res is not None:
                 result.reservations.append(res)
         result.waiting = read.size - sum(1 for r in result.reservations if r.queue == queue)
         return result
+
+    def _reachable(self, agents: list[Agent], now: float) -> list[Agent]:
+        """Routing rule 0 (domain/routing.reachable): softphone agents whose device is
+        unregistered or stale are not offered callers, and leave the available index (one
+        extra round trip, only when there are such agents) so they hide nobody behind them."""
+        ok, gone = routing.reachable(agents, now - self.device_stale_seconds)
+        if gone:
+            self.agents.drop_from_index(gone)
+        return ok
 
     @staticmethod
     def _skills_of(cfg: QueueConfig) -> set[str]:
@@ -250,7 +264,8 @@ class QueueService(ReservationOps):
                   keys.reservation(token), keys.reservation_leases(),
                   *[keys.agents_available(s) for s in sorted(agent.skills)]],
             args=[caller.member, agent.id, token, to_ms(now),
-                  to_ms(now + self.lease_seconds), queue, kind])
+                  to_ms(now + self.lease_seconds), queue, kind,
+                  to_ms(now - self.device_stale_seconds)])
         return Reservation(token, caller.member, agent, queue, kind) if ok == 1 else None
 
     def _overflow(self, cfg: QueueConfig, line: list[Waiting], now: float,
@@ -302,17 +317,19 @@ class QueueService(ReservationOps):
 
     # ------------------------------------------------------------------ agents
     def agent_presence(self, agent_id: str, state: str, now: float) -> str:
-        """Set presence by hand; routing is asked to run when the agent becomes available."""
+        """Set presence by hand; routing is asked to run when the agent becomes available.
+        Leaving wrap-up by hand ends it early (the `wrap_up` event is filed), and is refused
+        while the queue's required disposition is missing."""
+        wrap = self.wrap_up(agent_id)
+        if wrap is not None and state != Presence.WRAP_UP:
+            if wrap.disposition_required:
+                raise Conflict("this queue needs a disposition for the call before wrap-up "
+                               "ends: file it first")
+            self.end_wrap_up(agent_id, now, "early")
         old = self.agents.set_presence(agent_id, state, now)
         if state == Presence.AVAILABLE:
             self.agent_ready(agent_id)
-        return old
-
-    def end_wrap_up(self, agent_id: str, now: float) -> bool:
-        if self.agents.end_wrap_up(agent_id, now):
-            self.agent_ready(agent_id)
-            return True
-        return False
+        return Presence.WRAP_UP.value if wrap is not None else old
 
     def agent_ready(self, agent_id: str) -> None:
         skills = set(self.agents.get(agent_id).skills)

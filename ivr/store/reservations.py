@@ -185,7 +185,8 @@ class ReservationOps:
         handle = self.scripts.finish(
             keys=[keys.queue_entry(member), keys.agent(agent_id), keys.queue_stats(queue),
                   keys.queue_recent_handles(queue)],
-            args=[member, to_ms(now), to_ms(wrap_until), self.recent])
+            args=[member, to_ms(now), to_ms(wrap_until), self.recent, queue,
+                  "1" if cfg.disposition_required else ""])
         if int(handle) < 0:
             return None
         self.trigger.agent_free_at(agent_id, wrap_until)

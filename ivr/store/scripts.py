@@ -15,7 +15,8 @@ from redis.commands.core import Script
 
 SCRIPT_DIR = Path(__file__).with_name("scripts")
 NAMES = ("join", "reserve", "release", "connect", "finish", "leave", "presence", "callback",
-         "park", "promote", "ring_missed")
+         "park", "promote", "ring_missed", "device",
+         "wrap_end")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class QueueScripts:
     park: Script
     promote: Script
     ring_missed: Script
+    device: Script
+    wrap_end: Script
 
 
 def load_scripts(conn: redis.Redis) -> QueueScripts:

@@ -45,6 +45,9 @@ class RecordingTrigger:
 
 
 def make_service(conn, **options) -> QueueService:
+    """The engine for CONFIG. Softphone agents' devices count as fresh for a day here (these
+    tests move the clock by minutes); tests/store/test_agent_device.py tests staleness."""
+    options.setdefault("device_stale_seconds", 86400.0)
     setup = parse_queues(CONFIG)
     svc = QueueService(conn, setup.queues, trigger=RecordingTrigger(), **options)
     for agent in setup.agents:
@@ -54,4 +57,5 @@ def make_service(conn, **options) -> QueueService:
 
 def go_available(svc: QueueService, *agent_ids: str, at: float = NOW - 500) -> None:
     for offset, agent_id in enumerate(agent_ids):
+        svc.agents.device(agent_id, "registered", at + offset)
         svc.agent_presence(agent_id, "available", at + offset)

@@ -20,6 +20,7 @@ def roomy_service(redis, **options) -> QueueService:
     config = copy.deepcopy(CONFIG)
     config["queues"]["support"]["max_size"] = 1000
     setup = parse_queues(config)
+    options.setdefault("device_stale_seconds", 86400.0)  # queue_fixtures.make_service
     svc = QueueService(redis, setup.queues, trigger=RecordingTrigger(), **options)
     for agent in setup.agents:
         svc.agents.upsert(agent, NOW - 5000)

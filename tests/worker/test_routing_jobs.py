@@ -27,6 +27,7 @@ def ctx(redis, fake_twilio):
     svc = QueueService(redis, setup.queues, trigger=RqTrigger(rq))
     for agent in setup.agents:
         svc.agents.upsert(agent, time.time() - 100)
+        svc.agents.device(agent.id, "registered", time.time())  # the softphones are signed in
     config = Config(twilio_api_base=fake_twilio.url, public_base_url=BASE)
     control = TwilioCallControl(build_client(config, timeout=2))
     return install_context(redis, JobContext(svc, control, rq, BASE, tick_seconds=30))

@@ -15,10 +15,16 @@ if old ~= ARGV[2] then
   redis.call('HDEL', KEYS[1], 'reason')
   if old == 'away' then redis.call('HDEL', KEYS[1], 'missed') end
 end
+-- a softphone agent is offered calls only while their device is registered (device.lua)
+local dev = redis.call('HMGET', KEYS[1], 'address', 'device')
+local reachable = string.sub(dev[1] or '', 1, 7) ~= 'client:' or dev[2] == 'registered'
 if ARGV[2] == 'available' then
   if old ~= 'available' then redis.call('HSET', KEYS[1], 'idle_since', ARGV[3]) end
   local idle = redis.call('HGET', KEYS[1], 'idle_since')
-  for i = 2, #KEYS do redis.call('ZADD', KEYS[i], idle, ARGV[1]) end
+  for i = 2, #KEYS do
+    if reachable then redis.call('ZADD', KEYS[i], idle, ARGV[1])
+    else redis.call('ZREM', KEYS[i], ARGV[1]) end
+  end
 else
   for i = 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 end

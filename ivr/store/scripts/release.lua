@@ -20,7 +20,7 @@ if e[1] == 'reserved' and e[2] == ARGV[1] then
   redis.call('ZADD', KEYS[2], e[4], member)
   requeued = 1
 end
-local a = redis.call('HMGET', KEYS[4], 'presence', 'token', 'idle_since')
+local a = redis.call('HMGET', KEYS[4], 'presence', 'token', 'idle_since', 'address', 'device')
 if a[2] == ARGV[1] and a[1] == 'ringing' then
   local after = ARGV[2]
   -- ring_missed.lua reached the limit while this ring was still the agent's
@@ -32,7 +32,8 @@ if a[2] == ARGV[1] and a[1] == 'ringing' then
   end
   redis.call('HSET', KEYS[4], 'presence', after, 'since', ARGV[3])
   redis.call('HDEL', KEYS[4], 'token', 'member')
-  if after == 'available' then
+  -- a softphone agent goes back in the index only while their device is registered
+  if after == 'available' and (string.sub(a[4] or '', 1, 7) ~= 'client:' or a[5] == 'registered') then
     -- the agent never got the call: they keep their place among idle agents
     for i = 7, #KEYS do redis.call('ZADD', KEYS[i], a[3] or ARGV[3], agent_id) end
   end

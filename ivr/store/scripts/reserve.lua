@@ -3,12 +3,16 @@
 -- KEYS[1] waiting zset  KEYS[2] joined zset  KEYS[3] entry hash  KEYS[4] agent hash
 -- KEYS[5] reservation hash  KEYS[6] leases zset  KEYS[7..] available zsets of the agent's skills
 -- ARGV[1] member  ARGV[2] agent id  ARGV[3] token  ARGV[4] now ms  ARGV[5] lease expiry ms
--- ARGV[6] queue  ARGV[7] kind (call|callback)
+-- ARGV[6] queue  ARGV[7] kind (call|callback)  ARGV[8] oldest fresh device refresh ms
 -- Returns 1 reserved; 0 the caller is no longer waiting; -1 the agent is no longer available.
 if redis.call('HGET', KEYS[3], 'state') ~= 'waiting' or not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   return 0
 end
-if redis.call('HGET', KEYS[4], 'presence') ~= 'available' then
+local a = redis.call('HMGET', KEYS[4], 'presence', 'address', 'device', 'device_at')
+-- a softphone agent whose device is unregistered or silent since ARGV[8] (ms) is not offered
+-- calls (docs/agent-floor.md, Agent state); the console's next refresh puts them back
+if a[1] ~= 'available' or (string.sub(a[2] or '', 1, 7) == 'client:'
+    and (a[3] ~= 'registered' or tonumber(a[4] or '0') < tonumber(ARGV[8]))) then
   for i = 7, #KEYS do redis.call('ZREM', KEYS[i], ARGV[2]) end
   return -1
 end
