@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
+from dashboards.agent_presence import console_state
 from dashboards.auth import current_user, require_role, user_engine
 from dashboards.call_access import routed_to
 from dashboards.softphone import softphone_for
@@ -96,7 +97,8 @@ def context() -> Response:
     busy = detail.get("presence") in ("ringing", "on_call", "wrap_up")
     return jsonify(agent=me, presence=detail.get("presence"),
                    call=call_context(member) if member and busy else None,
-                   floor=_floor(member, me) if member and busy else None)
+                   floor=_floor(member, me) if member and busy else None,
+                   **console_state(engine, me, detail, time.time()))
 
 
 def _floor(member: str, agent: str) -> dict[str, Any] | None:
@@ -158,5 +160,9 @@ def disposition() -> Response:
         return jsonify(error=f"call {call_sid} was not put through to you: only its agent or "  # type: ignore[return-value]
                        "a supervisor may file its disposition"), 403
     data = {"agent": agent_id(), "code": code, "notes": (request.form.get("notes") or "")[:2000]}
-    publish_event(services().redis, "disposition", call_sid, data, time.time())
+    now = time.time()
+    publish_event(services().redis, "disposition", call_sid, data, now)
+    engine = services().queue_engine
+    if engine is not None:  # a queue's required disposition ends the agent's wrap-up
+        engine.disposition_filed(data["agent"], call_sid, now)
     return jsonify(ok=True, **data)

@@ -1,8 +1,9 @@
-"""Per-agent figures for today, from the outcome database: calls handled (queue visits the
-agent answered since `since`, the business day's midnight) and average handle time (mean
-talk time of those that have ended: answer to hang-up or transfer, `queue_visits.talk_s`).
-The wallboard's agents table shows them beside each agent's live state. Must not import
-Flask or Redis.
+"""Per-agent figures for today, from the outcome database: calls handled since `since` (the
+business day's midnight) and average handle time as the reports define it, AHT = (talk +
+hold + after-call work) / handled calls (ivr/domain/reports.agent_figures over the
+`agent_work` rows, docs/reports.md), with the mean hold and the transfer rate. The
+wallboard's agents table shows them beside each agent's live state. Must not import Flask or
+Redis.
 """
 
 from __future__ import annotations
@@ -10,16 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from ivr.store.models import QueueVisitRow
+from ivr.store.reports import agents_since
 
 
 def agents_today(engine: Engine, since: datetime) -> dict[str, dict[str, Any]]:
-    v = QueueVisitRow
-    query = (select(v.agent, func.count(), func.avg(v.talk_s))
-             .where(v.answered_at >= since, v.agent.is_not(None)).group_by(v.agent))
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return {agent: {"handled": int(n), "aht": round(float(aht), 1) if aht is not None else None}
-            for agent, n, aht in rows}
+    return {agent: {"handled": row.handled, "aht": row.aht, "hold": row.hold,
+                    "after_call": row.after_call, "transfer_rate": row.transfer_rate}
+            for agent, row in agents_since(engine, since).items()}

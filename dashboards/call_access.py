@@ -3,7 +3,7 @@
 An agent files dispositions only on calls the queue engine put through to them; supervisors
 and admins on any. "Routed to" is read where the product records it, newest first:
 - the agent's own hash: the call (or callback, `cb:<id>`) reserved for, ringing or connected
-  to them now (ivr/store/scripts/reserve.lua);
+  to them now (ivr/store/scripts/reserve.lua), and the call their wrap-up is for;
 - the call's hash: the agent the caller was last bridged to (ivr/phone/bridging.py marks `agent`;
   kept for the call-state TTL);
 - the outcome database, for as long as it keeps the call: every queue visit answered by the
@@ -23,18 +23,21 @@ from ivr.store.call_state import CallStateStore
 
 def routed_to(svc: Services, engine: Engine, agent_id: str, call_sid: str) -> bool:
     """True when `call_sid` was (or is being) put through to `agent_id`."""
-    return (_current_member(svc, agent_id) == call_sid
+    return (call_sid in _current_members(svc, agent_id)
             or CallStateStore(svc.redis).field(call_sid, "agent") == agent_id
             or _recorded(engine, agent_id, call_sid))
 
 
-def _current_member(svc: Services, agent_id: str) -> str | None:
+def _current_members(svc: Services, agent_id: str) -> set[str]:
+    """The call reserved for, ringing or connected to the agent, and the one their wrap-up
+    (after-call work, ivr/store/wrap_up.py) is for."""
     if svc.queue_engine is None:
-        return None
+        return set()
     try:
-        return svc.queue_engine.agents.detail(agent_id).get("member") or None
+        detail = svc.queue_engine.agents.detail(agent_id)
     except NotFound:
-        return None
+        return set()
+    return {c for c in (detail.get("member"), detail.get("wrap_call")) if c}
 
 
 def _recorded(engine: Engine, agent_id: str, call_sid: str) -> bool:

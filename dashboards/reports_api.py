@@ -15,7 +15,7 @@ from ivr.config.reporting import load_report_settings
 from ivr.domain.errors import ConfigError, NotFound
 from ivr.domain.reports import day_buckets
 from ivr.store.flow_analytics import flow_figures, flows_csv, flows_json
-from ivr.store.reports import day_report, parse_day, report_csv, report_json
+from ivr.store.reports import day_reports, parse_day, report_csv, report_json
 
 bp = Blueprint("reports_api", __name__)
 
@@ -28,8 +28,8 @@ def _rows() -> tuple[Any, ...]:
     if by not in ("hour", "day"):
         raise ConfigError(f"by={by!r}: use by=hour or by=day")
     queue = (request.args.get("queue") or "").strip()[:64] or None
-    rows = day_report(user_engine(), day, by, settings, now, queue)
-    return rows, day, by, settings, now
+    rows, agents = day_reports(user_engine(), day, by, settings, now, queue)
+    return rows, day, by, settings, now, agents
 
 
 @bp.errorhandler(ConfigError)
@@ -41,14 +41,14 @@ def _bad_parameters(exc: ConfigError) -> Any:
 @bp.get("/api/reports")
 @require_role("supervisor")
 def report() -> Any:
-    rows, day, by, settings, now = _rows()
-    return jsonify(report_json(rows, day, by, settings, now))
+    rows, day, by, settings, now, agents = _rows()
+    return jsonify(report_json(rows, day, by, settings, now, agents))
 
 
 @bp.get("/api/reports.csv")
 @require_role("supervisor")
 def report_as_csv() -> Any:
-    rows, day, by, _, _ = _rows()
+    rows, day, by, _, _, _ = _rows()
     return Response(report_csv(rows), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="report-{day.isoformat()}-{by}.csv"'})
 

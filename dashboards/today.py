@@ -26,7 +26,8 @@ def today_figures(engine: Engine, now: datetime,
     rows = day_report(engine, parse_day(None, settings, now), "day", settings, now)
     queues = {r.queue: {"offered": r.offered, "answered": r.answered,
                         "abandoned": r.abandoned, "service_level": r.service_level,
-                        "asa": r.asa, "in_range_share": r.in_range_share,
+                        "asa": r.asa, "aht": r.aht, "hold": r.hold,
+                        "transfer_rate": r.transfer_rate, "in_range_share": r.in_range_share,
                         "range_width": r.range_width, "ranges_told": r.ranges_told}
               for r in rows if r.queue != ALL and (r.offered or r.short_abandoned)}
     total = next(r for r in rows if r.queue == ALL)

@@ -147,6 +147,8 @@ def _agent_rows(now: float, today: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append({"id": agent.id, "name": agent.name, "state": agent.presence.value,
                      "for": round(max(0.0, now - since)) if since else None,
                      "handled": done.get("handled", 0), "aht": done.get("aht"),
+                     "hold": done.get("hold"), "transfer_rate": done.get("transfer_rate"),
+                     "reason": detail.get("reason") or None,
                      "call": (detail.get("member") or None) if on_call else None})
     return rows
 

@@ -89,7 +89,8 @@ class Stack:
                     "PUBLIC_BASE_URL": self.base_url,
                     "IVR_INSTANCE_DIR": str(self.workdir / "instance"),
                     "IVR_PROMPTS_AUDIO_DIR": str(self.workdir / "no-audio"),
-                    "IVR_ANNOUNCE_EVERY": "45", "IVR_HOLD_PAUSE": "15", **self.extra_env}
+                    "IVR_ANNOUNCE_EVERY": "45", "IVR_HOLD_PAUSE": "15",
+                    "IVR_DEVICE_STALE_SECONDS": "86400", **self.extra_env}
         self.start_app()
         for _ in range(self.worker_processes):
             self.start_worker()
@@ -147,6 +148,8 @@ class Stack:
                                        {"support": 4, "sales": 4, "billing": 4}), time.time())
         ids = agent_ids or tuple(a.id for a in engine.agents.all())
         for agent_id in ids:
+            # simulated softphones: registered once, fresh for the run (IVR_DEVICE_STALE_SECONDS)
+            engine.agents.device(agent_id, "registered", time.time())
             engine.agent_presence(agent_id, "available", time.time())
 
     def close(self, *others: Server) -> None:

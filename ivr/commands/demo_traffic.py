@@ -45,10 +45,15 @@ class Agents:
 
     def start(self) -> None:
         for agent in self.engine.agents.all():  # one still ringing from a last run stays so
+            self.engine.agents.device(agent.id, "registered", time.time())
             self._set(agent.id, "available", time.time())
 
     def tick(self) -> None:
         now = time.time()
+        for agent in self.engine.agents.all():
+            # the simulated softphones stay registered, as an open console's poll keeps them
+            # (routing offers a client: agent calls only while the device is fresh)
+            self.engine.agents.device(agent.id, "registered", now)
         for agent_id, until in list(self.on_break.items()):
             if now >= until:
                 self._set(agent_id, "available", now)

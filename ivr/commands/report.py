@@ -19,14 +19,21 @@ import click
 
 COLUMNS = (("bucket", "period", 22), ("queue", "queue", 8), ("offered", "offered", 7),
            ("answered", "answered", 8), ("abandoned", "aband.", 6), ("service_level", "SL", 5),
-           ("asa", "ASA s", 6), ("aht", "AHT s", 6),
+           ("asa", "ASA s", 6), ("aht", "AHT s", 6), ("hold", "hold s", 6),
+           ("transfer_rate", "xfer", 5),
            ("in_range_share", "in range", 8), ("range_width", "width s", 7),
            ("containment", "contain", 7),
            ("satisfaction", "CSAT", 5), ("satisfied_share", "4-5", 5), ("fcr", "FCR", 5),
            ("callbacks_kept", "cb kept", 7), ("callbacks_promised", "cb prom", 7))
 
 
-RATIOS = {"service_level", "containment", "satisfied_share", "fcr", "in_range_share"}
+AGENT_COLUMNS = (("bucket", "period", 22), ("agent", "agent", 8), ("handled", "handled", 7),
+                 ("aht", "AHT s", 6), ("talk", "talk s", 6), ("hold", "hold s", 6),
+                 ("holds", "holds", 5), ("hold_time", "on hold s", 9),
+                 ("after_call", "ACW s", 6), ("transfers", "xfers", 5),
+                 ("transfer_rate", "xfer", 5))
+RATIOS = {"service_level", "containment", "satisfied_share", "fcr", "in_range_share",
+          "transfer_rate"}
 
 
 def _cell(name: str, value: Any, width: int) -> str:
@@ -39,14 +46,15 @@ def _cell(name: str, value: Any, width: int) -> str:
     return text.rjust(width) if not isinstance(value, str) else text.ljust(width)
 
 
-def format_table(rows: list[Any]) -> str:
+def format_table(rows: list[Any], columns: tuple[tuple[str, str, int], ...] = COLUMNS) -> str:
     """The rows as aligned text (percentages for ratios; '-' for no data)."""
-    head = "  ".join(label.ljust(width) if name in ("bucket", "queue") else label.rjust(width)
-                     for name, label, width in COLUMNS)
+    text_cols = ("bucket", "queue", "agent")
+    head = "  ".join(label.ljust(width) if name in text_cols else label.rjust(width)
+                     for name, label, width in columns)
     lines = [head]
     for row in rows:
         lines.append("  ".join(_cell(name, getattr(row, name), width)
-                               for name, _, width in COLUMNS))
+                               for name, _, width in columns))
     return "\n".join(lines)
 
 
@@ -63,9 +71,11 @@ def format_table(rows: list[Any]) -> str:
 @click.option("--csv", "as_csv", is_flag=True, help="CSV, every figure, for a spreadsheet.")
 def command(what: str, day: str | None, by: str, queue: str | None, flow: str | None,
             days: int, as_json: bool, as_csv: bool) -> None:
-    """Offered, answered, abandoned, service level, ASA, AHT, containment, satisfaction,
-    first-contact resolution and callbacks kept, per queue; or, with `flows`, per flow node:
-    entered, next, dropped, retries, reached a person, resolved (docs/reports.md)."""
+    """Offered, answered, abandoned, service level, ASA, AHT (talk + hold + after-call work),
+    hold, transfer rate, containment, satisfaction, first-contact resolution and callbacks
+    kept, per queue, then per agent (handled, AHT, hold, transfers); or, with `flows`, per
+    flow node: entered, next, dropped, retries, reached a person, resolved
+    (docs/reports.md)."""
     if what == "flows":
         from ivr.commands.report_flows import report_flows
 
@@ -74,7 +84,7 @@ def command(what: str, day: str | None, by: str, queue: str | None, flow: str | 
     from ivr.config.reporting import load_report_settings
     from ivr.config.settings import from_env
     from ivr.store.db import database_url, make_engine, upgrade_database
-    from ivr.store.reports import day_report, parse_day, report_csv
+    from ivr.store.reports import day_reports, parse_day, report_csv
 
     config = from_env()
     settings = load_report_settings(config.queues_file)
@@ -84,7 +94,7 @@ def command(what: str, day: str | None, by: str, queue: str | None, flow: str | 
     upgrade_database(url)
     engine = make_engine(url)
     try:
-        rows = day_report(engine, when, by, settings, now, queue)
+        rows, agents = day_reports(engine, when, by, settings, now, queue)
     finally:
         engine.dispose()
     if as_csv:
@@ -96,3 +106,6 @@ def command(what: str, day: str | None, by: str, queue: str | None, flow: str | 
         click.echo("no calls in this period")
         return
     click.echo(format_table([r for r in rows if r.offered or r.calls or r.callbacks_promised]))
+    if agents:
+        click.echo("\nper agent (AHT = talk + hold + after-call work, over handled calls)")
+        click.echo(format_table(agents, AGENT_COLUMNS))

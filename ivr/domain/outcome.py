@@ -13,7 +13,10 @@ Definitions (decisions, written down once):
   (still in line at hang-up) end - joined.
 - answered: an agent answered in some visit. abandoned: not answered, and a visit ended with
   result `hangup` (a callback leg answering counts on the callback, not the call).
-- talk_s: per answered visit, `agent_answered` to the next `queue_joined` (transfer) or the end.
+- talk_s: per answered visit, `agent_answered` to the next `queue_joined` (transfer) or the end;
+  on a conference (the agent floor) the agents' own talk, hold excluded, from `agent_left`.
+- holds, after-call work, transfers, monitoring, recordings and each agent's work:
+  ivr/domain/outcome_floor.py.
 - self_service_contained: None without a self-service attempt; else True when an attempt solved
   the problem and the caller never joined a queue, asked for a callback or left a voicemail.
 - outcome: the first that applies of answered, callback, voicemail, abandoned, self_service,
@@ -25,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from ivr.domain.outcome_floor import FLOOR_APPLY, FloorRecord, finish_floor
 
 
 @dataclass
@@ -76,6 +81,18 @@ class QueueVisit:
     range_low: float | None = None  # the wait range announced at joining (answered callers)
     range_high: float | None = None
     in_range: bool | None = None  # whether the real wait fell inside it
+    # the answering agent's work on the call (ivr/domain/outcome_floor.py)
+    hold_s: float | None = None
+    hold_count: int | None = None
+    after_call_s: float | None = None
+    transferred: bool | None = None
+
+    @property
+    def handle_s(self) -> float | None:
+        """talk + hold + after-call work (docs/reports.md, AHT), None without talk."""
+        if self.talk_s is None:
+            return None
+        return self.talk_s + (self.hold_s or 0.0) + (self.after_call_s or 0.0)
 
 
 @dataclass
@@ -159,6 +176,7 @@ class CallRecord:
     survey_answers: list[SurveyAnswer] = field(default_factory=list)
     dispositions: list[Disposition] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    floor: FloorRecord = field(default_factory=FloorRecord)  # holds, transfers, monitoring, ...
 
 
 _Apply = Callable[[CallRecord, float, Mapping[str, Any]], None]
@@ -314,6 +332,7 @@ _APPLY: Mapping[str, _Apply] = {
     "transcript_ready": _transcript_ready, "transcript_failed": _transcript_failed,
     "survey_answer": _survey_answer,
     "disposition": _disposition, "tag": lambda r, at, d: r.tags.append(d["tag"]),
+    **FLOOR_APPLY,
 }
 
 
@@ -332,6 +351,7 @@ def _finish(r: CallRecord) -> None:
         r.agent = answered[-1].agent
         talks = [v.talk_s for v in answered if v.talk_s is not None]
         r.talk_s = sum(talks) if talks else None
+    finish_floor(r)
     if r.duration_s is None and r.started_at is not None and r.ended_at is not None:
         r.duration_s = r.ended_at - r.started_at
     if r.self_service:

@@ -38,6 +38,38 @@ class VisitFact:
     agent: str | None = None  # who answered
     range_width: float | None = None  # seconds: high - low of the range told at joining
     in_range: bool | None = None  # the real wait fell inside that range
+    hold_s: float | None = None  # the answering agent's holds (ivr/domain/outcome_floor.py)
+    hold_count: int | None = None
+    after_call_s: float | None = None  # their wrap-up
+    transferred: bool | None = None  # they transferred the caller
+
+    @property
+    def handle_s(self) -> float | None:
+        """talk + hold + after-call work: the AHT numerator (None without talk)."""
+        if self.talk_s is None:
+            return None
+        return self.talk_s + (self.hold_s or 0.0) + (self.after_call_s or 0.0)
+
+
+@dataclass(frozen=True)
+class WorkFact:
+    """One agent's work on one call (outcome_floor.AgentWork): the per-agent rows."""
+
+    agent: str
+    queue: str | None
+    at: float  # answered, else the agent's first event on the call
+    handled: bool
+    talk_s: float | None
+    hold_s: float
+    hold_count: int
+    after_call_s: float | None
+    transfers: int
+
+    @property
+    def handle_s(self) -> float | None:
+        if self.talk_s is None:
+            return None
+        return self.talk_s + self.hold_s + (self.after_call_s or 0.0)
 
 
 @dataclass(frozen=True)
@@ -85,6 +117,7 @@ class Facts:
     visits: Sequence[VisitFact]
     calls: Sequence[CallFact]  # calls started in the period AND up to repeat_window after it
     callbacks: Sequence[CallbackFact]
+    work: Sequence[WorkFact] = ()
 
 
 @dataclass
@@ -102,7 +135,14 @@ class Figures:
     service_level_target: float | None = None
     abandon_rate: float | None = None
     asa: float | None = None
-    aht: float | None = None
+    aht: float | None = None  # (talk + hold + after-call work) / handled (answered) calls
+    talk: float | None = None  # mean talk per handled call
+    hold: float | None = None  # mean hold per handled call
+    holds: int = 0  # times callers were put on hold
+    hold_time: float = 0.0  # seconds on hold in all
+    after_call: float | None = None  # mean after-call work per handled call
+    transfers: int = 0  # handled calls the agent transferred
+    transfer_rate: float | None = None  # ... of handled calls
     ranges_told: int = 0  # answered callers whose announced range is known
     in_range_share: float | None = None  # ... of them, the share whose wait fell inside it
     range_width: float | None = None  # seconds: their ranges' mean width
@@ -198,11 +238,69 @@ def _queue_figures(row: Figures, visits: Sequence[VisitFact], settings: ReportSe
     row.service_level_target = settings.target(queue) if queue else None
     row.abandon_rate = _ratio(len(abandoned), len(answered) + len(abandoned))
     row.asa = _mean([v.wait_s for v in answered if v.wait_s is not None], 1)
-    row.aht = _mean([v.talk_s for v in answered if v.talk_s is not None], 1)
+    _handle_figures(row, answered)
     told = [v for v in answered if v.in_range is not None and v.range_width is not None]
     row.ranges_told = len(told)
     row.in_range_share = _ratio(sum(1 for v in told if v.in_range), len(told))
     row.range_width = _mean([v.range_width or 0.0 for v in told], 1)
+
+
+def _handle_figures(row: Figures, answered: Sequence[VisitFact]) -> None:
+    """AHT and its parts over the handled (answered) visits whose talk is known."""
+    timed = [v for v in answered if v.talk_s is not None]
+    row.aht = _mean([v.handle_s or 0.0 for v in timed], 1)
+    row.talk = _mean([v.talk_s or 0.0 for v in timed], 1)
+    row.hold = _mean([v.hold_s or 0.0 for v in timed], 1)
+    row.after_call = _mean([v.after_call_s or 0.0 for v in timed], 1)
+    row.holds = sum(v.hold_count or 0 for v in answered)
+    row.hold_time = round(sum(v.hold_s or 0.0 for v in answered), 1)
+    row.transfers = sum(1 for v in answered if v.transferred)
+    row.transfer_rate = _ratio(row.transfers, len(answered))
+
+
+@dataclass
+class AgentFigures:
+    """One agent's row: the calls they handled in the bucket (by when they answered)."""
+
+    bucket: str
+    agent: str
+    handled: int = 0
+    aht: float | None = None  # (talk + hold + after-call work) / handled
+    talk: float | None = None
+    hold: float | None = None  # mean hold per handled call
+    holds: int = 0
+    hold_time: float = 0.0
+    after_call: float | None = None
+    transfers: int = 0
+    transfer_rate: float | None = None
+
+
+def compute_agent_report(work: Sequence[WorkFact], buckets: Sequence[Bucket],
+                         queue: str | None = None) -> list[AgentFigures]:
+    """Per bucket, one row per agent who handled a call in it (sorted by agent). With
+    `queue`, only the work on that queue's calls."""
+    rows: list[AgentFigures] = []
+    for bucket in buckets:
+        mine = [w for w in work if w.handled and bucket.start <= w.at < bucket.end
+                and (queue is None or w.queue == queue)]
+        for agent in sorted({w.agent for w in mine}):
+            rows.append(agent_figures(bucket.label, agent, [w for w in mine if w.agent == agent]))
+    return rows
+
+
+def agent_figures(bucket: str, agent: str, work: Sequence[WorkFact]) -> AgentFigures:
+    """The figures of one agent's handled calls (also the wallboard's agent table)."""
+    row = AgentFigures(bucket=bucket, agent=agent, handled=len(work))
+    timed = [w for w in work if w.talk_s is not None]
+    row.aht = _mean([w.handle_s or 0.0 for w in timed], 1)
+    row.talk = _mean([w.talk_s or 0.0 for w in timed], 1)
+    row.hold = _mean([w.hold_s for w in timed], 1)
+    row.after_call = _mean([w.after_call_s or 0.0 for w in timed], 1)
+    row.holds = sum(w.hold_count for w in work)
+    row.hold_time = round(sum(w.hold_s for w in work), 1)
+    row.transfers = sum(1 for w in work if w.transfers)
+    row.transfer_rate = _ratio(row.transfers, len(work))
+    return row
 
 
 def _call_figures(row: Figures, calls: Sequence[CallFact], settings: ReportSettings,

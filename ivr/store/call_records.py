@@ -26,7 +26,7 @@ from ivr.store import models as m
 log = logging.getLogger(__name__)
 RecordHook = Callable[[Session, CallRecord], None]
 CHILD_TABLES = (m.CallStepRow, m.SelfServiceAttemptRow, m.QueueVisitRow, m.VoicemailRow,
-                m.SurveyAnswerRow, m.DispositionRow, m.CallTagRow)
+                m.SurveyAnswerRow, m.DispositionRow, m.CallTagRow, m.AgentWorkRow)
 
 
 def _when(at: float | None) -> datetime | None:
@@ -48,10 +48,42 @@ def write_record(session: Session, r: CallRecord) -> None:
         end_status=r.end_status, queue=r.queue, skill=r.skill, wait_s=r.wait_s,
         answered=r.answered, abandoned=r.abandoned, agent=r.agent, talk_s=r.talk_s,
         self_service_contained=r.self_service_contained, outcome=r.outcome,
+        hold_count=r.floor.hold_count if r.floor.work else None, hold_s=r.floor.hold_s,
+        after_call_s=r.floor.after_call_s,
+        transferred=r.floor.transferred if r.floor.work else None, floor=floor_json(r),
         updated_at=datetime.now(UTC)))))
     _write_history(session, r)
     _write_callbacks(session, r)
     _fit_new_rows(session)
+
+
+def floor_json(r: CallRecord) -> dict[str, Any] | None:
+    """The floor's lists for the call record page, the API and the caller history (None for
+    a call that never reached the floor)."""
+    f = r.floor
+    if not (f.work or f.transfers or f.monitoring or f.recordings or f.missed_rings):
+        return None
+    return {
+        "agents": f.agents,
+        "work": [{"agent": w.agent, "queue": w.queue, "talk_s": w.talk_s, "hold_s": w.hold_s,
+                  "holds": w.holds, "after_call_s": w.after_call_s, "transfers": w.transfers,
+                  "handled": w.handled} for w in f.work],
+        "transfers": [{"agent": t.agent, "to_type": t.to_type, "to": t.to, "mode": t.mode,
+                       "result": t.result, "at": _iso(t.at)} for t in f.transfers],
+        "parties_added": [{"agent": p.agent, "to_type": p.to_type, "to": p.to,
+                           "at": _iso(p.at)} for p in f.parties_added],
+        "monitoring": [{"supervisor": x.supervisor, "mode": x.mode, "agent": x.agent,
+                        "at": _iso(x.at)} for x in f.monitoring],
+        "recordings": [{"recording": x.recording_sid, "status": x.status,
+                        "duration_s": x.duration_s, "channels": x.channels, "pauses": x.pauses,
+                        "started_at": _iso(x.started_at)} for x in f.recordings],
+        "missed_rings": [{"agent": x.agent, "result": x.result, "at": _iso(x.at)}
+                         for x in f.missed_rings],
+    }
+
+
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
 def _fit(model: type[m.Base], values: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +124,14 @@ def _write_history(session: Session, r: CallRecord) -> None:
         call_sid=sid, seq=i, queue=v.queue, skill=v.skill, joined_at=_when(v.joined_at),
         left_at=_when(v.left_at), result=v.result, wait_s=v.wait_s, agent=v.agent,
         answered_at=_when(v.answered_at), talk_s=v.talk_s, range_low=v.range_low,
-        range_high=v.range_high, in_range=v.in_range) for i, v in enumerate(r.queue_visits)])
+        range_high=v.range_high, in_range=v.in_range, hold_s=v.hold_s, hold_count=v.hold_count,
+        after_call_s=v.after_call_s, transferred=v.transferred)
+        for i, v in enumerate(r.queue_visits)])
+    session.add_all([m.AgentWorkRow(
+        call_sid=sid, seq=i, agent=w.agent, queue=w.queue,
+        at=_when(w.answered_at if w.answered_at is not None else w.first_at),
+        handled=w.handled, talk_s=w.talk_s, hold_s=w.hold_s, hold_count=w.holds,
+        after_call_s=w.after_call_s, transfers=w.transfers) for i, w in enumerate(r.floor.work)])
     session.add_all([m.VoicemailRow(
         call_sid=sid, seq=i, recording_sid=v.recording_sid, url=v.url, duration_s=v.duration_s,
         queue=v.queue, recorded_at=_when(v.recorded_at), transcript=v.transcript,

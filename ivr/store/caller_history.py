@@ -91,6 +91,11 @@ def _call_json(call: m.CallRow) -> dict[str, Any]:
         "survey": {a.question: {"answer": a.answer, "score": a.score}
                    for a in call.survey_answers},
         "tags": [t.tag for t in call.tags],
+        # the agent floor: who handled it, holds, after-call work, transfers, monitoring,
+        # recordings (ivr/store/call_records.floor_json; None before the floor)
+        "hold_count": call.hold_count, "hold_s": call.hold_s,
+        "after_call_s": call.after_call_s, "transferred": call.transferred,
+        "floor": call.floor,
     }
 
 

@@ -80,6 +80,13 @@ class CallRow(Base):
     self_service_contained: Mapped[bool | None] = mapped_column(Boolean)
     outcome: Mapped[str] = mapped_column(String(20), default="in_progress")
     updated_at: Mapped[datetime | None] = mapped_column(When)
+    # 0010: the agent floor (ivr/domain/outcome_floor.py)
+    hold_count: Mapped[int | None] = mapped_column(Integer)
+    hold_s: Mapped[float | None] = mapped_column(Float)
+    after_call_s: Mapped[float | None] = mapped_column(Float)
+    transferred: Mapped[bool | None] = mapped_column(Boolean)
+    floor: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # agents, transfers, monitoring,
+    # recordings, parties added, missed rings (call_records.floor_json)
 
     steps: Mapped[list[CallStepRow]] = relationship(order_by="CallStepRow.seq", viewonly=True)
     self_service: Mapped[list[SelfServiceAttemptRow]] = relationship(
@@ -161,6 +168,10 @@ class QueueVisitRow(Base):
     range_low: Mapped[float | None] = mapped_column(Float)  # 0008: the range announced
     range_high: Mapped[float | None] = mapped_column(Float)
     in_range: Mapped[bool | None] = mapped_column(Boolean)  # the wait fell inside it
+    hold_count: Mapped[int | None] = mapped_column(Integer)  # 0010: the answering agent's
+    hold_s: Mapped[float | None] = mapped_column(Float)  # holds, after-call work, transfer
+    after_call_s: Mapped[float | None] = mapped_column(Float)
+    transferred: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class CallbackRow(Base):
@@ -223,6 +234,28 @@ class SurveyAnswerRow(Base):
     answer: Mapped[str] = mapped_column(Text)
     score: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(When)
+
+
+class AgentWorkRow(Base):
+    """0010: what one agent did on one call (ivr/domain/outcome_floor.AgentWork): the
+    per-agent figures (AHT, hold, transfers) in reports and on the wallboard."""
+
+    __tablename__ = "agent_work"
+    __table_args__ = (Index("ix_agent_work_agent_at", "agent", "at"),
+                      Index("ix_agent_work_at", "at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = _call_fk()
+    seq: Mapped[int] = mapped_column(Integer)
+    agent: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(When)  # answered, else the agent's first event
+    handled: Mapped[bool] = mapped_column(Boolean)
+    talk_s: Mapped[float | None] = mapped_column(Float)
+    hold_s: Mapped[float] = mapped_column(Float)
+    hold_count: Mapped[int] = mapped_column(Integer)
+    after_call_s: Mapped[float | None] = mapped_column(Float)
+    transfers: Mapped[int] = mapped_column(Integer)
 
 
 class DispositionRow(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ivr.domain.errors import ConfigError
 from ivr.domain.phone_numbers import canonical_number
 from ivr.domain.reports import (
+    AgentFigures,
     Bucket,
     CallbackFact,
     CallFact,
@@ -26,6 +27,9 @@ from ivr.domain.reports import (
     Figures,
     ReportSettings,
     VisitFact,
+    WorkFact,
+    agent_figures,
+    compute_agent_report,
     compute_report,
     day_buckets,
 )
@@ -56,13 +60,23 @@ def load_facts(session: Session, start: float, end: float, repeat_window_s: floa
                              m.CallRow.started_at < _when(end + repeat_window_s))).scalars().all()
     answers = _survey_answers(session, [c.call_sid for c in calls if
                                         (_epoch(c.started_at) or 0.0) < end])
+    work = session.execute(
+        select(m.AgentWorkRow).where(m.AgentWorkRow.at >= _when(start),
+                                     m.AgentWorkRow.at < _when(end))).scalars().all()
     return Facts(
         visits=[VisitFact(v.queue, _epoch(v.joined_at) or 0.0, v.answered_at is not None,
-                          v.wait_s, v.talk_s, v.result, v.agent, _width(v), v.in_range)
+                          v.wait_s, v.talk_s, v.result, v.agent, _width(v), v.in_range,
+                          v.hold_s, v.hold_count, v.after_call_s, v.transferred)
                 for v in visits],
         calls=[_call_fact(c, answers.get(c.call_sid, {})) for c in calls],
         callbacks=[CallbackFact(c.queue, _epoch(c.requested_at) or 0.0, c.status)
-                   for c in callbacks])
+                   for c in callbacks],
+        work=[work_fact(w) for w in work])
+
+
+def work_fact(w: m.AgentWorkRow) -> WorkFact:
+    return WorkFact(w.agent, w.queue, _epoch(w.at) or 0.0, w.handled, w.talk_s, w.hold_s,
+                    w.hold_count, w.after_call_s, w.transfers)
 
 
 def _width(visit: m.QueueVisitRow) -> float | None:
@@ -109,13 +123,42 @@ def day_report(engine: Engine, day: date, by: str, settings: ReportSettings, now
     return compute_report(facts, buckets, settings, now.timestamp(), queue)
 
 
+def day_reports(engine: Engine, day: date, by: str, settings: ReportSettings, now: datetime,
+                queue: str | None = None) -> tuple[list[Figures], list[AgentFigures]]:
+    """The queue rows and the agent rows of `day`, from one read of the facts."""
+    buckets, facts = day_facts(engine, day, by, settings)
+    return (compute_report(facts, buckets, settings, now.timestamp(), queue),
+            compute_agent_report(facts.work, buckets, queue))
+
+
+def day_agent_report(engine: Engine, day: date, by: str, settings: ReportSettings,
+                     queue: str | None = None) -> list[AgentFigures]:
+    """Per agent for `day` by "hour" or "day": handled calls, AHT, hold, transfers."""
+    buckets, facts = day_facts(engine, day, by, settings)
+    return compute_agent_report(facts.work, buckets, queue)
+
+
+def agents_since(engine: Engine, since: datetime) -> dict[str, AgentFigures]:
+    """Each agent's figures over the calls they handled from `since` (the wallboard's day)."""
+    with Session(engine) as session:
+        rows = session.execute(select(m.AgentWorkRow).where(
+            m.AgentWorkRow.at >= since, m.AgentWorkRow.handled.is_(True))).scalars().all()
+    work = [work_fact(w) for w in rows]
+    return {agent: agent_figures("", agent, [w for w in work if w.agent == agent])
+            for agent in sorted({w.agent for w in work})}
+
+
 def report_json(rows: list[Figures], day: date, by: str, settings: ReportSettings,
-                generated_at: datetime) -> dict[str, Any]:
-    return {"day": day.isoformat(), "by": by, "timezone": settings.timezone,
-            "generated_at": generated_at.astimezone(UTC).isoformat(timespec="seconds"),
-            "short_abandon_seconds": settings.short_abandon_s,
-            "repeat_window_hours": settings.repeat_window_s / 3600.0,
-            "rows": [asdict(r) for r in rows]}
+                generated_at: datetime,
+                agents: list[AgentFigures] | None = None) -> dict[str, Any]:
+    out = {"day": day.isoformat(), "by": by, "timezone": settings.timezone,
+           "generated_at": generated_at.astimezone(UTC).isoformat(timespec="seconds"),
+           "short_abandon_seconds": settings.short_abandon_s,
+           "repeat_window_hours": settings.repeat_window_s / 3600.0,
+           "rows": [asdict(r) for r in rows]}
+    if agents is not None:
+        out["agents"] = [asdict(a) for a in agents]
+    return out
 
 
 def report_csv(rows: list[Figures]) -> str:

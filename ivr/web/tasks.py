@@ -38,7 +38,8 @@ from ivr.store.caller_summary import config_summary_ttl, refresh_caller_summary
 bp = Blueprint("tasks_api", __name__, url_prefix="/api")
 CALL_FIELDS = ("call_sid", "caller", "dialed", "flow", "started_at", "ended_at", "duration_s",
                "end_status", "queue", "wait_s", "answered", "abandoned", "agent", "talk_s",
-               "self_service_contained", "outcome")
+               "self_service_contained", "outcome", "hold_count", "hold_s", "after_call_s",
+               "transferred")
 _PLAIN_NUMBER = re.compile(r"^[+-]?[\d.]+$")
 
 
@@ -193,12 +194,19 @@ def call_json(call: m.CallRow) -> dict[str, Any]:
     return out
 
 
+def call_record_json(call: m.CallRow) -> dict[str, Any]:
+    """A call for the JSON API: its fields and the agent floor's lists (agents, transfers,
+    monitoring, recordings, holds per agent: ivr/store/call_records.floor_json); the CSV keeps
+    the flat fields only."""
+    return {**call_json(call), "floor": call.floor}
+
+
 @bp.get("/calls")
 @require_role("agent", "supervisor")
 def list_calls() -> Response | tuple[Response, int]:
     try:
         with _session() as session:
-            return jsonify(calls=[call_json(c) for c in _calls(session)])
+            return jsonify(calls=[call_record_json(c) for c in _calls(session)])
     except ValueError:
         return _error("since must be an ISO time, e.g. 2026-12-01T09:00:00Z", 400)
 

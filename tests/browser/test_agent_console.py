@@ -56,6 +56,7 @@ def test_agent_takes_the_call_and_files_a_disposition(live_app, page):  # noqa: 
                                        call_sid=other)
     svc.calls.advance(SID, 1, CallEvent("input", TUESDAY_MORNING, digits="1"))
     svc.calls.advance(SID, 2, CallEvent("input", TUESDAY_MORNING, digits="0"))  # a person
+    svc.queue_engine.agents.device("alice", "registered", time.time())
     svc.queue_engine.agent_presence("alice", "available", time.time())
     for queue in svc.queue_engine.queues:
         svc.queue_engine.route(queue, time.time())

@@ -45,6 +45,7 @@ def test_agent_sees_why_the_caller_called_and_files_a_disposition(app: Flask, re
     svc.calls.advance(SID, 3, CallEvent("input", now, digits="55000004"))
     svc.calls.advance(SID, 4, CallEvent("input", now, digits="2"))  # not solved -> a person
     engine = svc.queue_engine
+    engine.agents.device("alice", "registered", time.time())  # her softphone is signed in
     engine.agent_presence("alice", "available", time.time())
     for queue in engine.queues:
         engine.route(queue, time.time())
@@ -86,6 +87,7 @@ def _ringing_for_alice(app: Flask, redis) -> None:  # type: ignore[no-untyped-de
     svc.calls.start(SID, {"From": "+14155550123", "To": "+14155550100"}, now)
     for seq, digits in enumerate(("1", "2", "55000004", "2"), start=1):
         svc.calls.advance(SID, seq, CallEvent("input", now, digits=digits))
+    svc.queue_engine.agents.device("alice", "registered", time.time())
     svc.queue_engine.agent_presence("alice", "available", time.time())
     for queue in svc.queue_engine.queues:
         svc.queue_engine.route(queue, time.time())

@@ -73,7 +73,8 @@ class Live:
             time.sleep(0.05)
 
     def available(self, *agents: str) -> None:
-        for agent in agents:
+        for agent in agents:  # their softphones are signed in (routing rule 0)
+            self.queues.agents.device(agent, "registered", time.time())
             self.queues.agent_presence(agent, "available", time.time())
 
 

@@ -76,6 +76,7 @@ def test_calls_alternating_between_two_web_processes_complete(redis_url, redis, 
         settings = from_env(env)
         install_context(redis, build_context(redis, settings))
         engine = build_queue_service(settings, redis)
+        engine.agents.device("alice", "registered", time.time())
         engine.agent_presence("alice", "available", time.time())
         scripts = ["press 1; press 1; press 10000008#; press 1",  # self-service
                    "press 1; press 0; hold 30; press 5; press 1",  # queue, agent, survey

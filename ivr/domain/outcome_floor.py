@@ -1,0 +1,249 @@
+"""The agent floor's part of a call's record (issue 14, docs/agent-floor.md): holds,
+transfers, parties added, monitoring, recordings, missed rings, after-call work, and the work
+each agent did on the call. Folded by `ivr/domain/outcome.py` (`fold_call`), whose apply
+table includes `FLOOR_APPLY`; `finish_floor` derives the figures once every event is in.
+
+Definitions (docs/reports.md says them for readers):
+- an agent's talk_s: the sum of their `agent_left` `talk` (time in the conference, hold not
+  included, as the floor reports it); for an agent with no `agent_left` (a call bridged
+  without a conference), the talk of the queue visit they answered (answer to the next
+  queue or the end).
+- an agent's hold_s: the sum of `hold_ended` `seconds` they put the caller on hold for; for
+  an agent with none, the `hold` their `agent_left` reports (a hold still on when they left).
+  holds: `hold_started` events (or `hold_ended` ones when the start is missing).
+- an agent's after_call_s: the sum of their `wrap_up` `seconds`.
+- handled: the agent answered a queue visit or talked on the call (talk > 0).
+- transferred: a transfer whose last result for its (agent, target, mode) is `completed`, or
+  a cold transfer `started` and never reported `failed`/`cancelled`/`caller_hung_up`.
+Pure: no I/O, times are epoch seconds from the events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ivr.domain.outcome import CallRecord
+
+
+@dataclass
+class AgentWork:
+    """What one agent did on the call; `seq` orders agents by their first event."""
+
+    agent: str
+    first_at: float
+    queue: str | None = None
+    answered_at: float | None = None
+    talk_s: float | None = None
+    hold_s: float = 0.0
+    holds: int = 0
+    after_call_s: float | None = None
+    transfers: int = 0
+    handled: bool = False
+    left_talk: float | None = None  # from agent_left (None: never reported)
+    left_hold: float = 0.0
+    ended_holds: int = 0
+    ended_hold_s: float = 0.0
+    started_holds: int = 0
+
+    @property
+    def handle_s(self) -> float | None:
+        """talk + hold + after-call work (the AHT numerator), None without talk."""
+        if self.talk_s is None:
+            return None
+        return self.talk_s + self.hold_s + (self.after_call_s or 0.0)
+
+
+@dataclass
+class Transfer:
+    agent: str
+    to_type: str
+    to: str
+    mode: str  # cold | warm
+    result: str  # started | completed | cancelled | failed | caller_hung_up
+    at: float
+
+
+@dataclass
+class PartyAdded:
+    agent: str
+    to_type: str
+    to: str
+    at: float
+
+
+@dataclass
+class Monitoring:
+    supervisor: str
+    mode: str  # listen | whisper | barge | stop
+    agent: str | None
+    at: float
+
+
+@dataclass
+class AgentRecording:
+    recording_sid: str
+    status: str  # the last action: started | paused | resumed | completed
+    started_at: float
+    duration_s: float | None = None
+    channels: int | None = None
+    pauses: int = 0
+
+
+@dataclass
+class MissedRing:
+    agent: str
+    result: str
+    at: float
+
+
+@dataclass
+class FloorRecord:
+    """The floor's lists and totals on a CallRecord (`record.floor`)."""
+
+    work: list[AgentWork] = field(default_factory=list)
+    transfers: list[Transfer] = field(default_factory=list)
+    parties_added: list[PartyAdded] = field(default_factory=list)
+    monitoring: list[Monitoring] = field(default_factory=list)
+    recordings: list[AgentRecording] = field(default_factory=list)
+    missed_rings: list[MissedRing] = field(default_factory=list)
+    hold_count: int = 0
+    hold_s: float | None = None
+    after_call_s: float | None = None
+    transferred: bool = False
+
+    @property
+    def agents(self) -> list[str]:
+        """The agents who handled the call, in the order they came in."""
+        return [w.agent for w in self.work if w.handled]
+
+
+def work_of(r: CallRecord, agent: str, at: float) -> AgentWork:
+    for w in r.floor.work:
+        if w.agent == agent:
+            return w
+    w = AgentWork(agent=agent, first_at=at)
+    r.floor.work.append(w)
+    return w
+
+
+def _f(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _agent_left(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    w = work_of(r, d["agent"], at)
+    talk = _f(d.get("talk"))
+    if talk is not None:
+        w.left_talk = (w.left_talk or 0.0) + talk
+    w.left_hold += _f(d.get("hold")) or 0.0
+
+
+def _hold_started(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    work_of(r, d["agent"], at).started_holds += 1
+
+
+def _hold_ended(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    w = work_of(r, d["agent"], at)
+    w.ended_holds += 1
+    w.ended_hold_s += float(d["seconds"])
+
+
+def _wrap_up(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    w = work_of(r, d["agent"], at)
+    w.after_call_s = (w.after_call_s or 0.0) + float(d["seconds"])
+
+
+def _transfer(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    work_of(r, d["agent"], at)
+    r.floor.transfers.append(Transfer(d["agent"], d["to_type"], str(d["to"]), d["mode"],
+                                      d["result"], at))
+
+
+def _party_added(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    r.floor.parties_added.append(PartyAdded(d["agent"], d["to_type"], str(d["to"]), at))
+
+
+def _monitor(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    r.floor.monitoring.append(Monitoring(d["supervisor"], d["mode"], d.get("agent"), at))
+
+
+def _recording(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    sid = d["recording"]
+    found = [x for x in r.floor.recordings if x.recording_sid == sid]
+    rec = found[0] if found else AgentRecording(sid, d["action"], at)
+    if not found:
+        r.floor.recordings.append(rec)
+    rec.status = d["action"]
+    rec.pauses += d["action"] == "paused"
+    if d.get("duration") is not None:
+        rec.duration_s = float(d["duration"])
+    if d.get("channels") is not None:
+        rec.channels = int(d["channels"])
+
+
+def _agent_missed(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    r.floor.missed_rings.append(MissedRing(d["agent"], d["result"], at))
+
+
+FLOOR_APPLY: Mapping[str, Callable[[CallRecord, float, Mapping[str, Any]], None]] = {
+    "agent_left": _agent_left, "hold_started": _hold_started, "hold_ended": _hold_ended,
+    "wrap_up": _wrap_up, "transfer": _transfer, "party_added": _party_added,
+    "monitor": _monitor, "recording": _recording, "agent_missed": _agent_missed,
+}
+UNFINISHED = ("failed", "cancelled", "caller_hung_up")
+
+
+def transfer_done(transfers: list[Transfer]) -> list[Transfer]:
+    """The transfers that moved the caller (see the module docstring)."""
+    last: dict[tuple[str, str, str, str], Transfer] = {}
+    for t in transfers:
+        last[(t.agent, t.to_type, t.to, t.mode)] = t
+    return [t for t in last.values()
+            if t.result == "completed" or (t.mode == "cold" and t.result == "started")]
+
+
+def finish_floor(r: CallRecord) -> None:
+    """Per-agent figures, the call's totals, and each answered visit's share (after
+    outcome._close_visits has set the visits' talk)."""
+    f = r.floor
+    done = transfer_done(f.transfers)
+    for visit in r.queue_visits:  # agents who answered a visit, in the work list too
+        if visit.agent and visit.answered_at is not None:
+            w = work_of(r, visit.agent, visit.answered_at)
+            w.queue, w.answered_at, w.handled = visit.queue, visit.answered_at, True
+    f.work.sort(key=lambda w: w.first_at if w.answered_at is None else
+                min(w.first_at, w.answered_at))
+    for w in f.work:
+        w.holds = max(w.started_holds, w.ended_holds)
+        w.hold_s = w.ended_hold_s if w.ended_holds else w.left_hold
+        w.transfers = sum(1 for t in done if t.agent == w.agent)
+        if w.left_talk is not None:
+            w.talk_s = w.left_talk
+        else:
+            talks = [v.talk_s for v in r.queue_visits
+                     if v.agent == w.agent and v.talk_s is not None]
+            w.talk_s = sum(talks) if talks else None
+        w.handled = w.handled or bool(w.left_talk)
+        w.queue = w.queue or r.queue
+    f.hold_count = sum(w.holds for w in f.work)
+    f.hold_s = sum(w.hold_s for w in f.work) if f.work else None
+    acw = [w.after_call_s for w in f.work if w.after_call_s is not None]
+    f.after_call_s = sum(acw) if acw else None
+    f.transferred = bool(done)
+    if any(w.left_talk is not None for w in f.work):
+        r.talk_s = sum(w.talk_s or 0.0 for w in f.work)
+    by_agent = {w.agent: w for w in f.work}
+    for visit in r.queue_visits:
+        mine = by_agent.get(visit.agent or "")
+        if mine is None or visit.answered_at is None:
+            continue
+        last = [v for v in r.queue_visits if v.agent == mine.agent and v.answered_at is not None]
+        if last[-1] is not visit:
+            continue  # an agent's work counts once, on the last visit they answered
+        if mine.left_talk is not None:
+            visit.talk_s = mine.talk_s
+        visit.hold_s, visit.hold_count = mine.hold_s, mine.holds
+        visit.after_call_s, visit.transferred = mine.after_call_s, mine.transfers > 0
