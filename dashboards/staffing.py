@@ -51,8 +51,10 @@ def forecasts(db: Engine, queues: Iterable[str], queues_file: Path,
 
 
 def working_agents(snap: QueueSnapshot) -> int:
-    """Agents with the queue's skill who can take its calls now: signed in, not on a break."""
-    return snap.agents_staffed - snap.agents_by_state.get(Presence.BREAK.value, 0)
+    """Agents with the queue's skill who can take its calls now: signed in, not on a break
+    and not away (set by missed rings, ivr/store/agents.py)."""
+    return (snap.agents_staffed - snap.agents_by_state.get(Presence.BREAK.value, 0)
+            - snap.agents_by_state.get(Presence.AWAY.value, 0))
 
 
 def queue_advice(engine: QueueService, queue: str, snap: QueueSnapshot, forecast: Forecast,

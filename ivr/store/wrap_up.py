@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import redis
 
 from ivr.domain.errors import Conflict
+from ivr.domain.queueing import Presence, QueueConfig
 from ivr.store import events, keys
 from ivr.store.agents import AgentStore, to_ms
 from ivr.store.scripts import QueueScripts, text
@@ -52,6 +53,7 @@ class WrapUpOps:
     agents: AgentStore
     trigger: RoutingTrigger
     wrap_up_max_extend: float
+    queues: dict[str, QueueConfig]
 
     def agent_ready(self, agent_id: str) -> None:  # pragma: no cover - QueueService's
         raise NotImplementedError
@@ -125,6 +127,33 @@ class WrapUpOps:
         if found is None:  # pragma: no cover - ended between the two reads
             raise Conflict(f"agent {agent_id!r} is no longer in wrap-up")
         return found
+
+    def start_wrap_up(self, agent_id: str, call_sid: str, queue: str | None,
+                      now: float) -> float | None:
+        """After-call work for an agent who joined `call_sid` outside routing (a transfer's
+        target, a consulted agent; the routed agent's starts in finish.lua) and left it now:
+        wrap-up with the queue's time and disposition rule, so it ends, and is recorded,
+        like any other. Only from on_call with that call. Returns wrap_until, None when
+        the agent was not on that call."""
+        cfg = self.queues.get(queue or "")
+        seconds = cfg.wrap_up_seconds if cfg else 0.0
+        key = keys.agent(agent_id)
+        if text(self.conn.hget(key, "member")) != call_sid:
+            return None
+        _, changed = self.agents._apply(agent_id, Presence.WRAP_UP, now, allowed_from="on_call")
+        if not changed:
+            return None
+        until = now + seconds
+        pipe = self.conn.pipeline(transaction=True)
+        pipe.hdel(key, "member", "token")
+        pipe.hset(key, mapping={"wrap_until": to_ms(until), "wrap_call": call_sid,
+                                "wrap_started": to_ms(now), "wrap_extended": 0,
+                                "wrap_queue": queue or ""})
+        if cfg is not None and cfg.disposition_required:
+            pipe.hset(key, "wrap_disposition", "1")
+        pipe.execute()
+        self.trigger.agent_free_at(agent_id, until)
+        return until
 
     def disposition_filed(self, agent_id: str, call_sid: str, now: float) -> bool:
         """A disposition was filed for `call_sid` by or for `agent_id`: a required one no

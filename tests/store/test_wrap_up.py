@@ -10,6 +10,7 @@ import pytest
 
 from ivr.config.queues import parse_queues
 from ivr.domain.errors import Conflict
+from ivr.domain.queueing import Presence
 from ivr.store import keys
 from ivr.store.redis_queue import QueueService
 from tests.store.queue_fixtures import NOW, RecordingTrigger
@@ -109,3 +110,17 @@ def test_setting_a_presence_by_hand_ends_wrap_up_early(svc, redis):
     assert svc.agents.get("bob").presence == "break"
     assert [(c, e["ended"], e["seconds"]) for c, e in wrap_events(redis)] == [
         ("CA1", "early", 4.0)]
+
+
+def test_a_transfer_target_leaving_gets_the_same_wrap_up(svc, redis):
+    """An agent who joined outside routing (on_call with the caller) wraps up like any."""
+    svc.agents._apply("bob", Presence.ON_CALL, NOW,
+                      allowed_from="available")
+    redis.hset(keys.agent("bob"), "member", "CA9")
+    assert svc.start_wrap_up("bob", "CA-other", "billing", NOW + 50) is None
+    assert svc.start_wrap_up("bob", "CA9", "billing", NOW + 50) == NOW + 60
+    wrap = svc.wrap_up("bob")
+    assert (wrap.call, wrap.disposition_required) == ("CA9", True)
+    assert svc.disposition_filed("bob", "CA9", NOW + 61) is True
+    assert [(c, e["ended"], e["seconds"]) for c, e in wrap_events(redis)] == [
+        ("CA9", "disposition", 11.0)]
