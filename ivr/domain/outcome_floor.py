@@ -4,13 +4,14 @@ each agent did on the call. Folded by `ivr/domain/outcome.py` (`fold_call`), who
 table includes `FLOOR_APPLY`; `finish_floor` derives the figures once every event is in.
 
 Definitions (docs/reports.md says them for readers):
-- an agent's talk_s: the sum of their `agent_left` `talk` (time in the conference, hold not
-  included, as the floor reports it); for an agent with no `agent_left` (a call bridged
-  without a conference), the talk of the queue visit they answered (answer to the next
-  queue or the end).
-- an agent's hold_s: the sum of `hold_ended` `seconds` they put the caller on hold for; for
-  an agent with none, the `hold` their `agent_left` reports (a hold still on when they left).
-  holds: `hold_started` events (or `hold_ended` ones when the start is missing).
+- an agent's talk_s: their time in the conference (`agent_left` `talk`: joined to left)
+  minus the time the caller was on hold meanwhile (the `hold_ended` intervals, whoever
+  held; on a call with no `hold_ended` at all, the `hold` `agent_left` reports); for an
+  agent with no `agent_left` (a call bridged without a conference), the talk of the queue
+  visit they answered (answer to the next queue or the end).
+- an agent's hold_s: the sum of `hold_ended` `seconds` of the holds they started; on a call
+  with no `hold_ended` at all, the `hold` their `agent_left` reports (a hold still on when
+  they left). holds: `hold_started` events (or `hold_ended` ones when a start is missing).
 - an agent's after_call_s: the sum of their `wrap_up` `seconds`.
 - handled: the agent answered a queue visit or talked on the call (talk > 0).
 - transferred: a transfer whose last result for its (agent, target, mode) is `completed`, or
@@ -44,6 +45,7 @@ class AgentWork:
     handled: bool = False
     left_talk: float | None = None  # from agent_left (None: never reported)
     left_hold: float = 0.0
+    legs: list[tuple[float, float]] = field(default_factory=list)  # (joined, left)
     ended_holds: int = 0
     ended_hold_s: float = 0.0
     started_holds: int = 0
@@ -113,6 +115,7 @@ class FloorRecord:
     hold_s: float | None = None
     after_call_s: float | None = None
     transferred: bool = False
+    holds: list[tuple[float, float]] = field(default_factory=list)  # (start, end) of each hold
 
     @property
     def agents(self) -> list[str]:
@@ -138,6 +141,7 @@ def _agent_left(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     talk = _f(d.get("talk"))
     if talk is not None:
         w.left_talk = (w.left_talk or 0.0) + talk
+        w.legs.append((at - talk, at))
     w.left_hold += _f(d.get("hold")) or 0.0
 
 
@@ -149,6 +153,7 @@ def _hold_ended(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     w = work_of(r, d["agent"], at)
     w.ended_holds += 1
     w.ended_hold_s += float(d["seconds"])
+    r.floor.holds.append((at - float(d["seconds"]), at))
 
 
 def _wrap_up(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
@@ -205,6 +210,11 @@ def transfer_done(transfers: list[Transfer]) -> list[Transfer]:
             if t.result == "completed" or (t.mode == "cold" and t.result == "started")]
 
 
+def _overlap(legs: list[tuple[float, float]], holds: list[tuple[float, float]]) -> float:
+    """Seconds of `holds` that fall inside `legs` (an agent's time in the conference)."""
+    return sum(max(0.0, min(b, d) - max(a, c)) for a, b in legs for c, d in holds)
+
+
 def finish_floor(r: CallRecord) -> None:
     """Per-agent figures, the call's totals, and each answered visit's share (after
     outcome._close_visits has set the visits' talk)."""
@@ -218,10 +228,11 @@ def finish_floor(r: CallRecord) -> None:
                 min(w.first_at, w.answered_at))
     for w in f.work:
         w.holds = max(w.started_holds, w.ended_holds)
-        w.hold_s = w.ended_hold_s if w.ended_holds else w.left_hold
+        w.hold_s = w.ended_hold_s if f.holds else w.left_hold
         w.transfers = sum(1 for t in done if t.agent == w.agent)
         if w.left_talk is not None:
-            w.talk_s = w.left_talk
+            held = _overlap(w.legs, f.holds) if f.holds else w.left_hold
+            w.talk_s = round(max(0.0, w.left_talk - held), 3)
         else:
             talks = [v.talk_s for v in r.queue_visits
                      if v.agent == w.agent and v.talk_s is not None]

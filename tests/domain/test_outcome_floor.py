@@ -33,10 +33,10 @@ def warm_transfer_call() -> list[dict]:
         ev("hold_ended", 130, agent="alice", seconds=30.0),
         ev("transfer", 130, agent="alice", to_type="agent", to="bob", mode="warm",
            result="completed"),
-        ev("agent_left", 131, agent="alice", talk=45.0, hold=0.0),
+        ev("agent_left", 131, agent="alice", talk=90.0, hold=45.0),  # in the call 41-131
         ev("monitor", 140, supervisor="sue", mode="barge", agent="bob"),
         ev("party_added", 150, agent="bob", to_type="number", to="+15551110000"),
-        ev("agent_left", 200, agent="bob", talk=70.0, hold=0.0),
+        ev("agent_left", 200, agent="bob", talk=100.0, hold=45.0),  # 100-200, 30 s on hold
         ev("recording", 201, recording="RE1", action="completed", duration=150.0),
         ev("call_ended", 201, duration=201.0, status="completed"),
         ev("wrap_up", 161, agent="alice", seconds=30.0, ended="timeout", extended=0.0),
@@ -49,7 +49,7 @@ def test_a_warm_transfer_call_record_has_every_step_and_the_figures():
     f = r.floor
     assert f.agents == ["alice", "bob"]
     assert (f.hold_count, f.hold_s, f.after_call_s, f.transferred) == (2, 45.0, 59.5, True)
-    assert r.talk_s == 115.0  # alice 45 + bob 70, hold not included
+    assert r.talk_s == 115.0  # alice 90 - 45 + bob 100 - 30: the caller's holds left out
     alice, bob = f.work
     assert (alice.agent, alice.talk_s, alice.hold_s, alice.holds, alice.after_call_s,
             alice.transfers, alice.handle_s) == ("alice", 45.0, 45.0, 2, 30.0, 1, 120.0)
@@ -117,7 +117,7 @@ def test_a_hold_still_on_when_the_agent_left_counts_from_agent_left():
         ev("queue_joined", 0, queue="support"),
         ev("agent_answered", 5, queue="support", agent="alice"),
         ev("hold_started", 10, agent="alice"),
-        ev("agent_left", 40, agent="alice", talk=5.0, hold=30.0),
+        ev("agent_left", 40, agent="alice", talk=35.0, hold=30.0),
     ])
     [w] = r.floor.work
     assert (w.holds, w.hold_s, w.talk_s, w.handle_s) == (1, 30.0, 5.0, 35.0)

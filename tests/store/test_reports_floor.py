@@ -23,18 +23,19 @@ NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 CALLER = "+14155550123"
 
 CALLS = {
-    # alice answers, holds 20 s, talks 60 s (hold excluded), wraps up 30 s: 110 s handled
+    # alice answers, is in the call 80 s of which the caller holds 20 s: talk 60, hold 20,
+    # wrap-up 30: 110 s handled
     "CAA": [("call_started", 0, {"caller": CALLER, "dialed": "+14155550100", "flow": "main"}),
             ("queue_joined", 0, {"queue": "support", "skill": "support"}),
             ("queue_left", 30, {"queue": "support", "result": "bridged", "wait": 30.0}),
             ("agent_answered", 30, {"queue": "support", "agent": "alice"}),
             ("hold_started", 50, {"agent": "alice"}),
             ("hold_ended", 70, {"agent": "alice", "seconds": 20.0}),
-            ("agent_left", 110, {"agent": "alice", "talk": 60.0, "hold": 20.0}),
+            ("agent_left", 110, {"agent": "alice", "talk": 80.0, "hold": 20.0}),
             ("call_ended", 110, {"duration": 110.0, "status": "completed"}),
             ("wrap_up", 140, {"agent": "alice", "seconds": 30.0, "ended": "timeout",
                               "extended": 0.0})],
-    # alice answers, warm-transfers to bob (alice: 40 talk + 10 wrap-up = 50; bob: 100 talk
+    # alice answers, warm-transfers to bob (alice: 51 talk + 10 wrap-up = 61; bob: 100 talk
     # + 20 wrap-up = 120); a supervisor listens; the call is recorded
     "CAB": [("call_started", 1000, {"caller": CALLER, "dialed": "+14155550100", "flow": "main"}),
             ("queue_joined", 1000, {"queue": "support", "skill": "support"}),
@@ -46,7 +47,7 @@ CALLS = {
             ("monitor", 1045, {"supervisor": "sue", "mode": "listen", "agent": "alice"}),
             ("transfer", 1060, {"agent": "alice", "to_type": "agent", "to": "bob",
                                 "mode": "warm", "result": "completed"}),
-            ("agent_left", 1061, {"agent": "alice", "talk": 40.0, "hold": 0.0}),
+            ("agent_left", 1061, {"agent": "alice", "talk": 51.0, "hold": 0.0}),
             ("wrap_up", 1071, {"agent": "alice", "seconds": 10.0, "ended": "early"}),
             ("agent_left", 1160, {"agent": "bob", "talk": 100.0}),
             ("call_ended", 1160, {"duration": 160.0, "status": "completed"}),
@@ -77,11 +78,11 @@ def test_aht_hold_and_transfer_rate_per_queue(written) -> None:
     by_queue = {r.queue: r for r in rows}
     support, sales, total = by_queue["support"], by_queue["sales"], by_queue[ALL]
     assert (support.answered, support.aht, support.talk, support.hold, support.after_call) == (
-        2, 80.0, 50.0, 10.0, 20.0)
+        2, 85.5, 55.5, 10.0, 20.0)
     assert (support.holds, support.hold_time, support.transfers, support.transfer_rate) == (
         1, 20.0, 1, 0.5)
     assert (sales.answered, sales.aht, sales.talk, sales.transfer_rate) == (1, 105.0, 90.0, 0.0)
-    assert (total.answered, total.aht, total.transfer_rate) == (3, 88.3, 0.333)
+    assert (total.answered, total.aht, total.transfer_rate) == (3, 92.0, 0.333)
 
 
 def test_aht_hold_and_transfers_per_agent(written) -> None:
@@ -90,13 +91,13 @@ def test_aht_hold_and_transfers_per_agent(written) -> None:
     assert sorted(rows) == ["alice", "bob", "carol"]
     alice, bob, carol = rows["alice"], rows["bob"], rows["carol"]
     assert (alice.handled, alice.aht, alice.hold, alice.holds, alice.hold_time,
-            alice.transfers, alice.transfer_rate) == (2, 80.0, 10.0, 1, 20.0, 1, 0.5)
+            alice.transfers, alice.transfer_rate) == (2, 85.5, 10.0, 1, 20.0, 1, 0.5)
     assert (bob.handled, bob.aht, bob.talk, bob.after_call, bob.transfers) == (
         1, 120.0, 100.0, 20.0, 0)
     assert (carol.handled, carol.aht) == (1, 105.0)
     today = agents_since(written, datetime.fromtimestamp(T0 - 60, UTC))
     assert {a: (r.handled, r.aht) for a, r in today.items()} == {
-        "alice": (2, 80.0), "bob": (1, 120.0), "carol": (1, 105.0)}
+        "alice": (2, 85.5), "bob": (1, 120.0), "carol": (1, 105.0)}
     _, only_sales = day_reports(written, DAY, "day", SETTINGS, NOW, queue="sales")
     assert [a.agent for a in only_sales] == ["carol"]
 
@@ -107,7 +108,7 @@ def test_the_caller_history_shows_holds_transfers_and_monitoring(written) -> Non
     newest, first = history["calls"]
     assert newest["call_sid"] == "CAB"
     assert (newest["transferred"], newest["talk_s"], newest["after_call_s"]) == (
-        True, 140.0, 30.0)
+        True, 151.0, 30.0)
     floor = newest["floor"]
     assert floor["agents"] == ["alice", "bob"]
     assert [(t["to"], t["mode"], t["result"]) for t in floor["transfers"]] == [

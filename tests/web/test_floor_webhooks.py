@@ -30,6 +30,7 @@ def routed(app, call_sid):
     svc.calls.store.mark(call_sid, language="en-US")
     assert svc.handoff.join(call_sid, Enqueue(queue="support", node="q"), {"From": "+1415"},
                             datetime.now(UTC), seq=1, language="en-US", check_hours=False) is None
+    engine.agents.device("alice", "registered", now)  # her softphone is signed in
     engine.agent_presence("alice", "available", now)
     result = engine.route("support", now)
     (res,) = [r for r in result.reservations if r.member == call_sid]
