@@ -201,11 +201,13 @@ class Conferences:
         # registry's lock here (under the room's) would invert the lock order of join().
 
     def update_participant(self, room: Conference, part: Participant,
-                           changes: dict[str, Any]) -> None:
+                           changes: dict[str, Any]) -> bool:
         """Participants/{CA}.json POST: Hold (with HoldUrl, HoldMethod), Muted, Coaching
         (with CallSidToCoach), AnnounceUrl; each change is noted on the leg and wakes it."""
         leg = part.leg
         with room.lock:
+            if room.participants.get(part.call_sid) is not part:
+                return False  # it left meanwhile
             if "hold" in changes:
                 part.hold_url = changes.get("hold_url", part.hold_url)
                 part.hold_method = changes.get("hold_method") or part.hold_method
@@ -230,6 +232,7 @@ class Conferences:
                                            changes.get("announce_method") or "POST"))
             room.updated_at = time.time()
             leg.interrupt(Nudge())
+            return True
 
     def announce(self, room: Conference, url: str, method: str) -> None:
         """Conferences/{CF}.json AnnounceUrl: every participant hears it."""

@@ -69,6 +69,20 @@ def dial_conference(leg: Any, el: ET.Element, doc: Document, noun: ET.Element) -
     if noun.get("coach"):
         part.coaching, part.call_sid_to_coach = True, noun.get("coach")
     rooms = conferences_of(leg)
+    leg.in_conference = True
+    try:
+        return in_room(leg, el, doc, (rooms, part, callback, name),
+                       (wait_url, noun.get("waitMethod", "POST")))
+    finally:
+        leg.in_conference = False
+        leg.drop_nudge()
+
+
+def in_room(leg: Any, el: ET.Element, doc: Document,
+            joining: tuple[Conferences, Participant, Any, str],
+            wait: tuple[str | None, str]) -> Next:
+    """Join the room, stay, leave: what comes next for the leg (see the module's doc)."""
+    rooms, part, callback, name = joining
     room = rooms.join(leg.options.account_sid, name, part, callback)
     joined = leg.clock.now()
     leg.note("twilio", "conference", f"joined conference {name} ({room.sid}) as "
@@ -79,7 +93,7 @@ def dial_conference(leg: Any, el: ET.Element, doc: Document, noun: ET.Element) -
         with room.lock:
             note_coaching(room, part)
     try:
-        why = stay(leg, room, part, (wait_url, noun.get("waitMethod", "POST")))
+        why = stay(leg, room, part, wait)
     except LegInterrupted as exc:
         if not (isinstance(exc.cause, RemoteHangup) and exc.cause.own):
             rooms.leave(room, part)

@@ -102,17 +102,20 @@ def add_routes(rest: Blueprint) -> None:
         items = [rest_json.participant_json(room, p, account_sid) for p in parts]
         return jsonify(rest_json.page("participants", items, request.path))
 
-    @rest.route("/Conferences/<cf>/Participants/<key>.json",
-                methods=["GET", "POST", "DELETE"])
-    def participant(account_sid: str, cf: str, key: str) -> Any:
-        room = find_room(cf)
-        part = find_participant(room, key)
-        if request.method == "DELETE":
-            rooms().remove(room, part)
-            return Response(status=204)
-        if request.method == "POST":
-            rooms().update_participant(room, part, participant_changes())
-        return jsonify(rest_json.participant_json(room, part, account_sid))
+    rest.add_url_rule("/Conferences/<cf>/Participants/<key>.json", "participant",
+                      participant, methods=["GET", "POST", "DELETE"])
+
+
+def participant(account_sid: str, cf: str, key: str) -> Any:
+    room = find_room(cf)
+    part = find_participant(room, key)
+    if request.method == "DELETE":
+        rooms().remove(room, part)
+        return Response(status=204)
+    if request.method == "POST" and not rooms().update_participant(room, part,
+                                                                   participant_changes()):
+        raise NotFound(key)  # it left the room meanwhile
+    return jsonify(rest_json.participant_json(room, part, account_sid))
 
 
 def participant_changes() -> dict[str, Any]:

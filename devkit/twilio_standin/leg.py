@@ -102,6 +102,7 @@ class CallLeg:
         self.hangup_after: float | None = None  # an answering callee talks this long
         self.conferences: Any = None  # the stand-in's rooms (conference.Conferences)
         self.cancelled_ringing = False  # REST canceled it before it was answered
+        self.in_conference = False  # while True, a Nudge wakes the leg's conference loop
         self._started = self.clock.now()
         self._requests = 0
         self._wake = threading.Event()
@@ -221,6 +222,8 @@ class CallLeg:
         with self._lock:
             cause, self._pending = self._pending, None
             self._wake.clear()
+        if isinstance(cause, Nudge) and not self.in_conference:
+            return  # late news of a room the leg has left: nothing to look at
         if cause is not None:
             raise LegInterrupted(cause)
 

@@ -11,6 +11,7 @@ from twilio.base.exceptions import TwilioRestException
 
 from devkit.twilio_standin.leg import DEV_ACCOUNT_SID
 from tests.sim.conference_app import ROOM, posted
+from tests.sim.conftest import TOKEN
 from tests.sim.test_standin import post_json, until
 
 
@@ -169,3 +170,19 @@ def test_rest_errors_are_twilios(standin, client):
         client.conferences(room_sid).participants(caller).update(hold=True, hold_url="/hold")
     assert (info.value.status, info.value.code) == (400, 21205)
     assert client.conferences(room_sid).participants("caller").fetch().call_sid == caller
+
+
+def test_late_news_of_a_room_does_not_disturb_a_leg_elsewhere(fake_ivr):
+    """A Nudge (a room's change) reaching a leg that has left the room is dropped: the leg
+    goes on with its menu instead of ending."""
+    from devkit.twilio_standin.leg import CallLeg
+    from devkit.twilio_standin.leg_steps import Nudge
+    from devkit.twilio_standin.script import Script
+    from devkit.twilio_standin.transport import FlaskTransport
+
+    leg = CallLeg("http://127.0.0.1:5000", FlaskTransport(fake_ivr),
+                  Script.parse('say "order status"'), auth_token=TOKEN)
+    leg.interrupt(Nudge())
+    transcript = leg.run()
+    assert transcript.heard()[-1] == "Your order has shipped.", transcript.render()
+    assert transcript.ok
