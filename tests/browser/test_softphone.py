@@ -281,3 +281,30 @@ def test_a_warm_transfer_from_the_console(floor):
     assert done.value.status == 200, done.value.text()
     until(tab, lambda: agent_leg(centre).ended, centre.work, what="alice to leave")
     assert not caller.ended  # the caller stays, with dan
+
+
+def test_an_outgoing_call_from_the_softphone_passes_the_toll_fraud_check(floor):
+    centre, context = floor
+    tab = context.new_page()
+    sign_in(tab, centre.base_url, "alice")
+    tab.locator("#dial").wait_for()
+    tab.fill("#dial-to", "+19005550134")  # premium rate: refused with the reason
+    tab.click("#dial button[type=submit]")
+    (refused,) = until(tab, lambda: [a for a in centre.standin.all_legs()
+                                     if a.from_ == "client:alice"], what="the outgoing call")
+    until(tab, lambda: refused.ended, what="the refused call to end")
+    heard = " | ".join(refused.transcript.heard())
+    assert "This call cannot be placed: a premium-rate number" in heard
+    assert [e for e in refused.transcript.events if e.kind == "dial"] == []  # never dialled
+    tab.locator("#dial").wait_for()  # idle again: the dialer is back
+    tab.fill("#dial-to", "+1 415 555 0134")
+    tab.click("#dial button[type=submit]")
+    placed = until(tab, lambda: [a for a in centre.standin.all_legs()
+                                 if a.from_ == "client:alice" and a is not refused],
+                   what="the second call")[0]
+    tab.locator("#controls").wait_for()
+    until(tab, lambda: [e for e in placed.transcript.events
+                        if e.kind == "dial" and "+14155550134" in e.text], what="the dial")
+    tab.click("#hangup")
+    until(tab, lambda: placed.ended, what="the hang-up")
+    tab.locator("#dial").wait_for()

@@ -41,7 +41,7 @@
     sendDigits(digits) { window.__sentDigits = (window.__sentDigits || '') + digits; this._act('digits', {digits}); }
     _gone() {  // the stand-in no longer lists it: the far end hung up or it rang out
       const was = this._status; this._status = 'closed';
-      if (was === 'pending') this.emit('cancel'); else if (was === 'open') this.emit('disconnect', this);
+      if (was === 'pending') this.emit('cancel'); else if (was !== 'closed') this.emit('disconnect', this);
     }
   }
 
@@ -71,6 +71,14 @@
       await sim('DELETE', `/sim/clients/${this.identity}`);
       this.state = 'unregistered'; this.emit('unregistered');
     }
+    async connect(options) {  // an outgoing call through the TwiML App (the stand-in's dial)
+      const params = (options && options.params) || {};
+      const placed = await sim('POST', `/sim/clients/${this.identity}/dial`, {to: params.To, params});
+      const call = new Call(this, {sid: placed.sid, from: 'client:' + this.identity, to: params.To});
+      call._status = 'connecting';
+      this._calls.set(placed.sid, call);
+      return call;
+    }
     updateToken(token) {
       if (identityOf(token) !== this.identity) throw new Error('updateToken: another identity');
       this.token = token; this.tokenUpdates.push(token);
@@ -82,7 +90,11 @@
         const listed = await sim('GET', `/sim/clients/${this.identity}/calls`);
         const live = new Set(listed.map(c => c.sid));
         for (const info of listed) {
-          if (this._calls.has(info.sid) || !info.ringing) continue;
+          const known = this._calls.get(info.sid);
+          if (known && known._status === 'connecting' && info.status === 'in-progress') {
+            known._status = 'open'; known.emit('accept', known);
+          }
+          if (known || !info.ringing) continue;
           const call = new Call(this, info);
           this._calls.set(info.sid, call);
           this.emit('incoming', call);

@@ -48,7 +48,7 @@
 
   function draw(f) {
     floor = f || null;
-    const soft = A.softCall && A.softCall.status && A.softCall.status() === 'open';
+    const soft = !!(A.softCall && A.softCall.status && A.softCall.status() !== 'closed');
     const live = soft || (floor && floor.state !== 'ended');
     $('controls').hidden = !live;
     if (!live) return;

@@ -8,7 +8,9 @@
 // REFRESH_MS while registered (routing offers a `client:` agent calls only while it is fresh;
 // a server without the endpoint answers 404, which is ignored). A supervisor's console
 // registers the supervisor's own identity: monitoring legs ring it. An agent at a phone number
-// (PAGE.softphone.mode 'phone') gets no Device. Audio devices: Device.audio.
+// (PAGE.softphone.mode 'phone') gets no Device. Audio devices: Device.audio. "Call a number"
+// places an outgoing call (`Device.connect({params: {To}})`) through the TwiML App, whose
+// webhook (/voice/client) applies the toll-fraud policy.
 (function () {
   const A = window.IvrAgent, PAGE = A.PAGE, $ = (id) => document.getElementById(id);
   const REFRESH_MS = 10000;
@@ -27,8 +29,12 @@
     fetch('/agent/device', {method: 'POST', body: JSON.stringify({state}),
       headers: {'Content-Type': 'application/json', 'X-CSRF-Token': PAGE.csrf}}).catch(() => {});
   }
+  function dialable() {  // the dialer shows while the phone is idle
+    $('dial').hidden = PAGE.supervising || !device || device.state !== 'registered' || !!A.softCall || !!ringing;
+  }
   function registered(yes) {
     setState(yes ? 'ready: calls ring here' : 'not registered: no calls are offered');
+    dialable();
     presence(yes ? 'registered' : 'unregistered');
     clearInterval(refresh);
     refresh = yes ? setInterval(() => presence('registered'), REFRESH_MS) : null;
@@ -42,10 +48,10 @@
   function ended(call) {
     if (A.softCall === call) A.softCall = null;
     if (ringing === call) { ringing = null; $('ringing').hidden = true; }
-    A.redraw(); A.poll();
+    A.redraw(); A.poll(); dialable();
   }
   function incoming(call) {
-    ringing = call;
+    ringing = call; dialable();
     $('ring-why').textContent = why();
     $('ringing').hidden = false;
     $('accept').focus();
@@ -55,6 +61,18 @@
     call.on('reject', () => ended(call));
     call.on('mute', () => A.redraw());
   }
+  $('dial').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const to = $('dial-to').value.trim();
+    try {
+      const call = await device.connect({params: {To: to}});
+      A.softCall = call; dialable(); A.redraw();
+      call.on('accept', () => A.redraw());
+      call.on('disconnect', () => ended(call));
+      call.on('cancel', () => ended(call));
+      call.on('error', (err) => A.fail('Phone: ' + (err && err.message ? err.message : err)));
+    } catch (err) { A.fail('Phone: ' + err.message); }
+  });
   $('accept').addEventListener('click', () => { if (ringing) ringing.accept(); });
   $('reject').addEventListener('click', () => { const call = ringing; if (call) { call.reject(); ended(call); } });
   document.addEventListener('agent:context', (e) => {
