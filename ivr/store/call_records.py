@@ -82,6 +82,19 @@ def floor_json(r: CallRecord) -> dict[str, Any] | None:
     }
 
 
+def floor_summaries(session: Session, sids: Sequence[str]) -> dict[str | None, dict[str, Any]]:
+    """How each call went on the agent floor (who handled it, holds, transfers), for the
+    worklist: whoever follows a task up sees it. One read; calls without agents left out."""
+    if not sids:
+        return {}
+    rows = session.execute(select(m.CallRow.call_sid, m.CallRow.floor, m.CallRow.hold_count,
+                                  m.CallRow.hold_s, m.CallRow.transferred)
+                           .where(m.CallRow.call_sid.in_(list(sids)[:500]))).all()
+    return {sid: {"agents": floor.get("agents", []), "hold_count": holds, "hold_s": hold_s,
+                  "transferred": transferred, "transfers": floor.get("transfers", [])}
+            for sid, floor, holds, hold_s, transferred in rows if floor}
+
+
 def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 

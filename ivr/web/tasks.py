@@ -33,6 +33,7 @@ from ivr.app.services import services
 from ivr.domain.errors import Conflict, NotFound
 from ivr.store import models as m
 from ivr.store import tasks
+from ivr.store.call_records import floor_summaries
 from ivr.store.caller_summary import config_summary_ttl, refresh_caller_summary
 
 bp = Blueprint("tasks_api", __name__, url_prefix="/api")
@@ -88,7 +89,10 @@ def list_tasks() -> Response:
     now = datetime.now(UTC)
     with _session() as session:
         found = tasks.list_tasks(session, **_task_filters())
-        return jsonify(tasks=[tasks.task_json(t, now) for t in found])
+        handled = floor_summaries(session, [t.call_sid for t in found if t.call_sid])
+        return jsonify(tasks=[{**tasks.task_json(t, now), "handling": handled.get(t.call_sid)}
+                              for t in found])
+
 
 
 @bp.post("/tasks/<int:task_id>/assign")

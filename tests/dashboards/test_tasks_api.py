@@ -142,3 +142,14 @@ def test_an_agent_takes_only_tasks_that_are_nobodys_or_theirs(app: Flask):
     assert moved.get_json()["owner"] == "bea"  # supervisors reassign any task
     assert ann.post(f"/api/tasks/{vm}/assign", json={}, headers=ann_csrf).status_code == 403
     assert bea.post(f"/api/tasks/{cb}/assign", json={}, headers=bea_csrf).status_code == 200
+
+
+def test_a_task_shows_how_its_call_went_on_the_agent_floor(app: Flask):
+    """The worklist's task carries who handled the call, its holds and transfers (issue 14
+    item 7); a call no agent handled has none."""
+    ann, _ = signed_in(app, "ann")
+    listed = {t["rule"]: t for t in ann.get("/api/tasks").get_json()["tasks"]}
+    assert listed["low_satisfaction"]["handling"] == {
+        "agents": ["alice"], "hold_count": 0, "hold_s": 0.0, "transferred": False,
+        "transfers": []}
+    assert listed["abandoned_after_wait"]["handling"] is None
