@@ -184,3 +184,47 @@ def test_board_shows_todays_ranges_and_the_staffing_advice(app: Flask):
     assert support["ranges"] == {"in_range_share": 0.5, "range_width": 35.0, "ranges_told": 2}
     assert support["staffing"]["agents"] == 1
     assert support["staffing"]["sentence"].endswith("to reach 80 % in 20 s")
+
+
+def test_agent_aht_on_the_board_is_talk_plus_hold_plus_after_call_work(app: Flask):
+    """The wallboard's agent table uses the reports' AHT (docs/reports.md): one call with a
+    20 s hold inside 60 s in the conference and 10 s of wrap-up (40 + 20 + 10 = 70), one plain
+    bridged call of 30 s talk and 20 s wrap-up (50): AHT 60, mean hold 10."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.orm import sessionmaker
+
+    from dashboards.auth import user_engine
+    from ivr.store.events import publish_event
+    from queue_worker.outcomes import drain_events
+
+    local = datetime.now(ZoneInfo("America/Los_Angeles"))  # queues.yaml's business day
+    if local.hour * 60 + local.minute < 10:
+        pytest.skip("the business day began a moment ago")
+    svc = app.extensions["ivr"]
+    now = time.time() - 300
+    calls = {
+        "CA" + "1" * 32: [("hold_ended", 40, {"agent": "alice", "seconds": 20.0}),
+                          ("agent_left", 70, {"agent": "alice", "talk": 60.0, "hold": 20.0}),
+                          ("call_ended", 70, {}),
+                          ("wrap_up", 80, {"agent": "alice", "seconds": 10.0,
+                                           "ended": "timeout"})],
+        "CA" + "2" * 32: [("call_ended", 40, {}),
+                          ("wrap_up", 60, {"agent": "alice", "seconds": 20.0,
+                                           "ended": "early"})],
+    }
+    for sid, events in calls.items():
+        publish_event(svc.redis, "call_started", sid, {"caller": "+14155550100",
+                                                       "dialed": "+1", "flow": "shop"}, now)
+        publish_event(svc.redis, "queue_joined", sid, {"queue": "support"}, now)
+        publish_event(svc.redis, "agent_answered", sid, {"queue": "support", "agent": "alice"},
+                      now + 10)
+        for kind, t, data in events:
+            publish_event(svc.redis, kind, sid, data, now + t)
+    with app.app_context():
+        assert drain_events(svc.redis, sessionmaker(user_engine())).failed == 0
+    board = signed_in(app, "sue").get("/wallboard/board.json").get_json()
+    alice = next(a for a in board["agents"] if a["id"] == "alice")
+    assert (alice["handled"], alice["aht"], alice["hold"], alice["transfer_rate"]) == (
+        2, 60.0, 10.0, 0.0)
