@@ -82,6 +82,8 @@ def wait_real(leg: Any, ring: Ring, seconds: float) -> str | None:
     by a RealClock's speed); the leg's clock then moves on by the time that passed."""
     speed = getattr(leg.clock, "speed", 1.0)
     started = time.monotonic()
+    if leg.cancelled_ringing:  # canceled before its device started ringing
+        ring.decide("canceled")
     ring.decided.wait(seconds / speed)
     if not hasattr(leg.clock, "speed"):
         leg.clock.sleep(time.monotonic() - started)
