@@ -109,6 +109,25 @@ def test_ivr_report_command(app: Flask) -> None:
     assert bad.exit_code != 0
 
 
+def test_per_agent_rows_in_the_api_and_the_command_agree(app: Flask) -> None:
+    """Issue 14 item 5: AHT (talk + hold + after-call work) per agent, in /api/reports and
+    under the queue rows of `ivr report`; the same rows."""
+    got = signed_in(app, "sue").get("/api/reports?day=2026-11-24").get_json()
+    agents = {a["agent"]: a for a in got["agents"]}
+    assert agents, "the scripted day has answered calls"
+    assert sum(a["handled"] for a in agents.values()) == next(
+        r["answered"] for r in got["rows"] if r["queue"] == "*")
+    support = next(r for r in got["rows"] if r["queue"] == "support")
+    assert support["aht"] is not None
+    assert support["aht"] == support["talk"] + support["hold"] + support["after_call"]
+    env = {"IVR_INSTANCE_DIR": str(app.config["IVR"].instance_dir), "DATABASE_URL": same_database()}
+    text = CliRunner().invoke(report_command, ["--day", "2026-11-24"], env=env).output
+    assert "per agent (AHT = talk + hold + after-call work" in text
+    for name, row in agents.items():
+        line = next(x for x in text.split("per agent")[1].splitlines() if f" {name} " in x)
+        assert line.split()[2:4] == [str(row["handled"]), str(row["aht"])]
+
+
 def test_closing_a_task_updates_the_callers_summary_for_flows(app: Flask, redis) -> None:
     from ivr.store import models as m
     from ivr.store.caller_summary import history_variables, refresh_caller_summary
