@@ -77,8 +77,8 @@ def test_last_hour_reads_the_folded_visits(redis, db_engine, session_factory):
     assert h["waiting"][-1] == 1
     assert sum(h["waiting"]) == 4
     # the agents table: alice answered CA1 and CA2 (talk time unknown until they end)
-    assert agents_today(db_engine, DAY) == {
-        "alice": {"handled": 2, "aht": None}}
+    assert {a: (r["handled"], r["aht"]) for a, r in agents_today(db_engine, DAY).items()} == {
+        "alice": (2, None)}
 
 
 def test_agents_today_counts_answers_and_mean_talk_time(redis, db_engine, session_factory):
@@ -93,5 +93,8 @@ def test_agents_today_counts_answers_and_mean_talk_time(redis, db_engine, sessio
                                                  "wait": 4.0}, t + 5)
         publish_event(redis, "call_ended", sid, {"duration": 5 + talk}, t + 5 + talk)
     drain_events(redis, session_factory)
-    assert agents_today(db_engine, DAY) == {
-        "alice": {"handled": 2, "aht": 80.0}, "dan": {"handled": 1, "aht": 30.0}}
+    assert agents_today(db_engine, DAY) == {  # no holds, no wrap-up: AHT is the talk
+        "alice": {"handled": 2, "aht": 80.0, "hold": 0.0, "after_call": 0.0,
+                  "transfer_rate": 0.0},
+        "dan": {"handled": 1, "aht": 30.0, "hold": 0.0, "after_call": 0.0,
+                "transfer_rate": 0.0}}
