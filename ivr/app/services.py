@@ -218,7 +218,8 @@ def build_services(config: Config, conn: redis.Redis | None = None,
     lookups = load_sources(config.flows_dir.parent / "lookups.yaml",
                            pool_size=lookup_pool_size(config))
     flows = FlowRegistry(config.flows_dir, catalog, extra_check=_flow_checks(config, lookups),
-                         calendars_file=config.calendars_file)
+                         calendars_file=config.calendars_file,
+                         check_every=config.flow_check_every)
     store = CallStateStore(conn, config.call_state_ttl, lean=config.lean_redis)
 
     def publish(kind: str, sid: str, data: Mapping[str, Any], at: datetime) -> None:

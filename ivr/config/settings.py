@@ -193,6 +193,10 @@ class Config(BaseSettings):
         "IVR_FLOW_CONVERGE_EVERY", "seconds between a web process's checks for flows published "
         "by another process (one request per interval pays for the check; 0: every request)", 1.0,
         ge=0)
+    flow_check_every: float = env(
+        "IVR_FLOW_CHECK_EVERY", "seconds between a web process's looks at the flow files for "
+        "edits (a few `stat` calls, made by the first call start once the interval has passed; "
+        "0: every call start)", 1.0, ge=0)
     lookup_pool_size: int = env(
         "IVR_LOOKUP_POOL_SIZE", "database connections each `type: sql` source of `lookups.yaml` "
         "may hold (a source's own `pool_size:` wins); a lookup waits for one only until its "

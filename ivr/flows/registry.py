@@ -2,8 +2,11 @@
 
 Owns reading flow files (the domain loader takes text), the checks that span files (unique
 flow ids and numbers, exactly one `default: true` flow) and hot reload. `reload()` only stats
-files, so the web app may call it on every request: when nothing changed it costs one
-`stat` per file and one for the directory. A changed set of files is swapped in only when
+files: when nothing changed it costs one `stat` per file and one for the directory. The call
+start calls `reload_if_due()`, which does that at most once per `check_every` seconds
+(IVR_FLOW_CHECK_EVERY, 1 s): the six stats were a tenth of a `/voice`'s CPU in one process
+(docs/performance.md), and an edit heard within a second is what an operator saving a file
+can tell apart from at once. A changed set of files is swapped in only when
 *every* flow (and the prompt catalogue, when it changed) validates; otherwise the problems
 are logged once and the live flows keep serving, so a typo saved to disk never takes calls
 down. Must not import Flask or Redis.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,11 +97,14 @@ class FlowRegistry:
     def __init__(self, directory: str | Path, catalog: PromptTexts,
                  load_catalog: Callable[[Path], PromptTexts] | None = None,
                  extra_check: Callable[[Mapping[str, Flow]], list[FlowError]] | None = None,
-                 calendars_file: Path | None = None) -> None:
+                 calendars_file: Path | None = None, check_every: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         """`extra_check` adds problems only the app can see (queues that must exist in
         queues.yaml); its problems refuse a load exactly like the flow's own.
         `calendars_file` (calendars.yaml) is watched like a flow file: a refused calendar
-        refuses the reload and the live flows keep serving with the calendars they had."""
+        refuses the reload and the live flows keep serving with the calendars they had.
+        `check_every`: seconds `reload_if_due` lets pass between looks (0: it always looks);
+        `clock` is the monotonic clock it measures them with."""
         self.directory = Path(directory)
         self.calendars_file = calendars_file
         self.extra_check = extra_check
@@ -108,6 +115,8 @@ class FlowRegistry:
         self._lock = threading.Lock()
         self._refused: Stamp | None = None
         self._listing: tuple[int, list[str]] = (-1, [])  # (directory mtime_ns, watched paths)
+        self.check_every, self._clock = check_every, clock
+        self._check_due = 0.0  # the first call start looks
         stamp = self._stamp()
         self._snap = self._build(self._load(catalog), stamp)
 
@@ -139,6 +148,17 @@ class FlowRegistry:
         return {flow_id: flow.version for flow_id, flow in self._snap.flows.items()}
 
     # -- reloading -----------------------------------------------------------------------------
+
+    def reload_if_due(self) -> bool:
+        """`reload()` when `check_every` seconds have passed since the last look (the first
+        call start always looks), else nothing: what the call start calls. A race between two
+        threads at the due moment only makes both look, which `reload` allows."""
+        if self.check_every > 0:
+            now = self._clock()
+            if now < self._check_due:
+                return False
+            self._check_due = now + self.check_every
+        return self.reload()
 
     def reload(self) -> bool:
         """Swap in changed flows when all validate. True when new flows went live."""

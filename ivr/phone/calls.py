@@ -31,6 +31,7 @@ StartVariables = tuple[Mapping[str, Any], Mapping[str, Any]]  # (flags, history)
 
 class FlowSource(Protocol):
     def reload(self) -> bool: ...
+    def reload_if_due(self) -> bool: ...
     def flow_for_number(self, to: str) -> Any: ...
     def flow_by_id(self, flow_id: str) -> Any: ...
 
@@ -81,7 +82,8 @@ class CallService:
         with self.store.step(call_sid, 0, also=also) as step:
             if step.answer is not None:
                 return step.answer
-            self.flows.reload()  # a few stats; a changed flow is swapped in only if it validates
+            self.flows.reload_if_due()  # a few stats at most once a second (IVR_FLOW_CHECK_EVERY);
+            # a changed flow is swapped in only if it validates
             flow = self.flows.flow_for_number(caller.get("To", ""))
             flags, history = step.also if step.also is not None else ({}, {})
             event = CallEvent(kind="start", now=now, caller=dict(caller),

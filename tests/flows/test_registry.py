@@ -61,6 +61,41 @@ def test_valid_change_goes_live_with_a_new_version(registry: FlowRegistry,
     assert registry.version("shop") == registry.flow_by_id("shop").version
 
 
+def test_reload_if_due_looks_at_most_once_per_interval_and_sees_the_edit_after_it(
+        flows_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The call start's look (IVR_FLOW_CHECK_EVERY): the first call looks; an edit saved
+    within the interval is heard by the first call once the interval has passed."""
+    now = [100.0]
+    registry = FlowRegistry(flows_dir, load_catalog(flows_dir.parent / "catalog.yaml"),
+                            check_every=1.0, clock=lambda: now[0])
+    stats = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: stats.append(p) or real_stat(p, *a, **k))
+    assert registry.reload_if_due() is False  # the first look: nothing changed
+    looked = len(stats)
+    assert looked > 0
+    before = registry.version("utility")
+    path = flows_dir / "utility.yaml"
+    touch_later(path, path.read_text().replace("timeout: 2\n", "timeout: 3\n"))
+    stats.clear()
+    now[0] += 0.999
+    assert registry.reload_if_due() is False  # within the interval: no look at all
+    assert stats == []
+    assert registry.version("utility") == before
+    now[0] += 0.001
+    assert registry.reload_if_due() is True   # the next call after it hears the edit
+    assert registry.version("utility") != before
+
+
+def test_reload_if_due_with_no_interval_looks_every_time(registry: FlowRegistry,
+                                                         flows_dir: Path) -> None:
+    assert registry.check_every == 0
+    assert registry.reload_if_due() is False
+    path = flows_dir / "utility.yaml"
+    touch_later(path, path.read_text().replace("timeout: 2\n", "timeout: 3\n"))
+    assert registry.reload_if_due() is True
+
+
 def test_invalid_change_is_refused_and_live_flows_keep_serving(
         registry: FlowRegistry, flows_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     live = registry.versions()

@@ -45,6 +45,22 @@ def test_valid_edit_is_heard_by_the_next_call(live_flows, caplog):
     assert heard(leg).startswith("We are open")
 
 
+def test_edit_within_the_check_interval_is_heard_once_it_has_passed(live_flows):
+    """IVR_FLOW_CHECK_EVERY (1 s): the files are looked at by the first call start after each
+    interval, so an edit saved just after a call is heard by the next call a second later."""
+    app, shop = live_flows
+    assert app.config["IVR"].flow_check_every == 1.0
+    walk(app, "+14155550100", "press 1; press 3; press 1")  # this call start looked
+    edit(shop, "say: shop_welcome", "say: shop_hours")
+    registry = app.extensions["ivr"].flows
+    registry._check_due = time.monotonic() + 60  # the interval has not passed yet
+    assert not heard(walk(app, "+14155550100", "press 1; press 3; press 1")).startswith(
+        "We are open")
+    registry._check_due = 0.0  # it has now
+    assert heard(walk(app, "+14155550100", "press 1; press 3; press 1")).startswith(
+        "We are open")
+
+
 def test_broken_edit_is_refused_and_the_live_flow_keeps_serving(live_flows, caplog):
     app, shop = live_flows
     edit(shop, "goto: ask_order", "goto: no_such_node")
