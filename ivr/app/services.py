@@ -43,6 +43,7 @@ from ivr.phone.twiml import Urls
 from ivr.prompts.catalog import load_catalog
 from ivr.prompts.lookup import PromptAudio
 from ivr.store import events, redis_connect
+from ivr.store.call_start import OneTripStart
 from ivr.store.call_state import CallStateStore
 from ivr.store.caller_summary import queue_start_reads
 from ivr.store.embedded_redis import EmbeddedRedis
@@ -236,6 +237,7 @@ def build_services(config: Config, conn: redis.Redis | None = None,
         publish=publish,
         audio=audio,
         start_reads=queue_start_reads,
+        one_trip=OneTripStart(store) if config.one_trip_start else None,
     )
     svc = Services(config=config, redis=conn, calls=calls, urls=urls, flows=flows,
                    queue_engine=engine, handoff=handoff, embedded=embedded,

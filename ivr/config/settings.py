@@ -265,6 +265,11 @@ class Config(BaseSettings):
     lean_redis: bool = env(
         "IVR_LEAN_REDIS", "`0` sends the webhook path's call scripts through redis-py's "
         "regular path instead of the shortcut (`ivr/store/lean_script.py`)", True, unset="`1`")
+    one_trip_start: bool = env(
+        "IVR_ONE_TRIP_START", "`0` records a new call's first step with two Redis round trips "
+        "(lock and read, then write) instead of one computed from the flags and caller summary "
+        "this process last saw and checked in the same script (`ivr/store/call_start.py`)",
+        True, unset="`1`")
     webhook_lane: bool = env(
         "IVR_WEBHOOK_LANE", "`0` answers every webhook through Flask instead of the lane in "
         "front of it for `/voice`, `/voice/next` and `/voice/status` "

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from ivr.domain.flow import interpreter
 from ivr.domain.flow.actions import Action, CallEvent, CallState, Enqueue, Lookup
 from ivr.phone.twiml import AudioLookup, Urls, render
+from ivr.store.call_start import OneTripStart, Outcome
 from ivr.store.call_state import CallStateStore, StepHold, StoredCall
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,16 @@ class CallService:
     `emergency_closed`) and what is known of the caller's earlier calls (`history.*`), read
     with the call's own state in one Redis round trip (ivr/store/caller_summary.py
     queue_start_reads); None: no flags, a first-time caller."""
+    one_trip: OneTripStart | None = None
+    """A new call's first step in one round trip (ivr/store/call_start.py), taken with
+    `start_reads`; None (IVR_ONE_TRIP_START=0): always the locked path."""
 
     def start(self, call_sid: str, caller: Mapping[str, str], now: datetime) -> str:
         """Answer the incoming-call webhook (step 0). A retry returns the stored answer."""
+        if self.one_trip is not None and self.start_reads is not None:
+            answer = self._start_new(self.one_trip, call_sid, caller, now)
+            if answer is not None:
+                return answer
         reads = self.start_reads
         also = None if reads is None else (
             lambda pipe: reads(pipe, caller.get("From", ""), now))
@@ -90,6 +98,47 @@ class CallService:
                               data={"flags": dict(flags), "history": dict(history)})
             state, actions = interpreter.start(flow, event)
             return self._finish(step, flow, None, state, actions, dict(caller), 0, now)
+
+    def _start_new(self, one_trip: OneTripStart, call_sid: str, caller: Mapping[str, str],
+                   now: datetime) -> str | None:
+        """Step 0 computed from this process's guess of the flags and the caller's summary,
+        recorded only if the call is new and the guess still holds (one round trip; see
+        ivr/store/call_start.py). A wrong guess is corrected by the reply and the step is
+        offered once more. None when it does not apply (the call is known or locked, the
+        first step joins a queue or looks something up, anything failed before the write):
+        nothing was written and the locked path answers, as it always did."""
+        for _ in range(2):
+            guess = one_trip.guess(caller.get("From", ""), now)
+            try:
+                step = self._first_step(call_sid, caller, now, guess.flags, guess.history)
+            except Exception:  # noqa: BLE001 - the locked path answers: a retry from its
+                return None    # store, else the same error, logged, and the fallback route
+            if step is None:
+                return None
+            stored, twiml, events = step
+            outcome = one_trip.record(call_sid, stored, twiml, events, guess)
+            if outcome is Outcome.RECORDED:
+                return twiml
+            if outcome is Outcome.LOCKED_PATH:
+                return None
+        return None
+
+    def _first_step(self, call_sid: str, caller: Mapping[str, str], now: datetime,
+                    flags: Mapping[str, Any], history: Mapping[str, Any],
+                    ) -> tuple[StoredCall, str, list[tuple[str, dict[str, Any], float]]] | None:
+        """Step 0 as the locked path computes it, without its effects (None when the step
+        ends in a lookup or a queue join)."""
+        self.flows.reload_if_due()
+        flow = self.flows.flow_for_number(caller.get("To", ""))
+        event = CallEvent(kind="start", now=now, caller=dict(caller),
+                          data={"flags": dict(flags), "history": dict(history)})
+        state, actions = interpreter.start(flow, event)
+        effects = self._run_effects(call_sid, flow, state, actions, dict(caller), now, 1,
+                                    may_join=False)
+        if effects is None:
+            return None
+        twiml, events = self._answer(None, *effects, dict(caller), 0, now)
+        return StoredCall(effects[0], 1, dict(caller)), twiml, events
 
     def advance(self, call_sid: str, seq: int, event: CallEvent) -> str | None:
         """Answer a callback for step `seq`. None means the call is unknown (expired or forged

@@ -67,9 +67,9 @@ class CallStateStore:
         self.ttl = ttl
         # the hot path's scripts: see ivr/store/lean_script.py
         self.held = held = HeldConnections(conn, enabled=lean)
-        self._begin = LeanScript(held, _script_text("call_begin"))
-        self._commit = LeanScript(held, _script_text("call_commit"))
-        self._ended = LeanScript(held, _script_text("call_ended"))
+        self._begin = LeanScript(held, script_text("call_begin"))
+        self._commit = LeanScript(held, script_text("call_commit"))
+        self._ended = LeanScript(held, script_text("call_ended"))
         self._recent: OrderedDict[str, StoredCall] = OrderedDict()
         self._recent_lock = threading.Lock()
 
@@ -162,10 +162,10 @@ class CallStateStore:
 
     def _save_step(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
                    events: Sequence[tuple[str, dict[str, Any], float]], step: StepHold) -> None:
-        args = self._commit_args(call_sid, stored, answer_for, twiml, events, step.token)
-        self._commit(_commit_keys(call_sid), args)
+        args = self.commit_args(call_sid, stored, answer_for, twiml, events, step.token)
+        self._commit(commit_keys(call_sid), args)
         step.released = True
-        self._remember(call_sid, stored)
+        self.remember(call_sid, stored)
 
     # -- a step without the lock -------------------------------------------------------------
     # Most webhooks of a call come to the process that answered its previous one (Twilio keeps
@@ -183,25 +183,25 @@ class CallStateStore:
                           events: Sequence[tuple[str, dict[str, Any], float]]) -> bool:
         """Record a step computed from `recent()` state, unless the call moved on meanwhile
         (then nothing is written and False is returned). Same writes as `save`."""
-        args = self._commit_args(call_sid, stored, answer_for, twiml, events, "")
-        if self._commit(_commit_keys(call_sid), args) == -1:
+        args = self.commit_args(call_sid, stored, answer_for, twiml, events, "")
+        if self._commit(commit_keys(call_sid), args) == -1:
             self.forget(call_sid)
             return False
-        self._remember(call_sid, stored)
+        self.remember(call_sid, stored)
         return True
 
     def forget(self, call_sid: str) -> None:
         with self._recent_lock:
             self._recent.pop(call_sid, None)
 
-    def _remember(self, call_sid: str, stored: StoredCall) -> None:
+    def remember(self, call_sid: str, stored: StoredCall) -> None:
         with self._recent_lock:
             self._recent[call_sid] = stored
             self._recent.move_to_end(call_sid)
             while len(self._recent) > RECENT_CALLS:
                 self._recent.popitem(last=False)
 
-    def _commit_args(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
+    def commit_args(self, call_sid: str, stored: StoredCall, answer_for: int, twiml: str,
                      events: Sequence[tuple[str, dict[str, Any], float]], token: str,
                      ) -> list[Any]:
         args: list[Any] = [self.ttl, token, answer_for, twiml,
@@ -257,7 +257,7 @@ class CallStateStore:
 
 
 @functools.cache
-def _script_text(name: str) -> str:
+def script_text(name: str) -> str:
     return (SCRIPT_DIR / f"{name}.lua").read_text()
 
 
@@ -265,7 +265,7 @@ def _lock_key(call_sid: str) -> str:
     return keys.call(call_sid) + ":lock"
 
 
-def _commit_keys(call_sid: str) -> list[str]:
+def commit_keys(call_sid: str) -> list[str]:
     """KEYS of call_commit.lua: call hash, responses, lock, events stream."""
     return [keys.call(call_sid), keys.call_responses(call_sid), _lock_key(call_sid),
             keys.events_stream()]
