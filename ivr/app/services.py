@@ -89,9 +89,10 @@ class Services:
 
     def end_request(self) -> None:
         """After every request (Flask's teardown and the webhook lane): connections the
-        request's thread held for the call scripts go back to the pool (issue 12; see
+        request's thread held for the call scripts go back to the pool, unless the thread
+        keeps its own for its next request (IVR_LEAN_REDIS_KEEP; issue 12; see
         ivr/store/lean_script.py)."""
-        self.calls.store.held.give_back()
+        self.calls.store.held.end_request()
 
     def defer(self, kind: str, call_sid: str, payload: Mapping[str, Any], at: datetime,
               exc: Exception) -> None:
@@ -221,7 +222,8 @@ def build_services(config: Config, conn: redis.Redis | None = None,
     flows = FlowRegistry(config.flows_dir, catalog, extra_check=_flow_checks(config, lookups),
                          calendars_file=config.calendars_file,
                          check_every=config.flow_check_every)
-    store = CallStateStore(conn, config.call_state_ttl, lean=config.lean_redis)
+    store = CallStateStore(conn, config.call_state_ttl, lean=config.lean_redis,
+                           keep=config.lean_redis_keep)
 
     def publish(kind: str, sid: str, data: Mapping[str, Any], at: datetime) -> None:
         publish_event(conn, kind, sid, data, at)

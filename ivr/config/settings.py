@@ -265,6 +265,10 @@ class Config(BaseSettings):
     lean_redis: bool = env(
         "IVR_LEAN_REDIS", "`0` sends the webhook path's call scripts through redis-py's "
         "regular path instead of the shortcut (`ivr/store/lean_script.py`)", True, unset="`1`")
+    lean_redis_keep: bool = env(
+        "IVR_LEAN_REDIS_KEEP", "`0` hands the call scripts' Redis connection back to the pool "
+        "after every web request instead of letting the request's thread keep it for its next "
+        "request (at most a second; `ivr/store/lean_script.py`)", True, unset="`1`")
     one_trip_start: bool = env(
         "IVR_ONE_TRIP_START", "`0` records a new call's first step with two Redis round trips "
         "(lock and read, then write) instead of one computed from the flags and caller summary "

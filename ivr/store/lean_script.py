@@ -13,8 +13,13 @@ parent's socket.
 A held connection never outlives what it was taken for (issue 12: under the development
 server's thread-per-request, connections of dead threads piled up until redis-py's pool said
 "Too many connections"):
-- the web app hands it back at the end of every request (`give_back`, through
-  `Services.end_request`, which Flask's teardown and the webhook lane call);
+- the web app hands it back at the end of every request (`end_request`, through
+  `Services.end_request`, which Flask's teardown and the webhook lane call), unless `keep`
+  (IVR_LEAN_REDIS_KEEP, on unless 0): then the request's thread keeps it for its next
+  request as a worker thread does (used for KEEP_S seconds at most, then handed back at its
+  next use and taken afresh, with the pool's checks), which spares the pool's checkout and
+  release and its poll for stale input on every request (a connection is only kept after
+  whole replies were read: any error hands it back);
 - a thread that ends, or a store that is dropped, hands it back too: the hold is a small
   object in a `threading.local`, freed with its thread, and `weakref.finalize` releases the
   connection then (the same finalizer `give_back` runs, so it is released exactly once);
@@ -103,9 +108,10 @@ class HeldConnections:
     scripts of one store; see the module docstring for when it goes back."""
 
     def __init__(self, client: redis.Redis, *, enabled: bool = True,
-                 max_held: int | None = None) -> None:
+                 max_held: int | None = None, keep: bool = False) -> None:
         self.client = client
         self.enabled = enabled
+        self.keep = keep
         pool_size = int(getattr(client.connection_pool, "max_connections", 0) or 100)
         self.max_held = max_held if max_held is not None else max(1, pool_size // 2)
         self.count = HoldCount()
@@ -134,6 +140,12 @@ class HeldConnections:
         hold.release.atexit = False
         self._local.hold = hold
         return conn
+
+    def end_request(self) -> None:
+        """A web request ended: hand the connection back, unless `keep` (see the module
+        docstring); then it goes back after KEEP_S, or with its thread."""
+        if not self.keep:
+            self.give_back()
 
     def give_back(self) -> None:
         """Hand this thread's connection back to the pool now (a no-op when it holds none)."""

@@ -10,7 +10,8 @@ Owns what both ways must do alike (issue 13, item 3), each in one function:
 - `fallback_twiml`: that fallback (an apology and a route to a human; inside Twilio's hold
   loop, where <Enqueue> and <Dial> are not allowed, more holding);
 - `observe`: the latency and response metrics under the Flask endpoint's name;
-- `end_request`: the teardown that gives the request's Redis connection back.
+- `end_request`: the teardown that gives the request's Redis connection back (or lets the
+  thread keep it for its next request, IVR_LEAN_REDIS_KEEP).
 
 Must not import Flask's request globals: the lane has a WSGI environ, not a request context.
 """
@@ -90,7 +91,8 @@ def observe(endpoint: str, status: int, seconds: float) -> None:
 
 def end_request(svc: Services) -> None:
     """After every request, however it ended: the connection the request's thread held for
-    the call scripts goes back to the pool (issue 12; ivr/store/lean_script.py). The lane
+    the call scripts goes back to the pool (issue 12; ivr/store/lean_script.py), or stays with
+    the thread for its next request, at most a second (IVR_LEAN_REDIS_KEEP). The lane
     calls it in a `finally`; Flask through `teardown` (registered by create_app)."""
     svc.end_request()
 

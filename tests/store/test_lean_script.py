@@ -176,6 +176,47 @@ def test_give_back_returns_it_at_once_and_switched_off_nothing_is_held(redis_url
     assert in_use(client.connection_pool) == 0
 
 
+def test_end_request_hands_it_back_unless_kept_then_the_next_request_reuses_it(
+        redis_url: str, redis, monkeypatch: pytest.MonkeyPatch):  # noqa: ARG001
+    """IVR_LEAN_REDIS_KEEP=1: the thread keeps its connection for its next request, with no
+    pool checkout (nor its poll for stale input) in between, and hands it back after KEEP_S,
+    as a worker thread does; an error still hands it back at once."""
+    client = redis_connect.connect(redis_url, max_connections=4)
+    pool = client.connection_pool
+    checkouts: list[int] = []
+    get_connection = pool.get_connection
+    monkeypatch.setattr(pool, "get_connection",
+                        lambda *a, **k: (checkouts.append(1), get_connection(*a, **k))[1])
+    plain = HeldConnections(client)
+    script = LeanScript(plain, INCR)
+    for _ in range(2):
+        script(["n"], [1])
+        plain.end_request()
+        assert in_use(pool) == 0
+    assert len(checkouts) == 2  # one per request
+
+    kept = HeldConnections(client, keep=True)
+    script = LeanScript(kept, INCR)
+    checkouts.clear()
+    first = kept.get()
+    for _ in range(3):
+        script(["n"], [1])
+        kept.end_request()
+        assert in_use(pool) == 1
+        assert kept.get() is first
+    assert len(checkouts) == 1
+    assert int(redis.get("n")) == 5
+    monkeypatch.setattr(lean_script, "KEEP_S", 0.0)
+    second = kept.get()  # after KEEP_S: handed back and taken afresh, with the pool's checks
+    assert len(checkouts) == 2
+    assert in_use(pool) == 1
+    with pytest.raises(redis_lib.ResponseError):
+        LeanScript(kept, "return redis.error_reply('no')")([], [])
+    assert in_use(pool) == 0
+    assert kept.count.now == 0
+    assert second is not None
+
+
 def _reads() -> CommandBatch:
     batch = CommandBatch()
     batch.hgetall("h")

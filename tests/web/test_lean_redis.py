@@ -44,9 +44,15 @@ def play(app: Flask, call_sid: str, after_each: Any = None) -> list[str]:
 
 
 @pytest.mark.parametrize("through_lane", [True, False])
-def test_no_connection_is_held_after_a_request(app: Flask, through_lane: bool):
+@pytest.mark.parametrize("keep", [False, True])
+def test_no_connection_is_held_after_a_request(app: Flask, through_lane: bool, keep: bool):
     """Before, the request's thread kept its connection after the request; under a server
-    that starts a thread per request, each dead thread's connection was lost to the pool."""
+    that starts a thread per request, each dead thread's connection was lost to the pool.
+    With IVR_LEAN_REDIS_KEEP=1 the thread keeps one for its next request (one at most, and
+    a thread that ends hands it back: tests/store/test_lean_script.py)."""
+    held = app.extensions["ivr"].calls.store.held
+    assert held.keep is app.config["IVR"].lean_redis_keep
+    held.keep = keep
     pool = app.extensions["ivr"].redis.connection_pool
     seen: list[int] = []
 
@@ -60,7 +66,7 @@ def test_no_connection_is_held_after_a_request(app: Flask, through_lane: bool):
     served = lane.served
     play(app, "CA" + uuid.uuid4().hex, after_each=after)
     assert (lane.served - served == len(STEPS)) is through_lane
-    assert seen == [0] * len(STEPS)
+    assert seen == [int(keep)] * len(STEPS)
 
 
 def events_of(redis, call_sid: str) -> list[tuple[str, dict[str, Any]]]:
