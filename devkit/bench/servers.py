@@ -123,7 +123,7 @@ SWITCHES: dict[str, dict[str, str]] = {
     "app, webhook lane off": {"IVR_WEBHOOK_LANE": "0"},
     "app, lean Redis off": {"IVR_LEAN_REDIS": "0"},
     "app, one-trip start off": {"IVR_ONE_TRIP_START": "0"},
-    "app, lean Redis keep on": {"IVR_LEAN_REDIS_KEEP": "1"},
+    "app, connection back per request": {"IVR_LEAN_REDIS_KEEP": "0"},
 }
 
 
