@@ -79,6 +79,11 @@ class Floor:
         return None
 
     @property
+    def caller_gone(self) -> bool:
+        caller = self.leg(self.call)
+        return self.ended or (caller is not None and caller.status == "left")
+
+    @property
     def held(self) -> bool:
         return self.held_since is not None
 

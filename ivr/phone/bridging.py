@@ -23,6 +23,7 @@ from typing import Any
 
 from ivr.config.metrics import ESTIMATE_ERROR
 from ivr.domain import wait_range
+from ivr.domain.floor import Leg
 from ivr.domain.flow.actions import CallEvent, Speech
 from ivr.phone.floor_twiml import caller_conference
 from ivr.phone.queue_handoff import QueueHandOff
@@ -59,6 +60,8 @@ class BridgeService:
         first = self.floor.field(call_sid, "first_joined") or text(joined) or ""
         self.floor.create(call_sid, visit.queue, agent=agent_id, reservation=token,
                           first_joined=first, priority=text(priority) or "0")
+        self.floor.add_leg(call_sid, Leg(call_sid, "caller", "caller", "joined",
+                                         since=now.timestamp()))
         urls = self.prompter.urls
         r = VoiceResponse()
         # FLOOR_RECORDING (notice): when the queue records agent calls, the recording engineer's
@@ -137,7 +140,7 @@ class BridgeService:
         at = now.timestamp()
         floor = self.floor.load(call_sid)
         if floor is not None:
-            answered = any(p.since for p in floor.legs if p.role != "caller")
+            answered = any(p.since for p in floor.legs if p.role in ("agent", "consult"))
             status = "completed" if answered else "no-answer"
         if status in ANSWERED_DIAL:
             self.answered(call_sid, agent_id, token, _at(at - (duration or 0)))

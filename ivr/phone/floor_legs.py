@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ivr.domain.errors import NotFound
-from ivr.domain.floor import AGENT_SIDE, Floor, Leg, needs_end
+from ivr.domain.floor import AGENT_SIDE, Floor, Leg, needs_end, resumed
 from ivr.domain.queueing import Presence
 from ivr.phone.bridging import BridgeService
 from ivr.phone.floor_twiml import leg_conference
@@ -77,7 +77,7 @@ class FloorLegs:
         agent's answer connects the caller (the answered wait, `agent_answered`)."""
         r = VoiceResponse()
         floor = self.floor.load(call)
-        gone = floor is None or floor.ended or bool(floor.conference and not floor.live("caller"))
+        gone = floor is None or floor.caller_gone
         if not gone and role == "agent" and token:
             gone = not self.bridging.answered(call, who, token, now)
             if not gone:
@@ -88,8 +88,15 @@ class FloorLegs:
             self._leg_state(call, leg_sid, role, who, "left", now)
             return str(r)
         joined = self._leg_state(call, leg_sid, role, who, "joined", now, mode=mode)
-        if joined is not None and joined.after:
-            self.jobs.drop_leg(joined.after)  # a cold transfer: the one who sent it leaves
+        if role in AGENT_SIDE and not token and not who.startswith("+"):
+            self.service.agents.floor_joined(who, call, now.timestamp())
+            self._ring_answered(who)
+        if joined is not None and joined.after:  # a cold transfer: the sender leaves now
+            sender = floor.leg(joined.after)
+            self.jobs.drop_leg(joined.after)
+            self.publish("transfer", call, {
+                "agent": sender.who if sender else "", "to_type": _kind(who), "to": who,
+                "mode": "cold", "result": "completed"}, now)
         if role in ("agent", "consult"):
             r.say(self.bridging.summary(call), language="en-US")
         # FLOOR_RECORDING (start): when the queue records agent calls, the recording
@@ -126,20 +133,22 @@ class FloorLegs:
         if before is not None and before.status == "left":
             return
         result = status if status in MISSED else "rejected"
-        if role in ("agent", "consult", "third") and not who.startswith("+"):
+        if role in AGENT_SIDE and not who.startswith("+"):
             self.publish("agent_missed", call, {"agent": who, "result": result}, now)
             self._ring_missed(who, now)
         if role == "agent" and token:
             self.service.bridge_failed(call, token, now.timestamp(), agent_presence=Presence.BREAK)
             self.jobs.redirect_caller(call, self.bridging.prompter.urls.make(
                 "/voice/floor/back", call=call), leg_sid)
-        elif role == "agent":
-            self.publish("transfer", call, {"agent": who, "to_type": "agent", "to": who,
-                                            "mode": "cold", "result": "failed"}, now)
-            self._maybe_end(call)
-        elif role == "consult":
-            self.publish("transfer", call, {"agent": who, "to_type": "agent", "to": who,
-                                            "mode": "warm", "result": "failed"}, now)
+            return
+        if floor is None or role not in ("agent", "consult", "third"):
+            return
+        sender = floor.leg(before.after) if before is not None and before.after else None
+        if role == "consult" or sender is not None:
+            agent = sender.who if sender else next((p.who for p in floor.live("agent")), "")
+            self.publish("transfer", call, {
+                "agent": agent, "to_type": _kind(who), "to": who,
+                "mode": "warm" if role == "consult" else "cold", "result": "failed"}, now)
 
     def left(self, call: str, leg_sid: str, now: datetime) -> None:
         """A leg left the conference (its Dial action, its status callback or the
@@ -152,40 +161,65 @@ class FloorLegs:
         floor = self.floor.load(call)
         if floor is None:
             return
-        if after.role == "agent" and before.status == "joined":
-            self._agent_left(floor, after, now)
         if after.role == "caller":
+            self._caller_left(floor, now)
             return
+        if after.role in AGENT_SIDE and before.status == "joined":
+            self._agent_left(floor, after, now)
         if after.role in AGENT_SIDE:
             self._maybe_end(call)
 
     def _agent_left(self, floor: Floor, leg: Leg, now: datetime) -> None:
-        """The agent who had the call left: `agent_left`, and their after-call work starts
-        as the Dial's end started it before conferences (reservations.call_ended)."""
+        """An agent-side leg left: the agent who had the call files `agent_left` and starts
+        after-call work as the Dial's end started it before conferences (the routed agent:
+        reservations.call_ended; one who joined by a transfer: the queue's wrap-up time);
+        a consulted colleague or an added agent is available again at once."""
         at = now.timestamp()
-        hold = floor.hold_seconds + (at - floor.held_since if floor.held_since else 0.0)
-        self.publish("agent_left", floor.call, {"agent": leg.who, "talk": round(at - leg.since, 1),
-                                                "hold": round(hold, 1)}, now)
-        if self.floor.field(floor.call, "agent") == leg.who:
-            self.service.call_ended(floor.call, at)
+        if leg.role == "agent":
+            hold = floor.hold_seconds + (at - floor.held_since if floor.held_since else 0.0)
+            self.publish("agent_left", floor.call, {
+                "agent": leg.who, "talk": round(at - leg.since, 1), "hold": round(hold, 1)},
+                now)
+        if leg.who.startswith("+"):
+            return
+        if leg.role == "agent" and self.floor.field(floor.call, "agent") == leg.who and (
+                self.service.call_ended(floor.call, at) is not None):
+            return
+        wrap = self.service.config(floor.queue).wrap_up_seconds if leg.role == "agent" else 0.0
+        if self.service.agents.floor_left(leg.who, floor.call, at, at + wrap) and wrap:
+            self.service.trigger.agent_free_at(leg.who, at + wrap)
+
+    def _caller_left(self, floor: Floor, now: datetime) -> None:
+        """The caller hung up (the conference ends with them): a hold or a consult in
+        progress ends with them."""
+        if floor.held_since is not None:
+            agent = next((p.who for p in floor.live("agent")), "")
+            after, events = resumed(floor, agent, now.timestamp())
+            self.floor.save(after)
+            for kind, data in events:
+                self.publish(kind, floor.call, data, now)
+        for consult in floor.live("consult"):
+            agent = next((p.who for p in floor.live("agent")), "")
+            self.publish("transfer", floor.call, {
+                "agent": agent, "to_type": _kind(consult.who), "to": consult.who,
+                "mode": "warm", "result": "caller_hung_up"}, now)
 
     def _maybe_end(self, call: str) -> None:
         floor = self.floor.load(call)
-        if floor is not None and needs_end(floor) and floor.live("caller") and self.floor.once(
+        if floor is not None and needs_end(floor) and not floor.caller_gone and self.floor.once(
                 call, "end"):
             self.jobs.end_conference(call)
 
     def conference_event(self, call: str, form: dict[str, str], now: datetime) -> None:
-        """The conference's status callback: its SID, who joined, left, held, muted."""
+        """The conference's status callback: its SID, who left, held, muted."""
         event = form.get("StatusCallbackEvent", "")
         conference = form.get("ConferenceSid", "")[:64]
         leg = form.get("CallSid", "")[:64]
         if conference and not self.floor.field(call, "conference"):
             self.floor.set(call, conference=conference)
         if event == "conference-end":
+            self.left(call, call, now)  # the caller's leg, if no leave came for it
             self.floor.set(call, ended="1")
-        elif event == "participant-join" and leg == call:
-            self._leg_state(call, leg, "caller", "caller", "joined", now)
         elif event == "participant-leave" and leg:
             self.left(call, leg, now)
         elif event in ("participant-mute", "participant-unmute", "participant-hold",
@@ -203,3 +237,7 @@ class FloorLegs:
 
     def _ring_answered(self, agent: str) -> None:
         self.service.agents.ring_answered(agent)
+
+
+def _kind(who: str) -> str:
+    return "number" if who.startswith("+") else "agent"

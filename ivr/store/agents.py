@@ -174,6 +174,32 @@ class AgentStore:
         same when the caller is connected)."""
         self.conn.hdel(keys.agent(agent_id), "missed", "away_pending")
 
+    def floor_joined(self, agent_id: str, member: str, now: float) -> bool:
+        """The agent joined a caller's conference outside routing (a transfer's target, a
+        consult, a third party; docs/agent-floor.md): on_call with that caller, so routing
+        offers them nothing else and the console shows the call. Not while they ring for or
+        talk to another caller. True when changed."""
+        _, changed = self._apply(agent_id, Presence.ON_CALL, now,
+                                 allowed_from="available,wrap_up,break,away,offline")
+        if changed:
+            self.conn.hset(keys.agent(agent_id), "member", member)
+        return changed
+
+    def floor_left(self, agent_id: str, member: str, now: float, wrap_until: float) -> bool:
+        """That agent left the conference: after-call work until `wrap_until` (as finish.lua
+        does for the routed agent), or available at once when `wrap_until` <= now."""
+        if text(self.conn.hget(keys.agent(agent_id), "member")) != member:
+            return False
+        state = Presence.WRAP_UP if wrap_until > now else Presence.AVAILABLE
+        _, changed = self._apply(agent_id, state, now, allowed_from="on_call")
+        if changed:
+            pipe = self.conn.pipeline(transaction=True)
+            pipe.hdel(keys.agent(agent_id), "member", "token")
+            if state == Presence.WRAP_UP:
+                pipe.hset(keys.agent(agent_id), "wrap_until", to_ms(wrap_until))
+            pipe.execute()
+        return changed
+
     def missed_rings(self, agent_id: str) -> int:
         return int(text(self.conn.hget(keys.agent(agent_id), "missed")) or 0)
 
