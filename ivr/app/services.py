@@ -256,7 +256,7 @@ def build_services(config: Config, conn: redis.Redis | None = None,
         svc.bridging = BridgeService(handoff, prompter, calls,
                                      FloorStore(conn, config.call_state_ttl),
                                      FloorJobs(Queue(ROUTING_QUEUE, connection=conn)))
-        svc.floor_legs = FloorLegs(svc.bridging, hold_audio)
+        svc.floor_legs = FloorLegs(svc.bridging, hold_audio, config.hold_pause)
         svc.callback_legs = CallbackLegs(handoff, prompter)
         svc.floor_recording = floor_recording(config, conn, handoff, prompter)
     return svc

@@ -26,13 +26,13 @@ from ivr.phone.twiml_builder import VoiceResponse
 
 log = logging.getLogger(__name__)
 MISSED = ("no-answer", "busy", "failed", "canceled")
-HOLD_PAUSE = 10  # seconds of silence a wait/hold document lasts when no music is built
 
 
 @dataclass
 class FloorLegs:
     bridging: BridgeService
     audio: HoldAudio | None = None
+    hold_pause: int = 15  # IVR_HOLD_PAUSE: one wait/hold document's length without music
 
     @property
     def floor(self) -> Any:
@@ -67,7 +67,7 @@ class FloorLegs:
         if play is not None:
             r.play(play.url)
         else:
-            r.pause(length=HOLD_PAUSE)
+            r.pause(length=self.hold_pause)
         return str(r)
 
     # -- an agent-side leg ---------------------------------------------------------------
