@@ -259,6 +259,7 @@ def build_services(config: Config, conn: redis.Redis | None = None,
         svc.floor_legs = FloorLegs(svc.bridging, hold_audio, config.hold_pause)
         svc.callback_legs = CallbackLegs(handoff, prompter)
         svc.floor_recording = floor_recording(config, conn, handoff, prompter)
+        svc.bridging.recording = svc.floor_recording
     return svc
 
 

@@ -45,6 +45,7 @@ class BridgeService:
     calls: Any  # ivr.phone.calls.CallService: resumes the flow after the queue
     floor: FloorStore
     jobs: FloorJobs
+    recording: Any = None  # ivr.phone.floor_recording.FloorRecording (recorded agent calls)
 
     def bridge(self, call_sid: str, agent_id: str, token: str, now: datetime) -> str:
         visit = self.handoff.visit(call_sid)
@@ -64,8 +65,8 @@ class BridgeService:
                                          since=now.timestamp()))
         urls = self.prompter.urls
         r = VoiceResponse()
-        # FLOOR_RECORDING (notice): when the queue records agent calls, the recording engineer's
-        # FloorRecording.notice(queue, language) text is said here, before the caller joins.
+        if self.recording is not None:  # the queue records agent calls: the caller is told
+            self.recording.speak_notice(r, visit.queue, visit.language)
         self.prompter.speak(r, "agent_connecting", visit.language)
         caller_conference(r, urls, call_sid, urls.make("/voice/queue/dialed", agent=agent_id,
                                                        reservation=token))

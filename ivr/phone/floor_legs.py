@@ -99,8 +99,8 @@ class FloorLegs:
                 "mode": "cold", "result": "completed"}, now)
         if role in ("agent", "consult"):
             r.say(self.bridging.summary(call), language="en-US")
-        # FLOOR_RECORDING (start): when the queue records agent calls, the recording
-        # engineer's FloorRecording.start(call, leg_sid) is called here for the routed agent.
+        if role == "agent" and token and self.bridging.recording is not None:
+            self.bridging.recording.start(call, leg_sid)  # when the queue records
         coach = next((p.leg for p in floor.live("agent") if p.status == "joined"), None)
         leg_conference(r, self.bridging.prompter.urls, call, role, who, leg_sid, mode, coach)
         return str(r)

@@ -165,3 +165,25 @@ def test_transfer_to_a_queue_keeps_the_first_arrival(post, routed, call_sid, red
     assert int(redis.hget(keys.queue_entry(call_sid), "joined_at")) == joined
     assert svc.queue_engine.position(call_sid) == 1  # ahead of the one who came later
     assert svc.queue_engine.agents.get("alice").presence.value == "wrap_up"
+
+
+def test_a_recording_queue_tells_the_caller_and_records_the_agents_leg(post, routed, call_sid,
+                                                                       redis):
+    from dataclasses import replace
+
+    from ivr.domain.queueing import RecordingSettings
+
+    svc, token = routed
+    engine = svc.queue_engine
+    engine.queues["support"] = replace(engine.queues["support"],
+                                       recording=RecordingSettings(mode="on"))
+    bridge = post(f"/voice/queue/bridge?agent=alice&reservation={token}",
+                  standard_params(call_sid)).get_data(as_text=True)
+    assert_valid_twiml(bridge)
+    notice = svc.floor_recording.notice("support", "en-US")
+    assert notice
+    assert notice in bridge
+    assert bridge.index(notice) < bridge.index("<Dial")  # told before the bridge
+    leg = "CA" + "f" * 32
+    answer_leg(post, call_sid, token, leg)
+    assert [j.args for j in jobs(redis, "record-")] == [(call_sid, leg)]
