@@ -185,9 +185,10 @@ class FloorLegs:
         if leg.role == "agent" and self.floor.field(floor.call, "agent") == leg.who and (
                 self.service.call_ended(floor.call, at) is not None):
             return
-        wrap = self.service.config(floor.queue).wrap_up_seconds if leg.role == "agent" else 0.0
-        if self.service.agents.floor_left(leg.who, floor.call, at, at + wrap) and wrap:
-            self.service.trigger.agent_free_at(leg.who, at + wrap)
+        if leg.role == "agent":  # the queue's wrap-up, timer and disposition rule
+            self.service.start_wrap_up(leg.who, floor.call, floor.queue, at)
+        else:
+            self.service.agents.floor_left(leg.who, floor.call, at)
 
     def _caller_left(self, floor: Floor, now: datetime) -> None:
         """The caller hung up (the conference ends with them): a hold or a consult in

@@ -185,19 +185,14 @@ class AgentStore:
             self.conn.hset(keys.agent(agent_id), "member", member)
         return changed
 
-    def floor_left(self, agent_id: str, member: str, now: float, wrap_until: float) -> bool:
-        """That agent left the conference: after-call work until `wrap_until` (as finish.lua
-        does for the routed agent), or available at once when `wrap_until` <= now."""
+    def floor_left(self, agent_id: str, member: str, now: float) -> bool:
+        """A consulted or added agent left the conference: available again at once (the
+        agent who had the call goes to wrap-up instead: wrap_up.py start_wrap_up)."""
         if text(self.conn.hget(keys.agent(agent_id), "member")) != member:
             return False
-        state = Presence.WRAP_UP if wrap_until > now else Presence.AVAILABLE
-        _, changed = self._apply(agent_id, state, now, allowed_from="on_call")
+        _, changed = self._apply(agent_id, Presence.AVAILABLE, now, allowed_from="on_call")
         if changed:
-            pipe = self.conn.pipeline(transaction=True)
-            pipe.hdel(keys.agent(agent_id), "member", "token")
-            if state == Presence.WRAP_UP:
-                pipe.hset(keys.agent(agent_id), "wrap_until", to_ms(wrap_until))
-            pipe.execute()
+            self.conn.hdel(keys.agent(agent_id), "member", "token")
         return changed
 
     def missed_rings(self, agent_id: str) -> int:
