@@ -308,3 +308,28 @@ def test_an_outgoing_call_from_the_softphone_passes_the_toll_fraud_check(floor):
     tab.click("#hangup")
     until(tab, lambda: placed.ended, what="the hang-up")
     tab.locator("#dial").wait_for()
+
+
+def test_after_the_call_the_wrap_up_counts_down_extends_and_ends(floor):
+    centre, context = floor
+    tab, caller, _ = ringing_console(centre, context)
+    tab.click("#accept")
+    tab.locator("#call-state").filter(has_text="talking").wait_for()
+    tab.click("#hangup")
+    until(tab, lambda: agent_leg(centre).ended, centre.work, what="alice to leave")
+    tab.locator("#wrapup").wait_for()  # support: wrap_up_seconds 30
+    assert tab.locator("#presence").text_content() == "wrap up"
+    left = int(tab.locator("#wrapup-left").text_content().split()[0])
+    assert 0 < left <= 30
+    with tab.expect_response(lambda r: "/agent/wrapup/extend" in r.url) as extended:
+        tab.click("#wrapup-extend")
+    assert extended.value.status == 200, extended.value.text()
+    assert json.loads(extended.value.request.post_data) == {"seconds": 30}
+    until(tab, lambda: int(tab.locator("#wrapup-left").text_content().split()[0]) > 30,
+          what="the longer countdown")
+    screenshot(tab, "softphone-wrap-up")
+    with tab.expect_response(lambda r: "/agent/wrapup/end" in r.url) as ended:
+        tab.click("#wrapup-end")
+    assert ended.value.status == 200, ended.value.text()
+    tab.locator("#wrapup").wait_for(state="hidden")
+    tab.locator("#presence").filter(has_text="available").wait_for()

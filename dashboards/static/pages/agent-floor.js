@@ -111,7 +111,7 @@
   $('wrapup-end').addEventListener('click', async () => { if (await post('/agent/wrapup/end' + q, {})) { wrapUntil = null; drawWrapUp(); A.poll(); } });
   $('wrapup-extend').addEventListener('click', async () => {
     const data = await post('/agent/wrapup/extend' + q, {seconds: 30});
-    if (data && data.until) { wrapUntil = data.until; drawWrapUp(); }
+    if (data && data.wrap_up && data.wrap_up.until) { wrapUntil = data.wrap_up.until; drawWrapUp(); }
     if (data) A.poll();
   });
 

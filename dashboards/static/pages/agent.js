@@ -12,7 +12,7 @@
   let historyFor = null;
   function show(ctx) {
     document.dispatchEvent(new CustomEvent('agent:context', {detail: ctx}));  // agent-floor.js, agent-softphone.js
-    document.getElementById('presence').textContent = (ctx.presence || '').replace('_', ' ');
+    document.getElementById('presence').textContent = (ctx.presence || '').replace('_', ' ') + (ctx.reason ? ' (' + ctx.reason + ')' : '');
     const card = document.getElementById('card');
     if (!ctx.call) { card.classList.remove('live'); if (!lastCall) card.replaceChildren(el('p', 'No call right now.')); return; }
     const c = ctx.call; lastCall = c.call_sid; card.classList.add('live'); card.replaceChildren();
