@@ -318,7 +318,7 @@ def test_after_the_call_the_wrap_up_counts_down_extends_and_ends(floor):
     tab.click("#hangup")
     until(tab, lambda: agent_leg(centre).ended, centre.work, what="alice to leave")
     tab.locator("#wrapup").wait_for()  # support: wrap_up_seconds 30
-    assert tab.locator("#presence").text_content() == "wrap up"
+    tab.locator("#presence").filter(has_text="wrap up").wait_for()
     left = int(tab.locator("#wrapup-left").text_content().split()[0])
     assert 0 < left <= 30
     with tab.expect_response(lambda r: "/agent/wrapup/extend" in r.url) as extended:
