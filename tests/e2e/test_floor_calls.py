@@ -169,3 +169,45 @@ def test_cold_transfer_to_a_queue_and_to_an_outside_number_refused(live: Live):
                          "result": "completed"}]
     live.run_until(lambda: live.queues.agents.get("alice").presence.value == "wrap_up")
     assert caller.transcript.ok, caller.transcript.render()
+
+
+def test_cold_transfer_to_an_agent_and_a_third_party_added(live: Live):
+    caller = routed_call(live)
+    call = caller.call_sid
+    alice = console(live, "alice")
+    added = alice("/agent/call/add", {"call": call, "to_type": "number",
+                                      "to": "+14155550177"})
+    assert added.status_code == 200, added.get_json()
+    live.run_until(lambda: joined(live, call, "third", "+14155550177"))  # the number answers
+    moved = alice("/agent/call/transfer", {"call": call, "to_type": "agent", "to": "dan"})
+    assert moved.status_code == 200, moved.get_json()
+    accept(live, "dan")
+    live.run_until(lambda: joined(live, call, "agent", "dan")
+                   and live.queues.agents.get("alice").presence.value == "wrap_up")
+    assert live.queues.agents.get("dan").presence.value == "on_call"
+    seen = events(live, call)
+    assert [d for k, d in seen if k == "party_added"] == [
+        {"agent": "alice", "to_type": "number", "to": "+14155550177"}]
+    assert [(d["agent"], d["mode"], d["result"]) for k, d in seen if k == "transfer"] == [
+        ("alice", "cold", "started"), ("alice", "cold", "completed")]
+    assert [d["agent"] for k, d in seen if k == "agent_left"] == ["alice"]
+    assert caller.transcript.ok, caller.transcript.render()
+
+
+def test_consult_cancelled_gives_the_caller_back(live: Live):
+    caller = routed_call(live)
+    call = caller.call_sid
+    alice = console(live, "alice")
+    assert alice("/agent/call/consult", {"call": call, "to_type": "agent",
+                                         "to": "dan"}).status_code == 200
+    accept(live, "dan")
+    live.run_until(lambda: joined(live, call, "consult", "dan"))
+    cancelled = alice("/agent/call/consult/cancel", {"call": call})
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert cancelled.get_json()["floor"]["held"] is False
+    live.run_until(lambda: live.queues.agents.get("dan").presence.value == "available")
+    assert joined(live, call, "agent", "alice")
+    results = [d["result"] for k, d in events(live, call) if k == "transfer"]
+    assert results == ["started", "cancelled"]
+    assert [k for k, _ in events(live, call) if k.startswith("hold_")] == [
+        "hold_started", "hold_ended"]
