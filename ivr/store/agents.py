@@ -178,21 +178,26 @@ class AgentStore:
         """The agent joined a caller's conference outside routing (a transfer's target, a
         consult, a third party; docs/agent-floor.md): on_call with that caller, so routing
         offers them nothing else and the console shows the call. Not while they ring for or
-        talk to another caller. True when changed."""
-        _, changed = self._apply(agent_id, Presence.ON_CALL, now,
-                                 allowed_from="available,wrap_up,break,away,offline")
+        talk to another caller. The presence they had is kept (`floor_prev`) for
+        `floor_left`. True when changed."""
+        old, changed = self._apply(agent_id, Presence.ON_CALL, now,
+                                   allowed_from="available,wrap_up,break,away,offline")
         if changed:
-            self.conn.hset(keys.agent(agent_id), "member", member)
+            self.conn.hset(keys.agent(agent_id), mapping={"member": member, "floor_prev": old})
         return changed
 
     def floor_left(self, agent_id: str, member: str, now: float) -> bool:
-        """A consulted or added agent left the conference: available again at once (the
-        agent who had the call goes to wrap-up instead: wrap_up.py start_wrap_up)."""
-        if text(self.conn.hget(keys.agent(agent_id), "member")) != member:
+        """A consulted or added agent left the conference: back to the presence they had
+        (available after wrap-up or available; break, away or offline stay so), at once. The
+        agent who had the call goes to wrap-up instead (wrap_up.py start_wrap_up)."""
+        key = keys.agent(agent_id)
+        current, prev = (text(v) for v in self.conn.hmget(key, ["member", "floor_prev"]))
+        if current != member:
             return False
-        _, changed = self._apply(agent_id, Presence.AVAILABLE, now, allowed_from="on_call")
+        back = Presence(prev) if prev in ("break", "away", "offline") else Presence.AVAILABLE
+        _, changed = self._apply(agent_id, back, now, allowed_from="on_call")
         if changed:
-            self.conn.hdel(keys.agent(agent_id), "member", "token")
+            self.conn.hdel(key, "member", "token", "floor_prev")
         return changed
 
     def missed_rings(self, agent_id: str) -> int:

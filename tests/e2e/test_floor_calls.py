@@ -7,6 +7,7 @@ validated by the stand-in (tests/twiml_validate.py)."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -198,6 +199,7 @@ def test_consult_cancelled_gives_the_caller_back(live: Live):
     caller = routed_call(live)
     call = caller.call_sid
     alice = console(live, "alice")
+    live.queues.agent_presence("dan", "break", time.time())  # a colleague on a break helps
     assert alice("/agent/call/consult", {"call": call, "to_type": "agent",
                                          "to": "dan"}).status_code == 200
     accept(live, "dan")
@@ -205,7 +207,7 @@ def test_consult_cancelled_gives_the_caller_back(live: Live):
     cancelled = alice("/agent/call/consult/cancel", {"call": call})
     assert cancelled.status_code == 200, cancelled.get_json()
     assert cancelled.get_json()["floor"]["held"] is False
-    live.run_until(lambda: live.queues.agents.get("dan").presence.value == "available")
+    live.run_until(lambda: live.queues.agents.get("dan").presence.value == "break")  # again
     assert joined(live, call, "agent", "alice")
     results = [d["result"] for k, d in events(live, call) if k == "transfer"]
     assert results == ["started", "cancelled"]
