@@ -9,7 +9,8 @@ Agent hash fields: name, address, skills (JSON skill -> 1..5), presence, since (
 idle_since (ms), member and token while ringing/on a call, wrap_until (ms) in wrap-up,
 device and device_at (ms) (a softphone's registration as the console last said),
 missed (unanswered rings in a row), reason (why the system set `away`), away_pending (the
-limit was reached while a ring was still theirs: its release makes them away).
+limit was reached while a ring was still theirs: its release makes them away), floor_prev
+(the presence an agent had before joining a call outside routing: floor_joined).
 """
 
 from __future__ import annotations
