@@ -87,9 +87,11 @@ class FloorMoves:
         """What the rules cannot know: the target exists and may be dialled."""
         if isinstance(command, Ring) and command.to_type == "agent":
             try:
-                self.legs.service.agents.get(command.to)
+                target = self.legs.service.agents.get(command.to)
             except NotFound:
                 raise Refused(f"there is no agent {command.to!r}") from None
+            if target.presence.value in ("ringing", "on_call"):
+                raise Refused(f"{command.to} is on another call")
         elif isinstance(command, Ring) and command.to_type == "number":
             try:
                 validate_callback_number(command.to, self._countries(floor))

@@ -85,6 +85,14 @@ def test_dialled_numbers_pass_the_toll_fraud_policy(app: Flask, floor):
     assert resp.get_json()["error"] == "there is no agent 'nobody'"
 
 
+def test_a_colleague_on_another_call_is_not_rung(app: Flask, floor):
+    app.extensions["ivr"].queue_engine.agents.floor_joined("dan", "CA" + "9" * 32, 1.0)
+    alice = client(app, "alice")
+    resp = alice("/agent/call/consult", {"call": CALL, "to_type": "agent", "to": "dan"})
+    assert resp.status_code == 409
+    assert resp.get_json()["error"] == "dan is on another call"
+
+
 def test_twilio_unreachable_is_a_502_and_changes_nothing(app: Flask, floor):
     alice = client(app, "alice")
     resp = alice("/agent/call/hold", {"call": CALL})
