@@ -109,10 +109,23 @@ class FloorRecording:
         return True
 
     def begin(self, call: str, agent_leg: str, control: Any) -> str:
-        """The job's half: ask Twilio to record `agent_leg`; returns the RE sid. Raises what
-        the REST client raises (the job is retried)."""
+        """The job's half: ask Twilio to record `agent_leg`; returns the RE sid, or "" when
+        the leg has ended meanwhile. Raises the REST client's other errors (the job is
+        retried)."""
         url = Urls(self.config.public_base_url).make(STATUS_PATH, call=call)
-        sid = control.record_call(agent_leg, url)
+        try:
+            sid = control.record_call(agent_leg, url)
+        except Exception as exc:
+            if getattr(exc, "status", None) not in (400, 404):
+                raise  # network, 5xx: the job is retried
+            # The leg is gone or no longer in progress (Twilio 20404, 21220): retrying
+            # cannot help, and the console must not wait for a recording that never starts.
+            log.warning("call %s: agent leg %s not recorded: %s", call, agent_leg, exc)
+            current = self.store.load(call)
+            if current is not None and current.leg == agent_leg and current.live:
+                self.store.set_status(call, "completed")
+                self._show(call)
+            return ""
         if self.store.settle(call, agent_leg, sid, "in-progress"):
             self._show(call)
         log.info("call %s: recording %s of agent leg %s started", call, sid, agent_leg)

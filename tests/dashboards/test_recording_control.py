@@ -78,6 +78,20 @@ def test_twilio_refusing_is_502_and_changes_nothing(live: Live, people: dict):
     assert recorder.state(call).status == "in-progress"
 
 
+def test_a_leg_gone_before_the_job_ran_is_not_waited_for(live: Live, people: dict):
+    live.configure_queue("support", recording=RecordingSettings("on"))
+    call = waiting_caller(live)
+    recorder = live.app.extensions["ivr"].floor_recording
+    gone = "CA" + uuid.uuid4().hex                         # hung up before the job asked
+    assert recorder.start(call, gone) is True
+    assert press(people, "alice", PAUSE, call).status_code == 409   # not started yet
+    live.work()
+    assert recorder.state(call).status == "completed"
+    answer = press(people, "alice", PAUSE, call)
+    assert (answer.status_code, answer.get_json()["error"]) == (
+        409, f"call {call} is not being recorded")
+
+
 def test_pause_and_resume_through_the_standin(live: Live, people: dict):
     live.configure_queue("support", recording=RecordingSettings("on", transcribe=True))
     call = waiting_caller(live)
