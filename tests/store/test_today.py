@@ -47,6 +47,9 @@ def test_today_figures_match_the_scripted_calls(redis, db_engine, session_factor
     # Service level counts the abandon against the target (docs/reports.md): 1 of 3.
     assert figures["queues"]["support"] == {"offered": 3, "answered": 2, "abandoned": 1,
                                             "service_level": 0.333, "asa": 25.0,
+                                            # talk 109 and 99 s, no hold, no wrap-up, no
+                                            # transfer (AHT: docs/reports.md)
+                                            "aht": 104.0, "hold": 0.0, "transfer_rate": 0.0,
                                             # told no range (events before issue 15's)
                                             "ranges_told": 0, "in_range_share": None,
                                             "range_width": None}
