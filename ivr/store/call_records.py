@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 
 from ivr.domain.outcome import CallRecord, fold_call
 from ivr.store import events as ev
+from ivr.store import flow_rollups
 from ivr.store import models as m
 
 log = logging.getLogger(__name__)
 RecordHook = Callable[[Session, CallRecord], None]
-CHILD_TABLES = (m.CallStepRow, m.SelfServiceAttemptRow, m.QueueVisitRow, m.VoicemailRow,
-                m.SurveyAnswerRow, m.DispositionRow, m.CallTagRow, m.AgentWorkRow)
+# A call's history rows besides its steps, which write_record deletes apart (flow rollups).
+CHILD_TABLES = (m.SelfServiceAttemptRow, m.QueueVisitRow, m.VoicemailRow, m.SurveyAnswerRow,
+                m.DispositionRow, m.CallTagRow, m.AgentWorkRow)
 
 
 def _when(at: float | None) -> datetime | None:
@@ -39,6 +41,9 @@ def write_record(session: Session, r: CallRecord) -> None:
     session.execute(delete(m.CallbackAttemptRow).where(m.CallbackAttemptRow.callback_pk.in_(
         select(m.CallbackRow.id).where(m.CallbackRow.call_sid == sid))))
     session.execute(delete(m.CallbackRow).where(m.CallbackRow.call_sid == sid))
+    old_steps = session.execute(delete(m.CallStepRow).where(m.CallStepRow.call_sid == sid)
+                                .returning(*flow_rollups.returned_columns())).mappings().all()
+    flow_rollups.count_steps(session, old_steps, -1)  # the flow report's hourly rollups
     for table in CHILD_TABLES:
         session.execute(delete(table).where(table.call_sid == sid))
     call = m.CallRow
@@ -52,9 +57,10 @@ def write_record(session: Session, r: CallRecord) -> None:
         after_call_s=r.floor.after_call_s,
         transferred=r.floor.transferred if r.floor.work else None, floor=floor_json(r),
         updated_at=datetime.now(UTC)))))
-    _write_history(session, r)
+    steps = _write_history(session, r)
     _write_callbacks(session, r)
     _fit_new_rows(session)
+    flow_rollups.count_steps(session, map(flow_rollups.step_values, steps), 1)  # as stored
 
 
 def floor_json(r: CallRecord) -> dict[str, Any] | None:
@@ -120,16 +126,17 @@ def _fit_new_rows(session: Session) -> None:
                 setattr(row, name, value)
 
 
-def _write_history(session: Session, r: CallRecord) -> None:
+def _write_history(session: Session, r: CallRecord) -> list[m.CallStepRow]:
     sid = r.call_sid
-    session.add_all([m.CallStepRow(
+    steps = [m.CallStepRow(
         call_sid=sid, seq=i, kind=s.kind, node=s.node, at=_when(s.at), left_at=_when(s.left_at),
         digits=s.digits, speech=s.speech, confidence=s.confidence, detail=s.detail,
         next_node=s.next_node, first_entry=s.first_entry if s.kind == "visit" else None,
         flow=r.flow, hour=int(s.at // 3600), answered=r.answered,
         contained=bool(r.self_service_contained),
         dwell_s=None if s.left_at is None else max(0.0, s.left_at - s.at))
-        for i, s in enumerate(r.steps)])
+        for i, s in enumerate(r.steps)]
+    session.add_all(steps)
     session.add_all([m.SelfServiceAttemptRow(call_sid=sid, seq=i, node=a.node, task=a.task,
                                           solved=a.solved, at=_when(a.at))
                      for i, a in enumerate(r.self_service)])
@@ -157,6 +164,7 @@ def _write_history(session: Session, r: CallRecord) -> None:
                                    notes=d.notes, at=_when(d.at))
                      for i, d in enumerate(r.dispositions)])
     session.add_all([m.CallTagRow(call_sid=sid, tag=t) for t in sorted({t[:64] for t in r.tags})])
+    return steps
 
 
 def _write_callbacks(session: Session, r: CallRecord) -> None:

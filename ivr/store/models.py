@@ -137,6 +137,25 @@ class CallStepRow(Base):
     contained: Mapped[bool | None] = mapped_column(Boolean)
 
 
+class FlowStepRollupRow(Base):
+    """Visits of one flow's node in one hour, grouped as the flow report groups them, kept by
+    the writer (0010, ivr/store/flow_rollups.py) so a day's report reads thousands of rows,
+    not a million steps. `detail` and `next_node` are "" where a step has NULL."""
+
+    __tablename__ = "flow_step_rollups"
+
+    flow: Mapped[str] = mapped_column(String(100), primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node: Mapped[str] = mapped_column(String(100), primary_key=True)
+    detail: Mapped[str] = mapped_column(String(200), primary_key=True)
+    next_node: Mapped[str] = mapped_column(String(100), primary_key=True)
+    visits: Mapped[int] = mapped_column(BigInteger)
+    answered: Mapped[int] = mapped_column(BigInteger)  # of them, the call was answered
+    contained: Mapped[int] = mapped_column(BigInteger)  # ... contained by self-service
+    first_entries: Mapped[int] = mapped_column(BigInteger)  # the call's first entry there
+    dwell_s: Mapped[float] = mapped_column(Float)  # time spent, summed
+
+
 class SelfServiceAttemptRow(Base):
     __tablename__ = "self_service_attempts"
 

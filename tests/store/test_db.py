@@ -21,7 +21,7 @@ from ivr.store.db import current_revision, database_url, make_engine, upgrade_da
 TABLES = {"calls", "call_steps", "self_service_attempts", "queue_visits", "callbacks",
           "callback_attempts", "voicemails", "survey_answers", "dispositions", "call_tags",
           "processed_events", "flow_versions", "users", "followup_tasks", "agent_work",
-          "alembic_version"}
+          "flow_step_rollups", "alembic_version"}
 
 
 def _head_revision() -> str | None:
