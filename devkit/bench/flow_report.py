@@ -6,7 +6,7 @@ rollups the writer keeps, ivr/store/flow_rollups.py), then times
 `ivr.store.flow_analytics.flow_figures` over that day straight after the writes (`first`: no
 VACUUM, no ANALYZE, cold caches for the rollups) and warm, on SQLite and, when given
 (--postgres URL), PostgreSQL, and once from the steps alone (the report before migration
-0010), checking both give the same figures. Prints the load average beside each: the machine
+0011), checking both give the same figures. Prints the load average beside each: the machine
 is shared. The bar (issue 15): under a second for a day of 1 million steps. Owns data
 generation and timing only; never imported by the product.
 """

@@ -6,7 +6,7 @@ stores on each step its detail, on entries the next node entered and whether it 
 first entry there, and copies of the call's flow, answered and contained flags with the time
 spent (migration 0007), and adds each visit to `flow_step_rollups`, grouped per (flow, hour,
 node, detail, next node) as this report groups them (ivr/store/flow_rollups.py, migration
-0010). So a day is a GROUP BY over some thousands of rollup rows (a million steps on a busy
+0011). So a day is a GROUP BY over some thousands of rollup rows (a million steps on a busy
 line: `ivr bench flow-report`), and a period that does not start or end on the hour adds the
 steps of its first and last part hours, read from the `(flow, hour, ...)` index. Both give the
 same sums, so the figures do not depend on where a period starts. Used by `ivr report flows`
@@ -53,7 +53,7 @@ def flow_figures(engine: Engine, flow: str, start: datetime, end: datetime,
 def figures_from_steps(engine: Engine, flow: str, start: datetime, end: datetime,
                        node_types: Mapping[str, str] | None = None) -> list[NodeFigures]:
     """The same figures from the steps alone, without the rollups: what the report read
-    before migration 0010 (`ivr bench flow-report` times both and compares them)."""
+    before migration 0011 (`ivr bench flow-report` times both and compares them)."""
     totals: Totals = {}
     with engine.connect() as conn:
         _add(totals, _steps(conn, flow, start, end))

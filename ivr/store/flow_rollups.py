@@ -15,7 +15,7 @@ two writers always lock rollup rows in the same order (no deadlock), and a rewri
 changes nothing writes nothing. A rolled-back transaction drops its deltas with its rows.
 Steps deleted any other way (a call row deleted: ON DELETE CASCADE) would not be subtracted;
 nothing in the product deletes calls, and `rebuild(session)` recomputes the table from the
-steps (migration 0010 does the same). NULL detail and next node are stored as "".
+steps (migration 0011 does the same). NULL detail and next node are stored as "".
 Must not import Flask or Redis.
 """
 
@@ -112,7 +112,7 @@ def _count_true(column: Any) -> Any:
 
 
 def rebuild(session: Session) -> None:
-    """Recompute every rollup from the stored steps (a repair; migration 0010's backfill)."""
+    """Recompute every rollup from the stored steps (a repair; migration 0011's backfill)."""
     s, r = m.CallStepRow, m.FlowStepRollupRow
     detail, nxt = func.coalesce(s.detail, ""), func.coalesce(s.next_node, "")
     session.info.pop(_PENDING, None)

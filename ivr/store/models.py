@@ -139,7 +139,7 @@ class CallStepRow(Base):
 
 class FlowStepRollupRow(Base):
     """Visits of one flow's node in one hour, grouped as the flow report groups them, kept by
-    the writer (0010, ivr/store/flow_rollups.py) so a day's report reads thousands of rows,
+    the writer (0011, ivr/store/flow_rollups.py) so a day's report reads thousands of rows,
     not a million steps. `detail` and `next_node` are "" where a step has NULL."""
 
     __tablename__ = "flow_step_rollups"

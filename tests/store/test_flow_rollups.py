@@ -1,4 +1,4 @@
-"""The flow report's hourly rollups (migration 0010) against a straightforward computation
+"""The flow report's hourly rollups (migration 0011) against a straightforward computation
 over the stored steps, on SQLite and PostgreSQL.
 
 Calls are written and rewritten through `call_records.write_record`, the writer's own path,
@@ -195,10 +195,10 @@ def test_migration_fills_the_rollups_from_the_steps_already_stored(db_url: str,
     from ivr.store.db import _alembic_config, upgrade_database
 
     kept = _rollup_rows(written)
-    with written.begin() as conn:  # back to before 0010: the steps stay, the rollups go
+    with written.begin() as conn:  # back to before 0011: the steps stay, the rollups go
         config = _alembic_config()
         config.attributes["connection"] = conn
-        command.downgrade(config, "0009")
+        command.downgrade(config, "0010_agent_floor")
     upgrade_database(db_url)
     filled = _rollup_rows(written)
     assert kept.keys() == filled.keys()

@@ -2,7 +2,7 @@
 a million steps in under a second on SQLite and PostgreSQL).
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0010_agent_floor
 Create Date: 2026-12-03
 
 Why: grouping a day's million steps took 0.9 to 4.4 s on PostgreSQL right after the day was
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010_agent_floor"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
