@@ -1,7 +1,7 @@
 """Flow analytics read hourly rollups of the steps, kept by the writer (issue 15: a busy day of
 a million steps in under a second on SQLite and PostgreSQL).
 
-Revision ID: 0010
+Revision ID: 0011
 Revises: 0010_agent_floor
 Create Date: 2026-12-03
 
