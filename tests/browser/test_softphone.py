@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from dashboards.softphone import VOICE_SDK_VERSION
-from ivr.domain.queueing import RelaxStep
+from ivr.domain.queueing import RecordingSettings, RelaxStep
 from tests.browser.conftest import screenshot, serious_accessibility_problems
 from tests.browser.softphone_double import install, until
 from tests.browser.test_admin_flows import live_app, page  # noqa: F401
@@ -333,3 +333,23 @@ def test_after_the_call_the_wrap_up_counts_down_extends_and_ends(floor):
     assert ended.value.status == 200, ended.value.text()
     tab.locator("#wrapup").wait_for(state="hidden")
     tab.locator("#presence").filter(has_text="available").wait_for()
+
+
+def test_the_agent_pauses_and_resumes_the_recording(floor):
+    centre, context = floor
+    centre.configure_queue("support", recording=RecordingSettings(mode="on"))
+    tab, caller, _ = ringing_console(centre, context)
+    tab.click("#accept")
+    tab.locator("#call-state").filter(has_text="talking").wait_for()
+    until(tab, lambda: tab.locator("#record").is_visible(), centre.work,
+          what="the recording to start")
+    assert tab.locator("#record").text_content() == "Pause recording"
+    with tab.expect_response(lambda r: "/agent/call/record/pause" in r.url) as paused:
+        tab.click("#record")  # the caller reads a card number
+    assert paused.value.status == 200, paused.value.text()
+    tab.locator("#record").filter(has_text="Resume recording").wait_for()
+    assert tab.locator("#record").get_attribute("aria-pressed") == "true"
+    with tab.expect_response(lambda r: "/agent/call/record/resume" in r.url) as resumed:
+        tab.click("#record")
+    assert resumed.value.status == 200, resumed.value.text()
+    tab.locator("#record").filter(has_text="Pause recording").wait_for()
