@@ -22,7 +22,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 from dashboards.agent_presence import console_state
 from dashboards.auth import current_user, require_role, user_engine
 from dashboards.call_access import routed_to
-from dashboards.softphone import softphone_for
+from dashboards.softphone import softphone_page
 from dashboards.wallboard import thresholds
 from ivr.app.services import publish_event, services
 from ivr.store import keys
@@ -79,7 +79,7 @@ def page() -> str:
     user, agent = current_user(), agent_id()
     assert user is not None  # require_role
     return render_template("agent.html", agent=agent, dispositions=DISPOSITIONS,
-                           softphone=softphone_for(user), supervising=agent != user.username)
+                           softphone=softphone_page(user), supervising=agent != user.username)
 
 
 @bp.get("/agent/context.json")

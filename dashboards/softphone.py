@@ -11,18 +11,21 @@ the SDK says `tokenWillExpire`. 503 with the settings to set when there is no AP
 
 `softphone_for(user)` tells the page whether to start a Device (`device`: a `client:` agent, a
 supervisor or an admin) or not (`phone`: an agent whose calls ring a phone number; their
-console controls the call through the REST API, `/agent/call/<action>`).
+console controls the call through the REST API, `/agent/call/<action>`). `softphone_page` adds
+`sounds`, the SDK's `sounds` option: every ring, ringback, disconnect and DTMF sound from this
+app (ivr/prompts/softphone_sounds.py), none from sdk.twilio.com (docs/security.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, url_for
 
 from dashboards.auth import current_user, require_role
 from ivr.app.services import services
 from ivr.phone.voice_token import TokenUnavailable, issue_token
+from ivr.prompts.softphone_sounds import SOUNDS
 from ivr.store.users import User
 
 bp = Blueprint("softphone", __name__)
@@ -48,6 +51,19 @@ def softphone_for(user: User) -> dict[str, Any]:
         return {"mode": "phone", "identity": None}
     identity = address[len(CLIENT):] if address else user.username
     return {"mode": "device", "identity": identity}
+
+
+def sound_urls() -> dict[str, str]:
+    """{SDK sound name: this app's URL for it}, for `new Twilio.Device(token, {sounds})`."""
+    return {name: url_for("sounds.static", filename=f"softphone/{file}.mp3")
+            for name, (file, _) in SOUNDS.items()}
+
+
+def softphone_page(user: User) -> dict[str, Any]:
+    """What the console's page data says about the softphone: `softphone_for`, plus the
+    sound URLs when it starts a Device."""
+    mine = softphone_for(user)
+    return {**mine, "sounds": sound_urls()} if mine["mode"] == "device" else mine
 
 
 @bp.get("/agent/token")

@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
         agent_console.bp,
         agent_presence.bp,
         assets.bp,
+        assets.sounds_bp,
         auth.bp,
         callers_api.bp,
         floor_api.bp,

@@ -97,3 +97,19 @@ def status(catalog: Path | None, out: Path | None) -> None:
         click.echo(f"  {state:8} {source.key}")
     click.echo(f"prompts: {len(sources) - behind} of {len(sources)} current"
                + ("; run `ivr prompts build`" if behind else ""))
+
+
+@command.command("softphone-sounds")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder the console serves them from.  "
+                   "[default: dashboards/static/sounds/softphone]")
+@click.option("--force", is_flag=True, help="Rebuild every sound, even unchanged ones.")
+def softphone_sounds(out: Path | None, force: bool) -> None:
+    """Render the agent console softphone's ring, ringback, disconnect and DTMF sounds
+    (ivr/prompts/softphone_sounds.py) to MP3s: the SDK then needs nothing from sdk.twilio.com."""
+    from ivr.prompts.softphone_sounds import SOUNDS, SOUNDS_DIR, build_softphone_sounds
+
+    folder = out or SOUNDS_DIR
+    built = build_softphone_sounds(folder, force=force)
+    click.echo(f"softphone sounds: {len(built)} built, {len(SOUNDS) - len(built)} up to date "
+               f"-> {folder}")

@@ -13,10 +13,15 @@ Why these values:
   (`fill=`), which are not styles.
 - `connect-src 'self'` plus the origin of `IVR_STREAM_URL` when the wallboard's stream is
   served by the stream service on another origin (ivr/live/; `Config.stream_url`).
-- The agent console only (`SOFTPHONE_PAGES`): the Twilio Voice SDK's signalling and insights
-  (`wss://*.twilio.com`, `https://*.twilio.com` in connect-src) and its ring and disconnect
-  sounds (`media-src https://sdk.twilio.com`, the SDK's own defaults). The SDK's code itself is
-  vendored (dashboards/static/vendor/twilio-voice/): scripts stay `'self'`.
+- The agent console only (`SOFTPHONE_PAGES`): the Twilio Voice SDK's signalling
+  (`wss://voice-js.<edge>.twilio.com`) and call-quality insights (`https://eventgw.twilio.com`,
+  `https://eventgw.<region>.twilio.com`), as `wss://*.twilio.com https://*.twilio.com` in
+  connect-src (the region comes from Twilio at registration, so it cannot be listed). Its ring,
+  ringback, disconnect and DTMF sounds are the app's own (dashboards/static/sounds/, the
+  Device's `sounds` option; issue 14): no `media-src https://sdk.twilio.com` any more, media
+  stays `'self'` through default-src. The SDK's code itself is vendored
+  (dashboards/static/vendor/twilio-voice/): scripts stay `'self'`. The call audio is WebRTC
+  (ICE/DTLS-SRTP), which CSP does not govern.
 
 TwiML answers (text/xml) get none of it: Twilio reads them, not a browser. The three busiest
 webhooks never reach Flask at all (ivr/web/webhook_lane.py), so nothing here costs them; the
@@ -37,8 +42,7 @@ from flask import Blueprint, Response, current_app, request
 bp = Blueprint("security_headers", __name__)
 NOT_A_PAGE = frozenset({"text/xml", "application/xml"})  # TwiML: Twilio reads it
 SOFTPHONE_PAGES = frozenset({"agent_console.page"})  # Flask endpoints that run Twilio.Device
-TWILIO_CONNECT = "wss://*.twilio.com https://*.twilio.com"
-TWILIO_MEDIA = "'self' https://sdk.twilio.com"
+TWILIO_CONNECT = "wss://*.twilio.com https://*.twilio.com"  # signalling, insights: not sounds
 
 
 def stream_origin(stream_url: str | None) -> str | None:
@@ -57,10 +61,9 @@ def content_security_policy(stream_url: str | None = None, softphone: bool = Fal
     `softphone`: the agent console's, which lets the Voice SDK reach Twilio."""
     connect = " ".join(filter(None, ("'self'", stream_origin(stream_url),
                                      TWILIO_CONNECT if softphone else None)))
-    media = (f"media-src {TWILIO_MEDIA}",) if softphone else ()
     return "; ".join((
         "default-src 'self'", "script-src 'self'", "style-src 'self'",
-        f"connect-src {connect}", *media, "object-src 'none'", "base-uri 'self'",
+        f"connect-src {connect}", "object-src 'none'", "base-uri 'self'",
         "form-action 'self'", "frame-ancestors 'none'",
     ))
 

@@ -10,7 +10,9 @@
 // registers the supervisor's own identity: monitoring legs ring it. An agent at a phone number
 // (PAGE.softphone.mode 'phone') gets no Device. Audio devices: Device.audio. "Call a number"
 // places an outgoing call (`Device.connect({params: {To}})`) through the TwiML App, whose
-// webhook (/voice/client) applies the toll-fraud policy.
+// webhook (/voice/client) applies the toll-fraud policy. The ring, ringback, disconnect and
+// DTMF sounds are this app's (PAGE.softphone.sounds, dashboards/softphone.py), not the SDK's
+// defaults on sdk.twilio.com (no CDN at run time; docs/security.md).
 (function () {
   const A = window.IvrAgent, PAGE = A.PAGE, $ = (id) => document.getElementById(id);
   const REFRESH_MS = 10000;
@@ -108,7 +110,10 @@
     if (!window.Twilio || !window.Twilio.Device) { setState('unavailable'); A.fail('The softphone library did not load.'); return; }
     setState('connecting…');
     try {
-      device = new window.Twilio.Device(await token(), {closeProtection: true, codecPreferences: ['opus', 'pcmu']});
+      device = new window.Twilio.Device(await token(), {
+        closeProtection: true, codecPreferences: ['opus', 'pcmu'],
+        sounds: PAGE.softphone.sounds,  // our own files: nothing from sdk.twilio.com (CSP)
+      });
     } catch (e) { setState('unavailable'); A.fail('Phone: ' + e.message); return; }
     device.on('registered', () => registered(true));
     device.on('unregistered', () => registered(false));
