@@ -45,6 +45,60 @@ def test_the_real_sdk_loads_and_is_the_recorded_version(live_app, page):  # noqa
     assert page.locator("#device-state").text_content() == "unavailable"
 
 
+SOUND_NAMES = {"incoming", "outgoing", "disconnect", "dtmfs", "dtmfh",
+               *(f"dtmf{d}" for d in range(10))}  # the SDK's Device.SoundName
+
+
+@pytest.fixture
+def keyed_app(redis_url, redis, tmp_path):  # noqa: ARG001 - redis flushes
+    """The app on a real port with real-looking credentials AND an API key: the console's
+    token is issued, so the REAL SDK's Device is created (then fails to reach Twilio)."""
+    from ivr import create_app
+    from tests.browser.conftest import LiveServer
+    from tests.web.conftest import BASE, TOKEN
+
+    app = create_app({"redis_url": redis_url, "twilio_auth_token": TOKEN,
+                      "twilio_account_sid": "AC" + "1" * 32,
+                      "twilio_api_key_sid": "SK" + "a1" * 16, "twilio_api_key_secret": "s3" * 20,
+                      "public_base_url": BASE, "instance_dir": tmp_path / "instance",
+                      "prompts_audio_dir": tmp_path / "no-audio"})
+    add_users(tmp_path / "instance", alice="agent")
+    server = LiveServer(app).start()
+    try:
+        yield app, server.base
+    finally:
+        server.stop()
+
+
+def test_the_real_sdk_fetches_every_sound_from_this_app(keyed_app, page):  # noqa: F811
+    """The vendored SDK preloads its sounds when the Device is created: with the console's
+    `sounds` option every one comes from this app (200, audio/mpeg) and nothing is asked of
+    sdk.twilio.com, under a policy that no longer names it (issue 14 item 1)."""
+    _, base = keyed_app
+    requested: list[str] = []
+    sounds: dict[str, tuple[int, str]] = {}
+    page.on("request", lambda r: requested.append(r.url))
+    page.on("response", lambda r: sounds.__setitem__(r.url, (r.status, r.headers.get(
+        "content-type", ""))) if "/static/sounds/" in r.url else None)
+    answers = []
+    page.on("response", lambda r: answers.append(r) if r.url == f"{base}/agent" else None)
+    sign_in(page, base, "alice")
+    page.wait_for_function("() => window.Twilio && window.Twilio.Device")
+    for _ in range(100):  # the Device is made after /agent/token answers
+        if len(sounds) >= len(SOUND_NAMES):
+            break
+        page.wait_for_timeout(100)
+    expected = {f"{base}{url}" for url in json.loads(page.locator("#page-data").text_content())[
+        "softphone"]["sounds"].values()}
+    assert len(expected) == len(SOUND_NAMES)
+    assert set(sounds) == expected
+    assert all(status == 200 and kind.startswith("audio/") for status, kind in sounds.values())
+    assert not [url for url in requested if "sdk.twilio.com" in url]
+    policy = answers[-1].headers["content-security-policy"]
+    assert "sdk.twilio.com" not in policy
+    assert "wss://*.twilio.com" in policy
+
+
 # -- the console's softphone code against the SDK double, wired to the stand-in -------------
 
 SLOWER = 6.0  # the stand-in's clock: slow enough that a browser click lands inside a ring
@@ -108,6 +162,26 @@ def test_the_device_registers_rings_and_accept_joins_the_call(floor):
     tab.locator("#presence").filter(has_text="on call").wait_for()
     screenshot(tab, "softphone-on-call")
     assert serious_accessibility_problems(tab) == []
+
+
+def test_the_device_is_created_with_every_sound_on_this_origin(floor):
+    centre, context = floor
+    tab = context.new_page()
+    sign_in(tab, centre.base_url, "alice")
+    tab.locator("#device-state").filter(has_text="ready").wait_for()
+    sounds = tab.evaluate("() => window.__softphone.options.sounds")
+    assert set(sounds) == SOUND_NAMES
+    checked = tab.evaluate("""async (sounds) => Promise.all(Object.entries(sounds).map(
+      async ([name, url]) => {
+        const absolute = new URL(url, location.href), r = await fetch(absolute);
+        return [name, absolute.origin === location.origin, r.status,
+                r.headers.get('content-type'), (await r.arrayBuffer()).byteLength];
+      }))""", sounds)
+    for name, same_origin, status, kind, size in checked:
+        assert same_origin, name
+        assert (status, kind) == (200, "audio/mpeg"), name
+        assert size > 500, name
+    tab.close()
 
 
 def test_hold_keypad_mute_and_hang_up(floor):
