@@ -95,7 +95,7 @@ def work_fact(w: Any) -> WorkFact:
 def _width(visit: Any) -> float | None:
     if visit.range_low is None or visit.range_high is None:
         return None
-    return visit.range_high - visit.range_low  # type: ignore[no-any-return]
+    return visit.range_high - visit.range_low
 
 
 def _survey_answers(session: Session, sids: list[str]) -> dict[str, dict[str, Any]]:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import event
+
+from dashboards.agent_stats import agents_today
 from dashboards.today import today_figures
 from ivr.store.events import publish_event
+from ivr.store.models import Base
 from queue_worker.outcomes import drain_events
 
 NOW = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
@@ -57,3 +61,40 @@ def test_today_figures_match_the_scripted_calls(redis, db_engine, session_factor
     assert figures["containment"] == 0.5  # CA4 contained, CA5 needed a person
     assert figures["satisfaction"] == 3.5
     assert figures["surveys"] == 2
+
+
+def test_the_wallboard_reads_the_day_as_plain_rows_not_entities(redis, db_engine,
+                                                                session_factory):
+    """The stream service reads the whole day every 10 s. As ORM entities (identity map,
+    instance state, each call's `floor` JSON) that cost ~7 KB a call at its peak, and the
+    process's RSS grew with every call of the day (issue 12's soak). Rows of the needed
+    columns only: no entity is built, the `floor` JSON is not read."""
+    call(redis, "CA1", ("queue_joined", {"queue": "support"}, T + 1),
+         ("agent_answered", {"queue": "support", "agent": "alice"}, T + 11),
+         ("queue_left", {"queue": "support", "result": "bridged", "wait": 10.0}, T + 11),
+         ("survey_answer", {"question": "satisfaction", "answer": "5", "score": 5}, T + 100),
+         ("call_ended", {"duration": 120.0}, T + 120))
+    drain_events(redis, session_factory)
+    loaded: list[object] = []
+    statements: list[str] = []
+
+    def on_load(target: object, _context: object) -> None:
+        loaded.append(target)
+
+    def on_sql(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(Base, "load", on_load, propagate=True)
+    event.listen(db_engine, "before_cursor_execute", on_sql)
+    try:
+        figures = today_figures(db_engine, NOW)
+        agents = agents_today(db_engine, NOW.replace(hour=0))
+    finally:
+        event.remove(Base, "load", on_load)
+        event.remove(db_engine, "before_cursor_execute", on_sql)
+    assert figures["queues"]["support"]["answered"] == 1  # the figures are still read
+    assert figures["satisfaction"] == 5.0
+    assert agents["alice"]["handled"] == 1
+    assert loaded == []
+    assert statements
+    assert not [s for s in statements if "floor" in s]
