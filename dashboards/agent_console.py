@@ -79,7 +79,8 @@ def page() -> str:
     user, agent = current_user(), agent_id()
     assert user is not None  # require_role
     return render_template("agent.html", agent=agent, dispositions=DISPOSITIONS,
-                           softphone=softphone_page(user), supervising=agent != user.username)
+                           softphone=softphone_page(user), supervising=agent != user.username,
+                           demo_phone=services().config.uses_standin)
 
 
 @bp.get("/agent/context.json")

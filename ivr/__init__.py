@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
         reports_api,
         softphone,
         staffing,
+        standin_phone,
         wallboard,
         worklist,
     )
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
         reports_api.bp,
         softphone.bp,
         staffing.bp,
+        standin_phone.bp,
         wallboard.bp,
         worklist.bp,
         agents_api.bp,

@@ -7,7 +7,10 @@ solves it, a wrong order number, a queue for support or sales with a survey afte
 callback request, a hang-up while holding, an outage check on the utility line.
 
 Agents are the ones in queues.yaml: they go available at start, and now and then one takes a
-short break. The stand-in answers their phones and talks for its configured time; wrap-up ends
+short break. An agent a person is playing is left alone: a `client:` agent whose device is
+registered on the stand-in in manual mode (the agent console's demo phone registers it so,
+dashboards/standin_phone.py) keeps the presence that person clicks, and calls ring their
+console rather than being answered by the stand-in. The stand-in answers their phones and talks for its configured time; wrap-up ends
 by the routing worker's timer. Presence goes through the queue engine (not the HTTP API), so it
 works whatever sign-in the pages require. Stops cleanly on SIGINT/SIGTERM.
 """
@@ -19,7 +22,9 @@ import random
 import signal
 import threading
 import time
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -35,31 +40,60 @@ def place_call(standin: str, to: str, from_: str, script: str) -> str:
         return str(json.load(resp)["sid"])
 
 
-class Agents:
-    """The demo's agents: available at start, an occasional short break."""
+def manual_device(standin: str) -> Callable[[Any], bool]:
+    """`played(agent)`: is `agent` a `client:` agent whose device a person registered on the
+    stand-in (manual mode: the console's demo phone)? An unreachable stand-in: no."""
 
-    def __init__(self, engine: Any, rng: random.Random) -> None:
+    def played(agent: Any) -> bool:
+        address = str(getattr(agent, "address", "") or "")
+        if not address.startswith("client:"):
+            return False
+        identity = urllib.parse.quote(address[len("client:"):].partition("?")[0], safe="")
+        try:
+            with urllib.request.urlopen(f"{standin}/sim/clients/{identity}", timeout=5) as resp:
+                state = json.load(resp)
+        except (OSError, ValueError):
+            return False
+        return bool(state.get("registered")) and state.get("mode") == "manual"
+
+    return played
+
+
+class Agents:
+    """The demo's agents: available at start, an occasional short break. Agents `played`
+    says a person has (their console's demo phone) are left to that person."""
+
+    def __init__(self, engine: Any, rng: random.Random,
+                 played: Callable[[Any], bool] = lambda agent: False) -> None:
         self.engine = engine
         self.rng = rng
+        self.played = played
         self.on_break: dict[str, float] = {}
 
+    def simulated(self) -> list[Any]:
+        """The agents nobody is signed in as (looked up again each tick)."""
+        return [a for a in self.engine.agents.all() if not self.played(a)]
+
     def start(self) -> None:
-        for agent in self.engine.agents.all():  # one still ringing from a last run stays so
+        for agent in self.simulated():  # one still ringing from a last run stays so
             self.engine.agents.device(agent.id, "registered", time.time())
             self._set(agent.id, "available", time.time())
 
     def tick(self) -> None:
         now = time.time()
-        for agent in self.engine.agents.all():
+        crew = self.simulated()
+        for agent in crew:
             # the simulated softphones stay registered, as an open console's poll keeps them
             # (routing offers a client: agent calls only while the device is fresh)
             self.engine.agents.device(agent.id, "registered", now)
+        ids = {a.id for a in crew}
         for agent_id, until in list(self.on_break.items()):
             if now >= until:
-                self._set(agent_id, "available", now)
+                if agent_id in ids:
+                    self._set(agent_id, "available", now)
                 del self.on_break[agent_id]
         if self.rng.random() < 0.05 and not self.on_break:
-            idle = [a.id for a in self.engine.agents.all() if a.presence.value == "available"]
+            idle = [a.id for a in crew if a.presence.value == "available"]
             if len(idle) > 1:
                 agent_id = self.rng.choice(idle)
                 if self._set(agent_id, "break", now):
@@ -109,7 +143,7 @@ def command(standin: str, rate: float, duration: float, max_calls: int, seed: in
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    crew = Agents(build_engine(), rng) if agents else None
+    crew = Agents(build_engine(), rng, manual_device(standin.rstrip("/"))) if agents else None
     if crew:
         crew.start()
     started, placed = time.monotonic(), 0
