@@ -91,7 +91,8 @@ def calls(identity: str) -> Response:
 def dial(identity: str) -> Response:
     _own(identity)
     body = request.get_json(silent=True) or {}
-    return _forward("POST", f"{identity}/dial", {"to": body.get("to"), "params": body.get("params")})
+    return _forward("POST", f"{identity}/dial",
+                    {"to": body.get("to"), "params": body.get("params")})
 
 
 @bp.post("/<identity>/calls/<sid>/<action>")

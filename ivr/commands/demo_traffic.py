@@ -10,9 +10,10 @@ Agents are the ones in queues.yaml: they go available at start, and now and then
 short break. An agent a person is playing is left alone: a `client:` agent whose device is
 registered on the stand-in in manual mode (the agent console's demo phone registers it so,
 dashboards/standin_phone.py) keeps the presence that person clicks, and calls ring their
-console rather than being answered by the stand-in. The stand-in answers their phones and talks for its configured time; wrap-up ends
-by the routing worker's timer. Presence goes through the queue engine (not the HTTP API), so it
-works whatever sign-in the pages require. Stops cleanly on SIGINT/SIGTERM.
+console rather than being answered by the stand-in. The stand-in answers the simulated
+agents' phones and talks for its configured time; wrap-up ends by the routing worker's timer.
+Presence goes through the queue engine (not the HTTP API), so it works whatever sign-in the
+pages require. Stops cleanly on SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
