@@ -69,7 +69,11 @@ def test_the_demo_phone_rings_accepts_holds_and_transfers_to_a_queue(demo):
     until(tab, lambda: any("joined conference" in e.text for e in leg.transcript.events),
           centre.work, what="the agent in the conference")
     tab.locator("#call-state").filter(has_text="talking").wait_for()
-    tab.click("#hold")
+    until(tab, lambda: any("joined conference" in e.text for e in caller.transcript.events),
+          centre.work, what="the caller in the conference")
+    with tab.expect_response(lambda r: r.url.endswith("/agent/call/hold?agent=alice")) as held:
+        tab.click("#hold")
+    assert held.value.status == 200, held.value.text()
     tab.locator("#hold").filter(has_text="Resume").wait_for()
     until(tab, lambda: [e for e in caller.transcript.events if e.kind == "held"], centre.work,
           what="the caller on hold")
