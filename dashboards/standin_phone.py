@@ -36,15 +36,11 @@ def _base() -> str:
     return (services().config.twilio_api_base or STANDIN_DEFAULT).rstrip("/")
 
 
-@bp.before_request
-def only_on_the_standin() -> None:
-    """With real Twilio credentials these routes do not exist."""
+def _own(identity: str) -> None:
+    """404 with real Twilio credentials (these routes do not exist there); 403 unless
+    `identity` is the signed-in user's own device."""
     if not uses_standin():
         abort(404)
-
-
-def _own(identity: str) -> None:
-    """403 unless `identity` is the signed-in user's own device."""
     user = current_user()
     assert user is not None  # require_role
     mine = softphone_for(user)
