@@ -23,7 +23,7 @@ from dashboards.softphone import softphone_for
 from ivr.app.services import services
 from ivr.phone.call_control import STANDIN_DEFAULT
 
-bp = Blueprint("standin_phone", __name__, url_prefix="/agent/standin")
+bp = Blueprint("standin_phone", __name__, url_prefix="/demo-phone")
 ACTIONS = ("accept", "reject", "hangup", "digits", "mute")
 TIMEOUT = 10.0  # seconds: the stand-in is local; a hung one must not hold a page worker
 

@@ -3,7 +3,7 @@
 With the app on the stand-in (`Config.uses_standin`, as in `bin/dev demo`) the console loads
 dashboards/static/pages/standin-device.js instead of the Voice SDK, which would try to reach
 Twilio. It registers the agent's own identity on the stand-in in manual mode through the app's
-/agent/standin/... routes (dashboards/standin_phone.py): a call routed to alice rings in the
+/demo-phone/... routes (dashboards/standin_phone.py): a call routed to alice rings in the
 page, Accept joins the conference, Hold and a transfer to a queue work as with the real SDK.
 The routes refuse another identity, and do not exist with real Twilio credentials."""
 
@@ -96,18 +96,18 @@ def test_the_routes_serve_only_the_signed_in_agents_own_identity(demo):
     sign_in(tab, centre.base_url, "alice")
     tab.locator("#device-state").filter(has_text="ready").wait_for()
     web, base = context.request, centre.base_url  # alice's session cookie
-    assert web.get(f"{base}/agent/standin/alice/calls").json() == []
-    assert web.get(f"{base}/agent/standin/bob/calls").status == 403
+    assert web.get(f"{base}/demo-phone/alice/calls").json() == []
+    assert web.get(f"{base}/demo-phone/bob/calls").status == 403
     csrf = tab.evaluate("() => JSON.parse(document.getElementById('page-data').textContent).csrf")
-    taken = web.post(f"{base}/agent/standin/bob/register", data={},
+    taken = web.post(f"{base}/demo-phone/bob/register", data={},
                      headers={"X-CSRF-Token": csrf})
     assert taken.status == 403
     assert standin(centre, "/sim/clients/bob") == {"identity": "bob", "registered": False,
                                                    "mode": None}
-    unknown = web.post(f"{base}/agent/standin/alice/calls/CA123/conference",
+    unknown = web.post(f"{base}/demo-phone/alice/calls/CA123/conference",
                        data={}, headers={"X-CSRF-Token": csrf})
     assert unknown.status == 404
-    anonymous = requests.get(f"{base}/agent/standin/alice/calls",
+    anonymous = requests.get(f"{base}/demo-phone/alice/calls",
                              headers={"Accept": "application/json"}, timeout=10)
     assert anonymous.status_code == 401
 
@@ -118,5 +118,5 @@ def test_with_real_twilio_credentials_there_is_no_demo_phone(live_app, page):  #
     add_users(app.config["IVR"].instance_dir, alice="agent")
     sign_in(page, base, "alice")
     assert page.locator("#demo-phone").count() == 0
-    answer = page.request.get(f"{base}/agent/standin/alice/calls")
+    answer = page.request.get(f"{base}/demo-phone/alice/calls")
     assert answer.status == 404

@@ -4,7 +4,7 @@
 // module offers the same Device/Call surface agent-softphone.js uses (register, on(...),
 // updateToken, audio; call.accept/reject/disconnect/mute/isMuted/sendDigits, parameters) and
 // drives the stand-in's simulated client device for the signed-in user's own identity
-// through the app's same-origin routes /agent/standin/<identity>/... (the stand-in's
+// through the app's same-origin routes /demo-phone/<identity>/... (the stand-in's
 // /sim/clients API, devkit/twilio_standin/client_devices.py). Registering puts the device in
 // manual mode: a call rings until the person clicks Accept or Reject. No audio flows: the
 // stand-in plays the call as a transcript. It follows the browser tests' SDK double
@@ -23,7 +23,7 @@
     return JSON.parse(atob(part + '='.repeat((4 - part.length % 4) % 4))).grants.identity;
   }
   async function standin(method, path, body) {
-    const r = await fetch('/agent/standin/' + path, {method, cache: 'no-store',
+    const r = await fetch('/demo-phone/' + path, {method, cache: 'no-store',
       headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},
       body: body ? JSON.stringify(body) : undefined});
     const data = await r.json().catch(() => null);
