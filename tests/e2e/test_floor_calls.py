@@ -12,11 +12,23 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from devkit.twilio_standin.leg_steps import RemoteHangup
 from ivr.store.floor import FloorStore
 from tests import signin
 from tests.e2e.conftest import Live
 from tests.e2e.test_queue_calls import events, kinds
+
+RING_SECONDS = 600  # Twilio's longest participant Timeout: 20 s of real ringing at SPEED 30
+
+
+@pytest.fixture(autouse=True)
+def slow_rings(live: Live) -> None:
+    """The tests decide each ring themselves (accept, reject): the queues' default 20 s rings
+    for 0.7 s of real time, which a loaded machine could miss between two polls."""
+    for name in list(live.queues.queues):
+        live.configure_queue(name, ring_timeout=RING_SECONDS)
 
 
 def sim(live: Live, path: str, body: dict | None = None, method: str = "POST") -> Any:
