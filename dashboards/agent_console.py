@@ -62,12 +62,21 @@ def call_context(member: str) -> dict[str, Any] | None:
         "looked_up": looked_up,
         "path": [v.node for v in state.path][-12:],
         "self_service": list(state.outcome.get("self_service", [])),
-        "waited": _waited(svc.clock().timestamp(), joined),
+        "waited": _waited(_answered(member) or svc.clock().timestamp(), joined),
     }
 
 
+def _answered(member: str) -> float | None:
+    """When the first agent joined the caller's conference: the wait ends there, not when
+    the console asks (it once kept counting through the whole talk)."""
+    floor = FloorStore(services().redis).load(member)
+    joins = [leg.since for leg in (floor.legs if floor else ()) if leg.role == "agent"
+             and leg.status in ("joined", "left") and leg.since]
+    return min(joins, default=None)
+
+
 def _waited(now: float, joined: str | None) -> int | None:
-    """Seconds since the caller joined the queue, on the clock that stamped `joined_at`:
+    """Seconds from joining the queue to `now` (or the answer), on the clock that stamped `joined_at`:
     the services' clock, which stamps every flow event (the console once used the wall
     clock, and a test that froze the services' clock a week back showed 11357 min)."""
     return max(0, round(now - int(joined) / 1000)) if joined else None

@@ -123,3 +123,21 @@ def test_agents_file_dispositions_only_on_calls_put_through_to_them(app: Flask, 
     sue, s_token = signed_in(app, "sue")
     for call_sid in (SID, answered, "CA" + "6" * 32):  # supervisors: any call
         assert _disposition(sue, s_token, call_sid).status_code == 200
+
+
+def test_the_wait_shown_stops_when_an_agent_joins(app: Flask, redis):
+    """'Waited' is the time in line, not the time since joining it: once alice is in the
+    caller's conference it stays put however long they talk."""
+    from ivr.domain.floor import Leg
+    from ivr.store.floor import FloorStore
+
+    _ringing_for_alice(app, redis)
+    alice, _ = signed_in(app, "alice")
+    joined_ms = int(redis.hget(keys.queue_entry(SID), "joined_at"))
+    floor = FloorStore(redis)
+    floor.create(SID, "support", agent="alice")
+    floor.add_leg(SID, Leg("CA" + "1" * 32, "agent", "alice", "joined",
+                           since=joined_ms / 1000 + 42))
+    floor.add_leg(SID, Leg("CA" + "2" * 32, "agent", "bob", "joined",
+                           since=joined_ms / 1000 + 500))  # a transfer later on
+    assert alice.get("/agent/context.json").get_json()["call"]["waited"] == 42

@@ -79,7 +79,7 @@
       el('li', when(c.started_at) + ' · ' + (c.outcome || '') + (c.queue ? ' · ' + c.queue : '') + (c.agent ? ' · with ' + c.agent : '') +
         (c.wait_s != null ? ' · waited ' + Math.round(c.wait_s) + ' s' : '') + (c.disposition ? ' · ' + c.disposition.code : ''))) : [el('li', 'No earlier calls.')]));
     const facts = [];
-    if (h.calls_total != null) facts.push(h.calls_total + ' calls in all, ' + h.calls_24h + ' in the last 24 h' + (h.repeat_caller ? ' (repeat caller)' : ''));
+    if (h.calls_total != null) facts.push(h.calls_total + (h.calls_total === 1 ? ' call' : ' calls') + ' in all, ' + h.calls_24h + ' in the last 24 h' + (h.repeat_caller ? ' (repeat caller)' : ''));
     if (h.satisfaction && h.satisfaction.last != null) facts.push('last satisfaction ' + h.satisfaction.last + ' / 5');
     document.getElementById('caller-facts').textContent = facts.join(' · ');
     const open = h.open_tasks || [];
