@@ -76,8 +76,8 @@ def _answered(member: str) -> float | None:
 
 
 def _waited(now: float, joined: str | None) -> int | None:
-    """Seconds from joining the queue to `now` (or the answer), on the clock that stamped `joined_at`:
-    the services' clock, which stamps every flow event (the console once used the wall
+    """Seconds from joining the queue to `now` (or the answer), on the clock that stamped
+    `joined_at`: the services' clock, which stamps every flow event (the console once used the wall
     clock, and a test that froze the services' clock a week back showed 11357 min)."""
     return max(0, round(now - int(joined) / 1000)) if joined else None
 

@@ -51,6 +51,7 @@ _ENGINE_LOCK = threading.Lock()
 
 LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in</title>
+<link rel="icon" type="image/svg+xml" href="{{ url_for('assets.static', filename='favicon.svg') }}">
 <link rel="stylesheet" href="{{ url_for('assets.static', filename='login.css') }}"></head><body>
 <main><h1>Sign in</h1>{% if error %}<p class="error" role="alert">{{ error }}</p>{% endif %}
 <form method="post" action="{{ url_for('auth.login', next=next) }}">

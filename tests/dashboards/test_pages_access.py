@@ -57,3 +57,13 @@ def test_callback_list_holds_the_agents_own_queues(app: Flask):
         ("support", "+14155550103", False)]
     assert sue["callbacks"][0]["waiting"] >= 1000
     assert sue["callbacks"][0]["caller_name"] == ""
+
+
+@pytest.mark.parametrize("path", ["/login", "/agent", "/tasks"])
+def test_every_page_names_its_icon(app: Flask, path: str):
+    """Browsers ask for /favicon.ico when a page names no icon: a 404 in every log."""
+    page = signed_in(app, "ada").get(path).get_data(as_text=True)
+    assert '<link rel="icon" type="image/svg+xml" href="/static/pages/favicon.svg">' in page
+    icon = app.test_client().get("/static/pages/favicon.svg")
+    assert icon.status_code == 200
+    assert icon.content_type.startswith("image/svg+xml")
