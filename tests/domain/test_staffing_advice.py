@@ -52,8 +52,6 @@ def test_a_busy_day_scales_the_pattern_and_a_few_callers_do_not():
     assert level == pytest.approx((240 + PRIOR_ARRIVALS) / (120 + PRIOR_ARRIVALS))
     early = [0] * 36 + [3]  # three callers in the first minute of 9:00
     quiet = forecast_arrivals(Arrivals(tuple(early), past, elapsed=60))
-    assert quiet.level is not None
-    assert 1 < quiet.level < 2
     # 3 callers against the 2 the pattern expects in that minute (30 per slot), damped by the prior
     assert quiet.level == pytest.approx((3 + PRIOR_ARRIVALS) / (30 * 60 / SLOT + PRIOR_ARRIVALS))
 

@@ -18,13 +18,16 @@ from ivr.prompts.audio import load_pydub
 from ivr.prompts.softphone_sounds import (
     COLUMNS,
     KEY_NAMES,
+    RATE,
     ROWS,
     SOUNDS,
     SOUNDS_DIR,
+    Part,
     digest,
     export_mp3,
     read_manifest,
     render,
+    synthesise,
 )
 
 PROBES = sorted({*ROWS.values(), *COLUMNS.values(), 440.0, 480.0, 350.0, 620.0})
@@ -49,10 +52,33 @@ def strongest(samples: list[int], rate: int, n: int = 2) -> set[float]:
     return set(sorted(PROBES, key=lambda f: power(samples, rate, f), reverse=True)[:n])
 
 
+def loud_edges(samples: list[int]) -> tuple[int, int]:
+    """The indexes of the first and the last sample that is not near silence."""
+    loud = [i for i, x in enumerate(samples) if abs(x) > 1000]
+    return loud[0], loud[-1]
+
+
 def tone_span(samples: list[int], rate: int) -> list[int]:
     """The part that is not silence (the encoder pads both ends)."""
-    loud = [i for i, x in enumerate(samples) if abs(x) > 1000]
-    return samples[loud[0]:loud[-1] + 1]
+    first, last = loud_edges(samples)
+    return samples[first:last + 1]
+
+
+# How far an encoded tone's edges may move, in samples (0.5 ms at 16 kHz). Each tone fades in
+# and out over 5 ms, and MP3's quantisation error shifts where the fade crosses loud_edges'
+# threshold by a few samples (0 to 4 measured over the committed files). The decoded length is
+# exact: the Xing/LAME header tells the decoder the encoder's delay and padding.
+EDGE_SAMPLES = 8
+
+
+def assert_tone_edges(samples: list[int], rate: int, parts: tuple[Part, ...]) -> None:
+    """`samples` decoded are `parts` synthesised now: the same length exactly, and the tone
+    starting and ending where it does there, within EDGE_SAMPLES."""
+    assert rate == RATE
+    expected = list(synthesise(parts))
+    assert len(samples) == len(expected)
+    for got, want in zip(loud_edges(samples), loud_edges(expected), strict=True):
+        assert abs(got - want) <= EDGE_SAMPLES, (loud_edges(samples), loud_edges(expected))
 
 
 def committed(name: str) -> Path:
@@ -73,7 +99,7 @@ def test_each_dtmf_file_has_its_row_and_column_tone(key: str):
     samples, rate = decoded(committed(KEY_NAMES[key]))
     span = tone_span(samples, rate)
     assert strongest(span, rate) == {ROWS[key], COLUMNS[key]}
-    assert 0.12 <= len(span) / rate <= 0.17  # ~150 ms of tone
+    assert_tone_edges(samples, rate, (Part((ROWS[key], COLUMNS[key]), 150),))  # 150 ms
 
 
 def test_a_regenerated_tone_matches_the_committed_file(tmp_path: Path):
@@ -97,8 +123,8 @@ def test_the_ring_is_440_and_480_two_seconds_on_four_off():
     samples, rate = decoded(committed("incoming"))
     span = tone_span(samples, rate)
     assert strongest(span, rate) == {440.0, 480.0}
-    assert 1.9 <= len(span) / rate <= 2.05
-    assert 5.9 <= len(samples) / rate <= 6.3  # then four seconds of quiet: one loop
+    # two seconds of ring, then four of quiet: one loop of the cadence, six seconds exactly
+    assert_tone_edges(samples, rate, (Part((440.0, 480.0), 2000), Part((), 4000)))
 
 
 def test_disconnect_falls():
