@@ -9,7 +9,7 @@ lookup's timeout (3 s by default): raise IVR_THREADS (8-16) for those, or WEB_CO
 with the cores.
 """
 
-from ivr.config.settings import require_secret_key
+from ivr.config.startup import require_secret_key
 
 # Read once, in the master, before any worker forks: a bad variable or a missing or weak
 # SECRET_KEY stops gunicorn with one line, and in IVR_DEV_MODE every worker inherits the one

@@ -140,7 +140,7 @@ def _trust_proxies(app: Flask, hops: int) -> None:
 
 def _process_dev_key() -> str:
     """Development mode without SECRET_KEY and without `ivr serve` or gunicorn.conf.py to
-    share one (config.require_secret_key): a random key for this process alone."""
+    share one (ivr/config/startup.py): a random key for this process alone."""
     import logging
     import secrets
 

@@ -24,7 +24,7 @@ MARKER = "ivr-test:claimed"
 def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001 - pytest's hook signature
     """The app refuses to start without a strong session key (ivr/config/settings.py): every app and
     server of this test run shares one random key, as `ivr demo` does (issue 12)."""
-    from ivr.config.settings import secret_key_problem
+    from ivr.config.secret_key import secret_key_problem
 
     if secret_key_problem(os.environ.get("SECRET_KEY")):
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)

@@ -39,7 +39,7 @@ import click
 def command(host: str, port: int, use_gunicorn: bool, workers: int, streams: bool,
             streams_port: int | None, threads: int | None) -> None:
     """Serve Twilio webhooks and the web pages (and, beside them, the wallboard's streams)."""
-    from ivr.config.settings import require_secret_key
+    from ivr.config.startup import require_secret_key
 
     require_secret_key()  # one line and exit 1 on a bad variable or a missing or weak key
     child = start_streams(host, port, streams_port or port + 1) if streams else None

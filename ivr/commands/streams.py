@@ -21,7 +21,7 @@ def command(host: str, port: int, parent_pid: int | None) -> None:
     """Serve the wallboard's live events (GET /wallboard/events) to signed-in supervisors."""
     from ivr import create_app
     from ivr.config.log_format import configure_from_env
-    from ivr.config.settings import require_secret_key
+    from ivr.config.startup import require_secret_key
     from ivr.live.running import run_streams
     from ivr.live.server import build_stream_app
     from ivr.live.settings import stream_settings

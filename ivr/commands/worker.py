@@ -29,7 +29,7 @@ def _redis_url() -> str:
               help="Do not run the outcome writer in this worker (run `ivr db writer`).")
 def command(queues: tuple[str, ...], processes: int, burst: bool, no_outcomes: bool) -> None:
     """Run queue workers (routing, callbacks, follow-up, transcription) with RQ's scheduler."""
-    from ivr.config.settings import require_secret_key
+    from ivr.config.startup import require_secret_key
 
     # every variable parses, and the same key as the web app: refuse in one line otherwise
     config = require_secret_key()

@@ -8,21 +8,31 @@ start, never at import. Everything downstream receives a `Config` and reads type
 other module reads the environment (issue 13, item 4). `Config()` alone is the defaults, with
 no environment, so tests build exactly what they mean. An empty variable counts as unset
 (`DATABASE_URL=` means SQLite), and a bad value is a `ConfigError` naming the variable in
-one line. Must not import Flask, Redis or anything of the product beyond its errors.
+one line. The session key's policy is secret_key.py's, and the start-up check that refuses
+to run a process with a bad setting is startup.py's. Must not import Flask, Redis or anything
+of the product beyond its errors.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from ivr.config.settings_source import MappingSource, checked, env, env_factory, lowered, uppered
+from ivr.config.secret_key import SECRET_KEY_HINT, secret_key_problem
+from ivr.config.settings_source import (
+    DevFlag,
+    MappingSource,
+    checked,
+    env,
+    env_factory,
+    lowered,
+    uppered,
+)
 from ivr.domain.errors import ConfigError
 from ivr.store.redis_connect import RedisUrlError, check_url
 
@@ -35,27 +45,7 @@ DEV_AUTH_TOKEN = "dev-token-not-secret"
 # drafts (a flow is at most 200 kB), so 1 MiB refuses nothing legitimate while bounding what
 # any request can make a server read or spool before it is verified (issue 12, item 2).
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-
-# Page sessions are signed cookies: whoever knows SECRET_KEY can sign in as anyone. Keys that
-# were ever published as examples or defaults (this project's own until issue 12) are refused.
-KNOWN_DEFAULT_KEYS = frozenset({"dev-secret-change-me", "change-me", "changeme", "secret",
-                                "secret-key", "dev", "development", "..."})
-MIN_SECRET_KEY_BYTES = 32
-SECRET_KEY_HINT = ("set SECRET_KEY to a random value of at least 32 bytes, e.g. the output of "
-                   "python -c 'import secrets; print(secrets.token_urlsafe(48))' "
-                   "(or IVR_DEV_MODE=1 on a development machine)")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def _dev_flag(value: object) -> object:
-    """IVR_DEV_MODE is on only for 1, true or yes (as it always was): any other text is off,
-    so a typo never turns signature checks off."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes")
-    return value
-
-
-DevFlag = Annotated[bool, BeforeValidator(_dev_flag)]
 
 
 class Config(BaseSettings):
@@ -401,36 +391,3 @@ def from_env(environ: Mapping[str, str] | None = None) -> Config:
     defaults. The one place the product reads its environment."""
     values = MappingSource(Config, os.environ if environ is None else environ)()
     return checked(Config, lambda: Config.model_validate(values), values)
-
-
-def secret_key_problem(key: str | None) -> str | None:
-    """What is wrong with `key` as the session-signing key, or None when it will do."""
-    if not key:
-        return "SECRET_KEY is not set"
-    if key.strip().lower() in KNOWN_DEFAULT_KEYS:
-        return "SECRET_KEY is a published default"
-    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
-        return f"SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} bytes"
-    return None
-
-
-def require_secret_key(environ: MutableMapping[str, str] | None = None) -> Config:
-    """The start-up check of `ivr serve`, `ivr worker`, the stream service and gunicorn's
-    master: every variable parses (a bad one is ONE line naming it, SystemExit, no
-    traceback), a development key is shared with the processes started from here (gunicorn
-    forks its workers after reading its config, `ivr serve` execs gunicorn; nothing is
-    written to disk), and a missing or weak SECRET_KEY is refused outside development mode.
-    `environ` (default: this process's environment) is written only to hand the development
-    key to child processes. Returns the settings, checked."""
-    environ = os.environ if environ is None else environ
-    try:
-        config = from_env(environ)
-    except ConfigError as exc:
-        raise SystemExit(f"ivr: refusing to start: {exc}") from None
-    if config.dev_mode and not config.secret_key:
-        environ["SECRET_KEY"] = secrets.token_urlsafe(48)
-        config = config.with_overrides(secret_key=environ["SECRET_KEY"])
-    problem = secret_key_problem(config.secret_key)
-    if problem and not config.dev_mode:
-        raise SystemExit(f"ivr: refusing to start: {problem}; {SECRET_KEY_HINT}")
-    return config

@@ -10,9 +10,9 @@ import anything of the product beyond its errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource
 
@@ -43,6 +43,17 @@ def lowered(value: object) -> object:
 
 def uppered(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
+
+
+def on_only_if_yes(value: object) -> object:
+    """A safety switch is on only for 1, true or yes: any other text is off, so a typo never
+    turns a check off (IVR_DEV_MODE, as it always was)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return value
+
+
+DevFlag = Annotated[bool, BeforeValidator(on_only_if_yes)]
 
 
 class MappingSource(EnvSettingsSource):

@@ -21,7 +21,7 @@ from devkit.bench.webhook import free_port
 from ivr import create_app
 from ivr.commands.cli import main
 from ivr.commands.demo import demo_env
-from ivr.config.settings import secret_key_problem
+from ivr.config.secret_key import secret_key_problem
 from ivr.domain.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
