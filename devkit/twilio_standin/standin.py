@@ -39,7 +39,10 @@ Simulator:
     POST /sim/messages/inbound {from, to, body}  a customer's SMS: signed POST to the app's
          /sms, answers {"status", "reply": the app's TwiML}
 
-Imports nothing from the product; the state lives in `standin_state.StandIn`.
+Served on a fixed number of threads (IVR_STANDIN_THREADS), by the product's bounded
+development server (ivr/app/dev_server.py): Werkzeug's `threaded=True` starts a thread per
+connection without limit. Imports nothing else of the product but the hold-audio check
+(verbs.py); the state lives in `standin_state.StandIn`.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ from devkit.twilio_standin.standin_state import (
     StandIn,
     StandInConfig,
 )
+from ivr.app.dev_server import PooledWSGIServer
+from ivr.config.settings import Config
 
 API = "/2010-04-01/Accounts/<account_sid>"
 rest = Blueprint("twilio_rest", __name__, url_prefix=API)
@@ -295,17 +300,30 @@ def healthz() -> Any:
     return jsonify({"ok": True})
 
 
-def start_server(config: StandInConfig, host: str = "127.0.0.1",
-                 port: int = 0) -> tuple[Any, StandIn, str]:
+def make_standin_server(state: StandIn, host: str, port: int,
+                        threads: int | None = None) -> PooledWSGIServer:
+    """The stand-in's HTTP server for `state` on `threads` request threads (default
+    IVR_STANDIN_THREADS's); port 0 picks a free port."""
+    return PooledWSGIServer(host, port, create_standin_app(state),
+                            threads=threads or Config().standin_threads)
+
+
+def start_server(config: StandInConfig, host: str = "127.0.0.1", port: int = 0,
+                 threads: int | None = None) -> tuple[Any, StandIn, str]:
     """Serve a stand-in in a daemon thread; return (server, state, base_url). Port 0 picks a
     free port, and `config.api_base` is set to the real address (RecordingUrls point at it).
-    Stop with `server.shutdown()`."""
-    from werkzeug.serving import make_server
-
+    Stop with `server.shutdown()`: the serving thread then closes the socket and ends the
+    request threads."""
     state = StandIn(config)
-    server = make_server(host, port, create_standin_app(state), threaded=True)
+    server = make_standin_server(state, host, port, threads)
     base_url = f"http://{host}:{server.server_port}"
     config.api_base = base_url
-    threading.Thread(target=server.serve_forever, args=(0.05,), name="standin",
-                     daemon=True).start()
+
+    def serve() -> None:
+        try:
+            server.serve_forever(0.05)
+        finally:
+            server.server_close()
+
+    threading.Thread(target=serve, name="standin", daemon=True).start()
     return server, state, base_url

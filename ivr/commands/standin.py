@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -19,10 +20,10 @@ def parse_callees(values: tuple[str, ...]) -> dict[str, str]:
     return callees
 
 
-def _setting(name: str) -> Callable[[], str | None]:
+def _setting(name: str) -> Callable[[], Any]:
     """A click default read from the settings when the command runs (imported then, not at
     CLI start: every command module is imported for `ivr --help`)."""
-    def read() -> str | None:
+    def read() -> Any:
         from ivr.config.settings import from_env
 
         return getattr(from_env(), name)
@@ -44,25 +45,26 @@ def _setting(name: str) -> Callable[[], str | None]:
 @click.option("--fallback-path", default=None,
               help="The number's VoiceFallbackUrl on the app, e.g. /voice/fallback (unset: a "
                    "failed webhook ends the call, as on a number without one).")
+@click.option("--threads", default=_setting("standin_threads"), type=click.IntRange(min=1),
+              help="Request threads at most [env IVR_STANDIN_THREADS; default 32].")
 def command(port: int, host: str, app_url: str, token: str | None, account_sid: str | None,
-            speed: float, callee: tuple[str, ...], fallback_path: str | None) -> None:
+            speed: float, callee: tuple[str, ...], fallback_path: str | None,
+            threads: int) -> None:
     """Run the Twilio stand-in: REST API for the app, webhooks to the app, /sim for tests."""
     require_devkit()
-    from werkzeug.serving import make_server
-
     # The stand-in is developer tooling (devkit/), left out of a production image.
     from devkit.twilio_standin.clock import RealClock
     from devkit.twilio_standin.leg import DEV_ACCOUNT_SID
-    from devkit.twilio_standin.standin import create_standin_app
+    from devkit.twilio_standin.standin import make_standin_server
     from devkit.twilio_standin.standin_state import StandIn, StandInConfig
 
     config = StandInConfig(app_url=app_url.rstrip("/"), auth_token=token,
                            account_sid=account_sid or DEV_ACCOUNT_SID,
                            api_base=f"http://{host}:{port}", callees=parse_callees(callee),
                            clock=lambda: RealClock(speed), fallback_path=fallback_path)
-    server = make_server(host, port, create_standin_app(StandIn(config)), threaded=True)
+    server = make_standin_server(StandIn(config), host, port, threads)
     click.echo(f"Twilio stand-in on http://{host}:{port} -> app {app_url}"
-               f" ({'signed' if token else 'UNSIGNED'} webhooks)")
+               f" ({'signed' if token else 'UNSIGNED'} webhooks, {threads} threads)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -233,6 +233,9 @@ class Config(BaseSettings):
         "IVR_THREADS", "request threads per web process: gunicorn's threads per worker, or the "
         "development server's (`ivr serve`)", unset="4 under gunicorn, 16 for `ivr serve`",
         ge=1)
+    standin_threads: int = env(
+        "IVR_STANDIN_THREADS", "request threads of the local Twilio stand-in (`ivr "
+        "twilio-standin`, devkit/): the app's REST calls and the `/sim` API", 32, ge=1)
     web_concurrency: int = env(
         "WEB_CONCURRENCY", "gunicorn worker processes (`gunicorn.conf.py`)", 2, ge=1)
     bind: str = env(
