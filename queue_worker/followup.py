@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from ivr.config.settings import from_env
 from ivr.domain.followup import PriorCall, evaluate
 from ivr.domain.followup_rules import FollowupRules
-from ivr.domain.outcome import CallRecord
+from ivr.domain.outcome_record import CallRecord
 from ivr.outcomes.outgoing_numbers import outgoing_countries, refusal
 from ivr.phone.call_control import TEST_CALLER_ID, build_client
 from ivr.store import models as m

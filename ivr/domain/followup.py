@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ivr.domain.followup_rules import FollowupRules, Rule
-from ivr.domain.outcome import CallRecord, Voicemail
+from ivr.domain.outcome_record import CallRecord, Voicemail
 
 WITHHELD = ("", "anonymous", "restricted", "unknown", "private")
 

@@ -1,7 +1,10 @@
 """What a call's record says: the fold of its outcome events.
 
-Owns `fold_call(call_sid, events) -> CallRecord` (the events' vocabulary and payload check are
-in ivr/domain/outcome_events.py). The database writer (`queue_worker/outcomes.py`)
+Owns `fold_call(call_sid, events) -> CallRecord` and its one dispatch table, `APPLY`: every
+event kind the fold reads, the agent floor's included, and the function that applies it (the
+record's dataclasses are in ivr/domain/outcome_record.py, the floor's appliers in
+ivr/domain/outcome_floor.py, the events' vocabulary and payload check in
+ivr/domain/outcome_events.py). The database writer (`queue_worker/outcomes.py`)
 and the reports share this one definition of wait, abandoned, talk time and contained, so a
 wallboard and the database never disagree. Pure: no SQL, Redis, clock or environment; times are
 epoch seconds (UTC) carried by the events. An event is `{"id", "kind", "call_sid", "at",
@@ -25,161 +28,24 @@ Definitions (decisions, written down once):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ivr.domain.outcome_floor import FLOOR_APPLY, FloorRecord, finish_floor
-
-
-@dataclass
-class Step:
-    """A node visit (`kind="visit"`, `left_at` = the next visit or the end) or an input.
-
-    `detail` says what happened at a visit ("" when the call entered the node; "chose 2",
-    "no input; retry 1 of 2", "found", ... when it answered there). `next_node`, on entries
-    only, is the next node the call entered (None: the call ended at this node), so flow
-    analytics count transitions and drop-offs with one GROUP BY (ivr/store/flow_analytics.py)."""
-
-    kind: str
-    node: str
-    at: float
-    left_at: float | None = None
-    digits: str | None = None
-    speech: str | None = None
-    confidence: float | None = None
-    detail: str | None = None
-    next_node: str | None = None
-    first_entry: bool = False  # the call's first entry into this node (distinct callers)
-
-    @property
-    def is_entry(self) -> bool:
-        """The call entered the node here (not an answer given at it). Records older than
-        details count every visit as an entry."""
-        return self.kind == "visit" and not self.detail
-
-
-@dataclass
-class SelfServiceAttempt:
-    node: str
-    task: str
-    solved: bool
-    at: float
-
-
-@dataclass
-class QueueVisit:
-    queue: str
-    skill: str | None
-    joined_at: float
-    left_at: float | None = None
-    result: str | None = None
-    wait_s: float | None = None
-    agent: str | None = None
-    answered_at: float | None = None
-    talk_s: float | None = None
-    range_low: float | None = None  # the wait range announced at joining (answered callers)
-    range_high: float | None = None
-    in_range: bool | None = None  # whether the real wait fell inside it
-    # the answering agent's work on the call (ivr/domain/outcome_floor.py)
-    hold_s: float | None = None
-    hold_count: int | None = None
-    after_call_s: float | None = None
-    transferred: bool | None = None
-
-    @property
-    def handle_s(self) -> float | None:
-        """talk + hold + after-call work (docs/reports.md, AHT), None without talk."""
-        if self.talk_s is None:
-            return None
-        return self.talk_s + (self.hold_s or 0.0) + (self.after_call_s or 0.0)
-
-
-@dataclass
-class CallbackAttempt:
-    attempt: int
-    at: float
-    result: str
-    leg_sid: str | None = None
-    agent: str | None = None
-
-
-@dataclass
-class Callback:
-    callback_id: str
-    queue: str | None = None
-    number: str | None = None
-    requested_at: float | None = None
-    status: str = "pending"
-    done_at: float | None = None
-    attempts: list[CallbackAttempt] = field(default_factory=list)
-    attempts_counted: int | None = None  # as callback_done reports it (its last attempt's
-    # own event may be applied after it)
-
-
-@dataclass
-class Voicemail:
-    recording_sid: str
-    url: str | None = None
-    duration_s: float | None = None
-    queue: str | None = None
-    recorded_at: float | None = None
-    transcript: str | None = None
-    transcript_confidence: float | None = None
-    transcribed_at: float | None = None
-    transcript_error: str | None = None  # why there is no transcript (the voicemail stays)
-
-
-@dataclass
-class SurveyAnswer:
-    question: str
-    answer: str
-    score: int | None
-    at: float
-
-
-@dataclass
-class Disposition:
-    agent: str
-    code: str
-    notes: str | None
-    at: float
-
-
-@dataclass
-class CallRecord:
-    """Everything the database keeps about one call; children are in time order."""
-
-    call_sid: str
-    caller: str | None = None
-    dialed: str | None = None
-    flow: str | None = None
-    flow_version: str | None = None
-    started_at: float | None = None
-    ended_at: float | None = None
-    duration_s: float | None = None
-    end_status: str | None = None
-    queue: str | None = None
-    skill: str | None = None
-    wait_s: float | None = None
-    answered: bool = False
-    abandoned: bool = False
-    agent: str | None = None
-    talk_s: float | None = None
-    self_service_contained: bool | None = None
-    outcome: str = "in_progress"
-    steps: list[Step] = field(default_factory=list)
-    self_service: list[SelfServiceAttempt] = field(default_factory=list)
-    queue_visits: list[QueueVisit] = field(default_factory=list)
-    callbacks: list[Callback] = field(default_factory=list)
-    voicemails: list[Voicemail] = field(default_factory=list)
-    survey_answers: list[SurveyAnswer] = field(default_factory=list)
-    dispositions: list[Disposition] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    floor: FloorRecord = field(default_factory=FloorRecord)  # holds, transfers, monitoring, ...
-
-
-_Apply = Callable[[CallRecord, float, Mapping[str, Any]], None]
+from ivr.domain import outcome_floor as floor
+from ivr.domain.outcome_record import (
+    Apply,
+    Callback,
+    CallbackAttempt,
+    CallRecord,
+    Disposition,
+    QueueVisit,
+    SelfServiceAttempt,
+    Step,
+    SurveyAnswer,
+    Voicemail,
+    found_or_added,
+    optional_float,
+)
 
 
 def fold_call(call_sid: str, events: Iterable[Mapping[str, Any]]) -> CallRecord:
@@ -188,7 +54,7 @@ def fold_call(call_sid: str, events: Iterable[Mapping[str, Any]]) -> CallRecord:
     record = CallRecord(call_sid=call_sid)
     mine = [e for e in events if e.get("call_sid") == call_sid]
     for event in sorted(mine, key=lambda e: float(e["at"])):
-        apply = _APPLY.get(str(event.get("kind")))
+        apply = APPLY.get(str(event.get("kind")))
         if apply is not None:
             apply(record, float(event["at"]), event.get("data") or {})
     _finish(record)
@@ -212,13 +78,9 @@ def _nodes_visited(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
                    for i, node in enumerate(d["nodes"]))
 
 
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
 def _input(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     r.steps.append(Step(kind="input", node=d["node"], at=at, digits=d.get("digits"),
-                        speech=d.get("speech"), confidence=_float(d.get("confidence"))))
+                        speech=d.get("speech"), confidence=optional_float(d.get("confidence"))))
 
 
 def _self_service(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
@@ -242,10 +104,11 @@ def _open_visit(r: CallRecord, queue: str, at: float) -> QueueVisit:
 def _queue_left(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     visit = _open_visit(r, d["queue"], at)
     visit.left_at, visit.result = at, d["result"]
-    visit.wait_s = _float(d.get("wait"))
+    visit.wait_s = optional_float(d.get("wait"))
     if visit.wait_s is None:
         visit.wait_s = at - visit.joined_at
-    visit.range_low, visit.range_high = _float(d.get("range_low")), _float(d.get("range_high"))
+    visit.range_low = optional_float(d.get("range_low"))
+    visit.range_high = optional_float(d.get("range_high"))
     visit.in_range = d.get("in_range")
 
 
@@ -260,14 +123,12 @@ def _agent_answered(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
 
 
 def _call_ended(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
-    r.ended_at, r.duration_s, r.end_status = at, _float(d.get("duration")), d.get("status")
+    r.ended_at, r.duration_s, r.end_status = at, optional_float(d.get("duration")), d.get("status")
 
 
 def _callback(r: CallRecord, callback_id: str) -> Callback:
-    found = [cb for cb in r.callbacks if cb.callback_id == callback_id]
-    if not found:
-        r.callbacks.append(Callback(callback_id=callback_id))
-    return found[0] if found else r.callbacks[-1]
+    return found_or_added(r.callbacks, lambda cb: cb.callback_id == callback_id,
+                          lambda: Callback(callback_id=callback_id))
 
 
 def _callback_requested(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
@@ -289,22 +150,20 @@ def _callback_done(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
 
 
 def _voicemail(r: CallRecord, recording_sid: str) -> Voicemail:
-    found = [vm for vm in r.voicemails if vm.recording_sid == recording_sid]
-    if not found:
-        r.voicemails.append(Voicemail(recording_sid=recording_sid))
-    return found[0] if found else r.voicemails[-1]
+    return found_or_added(r.voicemails, lambda vm: vm.recording_sid == recording_sid,
+                          lambda: Voicemail(recording_sid=recording_sid))
 
 
 def _voicemail_recorded(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     vm = _voicemail(r, d["recording"])
     vm.url, vm.queue, vm.recorded_at = d.get("url") or None, d.get("queue"), at
-    vm.duration_s = _float(d.get("duration"))
+    vm.duration_s = optional_float(d.get("duration"))
 
 
 def _transcript_ready(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     vm = _voicemail(r, d["recording"])
     vm.transcript, vm.transcribed_at = d.get("text"), at
-    vm.transcript_confidence = _float(d.get("confidence"))
+    vm.transcript_confidence = optional_float(d.get("confidence"))
 
 
 def _transcript_failed(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
@@ -322,7 +181,9 @@ def _disposition(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     r.tags.extend(d.get("tags") or [])
 
 
-_APPLY: Mapping[str, _Apply] = {
+# Every kind the fold reads, and how (ivr/domain/outcome_events.py's other kinds are read
+# elsewhere: a recorded agent call's transcript, an SMS survey's question).
+APPLY: Mapping[str, Apply] = {
     "call_started": _call_started, "node_visited": _node_visited,
     "nodes_visited": _nodes_visited, "input": _input,
     "self_service": _self_service, "queue_joined": _queue_joined, "queue_left": _queue_left,
@@ -332,7 +193,11 @@ _APPLY: Mapping[str, _Apply] = {
     "transcript_ready": _transcript_ready, "transcript_failed": _transcript_failed,
     "survey_answer": _survey_answer,
     "disposition": _disposition, "tag": lambda r, at, d: r.tags.append(d["tag"]),
-    **FLOOR_APPLY,
+    # the agent floor
+    "agent_left": floor.agent_left, "hold_started": floor.hold_started,
+    "hold_ended": floor.hold_ended, "wrap_up": floor.wrap_up, "transfer": floor.transfer,
+    "party_added": floor.party_added, "monitor": floor.monitor,
+    "recording": floor.recording, "agent_missed": floor.agent_missed,
 }
 
 
@@ -351,7 +216,7 @@ def _finish(r: CallRecord) -> None:
         r.agent = answered[-1].agent
         talks = [v.talk_s for v in answered if v.talk_s is not None]
         r.talk_s = sum(talks) if talks else None
-    finish_floor(r)
+    floor.finish_floor(r)
     if r.duration_s is None and r.started_at is not None and r.ended_at is not None:
         r.duration_s = r.ended_at - r.started_at
     if r.self_service:

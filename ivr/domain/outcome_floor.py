@@ -1,7 +1,8 @@
 """The agent floor's part of a call's record (issue 14, docs/agent-floor.md): holds,
 transfers, parties added, monitoring, recordings, missed rings, after-call work, and the work
-each agent did on the call. Folded by `ivr/domain/outcome.py` (`fold_call`), whose apply
-table includes `FLOOR_APPLY`; `finish_floor` derives the figures once every event is in.
+each agent did on the call. Its dataclasses are in ivr/domain/outcome_record.py; its
+appliers below are listed in the fold's one dispatch table (ivr/domain/outcome.py, `APPLY`),
+and `finish_floor` derives the figures once every event is in.
 
 Definitions (docs/reports.md says them for readers):
 - an agent's talk_s: their time in the conference (`agent_left` `talk`: joined to left)
@@ -21,166 +22,70 @@ Pure: no I/O, times are epoch seconds from the events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-if TYPE_CHECKING:
-    from ivr.domain.outcome import CallRecord
-
-
-@dataclass
-class AgentWork:
-    """What one agent did on the call; `seq` orders agents by their first event."""
-
-    agent: str
-    first_at: float
-    queue: str | None = None
-    answered_at: float | None = None
-    talk_s: float | None = None
-    hold_s: float = 0.0
-    holds: int = 0
-    after_call_s: float | None = None
-    transfers: int = 0
-    handled: bool = False
-    left_talk: float | None = None  # from agent_left (None: never reported)
-    left_hold: float = 0.0
-    legs: list[tuple[float, float]] = field(default_factory=list)  # (joined, left)
-    ended_holds: int = 0
-    ended_hold_s: float = 0.0
-    started_holds: int = 0
-
-    @property
-    def handle_s(self) -> float | None:
-        """talk + hold + after-call work (the AHT numerator), None without talk."""
-        if self.talk_s is None:
-            return None
-        return self.talk_s + self.hold_s + (self.after_call_s or 0.0)
-
-
-@dataclass
-class Transfer:
-    agent: str
-    to_type: str
-    to: str
-    mode: str  # cold | warm
-    result: str  # started | completed | cancelled | failed | caller_hung_up
-    at: float
-
-
-@dataclass
-class PartyAdded:
-    agent: str
-    to_type: str
-    to: str
-    at: float
-
-
-@dataclass
-class Monitoring:
-    supervisor: str
-    mode: str  # listen | whisper | barge | stop
-    agent: str | None
-    at: float
-
-
-@dataclass
-class AgentRecording:
-    recording_sid: str
-    status: str  # the last action: started | paused | resumed | completed
-    started_at: float
-    duration_s: float | None = None
-    channels: int | None = None
-    pauses: int = 0
-
-
-@dataclass
-class MissedRing:
-    agent: str
-    result: str
-    at: float
-
-
-@dataclass
-class FloorRecord:
-    """The floor's lists and totals on a CallRecord (`record.floor`)."""
-
-    work: list[AgentWork] = field(default_factory=list)
-    transfers: list[Transfer] = field(default_factory=list)
-    parties_added: list[PartyAdded] = field(default_factory=list)
-    monitoring: list[Monitoring] = field(default_factory=list)
-    recordings: list[AgentRecording] = field(default_factory=list)
-    missed_rings: list[MissedRing] = field(default_factory=list)
-    hold_count: int = 0
-    hold_s: float | None = None
-    after_call_s: float | None = None
-    transferred: bool = False
-    holds: list[tuple[float, float]] = field(default_factory=list)  # (start, end) of each hold
-
-    @property
-    def agents(self) -> list[str]:
-        """The agents who handled the call, in the order they came in."""
-        return [w.agent for w in self.work if w.handled]
+from ivr.domain.outcome_record import (
+    AgentRecording,
+    AgentWork,
+    CallRecord,
+    MissedRing,
+    Monitoring,
+    PartyAdded,
+    Transfer,
+    found_or_added,
+    optional_float,
+)
 
 
 def work_of(r: CallRecord, agent: str, at: float) -> AgentWork:
-    for w in r.floor.work:
-        if w.agent == agent:
-            return w
-    w = AgentWork(agent=agent, first_at=at)
-    r.floor.work.append(w)
-    return w
+    return found_or_added(r.floor.work, lambda w: w.agent == agent,
+                          lambda: AgentWork(agent=agent, first_at=at))
 
 
-def _f(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _agent_left(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+def agent_left(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     w = work_of(r, d["agent"], at)
-    talk = _f(d.get("talk"))
+    talk = optional_float(d.get("talk"))
     if talk is not None:
         w.left_talk = (w.left_talk or 0.0) + talk
         w.legs.append((at - talk, at))
-    w.left_hold += _f(d.get("hold")) or 0.0
+    w.left_hold += optional_float(d.get("hold")) or 0.0
 
 
-def _hold_started(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+def hold_started(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     work_of(r, d["agent"], at).started_holds += 1
 
 
-def _hold_ended(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+def hold_ended(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     w = work_of(r, d["agent"], at)
     w.ended_holds += 1
     w.ended_hold_s += float(d["seconds"])
     r.floor.holds.append((at - float(d["seconds"]), at))
 
 
-def _wrap_up(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+def wrap_up(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     w = work_of(r, d["agent"], at)
     w.after_call_s = (w.after_call_s or 0.0) + float(d["seconds"])
 
 
-def _transfer(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+def transfer(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     work_of(r, d["agent"], at)
     r.floor.transfers.append(Transfer(d["agent"], d["to_type"], str(d["to"]), d["mode"],
                                       d["result"], at))
 
 
-def _party_added(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+def party_added(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     r.floor.parties_added.append(PartyAdded(d["agent"], d["to_type"], str(d["to"]), at))
 
 
-def _monitor(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+def monitor(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     r.floor.monitoring.append(Monitoring(d["supervisor"], d["mode"], d.get("agent"), at))
 
 
-def _recording(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+def recording(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     sid = d["recording"]
-    found = [x for x in r.floor.recordings if x.recording_sid == sid]
-    rec = found[0] if found else AgentRecording(sid, d["action"], at)
-    if not found:
-        r.floor.recordings.append(rec)
+    rec = found_or_added(r.floor.recordings, lambda x: x.recording_sid == sid,
+                         lambda: AgentRecording(sid, d["action"], at))
     rec.status = d["action"]
     rec.pauses += d["action"] == "paused"
     if d.get("duration") is not None:
@@ -189,15 +94,10 @@ def _recording(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
         rec.channels = int(d["channels"])
 
 
-def _agent_missed(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+def agent_missed(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     r.floor.missed_rings.append(MissedRing(d["agent"], d["result"], at))
 
 
-FLOOR_APPLY: Mapping[str, Callable[[CallRecord, float, Mapping[str, Any]], None]] = {
-    "agent_left": _agent_left, "hold_started": _hold_started, "hold_ended": _hold_ended,
-    "wrap_up": _wrap_up, "transfer": _transfer, "party_added": _party_added,
-    "monitor": _monitor, "recording": _recording, "agent_missed": _agent_missed,
-}
 UNFINISHED = ("failed", "cancelled", "caller_hung_up")
 
 

@@ -53,7 +53,7 @@ class VisitFact:
 
 @dataclass(frozen=True)
 class WorkFact:
-    """One agent's work on one call (outcome_floor.AgentWork): the per-agent rows."""
+    """One agent's work on one call (outcome_record.AgentWork): the per-agent rows."""
 
     agent: str
     queue: str | None

@@ -19,7 +19,8 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ivr.domain.outcome import CallRecord, fold_call
+from ivr.domain.outcome import fold_call
+from ivr.domain.outcome_record import CallRecord
 from ivr.store import events as ev
 from ivr.store import flow_rollups
 from ivr.store import models as m

@@ -22,7 +22,7 @@ import redis as redis_lib
 from sqlalchemy.orm import Session
 
 from ivr.domain.caller_history import FIRST_TIME, flow_variables
-from ivr.domain.outcome import CallRecord
+from ivr.domain.outcome_record import CallRecord
 from ivr.domain.phone_numbers import canonical_number
 from ivr.domain.privacy import policy_from_config
 from ivr.store import keys

@@ -256,7 +256,7 @@ class SurveyAnswerRow(Base):
 
 
 class AgentWorkRow(Base):
-    """0010: what one agent did on one call (ivr/domain/outcome_floor.AgentWork): the
+    """0010: what one agent did on one call (ivr/domain/outcome_record.AgentWork): the
     per-agent figures (AHT, hold, transfers) in reports and on the wallboard."""
 
     __tablename__ = "agent_work"

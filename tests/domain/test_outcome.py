@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from ivr.domain.outcome import CallRecord, fold_call
+from ivr.domain.outcome import APPLY, fold_call
 from ivr.domain.outcome_events import EVENT_KINDS, BadEvent, check_event, event_problems
+from ivr.domain.outcome_record import CallRecord
 
 T0 = 1_700_000_000.0
 _ids = itertools.count()
@@ -181,6 +182,15 @@ def test_event_problems(kind: str, data: dict[str, Any], problem: str) -> None:
     assert any(problem in p for p in event_problems(kind, data))
     with pytest.raises(BadEvent, match="."):
         check_event(kind, data)
+
+
+def test_one_table_dispatches_every_kind_the_fold_reads() -> None:
+    """The floor's kinds are in the same table as the call's; a kind added to the vocabulary
+    is either folded there or named here as read elsewhere."""
+    assert set(APPLY) <= EVENT_KINDS
+    assert EVENT_KINDS - set(APPLY) == {"sms_survey_sent", "recording_transcript_ready",
+                                        "recording_transcript_failed"}
+    assert {"agent_left", "hold_ended", "wrap_up", "transfer", "recording"} <= set(APPLY)
 
 
 def test_every_kind_is_documented_with_fields() -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.domain.flow_analytics import StepGroup, node_figures
-from ivr.domain.outcome import CallRecord, Step
+from ivr.domain.outcome_record import CallRecord, Step
 from ivr.store import flow_rollups
 from ivr.store import models as m
 from ivr.store.call_records import lock_call, write_record

@@ -10,7 +10,7 @@ import redis as redis_lib
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.domain.outcome import CallRecord
+from ivr.domain.outcome_record import CallRecord
 from ivr.store import events as ev
 from ivr.store import models as m
 from queue_worker.outcomes import drain_events
