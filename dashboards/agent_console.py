@@ -87,7 +87,7 @@ def _waited(now: float, joined: str | None) -> int | None:
 def page() -> str:
     user, agent = current_user(), agent_id()
     assert user is not None  # require_role
-    return render_template("agent.html", agent=agent, dispositions=DISPOSITIONS,
+    return render_template("agent.html", agent=agent, me=user.username, dispositions=DISPOSITIONS,
                            softphone=softphone_page(user), supervising=agent != user.username,
                            demo_phone=services().config.uses_standin)
 

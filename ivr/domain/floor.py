@@ -38,6 +38,11 @@ class Leg:
     mode: str | None = None  # monitors: listen, whisper, barge
     since: float = 0.0  # when it joined
     after: str = ""  # cold transfer: the leg to drop when this one joins
+    # In the conference room now (its participant-join came, no leave yet). `joined` is
+    # set when the leg's answer webhook returns the <Conference>; the leg is in the room
+    # only once Twilio has run that TwiML (after the agent's summary), so a move acting on
+    # the room waits for this (a hold sent before it answered 409 "not connected yet").
+    in_room: bool = False
 
     @property
     def live(self) -> bool:
@@ -45,7 +50,8 @@ class Leg:
 
     def view(self) -> dict[str, Any]:
         return {"leg": self.leg, "role": self.role, "who": self.who, "status": self.status,
-                "held": self.held, "muted": self.muted, "mode": self.mode}
+                "held": self.held, "muted": self.muted, "mode": self.mode,
+                "in_room": self.in_room}
 
 
 @dataclass(frozen=True)
@@ -88,10 +94,17 @@ class Floor:
         return self.held_since is not None
 
     def state(self) -> str:
+        """ended, ringing (no agent-side leg answered), connecting (answered, but the caller
+        and an answered agent-side leg are not both in the room yet), consult, held, talking.
+        The console enables the moves that act on the room only from `talking` on."""
         if self.ended:
             return "ended"
-        if not [p for p in self.live(*AGENT_SIDE) if p.status == "joined"]:
+        answered = [p for p in self.live(*AGENT_SIDE) if p.status == "joined"]
+        if not answered:
             return "ringing" if self.live(*AGENT_SIDE) else "ended"
+        caller = self.leg(self.call)
+        if not (caller is not None and caller.in_room and any(p.in_room for p in answered)):
+            return "connecting"
         if self.live("consult"):
             return "consult"
         return "held" if self.held else "talking"
@@ -180,6 +193,9 @@ def plan(floor: Floor | None, actor: str, action: str, body: Mapping[str, Any],
     caller = next(iter(floor.live("caller")), None)
     if caller is None:
         raise Refused("the caller has hung up")
+    if action != "hangup" and floor.state() == "connecting":
+        raise Refused("the call is still connecting: wait until you and the caller are both "
+                      "in the conference")
     move: Move = _MOVES[action](floor, me, caller, body, now)
     return move
 
@@ -282,6 +298,8 @@ def _consult_complete(floor: Floor, me: Leg, caller: Leg, body: Mapping[str, Any
     target = _consulting(floor)
     if target.status != "joined":
         raise Refused(f"{target.who} has not answered yet; wait or cancel the consult")
+    if not target.in_room:
+        raise Refused(f"{target.who} is still connecting; wait or cancel the consult")
     after, events = resumed(floor, me.who, now)
     after = _with_leg(after, replace(target, role="agent"))
     events.append(("transfer", {"agent": me.who, "to_type": _kind(target), "to": target.who,
@@ -331,6 +349,8 @@ def monitor(floor: Floor | None, supervisor: str, mode: str) -> Move:
         return Move([Ring("monitor", "supervisor", supervisor, mode=mode)], [event], floor)
     if mine.status != "joined":
         raise Refused("your monitor leg is still ringing")
+    if not mine.in_room:
+        raise Refused("your monitor leg is still connecting")
     if mine.mode == mode:
         raise Refused(f"you are already in {mode} mode")
     coach = agent.leg if mode == "whisper" else None

@@ -212,7 +212,8 @@ class FloorLegs:
             self.jobs.end_conference(call)
 
     def conference_event(self, call: str, form: dict[str, str], now: datetime) -> None:
-        """The conference's status callback: its SID, who left, held, muted."""
+        """The conference's status callback: its SID, who is in the room, who left, held,
+        muted."""
         event = form.get("StatusCallbackEvent", "")
         conference = form.get("ConferenceSid", "")[:64]
         leg = form.get("CallSid", "")[:64]
@@ -221,7 +222,10 @@ class FloorLegs:
         if event == "conference-end":
             self.left(call, call, now)  # the caller's leg, if no leave came for it
             self.floor.set(call, ended="1")
+        elif event == "participant-join" and leg:
+            self.floor.in_room(call, leg, True)  # the console's moves wait for this
         elif event == "participant-leave" and leg:
+            self.floor.in_room(call, leg, False)
             self.left(call, leg, now)
         elif event in ("participant-mute", "participant-unmute", "participant-hold",
                        "participant-unhold") and leg:

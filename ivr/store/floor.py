@@ -4,6 +4,9 @@ One hash per caller CallSid (`keys.floor`), kept for the call-state TTL: the met
 (queue, conference SID, hold bookkeeping, recording, ended) and one `leg:<CallSid>` field per
 participant holding its JSON. One field per leg, so the webhooks of different legs arriving
 together never overwrite each other; a change to one leg is a WATCHed read-modify-write.
+Whether a leg is in the conference room (`Leg.in_room`) is a `room:<CallSid>` field of its
+own, written only by the conference's status callbacks: a console move writes back the legs
+it read (`save`), and must not undo a participant-join that arrived meanwhile.
 Reads return `ivr.domain.floor.Floor`. Must not import Flask, RQ or Twilio.
 """
 
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import redis
@@ -59,7 +62,17 @@ class FloorStore:
         answer that named it). True when added."""
         if not self.conn.exists(keys.floor(call)):
             return False
+        if leg.in_room:
+            self.in_room(call, leg.leg, True)
         return bool(self.conn.hsetnx(keys.floor(call), f"leg:{leg.leg}", _dump(leg)))
+
+    def in_room(self, call: str, sid: str, present: bool) -> None:
+        """The conference says leg `sid` joined (True) or left (False) the room."""
+        key = keys.floor(call)
+        if not present:
+            self.conn.hdel(key, f"room:{sid}")
+        elif self.conn.exists(key):
+            self.set(call, **{f"room:{sid}": "1"})
 
     def update_leg(self, call: str, sid: str, change: Callable[[Leg | None], Leg | None]
                    ) -> tuple[Leg | None, Leg | None]:
@@ -94,7 +107,9 @@ class FloorStore:
 
 
 def _dump(leg: Leg) -> str:
-    return json.dumps(asdict(leg), separators=(",", ":"))
+    data = asdict(leg)
+    del data["in_room"]  # its own `room:` field
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _leg(raw: str) -> Leg:
@@ -103,7 +118,8 @@ def _leg(raw: str) -> Leg:
 
 
 def _floor(call: str, raw: dict[str, str]) -> Floor:
-    legs = tuple(sorted((_leg(v) for k, v in raw.items() if k.startswith("leg:")),
+    legs = tuple(sorted((replace(_leg(v), in_room=f"room:{k[4:]}" in raw)
+                         for k, v in raw.items() if k.startswith("leg:")),
                         key=lambda p: (p.since or float("inf"), p.leg)))
     held = raw.get("held_since") or ""
     return Floor(call=call, queue=raw.get("queue", ""), conference=raw.get("conference") or None,

@@ -15,6 +15,7 @@ import requests
 
 from dashboards.softphone import VOICE_SDK_VERSION
 from ivr.domain.queueing import RecordingSettings, RelaxStep
+from ivr.store.floor import FloorStore
 from tests.browser.conftest import screenshot, serious_accessibility_problems
 from tests.browser.softphone_double import install, until
 from tests.browser.test_admin_flows import live_app, page  # noqa: F401
@@ -101,7 +102,8 @@ def test_the_real_sdk_fetches_every_sound_from_this_app(keyed_app, page):  # noq
 
 # -- the console's softphone code against the SDK double, wired to the stand-in -------------
 
-SLOWER = 6.0  # the stand-in's clock: slow enough that a browser click lands inside a ring
+SLOWER = 6.0  # the stand-in's clock (the call's prompts and holds take 1/6 of their time)
+RING_SECONDS = 600
 
 
 @pytest.fixture
@@ -112,7 +114,9 @@ def floor(live, browser, monkeypatch):  # noqa: F811
 
     monkeypatch.setattr(e2e, "SPEED", SLOWER)  # legs read it when they start
     add_users(live.app.config["IVR"].instance_dir, alice="agent", sue="supervisor")
-    live.configure_queue("support", ring_timeout=120)  # 20 s of real ringing at SLOWER
+    # Twilio's longest ring (Timeout 600; the stand-in refuses more): 100 s of real ringing at
+    # SLOWER. Every ring here is answered or rejected by the test, never left to time out.
+    live.configure_queue("support", ring_timeout=RING_SECONDS)
     context = browser.new_context(viewport={"width": 1200, "height": 1400})
     context.set_default_timeout(20000)
     install(context, live.app.config["IVR"].twilio_api_base)
@@ -184,14 +188,29 @@ def test_the_device_is_created_with_every_sound_on_this_origin(floor):
     tab.close()
 
 
+def in_conference(leg) -> bool:  # type: ignore[no-untyped-def]
+    return any("joined conference" in e.text for e in leg.transcript.events)
+
+
 def test_hold_keypad_mute_and_hang_up(floor):
     centre, context = floor
     tab, caller, _ = ringing_console(centre, context)
     tab.click("#accept")
     leg = agent_leg(centre)
-    until(tab, lambda: any("joined conference" in e.text for e in leg.transcript.events),
-          centre.work, what="the agent in the conference")
-    tab.locator("#call-state").filter(has_text="talking").wait_for()  # the conference is up
+    # "talking" only once the conference said both are in the room (before that: ringing,
+    # connecting, with Hold and Transfer disabled): the stand-in has them both in it
+    tab.locator("#call-state").filter(has_text="talking").wait_for()
+    assert tab.locator("#hold").is_enabled()
+    until(tab, lambda: in_conference(leg) and in_conference(caller), centre.work,
+          what="the stand-in's transcripts of the two in the conference")
+    # while the app does not know the agent is in the room, the console waits
+    store = FloorStore(centre.redis)
+    store.in_room(caller.call_sid, leg.call_sid, False)
+    tab.locator("#call-state").filter(has_text="connecting").wait_for()
+    assert tab.locator("#hold").is_disabled()
+    assert tab.locator("#transfer button[data-action='consult']").is_disabled()
+    store.in_room(caller.call_sid, leg.call_sid, True)
+    tab.locator("#call-state").filter(has_text="talking").wait_for()
     with tab.expect_request(lambda r: r.url.endswith("/agent/call/hold?agent=alice")) as held:
         tab.click("#hold")
     assert json.loads(held.value.post_data) == {"call": caller.call_sid}
@@ -279,9 +298,10 @@ def test_a_supervisor_listens_whispers_barges_and_stops(floor, browser):
               what="the supervisor's softphone to ring")
         console.click("#accept")
         (leg,) = until(console, lambda: monitor_leg(centre), what="the monitor leg")
-        until(console, lambda: any("joined conference" in e.text for e in leg.transcript.events),
-              centre.work, what="the supervisor in the conference")
-        console.locator("#monitor-status").filter(has_text="Listening").wait_for()
+        # the status follows the monitor leg: ringing, connecting, then in the room
+        until(console, lambda: console.locator("#monitor-status").filter(
+            has_text="Listening").count(), centre.work, what="the supervisor listening")
+        assert in_conference(leg)
         screenshot(console, "softphone-supervisor")
         for mode in ("whisper", "barge"):
             with console.expect_response(lambda r: r.url.endswith("/supervisor/monitor")) as done:

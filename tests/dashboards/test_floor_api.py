@@ -40,8 +40,8 @@ def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flush
 def floor(app: Flask, redis):
     store = FloorStore(redis)
     store.create(CALL, "support", agent="alice", reservation="r1", conference="CF" + "1" * 32)
-    store.add_leg(CALL, Leg(CALL, "caller", "caller", "joined", since=1.0))
-    store.add_leg(CALL, Leg(AGENT_LEG, "agent", "alice", "joined", since=2.0))
+    store.add_leg(CALL, Leg(CALL, "caller", "caller", "joined", since=1.0, in_room=True))
+    store.add_leg(CALL, Leg(AGENT_LEG, "agent", "alice", "joined", since=2.0, in_room=True))
     app.extensions["ivr"].calls.store.mark(CALL, agent="alice")  # routed to alice
     return store
 
@@ -108,3 +108,21 @@ def test_monitoring_is_for_supervisors(app: Flask, floor):
     assert sam("/supervisor/monitor", {"call": CALL, "mode": "shout"}).status_code == 409
     assert sam("/supervisor/monitor/stop", {"call": CALL}).get_json()["error"] == (
         "you are not monitoring this call")
+
+
+def test_a_move_before_both_are_in_the_conference_waits_and_a_late_save_keeps_the_join(
+        app: Flask, floor):
+    """The agent's leg answered (joined) but the conference has not said it entered the room
+    yet: hold is refused with the reason (409) before anything reaches Twilio (which here
+    would be a 502). The participant-join is a field of its own, so a console move that read
+    the floor before it came cannot write it away."""
+    floor.in_room(CALL, AGENT_LEG, False)
+    alice = client(app, "alice")
+    resp = alice("/agent/call/hold", {"call": CALL})
+    assert resp.status_code == 409
+    assert "still connecting" in resp.get_json()["error"]
+    before = floor.load(CALL)
+    assert before.state() == "connecting"
+    floor.in_room(CALL, AGENT_LEG, True)  # the participant-join arrives
+    floor.save(before)  # a move that read the floor earlier writes its legs back
+    assert floor.load(CALL).state() == "talking"

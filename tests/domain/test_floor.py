@@ -3,6 +3,8 @@ impossible ones are refused with the reason the console shows."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ivr.domain.floor import (
@@ -22,8 +24,9 @@ from ivr.domain.floor import (
     queue_place,
 )
 
-CALLER, ME, OTHER = Leg("CA1", "caller", "caller", "joined", since=1), Leg(
-    "CA2", "agent", "alice", "joined", since=2), Leg("CA3", "consult", "bob", "joined", since=3)
+CALLER, ME, OTHER = Leg("CA1", "caller", "caller", "joined", since=1, in_room=True), Leg(
+    "CA2", "agent", "alice", "joined", since=2, in_room=True), Leg(
+    "CA3", "consult", "bob", "joined", since=3, in_room=True)
 
 
 def floor(*legs: Leg, **kw) -> Floor:  # type: ignore[no-untyped-def]
@@ -56,6 +59,33 @@ def test_moves_need_my_leg_and_a_live_caller():
         plan(None, "alice", "hold", {}, 1.0)
     with pytest.raises(KeyError):
         plan(floor(), "alice", "dance", {}, 1.0)
+
+
+def test_moves_on_the_room_wait_until_the_caller_and_the_agent_are_both_in_it():
+    """The agent's answer marks the leg joined before Twilio has run its <Conference> (the
+    agent first hears the summary; the caller may still hear 'connecting'): the console's
+    moves wait for both participant-joins (a hold sent earlier got 409 'not connected yet')."""
+    answered = replace(ME, in_room=False)
+    for legs in ((CALLER, answered), (replace(CALLER, in_room=False), ME)):
+        connecting = floor(*legs)
+        assert connecting.state() == "connecting"
+        for action, body in (("hold", {}), ("mute", {}), ("consult", {"to_type": "agent",
+                                                                        "to": "bob"}),
+                             ("transfer", {"to_type": "queue", "to": "sales"})):
+            with pytest.raises(Refused, match="still connecting"):
+                plan(connecting, "alice", action, body, 1.0)
+        assert plan(connecting, "alice", "hangup", {}, 1.0).commands == [Drop("CA2")]
+    assert floor().state() == "talking"
+    assert floor().view("alice", 1.0)["participants"][1]["in_room"] is True
+
+
+def test_a_consult_completes_and_a_monitor_changes_mode_only_from_inside_the_room():
+    arriving = replace(OTHER, in_room=False)
+    with pytest.raises(Refused, match="bob is still connecting"):
+        plan(floor(CALLER, ME, arriving, held_since=1.0), "alice", "consult/complete", {}, 2.0)
+    monitor_leg = Leg("CA9", "monitor", "sam", "joined", muted=True, mode="listen")
+    with pytest.raises(Refused, match="monitor leg is still connecting"):
+        monitor(floor(CALLER, ME, monitor_leg), "sam", "whisper")
 
 
 def test_mute_and_hangup():
@@ -113,7 +143,8 @@ def test_monitoring_modes():
     assert start.commands == [Ring("monitor", "supervisor", "sam", mode="listen")]
     assert start.events == [("monitor", {"supervisor": "sam", "mode": "listen",
                                          "agent": "alice"})]
-    on = floor(CALLER, ME, Leg("CA9", "monitor", "sam", "joined", muted=True, mode="listen"))
+    on = floor(CALLER, ME, Leg("CA9", "monitor", "sam", "joined", muted=True, mode="listen",
+                               in_room=True))
     whisper = monitor(on, "sam", "whisper")
     assert whisper.commands == [SetMode("CA9", "whisper", "CA2")]
     with pytest.raises(Refused, match="already in whisper"):

@@ -74,9 +74,10 @@ def floor_of(live: Live, call: str) -> Any:
 
 
 def joined(live: Live, call: str, role: str, who: str) -> bool:
+    """The leg answered and the conference says it is in the room (the moves wait for it)."""
     floor = floor_of(live, call)
     return floor is not None and any(p.role == role and p.who == who and p.status == "joined"
-                                     for p in floor.legs)
+                                     and p.in_room for p in floor.legs)
 
 
 def routed_call(live: Live, script: str = "hold 40; wait 900") -> Any:
@@ -88,7 +89,8 @@ def routed_call(live: Live, script: str = "hold 40; wait 900") -> Any:
     live.run_until(lambda: live.queues.position(caller.call_sid) == 1)
     live.available("alice")
     accept(live, "alice")
-    live.run_until(lambda: joined(live, caller.call_sid, "agent", "alice"))
+    live.run_until(lambda: joined(live, caller.call_sid, "agent", "alice")
+                   and floor_of(live, caller.call_sid).state() == "talking")
     return caller
 
 

@@ -82,12 +82,14 @@ def test_agent_answers_then_leaves(post, routed, call_sid, redis):
     assert "agent_answered" in seen
     assert "queue_left" in seen
     assert svc.queue_engine.agents.get("alice").presence.value == "on_call"
-    post(f"/voice/floor/events?call={call_sid}", standard_params(
-        call_sid, ConferenceSid="CF" + "1" * 32, FriendlyName=f"cf-{call_sid}",
-        StatusCallbackEvent="participant-join"))
-    floor = FloorStore(redis).load(call_sid)
-    assert floor.conference == "CF" + "1" * 32
-    assert floor.state() == "talking"
+    assert FloorStore(redis).load(call_sid).state() == "connecting"  # hearing the summary
+    for sid in (call_sid, leg):  # the conference's callbacks: the two are in the room
+        post(f"/voice/floor/events?call={call_sid}", standard_params(
+            sid, ConferenceSid="CF" + "1" * 32, FriendlyName=f"cf-{call_sid}",
+            StatusCallbackEvent="participant-join"))
+        floor = FloorStore(redis).load(call_sid)
+        assert floor.conference == "CF" + "1" * 32
+        assert floor.state() == ("connecting" if sid == call_sid else "talking")
     left = post(f"/voice/floor/left?call={call_sid}&role=agent&who=alice&leg={leg}",
                 standard_params(leg, DialCallStatus="completed"))
     assert_valid_twiml(left.get_data(as_text=True))

@@ -54,13 +54,17 @@
     if (!live) return;
     $('call-state').textContent = floor ? floor.state + (floor.held ? ' (caller on hold)' : '') : 'connected';
     const others = floor ? (floor.participants || []).filter(p => p.status !== 'left' && p.role !== 'caller') : [];
-    $('participants').textContent = others.length ? '· with ' + others.map(p => p.who + ' (' + p.role + (p.mode ? ' ' + p.mode : '') + (p.status === 'joined' ? '' : ', ' + p.status) + ')').join(', ') : '';
+    $('participants').textContent = others.length ? '· with ' + others.map(p => p.who + ' (' + p.role + (p.mode ? ' ' + p.mode : '') + (p.status !== 'joined' ? ', ' + p.status : p.in_room ? '' : ', connecting') + ')').join(', ') : '';
     const held = !!(floor && floor.held);
     $('hold').textContent = held ? 'Resume' : 'Hold';
     $('hold').setAttribute('aria-pressed', String(held));
+    // 'ringing' and 'connecting': the caller and the agent are not both in the conference yet
+    // (docs/agent-floor.md, "floor state"); a move on the room then would be refused (409).
     const joined = !!(floor && ['talking', 'held', 'consult'].includes(floor.state));
-    for (const id of ['hold', 'record']) $(id).disabled = !joined;  // the conference is not up yet
+    for (const id of ['hold', 'record']) $(id).disabled = !joined;
     for (const b of document.querySelectorAll('#transfer button')) b.disabled = !joined;
+    const consult = others.find(p => p.role === 'consult');
+    $('consult-complete').disabled = !(consult && consult.status === 'joined' && consult.in_room);
     const muted = soft ? A.softCall.isMuted() : !!(floor && floor.muted);
     $('mute').textContent = muted ? 'Unmute' : 'Mute';
     $('mute').setAttribute('aria-pressed', String(muted));
@@ -88,6 +92,7 @@
     wrapRequired = !!(ctx.wrap_up && ctx.wrap_up.disposition_required);
     drawWrapUp();
     for (const b of document.querySelectorAll('#monitor button')) b.disabled = !callSid();
+    if (PAGE.supervising) drawMonitor();
   });
   setInterval(drawWrapUp, 1000);
 
@@ -116,7 +121,19 @@
   });
 
   // A supervisor on an agent's console: monitoring rings the supervisor's own softphone.
+  // The status line follows the supervisor's monitor leg in the floor (ringing, connecting,
+  // then the mode) and a mode change waits until that leg is in the conference.
   const WORDS = {listen: 'Listening (muted)', whisper: 'Whispering to ' + PAGE.agent, barge: 'In the call', stop: 'Stopped'};
+  let stopped = false;
+  function drawMonitor() {
+    const mine = floor && (floor.participants || []).find(p => p.role === 'monitor' && p.who === PAGE.me && p.status !== 'left');
+    for (const b of document.querySelectorAll('#monitor button')) {
+      if (b.dataset.mode !== 'stop' && mine && !mine.in_room) b.disabled = true;
+    }
+    $('monitor-status').textContent = stopped ? WORDS.stop + '.' : !mine ? ''
+      : mine.status === 'ringing' ? 'Your phone is ringing: accept it above.'
+      : !mine.in_room ? 'Connecting…' : WORDS[mine.mode] + '.';
+  }
   for (const b of document.querySelectorAll('#monitor button')) {
     b.disabled = true;
     b.addEventListener('click', async () => {
@@ -124,7 +141,7 @@
       if (!call) { fail('No call to supervise.'); return; }
       const data = await post(mode === 'stop' ? '/supervisor/monitor/stop' : '/supervisor/monitor',
         mode === 'stop' ? {call} : {call, mode});
-      if (data) { $('monitor-status').textContent = WORDS[mode] + '.'; if (data.floor) draw(data.floor); }
+      if (data) { stopped = mode === 'stop'; if (data.floor) draw(data.floor); drawMonitor(); A.poll(); }
     });
   }
 })();
