@@ -8,7 +8,9 @@ its CSRF token."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 from flask import Flask
@@ -19,6 +21,20 @@ from tests.pg_schemas import same_database
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')
+
+
+def pages_app(redis_url: str, tmp_path: Path, users: Mapping[str, str],
+              **settings: Any) -> Flask:
+    """An app for the page tests, with `users` (name -> role) added: on `redis_url`, its own
+    instance folder, no prompt audio (<Say> text) and a webhook token, "t" (the pages never
+    check it); `settings` add or replace `create_app` overrides (by Config field name)."""
+    from ivr import create_app
+
+    app = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
+                      "instance_dir": tmp_path / "instance",
+                      "prompts_audio_dir": tmp_path / "no-audio", **settings})
+    add_users(tmp_path / "instance", **users)
+    return app
 
 
 def add_users(instance_dir: Path, **roles: str) -> None:

@@ -12,7 +12,8 @@
 Same contract as ivr/web/voice.py: signature checked (403), never a 5xx. The caller's
 documents fall back to the usual route to a human; an agent's leg falls back to an apology
 and a hang-up (never to the fallback queue); a status callback that fails is logged and
-answered 204 (Twilio does not retry it).
+answered 204 (Twilio does not retry it). The routes are declared as the queue's are
+(ivr/web/routing_hooks.py).
 """
 
 from __future__ import annotations
@@ -26,24 +27,17 @@ from flask import Blueprint, Response, current_app, request
 
 from ivr.app.services import services
 from ivr.phone.floor_legs import FloorLegs
-from ivr.phone.twilio_auth import twilio_webhook
 from ivr.phone.twiml_builder import VoiceResponse
 from ivr.web import pipeline
-from ivr.web.voice import call_sid, never_fails, never_fails_holding, now, twiml_response
+from ivr.web.routing_hooks import arg, hook, routing
+from ivr.web.voice import call_sid, never_fails_holding, now, twiml_response
 
 log = logging.getLogger(__name__)
 bp = Blueprint("floor", __name__)
 
 
 def legs() -> FloorLegs:
-    svc = services().floor_legs
-    if svc is None:
-        raise LookupError("queue routing is off (no queues.yaml)")
-    return svc
-
-
-def arg(name: str) -> str:
-    return (request.args.get(name) or "")[:64]
+    return routing(services().floor_legs)
 
 
 def leg_fallback() -> str:
@@ -80,31 +74,23 @@ def status_callback(view: Callable[..., None]) -> Callable[..., Response]:
     return guarded
 
 
-@bp.post("/voice/floor/wait")
-@twilio_webhook
-@never_fails_holding
+@hook(bp, "/voice/floor/wait", never_fails_holding)
 def wait() -> str:
     return legs().wait(arg("call"))
 
 
-@bp.post("/voice/floor/hold")
-@twilio_webhook
-@never_fails_holding
+@hook(bp, "/voice/floor/hold", never_fails_holding)
 def hold() -> str:
     return legs().hold(arg("call"))
 
 
-@bp.post("/voice/floor/agent")
-@twilio_webhook
-@never_fails_leg
+@hook(bp, "/voice/floor/agent", never_fails_leg)
 def agent() -> str:
     return legs().answered(arg("call"), call_sid(), arg("role") or "agent", arg("who"),
                            arg("reservation"), now(), mode=arg("mode") or None)
 
 
-@bp.post("/voice/floor/left")
-@twilio_webhook
-@never_fails_leg
+@hook(bp, "/voice/floor/left", never_fails_leg)
 def left() -> str:
     legs().left(arg("call"), arg("leg") or call_sid(), now())
     r = VoiceResponse()
@@ -112,31 +98,23 @@ def left() -> str:
     return str(r)
 
 
-@bp.post("/voice/floor/leg")
-@twilio_webhook
-@status_callback
+@hook(bp, "/voice/floor/leg", status_callback)
 def leg() -> None:
     legs().leg_status(arg("call"), call_sid(), arg("role") or "agent", arg("who"),
                       arg("reservation"), (request.form.get("CallStatus") or "")[:20], now())
 
 
-@bp.post("/voice/floor/events")
-@twilio_webhook
-@status_callback
+@hook(bp, "/voice/floor/events", status_callback)
 def events() -> None:
     form = {k: v[:64] for k, v in request.form.items()}
     legs().conference_event(arg("call"), form, now())
 
 
-@bp.post("/voice/floor/requeue")
-@twilio_webhook
-@never_fails
+@hook(bp, "/voice/floor/requeue")
 def requeue() -> str:
     return legs().bridging.requeue(arg("call") or call_sid(), arg("queue"), now())
 
 
-@bp.post("/voice/floor/back")
-@twilio_webhook
-@never_fails
+@hook(bp, "/voice/floor/back")
 def back() -> str:
     return legs().bridging.back(arg("call") or call_sid(), now())

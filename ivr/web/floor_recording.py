@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, request
 from ivr.app.services import services
 from ivr.phone.twilio_auth import twilio_webhook
 from ivr.web import pipeline
+from ivr.web.routing_hooks import arg, routing
 from ivr.web.voice import twiml_response
 
 bp = Blueprint("floor_recording", __name__)
@@ -26,12 +27,10 @@ bp = Blueprint("floor_recording", __name__)
 @twilio_webhook
 def recording_status() -> Response:
     svc = current_app.extensions.get("ivr")
-    call = (request.args.get("call") or "")[:64]
+    call = arg("call")
 
     def answer() -> str:
-        recorder = services().floor_recording
-        if recorder is None:
-            raise LookupError("queue routing is off (no queues.yaml): no recorded calls")
+        recorder = routing(services().floor_recording)
         form, at = dict(request.form), services().clock()
         try:
             recorder.status_callback(call, form, at)

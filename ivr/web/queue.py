@@ -8,8 +8,9 @@
   (ivr/phone/callback_legs.py)
 
 Same contract as ivr/web/voice.py: signature checked (403), never a 5xx, fallback TwiML on
-any failure. Requests from the fallback queue (`fallback=1`, Redis may be down) get a plain
-hold loop that needs nothing but this process.
+any failure (ivr/web/routing_hooks.py declares the routes so). Requests from the fallback
+queue (`fallback=1`, Redis may be down) get a plain hold loop that needs nothing but this
+process.
 """
 
 from __future__ import annotations
@@ -22,43 +23,28 @@ from ivr.app.services import services
 from ivr.phone.bridging import BridgeService
 from ivr.phone.callback_legs import CallbackLeg, CallbackLegs
 from ivr.phone.holding import HoldService
-from ivr.phone.twilio_auth import twilio_webhook
 from ivr.phone.twiml import empty
 from ivr.web.forms import dial_result
-from ivr.web.voice import call_sid, hold_fallback, never_fails, never_fails_holding, now
+from ivr.web.routing_hooks import arg, form_value, hook, routing
+from ivr.web.voice import call_sid, hold_fallback, never_fails_holding, now
 
 log = logging.getLogger(__name__)
 bp = Blueprint("queue", __name__)
 
 
 def holding() -> HoldService:
-    svc = services().holding
-    if svc is None:
-        raise LookupError("queue routing is off (no queues.yaml)")
-    return svc
+    return routing(services().holding)
 
 
 def bridging() -> BridgeService:
-    svc = services().bridging
-    if svc is None:
-        raise LookupError("queue routing is off (no queues.yaml)")
-    return svc
+    return routing(services().bridging)
 
 
 def callback_legs() -> CallbackLegs:
-    svc = services().callback_legs
-    if svc is None:
-        raise LookupError("queue routing is off (no queues.yaml)")
-    return svc
+    return routing(services().callback_legs)
 
 
-def arg(name: str) -> str:
-    return (request.args.get(name) or "")[:64]
-
-
-@bp.post("/voice/queue/wait")
-@twilio_webhook
-@never_fails_holding
+@hook(bp, "/voice/queue/wait", never_fails_holding)
 def wait() -> str:
     fallback = bool(request.args.get("fallback"))
     if fallback:
@@ -71,49 +57,36 @@ def wait() -> str:
     return holding().wait(call_sid(), arg("queue"), now())
 
 
-@bp.post("/voice/queue/key")
-@twilio_webhook
-@never_fails_holding
+@hook(bp, "/voice/queue/key", never_fails_holding)
 def key() -> str:
-    return holding().key(call_sid(), (request.form.get("Digits") or "")[:1], now())
+    return holding().key(call_sid(), form_value("Digits", 1), now())
 
 
-@bp.post("/voice/queue/callback")
-@twilio_webhook
-@never_fails_holding
+@hook(bp, "/voice/queue/callback", never_fails_holding)
 def callback_dialogue() -> str:
     tries = arg("tries")
-    return holding().callback(call_sid(), arg("step"),
-                                       (request.form.get("Digits") or "")[:20],
-                                       int(tries) if tries.isdigit() else 0, now())
+    return holding().callback(call_sid(), arg("step"), form_value("Digits", 20),
+                              int(tries) if tries.isdigit() else 0, now())
 
 
-@bp.post("/voice/queue/bridge")
-@twilio_webhook
-@never_fails
+@hook(bp, "/voice/queue/bridge")
 def bridge() -> str:
     return bridging().bridge(call_sid(), arg("agent"), arg("reservation"), now())
 
 
-@bp.post("/voice/queue/whisper")
-@twilio_webhook
-@never_fails
+@hook(bp, "/voice/queue/whisper")
 def whisper() -> str:
     return bridging().whisper(arg("call"), arg("agent"), arg("reservation"), now())
 
 
-@bp.post("/voice/queue/dialed")
-@twilio_webhook
-@never_fails
+@hook(bp, "/voice/queue/dialed")
 def dialed() -> str:
     status, duration = dial_result(request.form)
-    return bridging().dialed(call_sid(), arg("agent"), arg("reservation"), status,
-                                      duration, now())
+    return bridging().dialed(call_sid(), arg("agent"), arg("reservation"), status, duration,
+                             now())
 
 
-@bp.post("/voice/queue/overflow")
-@twilio_webhook
-@never_fails
+@hook(bp, "/voice/queue/overflow")
 def overflow() -> str:
     return bridging().overflow(call_sid(), arg("queue"), arg("action"), now())
 
@@ -122,42 +95,30 @@ def callback_leg() -> CallbackLeg:
     return CallbackLeg(arg("callback"), arg("reservation"), arg("agent"))
 
 
-@bp.post("/voice/queue/callback/agent")
-@twilio_webhook
-@never_fails
+@hook(bp, "/voice/queue/callback/agent")
 def callback_agent_leg() -> str:
     return callback_legs().agent_leg(callback_leg())
 
 
-@bp.post("/voice/queue/callback/customer")
-@twilio_webhook
-@never_fails
+@hook(bp, "/voice/queue/callback/customer")
 def callback_customer_leg() -> str:
     return callback_legs().customer_leg(callback_leg())
 
 
-@bp.post("/voice/queue/callback/answered")
-@twilio_webhook
-@never_fails
+@hook(bp, "/voice/queue/callback/answered")
 def callback_answered() -> str:
     return callback_legs().answered(callback_leg(), now())
 
 
-@bp.post("/voice/queue/callback/done")
-@twilio_webhook
-@never_fails
+@hook(bp, "/voice/queue/callback/done")
 def callback_done() -> str:
     status, duration = dial_result(request.form)
     return callback_legs().finished(callback_leg(), arg("by"), status, duration,
-                                             (request.form.get("DialCallSid") or "")[:64],
-                                             now())
+                                    form_value("DialCallSid", 64), now())
 
 
-@bp.post("/voice/queue/callback/status")
-@twilio_webhook
-@never_fails
+@hook(bp, "/voice/queue/callback/status")
 def callback_status() -> str:
-    callback_legs().first_leg_ended(callback_leg(), arg("by"),
-                                             (request.form.get("CallStatus") or "")[:20],
-                                             call_sid(), now())
+    callback_legs().first_leg_ended(callback_leg(), arg("by"), form_value("CallStatus", 20),
+                                    call_sid(), now())
     return empty()

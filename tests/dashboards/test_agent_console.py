@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 
-from ivr import create_app
 from ivr.domain.flow.actions import CallEvent
 from ivr.store import keys
 from ivr.store.operator_flags import set_flag
@@ -21,11 +20,7 @@ SID = "CA" + "7" * 32
 
 @pytest.fixture
 def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flushes
-    application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
-                              "instance_dir": tmp_path / "instance",
-                              "prompts_audio_dir": tmp_path / "no-audio"})
-    add_users(tmp_path / "instance", alice="agent", bob="agent")
-    return application
+    return signin.pages_app(redis_url, tmp_path, {"alice": "agent", "bob": "agent"})
 
 
 def signed_in(app: Flask, name: str):  # type: ignore[no-untyped-def]

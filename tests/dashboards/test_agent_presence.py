@@ -15,12 +15,10 @@ import pytest
 import yaml
 from flask import Flask
 
-from ivr import create_app
 from ivr.domain.flow.actions import CallEvent
 from ivr.store import keys
 from ivr.store.operator_flags import set_flag
 from tests import signin
-from tests.signin import add_users
 
 SID = "CA" + "5" * 32
 REPO = Path(__file__).resolve().parents[2]
@@ -33,12 +31,8 @@ def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flush
         spec["disposition_required"] = True
         spec["wrap_up_seconds"] = 10
     (tmp_path / "queues.yaml").write_text(yaml.safe_dump(queues))
-    application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
-                              "instance_dir": tmp_path / "instance",
-                              "queues_file": tmp_path / "queues.yaml",
-                              "prompts_audio_dir": tmp_path / "no-audio"})
-    add_users(tmp_path / "instance", alice="agent", bob="agent")
-    return application
+    return signin.pages_app(redis_url, tmp_path, {"alice": "agent", "bob": "agent"},
+                            queues_file=tmp_path / "queues.yaml")
 
 
 def signed_in(app: Flask, name: str):  # type: ignore[no-untyped-def]

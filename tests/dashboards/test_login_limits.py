@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from dashboards.login_limits import client_id
-from ivr import create_app
 from ivr.config.settings import from_env
 from ivr.domain.errors import ConfigError
 from tests import signin
@@ -26,11 +25,8 @@ WRONG = "not the password at all"
 
 
 def _app(redis_url: str, tmp_path: Any, **overrides: Any) -> Flask:
-    application = create_app({"redis_url": redis_url, "twilio_auth_token": TOKEN,
-                              "public_base_url": BASE, "instance_dir": tmp_path / "instance",
-                              "prompts_audio_dir": tmp_path / "no-audio", **overrides})
-    signin.add_users(tmp_path / "instance", ada="admin", ann="agent")
-    return application
+    return signin.pages_app(redis_url, tmp_path, {"ada": "admin", "ann": "agent"},
+                            twilio_auth_token=TOKEN, public_base_url=BASE, **overrides)
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import time
 import pytest
 from flask import Flask
 
-from ivr import create_app
-from tests.signin import add_users, signed_in
+from tests.signin import pages_app, signed_in
 
 PAGES = {  # path: roles that may open it (admins may open everything)
     "/wallboard": ("supervisor",), "/wallboard/board.json": ("supervisor",),
@@ -22,11 +21,8 @@ PAGES = {  # path: roles that may open it (admins may open everything)
 
 @pytest.fixture
 def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flushes
-    application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
-                              "instance_dir": tmp_path / "instance",
-                              "prompts_audio_dir": tmp_path / "no-audio"})
-    add_users(tmp_path / "instance", carol="agent", sue="supervisor", ada="admin")
-    return application
+    return pages_app(redis_url, tmp_path, {"carol": "agent", "sue": "supervisor",
+                                           "ada": "admin"})
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))

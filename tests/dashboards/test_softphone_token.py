@@ -10,22 +10,17 @@ import jwt
 import pytest
 from flask import Flask
 
-from ivr import create_app
 from ivr.config.settings import DEV_ACCOUNT_SID
 from ivr.phone.voice_token import DEV_API_KEY_SECRET, DEV_API_KEY_SID, DEV_TWIML_APP_SID
 from tests import signin
-from tests.signin import add_users
 
 KEY_SID, SECRET, APP_SID = "SK" + "a1" * 16, "s3cr3t" * 6, "AP" + "b2" * 16
 
 
 def make_app(redis_url: str, tmp_path, **config) -> Flask:  # type: ignore[no-untyped-def]
-    app = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
-                      "instance_dir": tmp_path / "instance",
-                      "prompts_audio_dir": tmp_path / "no-audio", **config})
     # alice: client:alice; bob: a phone number (queues.yaml); sue: a supervisor
-    add_users(tmp_path / "instance", alice="agent", bob="agent", sue="supervisor")
-    return app
+    return signin.pages_app(redis_url, tmp_path,
+                            {"alice": "agent", "bob": "agent", "sue": "supervisor"}, **config)
 
 
 @pytest.fixture

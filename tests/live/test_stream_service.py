@@ -18,7 +18,7 @@ from dashboards.auth import user_engine
 from dashboards.wallboard import board
 from ivr import create_app
 from ivr.store.users import save_user
-from tests.signin import PASSWORD, add_users, login_token, signed_in
+from tests.signin import PASSWORD, login_token, pages_app, signed_in
 from tests.stream_service import Stream, StreamThread, open_stream, session_cookie
 
 WEB = "http://127.0.0.1:5999"  # the origin the pages are served from (IVR_WEB_ORIGINS)
@@ -26,13 +26,10 @@ WEB = "http://127.0.0.1:5999"  # the origin the pages are served from (IVR_WEB_O
 
 @pytest.fixture
 def app(redis_url: str, redis, tmp_path: Path) -> Flask:  # noqa: ARG001 - redis flushes
-    application = create_app({"redis_url": redis_url, "twilio_auth_token": "t",
-                              "public_base_url": "https://ivr.example.test",
-                              "instance_dir": tmp_path / "instance",
-                              "prompts_audio_dir": tmp_path / "no-audio",
-                              "web_origins": WEB, "stream_recheck": "0.5"})
-    add_users(tmp_path / "instance", carol="agent", sue="supervisor", ada="admin")
-    return application
+    return pages_app(redis_url, tmp_path, {"carol": "agent", "sue": "supervisor",
+                                           "ada": "admin"},
+                     public_base_url="https://ivr.example.test", web_origins=WEB,
+                     stream_recheck="0.5")
 
 
 @pytest.fixture

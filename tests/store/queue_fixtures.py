@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ivr.config.queues import parse_queues
 from ivr.store.redis_queue import QueueService
 
@@ -44,15 +47,22 @@ class RecordingTrigger:
         self.free.append((agent_id, at))
 
 
+def service_for(conn, config: Mapping[str, Any], agents_since: float = NOW - 1000,
+                trigger: Any = None, **options) -> QueueService:
+    """The engine for `config` (queues.yaml's shape), its agents added at `agents_since`;
+    `trigger` defaults to a RecordingTrigger, `options` are QueueService's."""
+    setup = parse_queues(config)
+    svc = QueueService(conn, setup.queues, trigger=trigger or RecordingTrigger(), **options)
+    for agent in setup.agents:
+        svc.agents.upsert(agent, agents_since)
+    return svc
+
+
 def make_service(conn, **options) -> QueueService:
     """The engine for CONFIG. Softphone agents' devices count as fresh for a day here (these
     tests move the clock by minutes); tests/store/test_agent_device.py tests staleness."""
     options.setdefault("device_stale_seconds", 86400.0)
-    setup = parse_queues(CONFIG)
-    svc = QueueService(conn, setup.queues, trigger=RecordingTrigger(), **options)
-    for agent in setup.agents:
-        svc.agents.upsert(agent, NOW - 1000)
-    return svc
+    return service_for(conn, CONFIG, **options)
 
 
 def go_available(svc: QueueService, *agent_ids: str, at: float = NOW - 500) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.config.queues import parse_queues
 from ivr.store import keys
 from ivr.store.redis_queue import QueueService
-from tests.store.queue_fixtures import NOW, RecordingTrigger
+from tests.store.queue_fixtures import NOW, service_for
 
 ONE_QUEUE = {
     "queues": {"support": {"skill": "support", "relax": [{"after": 0, "min_level": 1}]}},
@@ -22,11 +21,7 @@ ONE_QUEUE = {
 
 @pytest.fixture
 def svc(redis) -> QueueService:
-    setup = parse_queues(ONE_QUEUE)
-    svc = QueueService(redis, setup.queues, trigger=RecordingTrigger(), device_stale_seconds=30)
-    for agent in setup.agents:
-        svc.agents.upsert(agent, NOW - 1000)
-    return svc
+    return service_for(redis, ONE_QUEUE, device_stale_seconds=30)
 
 
 def offered(svc: QueueService, at: float) -> list[str]:

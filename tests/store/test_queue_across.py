@@ -9,10 +9,9 @@ import threading
 import pytest
 import redis as redis_lib
 
-from ivr.config.queues import parse_queues
 from ivr.store import keys
 from ivr.store.redis_queue import QueueService
-from tests.store.queue_fixtures import NOW, RecordingTrigger
+from tests.store.queue_fixtures import NOW, service_for
 
 TWO_QUEUES = {
     "queues": {
@@ -28,11 +27,7 @@ TWO_QUEUES = {
 
 
 def two_queue_service(conn: redis_lib.Redis) -> QueueService:
-    setup = parse_queues(TWO_QUEUES)
-    svc = QueueService(conn, setup.queues, trigger=RecordingTrigger())
-    for agent in setup.agents:
-        svc.agents.upsert(agent, NOW - 1000)
-    return svc
+    return service_for(conn, TWO_QUEUES)
 
 
 def reserved(svc: QueueService) -> list[tuple[str, str]]:

@@ -7,10 +7,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 
-from ivr.config.queues import parse_queues
 from ivr.store import keys
 from ivr.store.redis_queue import QueueService
-from tests.store.queue_fixtures import CONFIG, NOW, RecordingTrigger, go_available
+from tests.store.queue_fixtures import CONFIG, NOW, go_available, service_for
 
 AHEAD = 100
 
@@ -19,12 +18,8 @@ def roomy_service(redis, **options) -> QueueService:
     """The shared fixture's queues, with room for more than a hundred entries."""
     config = copy.deepcopy(CONFIG)
     config["queues"]["support"]["max_size"] = 1000
-    setup = parse_queues(config)
     options.setdefault("device_stale_seconds", 86400.0)  # queue_fixtures.make_service
-    svc = QueueService(redis, setup.queues, trigger=RecordingTrigger(), **options)
-    for agent in setup.agents:
-        svc.agents.upsert(agent, NOW - 5000)
-    return svc
+    return service_for(redis, config, NOW - 5000, **options)
 
 
 def number(i: int) -> str:

@@ -8,12 +8,11 @@ import json
 
 import pytest
 
-from ivr.config.queues import parse_queues
 from ivr.domain.errors import Conflict
 from ivr.domain.queueing import Presence
 from ivr.store import keys
 from ivr.store.redis_queue import QueueService
-from tests.store.queue_fixtures import NOW, RecordingTrigger
+from tests.store.queue_fixtures import NOW, service_for
 
 CONFIG = {
     "queues": {
@@ -28,10 +27,7 @@ CONFIG = {
 
 @pytest.fixture
 def svc(redis) -> QueueService:
-    setup = parse_queues(CONFIG)
-    svc = QueueService(redis, setup.queues, trigger=RecordingTrigger(), wrap_up_max_extend=60)
-    for agent in setup.agents:
-        svc.agents.upsert(agent, NOW - 1000)
+    svc = service_for(redis, CONFIG, wrap_up_max_extend=60)
     svc.agent_presence("bob", "available", NOW - 500)
     return svc
 

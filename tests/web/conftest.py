@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -14,18 +16,21 @@ TOKEN = "test-auth-token"
 BASE = "https://ivr.example.test"
 
 
+def web_settings(redis_url: str, tmp_path: Path, **more: Any) -> dict[str, Any]:
+    """`create_app` overrides of a webhook test's app, written once: signed with TOKEN at
+    BASE, on `redis_url`, its own instance folder and no prompt audio (<Say> text, whatever
+    is built locally). `more` adds or replaces settings (by Config field name)."""
+    return {"redis_url": redis_url, "twilio_auth_token": TOKEN, "public_base_url": BASE,
+            "instance_dir": tmp_path / "instance", "prompts_audio_dir": tmp_path / "no-audio",
+            **more}
+
+
 @pytest.fixture
 def app(redis_url: str, redis, tmp_path) -> Flask:  # noqa: ARG001 - redis flushes
     from ivr import create_app
 
-    application = create_app({
-        "redis_url": redis_url,
-        "twilio_auth_token": TOKEN,
-        "twilio_account_sid": "AC" + "1" * 32,
-        "public_base_url": BASE,
-        "instance_dir": tmp_path / "instance",
-        "prompts_audio_dir": tmp_path / "no-audio",  # <Say> text, whatever is built locally
-    })
+    application = create_app(web_settings(redis_url, tmp_path,
+                                          twilio_account_sid="AC" + "1" * 32))
     application.testing = True
     return application
 

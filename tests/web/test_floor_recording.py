@@ -18,7 +18,7 @@ from ivr.phone.twiml_builder import VoiceResponse
 from ivr.store import keys
 from ivr.store.jobs import ROUTING_QUEUE, START_CALL_RECORDING, TRANSCRIPTION_QUEUE
 from tests.twiml_validate import assert_valid_twiml
-from tests.web.conftest import BASE, TOKEN, sign
+from tests.web.conftest import BASE, sign, web_settings
 
 ACCOUNT = "AC" + "1" * 32
 API = "https://api.twilio.com"
@@ -43,11 +43,8 @@ def app(redis_url: str, redis: redis_lib.Redis, tmp_path: Path) -> Flask:  # noq
 
     queues = tmp_path / "queues.yaml"
     queues.write_text(QUEUES)
-    application = create_app({
-        "redis_url": redis_url, "twilio_auth_token": TOKEN, "twilio_account_sid": ACCOUNT,
-        "public_base_url": BASE, "instance_dir": tmp_path / "instance",
-        "prompts_audio_dir": tmp_path / "no-audio", "queues_file": queues,
-    })
+    application = create_app(web_settings(redis_url, tmp_path, twilio_account_sid=ACCOUNT,
+                                          queues_file=queues))
     application.testing = True
     return application
 
@@ -253,10 +250,8 @@ def test_a_recording_callback_while_redis_is_down_is_filed_when_it_is_back(tmp_p
     try:
         queues = tmp_path / "queues.yaml"
         queues.write_text(QUEUES)
-        app = create_app({"redis_url": server.url, "twilio_auth_token": TOKEN,
-                          "twilio_account_sid": ACCOUNT, "public_base_url": BASE,
-                          "instance_dir": tmp_path / "instance", "queues_file": queues,
-                          "prompts_audio_dir": tmp_path / "no-audio"})
+        app = create_app(web_settings(server.url, tmp_path, twilio_account_sid=ACCOUNT,
+                                      queues_file=queues))
         svc = app.extensions["ivr"]
         svc.drainer.every = 0.1
         call, leg, rec_sid = sid("CA"), sid("CA"), sid("RE")

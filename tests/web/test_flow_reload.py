@@ -13,7 +13,7 @@ from flask import Flask
 
 from ivr import create_app
 from ivr.config.settings import REPO_ROOT
-from tests.web.conftest import BASE, TOKEN
+from tests.web.conftest import web_settings
 from tests.web.test_demo_flows import heard, walk
 
 
@@ -25,9 +25,7 @@ def live_flows(redis_url: str, redis, tmp_path: Path) -> tuple[Flask, Path]:  # 
     for spec in lookups["sources"].values():
         spec["path"] = str(REPO_ROOT / spec["path"])
     (tmp_path / "lookups.yaml").write_text(yaml.safe_dump(lookups))
-    app = create_app({"redis_url": redis_url, "twilio_auth_token": TOKEN,
-                      "public_base_url": BASE, "instance_dir": tmp_path / "instance",
-                      "flows_dir": flows, "prompts_audio_dir": tmp_path / "no-audio"})
+    app = create_app(web_settings(redis_url, tmp_path, flows_dir=flows))
     return app, flows / "shop.yaml"
 
 

@@ -14,7 +14,7 @@ from flask import Flask
 
 from ivr.flows.publishing import CONVERGE_DUE
 from ivr.store import keys
-from tests.web.conftest import BASE, sign, standard_params
+from tests.web.conftest import BASE, sign, standard_params, web_settings
 
 STEPS = [("/voice", {}), ("/voice/next?seq=1", {"Digits": "1"}),
          ("/voice/next?seq=2", {"Digits": "3"}), ("/voice/next?seq=3", {"Digits": "1"}),
@@ -94,9 +94,8 @@ def test_lean_and_regular_give_the_same_answers_state_and_events(
 
     results = {}
     for lean in (True, False):
-        app = create_app({"redis_url": redis_url, "twilio_auth_token": "test-auth-token",
-                          "public_base_url": BASE, "instance_dir": tmp_path / f"i{lean}",
-                          "prompts_audio_dir": tmp_path / "no-audio", "lean_redis": lean})
+        app = create_app(web_settings(redis_url, tmp_path, instance_dir=tmp_path / f"i{lean}",
+                                      lean_redis=lean))
         app.extensions["ivr"].clock = lambda: NOON  # the state records step times
         held = app.extensions["ivr"].calls.store.held
         taken = spy_on(held, monkeypatch)

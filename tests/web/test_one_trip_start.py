@@ -22,7 +22,7 @@ from ivr.store.call_start import OneTripStart, Outcome
 from ivr.store.call_state import StoredCall
 from ivr.store.caller_summary import write_summary
 from ivr.store.operator_flags import set_flag
-from tests.web.conftest import BASE, TOKEN, sign, standard_params
+from tests.web.conftest import BASE, sign, standard_params, web_settings
 from tests.web.test_demo_flows import UTILITY, heard, walk
 
 CALLER = "+14155550142"
@@ -35,9 +35,8 @@ STEPS = [("/voice", {}), ("/voice/next?seq=1", {"Digits": "1"}),
 def make_app(redis_url: str, tmp_path: Any, one_trip: bool) -> Flask:
     from ivr import create_app
 
-    app = create_app({"redis_url": redis_url, "twilio_auth_token": TOKEN,
-                      "public_base_url": BASE, "instance_dir": tmp_path / f"i{one_trip}",
-                      "prompts_audio_dir": tmp_path / "no-audio", "one_trip_start": one_trip})
+    app = create_app(web_settings(redis_url, tmp_path, instance_dir=tmp_path / f"i{one_trip}",
+                                  one_trip_start=one_trip))
     app.extensions["ivr"].clock = lambda: NOON
     return app
 

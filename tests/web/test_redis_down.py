@@ -12,7 +12,7 @@ import pytest
 from ivr import create_app
 from ivr.store.embedded_redis import EmbeddedRedis
 from tests.twiml_validate import assert_valid_twiml
-from tests.web.conftest import BASE, TOKEN, sign, standard_params
+from tests.web.conftest import BASE, sign, standard_params, web_settings
 
 
 @pytest.fixture
@@ -24,9 +24,7 @@ def own_redis(tmp_path: Path):
 
 def test_callers_get_the_fallback_while_redis_is_down_and_are_queued_when_it_is_back(
         own_redis: EmbeddedRedis, tmp_path: Path):
-    app = create_app({"redis_url": own_redis.url, "twilio_auth_token": TOKEN,
-                      "public_base_url": BASE, "instance_dir": tmp_path / "instance",
-                      "prompts_audio_dir": tmp_path / "no-audio"})
+    app = create_app(web_settings(own_redis.url, tmp_path))
     client = app.test_client()
 
     def post(path: str, params: dict[str, str]):
@@ -73,9 +71,7 @@ def test_a_status_callback_while_redis_is_down_is_spooled_and_recorded_when_it_i
     (ivr/outcomes/spool.py), and must reach the outcome stream once, when Redis is back."""
     from ivr.store import events
 
-    app = create_app({"redis_url": own_redis.url, "twilio_auth_token": TOKEN,
-                      "public_base_url": BASE, "instance_dir": tmp_path / "instance",
-                      "prompts_audio_dir": tmp_path / "no-audio"})
+    app = create_app(web_settings(own_redis.url, tmp_path))
     svc = app.extensions["ivr"]
     svc.drainer.every = 0.1
     client = app.test_client()

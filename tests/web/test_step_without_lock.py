@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from ivr.store import call_state, keys
-from tests.web.conftest import BASE, TOKEN, sign, standard_params
+from tests.web.conftest import BASE, sign, standard_params, web_settings
 
 STEPS = [("/voice", {}), ("/voice/next?seq=1", {"Digits": "1"}),
          ("/voice/next?seq=2", {"Digits": "3"}), ("/voice/next?seq=3", {"Digits": "1"})]
@@ -62,10 +62,9 @@ def test_a_call_another_process_moved_on_gets_the_answer_that_process_gave(
     from ivr import create_app
 
     config = app.config["IVR"]
-    other = create_app({"redis_url": config.redis_url, "twilio_auth_token": TOKEN,
-                        "twilio_account_sid": "AC" + "1" * 32, "public_base_url": BASE,
-                        "instance_dir": tmp_path / "other",
-                        "prompts_audio_dir": tmp_path / "no-audio"})
+    other = create_app(web_settings(config.redis_url, tmp_path,
+                                    twilio_account_sid="AC" + "1" * 32,
+                                    instance_dir=tmp_path / "other"))
     sid = "CA" + "3" * 32
     post(app, "/voice", standard_params(sid))
     post(app, "/voice/next?seq=1", standard_params(sid, Digits="1"))  # app remembers step 2

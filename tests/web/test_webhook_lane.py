@@ -14,7 +14,7 @@ from ivr.domain.errors import ConfigError
 from ivr.flows.publishing import CONVERGE_DUE
 from ivr.web.webhook_lane import LANE_HOOKS, WebhookLane, flask_hooks, undeclared_hooks
 from tests.twiml_validate import assert_valid_twiml
-from tests.web.conftest import BASE, TOKEN, sign, standard_params
+from tests.web.conftest import BASE, sign, standard_params, web_settings
 
 CALL: tuple[tuple[str, dict[str, str]], ...] = (
     ("/voice", {}), ("/voice/next?seq=1", {"Digits": "1"}), ("/voice/next?seq=2", {"Digits": "3"}),
@@ -158,10 +158,7 @@ def test_the_lane_switch_leaves_every_webhook_to_flask(redis_url: str, redis, tm
     from ivr import create_app
 
     monkeypatch.setenv("IVR_WEBHOOK_LANE", "0")
-    app = create_app({"redis_url": redis_url, "twilio_auth_token": TOKEN,
-                      "twilio_account_sid": "AC" + "1" * 32, "public_base_url": BASE,
-                      "instance_dir": tmp_path / "instance",
-                      "prompts_audio_dir": tmp_path / "no-audio"})
+    app = create_app(web_settings(redis_url, tmp_path, twilio_account_sid="AC" + "1" * 32))
     assert not isinstance(app.wsgi_app, WebhookLane)
     params = standard_params("CA" + uuid.uuid4().hex)
     resp = app.test_client().post("/voice", data=params,

@@ -1,6 +1,7 @@
 """A tiny local HTTP server standing in for Twilio's REST API: the real twilio Client talks
 to it over real HTTP, and it records what was asked. `hold_first` makes the first request hang
-(without counting it as served) so a test can kill a worker in the middle of a bridge."""
+(without counting it as served) so a test can kill a worker in the middle of a bridge. And
+the routing jobs' context the tests install (`routing_context`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
+from rq import Queue
+
+from ivr.config.settings import Config
+from ivr.phone.call_control import TwilioCallControl, build_client
+from ivr.store.jobs import ROUTING_QUEUE, RqTrigger
+from queue_worker.context import JobContext, install_context
+from tests.store.queue_fixtures import service_for
+
+BASE = "https://ivr.example.com"  # the app's public base URL in the routing jobs' tests
 
 
 class FakeTwilio:
@@ -66,3 +76,14 @@ def fake_twilio():
     fake.release.set()
     fake.server.shutdown()
     fake.server.server_close()
+
+
+def routing_context(redis, fake_twilio: FakeTwilio, config, agents_since: float) -> JobContext:
+    """The routing jobs' context on `redis`, installed: the engine for `config` (queues.yaml's
+    shape; its agents added at `agents_since`) with routing passes as RQ jobs, and Twilio's
+    REST API at `fake_twilio`."""
+    rq = Queue(ROUTING_QUEUE, connection=redis)
+    svc = service_for(redis, config, agents_since, trigger=RqTrigger(rq))
+    control = TwilioCallControl(build_client(
+        Config(twilio_api_base=fake_twilio.url, public_base_url=BASE), timeout=2))
+    return install_context(redis, JobContext(svc, control, rq, BASE, tick_seconds=30))

@@ -8,30 +8,17 @@ from __future__ import annotations
 import time
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 
-from ivr.config.queues import parse_queues
-from ivr.config.settings import Config
-from ivr.phone.call_control import TwilioCallControl, build_client
-from ivr.store.jobs import ROUTING_QUEUE, RqTrigger
-from ivr.store.redis_queue import QueueService
-from queue_worker.context import JobContext, install_context
+from ivr.store.jobs import ROUTING_QUEUE
 from queue_worker.routing import route_queue
 from tests.store.test_queue_across import TWO_QUEUES
-
-BASE = "https://ivr.example.com"
+from tests.worker.conftest import routing_context
 
 
 @pytest.fixture
 def ctx(redis, fake_twilio):
-    rq = Queue(ROUTING_QUEUE, connection=redis)
-    setup = parse_queues(TWO_QUEUES)
-    svc = QueueService(redis, setup.queues, trigger=RqTrigger(rq))
-    for agent in setup.agents:
-        svc.agents.upsert(agent, time.time() - 1000)
-    control = TwilioCallControl(build_client(
-        Config(twilio_api_base=fake_twilio.url, public_base_url=BASE), timeout=2))
-    return install_context(redis, JobContext(svc, control, rq, BASE, tick_seconds=30))
+    return routing_context(redis, fake_twilio, TWO_QUEUES, time.time() - 1000)
 
 
 def bridged_calls(fake_twilio) -> list[str]:

@@ -6,31 +6,23 @@ from __future__ import annotations
 import time
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from ivr.config.queues import parse_queues
 from ivr.config.settings import Config
 from ivr.phone.call_control import TwilioCallControl, build_client
-from ivr.store.jobs import ROUTING_QUEUE, RqTrigger
-from ivr.store.redis_queue import QueueService
-from queue_worker.context import JobContext, install_context
+from ivr.store.jobs import ROUTING_QUEUE
 from tests.store.queue_fixtures import CONFIG
-
-BASE = "https://ivr.example.com"
+from tests.worker.conftest import BASE, routing_context
 
 
 @pytest.fixture
 def ctx(redis, fake_twilio):
-    rq = Queue(ROUTING_QUEUE, connection=redis)
-    setup = parse_queues(CONFIG)
-    svc = QueueService(redis, setup.queues, trigger=RqTrigger(rq))
-    for agent in setup.agents:
-        svc.agents.upsert(agent, time.time() - 100)
-        svc.agents.device(agent.id, "registered", time.time())  # the softphones are signed in
-    config = Config(twilio_api_base=fake_twilio.url, public_base_url=BASE)
-    control = TwilioCallControl(build_client(config, timeout=2))
-    return install_context(redis, JobContext(svc, control, rq, BASE, tick_seconds=30))
+    context = routing_context(redis, fake_twilio, CONFIG, time.time() - 100)
+    for agent in parse_queues(CONFIG).agents:  # the softphones are signed in
+        context.service.agents.device(agent.id, "registered", time.time())
+    return context
 
 
 def work(redis) -> None:
