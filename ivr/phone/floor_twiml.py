@@ -26,7 +26,13 @@ def caller_conference(target: Verb, urls: Urls, call: str, action: str) -> None:
 def leg_conference(target: Verb, urls: Urls, call: str, role: str, who: str, leg: str,
                    mode: str | None = None, coach: str | None = None) -> None:
     """An agent-side or monitor leg joins; its Dial action (`/voice/floor/left`) says when it
-    left. A listening monitor is muted, a whispering one coaches the agent's leg."""
+    left. A listening monitor is muted, a whispering one coaches the agent's leg.
+
+    Every leg names the conference's status callback, not only the caller's: the room takes
+    its callback from the first participant that joins with one, and an agent can be first
+    (the caller still hears the recording notice and "connecting"). Without it here the
+    app heard nothing of the agent's join, and the console's moves (which wait for both
+    participant-joins) never became possible."""
     dial = target.dial(action=urls.make("/voice/floor/left", call=call, role=role, who=who,
                                         leg=leg), method="POST")
     attrs: dict[str, object] = {}
@@ -35,4 +41,6 @@ def leg_conference(target: Verb, urls: Urls, call: str, role: str, who: str, leg
         if mode == "whisper" and coach:
             attrs["coach"] = coach
     dial.nest("Conference", conference_name(call), start_conference_on_enter=True,
-              end_conference_on_exit=False, beep=False, participant_label=role, **attrs)
+              end_conference_on_exit=False, beep=False, participant_label=role,
+              status_callback=urls.make("/voice/floor/events", call=call),
+              status_callback_event=CONFERENCE_EVENTS, status_callback_method="POST", **attrs)

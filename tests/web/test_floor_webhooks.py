@@ -78,6 +78,10 @@ def test_agent_answers_then_leaves(post, routed, call_sid, redis):
     assert xml.index("<Say") < xml.index("<Dial")  # who is calling, before joining
     assert 'startConferenceOnEnter="true"' in xml
     assert 'participantLabel="agent"' in xml
+    # the agent may join before the caller (who still hears "connecting"): the room then
+    # takes its status callback from the agent's leg, so it must name ours too
+    assert f"/voice/floor/events?call={call_sid}" in xml
+    assert 'statusCallbackEvent="start end join leave mute hold"' in xml
     seen = [k for k, _ in events(redis, call_sid)]
     assert "agent_answered" in seen
     assert "queue_left" in seen
