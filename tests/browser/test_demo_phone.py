@@ -1,11 +1,12 @@
-"""The demo phone in Chromium: the agent console on the Twilio stand-in with NO test double.
+"""The demo phone in Chromium: the agent console on the Twilio stand-in.
 
 With the app on the stand-in (`Config.uses_standin`, as in `bin/dev demo`) the console loads
 dashboards/static/pages/standin-device.js instead of the Voice SDK, which would try to reach
 Twilio. It registers the agent's own identity on the stand-in in manual mode through the app's
 /demo-phone/... routes (dashboards/standin_phone.py): a call routed to alice rings in the
 page, Accept joins the conference, Hold and a transfer to a queue work as with the real SDK.
-The routes refuse another identity, and do not exist with real Twilio credentials."""
+The routes refuse another identity, and do not exist with real Twilio credentials. (The
+softphone tests, tests/browser/test_softphone.py, drive the console through this same file.)"""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ import requests
 
 from ivr.commands.demo_traffic import Agents, manual_device
 from tests.browser.conftest import screenshot
-from tests.browser.softphone_double import until
 from tests.browser.test_admin_flows import live_app, page  # noqa: F401
 from tests.browser.test_softphone import RING_SECONDS, SLOWER, agent_leg, sign_in
+from tests.browser.waiting import until
 from tests.e2e.conftest import live  # noqa: F401
 from tests.signin import add_users
 
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def demo(live, browser, monkeypatch):  # noqa: F811
     """The e2e call centre on the stand-in, alice (client:alice) an agent, and a browser
-    context WITHOUT the SDK double: the page runs the product's demo phone."""
+    context: the page runs the product's demo phone."""
     import tests.e2e.conftest as e2e
 
     monkeypatch.setattr(e2e, "SPEED", SLOWER)

@@ -2,9 +2,12 @@
 
 The REAL vendored Twilio Voice SDK loads in the page under its Content-Security-Policy and is
 the recorded version; without an API key the console says what to set. Everything else runs
-the console's real softphone code against a test double of the SDK's Device and Call
-(tests/browser/voice_sdk_double.js) wired to the Twilio stand-in's simulated client legs
-(tests/browser/softphone_double.py): the SDK cannot reach Twilio from here."""
+the console's real softphone code on the Twilio stand-in, as `ivr demo` does: the page loads
+the product's demo phone (dashboards/static/pages/standin-device.js, the SDK's Device/Call
+surface driving the stand-in's simulated client legs through the app's /demo-phone routes)
+instead of the SDK, which cannot reach Twilio from here. No test-only double: what these
+tests drive is what the demo ships (tests/browser/test_demo_phone.py checks the demo's own
+parts: its note, its routes' access rules)."""
 
 from __future__ import annotations
 
@@ -17,8 +20,8 @@ from dashboards.softphone import VOICE_SDK_VERSION
 from ivr.domain.queueing import RecordingSettings, RelaxStep
 from ivr.store.floor import FloorStore
 from tests.browser.conftest import screenshot, serious_accessibility_problems
-from tests.browser.softphone_double import install, until
 from tests.browser.test_admin_flows import live_app, page  # noqa: F401
+from tests.browser.waiting import until
 from tests.e2e.conftest import live  # noqa: F401
 from tests.signin import PASSWORD, add_users
 from tests.stream_service import serve_pages_with_streams
@@ -100,7 +103,7 @@ def test_the_real_sdk_fetches_every_sound_from_this_app(keyed_app, page):  # noq
     assert "wss://*.twilio.com" in policy
 
 
-# -- the console's softphone code against the SDK double, wired to the stand-in -------------
+# -- the console's softphone code on the stand-in (the demo phone) ---------------------------
 
 SLOWER = 6.0  # the stand-in's clock (the call's prompts and holds take 1/6 of their time)
 RING_SECONDS = 600
@@ -109,7 +112,8 @@ RING_SECONDS = 600
 @pytest.fixture
 def floor(live, browser, monkeypatch):  # noqa: F811
     """The e2e call centre (tests/e2e/conftest.py: app, stand-in, routing jobs) with agent
-    alice (client:alice), a supervisor, and a browser context whose pages get the SDK double."""
+    alice (client:alice), a supervisor, and a browser context: on the stand-in the console's
+    softphone is the demo phone."""
     import tests.e2e.conftest as e2e
 
     monkeypatch.setattr(e2e, "SPEED", SLOWER)  # legs read it when they start
@@ -119,7 +123,6 @@ def floor(live, browser, monkeypatch):  # noqa: F811
     live.configure_queue("support", ring_timeout=RING_SECONDS)
     context = browser.new_context(viewport={"width": 1200, "height": 1400})
     context.set_default_timeout(20000)
-    install(context, live.app.config["IVR"].twilio_api_base)
     yield live, context
     context.close()
 
@@ -173,7 +176,7 @@ def test_the_device_is_created_with_every_sound_on_this_origin(floor):
     tab = context.new_page()
     sign_in(tab, centre.base_url, "alice")
     tab.locator("#device-state").filter(has_text="ready").wait_for()
-    sounds = tab.evaluate("() => window.__softphone.options.sounds")
+    sounds = tab.evaluate("() => window.IvrAgent.device.options.sounds")
     assert set(sounds) == SOUND_NAMES
     checked = tab.evaluate("""async (sounds) => Promise.all(Object.entries(sounds).map(
       async ([name, url]) => {
@@ -250,15 +253,32 @@ def test_the_token_is_renewed_before_it_expires_and_errors_are_shown(floor):
     tab = context.new_page()
     sign_in(tab, centre.base_url, "alice")
     tab.locator("#device-state").filter(has_text="ready").wait_for()
-    tab.evaluate("() => window.__softphone.emit('tokenWillExpire')")
-    tab.wait_for_function("() => window.__softphone.tokenUpdates.length === 1")
-    identity = tab.evaluate("""() => JSON.parse(atob(window.__softphone.tokenUpdates[0]
+    tab.evaluate("""() => {  // note each token the console hands the Device
+      const d = window.IvrAgent.device, update = d.updateToken.bind(d);
+      d.tokenUpdates = [];
+      d.updateToken = (t) => { update(t); d.tokenUpdates.push(t); };
+      d.emit('tokenWillExpire');
+    }""")
+    tab.wait_for_function("() => window.IvrAgent.device.tokenUpdates.length === 1")
+    identity = tab.evaluate("""() => JSON.parse(atob(window.IvrAgent.device.tokenUpdates[0]
         .split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).grants.identity""")
     assert identity == "alice"
-    # the audio devices the SDK reports can be chosen
+    # the audio devices the SDK reports (the demo phone has none: the test gives it two
+    # speakers, as the SDK's Device.audio would on a laptop with a headset) can be chosen
+    assert tab.locator("#audio").is_hidden()
+    tab.evaluate("""() => {
+      const audio = window.IvrAgent.device.audio;
+      audio.availableOutputDevices = new Map([['default', {deviceId: 'default', label: 'Speaker'}],
+        ['usb', {deviceId: 'usb', label: 'Headset'}]]);
+      audio.availableInputDevices = new Map([['default', {deviceId: 'default', label: 'Mic'}]]);
+      audio.isOutputSelectionSupported = true;
+      audio.speakerDevices = {get: () => new Set([audio.availableOutputDevices.get('default')]),
+        set: (id) => { audio.chosenSpeaker = id; return Promise.resolve(); }};
+      audio.emit('deviceChange');
+    }""")
     tab.click("#audio summary")
     tab.select_option("#speaker", "usb")
-    assert tab.evaluate("() => window.__softphone.audio.chosenSpeaker") == "usb"
+    tab.wait_for_function("() => window.IvrAgent.device.audio.chosenSpeaker === 'usb'")
     # a move that is not possible now: the 409's reason is shown
     with tab.expect_response(lambda r: "/agent/call/hold" in r.url) as answer:
         tab.evaluate("() => window.IvrAgent.post('/agent/call/hold?agent=alice', "
@@ -271,7 +291,6 @@ def test_the_token_is_renewed_before_it_expires_and_errors_are_shown(floor):
 def supervisor_context(centre, browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1200, "height": 1400})
     context.set_default_timeout(20000)
-    install(context, centre.app.config["IVR"].twilio_api_base)
     return context
 
 
@@ -290,7 +309,7 @@ def test_a_supervisor_listens_whispers_barges_and_stops(floor, browser):
         console = boss.new_page()
         sign_in(console, centre.base_url, "sue", "/agent?agent=alice")
         console.locator("#device-state").filter(has_text="ready").wait_for()
-        assert console.evaluate("() => window.__softphone.identity") == "sue"  # her own
+        assert console.evaluate("() => window.IvrAgent.device.identity") == "sue"  # her own
         with console.expect_request(lambda r: r.url.endswith("/supervisor/monitor")) as asked:
             console.click("#monitor button[data-mode='listen']")
         assert json.loads(asked.value.post_data) == {"call": caller.call_sid, "mode": "listen"}
@@ -331,7 +350,7 @@ def test_an_agent_at_a_phone_number_controls_the_call_through_the_api(floor):
     tab = context.new_page()
     sign_in(tab, centre.base_url, "bob")
     assert tab.locator("#device-state").text_content() == "calls ring your phone"
-    assert tab.evaluate("() => window.__softphone === undefined")  # no Device for a phone
+    assert tab.evaluate("() => window.IvrAgent.device === undefined")  # no Device for a phone
     centre.configure_queue("support", relax=(RelaxStep(0, 1),))  # bob's support level is 2
     centre.available("bob")
     caller = centre.call("hold 60; press 5; press 1")

@@ -115,6 +115,7 @@
         sounds: PAGE.softphone.sounds,  // our own files: nothing from sdk.twilio.com (CSP)
       });
     } catch (e) { setState('unavailable'); A.fail('Phone: ' + e.message); return; }
+    A.device = device;
     device.on('registered', () => registered(true));
     device.on('unregistered', () => registered(false));
     device.on('error', (err) => {
@@ -128,7 +129,6 @@
     if (device.audio && device.audio.on) device.audio.on('deviceChange', audioDevices);
     audioDevices();
     try { await device.register(); } catch (e) { A.fail('Phone: ' + e.message); }
-    A.device = device;
   }
   start();  // deferred after the SDK's own deferred script
 })();

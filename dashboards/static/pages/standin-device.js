@@ -7,8 +7,10 @@
 // through the app's same-origin routes /demo-phone/<identity>/... (the stand-in's
 // /sim/clients API, devkit/twilio_standin/client_devices.py). Registering puts the device in
 // manual mode: a call rings until the person clicks Accept or Reject. No audio flows: the
-// stand-in plays the call as a transcript. It follows the browser tests' SDK double
-// (tests/browser/voice_sdk_double.js); a Device already defined (the double) is kept.
+// stand-in plays the call as a transcript. It is also the browser tests' stand-in for the
+// SDK (tests/browser/test_softphone.py runs the console on the Twilio stand-in, so its pages
+// load this file as the demo does): one implementation for both. A Device already defined
+// is kept.
 (function () {
   if (window.Twilio && window.Twilio.Device) return;
   const POLL_MS = 500;
