@@ -20,7 +20,6 @@ from dashboards.auth import current_user, require_role, user_engine
 from dashboards.call_access import routed_to
 from ivr.app.services import services
 from ivr.domain.floor import Refused
-from ivr.phone.call_control import TwilioCallControl, build_client
 from ivr.phone.floor_moves import FloorFailed, FloorMoves
 
 bp = Blueprint("floor_api", __name__)
@@ -31,10 +30,7 @@ def moves() -> FloorMoves | None:
     found: FloorMoves | None = current_app.extensions.get("ivr_floor_moves")
     legs = services().floor_legs
     if found is None and legs is not None:
-        config = services().config
-        control = TwilioCallControl.from_config(config)
-        control.client = build_client(config, timeout=config.floor_rest_timeout)
-        found = FloorMoves(legs, control)
+        found = FloorMoves.for_console(legs, services().config)
         current_app.extensions["ivr_floor_moves"] = found
     return found
 

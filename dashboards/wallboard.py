@@ -19,7 +19,10 @@ page shows "reconnecting" meanwhile).
 Live state comes from Redis (what the queue engine knows now: callers, agents, callbacks);
 today's totals (offered, answered, abandoned, service level, ASA, containment, satisfaction,
 calls and handle time per agent) and the last hour per minute (dashboards/history.py) from
-the outcome database, read at most every 10 seconds whatever the number of screens. Each
+the outcome database, read at most every 10 seconds whatever the number of screens. The agent
+floor (issue 14) rides along: who has a caller on hold now and how many callers each queue has
+on hold (dashboards/floor_board.py, from the floor state), and today's AHT, mean hold,
+after-call work and transfer rate per agent and per queue (the reports' definitions). Each
 queue's figures are judged against the thresholds in queues.yaml's `wallboard:` section
 (dashboards/wallboard_config.py): the board carries a level per figure and alert sentences.
 """
@@ -45,6 +48,7 @@ from flask import (
 
 from dashboards.agent_stats import agents_today
 from dashboards.auth import require_role, user_engine
+from dashboards.floor_board import FloorNow, floor_now
 from dashboards.history import DEFAULT_TARGET, last_hour
 from dashboards.staffing import forecasts, queue_advice
 from dashboards.today import today_figures
@@ -55,6 +59,7 @@ from ivr.domain.announce import describe_wait
 from ivr.domain.errors import ConfigError
 from ivr.domain.reports import day_buckets
 from ivr.domain.staffing_advice import Forecast, as_dict
+from ivr.store.floor import FloorStore
 from ivr.store.queue_stats import QueueSnapshot
 from ivr.store.reports import parse_day
 
@@ -84,7 +89,7 @@ def thresholds() -> dict[str, Thresholds]:
 
 
 def _queue_row(name: str, now: float, today: dict[str, Any], limits: Thresholds,
-               forecast: Forecast | None) -> dict[str, Any]:
+               forecast: Forecast | None, on_hold: int = 0) -> dict[str, Any]:
     svc = services()
     engine, handoff = svc.queue_engine, svc.handoff
     assert engine is not None  # board() checked both
@@ -105,6 +110,9 @@ def _queue_row(name: str, now: float, today: dict[str, Any], limits: Thresholds,
         "abandoned": day.get("abandoned", 0), "service_level": day.get("service_level"),
         "abandon_rate": _rate(day.get("abandoned", 0), day.get("answered", 0)),
         "asa": day.get("asa"), "service_target": _target(name),
+        # the agent floor (issue 14): callers on hold now; today's AHT, mean hold, transfers
+        "on_hold": on_hold, "aht": day.get("aht"), "hold": day.get("hold"),
+        "transfer_rate": day.get("transfer_rate"),
         "ranges": {k: day.get(k) for k in ("in_range_share", "range_width", "ranges_told")},
         "estimates": handoff.estimate_accuracy(name, datetime.fromtimestamp(now, UTC)),
         "staffing": _staffing(name, read, forecast, limits),
@@ -148,6 +156,7 @@ def _agent_rows(now: float, today: dict[str, Any]) -> list[dict[str, Any]]:
                      "for": round(max(0.0, now - since)) if since else None,
                      "handled": done.get("handled", 0), "aht": done.get("aht"),
                      "hold": done.get("hold"), "transfer_rate": done.get("transfer_rate"),
+                     "after_call": done.get("after_call"),
                      "reason": detail.get("reason") or None,
                      "call": (detail.get("member") or None) if on_call else None})
     return rows
@@ -162,12 +171,22 @@ def board(now: float) -> dict[str, Any]:
     slow = slow_figures(now, limits)
     today = slow.get("today") or {}
     ahead = slow.get("forecasts") or {}
-    queues = [_queue_row(name, now, today, limits[name], ahead.get(name))
-              for name in sorted(limits)]
-    return {"queues": queues, "agents": _agent_rows(now, today), "at": now,
+    agents = _agent_rows(now, today)
+    live = _floor_now(agents, now)
+    for row in agents:
+        row["on_hold"] = live.held_for.get(row["id"])  # seconds the caller has been held
+    queues = [_queue_row(name, now, today, limits[name], ahead.get(name),
+                         live.held_callers.get(name, 0)) for name in sorted(limits)]
+    return {"queues": queues, "agents": agents, "at": now,
             "today": slow.get("today"), "history": slow.get("history"),
             "alerts": [a for q in queues for a in q["alerts"]],
             "thresholds": {q: asdict(t) for q, t in limits.items()}}
+
+
+def _floor_now(agents: list[dict[str, Any]], now: float) -> FloorNow:
+    """Who holds a caller now, from the floor state of the calls agents are on."""
+    calls = {a["id"]: a["call"] for a in agents if a["state"] == "on_call" and a["call"]}
+    return floor_now(FloorStore(services().redis), calls, now) if calls else FloorNow()
 
 
 def slow_figures(now: float, limits: dict[str, Thresholds]) -> dict[str, Any]:

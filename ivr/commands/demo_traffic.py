@@ -13,7 +13,9 @@ dashboards/standin_phone.py) keeps the presence that person clicks, and calls ri
 console rather than being answered by the stand-in. The stand-in answers the simulated
 agents' phones and talks for its configured time; wrap-up ends by the routing worker's timer.
 Presence goes through the queue engine (not the HTTP API), so it works whatever sign-in the
-pages require. Stops cleanly on SIGINT/SIGTERM.
+pages require. On their calls the simulated agents now and then hold the caller and
+transfer the call, through the console's floor moves (ivr/commands/demo_floor.py; rates:
+IVR_DEMO_*). Stops cleanly on SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ivr.commands._devkit import require_devkit
+
+if TYPE_CHECKING:
+    from ivr.commands.demo_floor import FloorCrew
 
 
 def place_call(standin: str, to: str, from_: str, script: str) -> str:
@@ -80,7 +85,9 @@ class Agents:
             self.engine.agents.device(agent.id, "registered", time.time())
             self._set(agent.id, "available", time.time())
 
-    def tick(self) -> None:
+    def tick(self) -> list[Any]:
+        """Keep devices fresh, end breaks, now and then start one; returns the simulated
+        agents as looked up this tick (the floor crew acts for them)."""
         now = time.time()
         crew = self.simulated()
         for agent in crew:
@@ -99,6 +106,7 @@ class Agents:
                 agent_id = self.rng.choice(idle)
                 if self._set(agent_id, "break", now):
                     self.on_break[agent_id] = now + self.rng.uniform(45, 120)
+        return crew
 
     def _set(self, agent_id: str, presence: str, now: float) -> bool:
         """Set presence as an agent would click it. Routing may have rung the agent since we
@@ -112,17 +120,23 @@ class Agents:
         return True
 
 
-def build_engine() -> Any:
-    from rq import Queue
-
-    from ivr.app.services import connect_redis
-    from ivr.config.queues import build_queue_service
+def build_floor(rng: random.Random, stop: threading.Event,
+                floor: bool = True) -> tuple[Any, FloorCrew | None]:
+    """The queue engine and the simulated agents' floor crew, on the services a web process
+    builds (the crew's moves are the console's: FloorMoves.for_console); no crew when
+    `floor` is off or without queue routing."""
+    from ivr.app.services import build_services
+    from ivr.commands.demo_floor import FloorCrew, FloorHabits
     from ivr.config.settings import from_env
-    from ivr.store.jobs import ROUTING_QUEUE, RqTrigger
+    from ivr.phone.floor_moves import FloorMoves
 
     config = from_env()
-    conn, _ = connect_redis(config)
-    return build_queue_service(config, conn, RqTrigger(Queue(ROUTING_QUEUE, connection=conn)))
+    svc = build_services(config, role="demo")
+    if svc.floor_legs is None or not floor:
+        return svc.queue_engine, None
+    moves = FloorMoves.for_console(svc.floor_legs, config)
+    return svc.queue_engine, FloorCrew(moves, FloorHabits.from_config(config), rng, stop,
+                                       svc.clock, say=click.echo)
 
 
 @click.command("demo-traffic")
@@ -133,20 +147,40 @@ def build_engine() -> Any:
 @click.option("--max-calls", default=0, help="Stop after this many callers (0: no limit).")
 @click.option("--seed", default=None, type=int, help="Random seed, for a repeatable demo.")
 @click.option("--agents/--no-agents", default=True, help="Drive the agents' presence.")
+@click.option("--floor/--no-floor", default=True,
+              help="The simulated agents hold and transfer some calls (IVR_DEMO_* rates).")
 def command(standin: str, rate: float, duration: float, max_calls: int, seed: int | None,
-            agents: bool) -> None:
+            agents: bool, floor: bool) -> None:
     """Simulated callers (through the Twilio stand-in) and agents for the demo."""
     require_devkit()
-    # The callers' errands are developer tooling (devkit/), left out of a production image.
-    from devkit.loadgen.scenarios import SCENARIOS, caller_number, fill
-
     rng = random.Random(seed)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    crew = Agents(build_engine(), rng, manual_device(standin.rstrip("/"))) if agents else None
-    if crew:
+    crew, floor_crew = None, None
+    if agents:
+        engine, floor_crew = build_floor(rng, stop, floor)
+        crew = Agents(engine, rng, manual_device(standin.rstrip("/")))
         crew.start()
+    try:
+        placed = play_callers(standin, rate, (duration, max_calls), rng, stop,
+                              (crew, floor_crew))
+    finally:
+        if floor_crew is not None:
+            floor_crew.close()
+    click.echo(f"demo traffic stopped after {placed} callers" + (
+        f"; the agents made {floor_crew.summary()}" if floor_crew is not None else ""))
+
+
+def play_callers(standin: str, rate: float, limits: tuple[float, int], rng: random.Random,
+                 stop: threading.Event, crews: tuple[Agents | None, FloorCrew | None]) -> int:
+    """Place callers (a Poisson process of `rate` per minute) until stopped or a limit
+    (seconds, callers; 0: none) is reached, ticking the agents; returns how many."""
+    # The callers' errands are developer tooling (devkit/), left out of a production image.
+    from devkit.loadgen.scenarios import SCENARIOS, caller_number, fill
+
+    duration, max_calls = limits
+    crew, floor_crew = crews
     started, placed = time.monotonic(), 0
     next_call = started
     while not stop.is_set():
@@ -163,6 +197,8 @@ def command(standin: str, rate: float, duration: float, max_calls: int, seed: in
                 click.echo(f"stand-in not reachable ({exc}); retrying", err=True)
             next_call = now + rng.expovariate(rate / 60.0)
         if crew:
-            crew.tick()
+            simulated = crew.tick()
+            if floor_crew is not None:
+                floor_crew.tick(simulated)
         stop.wait(0.5)
-    click.echo(f"demo traffic stopped after {placed} callers")
+    return placed

@@ -34,6 +34,7 @@ from ivr.domain.floor import (
 )
 from ivr.domain.phone_numbers import BadNumber, validate_callback_number
 from ivr.domain.queue_ports import FloorControl
+from ivr.phone.call_control import TwilioCallControl, build_client
 from ivr.phone.floor_legs import FloorLegs
 
 log = logging.getLogger(__name__)
@@ -48,26 +49,40 @@ class FloorMoves:
     legs: FloorLegs
     control: FloorControl
 
+    @classmethod
+    def for_console(cls, legs: FloorLegs, config: Any) -> FloorMoves:
+        """The console's moves: a REST client that waits IVR_FLOOR_REST_TIMEOUT (an agent is
+        waiting for the answer). The control API and `ivr demo`'s simulated agents both use
+        it, so the demo's holds and transfers take exactly the console's path."""
+        control = TwilioCallControl.from_config(config)
+        control.client = build_client(config, timeout=config.floor_rest_timeout)
+        return cls(legs, control)
+
     def act(self, call: str, actor: str, action: str, body: dict[str, Any],
             now: datetime) -> dict[str, Any]:
         floor = self.legs.floor.load(call)
-        move = plan(floor, actor, action, body, now.timestamp())
-        return self._run(call, actor, move, now)
+        return self._run(floor, actor, plan(floor, actor, action, body, now.timestamp()), now)
 
     def monitor(self, call: str, supervisor: str, mode: str, now: datetime) -> dict[str, Any]:
-        return self._run(call, None, monitor(self.legs.floor.load(call), supervisor, mode), now)
+        floor = self.legs.floor.load(call)
+        return self._run(floor, None, monitor(floor, supervisor, mode), now)
 
     def monitor_stop(self, call: str, supervisor: str, now: datetime) -> dict[str, Any]:
-        return self._run(call, None, monitor_stop(self.legs.floor.load(call), supervisor), now)
+        floor = self.legs.floor.load(call)
+        return self._run(floor, None, monitor_stop(floor, supervisor), now)
 
     def current_agent(self, call: str) -> str | None:
         floor = self.legs.floor.load(call)
         joined = [p for p in floor.live("agent") if p.status == "joined"] if floor else []
         return joined[0].who if joined else None
 
-    def _run(self, call: str, actor: str | None, move: Move, now: datetime) -> dict[str, Any]:
-        floor = self.legs.floor.load(call)
+    def _run(self, floor: Floor | None, actor: str | None, move: Move,
+             now: datetime) -> dict[str, Any]:
+        """Carry out `move`, planned from `floor`. The floor is written after the REST calls
+        as a change to what is stored then (`save_move`): the webhooks those calls cause
+        (the agent's own leg leaving on consult/complete or hangup) may have come first."""
         assert floor is not None  # plan refused a missing floor
+        call = floor.call
         for command in move.commands:
             self._check(floor, command)
         try:
@@ -77,7 +92,7 @@ class FloorMoves:
             log.warning("call %s: floor move failed at Twilio: %s", call, exc)
             raise FloorFailed(f"Twilio did not make the change: {exc}") from exc
         if move.floor is not None:
-            self.legs.floor.save(move.floor)
+            self.legs.floor.save_move(floor, move.floor)
         for kind, data in move.events:
             self.legs.publish(kind, call, data, now)
         after = self.legs.floor.load(call) or floor

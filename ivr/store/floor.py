@@ -96,14 +96,33 @@ class FloorStore:
         return out[0], out[1]
 
     def save(self, floor: Floor) -> None:
-        """Write a floor a console move produced: its meta fields and its legs."""
-        fields: dict[str, str] = {
-            "held_since": "" if floor.held_since is None else repr(floor.held_since),
-            "hold_seconds": repr(floor.hold_seconds), "hold_count": str(floor.hold_count),
-            "recording": floor.recording}
+        """Write a floor: its meta fields and all its legs."""
+        fields = _meta(floor)
         for leg in floor.legs:
             fields[f"leg:{leg.leg}"] = _dump(leg)
         self.set(floor.call, **fields)
+
+    def save_move(self, before: Floor, after: Floor) -> None:
+        """Write what a console move changed from `before` to `after`: the meta fields, and
+        for each leg the move changed only the changed fields, laid over the leg as stored
+        now. The move's REST calls run between its read and this write, and their webhooks
+        may have been handled meanwhile: writing the whole snapshot put back `joined` on
+        the agent's own leg that consult/complete or hangup had just dropped, which then
+        left a second time (two `agent_left`, the talk counted twice)."""
+        self.set(after.call, **_meta(after))
+        was = {p.leg: asdict(p) for p in before.legs}
+        for leg in after.legs:
+            old = was.get(leg.leg)
+            changed = {k: v for k, v in asdict(leg).items() if old is None or old[k] != v}
+            if changed:
+                self.update_leg(after.call, leg.leg, lambda stored, c=changed, new=leg: (
+                    replace(stored, **c) if stored is not None else new))
+
+
+def _meta(floor: Floor) -> dict[str, str]:
+    return {"held_since": "" if floor.held_since is None else repr(floor.held_since),
+            "hold_seconds": repr(floor.hold_seconds), "hold_count": str(floor.hold_count),
+            "recording": floor.recording}
 
 
 def _dump(leg: Leg) -> str:

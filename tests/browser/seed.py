@@ -23,8 +23,10 @@ def sessions(app: Flask) -> Any:
 
 
 def past_call(app: Flask, sid: str, caller: str, at: float, *, queue: str = "support",
-              agent: str | None = "dan", wait: float = 12.0) -> None:
-    """A finished call from `caller` at `at` that queued and (with `agent`) was answered."""
+              agent: str | None = "dan", wait: float = 12.0,
+              floor: tuple[tuple[str, float, dict[str, Any]], ...] = ()) -> None:
+    """A finished call from `caller` at `at` that queued and (with `agent`) was answered;
+    `floor`: the agent floor's events on it (kind, seconds after `at`, data)."""
     conn = app.extensions["ivr"].redis
     publish_event(conn, "call_started", sid, {"caller": caller, "dialed": "+14155550100",
                                               "flow": "shop"}, at)
@@ -34,6 +36,8 @@ def past_call(app: Flask, sid: str, caller: str, at: float, *, queue: str = "sup
                       at + 1 + wait)
     publish_event(conn, "queue_left", sid, {"queue": queue, "result": "bridged" if agent
                                             else "hangup", "wait": wait}, at + 1 + wait)
+    for kind, after, data in floor:
+        publish_event(conn, kind, sid, data, at + after)
     publish_event(conn, "call_ended", sid, {"duration": 90.0}, at + 90)
     drain_events(conn, sessions(app))
 

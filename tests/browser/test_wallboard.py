@@ -192,3 +192,88 @@ def test_wallboard_needs_a_supervisor(live_app):  # noqa: F811
     client = app.test_client()
     assert client.get("/wallboard").status_code == 302
     assert client.get("/wallboard/events").status_code == 302
+
+
+def floor_day(app: Flask) -> None:
+    """Today for Alice on the agent floor, folded by the real writer: one support call with
+    a 20 s hold inside 60 s in the conference, warm-transferred to Dan, 10 s of wrap-up; one
+    plain call of 30 s talk and 20 s wrap-up. AHT (40 + 20 + 10 + 30 + 20) / 2 = 60 s, mean
+    hold 10 s, after-call work 15 s, transfer rate 50 % (hers and the support queue's)."""
+    from dashboards.auth import user_engine
+
+    svc = app.extensions["ivr"]
+    now = time.time() - 60 * min(5, minutes_into_business_day(app))
+    warm = {"agent": "alice", "to_type": "agent", "to": "dan", "mode": "warm"}
+    calls = {
+        "CA" + "1" * 32: [("hold_started", 20, {"agent": "alice"}),
+                          ("hold_ended", 40, {"agent": "alice", "seconds": 20.0}),
+                          ("transfer", 45, {**warm, "result": "started"}),
+                          ("transfer", 50, {**warm, "result": "completed"}),
+                          ("agent_left", 70, {"agent": "alice", "talk": 60.0, "hold": 20.0}),
+                          ("call_ended", 90, {}),
+                          ("wrap_up", 80, {"agent": "alice", "seconds": 10.0,
+                                           "ended": "timeout"})],
+        "CA" + "2" * 32: [("call_ended", 40, {}),
+                          ("wrap_up", 60, {"agent": "alice", "seconds": 20.0,
+                                           "ended": "early"})],
+    }
+    for sid, steps in calls.items():
+        publish_event(svc.redis, "call_started", sid, {"caller": "+14155550100",
+                                                       "dialed": "+1", "flow": "shop"}, now)
+        publish_event(svc.redis, "queue_joined", sid, {"queue": "support"}, now)
+        publish_event(svc.redis, "agent_answered", sid, {"queue": "support", "agent": "alice"},
+                      now + 10)
+        publish_event(svc.redis, "queue_left", sid, {"queue": "support", "result": "bridged",
+                                                     "wait": 10.0}, now + 10)
+        for kind, t, data in steps:
+            publish_event(svc.redis, kind, sid, data, now + t)
+    with app.app_context():
+        assert drain_events(svc.redis, sessionmaker(user_engine())).failed == 0
+
+
+def hold_now(app: Flask, agent: str, seconds: float) -> None:
+    """`agent` on a support call whose caller they put on hold `seconds` ago (the floor
+    state the console's hold writes, ivr/store/floor.py)."""
+    from ivr.domain.floor import Leg
+    from ivr.store.floor import FloorStore
+
+    svc, call, now = app.extensions["ivr"], "CA" + "3" * 32, time.time()
+    store = FloorStore(svc.redis)
+    store.create(call, "support", conference="CF" + "3" * 32)
+    store.add_leg(call, Leg(call, "caller", "caller", "joined", held=True, since=now - 90))
+    store.add_leg(call, Leg("CA" + "4" * 32, "agent", agent, "joined", since=now - 80))
+    store.set(call, held_since=repr(now - seconds), hold_count="1")
+    assert svc.queue_engine.agents.floor_joined(agent, call, now)
+
+
+def test_wallboard_shows_the_floor_holds_transfers_and_after_call_work(live_app, page):  # noqa: F811
+    """The agent floor's figures on the page, not only in its JSON: Alice's caller on hold
+    now (counting up), her mean hold, after-call work and transfer rate today; the support
+    queue's callers on hold now, AHT, mean hold and transfer rate today."""
+    app, base = live_app
+    floor_day(app)
+    hold_now(app, "alice", 42)
+    sign_in(page, base)
+    waiting_shows(page, "support", 0)
+    alice = page.locator('#agents tr[data-agent="alice"]')
+    held = alice.locator('[data-field="on_hold"]')
+    held.wait_for()
+    assert held.text_content().startswith("caller on hold 0:4")
+    assert alice.locator('[data-field="state"]').text_content().startswith("on call")
+    figures = {f: alice.locator(f'[data-field="{f}"]').text_content()
+               for f in ("hold", "after_call", "transfer_rate")}
+    assert figures == {"hold": "10 s", "after_call": "15 s", "transfer_rate": "50 %"}
+    assert alice.locator("td").nth(4).text_content() == "1 min 0 s"  # AHT
+    support = page.locator('article[data-queue="support"]')
+    shown = {f: support.locator(f'[data-field="{f}"]').text_content()
+             for f in ("on_hold", "aht", "hold", "transfer_rate")}
+    assert shown == {"on_hold": "1", "aht": "1 min 0 s", "hold": "10 s", "transfer_rate": "50 %"}
+    page.wait_for_function(  # the hold's time counts up with the boards the stream pushes
+        "() => /on hold 0:(4[5-9]|5\\d)/.test(document.querySelector("
+        "'#agents tr[data-agent=\"alice\"] [data-field=\"on_hold\"]').textContent)",
+        timeout=20000)
+    page.locator('#agents-table th[data-sort="transfer_rate"] button').click()
+    assert page.get_attribute('#agents-table th[data-sort="transfer_rate"]',
+                              "aria-sort") == "ascending"
+    screenshot(page, "wallboard-floor")
+    assert serious_accessibility_problems(page) == []

@@ -40,8 +40,14 @@ def test_worklist_filter_take_close_and_give(live_app, page, browser):  # noqa: 
     CliRunner().invoke(user_command, ["add", "alice", "--role", "agent", "--password", PASSWORD],
                        env=env)
     now = time.time()
+    warm = {"agent": "dan", "to_type": "agent", "to": "alice", "mode": "warm"}
+    handled = (("hold_started", 30, {"agent": "dan"}),  # the last caller: held, then handed on
+               ("hold_ended", 50, {"agent": "dan", "seconds": 20.0}),
+               ("transfer", 55, {**warm, "result": "started"}),
+               ("transfer", 60, {**warm, "result": "completed"}))
     for n, caller in enumerate(("+14155550101", "+14155550102", "+14155550103")):
-        seed.past_call(app, f"CA{n}" + "0" * 31, caller, now - 3600 + n)
+        seed.past_call(app, f"CA{n}" + "0" * 31, caller, now - 3600 + n,
+                       floor=handled if n == 2 else ())
     voicemail = seed.task(app, "CA0" + "0" * 31, "+14155550101", "Voicemail from +14155550101",
                           rule="voicemail", priority=1, due_in=-600, transcript=EVIL + " call me")
     seed.task(app, "CA1" + "0" * 31, "+14155550102", "Abandoned after 4 min in sales",
@@ -53,6 +59,11 @@ def test_worklist_filter_take_close_and_give(live_app, page, browser):  # noqa: 
     sign_in(page, base, "alice")
     assert rows(page) == ["Voicemail from +14155550101", "Abandoned after 4 min in sales",
                           "Unhappy: " + EVIL]  # most urgent first
+    # how each call went on the agent floor (the API's `handling`): who had it, holds, transfers
+    moved = page.locator(f'tr[data-task="{later}"] td.handling')
+    assert moved.locator("div").all_text_contents() == [
+        "dan", "dan → alice (warm transfer)", "on hold 1× (20 s)"]
+    assert page.locator(f'tr[data-task="{voicemail}"] td.handling').text_content() == "dan"
     voice = page.locator(f'tr[data-task="{voicemail}"]')
     assert voice.locator(".transcript").text_content() == f"“{EVIL} call me”"
     assert "OVERDUE" in voice.locator("td").nth(1).text_content()

@@ -228,3 +228,33 @@ def test_agent_aht_on_the_board_is_talk_plus_hold_plus_after_call_work(app: Flas
     alice = next(a for a in board["agents"] if a["id"] == "alice")
     assert (alice["handled"], alice["aht"], alice["hold"], alice["transfer_rate"]) == (
         2, 60.0, 10.0, 0.0)
+
+
+def test_board_shows_who_holds_a_caller_now_and_callers_on_hold_per_queue(app: Flask):
+    """The agent floor live (dashboards/floor_board.py): Alice's caller has been on hold
+    for about 40 s; Dan, on another support call that is not held, holds nobody; Carol, on
+    a sales call held by another agent, is not the one holding (she was consulted)."""
+    from ivr.domain.floor import Leg
+    from ivr.store.floor import FloorStore
+
+    svc = app.extensions["ivr"]
+    store, engine, now = FloorStore(svc.redis), svc.queue_engine, time.time()
+    calls = {"alice": ("CA" + "a" * 32, "support", now - 40), "dan": ("CA" + "d" * 32,
+             "support", None), "carol": ("CA" + "c" * 32, "sales", now - 5)}
+    for agent, (call, queue, held_since) in calls.items():
+        store.create(call, queue, conference="CF" + call[2:])
+        store.add_leg(call, Leg(call, "caller", "caller", "joined", held=bool(held_since)))
+        role = "consult" if agent == "carol" else "agent"
+        store.add_leg(call, Leg("CA" + agent[0] * 2 + "0" * 30, role, agent, "joined", since=1.0))
+        if held_since:
+            store.set(call, held_since=repr(held_since), hold_count="1")
+        assert engine.agents.floor_joined(agent, call, now)  # on_call with that caller
+    board = signed_in(app, "sue").get("/wallboard/board.json").get_json()
+    rows = {a["id"]: a for a in board["agents"]}
+    assert 39.0 <= rows["alice"]["on_hold"] < 60.0
+    assert (rows["dan"]["on_hold"], rows["carol"]["on_hold"], rows["bob"]["on_hold"]) == (
+        None, None, None)
+    queues = {q["queue"]: q for q in board["queues"]}
+    assert (queues["support"]["on_hold"], queues["sales"]["on_hold"]) == (1, 0)
+    assert {"aht", "hold", "transfer_rate"} <= set(queues["support"])
+    assert "after_call" in rows["alice"]

@@ -104,14 +104,22 @@ def always_open_queues(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def live(redis_url: str, redis: redis_lib.Redis, tmp_path: Path) -> Iterator[Live]:
+def standin_talk_seconds() -> float:
+    """How long an answering callee (an agent's phone) talks, on the stand-in's clock (90 s:
+    3 s of real time). A module that decides when its calls end overrides it."""
+    return 90.0
+
+
+@pytest.fixture
+def live(redis_url: str, redis: redis_lib.Redis, tmp_path: Path,
+         standin_talk_seconds: float) -> Iterator[Live]:
     holder: dict[str, Any] = {}
     server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start),
                          threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     callees: dict[str, str] = {}
     config = StandInConfig(app_url=base, auth_token=TOKEN, callees=callees,
-                           clock=lambda: RealClock(speed=SPEED), talk_seconds=90,
+                           clock=lambda: RealClock(speed=SPEED), talk_seconds=standin_talk_seconds,
                            max_hold_loops=40, validate=twiml_problems)
     standin_server, state, api_base = start_server(config)
     app = create_app({

@@ -1,5 +1,7 @@
 // The desk wallboard's per-agent table, sortable by any column (issue 16): each column head
 // is a button; a second press reverses the order; aria-sort says the order to screen readers.
+// Today's floor figures per agent (issue 14: mean hold, after-call work, transfer rate) sit
+// beside the AHT; the state cell says why an agent is away and when their caller is on hold.
 // The order survives the board's updates (every change redraws the rows). Defines
 // window.IvrBoard.showAgents; loaded after wallboard-feed.js, before wallboard.js.
 // An agent on a call (the row's `call`, the caller's CallSid) gets Listen / Whisper / Barge /
@@ -7,10 +9,11 @@
 // (docs/agent-floor.md); the monitor leg rings the supervisor's own softphone, registered by
 // their agent console (/agent), which the status line links to.
 (function () {
-  const {el, minutes} = window.IvrBoard;
+  const {el, minutes, clock, pct} = window.IvrBoard;
   const COLUMNS = [  // key, how a row sorts (text or number; no figure sorts last)
     ['name', (a) => a.name.toLowerCase()], ['state', (a) => a.state],
-    ['for', (a) => a.for], ['handled', (a) => a.handled], ['aht', (a) => a.aht]];
+    ['for', (a) => a.for], ['handled', (a) => a.handled], ['aht', (a) => a.aht],
+    ['hold', (a) => a.hold], ['after_call', (a) => a.after_call], ['transfer_rate', (a) => a.transfer_rate]];
   let sortKey = 'name', direction = 1, last = [];
   const PAGE = JSON.parse(document.getElementById('page-data').textContent);
   const MODES = [['listen', 'Listen'], ['whisper', 'Whisper'], ['barge', 'Barge'], ['stop', 'Stop']];
@@ -45,6 +48,20 @@
     return td;
   }
 
+  // The state, with why the system set it (away: "missed 2 calls") and a caller on hold now
+  // (the agent floor, docs/agent-floor.md), its time counting up with each board.
+  function stateCell(a) {
+    const td = el('td', a.state.replace('_', ' '), 'state'); td.dataset.field = 'state';
+    if (a.reason) td.append(el('span', ' (' + a.reason + ')', 'reason'));
+    if (a.on_hold != null) {
+      const held = el('span', 'caller on hold ' + clock(a.on_hold), 'held'); held.dataset.field = 'on_hold';
+      td.append(' ', held);
+    }
+    return td;
+  }
+  function figure(text, field) {
+    const td = el('td', text, 'num'); td.dataset.field = field; return td;
+  }
   function compare(get) {
     return (x, y) => {
       const a = get(x), b = get(y);
@@ -58,8 +75,10 @@
     const body = document.getElementById('agents'); body.replaceChildren();
     for (const a of rows) {
       const tr = el('tr'); tr.dataset.agent = a.id;
-      tr.append(el('td', a.name), el('td', a.state.replace('_', ' ')), el('td', minutes(a.for)),
-        el('td', a.handled, 'num'), el('td', minutes(a.aht), 'num'), superviseCell(a));
+      tr.append(el('td', a.name), stateCell(a), el('td', minutes(a.for)),
+        el('td', a.handled, 'num'), el('td', minutes(a.aht), 'num'), figure(minutes(a.hold), 'hold'),
+        figure(minutes(a.after_call), 'after_call'), figure(pct(a.transfer_rate), 'transfer_rate'),
+        superviseCell(a));
       body.append(tr);
     }
     for (const th of document.querySelectorAll('#agents-table th[data-sort]')) {

@@ -34,6 +34,8 @@
       ['Service level today (' + q.service_target + ' s)', pct(q.service_level), 'service_level'], ['Avg speed of answer', minutes(q.asa), 'asa'],
       ['Abandon rate today', pct(q.abandon_rate), 'abandon_rate'],
       ['Offered / answered / abandoned', q.offered + ' / ' + q.answered + ' / ' + q.abandoned, 'today'],
+      ['Callers on hold now', q.on_hold || 0, 'on_hold'], ['Avg handle time today', minutes(q.aht), 'aht'],
+      ['Avg hold today', minutes(q.hold), 'hold'], ['Transfer rate today', pct(q.transfer_rate), 'transfer_rate'],
       ['Inside the announced range today', rangeText(q.ranges), 'ranges'],
       ['Announced vs actual wait', q.estimates ? 'off by ' + minutes(q.estimates.mean_error) + ' on average (' + q.estimates.answered + ' callers, bias ' + Math.round(q.estimates.bias) + ' s)' : '–']];
     for (const [k, v, field] of rows) {

@@ -56,6 +56,19 @@
     for (const c of [].concat(content)) td.append(typeof c === 'string' || typeof c === 'number' || c == null ? document.createTextNode(c == null ? '–' : String(c)) : c);
     tr.append(td); return td;
   }
+  // How the call went on the agent floor (the API's `handling`: ivr/store/call_records.py
+  // floor_summaries): who had it, the transfers that moved the caller (each files `completed`
+  // once the caller was moved: docs/agent-floor.md), the holds.
+  function handled(h) {
+    if (!h) return '–';
+    const parts = [];
+    if (h.agents && h.agents.length) parts.push(el('div', h.agents.join(', '), 'agents'));
+    for (const x of (h.transfers || []).filter((x) => x.result === 'completed')) {
+      parts.push(el('div', x.agent + ' → ' + (x.to_type === 'queue' ? 'queue ' : '') + x.to + ' (' + x.mode + ' transfer)', 'transfer'));
+    }
+    if (h.hold_count) parts.push(el('div', 'on hold ' + h.hold_count + '× (' + Math.round(h.hold_s || 0) + ' s)', 'holds'));
+    return parts.length ? parts : '–';
+  }
   function row(t) {
     const tr = el('tr'); tr.dataset.task = t.id;
     cell(tr, 'Priority', PRIORITY[t.priority] || t.priority, 'prio-' + t.priority);
@@ -65,6 +78,7 @@
     if (t.transcript) why.push(el('div', '“' + t.transcript + '”', 'transcript'));
     if (t.notes) why.push(el('div', t.notes, 'notes'));
     cell(tr, 'Why', why, 'why');
+    cell(tr, 'Handled', handled(t.handling), 'handling');
     cell(tr, 'Team', t.team); cell(tr, 'Owner', t.owner || 'nobody', 'owner'); cell(tr, 'Status', t.status.replace('_', ' ') + (t.disposition ? ' (' + t.disposition + ')' : ''), 'status');
     cell(tr, 'Actions', t.status === 'closed' ? [] : [assignForm(t), closeForm(t)], 'actions');
     return tr;
