@@ -103,23 +103,22 @@ def always_open_queues(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def standin_talk_seconds() -> float:
-    """How long an answering callee (an agent's phone) talks, on the stand-in's clock (90 s:
-    3 s of real time). A module that decides when its calls end overrides it."""
-    return 90.0
+TALK_SECONDS = 90.0  # an answering callee (an agent's phone) talks 90 s: 3 s of real time
 
 
 @pytest.fixture
 def live(redis_url: str, redis: redis_lib.Redis, tmp_path: Path,
-         standin_talk_seconds: float) -> Iterator[Live]:
+         request: pytest.FixtureRequest) -> Iterator[Live]:
+    """A module whose tests decide when their calls end sets its own `STANDIN_TALK_SECONDS`
+    (modules elsewhere import this fixture, so a module constant, not another fixture)."""
+    talk_seconds = float(getattr(request.module, "STANDIN_TALK_SECONDS", TALK_SECONDS))
     holder: dict[str, Any] = {}
     server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start),
                          threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     callees: dict[str, str] = {}
     config = StandInConfig(app_url=base, auth_token=TOKEN, callees=callees,
-                           clock=lambda: RealClock(speed=SPEED), talk_seconds=standin_talk_seconds,
+                           clock=lambda: RealClock(speed=SPEED), talk_seconds=talk_seconds,
                            max_hold_loops=40, validate=twiml_problems)
     standin_server, state, api_base = start_server(config)
     app = create_app({

@@ -35,11 +35,10 @@ KINDS = {"warm": {"warm_share": 1.0}, "agent": {"warm_share": 0.0, "queue_share"
          "queue": {"warm_share": 0.0, "queue_share": 1.0}}
 
 
-@pytest.fixture
-def standin_talk_seconds() -> float:
-    """The agents' phones talk for hours (of the stand-in's clock): the test ends each call
-    by hanging the caller up once the crew is done, so no move races the talk time."""
-    return 14400.0
+# The agents' phones talk for hours (of the stand-in's clock; tests/e2e/conftest.py `live`):
+# the test ends each call by hanging the caller up once the crew is done, so no move races
+# the talk time.
+STANDIN_TALK_SECONDS = 14400.0
 
 
 @pytest.fixture
