@@ -115,8 +115,14 @@ class FloorStore:
             old = was.get(leg.leg)
             changed = {k: v for k, v in asdict(leg).items() if old is None or old[k] != v}
             if changed:
-                self.update_leg(after.call, leg.leg, lambda stored, c=changed, new=leg: (
-                    replace(stored, **c) if stored is not None else new))
+                self.update_leg(after.call, leg.leg, _laid_over(leg, changed))
+
+
+def _laid_over(new: Leg, changed: dict[str, Any]) -> Callable[[Leg | None], Leg | None]:
+    """`changed` laid over the stored leg (`new` itself when none is stored)."""
+    def change(stored: Leg | None) -> Leg | None:
+        return replace(stored, **changed) if stored is not None else new
+    return change
 
 
 def _meta(floor: Floor) -> dict[str, str]:

@@ -11,7 +11,7 @@ Must not import Flask, the workers or anything above the store.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rq import Queue, Retry
@@ -67,8 +67,17 @@ def enqueue_once(rq: Queue, job_id: str, func: Any, *args: Any, at: datetime | N
     except Exception:  # noqa: BLE001 - NoSuchJobError or an unreadable old record: replace it
         pass
     if at is not None:
-        return rq.enqueue_at(at, func, *args, job_id=job_id, retry=retry)
+        return rq.enqueue_at(whole_second_after(at), func, *args, job_id=job_id, retry=retry)
     return rq.enqueue(func, *args, job_id=job_id, retry=retry)
+
+
+def whole_second_after(at: datetime) -> datetime:
+    """`at`, or the next whole second when it has a fraction. RQ scores a scheduled job in
+    whole seconds, cut down (`calendar.timegm`), so a job for 12:00:00.9 could run at
+    12:00:00.0: a timer that checks its time first (a wrap-up's end, wrap_end.lua) then did
+    nothing, and the agent sat in wrap-up until the worker's next tick swept it."""
+    whole = at.replace(microsecond=0)
+    return whole if whole == at else whole + timedelta(seconds=1)
 
 
 def _really_pending(rq: Queue, job: Job) -> bool:

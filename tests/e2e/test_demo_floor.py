@@ -62,9 +62,9 @@ def crew(live: Live):
 def tick(live: Live, crew: FloorCrew, last: list[float] = [0.0]) -> None:  # noqa: B006
     """What demo-traffic's loop does each tick for the floor: the softphones stay registered
     (as Agents.tick keeps them; its random breaks are left out here), the crew rolls for
-    the calls answered since. Once a second, what `ivr worker`'s tick thread does: a routing
-    pass that also ends wrap-ups whose time has passed (their RQ timer can fire up to a
-    second early, RQ scheduling in whole seconds, and then leaves them to this sweep)."""
+    the calls answered since. Once a second, what `ivr worker`'s tick thread does
+    (queue_worker/worker.py): a routing pass that also ends the wrap-ups whose time has
+    passed, as a running worker would whatever its scheduler did."""
     agents = live.queues.agents.all()
     for agent in agents:
         live.queues.agents.device(agent.id, "registered", time.time())
