@@ -133,11 +133,14 @@ class FloorCrew:
                     f"({d['transfer:queue']} to a queue)")
 
     def _answered(self, agent: Any) -> str | None:
-        """The caller's CallSid when `agent` has the call in its conference (role `agent`)."""
+        """The caller's CallSid when `agent` has the call (role `agent`) and both are in the
+        conference room (before that the rules refuse moves: the call is `connecting`)."""
         call = self.engine.agents.detail(agent.id).get("member") or ""
         floor = self.moves.legs.floor.load(call) if call else None
         leg = floor.mine(agent.id) if floor is not None else None
-        return call if leg is not None and leg.role == "agent" else None
+        if floor is None or leg is None or leg.role != "agent":
+            return None
+        return call if floor.state() not in ("ringing", "connecting", "ended") else None
 
     def _remember(self, call: str) -> None:
         self.seen[call] = None
@@ -209,14 +212,15 @@ class FloorCrew:
         return rng.choice(others) if others else None
 
     def _colleague_in(self, call: str, colleague: str) -> bool:
-        """Wait for the consulted colleague's leg to join; False when it left (a ring
-        nobody took), the patience ran out or the crew is stopping."""
+        """Wait for the consulted colleague's leg to be in the room (consult/complete waits
+        for that); False when it left (a ring nobody took), the patience ran out or the crew
+        is stopping."""
         waited = 0.0
         while waited < self.habits.answer_patience:
             floor = self.moves.legs.floor.load(call)
             legs = [p for p in floor.legs if p.role == "consult" and p.who == colleague] \
                 if floor is not None else []
-            if any(p.status == "joined" for p in legs):
+            if any(p.status == "joined" and p.in_room for p in legs):
                 return True
             if floor is None or floor.caller_gone or (legs and all(p.status == "left"
                                                                   for p in legs)):

@@ -34,12 +34,21 @@ def unset_text(field: Any) -> str:
     return str(default)
 
 
-def markdown_table() -> str:
-    """The README's configuration table: one row per variable, in declaration order."""
+def table_order() -> dict[str, Any]:
+    """Config's fields (name -> field) as the table lists them: its own in declaration
+    order, then the groups it inherits from modules of their own (pydantic puts a base
+    class's fields first)."""
     from ivr.config.settings import Config
 
+    fields = Config.model_fields
+    own = [name for name in Config.__annotations__ if name in fields]
+    return {name: fields[name] for name in [*own, *(n for n in fields if n not in own)]}
+
+
+def markdown_table() -> str:
+    """The README's configuration table: one row per variable, in declaration order."""
     rows = ["| variable | meaning | unset |", "| --- | --- | --- |"]
-    for field in Config.model_fields.values():
+    for field in table_order().values():
         cells = (f"`{field.validation_alias}`", field.description or "", unset_text(field))
         rows.append("| " + " | ".join(c.replace("|", r"\|") for c in cells) + " |")
     return "\n".join(rows) + "\n"
@@ -57,11 +66,11 @@ def readme_with_table(readme: str) -> str:
 
 def current_values() -> list[str]:
     """`VARIABLE=value` for this environment, secrets shown only as set or unset."""
-    from ivr.config.settings import Config, from_env
+    from ivr.config.settings import from_env
 
     config = from_env()
     lines = []
-    for name, field in Config.model_fields.items():
+    for name, field in table_order().items():
         value = getattr(config, name)
         if field.validation_alias in SECRETS:
             value = "(set)" if value else "(unset)"

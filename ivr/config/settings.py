@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ivr.config.demo_settings import DemoSettings
 from ivr.config.secret_key import SECRET_KEY_HINT, secret_key_problem
 from ivr.config.settings_source import (
     DevFlag,
@@ -48,9 +49,10 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-class Config(BaseSettings):
+class Config(DemoSettings):
     """The settings of one process, typed. Fields are grouped as the README table shows them;
-    each names its environment variable (`validation_alias`) and says what it does."""
+    each names its environment variable (`validation_alias`) and says what it does. A group
+    kept in a module of its own is inherited (`DemoSettings`, listed after these)."""
 
     model_config = SettingsConfigDict(frozen=True, case_sensitive=True, populate_by_name=True,
                                       extra="forbid")
@@ -150,29 +152,6 @@ class Config(BaseSettings):
         "IVR_FLOOR_REST_TIMEOUT", "seconds the console's call controls (hold, transfer, "
         "monitor: `POST /agent/call/...`) wait for Twilio's REST API before answering 502",
         5.0, gt=0)
-    # `ivr demo`'s simulated agents on the floor (ivr/commands/demo_floor.py): how often they
-    # hold and transfer, through the console's own floor moves against the stand-in.
-    demo_hold_rate: float = env(
-        "IVR_DEMO_HOLD_RATE", "`ivr demo`: share of the simulated agents' answered calls on "
-        "which they put the caller on hold once, then resume", 0.25, ge=0, le=1)
-    demo_hold_seconds: float = env(
-        "IVR_DEMO_HOLD_SECONDS", "`ivr demo`: mean seconds of one such hold (each is drawn "
-        "from half to one and a half times this; the stand-in's agents talk 30 s)", 6.0,
-        gt=0, le=300)
-    demo_transfer_rate: float = env(
-        "IVR_DEMO_TRANSFER_RATE", "`ivr demo`: share of the simulated agents' answered calls "
-        "they transfer", 0.12, ge=0, le=1)
-    demo_warm_share: float = env(
-        "IVR_DEMO_WARM_SHARE", "`ivr demo`: of those transfers, the share that are warm "
-        "(consult a free colleague while the caller holds, then complete); the rest are cold",
-        0.5, ge=0, le=1)
-    demo_queue_share: float = env(
-        "IVR_DEMO_QUEUE_SHARE", "`ivr demo`: of the cold transfers, the share sent to another "
-        "queue rather than to a free agent", 0.4, ge=0, le=1)
-    demo_floor_threads: int = env(
-        "IVR_DEMO_FLOOR_THREADS", "`ivr demo`: threads carrying out the simulated agents' "
-        "holds and transfers at once (a call answered while all are busy gets no move)", 4,
-        ge=1, le=64)
     # The caller's side: hold loop, fallback, numbers.
     fallback_number: str | None = env(
         "IVR_FALLBACK_NUMBER", "a number the fallback route dials", unset="the fallback queue")

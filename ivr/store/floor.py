@@ -5,8 +5,9 @@ One hash per caller CallSid (`keys.floor`), kept for the call-state TTL: the met
 participant holding its JSON. One field per leg, so the webhooks of different legs arriving
 together never overwrite each other; a change to one leg is a WATCHed read-modify-write.
 Whether a leg is in the conference room (`Leg.in_room`) is a `room:<CallSid>` field of its
-own, written only by the conference's status callbacks: a console move writes back the legs
-it read (`save`), and must not undo a participant-join that arrived meanwhile.
+own, written only by the conference's status callbacks: a console move writes back what it
+changed in the legs it read (`save_move`), and must not undo a participant-join (or a leg's
+leaving) that arrived meanwhile.
 Reads return `ivr.domain.floor.Floor`. Must not import Flask, RQ or Twilio.
 """
 

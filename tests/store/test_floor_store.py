@@ -19,7 +19,7 @@ def consulting(store: FloorStore) -> None:
     for leg in (Leg(CALL, "caller", "caller", "joined", held=True, since=10.0),
                 Leg(ALICE, "agent", "alice", "joined", since=11.0),
                 Leg(DAN, "consult", "dan", "joined", since=20.0)):
-        store.add_leg(CALL, leg)
+        store.add_leg(CALL, replace(leg, in_room=True))  # their participant-joins came
     store.set(CALL, held_since="15.0", hold_count="1")
 
 
