@@ -1,7 +1,9 @@
 """Admin page for queues, skills and agents: the queues queues.yaml defines (read here, edited
 in the file and checked by `ivr check`), and the agents in the routing engine's store, whose
 name, address and skills (1..5 per skill) an admin can add or change. Skills must be ones a
-queue routes on, so an agent is never given a skill no caller can need. Admins only, CSRF.
+queue routes on, so an agent is never given a skill no caller can need; a phone number as
+address passes the callbacks' toll-fraud rules, as in queues.yaml (ivr/config/queue_callbacks.py
+`agent_address_problem`). Admins only, CSRF.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from dashboards.admin_support import check_csrf, csrf_token, require_role
 from ivr.app.services import services
-from ivr.config.queues import load_queues
+from ivr.config.queue_callbacks import agent_address_problem
+from ivr.config.queues import countries_called, load_queues
 from ivr.domain.errors import NotFound
 from ivr.domain.queueing import Agent
 
@@ -74,7 +77,11 @@ def save_agent() -> Any:
             raise ValueError("agent id: lower-case letters, digits, _ . - (up to 40)")
         if not ADDRESS.match(address):
             raise ValueError("address: +E.164 number, client:name or sip:uri")
-        skills = _parse_skills(form, {cfg.skill for cfg in _queues().values()})
+        queues = _queues()
+        problem = agent_address_problem(address, countries_called(queues))
+        if problem:
+            raise ValueError(f"address: {problem}")
+        skills = _parse_skills(form, {cfg.skill for cfg in queues.values()})
     except ValueError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin_agents.agents"), 303)

@@ -21,12 +21,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.app.services import build_services
     from ivr.config.log_format import install_masking
     from ivr.config.settings import from_env
+    from ivr.outcomes.outgoing_numbers import check_fallback_number
     from ivr.web.pipeline import teardown
     from ivr.web.sessions import WebhookFreeSessions
     from ivr.web.webhook_lane import WebhookLane
 
     install_masking()  # before anything logs: no full phone number in any log
-    settings = from_env().with_overrides(config or {}).validate()
+    settings = check_fallback_number(from_env().with_overrides(config or {}).validate())
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
     app.request_class = CappedRequest  # a chunked body past the cap is refused, not cut
     app.config["IVR"] = settings

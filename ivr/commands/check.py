@@ -3,8 +3,9 @@
 Thin: collects flow files (a folder means its `*.yaml`) and loads them with the prompt
 catalogue and calendars.yaml via `ivr.flows.registry.load_files` (so cross-file checks run
 too); then calendars.yaml, queues.yaml (with its `wallboard:`, `business:` and callback
-settings and each queue's `hold_audio:`), lookups.yaml (and the sources flows' lookup nodes
-name) and
+settings, each queue's `hold_audio:` and the agents' phone numbers under the callbacks'
+toll-fraud rules), IVR_FALLBACK_NUMBER (the same rules; reported under the setting's name),
+lookups.yaml (and the sources flows' lookup nodes name) and
 followup.yaml (`--followup`, default IVR_FOLLOWUP_FILE; its survey questions must be asked by
 the flows). Every file goes through the flows' machinery (`FlowError(file, line, reason)`), so
 the output is one `FILE:LINE: message` per problem, every file at once, and exit 1. When all
@@ -125,7 +126,18 @@ def _check_all(files: list[Path], catalog: Path, queues_path: Path, calendars: A
                                                            calendars), 0)
         errors.extend(_check_hold_audio(queues_path, catalog.parent, config))
         errors.extend(_check_recording(queues_path, setup, catalog))
+    errors.extend(_check_fallback_number(config, setup))
     return flows, setup, boards
+
+
+def _check_fallback_number(config: Any, setup: Any) -> list[FlowError]:
+    """IVR_FALLBACK_NUMBER against the callbacks' toll-fraud rules, for the countries the
+    queues call back (queues.yaml absent or refused: the business's country)."""
+    from ivr.outcomes.outgoing_numbers import fallback_number_problem, home_countries
+
+    countries = setup.callback_countries if setup is not None else home_countries(config)
+    problem = fallback_number_problem(config.fallback_number, countries)
+    return [FlowError("IVR_FALLBACK_NUMBER", 0, problem)] if problem else []
 
 
 def _check_recording(queues_path: Path, setup: Any, catalog: Path) -> list[FlowError]:

@@ -9,7 +9,11 @@
                    ring_timeout: 25, countries: [US, CA], max_per_number_per_day: 3}
 
 `countries` are the only countries a callback (and a follow-up text) may go to; omitted, the
-business's country alone. The business's country is `business.country`, else the country of
+business's country alone. An agent's phone (`agents:`, an `address` that is a number, not
+`client:` or `sip:`) and IVR_FALLBACK_NUMBER are rung under the same rules, for every country
+some queue calls back (`agent_address_problem`; ivr/outcomes/outgoing_numbers.py): a
+premium-rate, personal or foreign number in the file would make the business pay for every
+call routed to it. The business's country is `business.country`, else the country of
 the number callbacks are placed from (IVR_CALLER_ID, passed in by the caller of
 `load_queues`), else US. `max_per_number_per_day`: callbacks one number may take part in (as
 the caller asking or as the number called) in 24 hours; the store counts them in Redis
@@ -23,7 +27,7 @@ from typing import Any
 
 from ivr.config.yaml_lines import YamlLines
 from ivr.domain.errors import ConfigError
-from ivr.domain.phone_numbers import country_of, is_country
+from ivr.domain.phone_numbers import BadNumber, country_of, is_country, validate_callback_number
 from ivr.domain.queueing import CallbackSettings
 
 CALLBACK_MODES = ("agent_first", "customer_first")
@@ -75,6 +79,20 @@ def parse_callback(name: str, spec: Any, source: str, lines: YamlLines,
         max_per_number_per_day=_limit(spec.get("max_per_number_per_day", DEFAULT_MAX_PER_DAY),
                                       f"{lines.where(source, *path, 'max_per_number_per_day')}"
                                       f": queue {name!r} callback"))
+
+
+def agent_address_problem(address: str, countries: frozenset[str]) -> str | None:
+    """Why an agent's `address` may not be rung, or None: a number must pass the callbacks'
+    toll-fraud rules (ivr/domain/phone_numbers.py) for `countries`; a softphone (`client:`)
+    or SIP address is not a phone number."""
+    if address.startswith(("client:", "sip:")):
+        return None
+    try:
+        validate_callback_number(address, countries)
+    except BadNumber as exc:
+        return (f"{exc} (an agent's phone is rung under the callbacks' toll-fraud rules: "
+                f"give an ordinary number in {', '.join(sorted(countries))}, or client:NAME)")
+    return None
 
 
 def _countries(raw: Any, source: str, lines: YamlLines, path: tuple[str, ...],

@@ -53,7 +53,7 @@ from typing import Any
 import redis
 
 from ivr.config.calendars import load_calendars
-from ivr.config.queue_callbacks import business_country, parse_callback
+from ivr.config.queue_callbacks import agent_address_problem, business_country, parse_callback
 from ivr.config.queue_recording import parse_recording
 from ivr.config.yaml_lines import YamlLines
 from ivr.domain import hours
@@ -85,8 +85,14 @@ class QueueSetup:
     @property
     def callback_countries(self) -> frozenset[str]:
         """Every country some queue calls back: where follow-up texts may go too."""
-        return frozenset({self.business_country}).union(
-            *(q.callback.countries for q in self.queues.values()))
+        return frozenset({self.business_country}) | countries_called(self.queues)
+
+
+def countries_called(queues: Mapping[str, QueueConfig]) -> frozenset[str]:
+    """Every country some queue calls back (the business's own included): where an agent's
+    phone may be (ivr/config/queue_callbacks.py `agent_address_problem`)."""
+    return frozenset().union(*({q.callback.home} | q.callback.countries
+                               for q in queues.values()))
 
 
 def load_queues(path: Path, caller_id: str | None = None,
@@ -127,7 +133,8 @@ def parse_queues(data: Mapping[str, Any], source: str = "queues.yaml",
         if cfg.overflow and cfg.overflow.action == "queue" and cfg.overflow.target not in queues:
             raise ConfigError(f"{source}: queue {cfg.name!r} overflows to unknown queue "
                               f"{cfg.overflow.target!r}; name one of {sorted(queues)}")
-    agents = [_agent(str(a), spec or {}, lines.where(source, "agents", a))
+    countries = countries_called(queues)
+    agents = [_agent(str(a), spec or {}, source, lines, countries)
               for a, spec in (data.get("agents") or {}).items()]
     schedules = _schedules(data.get("schedules") or {}, source, lines, calendars)
     for cfg in queues.values():
@@ -207,11 +214,17 @@ def _overflow(spec: Mapping[str, Any] | None, where: str) -> OverflowRule | None
                         tuple(str(s) for s in spec.get("skills") or ()))
 
 
-def _agent(agent_id: str, spec: Mapping[str, Any], at: str) -> Agent:
-    """`at` is FILE:LINE of the agent's entry (FILE alone for data built in code)."""
-    where = f"{at}: agent {agent_id!r}"
+def _agent(agent_id: str, spec: Mapping[str, Any], source: str, lines: YamlLines,
+           countries: frozenset[str]) -> Agent:
+    """An agent's entry; a phone number as `address` must pass the callbacks' toll-fraud
+    rules for `countries` (every country some queue calls back)."""
+    where = f"{lines.where(source, 'agents', agent_id)}: agent {agent_id!r}"
     if not spec.get("address"):
         raise ConfigError(f"{where} has no `address`; give a phone number or client:name")
+    problem = agent_address_problem(str(spec["address"]), countries)
+    if problem:
+        raise ConfigError(f"{lines.where(source, 'agents', agent_id, 'address')}: agent "
+                          f"{agent_id!r} address: {problem}")
     skills = {str(k): _level(v, where) for k, v in (spec.get("skills") or {}).items()}
     return Agent(agent_id, str(spec.get("name", agent_id)), str(spec["address"]), skills)
 

@@ -346,7 +346,7 @@ def test_a_supervisor_listens_whispers_barges_and_stops(floor, browser):
 
 def test_an_agent_at_a_phone_number_controls_the_call_through_the_api(floor):
     centre, context = floor
-    add_users(centre.app.config["IVR"].instance_dir, bob="agent")  # +15005550006: answers
+    add_users(centre.app.config["IVR"].instance_dir, bob="agent")  # +14155550190: answers
     tab = context.new_page()
     sign_in(tab, centre.base_url, "bob")
     assert tab.locator("#device-state").text_content() == "calls ring your phone"
@@ -365,7 +365,7 @@ def test_an_agent_at_a_phone_number_controls_the_call_through_the_api(floor):
     with tab.expect_response(lambda r: r.url.endswith("/agent/call/hangup?agent=bob")) as done:
         tab.click("#hangup")  # no softphone call: the API ends bob's leg
     assert done.value.status == 200
-    (leg,) = [a for a in centre.standin.all_legs() if a.to == "+15005550006"]
+    (leg,) = [a for a in centre.standin.all_legs() if a.to == "+14155550190"]
     until(tab, lambda: leg.ended, centre.work, what="bob's leg to end")
 
 

@@ -205,6 +205,23 @@ def test_agent_skills_are_saved(app: Flask, admin: tuple[FlaskClient, str]) -> N
     assert app.extensions["ivr"].queue_engine.agents.get("zed").skills == {"support": 4}
 
 
+@pytest.mark.parametrize(("number", "says"), [
+    ("+19005550100", "is a premium-rate number"),
+    ("+15005550006", "is a personal (forwarding) number"),
+    ("+18765550100", "is a number in JM; callbacks go to CA, US only"),  # queues.yaml's
+])
+def test_an_agent_phone_number_passes_the_callbacks_toll_fraud_rules(
+        app: Flask, admin: tuple[FlaskClient, str], number: str, says: str) -> None:
+    client, csrf = admin
+    engine = app.extensions["ivr"].queue_engine
+    form = {"csrf_token": csrf, "id": "zed", "address": number, "skill_support": "4"}
+    refused = client.post("/admin/agents", data=form, follow_redirects=True)
+    assert f"address: &#39;{number}&#39; {says}" in refused.data.decode()
+    assert "zed" not in {a.id for a in engine.agents.all()}
+    client.post("/admin/agents", data={**form, "address": "+16135550100"})  # Ottawa: CA
+    assert engine.agents.get("zed").address == "+16135550100"
+
+
 LA = ZoneInfo("America/Los_Angeles")
 
 

@@ -24,7 +24,7 @@ CONFIG = {
     },
     "agents": {
         "alice": {"address": "client:alice", "skills": {"support": 5, "billing": 3}},
-        "bob": {"address": "+15005550006", "skills": {"support": 2, "sales": 4}},
+        "bob": {"address": "+14155550190", "skills": {"support": 2, "sales": 4}},
         "carol": {"address": "client:carol", "skills": {"sales": 5}},
         "dan": {"address": "client:dan", "skills": {"support": 4, "tech": 1}},
     },

@@ -14,7 +14,7 @@ ONE_QUEUE = {
     "queues": {"support": {"skill": "support", "relax": [{"after": 0, "min_level": 1}]}},
     "agents": {
         "alice": {"address": "client:alice", "skills": {"support": 5}},
-        "bob": {"address": "+15005550006", "skills": {"support": 5}},
+        "bob": {"address": "+14155550190", "skills": {"support": 5}},
     },
 }
 

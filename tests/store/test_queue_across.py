@@ -20,8 +20,8 @@ TWO_QUEUES = {
         "tech": {"skill": "tech"},  # pat does not serve it: never read for pat
     },
     "agents": {
-        "pat": {"address": "+15005550101", "skills": {"billing": 5, "sales": 5}},
-        "tess": {"address": "+15005550102", "skills": {"tech": 5}},
+        "pat": {"address": "+14155550193", "skills": {"billing": 5, "sales": 5}},
+        "tess": {"address": "+14155550194", "skills": {"tech": 5}},
     },
 }
 

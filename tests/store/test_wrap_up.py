@@ -21,7 +21,7 @@ CONFIG = {
         "billing": {"skill": "billing", "wrap_up_seconds": 10, "disposition_required": True,
                     "relax": [{"after": 0, "min_level": 1}]},
     },
-    "agents": {"bob": {"address": "+15005550006", "skills": {"support": 5, "billing": 5}}},
+    "agents": {"bob": {"address": "+14155550190", "skills": {"support": 5, "billing": 5}}},
 }
 
 

@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 QUEUES = {
     "queues": {"support": {"skill": "support", "ring_timeout": 1, "wrap_up_seconds": 1,
                            "callback": {"mode": "customer_first", "ring_timeout": 1}}},
-    "agents": {"alice": {"address": "+15005550111", "skills": {"support": 5}},
-               "bob": {"address": "+15005550112", "skills": {"support": 5}}},
+    "agents": {"alice": {"address": "+14155550191", "skills": {"support": 5}},
+               "bob": {"address": "+14155550192", "skills": {"support": 5}}},
     "engine": {"lease_seconds": 1, "bridge_grace": 1, "tick_seconds": 30},
 }
 
