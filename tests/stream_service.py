@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from aiohttp import web
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -37,6 +38,7 @@ class StreamThread:
         self.thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
+        self.app: web.Application | None = None  # the aiohttp application, once started
 
     @property
     def base(self) -> str:
@@ -47,7 +49,8 @@ class StreamThread:
 
         async def main() -> None:
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-            app = build_stream_app(self.flask_app, self.settings, compute=self.compute)
+            self.app = app = build_stream_app(self.flask_app, self.settings,
+                                              compute=self.compute)
             await serve_streams(app, "127.0.0.1", self.port, self._stop,
                                 on_ready=lambda _port: ready.set())
 
@@ -70,6 +73,14 @@ class StreamThread:
         if self.thread is not None:
             self.thread.join(30)
             assert not self.thread.is_alive(), "the stream service did not stop"
+
+    def tasks(self) -> int:
+        """How many asyncio tasks the service's loop holds now (asked on that loop)."""
+        async def count() -> int:
+            return len(asyncio.all_tasks())
+
+        assert self._loop is not None, "not started"
+        return asyncio.run_coroutine_threadsafe(count(), self._loop).result(10)
 
     def health(self) -> dict[str, Any]:
         return requests.get(f"{self.base}/healthz", timeout=10).json()

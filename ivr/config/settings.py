@@ -230,6 +230,9 @@ class Config(DemoSettings):
         "IVR_STREAM_RECHECK", "seconds between session re-checks of an open stream", 15.0, gt=0)
     stream_auth_threads: int = env(
         "IVR_STREAM_AUTH_THREADS", "the stream service's session-checking threads", 2, ge=1)
+    stream_seconds: float = env(
+        "IVR_STREAM_SECONDS", "seconds a wallboard stream lasts before the stream service "
+        "ends it and the browser reconnects", 300.0, gt=0)
     # Processes, pools and logs (issue 12: every pool bounded by a named setting).
     web_threads: int | None = env(
         "IVR_THREADS", "request threads per web process: gunicorn's threads per worker, or the "

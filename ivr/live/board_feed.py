@@ -126,6 +126,10 @@ class BoardFeed:
             self._changed.notify_all()
 
     def _rendered(self) -> Rendered:
-        """On the board thread: compute and serialise (the JSON work stays off the loop)."""
-        self.computed += 1
-        return render(self._compute())
+        """On the board thread: compute and serialise (the JSON work stays off the loop).
+        Counted once done, so a count read before a change cannot include a computation that
+        was still reading when the change was made (the fan-out test compares counts)."""
+        try:
+            return render(self._compute())
+        finally:
+            self.computed += 1

@@ -17,8 +17,8 @@ age is measured here, so the screen's clock does not matter. Before a stream sta
 
 An open stream re-checks its session every `recheck_seconds` and ends when the session no
 longer holds (user deleted, role changed, or revoked by the auth rules); it also ends after
-STREAM_SECONDS (the browser reconnects by itself, which spreads screens over restarted or
-added stream processes) and when the service stops.
+`stream_seconds` (IVR_STREAM_SECONDS; the browser reconnects by itself, which spreads screens
+over restarted or added stream processes) and when the service stops.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ from ivr.live.settings import RETRY_AFTER, StreamSettings
 from ivr.live.stream_auth import STREAM_PATH, SessionChecker, Verdict
 
 log = logging.getLogger(__name__)
-STREAM_SECONDS = 300.0
 FRESH_EVERY = 2.0  # seconds: a page marks its figures stale after a few without word
 RETRY = b"retry: 2000\n\n"
 MESSAGES = {
@@ -114,18 +113,19 @@ async def _checked_stream(request: web.Request, live: Live,
 async def _pump(response: web.StreamResponse, live: Live, session: dict[str, Any]) -> None:
     """Board messages, `fresh` events and session re-checks until the stream is due to end."""
     started = last_write = time.monotonic()
+    ends = started + live.settings.stream_seconds
     next_check = started + live.settings.recheck_seconds
     seen = 0
     while not live.stopping:
         now = time.monotonic()
-        if now - started >= STREAM_SECONDS:
+        if now >= ends:
             return
         if now >= next_check:
             if not await live.sessions.still_allowed(session):
                 log.info("wallboard stream ended: its session no longer holds")
                 return
             next_check = time.monotonic() + live.settings.recheck_seconds
-        wait = min(last_write + FRESH_EVERY, next_check, started + STREAM_SECONDS) - now
+        wait = min(last_write + FRESH_EVERY, next_check, ends) - now
         got = await live.feed.next_after(seen, max(0.01, wait))
         if got is not None:
             seen, body = got

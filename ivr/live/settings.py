@@ -20,7 +20,8 @@ from ivr.domain.errors import ConfigError
 # Defaults live with the variables in ivr/config/settings.py: IVR_STREAM_MAX_CLIENTS 300 (a
 # few hundred screens, each a socket and a little memory), IVR_STREAM_RECHECK 15 s (a revoked
 # session loses the board within this long), IVR_STREAM_AUTH_THREADS 2 (one indexed lookup
-# each).
+# each), IVR_STREAM_SECONDS 300 s (a stream's life: the browser then reconnects, which spreads
+# screens over restarted or added stream processes).
 RETRY_AFTER = 10  # seconds a client over the cap is told to wait
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -31,6 +32,7 @@ class StreamSettings:
     recheck_seconds: float
     auth_threads: int
     origins: frozenset[str] = frozenset()
+    stream_seconds: float = 300.0
 
 
 def origin_of(url: str) -> str:
@@ -53,6 +55,6 @@ def stream_settings(config: Config) -> StreamSettings:
     extra = [o for o in config.web_origins.split(",") if o.strip()]
     return StreamSettings(
         max_clients=config.stream_max_clients, recheck_seconds=config.stream_recheck,
-        auth_threads=config.stream_auth_threads,
+        auth_threads=config.stream_auth_threads, stream_seconds=config.stream_seconds,
         origins=frozenset([origin_of(config.public_base_url), *map(origin_of, extra)]),
     )

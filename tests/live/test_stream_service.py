@@ -12,11 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 
 from dashboards.auth import user_engine
 from dashboards.wallboard import board
 from ivr import create_app
+from ivr.live.server import LIVE
 from ivr.store.users import save_user
 from tests.signin import PASSWORD, login_token, pages_app, signed_in
 from tests.stream_service import Stream, StreamThread, open_stream, session_cookie
@@ -157,6 +159,31 @@ def test_streams_over_the_cap_get_503_with_retry_after(app: Flask):
         again.close()
         for screen in screens:
             screen.close()
+    finally:
+        service.stop()
+
+
+def test_streams_end_after_their_lifetime_and_reconnections_leave_nothing_behind(app: Flask):
+    """A screen's stream ends after IVR_STREAM_SECONDS and the screen reconnects (every 5
+    minutes, all day): each reconnection's slot, feed listener and tasks go away with it
+    (issue 12's soak looked for state kept per reconnection)."""
+    settings = replace(StreamThread(app).settings, stream_seconds=0.3)
+    service = StreamThread(app, settings).start()
+    try:
+        # `Connection: close`: the server, not this client's garbage collector, closes each
+        # connection when its stream ends (else aiohttp keeps it alive for the next request)
+        headers = {"Cookie": session_cookie(signed_in(app, "sue")), "Connection": "close"}
+        idle = service.tasks()
+        for _ in range(20):
+            stream = Stream(requests.get(f"{service.base}/wallboard/events", stream=True,
+                                         headers=headers, timeout=(10, 20)))
+            assert stream.response.status_code == 200
+            assert next(stream.lines) == "retry: 2000"
+            assert stream.ended()  # the server ended it, well before the read timeout
+        wait_until(lambda: service.health()["clients"] == 0)
+        assert service.app is not None
+        assert service.app[LIVE].feed.listeners == 0
+        wait_until(lambda: service.tasks() == idle)  # each connection's handler ended
     finally:
         service.stop()
 

@@ -12,13 +12,16 @@ from ivr.live.settings import origin_of, stream_settings
 
 def test_settings_come_from_the_environment_with_bounded_defaults():
     defaults = stream_settings(from_env({"PUBLIC_BASE_URL": "https://ivr.example.com/"}))
-    assert (defaults.max_clients, defaults.recheck_seconds, defaults.auth_threads) == (300, 15, 2)
+    assert (defaults.max_clients, defaults.recheck_seconds, defaults.auth_threads,
+            defaults.stream_seconds) == (300, 15, 2, 300)
     assert defaults.origins == {"https://ivr.example.com"}
     tuned = stream_settings(from_env({
         "IVR_STREAM_MAX_CLIENTS": "40", "IVR_STREAM_RECHECK": "2.5",
-        "IVR_STREAM_AUTH_THREADS": "3", "IVR_STREAM_URL": "http://127.0.0.1:5001/",
+        "IVR_STREAM_AUTH_THREADS": "3", "IVR_STREAM_SECONDS": "20",
+        "IVR_STREAM_URL": "http://127.0.0.1:5001/",
         "IVR_WEB_ORIGINS": "http://127.0.0.1:5000, http://LOCALHOST:5000/wallboard"}))
-    assert (tuned.max_clients, tuned.recheck_seconds, tuned.auth_threads) == (40, 2.5, 3)
+    assert (tuned.max_clients, tuned.recheck_seconds, tuned.auth_threads,
+            tuned.stream_seconds) == (40, 2.5, 3, 20)
     assert tuned.origins == {"http://127.0.0.1:5000", "http://localhost:5000"}
     assert from_env({"IVR_STREAM_URL": "http://127.0.0.1:5001/"}).stream_url == (
         "http://127.0.0.1:5001")
@@ -27,6 +30,7 @@ def test_settings_come_from_the_environment_with_bounded_defaults():
 @pytest.mark.parametrize(("variable", "value"), [
     ("IVR_STREAM_MAX_CLIENTS", "lots"), ("IVR_STREAM_MAX_CLIENTS", "0"),
     ("IVR_STREAM_RECHECK", "-1"), ("IVR_STREAM_AUTH_THREADS", "1.5"),
+    ("IVR_STREAM_SECONDS", "0"),
     ("IVR_WEB_ORIGINS", "ftp://files.example")])
 def test_a_bad_value_names_the_variable(variable: str, value: str):
     with pytest.raises(ConfigError, match=variable if variable != "IVR_WEB_ORIGINS" else "ftp"):

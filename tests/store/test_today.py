@@ -3,12 +3,14 @@ against numbers computed by hand from the same scripted calls."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
 from dashboards.agent_stats import agents_today
+from dashboards.history import last_hour
 from dashboards.today import today_figures
+from ivr.store.arrivals import read_arrivals
 from ivr.store.events import publish_event
 from ivr.store.models import Base
 from queue_worker.outcomes import drain_events
@@ -98,3 +100,50 @@ def test_the_wallboard_reads_the_day_as_plain_rows_not_entities(redis, db_engine
     assert loaded == []
     assert statements
     assert not [s for s in statements if "floor" in s]
+
+
+def _sql_of_the_boards_reads(db_engine) -> tuple[set[str], dict]:  # type: ignore[no-untyped-def]
+    """The SQL texts the wallboard's database reads send (today, agents, the last hour, the
+    arrival history), and today's figures."""
+    statements: set[str] = set()
+
+    def on_sql(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        statements.add(statement)
+
+    event.listen(db_engine, "before_cursor_execute", on_sql)
+    try:
+        figures = today_figures(db_engine, NOW)
+        agents_today(db_engine, NOW.replace(hour=0))
+        last_hour(db_engine, T + 600, ["support", "sales"], {"support": 20.0, "sales": 20.0})
+        read_arrivals(db_engine, ["support", "sales"], NOW + timedelta(minutes=10))
+    finally:
+        event.remove(db_engine, "before_cursor_execute", on_sql)
+    return statements, figures
+
+
+def surveyed_call(redis, sid: str, score: int) -> None:  # type: ignore[no-untyped-def]
+    call(redis, sid, ("queue_joined", {"queue": "support"}, T + 1),
+         ("agent_answered", {"queue": "support", "agent": "alice"}, T + 11),
+         ("queue_left", {"queue": "support", "result": "bridged", "wait": 10.0}, T + 11),
+         ("survey_answer", {"question": "satisfaction", "answer": str(score), "score": score},
+          T + 100), ("call_ended", {"duration": 120.0}, T + 120))
+
+
+def test_the_boards_sql_is_the_same_whatever_the_number_of_calls(redis, db_engine,
+                                                                 session_factory):
+    """The stream service reads the day every 10 s all day. A statement whose SQL text grew
+    with the day's calls (`call_sid IN (?, ?, ...)`) was prepared anew for every count and
+    kept in the driver's statement cache (pysqlite: 128 per connection, the longest ~50 KB
+    each), so the process grew with every call (issue 12's soak: ~0.65 MB a minute). The
+    same texts with 1 call as with 4: a cache holds each once."""
+    surveyed_call(redis, "CA1", 5)
+    drain_events(redis, session_factory)
+    one, figures_one = _sql_of_the_boards_reads(db_engine)
+    for sid, score in (("CA2", 3), ("CA3", 4), ("CA4", 4)):
+        surveyed_call(redis, sid, score)
+    drain_events(redis, session_factory)
+    four, figures_four = _sql_of_the_boards_reads(db_engine)
+    assert (figures_one["surveys"], figures_four["surveys"]) == (1, 4)  # the calls were read
+    assert figures_four["satisfaction"] == 4.0
+    assert one
+    assert four == one
