@@ -198,6 +198,7 @@ APPLY: Mapping[str, Apply] = {
     "hold_ended": floor.hold_ended, "wrap_up": floor.wrap_up, "transfer": floor.transfer,
     "party_added": floor.party_added, "monitor": floor.monitor,
     "recording": floor.recording, "agent_missed": floor.agent_missed,
+    "caller_hung_up": floor.caller_hung_up,
 }
 
 

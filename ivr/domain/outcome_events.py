@@ -56,6 +56,7 @@ EVENT_FIELDS: Mapping[str, Mapping[str, tuple[tuple[type, ...], bool]]] = {
     "recording_transcript_failed": {"recording": (_S, True), "code": (_S, True),
                                     "reason": (_S, False)},
     "agent_missed": {"agent": (_S, True), "result": (_S, True)},
+    "caller_hung_up": {"agent": (_S, False)},
     "wrap_up": {"agent": (_S, True), "seconds": (_F, True), "ended": (_S, True),
                 "extended": (_F, False)},
 }

@@ -28,6 +28,7 @@ from typing import Any
 from ivr.domain.outcome_record import (
     AgentRecording,
     AgentWork,
+    CallerHungUp,
     CallRecord,
     MissedRing,
     Monitoring,
@@ -96,6 +97,10 @@ def recording(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
 
 def agent_missed(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
     r.floor.missed_rings.append(MissedRing(d["agent"], d["result"], at))
+
+
+def caller_hung_up(r: CallRecord, at: float, d: Mapping[str, Any]) -> None:
+    r.floor.caller_hung_up = CallerHungUp(d.get("agent") or None, at)
 
 
 UNFINISHED = ("failed", "cancelled", "caller_hung_up")

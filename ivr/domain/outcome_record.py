@@ -106,6 +106,15 @@ class MissedRing:
 
 
 @dataclass
+class CallerHungUp:
+    """The caller hung up while in the conference with `agent` (the agent who had the call
+    then), not after an agent left them to the flow."""
+
+    agent: str | None
+    at: float
+
+
+@dataclass
 class FloorRecord:
     """The floor's lists and totals on a CallRecord (`record.floor`)."""
 
@@ -115,6 +124,7 @@ class FloorRecord:
     monitoring: list[Monitoring] = field(default_factory=list)
     recordings: list[AgentRecording] = field(default_factory=list)
     missed_rings: list[MissedRing] = field(default_factory=list)
+    caller_hung_up: CallerHungUp | None = None
     hold_count: int = 0
     hold_s: float | None = None
     after_call_s: float | None = None

@@ -132,9 +132,12 @@ class BridgeService:
         return " ".join(words)
 
     def dialed(self, call_sid: str, agent_id: str, token: str, status: str,
-               duration: float | None, now: datetime) -> str:
+               duration: float | None, now: datetime, call_status: str = "") -> str:
         """The caller's Dial ended: their conference ended (or, for a plain Dial bridge, the
-        agent's leg did). Whether an agent answered is read from the floor state."""
+        agent's leg did). Whether an agent answered is read from the floor state.
+        `call_status` is the request's CallStatus: `completed` means the caller hung up in
+        the conference (Twilio still requests the action); an agent leaving ends the
+        conference with the caller's call in progress, on to the flow."""
         visit = self.handoff.visit(call_sid)
         if visit is None:
             return str(VoiceResponse())
@@ -143,6 +146,8 @@ class BridgeService:
         if floor is not None:
             answered = any(p.since for p in floor.legs if p.role in ("agent", "consult"))
             status = "completed" if answered else "no-answer"
+            if answered and call_status == "completed":
+                self._caller_hung_up(call_sid, floor.legs, now)
         if status in ANSWERED_DIAL:
             self.answered(call_sid, agent_id, token, _at(at - (duration or 0)))
         result = self.handoff.service.dial_finished(call_sid, token, status, at, duration)
@@ -150,6 +155,14 @@ class BridgeService:
             self.handoff.stats.call_ended(visit.queue, duration or 0.0, at)
             return self._resume(call_sid, visit.seq, "bridged", now)
         return self.back(call_sid, now, result)
+
+    def _caller_hung_up(self, call_sid: str, legs: tuple[Leg, ...], now: datetime) -> None:
+        """File `caller_hung_up` with the agent who had the call: the last agent-role leg
+        that answered (a transfer's target takes the call over). Read from the legs' order,
+        not their status: the agents' own leaves race this request when the room ends."""
+        had = [p.who for p in legs if p.role == "agent" and p.since]
+        self.handoff.publish("caller_hung_up", call_sid,
+                             {"agent": had[-1]} if had else {}, now)
 
     def back(self, call_sid: str, now: datetime, result: str = "") -> str:
         """The caller goes back in line after a ring nobody answered (the reservation is

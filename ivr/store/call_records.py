@@ -68,8 +68,10 @@ def floor_json(r: CallRecord) -> dict[str, Any] | None:
     """The floor's lists for the call record page, the API and the caller history (None for
     a call that never reached the floor)."""
     f = r.floor
-    if not (f.work or f.transfers or f.monitoring or f.recordings or f.missed_rings):
+    if not (f.work or f.transfers or f.monitoring or f.recordings or f.missed_rings
+            or f.caller_hung_up):
         return None
+    hung_up = f.caller_hung_up
     return {
         "agents": f.agents,
         "work": [{"agent": w.agent, "queue": w.queue, "talk_s": w.talk_s, "hold_s": w.hold_s,
@@ -86,6 +88,9 @@ def floor_json(r: CallRecord) -> dict[str, Any] | None:
                         "started_at": _iso(x.started_at)} for x in f.recordings],
         "missed_rings": [{"agent": x.agent, "result": x.result, "at": _iso(x.at)}
                          for x in f.missed_rings],
+        # the caller hung up on an agent (None: an agent left first, or no conference)
+        "caller_hung_up": None if hung_up is None else {"agent": hung_up.agent,
+                                                        "at": _iso(hung_up.at)},
     }
 
 

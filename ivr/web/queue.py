@@ -83,7 +83,7 @@ def whisper() -> str:
 def dialed() -> str:
     status, duration = dial_result(request.form)
     return bridging().dialed(call_sid(), arg("agent"), arg("reservation"), status, duration,
-                             now())
+                             now(), form_value("CallStatus", 20))
 
 
 @hook(bp, "/voice/queue/overflow")

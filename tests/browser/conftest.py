@@ -6,7 +6,10 @@ Every context a test opens is watched for Content-Security-Policy violations (th
 under ivr/web/security_headers.py's policy): a `securitypolicyviolation` event in any page, or
 Chromium's own "Refused to ..." console message, fails the test that caused it (fixture
 `no_csp_violations`, autouse). A page that needs an inline script or style the policy blocks
-would otherwise fail quietly in production while its test, without the header, passed."""
+would otherwise fail quietly in production while its test, without the header, passed.
+
+`floor` is the e2e call centre (tests/e2e/conftest.py `live`) with a browser context, for the
+softphone tests (tests/browser/softphone_floor.py has their moves)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+
+import tests.e2e.conftest as e2e
+from tests.browser.softphone_floor import RING_SECONDS, SLOWER, new_context
+from tests.e2e.conftest import live  # noqa: F401 - the call centre `floor` stands on
+from tests.signin import add_users
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -123,3 +131,18 @@ def serious_accessibility_problems(page: Any) -> list[str]:
 def screenshot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def floor(live, browser, monkeypatch):  # type: ignore[no-untyped-def]  # noqa: F811 - live: below
+    """The e2e call centre (tests/e2e/conftest.py: app, stand-in, routing jobs) with agent
+    alice (client:alice), a supervisor, and a browser context: on the stand-in the console's
+    softphone is the demo phone."""
+    monkeypatch.setattr(e2e, "SPEED", SLOWER)  # legs read it when they start
+    add_users(live.app.config["IVR"].instance_dir, alice="agent", sue="supervisor")
+    # Twilio's longest ring (Timeout 600; the stand-in refuses more): 100 s of real ringing at
+    # SLOWER. Every ring here is answered or rejected by the test, never left to time out.
+    live.configure_queue("support", ring_timeout=RING_SECONDS)
+    context = new_context(browser)
+    yield live, context
+    context.close()

@@ -6,7 +6,8 @@ Twilio. It registers the agent's own identity on the stand-in in manual mode thr
 /demo-phone/... routes (dashboards/standin_phone.py): a call routed to alice rings in the
 page, Accept joins the conference, Hold and a transfer to a queue work as with the real SDK.
 The routes refuse another identity, and do not exist with real Twilio credentials. (The
-softphone tests, tests/browser/test_softphone.py, drive the console through this same file.)"""
+softphone tests, tests/browser/test_softphone*.py and test_shift.py, drive the console through
+this same file.)"""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ import requests
 
 from ivr.commands.demo_traffic import Agents, manual_device
 from tests.browser.conftest import screenshot
+from tests.browser.softphone_floor import RING_SECONDS, SLOWER, agent_leg, sign_in
 from tests.browser.test_admin_flows import live_app, page  # noqa: F401
-from tests.browser.test_softphone import RING_SECONDS, SLOWER, agent_leg, sign_in
 from tests.browser.waiting import until
 from tests.e2e.conftest import live  # noqa: F401
 from tests.signin import add_users

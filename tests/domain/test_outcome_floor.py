@@ -9,12 +9,13 @@ import random
 import pytest
 
 from ivr.domain.outcome import fold_call
-from tests.domain.test_outcome import ev
+from tests.domain.test_outcome import T0, ev
 
 
 def warm_transfer_call() -> list[dict]:
     """alice answers, holds twice, warm-transfers to bob who talks and wraps up; a
-    supervisor listens then barges; the call is recorded and paused once."""
+    supervisor listens then barges; the call is recorded and paused once; the caller hangs
+    up on bob."""
     return [
         ev("call_started", 0, caller="+15551230001", dialed="+15559990000", flow="main"),
         ev("queue_joined", 10, queue="support", skill="support"),
@@ -36,6 +37,7 @@ def warm_transfer_call() -> list[dict]:
         ev("agent_left", 131, agent="alice", talk=90.0, hold=45.0),  # in the call 41-131
         ev("monitor", 140, supervisor="sue", mode="barge", agent="bob"),
         ev("party_added", 150, agent="bob", to_type="number", to="+15551110000"),
+        ev("caller_hung_up", 200, agent="bob"),
         ev("agent_left", 200, agent="bob", talk=100.0, hold=45.0),  # 100-200, 30 s on hold
         ev("recording", 201, recording="RE1", action="completed", duration=150.0),
         ev("call_ended", 201, duration=201.0, status="completed"),
@@ -64,6 +66,7 @@ def test_a_warm_transfer_call_record_has_every_step_and_the_figures():
         "RE1", "completed", 150.0, 2, 1)
     assert [(p.agent, p.to) for p in f.parties_added] == [("bob", "+15551110000")]
     assert [(m.agent, m.result) for m in f.missed_rings] == [("dan", "no-answer")]
+    assert (f.caller_hung_up.agent, f.caller_hung_up.at) == ("bob", T0 + 200.0)
     [visit] = r.queue_visits  # alice answered the visit: her share of the work is on it
     assert (visit.agent, visit.talk_s, visit.hold_s, visit.hold_count, visit.after_call_s,
             visit.transferred, visit.handle_s) == ("alice", 45.0, 45.0, 2, 30.0, True, 120.0)
@@ -92,6 +95,7 @@ def test_a_plain_bridged_call_keeps_its_talk_and_adds_after_call_work():
     assert r.talk_s == 100.0
     assert r.queue_visits[0].handle_s == 115.0
     assert (r.floor.transferred, r.floor.hold_count, r.floor.agents) == (False, 0, ["carol"])
+    assert r.floor.caller_hung_up is None  # nobody said so: no caller_hung_up event
 
 
 @pytest.mark.parametrize(("results", "mode", "moved"), [

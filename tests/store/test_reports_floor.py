@@ -36,7 +36,7 @@ CALLS = {
             ("wrap_up", 140, {"agent": "alice", "seconds": 30.0, "ended": "timeout",
                               "extended": 0.0})],
     # alice answers, warm-transfers to bob (alice: 51 talk + 10 wrap-up = 61; bob: 100 talk
-    # + 20 wrap-up = 120); a supervisor listens; the call is recorded
+    # + 20 wrap-up = 120); a supervisor listens; the call is recorded; the caller hangs up
     "CAB": [("call_started", 1000, {"caller": CALLER, "dialed": "+14155550100", "flow": "main"}),
             ("queue_joined", 1000, {"queue": "support", "skill": "support"}),
             ("queue_left", 1010, {"queue": "support", "result": "bridged", "wait": 10.0}),
@@ -49,6 +49,7 @@ CALLS = {
                                 "mode": "warm", "result": "completed"}),
             ("agent_left", 1061, {"agent": "alice", "talk": 51.0, "hold": 0.0}),
             ("wrap_up", 1071, {"agent": "alice", "seconds": 10.0, "ended": "early"}),
+            ("caller_hung_up", 1160, {"agent": "bob"}),
             ("agent_left", 1160, {"agent": "bob", "talk": 100.0}),
             ("call_ended", 1160, {"duration": 160.0, "status": "completed"}),
             ("wrap_up", 1180, {"agent": "bob", "seconds": 20.0, "ended": "disposition",
@@ -115,5 +116,8 @@ def test_the_caller_history_shows_holds_transfers_and_monitoring(written) -> Non
         ("bob", "warm", "started"), ("bob", "warm", "completed")]
     assert [(m["supervisor"], m["mode"]) for m in floor["monitoring"]] == [("sue", "listen")]
     assert [(r["recording"], r["channels"]) for r in floor["recordings"]] == [("RE1", 2)]
+    assert floor["caller_hung_up"] == {"agent": "bob", "at": datetime.fromtimestamp(
+        T0 + 1160, UTC).isoformat(timespec="seconds")}
     assert (first["call_sid"], first["hold_count"], first["hold_s"]) == ("CAA", 1, 20.0)
     assert first["floor"]["work"][0]["holds"] == 1
+    assert first["floor"]["caller_hung_up"] is None  # alice left first

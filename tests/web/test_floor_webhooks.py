@@ -107,6 +107,22 @@ def test_agent_answers_then_leaves(post, routed, call_sid, redis):
                 standard_params(call_sid, DialCallStatus="completed", DialCallDuration="30"))
     assert_valid_twiml(done.get_data(as_text=True))
     assert [d["result"] for k, d in events(redis, call_sid) if k == "queue_left"] == ["bridged"]
+    assert "caller_hung_up" not in [k for k, _ in events(redis, call_sid)]  # alice left
+
+
+def test_the_caller_hanging_up_in_the_conference_is_filed_with_the_agent(post, routed,
+                                                                        call_sid, redis):
+    """Twilio requests the caller's Dial action even when the caller hung up, with their
+    CallStatus `completed` (an agent leaving ends the room with the call in progress)."""
+    _, token = routed
+    post(f"/voice/queue/bridge?agent=alice&reservation={token}", standard_params(call_sid))
+    answer_leg(post, call_sid, token, "CA" + "a" * 32)
+    done = post("/voice/queue/dialed?agent=alice&reservation=" + token,
+                standard_params(call_sid, CallStatus="completed", DialCallStatus="completed",
+                                DialCallDuration="30"))
+    assert_valid_twiml(done.get_data(as_text=True))
+    assert [d for k, d in events(redis, call_sid) if k == "caller_hung_up"] == [
+        {"agent": "alice"}]
 
 
 def test_ring_nobody_answers_puts_the_caller_back_with_the_same_place(post, routed, call_sid,
