@@ -7,8 +7,9 @@ console; the caller hangs up. Every agent and supervisor move is a click on the 
 pages (three browser contexts: alice, dan, sue), none a JSON call from the test.
 
 Then the call record (/api/calls, as sue) and the caller's history as each agent sees it
-(/api/callers/<number>, fetched by alice's and dan's own pages) show every step, and every
-TwiML document the stand-in fetched validated (tests/twiml_validate.py, the stand-in's
+(/api/callers/<number>, fetched by alice's and dan's own pages) show every step; the caller
+calls again and each agent's console, ringing, lists the first call with those steps; and
+every TwiML document the stand-in fetched validated (tests/twiml_validate.py, the stand-in's
 validator: a failure is an error in that leg's transcript)."""
 
 from __future__ import annotations
@@ -175,12 +176,46 @@ def test_a_shift_moment_from_the_ring_to_the_caller_hanging_up(floor, browser):
             assert history["status"] == 200
             (seen,) = [c for c in history["body"]["calls"] if c["call_sid"] == caller.call_sid]
             assert_every_step(seen, caller.call_sid)
+        the_next_call_shows_what_happened(centre, alice, dan, caller.call_sid)
     finally:
         boss.close()
         dans.close()
         streams.stop()
     for leg in centre.standin.all_legs():  # every TwiML document validated
         assert leg.transcript.ok, leg.transcript.render()
+
+
+def the_next_call_shows_what_happened(centre: Any, alice: Any, dan: Any, first: str) -> None:
+    """The caller calls again: it rings dan, then (dan rejects it) alice, and each console,
+    ringing, lists the first call with its steps beside the ring: the caller history the
+    next agent sees."""
+    presence(alice, "break")
+    presence(dan, "available")  # ends his after-call work
+    centre.call("hold 60; press 5; press 1")
+    assert "transferred alice → dan (warm)" in earlier_call(centre, dan, first)
+    screenshot(dan, "softphone-caller-history")
+    dan.click("#reject")
+    dan.locator("#ringing").wait_for(state="hidden")
+    presence(dan, "break")  # before the routing jobs run again: the caller goes to alice
+    presence(alice, "available")
+    line = earlier_call(centre, alice, first)
+    for step in ("answered · support", "with alice, dan", "held 1×",
+                 "transferred alice → dan (warm)", "sue listen, then whisper, then barge",
+                 "caller hung up on dan"):
+        assert step in line, (step, line)
+
+
+def presence(tab: Any, state: str) -> None:
+    tab.click(f".presence button[data-state='{state}']")
+    tab.locator("#presence").filter(has_text=state).wait_for()
+
+
+def earlier_call(centre: Any, tab: Any, call: str) -> str:
+    """The line for `call` under Previous calls, once the next call rings `tab`'s agent."""
+    until(tab, lambda: tab.locator("#ringing").is_visible(), centre.work, what="the next ring")
+    line = tab.locator(f"#previous-calls li[data-call='{call}']")
+    line.wait_for()
+    return str(line.text_content())
 
 
 def written_record(centre: Any, boss: Any, call: str) -> dict[str, Any]:

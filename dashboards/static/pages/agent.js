@@ -61,6 +61,30 @@
       document.getElementById('cb-count').textContent = '(' + data.callbacks.length + ')';
     } catch (e) {}
   }
+  // How an earlier call went on the floor (ivr/store/call_records.floor_json): the agents in
+  // turn, holds, the transfers that moved the caller, who monitored it how, and whether the
+  // caller hung up on an agent: the next agent sees what happened (issue 14, item 7).
+  function handling(c) {
+    const f = c.floor;
+    if (!f) return c.agent ? ' · with ' + c.agent : '';
+    const agents = f.agents && f.agents.length ? f.agents : c.agent ? [c.agent] : [];
+    const parts = [agents.length ? 'with ' + agents.join(', ') : null];
+    if (c.hold_count) parts.push('held ' + c.hold_count + '×' + (c.hold_s ? ' (' + minutes(c.hold_s) + ')' : ''));
+    for (const t of f.transfers || []) {
+      if (t.result === 'completed' || (t.mode === 'cold' && t.result === 'started')) parts.push('transferred ' + t.agent + ' → ' + t.to + ' (' + t.mode + ')');
+    }
+    const watched = new Map();
+    for (const m of f.monitoring || []) if (m.mode !== 'stop') watched.set(m.supervisor, [...(watched.get(m.supervisor) || []), m.mode]);
+    for (const [who, modes] of watched) parts.push(who + ' ' + modes.join(', then '));
+    if (f.caller_hung_up) parts.push('caller hung up' + (f.caller_hung_up.agent ? ' on ' + f.caller_hung_up.agent : ''));
+    return parts.filter(Boolean).map(p => ' · ' + p).join('');
+  }
+  function earlierCall(c) {
+    const li = el('li', when(c.started_at) + ' · ' + (c.outcome || '') + (c.queue ? ' · ' + c.queue : '') +
+      (c.wait_s != null ? ' · waited ' + Math.round(c.wait_s) + ' s' : '') + handling(c) + (c.disposition ? ' · ' + c.disposition.code : ''));
+    li.dataset.call = c.call_sid;
+    return li;
+  }
   function when(iso) { return iso ? new Date(iso).toLocaleString([], {dateStyle: 'short', timeStyle: 'short'}) : '–'; }
   async function getJson(url) { const r = await fetch(url); return r.ok ? r.json() : null; }
   async function history(number) {
@@ -75,9 +99,7 @@
     if (forCall !== historyFor) return;
     const calls = document.getElementById('previous-calls'), tasks = document.getElementById('open-tasks');
     const earlier = (h.calls || []).filter(c => c.call_sid !== lastCall).slice(0, 5);
-    calls.replaceChildren(...(h.calls == null ? [el('li', 'call history unavailable')] : earlier.length ? earlier.map(c =>
-      el('li', when(c.started_at) + ' · ' + (c.outcome || '') + (c.queue ? ' · ' + c.queue : '') + (c.agent ? ' · with ' + c.agent : '') +
-        (c.wait_s != null ? ' · waited ' + Math.round(c.wait_s) + ' s' : '') + (c.disposition ? ' · ' + c.disposition.code : ''))) : [el('li', 'No earlier calls.')]));
+    calls.replaceChildren(...(h.calls == null ? [el('li', 'call history unavailable')] : earlier.length ? earlier.map(earlierCall) : [el('li', 'No earlier calls.')]));
     const facts = [];
     if (h.calls_total != null) facts.push(h.calls_total + (h.calls_total === 1 ? ' call' : ' calls') + ' in all, ' + h.calls_24h + ' in the last 24 h' + (h.repeat_caller ? ' (repeat caller)' : ''));
     if (h.satisfaction && h.satisfaction.last != null) facts.push('last satisfaction ' + h.satisfaction.last + ' / 5');
