@@ -199,7 +199,7 @@ def the_next_call_shows_what_happened(centre: Any, alice: Any, dan: Any, first: 
     presence(dan, "break")  # before the routing jobs run again: the caller goes to alice
     presence(alice, "available")
     line = earlier_call(centre, alice, first)
-    for step in ("answered · support", "with alice, dan", "held 1×",
+    for step in ("answered · support", "with alice, dan", "held 2×",
                  "transferred alice → dan (warm)", "sue listen, then whisper, then barge",
                  "caller hung up on dan"):
         assert step in line, (step, line)
@@ -236,14 +236,15 @@ def assert_every_step(record: dict[str, Any], call: str) -> None:
     assert record["call_sid"] == call
     assert (record["outcome"], record["queue"], record["answered"]) == (
         "answered", "support", True)
-    assert (record["hold_count"], record["transferred"]) == (1, True)
+    # two holds: the Hold button's (resumed), and the consult's (ended by the completion)
+    assert (record["hold_count"], record["transferred"]) == (2, True)
     assert record["hold_s"] > 0
     floor = record["floor"]
     assert floor["agents"] == ["alice", "dan"]  # the accepted call, then the transfer's
     work = {w["agent"]: w for w in floor["work"]}
     alice, dan = work["alice"], work["dan"]
-    assert (alice["handled"], alice["holds"], alice["transfers"]) == (True, 1, 1)
-    assert alice["hold_s"] > 0  # the hold and its resume (hold_ended)
+    assert (alice["handled"], alice["holds"], alice["transfers"]) == (True, 2, 1)
+    assert alice["hold_s"] > 0  # the holds ended (hold_ended): resumed, then completed
     assert (dan["handled"], dan["holds"], dan["transfers"]) == (True, 0, 0)
     assert dan["talk_s"] > 0
     assert [(t["agent"], t["to_type"], t["to"], t["mode"], t["result"])
