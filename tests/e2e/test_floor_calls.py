@@ -139,6 +139,7 @@ def test_hold_warm_transfer_monitor_and_the_caller_hangs_up(live: Live):
         "hold_started", "hold_ended"]
     lefts = [d["agent"] for k, d in seen if k == "agent_left"]
     assert lefts == ["alice", "dan"]
+    assert [d for k, d in seen if k == "caller_hung_up"] == [{"agent": "dan"}]
 
 
 def test_agent_hangs_up_from_the_console_and_the_survey_follows(live: Live):
@@ -149,6 +150,7 @@ def test_agent_hangs_up_from_the_console_and_the_survey_follows(live: Live):
     assert caller.transcript.ok, caller.transcript.render()
     assert "On a scale of 1 to 5" in " | ".join(caller.transcript.heard())
     assert "survey_answer" in kinds(live, caller.call_sid)
+    assert "caller_hung_up" not in kinds(live, caller.call_sid)  # alice left them to the flow
     assert live.queues.agents.get("alice").presence.value == "wrap_up"
 
 
