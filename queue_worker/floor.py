@@ -2,7 +2,10 @@
 routing queue, queued by ivr/store/jobs.py FloorJobs:
 
 - `ring_agent(call, agent, reservation)`: ring the reserved agent's address with a leg that
-  runs `/voice/floor/agent` when answered and reports its ring to `/voice/floor/leg`;
+  runs `/voice/floor/agent` when answered and reports its ring to `/voice/floor/leg`. When
+  the ring cannot be placed (Twilio refuses it, or still fails on the last retry) the caller
+  would wait in the room for nobody: the reservation is released (they keep their place) and
+  they are redirected back in line (`/voice/floor/back`);
 - `end_conference(call)`: no agent-side leg is left: end the caller's conference (their
   Dial action then resumes the flow);
 - `redirect_caller(call, url)`: a ring nobody took: the caller back in line;
@@ -15,14 +18,18 @@ job does nothing harmful.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from twilio.base.exceptions import TwilioRestException
+from rq import get_current_job
+from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from ivr.domain.floor import Leg, conference_name
 from ivr.domain.queue_ports import FloorControl
+from ivr.domain.queueing import Presence
 from ivr.store.floor import FloorStore
+from ivr.store.jobs import FloorJobs
 from queue_worker.context import JobContext, current_context
 
 log = logging.getLogger(__name__)
@@ -46,11 +53,49 @@ def ring_agent(call: str, agent_id: str, token: str) -> str:
     agent = ctx.service.agents.get(agent_id)
     params = {"call": call, "role": "agent", "who": agent_id, "reservation": token}
     timeout = ctx.service.config(floor.queue).ring_timeout
-    sid = _control(ctx).ring(agent.address, _url(ctx, "/voice/floor/agent", **params), timeout,
-                             _url(ctx, "/voice/floor/leg", **params))
+    try:
+        sid = _control(ctx).ring(agent.address, _url(ctx, "/voice/floor/agent", **params),
+                                 timeout, _url(ctx, "/voice/floor/leg", **params))
+    except (TwilioException, OSError) as exc:  # OSError: requests' connection errors
+        if not _refused(exc) and _retries_left():
+            raise  # RQ tries again (FLOOR_RETRY); the caller hears the wait music meanwhile
+        _not_placed(ctx, call, agent_id, token, exc)
+        return "not-placed"
     store.add_leg(call, Leg(sid, "agent", agent_id))
     log.info("call %s: ringing agent %s on leg %s", call, agent_id, sid)
     return sid
+
+
+def _refused(exc: Exception) -> bool:
+    """Twilio answered the ring with a 4xx (not 429): the request itself is refused (the
+    agent's address cannot be dialled, 21211 and friends), so a retry cannot help."""
+    status = getattr(exc, "status", None) if isinstance(exc, TwilioRestException) else None
+    return status is not None and 400 <= int(status) < 500 and int(status) != 429
+
+
+def _retries_left() -> bool:
+    job = get_current_job()
+    return job is not None and bool(job.retries_left)
+
+
+def _not_placed(ctx: JobContext, call: str, agent_id: str, token: str, exc: Exception) -> None:
+    """The agent's ring could not be placed: release the agent and send the caller back in
+    line with their place (docs/agent-floor.md, step 3). Not counted as a missed ring: the
+    missed-ring count (away after IVR_AWAY_AFTER_MISSED) says the person did not answer, and
+    this ring never reached them. Where the agent goes follows whose trouble it was: Twilio
+    refusing the request (their address cannot be dialled) leaves them on `break`, as a
+    failed bridge does, so routing does not hand them caller after caller that cannot reach
+    them; Twilio failing (5xx, timeouts) after the retries makes them `available` again
+    (their next ring may well work). The redirect is sent whether or not the reservation
+    was still held: its lease may have run out during the retries, and the caller is still
+    in the room."""
+    permanent = _refused(exc)
+    log.warning("call %s: the ring of agent %s could not be placed (%s): caller back in line",
+                call, agent_id, exc)
+    ctx.service.bridge_failed(call, token, time.time(), agent_presence=(
+        Presence.BREAK if permanent else Presence.AVAILABLE))
+    FloorJobs(ctx.rq).redirect_caller(call, _url(ctx, "/voice/floor/back", call=call),
+                                      f"ring-{token}")
 
 
 def end_conference(call: str) -> str:

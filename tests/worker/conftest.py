@@ -27,6 +27,8 @@ class FakeTwilio:
         self.received: list[tuple[str, dict[str, str]]] = []
         self.served: list[tuple[str, dict[str, str]]] = []
         self.hold_first = False
+        # path suffix -> (HTTP status, Twilio error code): answered as Twilio answers an error
+        self.refuse: dict[str, tuple[int, int]] = {}
         self.release = threading.Event()
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -48,17 +50,27 @@ class FakeTwilio:
                 if first and fake.hold_first:
                     fake.release.wait(15)
                     return  # never answered: the client died waiting
+                refused = next((v for k, v in fake.refuse.items() if self.path.endswith(k)),
+                               None)
+                if refused is not None:
+                    self._answer(refused[0], {"code": refused[1], "status": refused[0],
+                                              "message": "refused by the test"})
+                    return
                 sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
                 if sid == "Calls":
                     sid = "CA" + f"{len(fake.received):032d}"
-                body = json.dumps({"sid": sid, "status": "queued"}).encode()
-                self.send_response(201 if self.path.endswith("Calls.json") else 200)
+                self._answer(201 if self.path.endswith("Calls.json") else 200,
+                             {"sid": sid, "status": "queued"})
+                with fake.lock:
+                    fake.served.append((self.path, form))
+
+            def _answer(self, status: int, data: dict) -> None:
+                body = json.dumps(data).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
-                with fake.lock:
-                    fake.served.append((self.path, form))
 
         return Handler
 

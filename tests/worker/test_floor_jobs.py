@@ -1,0 +1,98 @@
+"""The agent floor's jobs (queue_worker/floor.py) run in-process (SimpleWorker, burst)
+against the real Redis and, through the real twilio Client, a local HTTP server standing in
+for Twilio's REST API that can refuse a request as Twilio does (docs/agent-floor.md)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from rq import SimpleWorker
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+
+from ivr.config.queues import parse_queues
+from ivr.store import keys
+from ivr.store.floor import FloorStore
+from ivr.store.jobs import ROUTING_QUEUE, FloorJobs
+from tests.store.queue_fixtures import CONFIG
+from tests.worker.conftest import BASE, routing_context
+
+CALLER = "CA" + "1" * 32
+
+
+@pytest.fixture
+def ctx(redis, fake_twilio):
+    context = routing_context(redis, fake_twilio, CONFIG, time.time() - 100)
+    for agent in parse_queues(CONFIG).agents:  # the softphones are signed in
+        context.service.agents.device(agent.id, "registered", time.time())
+    return context
+
+
+def work(redis) -> None:
+    SimpleWorker([ROUTING_QUEUE], connection=redis).work(burst=True)
+
+
+def ring_reserved(ctx, redis) -> str:
+    """CALLER waits in `support`, alice is reserved for them and the bridge put them in their
+    conference: the ring job is queued (as ivr/phone/bridging.py queues it)."""
+    svc = ctx.service
+    now = time.time()
+    svc.join(CALLER, "support", now - 30)
+    svc.agent_presence("alice", "available", now)
+    (res,) = svc.route("support", now).reservations
+    svc.begin_bridge(res.token, now)
+    svc.bridge_sent(res.token)
+    FloorStore(redis).create(CALLER, "support", agent="alice", reservation=res.token)
+    ctx.rq.empty()  # the routing passes the presence change asked for
+    FloorJobs(ctx.rq).ring_agent(CALLER, "alice", res.token)
+    return res.token
+
+
+def redirects_of(fake_twilio, call: str) -> list[str]:
+    return [f["Url"] for f in fake_twilio.served_for(f"/Calls/{call}.json")]
+
+
+def test_a_ring_twilio_refuses_puts_the_caller_back_with_their_place(ctx, redis, fake_twilio):
+    fake_twilio.refuse["/Calls.json"] = (400, 21211)  # "Invalid 'To' Phone Number"
+    ring_reserved(ctx, redis)
+    joined = redis.hget(keys.queue_entry(CALLER), "joined_at")
+    work(redis)
+    assert FailedJobRegistry(queue=ctx.rq).get_job_ids() == []
+    assert not [j for j in ScheduledJobRegistry(queue=ctx.rq).get_job_ids()
+                if j.startswith("floor-ring-")]  # no retry: it cannot help
+    svc = ctx.service
+    assert svc.position(CALLER) == 1
+    assert redis.hget(keys.queue_entry(CALLER), "joined_at") == joined  # the same place
+    assert redirects_of(fake_twilio, CALLER) == [f"{BASE}/voice/floor/back?call={CALLER}"]
+    # her address cannot be rung: she is not offered the next caller (break, as a failed
+    # bridge leaves her), and it is not counted as a ring she missed
+    assert svc.agents.get("alice").presence.value == "break"
+    assert svc.agents.missed_rings("alice") == 0
+
+
+def test_a_ring_that_fails_after_its_retries_releases_the_agent(ctx, redis, fake_twilio):
+    fake_twilio.refuse["/Calls.json"] = (503, 20500)  # Twilio's trouble, not alice's
+    ring_reserved(ctx, redis)
+    worker = SimpleWorker([ROUTING_QUEUE], connection=redis)
+    worker.work(burst=True)
+    assert ctx.service.position(CALLER) is None  # a retry may still place the ring
+    for _ in range(3):  # the retries wait with backoff: run them now
+        for job_id in ScheduledJobRegistry(queue=ctx.rq).get_job_ids():
+            if job_id.startswith("floor-ring-"):
+                ctx.rq.enqueue_job(ctx.rq.fetch_job(job_id))
+        worker.work(burst=True)
+    assert FailedJobRegistry(queue=ctx.rq).get_job_ids() == []
+    assert redirects_of(fake_twilio, CALLER)[0] == f"{BASE}/voice/floor/back?call={CALLER}"
+    assert ctx.service.agents.missed_rings("alice") == 0
+    # released as available: the next routing pass offered her the caller again
+    assert [u for u in redirects_of(fake_twilio, CALLER)[1:]
+            if "/voice/queue/bridge?agent=alice" in u]
+
+
+def test_a_ring_for_a_reservation_already_replaced_does_nothing(ctx, redis, fake_twilio):
+    fake_twilio.refuse["/Calls.json"] = (400, 21211)
+    ring_reserved(ctx, redis)
+    FloorStore(redis).set(CALLER, reservation="another")  # re-routed meanwhile
+    work(redis)
+    assert redirects_of(fake_twilio, CALLER) == []
+    assert fake_twilio.received == []
