@@ -28,6 +28,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from ivr.domain.floor import Leg, conference_name
 from ivr.domain.queue_ports import FloorControl
 from ivr.domain.queueing import Presence
+from ivr.phone.call_control import call_gone
 from ivr.store.floor import FloorStore
 from ivr.store.jobs import FloorJobs
 from queue_worker.context import JobContext, current_context
@@ -120,7 +121,7 @@ def redirect_caller(call: str, url: str) -> str:
     try:
         ctx.control.redirect(call, url)
     except TwilioRestException as exc:
-        if exc.status != 404:  # the caller hung up meanwhile
+        if not call_gone(exc):  # 404 or 21220: the caller hung up meanwhile
             raise
         return "gone"
     return "redirected"
@@ -131,7 +132,7 @@ def drop_leg(leg: str) -> str:
     try:
         ctx.control.hang_up(leg)
     except TwilioRestException as exc:
-        if exc.status != 404:
+        if not call_gone(exc):  # 404 or 21220: the leg ended by itself meanwhile
             raise
         return "gone"
     return "dropped"

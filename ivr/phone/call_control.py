@@ -19,6 +19,16 @@ from ivr.config.settings import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN, Config
 
 STANDIN_DEFAULT = "http://127.0.0.1:8081"  # `ivr demo --standin-port` default
 TEST_CALLER_ID = "+15005550006"  # Twilio's documented test "From" number
+NOT_IN_PROGRESS = 21220  # "Call is not in-progress. Cannot redirect." (HTTP 400)
+
+
+def call_gone(exc: BaseException) -> bool:
+    """True when Twilio refused a change to a call because the call has ended already:
+    404 (20404, no such call any more) or 400 with 21220 (the call is not in progress: it
+    hung up between our read and the request). Ending or redirecting such a call has
+    nothing left to do, so the floor treats it as done rather than as Twilio failing."""
+    status = getattr(exc, "status", None)
+    return status == 404 or (status == 400 and getattr(exc, "code", None) == NOT_IN_PROGRESS)
 
 
 def build_client(config: Config, timeout: float = 10.0) -> Client:

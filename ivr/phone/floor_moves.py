@@ -34,7 +34,7 @@ from ivr.domain.floor import (
 )
 from ivr.domain.phone_numbers import BadNumber, validate_callback_number
 from ivr.domain.queue_ports import FloorControl
-from ivr.phone.call_control import TwilioCallControl, build_client
+from ivr.phone.call_control import TwilioCallControl, build_client, call_gone
 from ivr.phone.floor_legs import FloorLegs
 
 log = logging.getLogger(__name__)
@@ -150,12 +150,23 @@ class FloorMoves:
             self.control.update_participant(self._conference(floor) or "", command.leg,
                                             **changes)
         elif isinstance(command, Drop):
-            self.control.hang_up(command.leg)
+            self._drop(floor, command.leg)
         elif isinstance(command, Ring):
             self._ring(floor, command)
         elif isinstance(command, Requeue):
             self.control.redirect(floor.call, urls.make("/voice/floor/requeue", call=floor.call,
                                                         queue=command.queue))
+
+    def _drop(self, floor: Floor, leg: str) -> None:
+        """End one leg. A leg that ended by itself meanwhile (the agent hung up their phone
+        as they clicked, a consulted colleague rejected) is what the move wanted: Twilio's
+        404 or 400 21220 is success, not a failure to show the agent."""
+        try:
+            self.control.hang_up(leg)
+        except TwilioException as exc:
+            if not call_gone(exc):
+                raise
+            log.info("call %s: leg %s had ended already", floor.call, leg)
 
     def _ring(self, floor: Floor, ring: Ring) -> None:
         urls = self.legs.bridging.prompter.urls

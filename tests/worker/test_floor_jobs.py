@@ -96,3 +96,27 @@ def test_a_ring_for_a_reservation_already_replaced_does_nothing(ctx, redis, fake
     work(redis)
     assert redirects_of(fake_twilio, CALLER) == []
     assert fake_twilio.received == []
+
+
+def test_dropping_a_leg_that_ended_meanwhile_is_done(ctx, redis, fake_twilio):
+    """Twilio answers an update of a call that has ended with 400 21220 ("Call is not
+    in-progress"): the leg the job was to drop is gone, which is what it wanted."""
+    leg, caller = "CA" + "2" * 32, "CA" + "3" * 32
+    fake_twilio.refuse[f"/Calls/{leg}.json"] = (400, 21220)
+    fake_twilio.refuse[f"/Calls/{caller}.json"] = (400, 21220)
+    jobs = FloorJobs(ctx.rq)
+    jobs.drop_leg(leg)
+    jobs.redirect_caller(caller, f"{BASE}/voice/floor/back?call={caller}", "x")
+    work(redis)
+    assert FailedJobRegistry(queue=ctx.rq).get_job_ids() == []
+    assert ScheduledJobRegistry(queue=ctx.rq).get_job_ids() == []
+    assert ctx.rq.fetch_job(f"floor-drop-{leg}").return_value() == "gone"
+    assert ctx.rq.fetch_job(f"floor-redirect-{caller}-x").return_value() == "gone"
+
+
+def test_a_refusal_that_is_not_about_the_call_being_gone_is_retried(ctx, redis, fake_twilio):
+    leg = "CA" + "2" * 32
+    fake_twilio.refuse[f"/Calls/{leg}.json"] = (400, 21205)  # a bad URL: our own mistake
+    FloorJobs(ctx.rq).drop_leg(leg)
+    work(redis)
+    assert ScheduledJobRegistry(queue=ctx.rq).get_job_ids() == [f"floor-drop-{leg}"]
