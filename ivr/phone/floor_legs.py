@@ -86,6 +86,7 @@ class FloorLegs:
             r.say("Sorry, the caller has hung up.", language="en-US")
             r.hangup()
             self._leg_state(call, leg_sid, role, who, "left", now)
+            self._release_ring(call, role, who, token, now)
             return str(r)
         joined = self._leg_state(call, leg_sid, role, who, "joined", now, mode=mode)
         if role in AGENT_SIDE and not token and not who.startswith("+"):
@@ -133,6 +134,7 @@ class FloorLegs:
         if before is not None and before.status == "left":
             return
         result = status if status in MISSED else "rejected"
+        self._release_ring(call, role, who, token, now)  # before the count: see ring_missed
         if role in AGENT_SIDE and not who.startswith("+"):
             self.publish("agent_missed", call, {"agent": who, "result": result}, now)
             self._ring_missed(who, now)
@@ -232,6 +234,13 @@ class FloorLegs:
             flag, on = event.removeprefix("participant-").removeprefix("un"), "-un" not in event
             self.floor.update_leg(call, leg, lambda b: replace(b, **{
                 "muted" if flag == "mute" else "held": on}) if b else None)
+
+    def _release_ring(self, call: str, role: str, who: str, token: str, now: datetime) -> None:
+        """The floor's ring of an agent outside routing (a transfer, a consult, an added
+        agent: held `ringing` by FloorMoves) ended without them joining: their presence
+        back. The routed agent's ring is a reservation, released by `bridge_failed`."""
+        if role in AGENT_SIDE and not token and not who.startswith("+"):
+            self.service.agents.floor_left(who, call, now.timestamp())
 
     def _ring_missed(self, agent: str, now: datetime) -> None:
         """Agent state (ivr/store/agents.py): N missed rings in a row -> away."""

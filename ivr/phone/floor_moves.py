@@ -85,11 +85,13 @@ class FloorMoves:
         call = floor.call
         for command in move.commands:
             self._check(floor, command)
+        held = self._hold_targets(floor, move.commands, now)
         try:
             for command in move.commands:
                 self._do(floor, command)
         except (TwilioException, OSError) as exc:  # OSError: requests' connection errors
             log.warning("call %s: floor move failed at Twilio: %s", call, exc)
+            self._release(floor, held, now)
             raise FloorFailed(f"Twilio did not make the change: {exc}") from exc
         if move.floor is not None:
             self.legs.floor.save_move(floor, move.floor)
@@ -106,7 +108,7 @@ class FloorMoves:
             except NotFound:
                 raise Refused(f"there is no agent {command.to!r}") from None
             if target.presence.value in ("ringing", "on_call"):
-                raise Refused(f"{command.to} is on another call")
+                raise Refused(f"{command.to} is on another call")  # as _hold_targets says
         elif isinstance(command, Ring) and command.to_type == "number":
             try:
                 validate_callback_number(command.to, self._countries(floor))
@@ -116,6 +118,27 @@ class FloorMoves:
             raise Refused(f"there is no queue {command.queue!r}")
         elif isinstance(command, (Hold, Mute, SetMode)) and not self._conference(floor):
             raise Refused("the call is not connected yet")
+
+    def _hold_targets(self, floor: Floor, commands: list[Any], now: datetime) -> list[str]:
+        """Hold each agent the move rings (`ringing` for this caller: AgentStore.floor_ringing)
+        before their phone rings, so routing does not offer them another caller at the same
+        moment; the check and the hold are one step in Redis, so of two moves (or a move and
+        a routing pass) only one gets them. The leg's end (answered: on_call; unanswered:
+        ivr/phone/floor_legs.py gives their presence back) or a failed REST call releases
+        it. Returns the agents held."""
+        held: list[str] = []
+        for command in commands:
+            if isinstance(command, Ring) and command.to_type == "agent":
+                if not self.legs.service.agents.floor_ringing(command.to, floor.call,
+                                                              now.timestamp()):
+                    self._release(floor, held, now)
+                    raise Refused(f"{command.to} is on another call")
+                held.append(command.to)
+        return held
+
+    def _release(self, floor: Floor, held: list[str], now: datetime) -> None:
+        for agent in held:
+            self.legs.service.agents.floor_left(agent, floor.call, now.timestamp())
 
     def _countries(self, floor: Floor) -> frozenset[str]:
         countries: frozenset[str] = self.legs.service.config(floor.queue).callback.countries

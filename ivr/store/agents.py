@@ -10,7 +10,8 @@ idle_since (ms), member and token while ringing/on a call, wrap_until (ms) in wr
 device and device_at (ms) (a softphone's registration as the console last said),
 missed (unanswered rings in a row), reason (why the system set `away`), away_pending (the
 limit was reached while a ring was still theirs: its release makes them away), floor_prev
-(the presence an agent had before joining a call outside routing: floor_joined).
+(the presence an agent had before joining a call outside routing: floor_joined), floor_ring
+(the floor is ringing them outside routing: floor_ringing).
 """
 
 from __future__ import annotations
@@ -175,30 +176,56 @@ class AgentStore:
         same when the caller is connected)."""
         self.conn.hdel(keys.agent(agent_id), "missed", "away_pending")
 
+    def floor_ringing(self, agent_id: str, member: str, now: float) -> bool:
+        """Hold the agent while the floor rings them outside routing (a transfer's target, a
+        consult, an added agent; docs/agent-floor.md): `ringing` for that caller, so routing
+        does not offer them another caller at the same moment (the available index drops
+        them) and a second transfer to them is refused. Not while they ring for or talk to
+        another caller: False then (nothing changed). The presence they had is kept
+        (`floor_prev`); `floor_joined` makes them on_call, `floor_left` gives it back when
+        the ring ends unanswered. `floor_ring` marks a hold that is the floor's, not a routed
+        reservation's."""
+        old, changed = self._apply(agent_id, Presence.RINGING, now,
+                                   allowed_from="available,wrap_up,break,away,offline")
+        if changed:
+            self.conn.hset(keys.agent(agent_id), mapping={
+                "member": member, "floor_prev": old, "floor_ring": "1"})
+        return changed
+
     def floor_joined(self, agent_id: str, member: str, now: float) -> bool:
         """The agent joined a caller's conference outside routing (a transfer's target, a
         consult, a third party; docs/agent-floor.md): on_call with that caller, so routing
-        offers them nothing else and the console shows the call. Not while they ring for or
-        talk to another caller. The presence they had is kept (`floor_prev`) for
+        offers them nothing else and the console shows the call. From the floor's own ring
+        for this caller (`floor_ringing`), or from a presence of their own; not while they
+        ring for or talk to another caller. The presence they had is kept (`floor_prev`) for
         `floor_left`. True when changed."""
+        key = keys.agent(agent_id)
+        current, ring = (text(v) for v in self.conn.hmget(key, ["member", "floor_ring"]))
+        if ring and current == member:
+            _, changed = self._apply(agent_id, Presence.ON_CALL, now, allowed_from="ringing")
+            self.conn.hdel(key, "floor_ring")
+            return changed
         old, changed = self._apply(agent_id, Presence.ON_CALL, now,
                                    allowed_from="available,wrap_up,break,away,offline")
         if changed:
-            self.conn.hset(keys.agent(agent_id), mapping={"member": member, "floor_prev": old})
+            self.conn.hset(key, mapping={"member": member, "floor_prev": old})
         return changed
 
     def floor_left(self, agent_id: str, member: str, now: float) -> bool:
-        """A consulted or added agent left the conference: back to the presence they had
-        (available after wrap-up or available; break, away or offline stay so), at once. The
-        agent who had the call goes to wrap-up instead (wrap_up.py start_wrap_up)."""
+        """A consulted or added agent left the conference, or the floor's ring of them ended
+        unanswered: back to the presence they had (available after wrap-up or available;
+        break, away or offline stay so), at once. The agent who had the call goes to wrap-up
+        instead (wrap_up.py start_wrap_up)."""
         key = keys.agent(agent_id)
-        current, prev = (text(v) for v in self.conn.hmget(key, ["member", "floor_prev"]))
+        current, prev, ring = (text(v) for v in self.conn.hmget(
+            key, ["member", "floor_prev", "floor_ring"]))
         if current != member:
             return False
         back = Presence(prev) if prev in ("break", "away", "offline") else Presence.AVAILABLE
-        _, changed = self._apply(agent_id, back, now, allowed_from="on_call")
+        _, changed = self._apply(agent_id, back, now,
+                                 allowed_from="on_call,ringing" if ring else "on_call")
         if changed:
-            self.conn.hdel(key, "member", "token", "floor_prev")
+            self.conn.hdel(key, "member", "token", "floor_prev", "floor_ring")
         return changed
 
     def missed_rings(self, agent_id: str) -> int:
