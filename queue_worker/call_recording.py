@@ -4,7 +4,8 @@
 when the agent of a recording queue joins: the webhook that saw them join answers at once, and
 this job asks Twilio (`Calls/{leg}/Recordings.json`, dual channel, status callbacks to
 `/voice/floor/recording?call=`). The REST client's errors propagate, so RQ retries it a few
-times (`RECORDING_RETRY`); a leg that has ended meanwhile fails for good, logged.
+times (`RECORDING_RETRY`); a leg that has ended meanwhile ends it quietly, and Twilio still
+refusing on the last try marks it `failed` (FloorRecording.begin).
 """
 
 from __future__ import annotations
@@ -23,4 +24,5 @@ def start_call_recording(call: str, agent_leg: str) -> str:
     ctx = current_context_for(job.connection)
     recorder = FloorRecording(job.connection, ctx.config, settings_of=lambda q: None,
                               queue_of=lambda c: None)
-    return recorder.begin(call, agent_leg, ctx.control)
+    # the last try marks a recording Twilio would not start as failed (not "on" for ever)
+    return recorder.begin(call, agent_leg, ctx.control, last_try=not job.retries_left)

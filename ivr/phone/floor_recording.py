@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -38,6 +38,7 @@ from rq import Queue
 from ivr.config.queue_recording import announcement_prompt
 from ivr.domain.errors import Conflict, IvrError
 from ivr.domain.queueing import RecordingSettings
+from ivr.phone.call_control import call_gone
 from ivr.phone.twiml import SAY_VOICES, Urls
 from ivr.store import events, jobs
 from ivr.store.call_recordings import CallRecordingState, CallRecordingStore
@@ -108,28 +109,46 @@ class FloorRecording:
                           retry=jobs.RECORDING_RETRY)
         return True
 
-    def begin(self, call: str, agent_leg: str, control: Any) -> str:
+    def begin(self, call: str, agent_leg: str, control: Any, last_try: bool = True) -> str:
         """The job's half: ask Twilio to record `agent_leg`; returns the RE sid, or "" when
-        the leg has ended meanwhile. Raises the REST client's other errors (the job is
-        retried)."""
+        it was not started. The leg having ended meanwhile (Twilio 20404, 21220) ends the
+        recording quietly. Twilio refusing otherwise (a 4xx: a retry cannot help), or still
+        failing on the `last_try`, marks it `failed` (the console and the call record say
+        so, rather than showing a recording that never started). Other errors (network,
+        5xx) propagate while tries are left: the job is retried."""
         url = Urls(self.config.public_base_url).make(STATUS_PATH, call=call)
         try:
             sid = control.record_call(agent_leg, url)
         except Exception as exc:
-            if getattr(exc, "status", None) not in (400, 404):
+            if call_gone(exc):  # retrying cannot help, and nothing is lost
+                log.warning("call %s: agent leg %s ended before its recording: %s", call,
+                            agent_leg, exc)
+                self._end_unstarted(call, agent_leg, "completed")
+                return ""
+            status = getattr(exc, "status", None)
+            refused = isinstance(status, int) and 400 <= status < 500 and status != 429
+            if not refused and not last_try:
                 raise  # network, 5xx: the job is retried
-            # The leg is gone or no longer in progress (Twilio 20404, 21220): retrying
-            # cannot help, and the console must not wait for a recording that never starts.
-            log.warning("call %s: agent leg %s not recorded: %s", call, agent_leg, exc)
-            current = self.store.load(call)
-            if current is not None and current.leg == agent_leg and current.live:
-                self.store.set_status(call, "completed")
-                self._show(call)
+            log.warning("call %s: recording of agent leg %s failed to start: %s", call,
+                        agent_leg, exc)
+            if self._end_unstarted(call, agent_leg, "failed"):
+                self._file(call, {"recording": agent_leg, "action": "failed"},
+                           datetime.now(UTC), once=f"{agent_leg}:failed")
             return ""
         if self.store.settle(call, agent_leg, sid, "in-progress"):
             self._show(call)
         log.info("call %s: recording %s of agent leg %s started", call, sid, agent_leg)
         return str(sid)
+
+    def _end_unstarted(self, call: str, agent_leg: str, status: str) -> bool:
+        """The recording of `agent_leg` will not start: `status` when it is still the call's
+        current one. True when changed."""
+        current = self.store.load(call)
+        if current is None or current.leg != agent_leg or not current.live:
+            return False
+        self.store.set_status(call, status)
+        self._show(call)
+        return True
 
     # -- the console's pause and resume ---------------------------------------------------
 

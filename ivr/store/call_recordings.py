@@ -3,7 +3,8 @@ whether it is running, paused or done (issue 14 item 4; docs/agent-floor.md).
 
 One hash per caller CallSid (`keys.call_recording`), kept for the call-state TTL: `recording`
 (the RE sid, once Twilio named it), `leg` (the agent's CallSid the recording is on), `queue`,
-`status` (`starting`, `in-progress`, `paused`, `completed`) and `channels`. A transfer that
+`status` (`starting`, `in-progress`, `paused`, `completed`, `failed`: Twilio would not
+start it) and `channels`. A transfer that
 records the next agent's leg replaces it; a late callback of the earlier recording then no
 longer matches and changes nothing (`settle`). The outcome database keeps the history (the
 `recording` events); this is only what the console and the webhooks need now. Must not import
@@ -37,9 +38,10 @@ class CallRecordingState:
 
     @property
     def console_state(self) -> str:
-        """What the console shows: on, paused or off (docs/agent-floor.md context.json)."""
-        if self.status == "paused":
-            return "paused"
+        """What the console shows: on, paused, failed (Twilio would not start it) or off
+        (docs/agent-floor.md context.json)."""
+        if self.status in ("paused", "failed"):
+            return self.status
         return "on" if self.live else "off"
 
 

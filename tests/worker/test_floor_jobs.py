@@ -4,6 +4,7 @@ for Twilio's REST API that can refuse a request as Twilio does (docs/agent-floor
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -48,6 +49,18 @@ def ring_reserved(ctx, redis) -> str:
     return res.token
 
 
+def run_retries(ctx, worker: SimpleWorker) -> None:
+    """The retries wait with backoff in RQ's scheduled registry: run them now, each once."""
+    registry = ScheduledJobRegistry(queue=ctx.rq)
+    for _ in range(4):
+        for job_id in registry.get_job_ids():
+            if job_id.startswith(("floor-", "record-")):
+                job = ctx.rq.fetch_job(job_id)
+                registry.remove(job)
+                ctx.rq.enqueue_job(job)
+        worker.work(burst=True)
+
+
 def redirects_of(fake_twilio, call: str) -> list[str]:
     return [f["Url"] for f in fake_twilio.served_for(f"/Calls/{call}.json")]
 
@@ -76,11 +89,7 @@ def test_a_ring_that_fails_after_its_retries_releases_the_agent(ctx, redis, fake
     worker = SimpleWorker([ROUTING_QUEUE], connection=redis)
     worker.work(burst=True)
     assert ctx.service.position(CALLER) is None  # a retry may still place the ring
-    for _ in range(3):  # the retries wait with backoff: run them now
-        for job_id in ScheduledJobRegistry(queue=ctx.rq).get_job_ids():
-            if job_id.startswith("floor-ring-"):
-                ctx.rq.enqueue_job(ctx.rq.fetch_job(job_id))
-        worker.work(burst=True)
+    run_retries(ctx, worker)
     assert FailedJobRegistry(queue=ctx.rq).get_job_ids() == []
     assert redirects_of(fake_twilio, CALLER)[0] == f"{BASE}/voice/floor/back?call={CALLER}"
     assert ctx.service.agents.missed_rings("alice") == 0
@@ -120,3 +129,30 @@ def test_a_refusal_that_is_not_about_the_call_being_gone_is_retried(ctx, redis, 
     FloorJobs(ctx.rq).drop_leg(leg)
     work(redis)
     assert ScheduledJobRegistry(queue=ctx.rq).get_job_ids() == [f"floor-drop-{leg}"]
+
+
+def test_a_recording_twilio_will_not_start_is_marked_failed(ctx, redis, fake_twilio):
+    """The recording job's last try fails (Twilio 5xx): the call's recording is `failed` in
+    the console's floor state and a `recording` event says so (the call record's list),
+    rather than showing "on" for a recording that never started."""
+    from ivr.config.settings import Config
+    from ivr.store.call_recordings import CallRecordingStore
+    from ivr.store.jobs import RECORDING_RETRY, START_CALL_RECORDING, enqueue_once
+
+    ctx.config = Config(twilio_api_base=fake_twilio.url, public_base_url=BASE)
+    leg = "CA" + "4" * 32
+    FloorStore(redis).create(CALLER, "support", recording="on")
+    CallRecordingStore(redis).begin(CALLER, leg, "support")  # as FloorRecording.start leaves it
+    fake_twilio.refuse[f"/Calls/{leg}/Recordings.json"] = (503, 20500)
+    enqueue_once(ctx.rq, f"record-{leg}", START_CALL_RECORDING, CALLER, leg,
+                 retry=RECORDING_RETRY)
+    worker = SimpleWorker([ROUTING_QUEUE], connection=redis)
+    worker.work(burst=True)
+    assert CallRecordingStore(redis).load(CALLER).status == "starting"  # retried
+    run_retries(ctx, worker)
+    assert len(fake_twilio.received) == 3  # the first try and its two retries
+    assert CallRecordingStore(redis).load(CALLER).status == "failed"
+    assert FloorStore(redis).load(CALLER).recording == "failed"
+    filed = [(f[b"kind"].decode(), json.loads(f[b"data"]))
+             for _, f in redis.xrange(keys.events_stream())]
+    assert filed == [("recording", {"recording": leg, "action": "failed"})]

@@ -70,7 +70,10 @@
     $('mute').setAttribute('aria-pressed', String(muted));
     const rec = floor ? floor.recording : 'off';
     $('record').hidden = !rec || rec === 'off';
-    $('record').textContent = rec === 'paused' ? 'Resume recording' : 'Pause recording';
+    // 'failed': Twilio would not start the recording; said, not offered as a button
+    if (rec === 'failed') $('record').disabled = true;
+    $('record').textContent = rec === 'failed' ? 'Recording failed'
+      : rec === 'paused' ? 'Resume recording' : 'Pause recording';
     $('record').setAttribute('aria-pressed', String(rec === 'paused'));
     $('consulting').hidden = !(floor && floor.state === 'consult');
     $('keypad').hidden = !soft;  // a phone agent has the phone's own keypad
