@@ -224,13 +224,21 @@ def log_event(session: Session, event: ev.StreamEvent) -> str:
     if not insert_ignore(session, m.ProcessedEventRow, {
             "event_id": event.event_id, "stream_id": event.stream_id, "kind": event.kind,
             "call_sid": event.call_sid, "at": event.at, "data": event.data,
-            "error": event.error, "processed_at": datetime.now(UTC)}):
+            "error": event.error, "processed_at": datetime.now(UTC),
+            "recording_sid": _recording_sid(event)}):
         return "duplicate"
     if event.error is not None:
         log.error("outcome event %s (call %s) rejected: %s", event.event_id, event.call_sid,
                   event.error)
         return "rejected"
     return "written"
+
+
+def _recording_sid(event: ev.StreamEvent) -> str | None:
+    """The SID a `recording` event names, kept in a column so the lookup by SID is indexed
+    (ivr/store/recording_ledger.py `recording_urls`)."""
+    sid = event.data.get("recording") if event.kind == "recording" and event.data else None
+    return str(sid)[:64] if sid else None
 
 
 def write_call(session: Session, call_sid: str, hooks: Sequence[RecordHook]) -> None:

@@ -227,7 +227,9 @@ class CallbackAttemptRow(Base):
 
 class VoicemailRow(Base):
     __tablename__ = "voicemails"
-    __table_args__ = (UniqueConstraint("call_sid", "recording_sid"),)
+    # the unique key leads with call_sid: the lookup by recording SID has its own index
+    __table_args__ = (UniqueConstraint("call_sid", "recording_sid"),
+                      Index("ix_voicemails_recording_sid", "recording_sid"))
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     call_sid: Mapped[str] = _call_fk()
@@ -315,6 +317,9 @@ class ProcessedEventRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime] = mapped_column(When)
+    # a `recording` event's recording SID (data.recording), so /recordings/<sid> finds an
+    # agent call's recording by index (migration 0012); NULL for other kinds
+    recording_sid: Mapped[str | None] = mapped_column(Sid, index=True)
 
 
 class FlowVersionRow(Base):

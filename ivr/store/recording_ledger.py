@@ -11,8 +11,9 @@ Flask or Twilio.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy import ColumnElement, Engine, Select, func, select
 from sqlalchemy.orm import Session
 
 from ivr.store import models as m
@@ -33,13 +34,20 @@ def recording_urls(engine: Engine, recording_sid: str) -> list[str | None] | Non
     """The URLs the `completed` events of agent-call recording `recording_sid` hold (None
     for one whose audio was deleted); None when no agent call has that recording."""
     with engine.connect() as conn:
-        rows = conn.execute(select(m.ProcessedEventRow.data).where(
-            m.ProcessedEventRow.kind == KIND, m.ProcessedEventRow.error.is_(None),
-            _sid() == recording_sid)).scalars().all()
+        rows = conn.execute(events_of(recording_sid)).scalars().all()
     if not rows:
         return None
     return [str(d["url"]) if d.get("url") else None for d in rows
             if d.get("action") == "completed"] or [None]
+
+
+def events_of(recording_sid: str) -> Select[tuple[dict[str, Any]]]:
+    """The payloads of the `recording` events naming `recording_sid`, read through the
+    `recording_sid` column's index (migration 0012), not by extracting it from each event's
+    JSON (which no index serves: every recording event was read)."""
+    return select(m.ProcessedEventRow.data).where(
+        m.ProcessedEventRow.recording_sid == recording_sid,
+        m.ProcessedEventRow.kind == KIND, m.ProcessedEventRow.error.is_(None))
 
 
 def due_recordings(session: Session, cut: datetime, batch: int) -> list[tuple[str, str]]:
