@@ -219,7 +219,14 @@ class FloorLegs:
         event = form.get("StatusCallbackEvent", "")
         conference = form.get("ConferenceSid", "")[:64]
         leg = form.get("CallSid", "")[:64]
-        if conference and not self.floor.field(call, "conference"):
+        known = self.floor.field(call, "conference")
+        if conference and (known not in ("", conference) or self.floor.earlier_room(
+                call, conference)):
+            # a late callback of the caller's earlier room (same name, `cf-<CallSid>`): its
+            # end must not end the floor of the room they are in now
+            log.info("call %s: %s of earlier room %s ignored", call, event, conference)
+            return
+        if conference and not known:
             self.floor.set(call, conference=conference)
         if event == "conference-end":
             self.left(call, call, now)  # the caller's leg, if no leave came for it

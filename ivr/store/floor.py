@@ -31,11 +31,18 @@ class FloorStore:
         self.ttl = ttl
 
     def create(self, call: str, queue: str, **extra: str) -> None:
-        """A new visit to an agent: the floor of the previous visit (if any) is dropped."""
+        """A new visit to an agent: the floor of the previous visit (if any) is dropped, but
+        the SIDs of its rooms are kept (`earlier:<ConferenceSid>`): the new room has the same
+        name (`cf-<CallSid>`), and a late callback of an earlier one must not be taken for
+        the new room's (`earlier_room`)."""
         key = keys.floor(call)
+        before = {text(k): text(v) for k, v in self.conn.hgetall(key).items()}
+        earlier = {k: "1" for k in before if k.startswith("earlier:")}
+        if before.get("conference"):
+            earlier[f"earlier:{before['conference']}"] = "1"
         pipe = self.conn.pipeline(transaction=True)
         pipe.delete(key)
-        fields: dict[Any, Any] = {"queue": queue, "recording": "off", **extra}
+        fields: dict[Any, Any] = {"queue": queue, "recording": "off", **earlier, **extra}
         pipe.hset(key, mapping=fields)
         pipe.expire(key, self.ttl)
         pipe.execute()
@@ -53,6 +60,10 @@ class FloorStore:
         pipe.hset(key, mapping=dict[Any, Any](fields))
         pipe.expire(key, self.ttl)
         pipe.execute()
+
+    def earlier_room(self, call: str, conference: str) -> bool:
+        """True when `conference` is a room of one of the caller's earlier visits."""
+        return bool(self.conn.hexists(keys.floor(call), f"earlier:{conference}"))
 
     def once(self, call: str, name: str) -> bool:
         """True the first time `name` is claimed for this call (a repeated webhook is a no-op)."""

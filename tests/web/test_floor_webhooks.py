@@ -209,3 +209,41 @@ def test_a_recording_queue_tells_the_caller_and_records_the_agents_leg(post, rou
     leg = "CA" + "f" * 32
     answer_leg(post, call_sid, token, leg)
     assert [j.args for j in jobs(redis, "record-")] == [(call_sid, leg)]
+
+
+def test_a_late_end_of_the_callers_previous_room_leaves_the_new_one_alone(post, routed,
+                                                                          call_sid, redis):
+    """The room is named for the caller (`cf-<CallSid>`): after a ring nobody answered the
+    caller's next bridge opens a room with the same name. The first room's
+    `conference-end` arriving late (Twilio does not order callbacks) names the old
+    ConferenceSid: it must not end the new room's floor state."""
+    svc, token = routed
+    first, second = "CF" + "1" * 32, "CF" + "2" * 32
+
+    def room(conference: str, sid: str, event: str):  # noqa: ANN202
+        return post(f"/voice/floor/events?call={call_sid}", standard_params(
+            sid, ConferenceSid=conference, FriendlyName=f"cf-{call_sid}",
+            StatusCallbackEvent=event))
+
+    post(f"/voice/queue/bridge?agent=alice&reservation={token}", standard_params(call_sid))
+    room(first, call_sid, "participant-join")
+    post(f"/voice/floor/leg?call={call_sid}&role=agent&who=alice&reservation={token}",
+         standard_params("CA" + "b" * 32, CallStatus="no-answer"))
+    post(f"/voice/floor/back?call={call_sid}", standard_params(call_sid))
+    engine = svc.queue_engine
+    engine.agent_presence("alice", "available", time.time())  # she is back: routed again
+    (res,) = [r for r in engine.route("support", time.time()).reservations
+              if r.member == call_sid]
+    engine.begin_bridge(res.token, time.time())
+    post(f"/voice/queue/bridge?agent=alice&reservation={res.token}", standard_params(call_sid))
+    assert room(first, call_sid, "conference-end").status_code == 204  # the old room, late
+    floor = FloorStore(redis).load(call_sid)
+    assert not floor.ended
+    assert floor.conference is None  # not the old room's SID
+    assert not floor.caller_gone
+    room(second, call_sid, "participant-join")
+    assert FloorStore(redis).load(call_sid).conference == second
+    room(first, call_sid, "participant-leave")  # and any other late event of the old room
+    assert FloorStore(redis).load(call_sid).leg(call_sid).in_room
+    room(second, call_sid, "conference-end")  # the new room's own end still counts
+    assert FloorStore(redis).load(call_sid).ended
