@@ -39,6 +39,7 @@ from queue_worker.context import build_context, current_context_for, install_con
 from queue_worker.reconcile import run_pass, twilio_status
 from queue_worker.retention import daily_loop
 from queue_worker.routing import route_all
+from queue_worker.stale_agents import STALE_RETRY, clear_stale_agents
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def run_worker(redis_url: str, queues: Sequence[str] = WORKER_QUEUES, *,
     conn = redis_connect.connect(redis_url, **_pool_options(config, "worker"))
     ctx = install_context(conn, build_context(conn, config))
     ctx.rq.enqueue(route_all, "startup")  # timers lost with a crashed worker are re-armed
+    # agents still held by calls that died with the previous run (queue_worker/stale_agents.py)
+    enqueue_once(ctx.rq, "stale-agents-startup", clear_stale_agents, retry=STALE_RETRY)
     stop = threading.Event()
     writer = _start_writer(config, stop) if write_outcomes else None
     if not burst:

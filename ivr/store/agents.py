@@ -216,14 +216,23 @@ class AgentStore:
         unanswered: back to the presence they had (available after wrap-up or available;
         break, away or offline stay so), at once. The agent who had the call goes to wrap-up
         instead (wrap_up.py start_wrap_up)."""
+        ring = text(self.conn.hget(keys.agent(agent_id), "floor_ring"))
+        return self._back(agent_id, member, now, "on_call,ringing" if ring else "on_call")
+
+    def free_stale(self, agent_id: str, member: str, now: float) -> bool:
+        """The call `member` the agent is ringing for or on is not live any more and nothing
+        is left that would end it (the process that would have died: `ivr demo` restarted
+        on the same Redis, a worker killed; queue_worker/stale_agents.py): back to the
+        presence they had before it (as `floor_left`). True when changed."""
+        return self._back(agent_id, member, now, "ringing,on_call")
+
+    def _back(self, agent_id: str, member: str, now: float, allowed_from: str) -> bool:
         key = keys.agent(agent_id)
-        current, prev, ring = (text(v) for v in self.conn.hmget(
-            key, ["member", "floor_prev", "floor_ring"]))
+        current, prev = (text(v) for v in self.conn.hmget(key, ["member", "floor_prev"]))
         if current != member:
             return False
         back = Presence(prev) if prev in ("break", "away", "offline") else Presence.AVAILABLE
-        _, changed = self._apply(agent_id, back, now,
-                                 allowed_from="on_call,ringing" if ring else "on_call")
+        _, changed = self._apply(agent_id, back, now, allowed_from=allowed_from)
         if changed:
             self.conn.hdel(key, "member", "token", "floor_prev", "floor_ring")
         return changed

@@ -47,6 +47,10 @@ class FloorStore:
         pipe.expire(key, self.ttl)
         pipe.execute()
 
+    def drop(self, call: str) -> None:
+        """Forget the floor of a call that is not live any more (queue_worker/stale_agents.py)."""
+        self.conn.delete(keys.floor(call))
+
     def load(self, call: str) -> Floor | None:
         raw = {text(k): text(v) for k, v in self.conn.hgetall(keys.floor(call)).items()}
         return _floor(call, raw) if raw else None

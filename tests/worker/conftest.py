@@ -29,6 +29,9 @@ class FakeTwilio:
         self.hold_first = False
         # path suffix -> (HTTP status, Twilio error code): answered as Twilio answers an error
         self.refuse: dict[str, tuple[int, int]] = {}
+        # CallSid -> status for `GET Calls/{Sid}.json` (None: Twilio does not answer);
+        # another CallSid is unknown (404, 20404)
+        self.calls: dict[str, str | None] | None = None
         self.release = threading.Event()
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -63,6 +66,19 @@ class FakeTwilio:
                              {"sid": sid, "status": "queued"})
                 with fake.lock:
                     fake.served.append((self.path, form))
+
+            def do_GET(self) -> None:
+                sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
+                known = fake.calls or {}
+                if fake.calls is None or (sid in known and known[sid] is None):
+                    self._answer(503, {"code": 20503, "status": 503, "message": "busy"})
+                elif sid not in known:
+                    self._answer(404, {"code": 20404, "status": 404,
+                                       "message": f"The requested resource {self.path} "
+                                                  "was not found"})
+                else:
+                    self._answer(200, {"sid": sid, "status": known[sid], "duration": None,
+                                       "end_time": None})
 
             def _answer(self, status: int, data: dict) -> None:
                 body = json.dumps(data).encode()
