@@ -71,3 +71,18 @@ def test_the_migration_fills_the_column_from_the_events_already_logged(
                     + URL + '"}', "now": datetime.now(UTC)})
     upgrade_database(db_url)
     assert recording_urls(db_engine, "RE" + "2" * 32) == [URL]
+
+
+def test_a_recording_that_failed_to_start_shows_so_in_the_call_record(
+        session_factory: sessionmaker[Session]) -> None:
+    """FloorRecording.begin files `recording` action `failed` (named by the agent's leg:
+    Twilio gave no RE sid) when Twilio would not start it; the call record lists it so."""
+    call, leg = "CA" + "7" * 32, "CA" + "8" * 32
+    log(session_factory, call, "call_started", {"caller": "+14155550123",
+                                                "dialed": "+15550002000", "flow": "f"}, 1.0)
+    log(session_factory, call, "recording", {"recording": leg, "action": "failed"}, 5.0)
+    with session_factory.begin() as session:
+        record = call_records.rebuild_call(session, call)
+        shown = call_records.floor_json(record)
+    assert shown is not None
+    assert [(r["recording"], r["status"]) for r in shown["recordings"]] == [(leg, "failed")]
