@@ -176,8 +176,8 @@ def report(name: str, samples: list[tuple[str, float, int]], duration: float) ->
 @click.option("--pace", default=3.0, show_default=True,
               help="Seconds between a call's webhooks in the paced run (a caller listening).")
 @click.option("--switches", is_flag=True,
-              help="Also serve the app with the webhook lane off and with the lean Redis path "
-                   "off, and print what each buys, side by side.")
+              help="Also serve the app with each of its shortcuts off in turn (devkit/bench/"
+                   "servers.py SWITCHES), and print what each buys, side by side.")
 @click.option("--wrk", "use_wrk", is_flag=True,
               help="One endpoint under wrk (Debian's C load client) instead of the mixed calls.")
 @click.option("--endpoint", type=click.Choice(sorted(webhook_wrk.ENDPOINTS)), default="voice",

@@ -39,7 +39,8 @@ from ivr.phone.hold_audio import HoldAudio
 from ivr.phone.holding import HoldService, HoldSettings
 from ivr.phone.queue_handoff import QueueHandOff
 from ivr.phone.queue_twiml import Prompter
-from ivr.phone.twiml import Urls
+from ivr.phone.twiml import Urls, render
+from ivr.phone.twiml_memo import TwimlMemo
 from ivr.prompts.catalog import load_catalog
 from ivr.prompts.lookup import PromptAudio
 from ivr.store import events, redis_connect
@@ -240,6 +241,7 @@ def build_services(config: Config, conn: redis.Redis | None = None,
         audio=audio,
         start_reads=queue_start_reads,
         one_trip=OneTripStart(store) if config.one_trip_start else None,
+        render_twiml=_twiml_render(config, audio),
     )
     svc = Services(config=config, redis=conn, calls=calls, urls=urls, flows=flows,
                    queue_engine=engine, handoff=handoff, embedded=embedded,
@@ -333,8 +335,18 @@ def lookup_pool_size(config: Config) -> int:
     return config.lookup_pool_size
 
 
-def _audio_lookup(config: Config, catalog: Any) -> Any:
-    return PromptAudio(config.prompts_audio_dir, catalog).url_path
+def _audio_lookup(config: Config, catalog: Any) -> PromptAudio:
+    """The prompt audio lookup (an `AudioLookup`), looking at the files at most every
+    IVR_PROMPT_CHECK_EVERY seconds."""
+    return PromptAudio(config.prompts_audio_dir, catalog,
+                       check_every=config.prompt_check_every)
+
+
+def _twiml_render(config: Config, audio: PromptAudio) -> Callable[..., str]:
+    """`render`, remembering documents (IVR_TWIML_MEMO) within the audio's check windows."""
+    if not config.twiml_memo:
+        return render
+    return TwimlMemo(config.twiml_memo, audio.window)
 
 
 def services() -> Services:

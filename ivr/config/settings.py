@@ -34,6 +34,7 @@ from ivr.config.settings_source import (
     lowered,
     uppered,
 )
+from ivr.config.speed_settings import SpeedSettings
 from ivr.domain.errors import ConfigError
 from ivr.store.redis_connect import RedisUrlError, check_url
 
@@ -49,10 +50,11 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-class Config(DemoSettings):
+class Config(SpeedSettings, DemoSettings):
     """The settings of one process, typed. Fields are grouped as the README table shows them;
     each names its environment variable (`validation_alias`) and says what it does. A group
-    kept in a module of its own is inherited (`DemoSettings`, listed after these)."""
+    kept in a module of its own is inherited (`SpeedSettings`, `DemoSettings`, listed
+    after these)."""
 
     model_config = SettingsConfigDict(frozen=True, case_sensitive=True, populate_by_name=True,
                                       extra="forbid")
@@ -260,23 +262,6 @@ class Config(DemoSettings):
         "IVR_DB_MAX_OVERFLOW", "extra database connections allowed in a burst", 5, ge=0)
     db_pool_timeout: float = env(
         "IVR_DB_POOL_TIMEOUT", "seconds to wait for a database connection", 10.0, ge=0)
-    lean_redis: bool = env(
-        "IVR_LEAN_REDIS", "`0` sends the webhook path's call scripts through redis-py's "
-        "regular path instead of the shortcut (`ivr/store/lean_script.py`)", True, unset="`1`")
-    lean_redis_keep: bool = env(
-        "IVR_LEAN_REDIS_KEEP", "`0` hands the call scripts' Redis connection back to the pool "
-        "after every web request instead of letting the request's thread keep it for its next "
-        "request (at most a second; `ivr/store/lean_script.py`)", True, unset="`1`")
-    one_trip_start: bool = env(
-        "IVR_ONE_TRIP_START", "`0` records a new call's first step with two Redis round trips "
-        "(lock and read, then write) instead of one computed from the flags and caller summary "
-        "this process last saw and checked in the same script (`ivr/store/call_start.py`)",
-        True, unset="`1`")
-    webhook_lane: bool = env(
-        "IVR_WEBHOOK_LANE", "`0` answers every webhook through Flask instead of the lane in "
-        "front of it for `/voice`, `/voice/next` and `/voice/status` "
-        "(`ivr/web/webhook_lane.py`; both go through one pipeline, `ivr/web/pipeline.py`)",
-        True, unset="`1`")
     log_format: Annotated[Literal["json", "text"], BeforeValidator(lowered)] = env(
         "IVR_LOG_FORMAT", "`ivr serve`, gunicorn workers and `ivr worker` log JSON lines (with "
         "`call_sid`, numbers masked) to stderr; `text` for plain lines", "json")

@@ -77,6 +77,9 @@ class CallService:
     one_trip: OneTripStart | None = None
     """A new call's first step in one round trip (ivr/store/call_start.py), taken with
     `start_reads`; None (IVR_ONE_TRIP_START=0): always the locked path."""
+    render_twiml: Callable[..., str] = render
+    """How a step's actions become TwiML: `render`, or the same with a memory of documents
+    (ivr/phone/twiml_memo.py, IVR_TWIML_MEMO)."""
 
     def start(self, call_sid: str, caller: Mapping[str, str], now: datetime) -> str:
         """Answer the incoming-call webhook (step 0). A retry returns the stored answer."""
@@ -205,7 +208,8 @@ class CallService:
             events.insert(0, ("call_started", {
                 "caller": caller.get("From", ""), "dialed": caller.get("To", ""),
                 "flow": state.flow, "flow_version": str(state.version)}, at))
-        return render(actions, self.urls, seq + 1, self.audio, state.language), events
+        return (self.render_twiml(actions, self.urls, seq + 1, self.audio, state.language),
+                events)
 
     def _run_effects(self, call_sid: str, flow: Any, state: CallState,
                      actions: tuple[Action, ...], caller: dict[str, str],

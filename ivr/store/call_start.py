@@ -36,7 +36,6 @@ from ivr.domain.caller_history import FIRST_TIME, flow_variables
 from ivr.domain.phone_numbers import canonical_number
 from ivr.store import keys
 from ivr.store.call_state import CallStateStore, StoredCall, commit_keys, script_text
-from ivr.store.caller_summary import is_caller_number
 from ivr.store.lean_script import LeanScript
 from ivr.store.scripts import text
 
@@ -73,14 +72,19 @@ class StartGuesses:
         self._lock = threading.Lock()
 
     def guess(self, number: str | None, now: datetime) -> Guess:
-        caller = canonical_number(number) if number and is_caller_number(number) else None
+        # is_caller_number's test, without canonicalising the number twice
+        caller = canonical_number(number) if number else None
+        if caller is not None and not caller.startswith("+"):
+            caller = None
         flag_items = self.flag_items
         flags = _as_dict(flag_items)
         if caller is None:
             return Guess(flags, dict(FIRST_TIME), flag_items, None, ())
         with self._lock:
             summary = self.summaries.get(caller, ())
-        history = flow_variables(_as_dict(summary), now.timestamp())
+        # no summary: FIRST_TIME is flow_variables of an empty hash, at any time
+        history = flow_variables(_as_dict(summary), now.timestamp()) if summary else dict(
+            FIRST_TIME)
         return Guess(flags, history, flag_items, caller, summary)
 
     def learn(self, caller: str | None, flag_items: Items, summary_items: Items) -> None:

@@ -44,8 +44,10 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
+import hiredis
 import redis
 from redis.commands.core import HashCommands
+from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -166,8 +168,11 @@ class LeanScript:
         if conn is None:
             return self.script(keys=keys, args=args)
         try:
-            conn.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            conn.send_packed_command(packed(conn, ("EVALSHA", self.sha, len(keys), *keys, *args)))
             return conn.read_response()
+        except TypeError:  # an argument hiredis cannot pack: redis-py's DataError, as before
+            self.held.give_back()
+            return self.script(keys=keys, args=args)
         except NoScriptError:
             self.held.give_back()
             return self.script(keys=keys, args=args)  # loads the script, runs it again
@@ -205,6 +210,18 @@ class LeanScript:
             self.held.give_back()
             raise
         return replies
+
+
+def packed(conn: Any, command: tuple[Any, ...]) -> Any:
+    """The bytes `conn.send_command(*command)` sends, without its per-argument pass: redis-py's
+    hiredis packer splits a first argument with spaces and copies bytearray and memoryview
+    arguments before it calls `hiredis.pack_command`, and the call scripts' commands have
+    neither (names, str, bytes and numbers; tests/store/test_lean_packing.py compares the
+    bytes). Another packer (no hiredis) packs as redis-py does."""
+    packer = conn._command_packer
+    if type(packer) is HiredisRespSerializer:
+        return [hiredis.pack_command(command)]
+    return packer.pack(*command)
 
 
 def _reply(read: Any) -> Any:

@@ -42,6 +42,7 @@ from ivr.app.services import Services
 from ivr.flows.publishing import CONVERGE_DUE
 from ivr.phone.twilio_auth import REPLAY_KEY, FormValues, is_signed, signed_url
 from ivr.web import pipeline
+from ivr.web.form_parse import library_form, parse_form
 from ivr.web.voice import answer_incoming, answer_next, answer_status
 
 Answer = Callable[[Services, Mapping[str, str], Mapping[str, str], datetime], str]
@@ -101,6 +102,8 @@ class WebhookLane:
                 "the webhook lane (ivr/web/webhook_lane.py) would skip Flask hooks: "
                 + "; ".join(problems) + ". Say in LANE_HOOKS what the lane does instead.")
         self.app, self.flask_wsgi = app, flask_wsgi
+        # IVR_FAST_FORM: the one-pass parser, else parse_qsl (ivr/web/form_parse.py)
+        self._parse_form = parse_form if app.config["IVR"].fast_form else library_form
         self.served = 0  # requests answered here, not by Flask (tests read it)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse,
@@ -147,14 +150,16 @@ class WebhookLane:
             return None
         raw = environ["wsgi.input"].read(int(length))
         environ["wsgi.input"] = io.BytesIO(raw)
-        try:
-            form = FormValues.of(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
-        except (UnicodeDecodeError, ValueError):
+        parsed = self._parse_form(raw)
+        if parsed is None:
             return None
+        form, first = parsed
         query = environ.get("QUERY_STRING", "")
         if not environ.get(REPLAY_KEY) and not self._signed(environ, query, form):
             return None
-        return form.first(), FormValues.of(parse_qsl(query, keep_blank_values=True)).first()
+        if not query and self._parse_form is parse_form:
+            return first, {}  # what parse_qsl makes of an empty query
+        return first, FormValues.of(parse_qsl(query, keep_blank_values=True)).first()
 
     def _signed(self, environ: Mapping[str, Any], query: str, form: FormValues) -> bool:
         """The pipeline's one signature check (ivr/phone/twilio_auth.py is_signed), as
