@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ivr.prompts.audio import MANIFEST_NAME, read_manifest
@@ -67,3 +68,44 @@ def test_manifest_is_read_once_while_unchanged(built, audio_dir: Path, monkeypat
     for _ in range(3):
         assert audio.url_path("welcome", "es-US", WELCOME_ES)
     assert reads == []
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_with_check_every_the_files_are_looked_at_once_per_window(
+        built, tmp_path: Path, audio_dir: Path, monkeypatch) -> None:
+    """IVR_PROMPT_CHECK_EVERY: within a window the answers come from memory (no stat), a
+    rebuild is heard in the next window, and each window has its own number."""
+    clock = Clock()
+    audio = PromptAudio(audio_dir, None, check_every=1.0, clock=clock)
+    first_window = audio.window()
+    first = audio.url_path("welcome", "es-US", WELCOME_ES)
+    assert first
+    write_catalog(tmp_path, CATALOG.replace("llamar a Acme", "llamar a Acme Corp"))
+    build(tmp_path / "catalog.yaml", audio_dir)
+    stats = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda *a, **k: stats.append(a) or real_stat(*a, **k))
+    clock.now += 0.9
+    assert audio.url_path("welcome", "es-US", WELCOME_ES) == first  # remembered: old audio
+    assert stats == []
+    assert audio.window() == first_window
+    clock.now += 0.1
+    assert audio.url_path("welcome", "es-US", WELCOME_ES) is None  # stale now
+    assert audio.window() != first_window
+    assert audio.url_path("welcome", "es-US", "Gracias por llamar a Acme Corp.")
+    assert stats  # looked again
+
+
+def test_without_check_every_every_lookup_looks(built, audio_dir: Path) -> None:
+    audio = PromptAudio(audio_dir, None)
+    assert audio.window() is None  # nothing may be remembered across lookups
+    assert audio.url_path("welcome", "es-US", WELCOME_ES)
+    (audio_dir / "es-US/welcome.wav").unlink()
+    assert audio.url_path("welcome", "es-US", WELCOME_ES) is None

@@ -26,3 +26,17 @@ def test_a_forked_child_does_not_repeat_the_parents_ids() -> None:
     parent = {new_event_id() for _ in range(5)}
     assert len(child) == 5
     assert not child & parent
+
+
+def test_an_id_is_exactly_uuid4_hex_of_the_same_bits(monkeypatch) -> None:
+    """new_event_id skips building the UUID object: same text for the same random bits."""
+    import random
+
+    from ivr.store import events
+
+    for seed in range(3):
+        mine, reference = random.Random(seed), random.Random(seed)
+        monkeypatch.setattr(events, "_random", mine)
+        for _ in range(2000):
+            bits = reference.getrandbits(128)
+            assert new_event_id() == uuid.UUID(int=bits, version=4).hex

@@ -55,10 +55,12 @@ def test_the_one_pass_parse_is_the_libraries_parse(raw: bytes) -> None:
     if strict_pairs(raw) is None:
         assert fast is None  # not UTF-8, or %XX that unquote to bytes that are not
         return
-    assert fast is not None and library is not None
+    assert fast is not None
+    assert library is not None
     values, first = fast
     assert list(values.items()) == list(library[0].items())  # names in order, all values
-    assert first == library[1] and list(first) == list(library[1])
+    assert first == library[1]
+    assert list(first) == list(library[1])
     assert list(values.items()) == werkzeug_form(raw)
     assert type(values) is FormValues  # what twilio's validator reads with getall
 
@@ -112,5 +114,6 @@ def test_a_body_the_fast_parse_refuses_is_answered_by_flask(app) -> None:
     resp = app.test_client().post(
         "/voice", data=body, content_type=FORM,
         headers={"X-Twilio-Signature": sign(BASE + "/voice", {**params, "Extra": "%FF"})})
-    assert resp.status_code == 200 and b"<Gather" in resp.data
+    assert resp.status_code == 200
+    assert b"<Gather" in resp.data
     assert lane(app).served == before
