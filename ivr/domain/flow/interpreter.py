@@ -59,6 +59,7 @@ class Run:
     failed: bool = False
     actions: list[Action] = field(default_factory=list)
     _time: dict[str, Any] | None = field(default=None, repr=False)
+    _at: str | None = field(default=None, repr=False)  # event.now in ISO form, for visits
 
     # -- speaking ------------------------------------------------------------------------------
 
@@ -80,7 +81,11 @@ class Run:
     # -- bookkeeping ---------------------------------------------------------------------------
 
     def visit(self, node_id: str, detail: str = "") -> None:
-        self.path.append(Visit(node_id, self.event.now.isoformat(), detail))
+        """Record a node visit at the step's time (formatted once per step: a call start
+        visits three or four nodes)."""
+        if self._at is None:
+            self._at = self.event.now.isoformat()
+        self.path.append(Visit(node_id, self._at, detail))
 
     def note(self, key: str, value: Any) -> None:
         """Append to an outcome list (lists are copied per step, so states never share)."""
