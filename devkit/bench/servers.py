@@ -231,7 +231,9 @@ def _flush(url: str) -> None:
     nothing the bench did not write is lost (the calls' events have no TTL)."""
     import redis
 
-    redis.Redis.from_url(url).flushdb()
+    # ASYNC: a run leaves tens of thousands of calls; a synchronous FLUSHDB of them outlasted
+    # the client's socket timeout on the loaded machine (the server emptied it all the same)
+    redis.Redis.from_url(url).flushdb(asynchronous=True)
     click.echo(f"redis: emptied {url} again (it was empty at the start)")
 
 
