@@ -86,12 +86,15 @@ class FloorMoves:
         for command in move.commands:
             self._check(floor, command)
         held = self._hold_targets(floor, move.commands, now)
+        done: list[Any] = []
         try:
             for command in move.commands:
                 self._do(floor, command)
+                done.append(command)
         except (TwilioException, OSError) as exc:  # OSError: requests' connection errors
             log.warning("call %s: floor move failed at Twilio: %s", call, exc)
             self._release(floor, held, now)
+            self._undo_holds(floor, done)
             raise FloorFailed(f"Twilio did not make the change: {exc}") from exc
         if move.floor is not None:
             self.legs.floor.save_move(floor, move.floor)
@@ -135,6 +138,20 @@ class FloorMoves:
                     raise Refused(f"{command.to} is on another call")
                 held.append(command.to)
         return held
+
+    def _undo_holds(self, floor: Floor, done: list[Any]) -> None:
+        """A move that failed half way is not saved (the floor says what it said before),
+        so a hold it already put on the caller is taken off again: a consult whose ring
+        Twilio refused left the caller hearing hold music for good, with a console saying
+        they were not on hold (and refusing `resume`). Best effort: a failure is logged."""
+        for command in done:
+            if isinstance(command, Hold) and command.on:
+                try:
+                    self.control.update_participant(self._conference(floor) or "",
+                                                    command.leg, hold=False)
+                except (TwilioException, OSError) as exc:
+                    log.warning("call %s: hold of %s not undone: %s", floor.call,
+                                command.leg, exc)
 
     def _release(self, floor: Floor, held: list[str], now: datetime) -> None:
         for agent in held:

@@ -119,4 +119,8 @@ def test_a_ring_twilio_refuses_frees_the_target(app, twilio):
                                                          "to": "dan"})
     assert resp.status_code == 502
     assert presence(app, "dan") == "available"
+    # the consult held the caller before the ring failed: the hold is taken off again
+    assert [f["Hold"] for f in twilio.served_for(f"/Participants/{CALL}.json")] == [
+        "true", "false"]
+    assert console(app, "alice")("/agent/call/hold", {"call": CALL}).status_code == 200
     assert "floor_ring" not in app.extensions["ivr"].queue_engine.agents.detail("dan")
