@@ -40,14 +40,14 @@ def _control(ctx: JobContext) -> FloorControl:
     return cast(FloorControl, ctx.control)
 
 
-def _store(ctx: JobContext) -> FloorStore:
+def floor_store(ctx: JobContext) -> FloorStore:
     ttl = getattr(ctx.config, "call_state_ttl", 86_400) if ctx.config is not None else 86_400
     return FloorStore(ctx.service.conn, int(ttl))
 
 
 def ring_agent(call: str, agent_id: str, token: str) -> str:
     ctx = current_context()
-    store = _store(ctx)
+    store = floor_store(ctx)
     floor = store.load(call)
     if floor is None or floor.ended or store.field(call, "reservation") != token:
         return "stale"
@@ -101,7 +101,7 @@ def _not_placed(ctx: JobContext, call: str, agent_id: str, token: str, exc: Exce
 
 def end_conference(call: str) -> str:
     ctx = current_context()
-    store = _store(ctx)
+    store = floor_store(ctx)
     control = _control(ctx)
     conference = store.field(call, "conference") or control.find_conference(
         conference_name(call))

@@ -259,9 +259,12 @@ def build_services(config: Config, conn: redis.Redis | None = None,
                                      FloorStore(conn, config.call_state_ttl),
                                      FloorJobs(Queue(ROUTING_QUEUE, connection=conn)))
         svc.floor_legs = FloorLegs(svc.bridging, hold_audio, config.hold_pause)
-        svc.callback_legs = CallbackLegs(handoff, prompter)
+        svc.callback_legs = CallbackLegs(handoff, prompter, svc.bridging.floor,
+                                         svc.bridging.jobs)
+        svc.floor_legs.callbacks = svc.callback_legs  # a callback's floor, its own rules
         svc.floor_recording = floor_recording(config, conn, handoff, prompter)
         svc.bridging.recording = svc.floor_recording
+        svc.callback_legs.recording = svc.floor_recording
     return svc
 
 
@@ -279,6 +282,8 @@ def floor_recording(config: Config, conn: redis.Redis, handoff: QueueHandOff,
         return made[0]
 
     def queue_of(call: str) -> str | None:
+        if call.startswith("cb:"):  # a callback's floor (ivr/phone/callback_legs.py)
+            return FloorStore(conn).field(call, "queue") or None
         visit = handoff.visit(call)
         return visit.queue if visit is not None else None
 

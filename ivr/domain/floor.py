@@ -85,8 +85,18 @@ class Floor:
         return None
 
     @property
+    def caller(self) -> Leg | None:
+        """The caller's leg: the routed caller's own CallSid, or the customer's leg of a
+        callback (a floor named `cb:<id>`, whose legs are all new calls)."""
+        return self.leg(self.call) or next((p for p in self.legs if p.role == "caller"), None)
+
+    @property
+    def is_callback(self) -> bool:
+        return self.call.startswith("cb:")
+
+    @property
     def caller_gone(self) -> bool:
-        caller = self.leg(self.call)
+        caller = self.caller
         return self.ended or (caller is not None and caller.status == "left")
 
     @property
@@ -102,7 +112,7 @@ class Floor:
         answered = [p for p in self.live(*AGENT_SIDE) if p.status == "joined"]
         if not answered:
             return "ringing" if self.live(*AGENT_SIDE) else "ended"
-        caller = self.leg(self.call)
+        caller = self.caller
         if not (caller is not None and caller.in_room and any(p.in_room for p in answered)):
             return "connecting"
         if self.live("consult"):
@@ -260,6 +270,11 @@ def _transfer(floor: Floor, me: Leg, caller: Leg, body: Mapping[str, Any], now: 
     to_type, to = _target(body, TARGETS)
     if to_type == "agent" and to == me.who:
         raise Refused("the call is already yours")
+    if to_type == "queue" and floor.is_callback:
+        # the customer's leg of a callback is a call we placed: it has no flow to go on
+        # with after a queue, so it is not sent to one (docs/agent-floor.md, callbacks)
+        raise Refused("a callback can not be transferred to a queue: transfer it to an "
+                      "agent or a number")
     if to_type == "queue":
         event = {"agent": me.who, "to_type": to_type, "to": to, "mode": "cold",
                  "result": "completed"}

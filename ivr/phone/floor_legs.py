@@ -33,6 +33,9 @@ class FloorLegs:
     bridging: BridgeService
     audio: HoldAudio | None = None
     hold_pause: int = 15  # IVR_HOLD_PAUSE: one wait/hold document's length without music
+    # ivr.phone.callback_legs.CallbackLegs: a callback's floor (`cb:<id>`) is answered,
+    # missed and given up by the callback's rules (the callback store keeps its place)
+    callbacks: Any = None
 
     @property
     def floor(self) -> Any:
@@ -47,7 +50,7 @@ class FloorLegs:
         return self.bridging.handoff.service
 
     def publish(self, kind: str, call: str, data: dict[str, Any], now: datetime) -> None:
-        self.bridging.handoff.publish(kind, call, data, now)
+        self.bridging.handoff.publish(kind, self.floor.record_of(call), data, now)
 
     # -- audio ---------------------------------------------------------------------------
     def wait(self, call: str) -> str:
@@ -60,7 +63,8 @@ class FloorLegs:
 
     def _music(self, queue: str, prompt: str | None, call: str) -> str:
         r = VoiceResponse()
-        language = self.bridging.handoff.store.field(call, "language") or "en-US"
+        record = self.floor.record_of(call)
+        language = self.bridging.handoff.store.field(record, "language") or "en-US"
         if prompt:
             self.bridging.prompter.speak(r, prompt, language)
         play = self.audio.for_queue(queue) if self.audio is not None and queue else None
@@ -79,7 +83,7 @@ class FloorLegs:
         floor = self.floor.load(call)
         gone = floor is None or floor.caller_gone
         if not gone and role == "agent" and token:
-            gone = not self.bridging.answered(call, who, token, now)
+            gone = not self._connect(floor, who, token, now)
             if not gone:
                 self._ring_answered(who)
         if gone or floor is None:
@@ -99,12 +103,24 @@ class FloorLegs:
                 "agent": sender.who if sender else "", "to_type": _kind(who), "to": who,
                 "mode": "cold", "result": "completed"}, now)
         if role in ("agent", "consult"):
-            r.say(self.bridging.summary(call), language="en-US")
+            r.say(self._summary(floor), language="en-US")
         if role == "agent" and token and self.bridging.recording is not None:
             self.bridging.recording.start(call, leg_sid)  # when the queue records
         coach = next((p.leg for p in floor.live("agent") if p.status == "joined"), None)
         leg_conference(r, self.bridging.prompter.urls, call, role, who, leg_sid, mode, coach)
         return str(r)
+
+    def _connect(self, floor: Floor, agent: str, token: str, now: datetime) -> bool:
+        """The routed agent answered: a queued caller is connected by the bridge, a callback's
+        customer by the callback's rules."""
+        if floor.is_callback and self.callbacks is not None:
+            return bool(self.callbacks.connected(floor.call, agent, token, now))
+        return self.bridging.answered(floor.call, agent, token, now)
+
+    def _summary(self, floor: Floor) -> str:
+        if floor.is_callback and self.callbacks is not None:
+            return str(self.callbacks.summary(floor.call))
+        return self.bridging.summary(floor.call)
 
     def _leg_state(self, call: str, sid: str, role: str, who: str, status: str,
                    now: datetime, mode: str | None = None) -> Leg | None:
@@ -138,6 +154,9 @@ class FloorLegs:
         if role in AGENT_SIDE and not who.startswith("+"):
             self.publish("agent_missed", call, {"agent": who, "result": result}, now)
             self._ring_missed(who, now)
+        if role == "agent" and token and call.startswith("cb:") and self.callbacks is not None:
+            self.callbacks.agent_missed(call, token, leg_sid, result, now)
+            return
         if role == "agent" and token:
             self.service.bridge_failed(call, token, now.timestamp(), agent_presence=Presence.BREAK)
             self.jobs.redirect_caller(call, self.bridging.prompter.urls.make(
@@ -165,6 +184,11 @@ class FloorLegs:
             return
         if after.role == "caller":
             self._caller_left(floor, now)
+            return
+        if (floor.is_callback and floor.caller is None and after.role == "agent"
+                and self.callbacks is not None):
+            # agent_first: the agent left before the customer answered (no talk, no wrap-up)
+            self.callbacks.agent_gone(floor, after, now)
             return
         if after.role in AGENT_SIDE and before.status == "joined":
             self._agent_left(floor, after, now)
@@ -229,7 +253,11 @@ class FloorLegs:
         if conference and not known:
             self.floor.set(call, conference=conference)
         if event == "conference-end":
-            self.left(call, call, now)  # the caller's leg, if no leave came for it
+            floor = self.floor.load(call)
+            caller = floor.caller if floor is not None else None
+            # the caller's leg, if no leave came for it (a callback's customer has a leg SID
+            # of its own)
+            self.left(call, caller.leg if caller is not None else call, now)
             self.floor.set(call, ended="1")
         elif event == "participant-join" and leg:
             self.floor.in_room(call, leg, True)  # the console's moves wait for this

@@ -237,7 +237,8 @@ class FloorRecording:
     def _file(self, call: str, data: dict[str, Any], now: datetime,
               once: str | None = None) -> None:
         """One `recording` event; `once` makes a repeated callback the same event."""
-        events.publish_event(self.conn, "recording", call, data, now.timestamp(),
+        record = FloorStore(self.conn).record_of(call)  # a callback's: the asking call
+        events.publish_event(self.conn, "recording", record, data, now.timestamp(),
                              event_id=f"recording:{once}" if once else None)
 
 

@@ -69,6 +69,14 @@ class FloorStore:
         """True when `conference` is a room of one of the caller's earlier visits."""
         return bool(self.conn.hexists(keys.floor(call), f"earlier:{conference}"))
 
+    def record_of(self, call: str) -> str:
+        """The CallSid a floor's outcome events are filed under: the caller's own, or for a
+        callback's floor (`cb:<id>`) the call that asked for the callback (its `record`
+        field), so the callback's floor events join that call's record."""
+        if not call.startswith("cb:"):
+            return call
+        return self.field(call, "record") or call
+
     def once(self, call: str, name: str) -> bool:
         """True the first time `name` is claimed for this call (a repeated webhook is a no-op)."""
         return bool(self.conn.hsetnx(keys.floor(call), f"once:{name}", "1"))

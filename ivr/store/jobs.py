@@ -39,8 +39,11 @@ FLOOR_RING_AGENT = "queue_worker.floor.ring_agent"
 FLOOR_END = "queue_worker.floor.end_conference"
 FLOOR_REDIRECT = "queue_worker.floor.redirect_caller"
 FLOOR_DROP = "queue_worker.floor.drop_leg"
+# agent_first callbacks: the agent waits in the room while the customer is rung
+FLOOR_RING_CUSTOMER = "queue_worker.callbacks.ring_customer"
 JOB_NAMES: tuple[str, ...] = (ROUTE_QUEUE, END_WRAP_UP, TRANSCRIBE_VOICEMAIL, SEND_SMS_SURVEY,
-                              FLOOR_RING_AGENT, FLOOR_END, FLOOR_REDIRECT, FLOOR_DROP)
+                              FLOOR_RING_AGENT, FLOOR_END, FLOOR_REDIRECT, FLOOR_DROP,
+                              FLOOR_RING_CUSTOMER)
 FLOOR_RETRY = Retry(max=3, interval=[1, 3, 10])
 
 TRANSCRIBE_RETRY = Retry(max=3, interval=[30, 120, 600])  # network trouble: back off
@@ -135,6 +138,11 @@ class FloorJobs:
     def ring_agent(self, call: str, agent_id: str, token: str) -> None:
         enqueue_once(self.rq, f"floor-ring-{token}", FLOOR_RING_AGENT, call, agent_id, token,
                      retry=FLOOR_RETRY)
+
+    def ring_customer(self, member: str, agent_id: str, token: str) -> None:
+        """agent_first callbacks: ring the customer for the agent waiting in the room."""
+        enqueue_once(self.rq, f"callback-ring-{token}", FLOOR_RING_CUSTOMER, member, agent_id,
+                     token, retry=FLOOR_RETRY)
 
     def end_conference(self, call: str) -> None:
         enqueue_once(self.rq, f"floor-end-{call}", FLOOR_END, call, retry=FLOOR_RETRY)

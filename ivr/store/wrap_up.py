@@ -24,6 +24,7 @@ from ivr.domain.errors import Conflict
 from ivr.domain.queueing import Presence, QueueConfig
 from ivr.store import events, keys
 from ivr.store.agents import AgentStore, to_ms
+from ivr.store.floor import FloorStore
 from ivr.store.scripts import QueueScripts, text
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ class WrapUpOps:
         call, started, extended = (text(v) for v in rest)
         if call:
             seconds = max(0.0, now - int(started or to_ms(now)) / 1000.0)
-            events.publish_event(self.conn, "wrap_up", call, {
+            # a callback's (`cb:<id>`) joins the record of the call that asked for it
+            record = FloorStore(self.conn).record_of(call)
+            events.publish_event(self.conn, "wrap_up", record, {
                 "agent": agent_id, "seconds": round(seconds, 3), "ended": how,
                 "extended": int(extended or 0) / 1000.0}, now)
         self.agent_ready(agent_id)

@@ -4,8 +4,9 @@
   `/voice/queue/callback?step=` (keys while holding, callback dialogue): ivr/phone/holding.py
 - `/voice/queue/bridge`, `/voice/queue/whisper`, `/voice/queue/dialed`,
   `/voice/queue/overflow`: connecting the caller to the reserved agent (ivr/phone/bridging.py)
-- `/voice/queue/callback/{agent,customer,answered,done,status}`: callback legs
-  (ivr/phone/callback_legs.py)
+- `/voice/queue/callback/{agent,customer,answered,done,status}`: callback legs, met in a
+  conference as a routed caller is (ivr/phone/callback_legs.py; `customer?first=agent` is
+  agent_first's customer joining the waiting agent)
 
 Same contract as ivr/web/voice.py: signature checked (403), never a 5xx, fallback TwiML on
 any failure (ivr/web/routing_hooks.py declares the routes so). Requests from the fallback
@@ -97,12 +98,13 @@ def callback_leg() -> CallbackLeg:
 
 @hook(bp, "/voice/queue/callback/agent")
 def callback_agent_leg() -> str:
-    return callback_legs().agent_leg(callback_leg())
+    return callback_legs().agent_leg(callback_leg(), call_sid(), now())
 
 
 @hook(bp, "/voice/queue/callback/customer")
 def callback_customer_leg() -> str:
-    return callback_legs().customer_leg(callback_leg())
+    return callback_legs().customer_leg(callback_leg(), call_sid(), arg("first") == "agent",
+                                        now())
 
 
 @hook(bp, "/voice/queue/callback/answered")
