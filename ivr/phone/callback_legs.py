@@ -94,8 +94,8 @@ class CallbackLegs:
         the agent; agent_first (the agent waits in the room): they are connected now."""
         entry = self.entry(leg)
         r = VoiceResponse()
-        agent = self._waiting_agent(leg) if agent_first else None
-        if not entry["number"] or not self._reserved(leg) or (agent_first and agent is None):
+        if not entry["number"] or not self._reserved(leg) or (
+                agent_first and not self._join_agent(leg, now)):
             r.hangup()
             return str(r)
         language = self._language(entry["call_sid"])
@@ -106,17 +106,24 @@ class CallbackLegs:
                                            since=now.timestamp()))
         if self.recording is not None:  # FLOOR_RECORDING: the customer is told first
             self.recording.speak_notice(r, entry["queue"], language)
-        if agent is not None and self.connected(leg.member, leg.agent, leg.reservation, now):
-            # the agent's talk starts with the customer, not with the customer's ring
-            self.floor.update_leg(leg.member, agent.leg, lambda b: replace(
-                b, since=now.timestamp()) if b else None)
-            if self.recording is not None:
-                self.recording.start(leg.member, agent.leg)
         caller_conference(r, self.prompter.urls, leg.member,
                           self._done_url(leg, "customer" if agent_first else "agent"))
         if not agent_first:
             self.jobs.ring_agent(leg.member, leg.agent, leg.reservation)
         return str(r)
+
+    def _join_agent(self, leg: CallbackLeg, now: datetime) -> bool:
+        """agent_first: the customer answered and the agent still waits in the room: they are
+        connected now (False when the agent left or the reservation went stale)."""
+        agent = self._waiting_agent(leg)
+        if agent is None or not self.connected(leg.member, leg.agent, leg.reservation, now):
+            return False
+        # the agent's talk starts with the customer, not with the customer's ring
+        self.floor.update_leg(leg.member, agent.leg, lambda b: replace(
+            b, since=now.timestamp()) if b else None)
+        if self.recording is not None:  # FLOOR_RECORDING: the agent's leg, when it records
+            self.recording.start(leg.member, agent.leg)
+        return True
 
     def connected(self, member: str, agent: str, token: str, now: datetime) -> bool:
         """Both parties are on: record the answer once (the answered wait, `agent_answered`).

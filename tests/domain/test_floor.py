@@ -168,3 +168,24 @@ def test_the_conference_ends_when_no_agent_side_leg_is_left_or_ringing():
 def test_queue_transfer_keeps_the_first_arrival_and_the_higher_priority():
     assert queue_place(100.0, 1, 5) == (100.0, 5)
     assert queue_place(100.0, 7, 5) == (100.0, 7)
+
+
+def test_a_callbacks_floor_finds_the_customer_leg_and_refuses_a_queue_transfer():
+    """A callback's floor is named for its member (`cb:<id>`); the customer's leg is a call
+    of its own, found by its role (the moves hold it, its leaving ends the call)."""
+    customer = Leg("CA9", "caller", "caller", "joined", since=1, in_room=True)
+    room = Floor("cb:7", "support", "CF1", (customer, ME))
+    assert room.is_callback
+    assert room.caller == customer
+    assert room.state() == "talking"
+    assert plan(room, "alice", "hold", {}, 5.0).commands == [Hold("CA9", True)]
+    with pytest.raises(Refused, match="can not be transferred to a queue"):
+        plan(room, "alice", "transfer", {"to_type": "queue", "to": "sales"}, 5.0)
+    assert plan(room, "alice", "transfer", {"to_type": "agent", "to": "dan"}, 5.0).commands == [
+        Ring("agent", "agent", "dan", after="CA2")]
+    gone = replace(room, legs=(replace(customer, status="left"), ME))
+    assert gone.caller_gone
+    waiting = Floor("cb:7", "support", None, (ME,))  # agent_first: the customer still rings
+    assert waiting.caller is None
+    assert not waiting.caller_gone
+    assert waiting.state() == "connecting"

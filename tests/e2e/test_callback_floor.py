@@ -152,14 +152,15 @@ def test_customer_first_callback_warm_transferred_then_the_agent_hangs_up(live: 
 def test_unanswered_callback_keeps_its_place_retries_then_gives_up(live: Live):
     """agent_first: the agent waits in the room, the customer does not answer: the attempt
     is counted, the agent let go without talk or wrap-up, the callback keeps its score."""
-    live.callees[CUSTOMER] = "no-answer"
+    live.callees[CUSTOMER] = "busy"
     callback_mode(live, "agent_first", retries=1, retry_delay=3)
     asker, member = book(live)
     score = live.redis.hget(keys.queue_entry(member), "score")
     live.available("alice")
     first = accept(live, "alice")
     live.run_until(lambda: kinds(live, asker.call_sid).count("callback_attempt") == 1)
-    live.run_until(lambda: live.queues.place(member) == ("support", 1))
+    live.run_until(lambda: live.queues.place(member) == ("support", 1)
+                   and floor_of(live, member).ended)
     assert live.redis.hget(keys.queue_entry(member), "score") == score  # the same place
     room = floor_of(live, member)
     assert room is not None  # she waited in the callback's room
@@ -170,7 +171,7 @@ def test_unanswered_callback_keeps_its_place_retries_then_gives_up(live: Live):
     live.run_until(lambda: "callback_done" in kinds(live, asker.call_sid))
     seen = events(live, asker.call_sid)
     assert [(d["result"], d["counted"], d["attempt"]) for k, d in seen
-            if k == "callback_attempt"] == [("no-answer", True, 1), ("no-answer", True, 2)]
+            if k == "callback_attempt"] == [("busy", True, 1), ("busy", True, 2)]
     assert [d["result"] for k, d in seen if k == "callback_done"] == ["gave_up"]
     for kind in ("agent_answered", "agent_left", "wrap_up"):
         assert kind not in kinds(live, asker.call_sid)
