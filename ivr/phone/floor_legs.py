@@ -253,11 +253,8 @@ class FloorLegs:
         if conference and not known:
             self.floor.set(call, conference=conference)
         if event == "conference-end":
-            floor = self.floor.load(call)
-            caller = floor.caller if floor is not None else None
-            # the caller's leg, if no leave came for it (a callback's customer has a leg SID
-            # of its own)
-            self.left(call, caller.leg if caller is not None else call, now)
+            # the caller's leg, if no leave came for it
+            self.left(call, self._caller_sid(call), now)
             self.floor.set(call, ended="1")
         elif event == "participant-join" and leg:
             self.floor.in_room(call, leg, True)  # the console's moves wait for this
@@ -276,6 +273,14 @@ class FloorLegs:
         back. The routed agent's ring is a reservation, released by `bridge_failed`."""
         if role in AGENT_SIDE and not token and not who.startswith("+"):
             self.service.agents.floor_left(who, call, now.timestamp())
+
+    def _caller_sid(self, call: str) -> str:
+        """The caller's leg: their own CallSid, or a callback customer's leg of its own."""
+        if not call.startswith("cb:"):
+            return call
+        floor = self.floor.load(call)
+        caller = floor.caller if floor is not None else None
+        return caller.leg if caller is not None else call
 
     def _ring_missed(self, agent: str, now: datetime) -> None:
         """Agent state (ivr/store/agents.py): N missed rings in a row -> away."""

@@ -168,7 +168,8 @@ def test_unanswered_callback_keeps_its_place_retries_then_gives_up(live: Live):
     assert [(p.leg, p.status) for p in room.legs] == [(first, "left")]
     second = accept(live, "alice")  # the retry, after the queue's delay
     assert second != first
-    live.run_until(lambda: "callback_done" in kinds(live, asker.call_sid))
+    live.run_until(lambda: "callback_done" in kinds(live, asker.call_sid)
+                   and kinds(live, asker.call_sid).count("callback_attempt") == 2)
     seen = events(live, asker.call_sid)
     assert [(d["result"], d["counted"], d["attempt"]) for k, d in seen
             if k == "callback_attempt"] == [("busy", True, 1), ("busy", True, 2)]
