@@ -145,7 +145,9 @@ class FloorJobs:
                      token, retry=FLOOR_RETRY)
 
     def end_conference(self, call: str) -> None:
-        enqueue_once(self.rq, f"floor-end-{call}", FLOOR_END, call, retry=FLOOR_RETRY)
+        # a callback's floor is `cb:<id>`; RQ's job ids take letters, digits, _ and - only
+        enqueue_once(self.rq, f"floor-end-{call.replace(':', '_')}", FLOOR_END, call,
+                     retry=FLOOR_RETRY)
 
     def redirect_caller(self, call: str, url: str, why: str) -> None:
         enqueue_once(self.rq, f"floor-redirect-{call}-{why}", FLOOR_REDIRECT, call, url,
