@@ -152,20 +152,22 @@ class CallbackLegs:
 
     # -- the end of an attempt --------------------------------------------------------------
     def finished(self, leg: CallbackLeg, by: str, status: str, duration: float | None,
-                 dialled_sid: str, now: datetime) -> str:
+                 dialled_sid: str, now: datetime, call_status: str = "") -> str:
         """The customer's Dial ended (their room ended): answered -> done; otherwise an
-        unanswered attempt (`by` says who did not answer: the customer or the agent)."""
+        unanswered attempt (`by` says who did not answer: the customer or the agent).
+        `call_status` `completed`: the customer hung up in the room (`caller_hung_up`, as
+        for a routed caller, ivr/phone/bridging.py)."""
         r = VoiceResponse()
         r.hangup()
         floor = self.floor.load(leg.member)
         if floor is not None and self.floor.field(leg.member, "reservation") == leg.reservation:
-            self._room_finished(floor, leg, by, duration, now)
+            self._room_finished(floor, leg, by, duration, now, call_status == "completed")
             return str(r)
         self._dial_finished(leg, by, status, duration, dialled_sid, now)
         return str(r)
 
     def _room_finished(self, floor: Floor, leg: CallbackLeg, by: str, duration: float | None,
-                       now: datetime) -> None:
+                       now: datetime, hung_up: bool) -> None:
         if not self.floor.once(leg.member, "finished"):
             return
         caller = floor.caller
@@ -173,12 +175,17 @@ class CallbackLegs:
         if self.floor.field(leg.member, "answered") != "1":
             self.unanswered(leg, by, "no-answer", customer, now)  # stale if already filed
             return
+        record = self._record(leg.member)
+        if hung_up:  # the agent who had the call: the last agent-role leg that answered
+            had = [p.who for p in floor.legs if p.role == "agent" and p.since]
+            self._publish(record, leg.member, "caller_hung_up",
+                          {"agent": had[-1]} if had else {}, now)
         at = now.timestamp()
         self.handoff.service.dial_finished(leg.member, leg.reservation, "completed", at,
                                            duration)
         self.handoff.stats.call_ended(floor.queue, duration or 0.0, at)
         attempt = int(self.floor.field(leg.member, "attempts") or 0) + 1
-        self._attempt_done(self._record(leg.member), leg, attempt, customer, now)
+        self._attempt_done(record, leg, attempt, customer, now)
 
     def _dial_finished(self, leg: CallbackLeg, by: str, status: str, duration: float | None,
                        dialled_sid: str, now: datetime) -> None:

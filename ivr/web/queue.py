@@ -116,7 +116,8 @@ def callback_answered() -> str:
 def callback_done() -> str:
     status, duration = dial_result(request.form)
     return callback_legs().finished(callback_leg(), arg("by"), status, duration,
-                                    form_value("DialCallSid", 64), now())
+                                    form_value("DialCallSid", 64), now(),
+                                    form_value("CallStatus", 20))
 
 
 @hook(bp, "/voice/queue/callback/status")

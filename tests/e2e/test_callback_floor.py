@@ -23,7 +23,8 @@ from tests.e2e.test_queue_calls import events, kinds
 RING_SECONDS = 600  # as tests/e2e/test_floor_calls.py: the tests decide each ring themselves
 CUSTOMER = "+14155550102"
 FLOOR_KINDS = ("agent_answered", "hold_started", "hold_ended", "transfer", "monitor",
-               "agent_left", "agent_missed", "wrap_up", "callback_attempt", "callback_done")
+               "agent_left", "agent_missed", "caller_hung_up", "wrap_up", "callback_attempt",
+               "callback_done")
 
 
 @pytest.fixture(autouse=True)
@@ -102,6 +103,7 @@ def test_agent_first_callback_holds_is_monitored_and_cold_transferred(live: Live
             if k == "transfer"] == [("alice", "cold", "started", "dan"),
                                     ("alice", "cold", "completed", "dan")]
     assert [d["agent"] for k, d in seen if k == "agent_left"] == ["alice", "dan"]
+    assert [d["agent"] for k, d in seen if k == "caller_hung_up"] == ["dan"]
     assert [d["agent"] for k, d in seen if k == "wrap_up"] == ["alice"]
     assert [(d["result"], d["leg_sid"]) for k, d in seen if k == "callback_attempt"] == [
         ("answered", customer.call_sid)]
@@ -144,6 +146,7 @@ def test_customer_first_callback_warm_transferred_then_the_agent_hangs_up(live: 
     assert [d["agent"] for k, d in seen if k == "agent_left"] == ["alice", "dan"]
     assert [d["result"] for k, d in seen if k == "callback_attempt"] == ["answered"]
     assert [d["result"] for k, d in seen if k == "callback_done"] == ["completed"]
+    assert "caller_hung_up" not in kinds(live, asker.call_sid)  # the agent ended it
     assert not [k for k in kinds(live, member) if k in FLOOR_KINDS]
     for leg in live.standin.all_legs():
         assert leg.transcript.ok, leg.transcript.render()
