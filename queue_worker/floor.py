@@ -95,8 +95,16 @@ def _not_placed(ctx: JobContext, call: str, agent_id: str, token: str, exc: Exce
                 call, agent_id, exc)
     ctx.service.bridge_failed(call, token, time.time(), agent_presence=(
         Presence.BREAK if permanent else Presence.AVAILABLE))
-    FloorJobs(ctx.rq).redirect_caller(call, _url(ctx, "/voice/floor/back", call=call),
-                                      f"ring-{token}")
+    leg, url = call, _url(ctx, "/voice/floor/back", call=call)
+    if call.startswith("cb:"):  # a callback's customer (their own leg) is let go
+        floor = floor_store(ctx).load(call)
+        caller = floor.caller if floor is not None else None
+        if caller is None:
+            return
+        leg, url = caller.leg, _url(ctx, "/voice/queue/callback/done", by="agent",
+                                    callback=call.removeprefix("cb:"), reservation=token,
+                                    agent=agent_id)
+    FloorJobs(ctx.rq).redirect_caller(leg, url, f"ring-{token}")
 
 
 def end_conference(call: str) -> str:

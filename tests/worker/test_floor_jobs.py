@@ -12,6 +12,7 @@ from rq import SimpleWorker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from ivr.config.queues import parse_queues
+from ivr.domain.floor import Leg
 from ivr.store import keys
 from ivr.store.floor import FloorStore
 from ivr.store.jobs import ROUTING_QUEUE, FloorJobs
@@ -156,3 +157,33 @@ def test_a_recording_twilio_will_not_start_is_marked_failed(ctx, redis, fake_twi
     filed = [(f[b"kind"].decode(), json.loads(f[b"data"]))
              for _, f in redis.xrange(keys.events_stream())]
     assert filed == [("recording", {"recording": leg, "action": "failed"})]
+
+
+def test_a_callback_ring_twilio_refuses_lets_the_customer_go_and_keeps_the_place(
+        ctx, redis, fake_twilio):
+    """customer_first: the customer waits in the callback's room (`cb:<id>`, their own leg)
+    when the agent's ring is refused: the callback keeps its place, the customer's leg (not
+    the member, which is no call) is sent to the callback's end."""
+    fake_twilio.refuse["/Calls.json"] = (400, 21211)
+    svc = ctx.service
+    now = time.time()
+    booked = svc.callbacks.request("support", "+14155550102", now - 30, call_sid=CALLER)
+    member = f"cb:{booked.callback_id}"
+    score = redis.hget(keys.queue_entry(member), "score")
+    svc.agent_presence("alice", "available", now)
+    (res,) = svc.route("support", now).reservations
+    svc.begin_bridge(res.token, now)
+    svc.bridge_sent(res.token)
+    floor = FloorStore(redis)
+    floor.create(member, "support", agent="alice", reservation=res.token, record=CALLER)
+    floor.add_leg(member, Leg("CA" + "9" * 32, "caller", "caller", "joined", since=now))
+    ctx.rq.empty()
+    FloorJobs(ctx.rq).ring_agent(member, "alice", res.token)
+    work(redis)
+    assert FailedJobRegistry(queue=ctx.rq).get_job_ids() == []
+    assert svc.position(member) == 1
+    assert redis.hget(keys.queue_entry(member), "score") == score
+    (url,) = redirects_of(fake_twilio, "CA" + "9" * 32)
+    assert url.startswith(f"{BASE}/voice/queue/callback/done?")
+    assert f"callback={booked.callback_id}" in url
+    assert "by=agent" in url
