@@ -171,7 +171,10 @@ def disposition() -> Response:
                        "a supervisor may file its disposition"), 403
     data = {"agent": agent_id(), "code": code, "notes": (request.form.get("notes") or "")[:2000]}
     now = time.time()
-    publish_event(services().redis, "disposition", call_sid, data, now)
+    # a callback's (`cb:<id>`) is filed under the call that asked for it, beside its floor
+    # events, so the call record and the caller's history show it
+    record = FloorStore(services().redis).record_of(call_sid)
+    publish_event(services().redis, "disposition", record, data, now)
     engine = services().queue_engine
     if engine is not None:  # a queue's required disposition ends the agent's wrap-up
         engine.disposition_filed(data["agent"], call_sid, now)

@@ -225,7 +225,9 @@ class FloorRecording:
         queue = (current.queue if current else "") or self.queue_of(call) or ""
         settings = self.settings_of(queue) if queue else None
         if settings is not None and settings.transcribe and self.transcribe is not None:
-            self.transcribe(call, sid, url)
+            # a callback's (`cb:<id>`) transcript joins the call that asked for it, as its
+            # recording events do
+            self.transcribe(FloorStore(self.conn).record_of(call), sid, url)
 
     def _show(self, call: str) -> None:
         """The floor state's `recording` (on, paused, off), when the call has a floor."""

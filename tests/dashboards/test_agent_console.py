@@ -120,6 +120,22 @@ def test_agents_file_dispositions_only_on_calls_put_through_to_them(app: Flask, 
         assert _disposition(sue, s_token, call_sid).status_code == 200
 
 
+def test_a_callbacks_disposition_is_filed_under_the_call_that_asked_for_it(app: Flask, redis):
+    """The console knows a callback's call as `cb:<id>`; its floor events go under the call
+    that asked for the callback (FloorStore.record_of), and so must its disposition, or the
+    call record and the caller's history would never show it."""
+    from ivr.store.call_state import CallStateStore
+    from ivr.store.floor import FloorStore
+
+    asked = "CA" + "5" * 32
+    FloorStore(redis).create("cb:42", "support", record=asked)
+    CallStateStore(redis).mark("cb:42", agent="alice")  # put through to alice
+    alice, token = signed_in(app, "alice")
+    assert _disposition(alice, token, "cb:42").status_code == 200
+    filed = [e for e in redis.xrange(keys.events_stream()) if e[1][b"kind"] == b"disposition"]
+    assert [f[b"call"].decode() for _, f in filed] == [asked]
+
+
 def test_the_wait_shown_stops_when_an_agent_joins(app: Flask, redis):
     """'Waited' is the time in line, not the time since joining it: once alice is in the
     caller's conference it stays put however long they talk."""

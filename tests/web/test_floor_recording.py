@@ -269,3 +269,17 @@ def test_a_recording_callback_while_redis_is_down_is_filed_when_it_is_back(tmp_p
                 ] == [("recording", "completed", True)]
     finally:
         server.stop()
+
+
+def test_a_callbacks_transcript_joins_the_call_that_asked_for_it(app: Flask,
+                                                                 redis: redis_lib.Redis):
+    """A callback's floor is `cb:<id>`; its recording events go under the asking call, and
+    so must the transcription job, or the transcript would land on a call nobody reads."""
+    from ivr.store.floor import FloorStore
+
+    asked, leg, rec_sid = sid("CA"), sid("CA"), sid("RE")
+    FloorStore(redis).create("cb:9", "support", record=asked)
+    recorder(app).store.begin("cb:9", leg, "support")
+    post_status(app, "cb:9", status_form(leg, rec_sid, "completed"))
+    (job,) = Queue(TRANSCRIPTION_QUEUE, connection=redis).jobs
+    assert job.args[:2] == (asked, rec_sid)
