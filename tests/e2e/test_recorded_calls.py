@@ -15,9 +15,13 @@ from ivr.domain.queueing import RecordingSettings
 from queue_worker.outcomes import drain_events
 from tests import signin
 from tests.e2e.conftest import Live
-from tests.e2e.test_floor_calls import console, floor_of, routed_call
+from tests.e2e.test_floor_calls import console, floor_of, routed_call, slow_rings
 from tests.e2e.test_queue_calls import events
 from tests.privacy.conftest import outcome_db
+
+__all__ = ["slow_rings"]  # autouse, as in test_floor_calls: a ring the test answers must not
+# ring out (a queue's default 20 s is 0.7 s of real time at the stand-in's speed; CI saw
+# alice's ring end "no-answer" before the test's poll found it ringing)
 
 
 def actions(live: Live, call: str) -> list[str]:
