@@ -73,6 +73,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# How long a server may take to listen: `ivr serve` imports the app and checks the flows,
+# which took 40-52 s on a 2-core machine at load 15-20; a server that fails exits sooner.
+START_SECONDS = 90
+
+
 @dataclass
 class Server:
     name: str
@@ -88,12 +93,14 @@ class Server:
 
     def start(self, args: list[str], env: dict[str, str]) -> None:
         self.start_process(args, env)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return
             except OSError:
+                if self.proc is not None and self.proc.poll() is not None:
+                    break  # it exited: no use waiting for its port
                 time.sleep(0.2)
         raise click.ClickException(f"{self.name} did not start; see {self.workdir}")
 
