@@ -6,8 +6,6 @@ API is the local HTTP server of tests/worker/conftest.py, refusing as Twilio doe
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from flask import Flask
 
@@ -16,7 +14,7 @@ from ivr.domain.floor import Leg
 from ivr.store.floor import FloorStore
 from tests import signin
 from tests.signin import add_users
-from tests.worker.conftest import FakeTwilio
+from tests.worker.conftest import running_fake_twilio
 
 CALL = "CA" + "5" * 32
 AGENT_LEG = "CA" + "6" * 32
@@ -25,12 +23,8 @@ CONSULT_LEG = "CA" + "7" * 32
 
 @pytest.fixture
 def twilio():
-    fake = FakeTwilio()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with running_fake_twilio() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ HTTP server of tests/worker/conftest.py; the webhooks are posted signed as Twili
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -19,7 +18,7 @@ from ivr.store.floor import FloorStore
 from tests import signin
 from tests.signin import add_users
 from tests.web.conftest import standard_params, web_settings
-from tests.worker.conftest import FakeTwilio
+from tests.worker.conftest import FakeTwilio, running_fake_twilio
 
 CALL = "CA" + "5" * 32
 AGENT_LEG = "CA" + "6" * 32
@@ -28,12 +27,8 @@ OTHER = "CA" + "8" * 32
 
 @pytest.fixture
 def twilio():
-    fake = FakeTwilio()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with running_fake_twilio() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
-from rq import Queue
+from rq import Queue, SimpleWorker
 
+from ivr.config.queues import parse_queues
 from ivr.config.settings import Config
 from ivr.phone.call_control import TwilioCallControl, build_client
 from ivr.store.jobs import ROUTING_QUEUE, RqTrigger
 from queue_worker.context import JobContext, install_context
-from tests.store.queue_fixtures import service_for
+from tests.store.queue_fixtures import CONFIG, service_for
 
 BASE = "https://ivr.example.com"  # the app's public base URL in the routing jobs' tests
 
@@ -95,15 +99,40 @@ class FakeTwilio:
             return [form for path, form in self.served if fragment in path]
 
 
-@pytest.fixture
-def fake_twilio():
+@contextmanager
+def running_fake_twilio() -> Iterator[FakeTwilio]:
+    """A FakeTwilio serving on its own thread, shut down (and any held request released)
+    on the way out; the fixture below and the page tests' `twilio` fixtures use it."""
     fake = FakeTwilio()
     thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
     thread.start()
-    yield fake
-    fake.release.set()
-    fake.server.shutdown()
-    fake.server.server_close()
+    try:
+        yield fake
+    finally:
+        fake.release.set()
+        fake.server.shutdown()
+        fake.server.server_close()
+
+
+@pytest.fixture
+def fake_twilio():
+    with running_fake_twilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def ctx(redis, fake_twilio):
+    """The routing jobs' context for the standard queues.yaml (tests/store/queue_fixtures.py)
+    with every agent's softphone signed in; a module with other queues defines its own."""
+    context = routing_context(redis, fake_twilio, CONFIG, time.time() - 100)
+    for agent in parse_queues(CONFIG).agents:
+        context.service.agents.device(agent.id, "registered", time.time())
+    return context
+
+
+def work(redis) -> None:
+    """Run the routing queue's jobs until it is empty, in this process."""
+    SimpleWorker([ROUTING_QUEUE], connection=redis).work(burst=True)
 
 
 def routing_context(redis, fake_twilio: FakeTwilio, config, agents_since: float) -> JobContext:

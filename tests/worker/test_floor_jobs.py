@@ -7,31 +7,16 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 from rq import SimpleWorker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from ivr.config.queues import parse_queues
 from ivr.domain.floor import Leg
 from ivr.store import keys
 from ivr.store.floor import FloorStore
 from ivr.store.jobs import ROUTING_QUEUE, FloorJobs
-from tests.store.queue_fixtures import CONFIG
-from tests.worker.conftest import BASE, routing_context
+from tests.worker.conftest import BASE, work
 
 CALLER = "CA" + "1" * 32
-
-
-@pytest.fixture
-def ctx(redis, fake_twilio):
-    context = routing_context(redis, fake_twilio, CONFIG, time.time() - 100)
-    for agent in parse_queues(CONFIG).agents:  # the softphones are signed in
-        context.service.agents.device(agent.id, "registered", time.time())
-    return context
-
-
-def work(redis) -> None:
-    SimpleWorker([ROUTING_QUEUE], connection=redis).work(burst=True)
 
 
 def ring_reserved(ctx, redis) -> str:

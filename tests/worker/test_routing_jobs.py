@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from rq import SimpleWorker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from ivr.config.queues import parse_queues
 from ivr.config.settings import Config
 from ivr.phone.call_control import TwilioCallControl, build_client
 from ivr.store.jobs import ROUTING_QUEUE
-from tests.store.queue_fixtures import CONFIG
-from tests.worker.conftest import BASE, routing_context
-
-
-@pytest.fixture
-def ctx(redis, fake_twilio):
-    context = routing_context(redis, fake_twilio, CONFIG, time.time() - 100)
-    for agent in parse_queues(CONFIG).agents:  # the softphones are signed in
-        context.service.agents.device(agent.id, "registered", time.time())
-    return context
-
-
-def work(redis) -> None:
-    SimpleWorker([ROUTING_QUEUE], connection=redis).work(burst=True)
+from tests.worker.conftest import BASE, work
 
 
 def test_join_then_agent_available_bridges_once_through_twilio_rest(ctx, redis, fake_twilio):

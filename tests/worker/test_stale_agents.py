@@ -9,27 +9,15 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
-from ivr.config.queues import parse_queues
 from ivr.domain.floor import Leg
 from ivr.store.floor import FloorStore
 from ivr.store.jobs import ROUTING_QUEUE, enqueue_once
 from queue_worker.stale_agents import STALE_RETRY, clear_stale_agents
-from tests.store.queue_fixtures import CONFIG
-from tests.worker.conftest import routing_context
 
 RINGING, CONNECTED, LIVE = ("CA" + str(n) * 32 for n in (1, 2, 3))
-
-
-@pytest.fixture
-def ctx(redis, fake_twilio):
-    context = routing_context(redis, fake_twilio, CONFIG, time.time() - 100)
-    for agent in parse_queues(CONFIG).agents:
-        context.service.agents.device(agent.id, "registered", time.time())
-    return context
 
 
 def previous_run(ctx, redis) -> None:
