@@ -12,13 +12,14 @@ Grammar (whitespace-separated tokens; names are dotted paths into the call's con
 Names must start with a letter (so `__import__`, `_private` and dunder walks are rejected by
 the tokenizer), calls and indexing do not exist, and a missing name is `none`, not an error.
 Comparing a number with a numeric string compares numbers (lookup CSVs give strings).
-Pure: no imports beyond the standard library's `re`.
+Pure: no imports beyond the standard library's `re` and `operator`.
 """
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -241,10 +242,64 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     if op == "!=":
         return bool(left != right)
     try:
-        return bool({"<": left < right, "<=": left <= right,
-                     ">": left > right, ">=": left >= right}[op])
+        return bool(_ORDERINGS[op](left, right))
     except TypeError:  # e.g. none < 3: an unknown value never satisfies an ordering
         return False
+
+
+_ORDERINGS: Mapping[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+Test = Callable[[Mapping[str, Any]], Any]
+"""A parsed condition made into a function of the context: `compile_condition`."""
+
+
+def compile_condition(expr: Expr) -> Test:
+    """`expr` as a function of the context that gives what `evaluate(expr, context)` gives.
+
+    Why: a branch node tests its conditions on every call that passes it (the shop flow's
+    first node does, on every call start), and `evaluate` dispatches on the node type at each
+    step of the tree; the flow loader compiles each condition once (model.Case). The same
+    parts do the work (`resolve`, `_compare`), so the two cannot drift apart unnoticed:
+    tests/domain/flow/test_conditions.py holds them to each other on generated trees."""
+    match expr:
+        case Literal():
+            value = expr.value
+            return lambda context: value
+        case Name():
+            path = expr.path
+            return lambda context: resolve(context, path)
+        case ListOf():
+            items = tuple(compile_condition(item) for item in expr.items)
+            return lambda context: [item(context) for item in items]
+        case Not():
+            operand = compile_condition(expr.operand)
+            return lambda context: not operand(context)
+        case BoolOp():
+            return _compile_bool(expr.op, tuple(compile_condition(o) for o in expr.operands))
+        case Compare():
+            op, left, right = expr.op, compile_condition(expr.left), compile_condition(expr.right)
+            return lambda context: _compare(op, left(context), right(context))
+    raise ConditionError(f"cannot compile {expr!r}")  # unreachable for parsed trees
+
+
+def _compile_bool(op: str, operands: tuple[Test, ...]) -> Test:
+    """`all` / `any` over the operands, stopping at the first that decides, as evaluate's."""
+    if op == "and":
+        def every(context: Mapping[str, Any]) -> bool:
+            for operand in operands:
+                if not operand(context):
+                    return False
+            return True
+        return every
+
+    def some(context: Mapping[str, Any]) -> bool:
+        for operand in operands:
+            if operand(context):
+                return True
+        return False
+    return some
 
 
 def _contains(container: Any, item: Any) -> bool:

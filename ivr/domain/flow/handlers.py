@@ -16,7 +16,6 @@ from ivr.domain import hours
 from ivr.domain.flow import answers
 from ivr.domain.flow import model as m
 from ivr.domain.flow.actions import CallEvent, Dial, Enqueue, Gather, Lookup, Record, Visit
-from ivr.domain.flow.conditions import evaluate
 from ivr.domain.flow.templating import Template, render
 
 if TYPE_CHECKING:
@@ -58,7 +57,7 @@ def _say(run: Run, node: Any) -> Next:
 
 
 def _set(run: Run, node: m.SetNode) -> Next:
-    context = run.context()
+    context = run.context().snapshot()  # every value from the context before the node
     for name, value in node.values.items():
         run.vars[name] = render(value, context, run.language) if isinstance(
             value, Template) else value
@@ -72,7 +71,7 @@ def _goto(run: Run, node: m.GotoNode) -> Next:
 def _branch(run: Run, node: m.BranchNode) -> Next:
     context = run.context()
     for case in node.cases:
-        if evaluate(case.condition, context):
+        if case.test(context):
             _detail(run, f"if {case.source}")
             return case.goto
     return node.otherwise

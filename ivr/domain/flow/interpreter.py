@@ -32,6 +32,7 @@ from ivr.domain.caller_history import FIRST_TIME
 from ivr.domain.flow import handlers
 from ivr.domain.flow.actions import Action, CallEvent, CallState, Hangup, Say, Speech, Visit
 from ivr.domain.flow.model import FALLBACK, Flow, Node, Prompt
+from ivr.domain.flow.step_context import StepContext
 from ivr.domain.flow.templating import render
 
 MAX_HOPS = 50
@@ -60,16 +61,17 @@ class Run:
     actions: list[Action] = field(default_factory=list)
     _time: dict[str, Any] | None = field(default=None, repr=False)
     _at: str | None = field(default=None, repr=False)  # event.now in ISO form, for visits
+    _context: StepContext | None = field(default=None, repr=False)
 
     # -- speaking ------------------------------------------------------------------------------
 
     def speech(self, prompts: Sequence[Prompt]) -> tuple[Speech, ...]:
         context = self.context()
+        language = self.language
         out = []
         for prompt in prompts:
-            template = prompt.texts.get(self.language) or next(iter(prompt.texts.values()))
-            out.append(Speech(render(template, context, self.language), self.language,
-                              prompt.prompt_id))
+            template = prompt.texts.get(language) or next(iter(prompt.texts.values()))
+            out.append(Speech(render(template, context, language), language, prompt.prompt_id))
         return tuple(out)
 
     def say(self, prompts: Sequence[Prompt]) -> None:
@@ -100,18 +102,12 @@ class Run:
         self.outcome["end"] = reason
         self.waiting, self.ended = None, True
 
-    def context(self) -> dict[str, Any]:
-        """What conditions and templates may read (see validator.BUILT_IN_NAMES)."""
-        public = {k: v for k, v in self.vars.items() if not k.startswith("_")}
-        return {
-            **public,
-            "caller": self.vars.get("caller", {}),
-            "flags": self.vars.get("flags", {}),
-            "history": self.vars.get("history", FIRST_TIME),
-            "language": self.language,
-            "call": {"attempts": self.attempts, "flow": self.flow.id},
-            "time": dict(self.local_time()),
-        }
+    def context(self) -> StepContext:
+        """What conditions and templates may read (see validator.BUILT_IN_NAMES), as a live
+        view of this step (ivr/domain/flow/step_context.py); one per step."""
+        if self._context is None:
+            self._context = StepContext(self)
+        return self._context
 
     def local_time(self) -> dict[str, Any]:
         """The step's time in the flow's timezone: the event's time, the same all step long,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ivr.domain.flow.conditions import Expr
+from ivr.domain.flow.conditions import Expr, Test, compile_condition
 from ivr.domain.flow.templating import Template
 from ivr.domain.hours import Schedule
 
@@ -140,6 +140,11 @@ class Case:
     source: str
     goto: str
     line: int
+    test: Test = field(init=False, compare=False, repr=False)
+    """`condition` compiled once, when the flow loads (conditions.compile_condition)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", compile_condition(self.condition))
 
 
 @dataclass(frozen=True, kw_only=True)

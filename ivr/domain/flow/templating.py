@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.domain.flow import spoken
@@ -51,6 +51,13 @@ class Template:
 
     source: str
     parts: tuple[str | Placeholder, ...]
+    fixed: str | None = field(default=None, init=False, compare=False, repr=False)
+    """The rendered text of a template without placeholders (most prompts), worked out once
+    when it is parsed: rendering it is then a field read, not a join and a regex per call."""
+
+    def __post_init__(self) -> None:
+        if all(isinstance(part, str) for part in self.parts):
+            object.__setattr__(self, "fixed", _tidy("".join(self.parts)))  # type: ignore[arg-type]
 
     @property
     def names(self) -> list[tuple[str, ...]]:
@@ -100,6 +107,16 @@ def render_value(placeholder: Placeholder, context: Mapping[str, Any], language:
 
 def render(template: Template, context: Mapping[str, Any], language: str) -> str:
     """The text with every placeholder filled in, whitespace runs collapsed."""
+    if template.fixed is not None:
+        return template.fixed
     out = [part if isinstance(part, str) else render_value(part, context, language)
            for part in template.parts]
-    return re.sub(r"\s+", " ", "".join(out)).strip()
+    return _tidy("".join(out))
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _tidy(text: str) -> str:
+    """Whitespace runs collapsed to one space, none at either end."""
+    return _SPACES.sub(" ", text).strip()

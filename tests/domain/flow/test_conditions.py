@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.domain.flow.conditions import ConditionError, evaluate, names_in, parse_condition
+from ivr.domain.flow.conditions import (
+    ConditionError,
+    compile_condition,
+    evaluate,
+    names_in,
+    parse_condition,
+)
 
 CONTEXT = {
     "caller": {"From": "+15551230000", "Country": "US"},
@@ -34,6 +40,7 @@ CONTEXT = {
 ])
 def test_evaluates(text: str, expected: bool) -> None:
     assert evaluate(parse_condition(text), CONTEXT) is expected
+    assert compile_condition(parse_condition(text))(CONTEXT) is expected
 
 
 @pytest.mark.parametrize("text", [
