@@ -47,7 +47,7 @@ class StepContext(Mapping[str, Any]):
             raise KeyError(name)
         return self._run.vars[name]
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         """As `Mapping.get`, without raising and catching KeyError for a missing name (a
         condition on a variable the call does not have reads `none`)."""
         built_in = BUILT_INS.get(name)
