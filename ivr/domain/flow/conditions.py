@@ -197,7 +197,7 @@ def resolve(context: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     """Walk mappings only (never attributes), so a name cannot reach into Python objects."""
     value: Any = context
     for part in path:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):  # dict: no ABC check
             return None
         value = value.get(part)
     return value
