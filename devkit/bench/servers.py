@@ -133,6 +133,7 @@ SWITCHES: dict[str, dict[str, str]] = {
     "app, connection back per request": {"IVR_LEAN_REDIS_KEEP": "0"},
     "app, fast form off": {"IVR_FAST_FORM": "0"},
     "app, TwiML memo off": {"IVR_TWIML_MEMO": "0"},
+    "app, first-step memo off": {"IVR_FIRST_STEP_MEMO": "0"},
     # the memo keys documents by the prompt audio's check window, so this turns it off too
     "app, prompt files per lookup": {"IVR_PROMPT_CHECK_EVERY": "0"},
 }

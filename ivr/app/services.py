@@ -33,6 +33,7 @@ from ivr.phone.bridging import BridgeService
 from ivr.phone.call_control import TwilioCallControl, build_client
 from ivr.phone.callback_legs import CallbackLegs
 from ivr.phone.calls import AcceptAll, CallService
+from ivr.phone.first_step_memo import FirstStepMemo
 from ivr.phone.floor_legs import FloorLegs
 from ivr.phone.floor_recording import FloorRecording
 from ivr.phone.hold_audio import HoldAudio
@@ -242,6 +243,7 @@ def build_services(config: Config, conn: redis.Redis | None = None,
         start_reads=queue_start_reads,
         one_trip=OneTripStart(store) if config.one_trip_start else None,
         render_twiml=_twiml_render(config, audio),
+        start_step=FirstStepMemo(config.first_step_memo),
     )
     svc = Services(config=config, redis=conn, calls=calls, urls=urls, flows=flows,
                    queue_engine=engine, handoff=handoff, embedded=embedded,

@@ -39,6 +39,11 @@ class SpeedSettings(BaseSettings):
         "IVR_FAST_FORM", "`0` parses the lane's url-encoded forms with `urllib.parse.parse_qsl` "
         "instead of the one-pass parser that gives the same values (`ivr/web/form_parse.py`)",
         True, unset="`1`")
+    first_step_memo: int = env(
+        "IVR_FIRST_STEP_MEMO", "call starts each web process remembers per flow by what their "
+        "walk read (the caller's variables, the time, the hours it asked about); a new call "
+        "that agrees on all of it gets the same first step without walking the flow "
+        "(`ivr/phone/first_step_memo.py`); `0`: every call walks", 8, ge=0, le=1000)
     twiml_memo: int = env(
         "IVR_TWIML_MEMO", "TwiML documents each web process remembers by the step's actions "
         "(the same actions, callback number and prompt audio always make the same document; "

@@ -77,6 +77,10 @@ class CallService:
     one_trip: OneTripStart | None = None
     """A new call's first step in one round trip (ivr/store/call_start.py), taken with
     `start_reads`; None (IVR_ONE_TRIP_START=0): always the locked path."""
+    start_step: Callable[[Any, CallEvent], tuple[CallState, tuple[Action, ...]]] = (
+        interpreter.start)
+    """A new call's first step: `interpreter.start`, or the same remembered by what the walk
+    read (ivr/phone/first_step_memo.py, IVR_FIRST_STEP_MEMO)."""
     render_twiml: Callable[..., str] = render
     """How a step's actions become TwiML: `render`, or the same with a memory of documents
     (ivr/phone/twiml_memo.py, IVR_TWIML_MEMO)."""
@@ -99,7 +103,7 @@ class CallService:
             flags, history = step.also if step.also is not None else ({}, {})
             event = CallEvent(kind="start", now=now, caller=dict(caller),
                               data={"flags": dict(flags), "history": dict(history)})
-            state, actions = interpreter.start(flow, event)
+            state, actions = self.start_step(flow, event)
             return self._finish(step, flow, None, state, actions, dict(caller), 0, now)
 
     def _start_new(self, one_trip: OneTripStart, call_sid: str, caller: Mapping[str, str],
@@ -135,7 +139,7 @@ class CallService:
         flow = self.flows.flow_for_number(caller.get("To", ""))
         event = CallEvent(kind="start", now=now, caller=dict(caller),
                           data={"flags": dict(flags), "history": dict(history)})
-        state, actions = interpreter.start(flow, event)
+        state, actions = self.start_step(flow, event)
         effects = self._run_effects(call_sid, flow, state, actions, dict(caller), now, 1,
                                     may_join=False)
         if effects is None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ivr.domain import hours
 from ivr.domain.flow import answers
 from ivr.domain.flow import model as m
 from ivr.domain.flow.actions import CallEvent, Dial, Enqueue, Gather, Lookup, Record, Visit
@@ -79,8 +78,7 @@ def _branch(run: Run, node: m.BranchNode) -> Next:
 
 
 def _hours(run: Run, node: m.HoursNode) -> Next:
-    status = hours.status(run.flow.schedules[node.schedule], run.event.now,
-                          run.vars.get("flags") or {})
+    status = run.schedule_status(node.schedule)
     _detail(run, status)
     return {"open": node.open, "closed": node.closed, "holiday": node.holiday,
             "emergency": node.emergency}[status]

@@ -25,15 +25,19 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ivr.domain import hours
 from ivr.domain.caller_history import FIRST_TIME
 from ivr.domain.flow import handlers
 from ivr.domain.flow.actions import Action, CallEvent, CallState, Hangup, Say, Speech, Visit
 from ivr.domain.flow.model import FALLBACK, Flow, Node, Prompt
 from ivr.domain.flow.step_context import StepContext
 from ivr.domain.flow.templating import render
+
+if TYPE_CHECKING:
+    from ivr.domain.flow.start_trace import Observed
 
 MAX_HOPS = 50
 """Nodes walked in one step without waiting before the loop guard sends the call to fallback.
@@ -62,6 +66,8 @@ class Run:
     _time: dict[str, Any] | None = field(default=None, repr=False)
     _at: str | None = field(default=None, repr=False)  # event.now in ISO form, for visits
     _context: StepContext | None = field(default=None, repr=False)
+    observed: Observed | None = field(default=None, repr=False)
+    """Set for a traced call start (start_trace.py): the step's time and schedules it read."""
 
     # -- speaking ------------------------------------------------------------------------------
 
@@ -118,7 +124,19 @@ class Run:
             self._time = {"hour": local.hour, "minute": local.minute,
                           "weekday": _DAYS[local.weekday()], "date": local.date().isoformat(),
                           "time": local.strftime("%H:%M")}
+        if self.observed is not None:
+            self.observed.time = self._time
         return self._time
+
+    def schedule_status(self, name: str) -> hours.Status:
+        """Whether the flow's schedule `name` is open at the step's time, with the call's
+        flags (ivr/domain/hours.py). Nodes read the clock only through this and `local_time`,
+        so a traced start knows when its walk depended on the time."""
+        status = hours.status(self.flow.schedules[name], self.event.now,
+                              self.vars.get("flags") or {})
+        if self.observed is not None:
+            self.observed.schedules.append((name, status))
+        return status
 
     def finish(self, state: CallState | None = None) -> tuple[CallState, tuple[Action, ...]]:
         new = CallState(
@@ -133,13 +151,16 @@ def start(flow: Flow, event: CallEvent) -> tuple[CallState, tuple[Action, ...]]:
     `emergency_closed`) from `event.data["flags"]` to `vars["flags"]`, and what is known of the
     caller's earlier calls from `event.data["history"]` to `vars["history"]` (first-time
     values when absent; see ivr/domain/caller_history.py)."""
-    history = {**FIRST_TIME, **dict(event.data.get("history") or {})}
-    run = Run(flow=flow, event=event, language=flow.language,
-              vars={"caller": dict(event.caller), "flags": dict(event.data.get("flags") or {}),
-                    "history": history},
+    run = Run(flow=flow, event=event, language=flow.language, vars=initial_vars(event),
               outcome={"language": flow.language}, path=[])
     walk(run, flow.start)
     return run.finish()
+
+
+def initial_vars(event: CallEvent) -> dict[str, Any]:
+    """A new call's variables, before its first node: the caller, the flags, the history."""
+    return {"caller": dict(event.caller), "flags": dict(event.data.get("flags") or {}),
+            "history": {**FIRST_TIME, **dict(event.data.get("history") or {})}}
 
 
 def plain_copy(value: Any) -> Any:
