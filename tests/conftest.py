@@ -17,8 +17,35 @@ import pytest
 import redis as redis_lib
 
 from ivr.store.embedded_redis import EmbeddedRedis
+from tests.longest_first import longest_files_first
 
 MARKER = "ivr-test:claimed"
+REDIS_SERVER_FIXTURE = "redis_server_url"  # every fixture that reaches the Redis server uses it
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--only-redis-tests", action="store_true",
+        help="run only the tests whose fixtures reach the Redis server (redis_server_url): "
+             "bin/dev test's second pass, on a standalone Redis, skips what would not touch it")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--only-redis-tests`: the rest are deselected (they ran in the first pass, and a test
+    that never reaches the Redis server runs the same on any). In an xdist worker the files
+    are ordered longest first (tests/longest_first.py), so no process ends a pass alone.
+
+    A test that reaches the Redis server through REDIS_URL in the environment, not through
+    a fixture, asks for `redis_server_url` too, or the second pass leaves it out."""
+    if config.getoption("only_redis_tests"):
+        keep, drop = [], []
+        for item in items:
+            reaches = REDIS_SERVER_FIXTURE in getattr(item, "fixturenames", ())
+            (keep if reaches else drop).append(item)
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    if hasattr(config, "workerinput"):
+        items[:] = longest_files_first(items)
 
 
 def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001 - pytest's hook signature
