@@ -11,6 +11,8 @@ from every stored step row."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +25,9 @@ from ivr.domain.outcome_record import CallRecord, Step
 from ivr.store import flow_rollups
 from ivr.store import models as m
 from ivr.store.call_records import lock_call, write_record
+from ivr.store.db import make_engine, make_session_factory, upgrade_database
 from ivr.store.flow_analytics import flow_figures
+from tests.pg_schemas import fresh_schema
 
 DAY = datetime(2026, 11, 24, 6, tzinfo=UTC)
 NODES = ("greet", "main_menu", "ask_order", "lookup", "to_support", "hours", "bye")
@@ -117,8 +121,8 @@ def _rollup_rows(engine: Engine) -> dict[tuple[Any, ...], tuple[Any, ...]]:
     return {tuple(row[:5]): tuple(row[5:]) for row in rows if row.visits}
 
 
-@pytest.fixture
-def written(db_engine: Engine, session_factory: sessionmaker[Session]) -> Engine:
+def _write_scripted_day(session_factory: sessionmaker[Session]) -> None:
+    """120 calls written, then rewritten as they go on, and a batch that rolls back."""
     rng = random.Random(15)
     base = DAY.timestamp()
     first: dict[str, list[Step]] = {}
@@ -144,7 +148,34 @@ def written(db_engine: Engine, session_factory: sessionmaker[Session]) -> Engine
     cut = [_record(rng, sid, steps[:1], "shop") for sid, steps in list(first.items())[:30]]
     with pytest.raises(RuntimeError, match="rolls back"):
         _write(session_factory, cut, fail=True)
+
+
+@pytest.fixture
+def written(db_engine: Engine, session_factory: sessionmaker[Session]) -> Engine:
+    _write_scripted_day(session_factory)
     return db_engine
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def written_once(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 pg_server_url: str | None) -> Iterator[Engine]:
+    """The scripted day written once per database for the report checks, which only read
+    it (migrating and writing took 1.5-2 s a test, as long as the checks)."""
+    if request.param == "sqlite":
+        urls: AbstractContextManager[str] = nullcontext(
+            f"sqlite:///{tmp_path_factory.mktemp('rollups')}/outcomes.sqlite3")
+    elif pg_server_url is None:
+        pytest.skip("no PostgreSQL at DATABASE_URL or 127.0.0.1:5432")
+    else:
+        urls = fresh_schema(pg_server_url)
+    with urls as url:
+        upgrade_database(url)
+        engine = make_engine(url)
+        try:
+            _write_scripted_day(make_session_factory(engine))
+            yield engine
+        finally:
+            engine.dispose()
 
 
 PERIODS = [(DAY - timedelta(hours=2), DAY + timedelta(days=1)),       # whole hours
@@ -154,11 +185,11 @@ PERIODS = [(DAY - timedelta(hours=2), DAY + timedelta(days=1)),       # whole ho
 
 
 @pytest.mark.parametrize(("start", "end"), PERIODS)
-def test_report_equals_the_figures_of_the_stored_steps(written: Engine, start: datetime,
+def test_report_equals_the_figures_of_the_stored_steps(written_once: Engine, start: datetime,
                                                        end: datetime) -> None:
-    steps = _stored_steps(written)
+    steps = _stored_steps(written_once)
     expected = _expected(steps, "shop", start, end)
-    got = flow_figures(written, "shop", start, end, TYPES)
+    got = flow_figures(written_once, "shop", start, end, TYPES)
     assert [f.as_dict() for f in got] == [f.as_dict() for f in expected]
     assert sum(f.entered for f in got) > 20  # the period holds traffic
 
