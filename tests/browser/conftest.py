@@ -104,7 +104,8 @@ class LiveServer:
 
         self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
         self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       daemon=True)  # stop() waits a 50 ms poll, not 0.5 s
         self.thread.start()
         return self
 

@@ -111,7 +111,8 @@ class FileServer:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def __enter__(self) -> FileServer:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # a 50 ms poll: shutdown() waits for the loop's next look (default 0.5 s a test)
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

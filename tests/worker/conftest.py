@@ -104,7 +104,9 @@ def running_fake_twilio() -> Iterator[FakeTwilio]:
     """A FakeTwilio serving on its own thread, shut down (and any held request released)
     on the way out; the fixture below and the page tests' `twilio` fixtures use it."""
     fake = FakeTwilio()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
+    # a 50 ms poll: shutdown() waits for the serving loop's next look (the 0.5 s default
+    # was half a second at the end of every test that uses it)
+    thread = threading.Thread(target=fake.server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield fake
