@@ -26,8 +26,9 @@ REDIS_SERVER_FIXTURE = "redis_server_url"  # every fixture that reaches the Redi
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--only-redis-tests", action="store_true",
-        help="run only the tests whose fixtures reach the Redis server (redis_server_url): "
-             "bin/dev test's second pass, on a standalone Redis, skips what would not touch it")
+        help="run only the tests whose fixtures reach the Redis server (redis_server_url) "
+             "and that leave its script cache alone (not marked flushes_scripts): bin/dev "
+             "test's second pass, on one standalone Redis its processes share")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -36,12 +37,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     are ordered longest first (tests/longest_first.py), so no process ends a pass alone.
 
     A test that reaches the Redis server through REDIS_URL in the environment, not through
-    a fixture, asks for `redis_server_url` too, or the second pass leaves it out."""
+    a fixture, asks for `redis_server_url` too, or the second pass leaves it out. Tests marked
+    `flushes_scripts` are left out too: SCRIPT FLUSH empties the cache of the whole server,
+    and on the one server both processes of that pass share, another test's EVALSHA then met
+    NOSCRIPT mid-test (test_lean_redis counted its kept connection handed back). In the
+    first pass each process has its own embedded server."""
     if config.getoption("only_redis_tests"):
         keep, drop = [], []
         for item in items:
             reaches = REDIS_SERVER_FIXTURE in getattr(item, "fixturenames", ())
-            (keep if reaches else drop).append(item)
+            shared_safe = item.get_closest_marker("flushes_scripts") is None
+            (keep if reaches and shared_safe else drop).append(item)
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
     if hasattr(config, "workerinput"):

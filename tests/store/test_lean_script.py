@@ -31,6 +31,7 @@ def test_same_answer_as_redis_py_and_one_connection_per_thread(held, redis):
     assert len(redis.connection_pool._in_use_connections) == 1  # both scripts share it
 
 
+@pytest.mark.flushes_scripts
 def test_a_flushed_script_cache_is_loaded_again(held, redis):
     script = LeanScript(held, INCR)
     assert script(["n"], [1]) == 1
@@ -229,6 +230,7 @@ def _as_comparable(replies: list) -> list:
     return [(type(r).__name__, str(r)) if isinstance(r, Exception) else r for r in replies]
 
 
+@pytest.mark.flushes_scripts
 def test_a_script_with_reads_answers_what_redis_pys_pipeline_answers(held, redis):
     """The call-start webhook sends its reads after call_begin on the held connection
     (CallStateStore.step also=): replies parsed and errors in place, as the pipeline does."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 import redis as redis_lib
 from flask import Flask
 
@@ -54,6 +55,7 @@ def test_a_failing_history_read_still_answers_the_call(app: Flask,
     assert "Thank you for calling Acme Outfitters." in start(app)
 
 
+@pytest.mark.flushes_scripts
 def test_call_start_survives_a_redis_that_forgot_its_scripts(app: Flask,
                                                              redis: redis_lib.Redis) -> None:
     """The call-start read is a pipeline with EVALSHA; after SCRIPT FLUSH (a Redis restarted
