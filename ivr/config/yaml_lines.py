@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import yaml
 
-from ivr.domain.flow.yamlsource import StrictLoader
+from ivr.domain.flow.yamlsource import composed
 
 
 class YamlLines:
@@ -20,7 +20,7 @@ class YamlLines:
         self.root: yaml.Node | None = None
         if text:
             try:
-                self.root = yaml.compose(text, Loader=StrictLoader)  # no aliases
+                self.root = composed(text)  # no aliases; remembered by the text
             except yaml.YAMLError:
                 self.root = None  # safe_load reports the syntax error with its own mark
 

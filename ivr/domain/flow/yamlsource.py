@@ -16,6 +16,7 @@ lookups.yaml, the prompt catalogue, the editor's graph of a draft).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,6 +104,30 @@ class Problems:
         self.add(line_of(node), reason)
 
 
+REMEMBERED_TEXTS = 32  # config and flow texts whose trees `composed` keeps
+REMEMBERED_MAX_BYTES = 64 * 1024  # larger texts are composed every time
+
+
+def composed(text: str) -> yaml.Node | None:
+    """`yaml.compose(text, Loader=StrictLoader)`, remembered by the text (a YAMLError is
+    raised each time, never remembered).
+
+    Why: one app start composes the same few files a dozen times (queues.yaml for the queues,
+    the wallboard and the calendars' checks, each flow for its checks and its lines), and
+    PyYAML's pure-Python composer was two thirds of `create_app` (0.49 s). Every reader only
+    walks the trees (tests/flows/test_composed_yaml.py checks a load leaves its tree as it
+    was), so one tree serves them all. `REMEMBERED_TEXTS` texts of at most
+    `REMEMBERED_MAX_BYTES` each bound the memory."""
+    if len(text) > REMEMBERED_MAX_BYTES:
+        return yaml.compose(text, Loader=StrictLoader)
+    return _composed(text)
+
+
+@functools.lru_cache(maxsize=REMEMBERED_TEXTS)
+def _composed(text: str) -> yaml.Node | None:
+    return yaml.compose(text, Loader=StrictLoader)
+
+
 def compose(text: str, problems: Problems,
             max_bytes: int = MAX_DOCUMENT_BYTES) -> yaml.Node | None:
     """Compose one YAML document; a syntax error or a refusal (StrictLoader, size) is recorded
@@ -112,7 +137,7 @@ def compose(text: str, problems: Problems,
         problems.add(*too_big)
         return None
     try:
-        return yaml.compose(text, Loader=StrictLoader)
+        return composed(text)
     except YamlRefused as exc:
         mark = exc.problem_mark
         problems.add(int(mark.line) + 1 if mark is not None else 1, str(exc.problem))
