@@ -47,6 +47,17 @@ def test_an_app_start_leaves_every_tree_as_composed(redis_url: str, tmp_path: Pa
         assert shape(composed(text)) == shape(yaml.compose(text, Loader=StrictLoader))
 
 
+@pytest.mark.parametrize("path", [*TEXT_FILES, ROOT / "prompts" / "catalog.yaml"],
+                         ids=lambda p: p.name)
+def test_data_built_from_the_tree_is_safe_loads_and_new_each_time(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    first = yamlsource.load_data(text)
+    assert first == yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader
+    assert yamlsource.load_data(text) is not first
+    assert yamlsource.load_data("") is None
+    assert yaml.safe_load("") is None
+
+
 def test_large_texts_are_composed_each_time() -> None:
     text = "a: 1\n" + "# padding\n" * (yamlsource.REMEMBERED_MAX_BYTES // 10 + 1)
     assert len(text) > yamlsource.REMEMBERED_MAX_BYTES

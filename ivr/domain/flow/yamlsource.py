@@ -77,12 +77,19 @@ def size_problem(text: str, max_bytes: int) -> tuple[int, str] | None:
 
 def load_data(text: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> Any:
     """`yaml.safe_load` without anchors, aliases, deep nesting or oversize text (YamlRefused,
-    a yaml.YAMLError carrying the line)."""
+    a yaml.YAMLError carrying the line), built from the text's `composed` tree."""
     too_big = size_problem(text, max_bytes)
     if too_big is not None:
         line, reason = too_big
         raise YamlRefused(None, None, reason, yaml.Mark("<text>", 0, line - 1, 0, "", 0))
-    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    node = composed(text)  # the remembered tree; the data built from it is new each time
+    if node is None:
+        return None
+    loader = StrictLoader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def line_of(node: yaml.Node) -> int:
