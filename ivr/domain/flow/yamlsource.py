@@ -111,8 +111,8 @@ class Problems:
         self.add(line_of(node), reason)
 
 
-REMEMBERED_TEXTS = 32  # config and flow texts whose trees `composed` keeps
-REMEMBERED_MAX_BYTES = 64 * 1024  # larger texts are composed every time
+REMEMBERED_TEXTS = 24  # config and flow texts whose trees `composed` keeps (about 13 MB at most)
+REMEMBERED_MAX_BYTES = 32 * 1024  # larger texts are composed every time (a tree is ~17x its text)
 
 
 def composed(text: str) -> yaml.Node | None:
