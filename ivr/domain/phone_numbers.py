@@ -174,6 +174,8 @@ def canonical_number(raw: str, country_code: str = "1") -> str:
     `(415) 555-0100` and `14155550100` are the same caller: E.164 when `raw` is a number
     (a national number gets `country_code`, as keyed on a phone); anything else (Twilio's
     `anonymous`, `client:alice`) unchanged but trimmed, so it still matches itself."""
+    if raw and raw[0] == "+" and raw[1:].isdigit():
+        return raw  # already E.164, as Twilio sends From: what the steps below would give
     cleaned = normalise_number(raw)
     digits = cleaned[1:] if cleaned.startswith("+") else cleaned
     if not digits.isdigit():

@@ -47,7 +47,11 @@ def parse_form(raw: bytes) -> Parsed | None:
             if "+" in piece:
                 name, value = name.replace("+", " "), value.replace("+", " ")
             if "%" in piece:
-                name, value = unquote(name, errors="strict"), unquote(value, errors="strict")
+                if piece.count("%") == piece.count("%2B"):  # a number's +, the usual escape
+                    name, value = name.replace("%2B", "+"), value.replace("%2B", "+")
+                else:
+                    name = unquote(name, errors="strict")
+                    value = unquote(value, errors="strict")
             got = values.get(name)
             if got is None:
                 values[name] = [value]

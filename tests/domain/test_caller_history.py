@@ -52,3 +52,28 @@ def test_numbers_in_any_common_form_are_one_caller() -> None:
     assert canonical_number("+44 20 7946 0000") == "+442079460000"
     assert canonical_number("anonymous") == "anonymous"
     assert canonical_number(" client:alice ") == "client:alice"
+
+
+def _canonical_before(raw: str, country_code: str = "1") -> str:
+    """canonical_number without its E.164 shortcut (commit f571bca)."""
+    from ivr.domain.phone_numbers import from_keypad, normalise_number
+
+    cleaned = normalise_number(raw)
+    digits = cleaned[1:] if cleaned.startswith("+") else cleaned
+    if not digits.isdigit():
+        return (raw or "").strip()
+    return cleaned if cleaned.startswith("+") else from_keypad(cleaned, country_code)
+
+
+def test_the_e164_shortcut_gives_what_the_steps_gave() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    parts = st.sampled_from(["+", "1", "4", "0", "00", " ", "-", "(", ")", ".", "²", "١",
+                             "a", "client:", "anonymous", "+1415"])
+
+    @given(st.lists(parts, max_size=8).map("".join) | st.text(max_size=12))
+    def check(raw: str) -> None:
+        assert canonical_number(raw) == _canonical_before(raw)
+
+    check()
