@@ -29,6 +29,7 @@ BUILT_INS: dict[str, Callable[[Run], Any]] = {
     "time": lambda run: dict(run.local_time()),
 }
 """Name -> its value in the step; worked out when read, so always the step's current one."""
+_MISSING = object()  # `get`'s answer for a name the step does not have
 
 
 class StepContext(Mapping[str, Any]):
@@ -40,12 +41,10 @@ class StepContext(Mapping[str, Any]):
         self._run = run
 
     def __getitem__(self, name: str) -> Any:
-        built_in = BUILT_INS.get(name)
-        if built_in is not None:
-            return built_in(self._run)
-        if name.startswith("_"):
+        value = self.get(name, _MISSING)
+        if value is _MISSING:
             raise KeyError(name)
-        return self._run.vars[name]
+        return value
 
     def get(self, name: str, default: Any = None) -> Any:
         """As `Mapping.get`, without raising and catching KeyError for a missing name (a
