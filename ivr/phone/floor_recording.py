@@ -216,18 +216,18 @@ class FloorRecording:
         mine = self.store.settle(call, leg, sid, "completed")
         if mine:
             self._show(call)
-        self._file(call, data, now, once=f"{sid}:completed")
+        record = self._file(call, data, now, once=f"{sid}:completed")
         if "url" in data:
-            self._transcribe(call, sid, url, mine)
+            self._transcribe(call, record, sid, url, mine)
 
-    def _transcribe(self, call: str, sid: str, url: str, mine: bool) -> None:
+    def _transcribe(self, call: str, record: str, sid: str, url: str, mine: bool) -> None:
+        """Transcribe when the queue asks for it, under `record`: the call the recording's
+        events were filed under (a callback's `cb:<id>` joins the call that asked for it)."""
         current = self.store.load(call) if mine else None
         queue = (current.queue if current else "") or self.queue_of(call) or ""
         settings = self.settings_of(queue) if queue else None
         if settings is not None and settings.transcribe and self.transcribe is not None:
-            # a callback's (`cb:<id>`) transcript joins the call that asked for it, as its
-            # recording events do
-            self.transcribe(FloorStore(self.conn).record_of(call), sid, url)
+            self.transcribe(record, sid, url)
 
     def _show(self, call: str) -> None:
         """The floor state's `recording` (on, paused, off), when the call has a floor."""
@@ -237,11 +237,13 @@ class FloorRecording:
             floor.set(call, recording=current.console_state)
 
     def _file(self, call: str, data: dict[str, Any], now: datetime,
-              once: str | None = None) -> None:
-        """One `recording` event; `once` makes a repeated callback the same event."""
-        record = FloorStore(self.conn).record_of(call)  # a callback's: the asking call
+              once: str | None = None) -> str:
+        """One `recording` event; `once` makes a repeated callback the same event. Returns
+        the call it was filed under (a callback's: the call that asked for it)."""
+        record = FloorStore(self.conn).record_of(call)
         events.publish_event(self.conn, "recording", record, data, now.timestamp(),
                              event_id=f"recording:{once}" if once else None)
+        return record
 
 
 def _number(raw: str | None) -> float | None:
