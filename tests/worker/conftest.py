@@ -66,10 +66,10 @@ class FakeTwilio:
                 sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
                 if sid == "Calls":
                     sid = "CA" + f"{len(fake.received):032d}"
+                with fake.lock:  # before the answer: the client may look as soon as it has it
+                    fake.served.append((self.path, form))
                 self._answer(201 if self.path.endswith("Calls.json") else 200,
                              {"sid": sid, "status": "queued"})
-                with fake.lock:
-                    fake.served.append((self.path, form))
 
             def do_GET(self) -> None:
                 sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
