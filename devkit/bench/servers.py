@@ -131,6 +131,7 @@ SWITCHES: dict[str, dict[str, str]] = {
     "app, lean Redis off": {"IVR_LEAN_REDIS": "0"},
     "app, one-trip start off": {"IVR_ONE_TRIP_START": "0"},
     "app, connection back per request": {"IVR_LEAN_REDIS_KEEP": "0"},
+    "app, held socket polls": {"IVR_LEAN_REDIS_BLOCKING": "0"},
     "app, fast form off": {"IVR_FAST_FORM": "0"},
     "app, TwiML memo off": {"IVR_TWIML_MEMO": "0"},
     "app, first-step memo off": {"IVR_FIRST_STEP_MEMO": "0"},

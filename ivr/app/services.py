@@ -225,7 +225,7 @@ def build_services(config: Config, conn: redis.Redis | None = None,
                          calendars_file=config.calendars_file,
                          check_every=config.flow_check_every)
     store = CallStateStore(conn, config.call_state_ttl, lean=config.lean_redis,
-                           keep=config.lean_redis_keep)
+                           keep=config.lean_redis_keep, blocking=config.lean_redis_blocking)
 
     def publish(kind: str, sid: str, data: Mapping[str, Any], at: datetime) -> None:
         publish_event(conn, kind, sid, data, at)

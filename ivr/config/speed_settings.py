@@ -25,6 +25,11 @@ class SpeedSettings(BaseSettings):
         "IVR_LEAN_REDIS_KEEP", "`0` hands the call scripts' Redis connection back to the pool "
         "after every web request instead of letting the request's thread keep it for its next "
         "request (at most a second; `ivr/store/lean_script.py`)", True, unset="`1`")
+    lean_redis_blocking: bool = env(
+        "IVR_LEAN_REDIS_BLOCKING", "`0` leaves the call scripts' held Redis connection in "
+        "Python's timeout mode (a poll before every send and read) instead of blocking mode "
+        "with the same timeout set in the kernel (`ivr/store/lean_script.py`)", True,
+        unset="`1`")
     one_trip_start: bool = env(
         "IVR_ONE_TRIP_START", "`0` records a new call's first step with two Redis round trips "
         "(lock and read, then write) instead of one computed from the flags and caller summary "

@@ -63,11 +63,12 @@ class CallStateStore:
     (IVR_LEAN_REDIS=0) sends the call scripts through redis-py's regular path."""
 
     def __init__(self, conn: redis.Redis, ttl: int = 6 * 3600, lean: bool = True,
-                 keep: bool = False) -> None:
+                 keep: bool = False, blocking: bool = True) -> None:
         self.conn = conn
         self.ttl = ttl
-        # the hot path's scripts: see ivr/store/lean_script.py (`keep`: IVR_LEAN_REDIS_KEEP)
-        self.held = held = HeldConnections(conn, enabled=lean, keep=keep)
+        # the hot path's scripts: see ivr/store/lean_script.py (`keep`: IVR_LEAN_REDIS_KEEP,
+        # `blocking`: IVR_LEAN_REDIS_BLOCKING)
+        self.held = held = HeldConnections(conn, enabled=lean, keep=keep, blocking=blocking)
         self._begin = LeanScript(held, script_text("call_begin"))
         self._commit = LeanScript(held, script_text("call_commit"))
         self._ended = LeanScript(held, script_text("call_ended"))

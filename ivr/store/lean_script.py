@@ -32,12 +32,26 @@ Anything unusual goes the regular way, `Script.__call__`: a server that lost the
 (NOSCRIPT: it loads it and runs it again), a dropped or timed-out connection (redis-py's
 retries, exactly as before), a pool at its hold limit or out of connections, and `enabled=False`
 (IVR_LEAN_REDIS=0). The script's own errors are raised unchanged.
+
+While held, the connection's socket is in blocking mode with redis-py's `socket_timeout` set
+in the kernel instead (SO_RCVTIMEO/SO_SNDTIMEO; IVR_LEAN_REDIS_BLOCKING, on unless 0). Why:
+in Python's timeout mode every send and read polls the socket first, so one round trip
+releases and retakes the GIL four times instead of two; under gunicorn's threads that is a
+context switch each (docs/performance.md: 5-13 % more `POST /voice` per second). A Redis that
+stops answering still cannot hang a thread: the kernel ends the wait after the same timeout,
+redis-py's parser reports it as a ConnectionError, and the call goes the regular way (with its
+retries and timeouts) as any dropped connection does. The socket gets its timeout mode back
+before the connection returns to the pool, so redis-py never sees the change. TLS sockets are
+left as they are (an SSL read that the kernel cuts short is not a clean error).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import socket
+import ssl
+import struct
 import threading
 import time
 import weakref
@@ -96,13 +110,47 @@ class _Hold:
         self.release: weakref.finalize[Any, Any] | None = None
 
 
-def _hand_back(pool: Any, conn: Any, pid: int, count: HoldCount) -> None:
+def _hand_back(pool: Any, conn: Any, pid: int, count: HoldCount, sock: Any) -> None:
     """Run once per hold: by `give_back`, or by the garbage collector when the hold's thread
     ended or its store was dropped. A forked child never releases its parent's connection
-    (the pool would put it in the child's pool; its socket belongs to the parent)."""
+    (the pool would put it in the child's pool; its socket belongs to the parent). `sock` is
+    the socket put in blocking mode when the hold began (None if it was not)."""
     count.drop(pid)
     if os.getpid() == pid:
+        if sock is not None:
+            timeout_mode(sock, conn.socket_timeout)
         pool.release(conn)
+
+
+def blocking_mode(conn: Any) -> Any:
+    """Put `conn`'s socket in blocking mode with its read and write timeout in the kernel (see
+    the module docstring); return the socket, or None when it is left as it was (no socket, a
+    TLS socket, no timeout: then it already blocks, or an option the platform refuses)."""
+    sock, timeout = getattr(conn, "_sock", None), getattr(conn, "socket_timeout", None)
+    if sock is None or timeout is None or timeout <= 0 or isinstance(sock, ssl.SSLSocket):
+        return None
+    seconds = int(timeout)
+    limit = struct.pack("ll", seconds, int((timeout - seconds) * 1_000_000))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
+        sock.settimeout(None)
+    except OSError:
+        timeout_mode(sock, timeout)
+        return None
+    return sock
+
+
+def timeout_mode(sock: Any, timeout: float | None) -> None:
+    """Undo `blocking_mode`: Python's timeout mode again and no kernel timeouts, the socket as
+    redis-py made it. A socket that was closed meanwhile needs nothing."""
+    try:
+        sock.settimeout(timeout)
+        cleared = struct.pack("ll", 0, 0)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, cleared)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, cleared)
+    except OSError:
+        pass
 
 
 class HeldConnections:
@@ -110,10 +158,12 @@ class HeldConnections:
     scripts of one store; see the module docstring for when it goes back."""
 
     def __init__(self, client: redis.Redis, *, enabled: bool = True,
-                 max_held: int | None = None, keep: bool = False) -> None:
+                 max_held: int | None = None, keep: bool = False,
+                 blocking: bool = True) -> None:
         self.client = client
         self.enabled = enabled
         self.keep = keep
+        self.blocking = blocking
         pool_size = int(getattr(client.connection_pool, "max_connections", 0) or 100)
         self.max_held = max_held if max_held is not None else max(1, pool_size // 2)
         self.count = HoldCount()
@@ -138,7 +188,8 @@ class HeldConnections:
             self.count.drop(os.getpid())
             return None  # the regular path reports it, with its retries
         hold = _Hold(conn, os.getpid(), now)
-        hold.release = weakref.finalize(hold, _hand_back, pool, conn, hold.pid, self.count)
+        sock = blocking_mode(conn) if self.blocking else None
+        hold.release = weakref.finalize(hold, _hand_back, pool, conn, hold.pid, self.count, sock)
         hold.release.atexit = False
         self._local.hold = hold
         return conn

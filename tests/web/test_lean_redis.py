@@ -52,6 +52,7 @@ def test_no_connection_is_held_after_a_request(app: Flask, through_lane: bool, k
     a thread that ends hands it back: tests/store/test_lean_script.py)."""
     held = app.extensions["ivr"].calls.store.held
     assert held.keep is app.config["IVR"].lean_redis_keep
+    assert held.blocking is app.config["IVR"].lean_redis_blocking is True
     held.keep = keep
     pool = app.extensions["ivr"].redis.connection_pool
     seen: list[int] = []
