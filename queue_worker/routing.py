@@ -13,7 +13,10 @@ Jobs, all on the `ivr-routing` queue:
   with `<Dial>` to the agent after `QueueService.bridge_target` accepts the token), or place
   a callback. Job id `bridge-<token>`, `Retry(max=3, interval=[1, 5, 15])`; a bridge that
   fails for good lands in RQ's failed job registry and its lease runs out, which puts the
-  caller back in line with the same place for the next pass.
+  caller back in line with the same place for the next pass. A caller who hung up between
+  the reservation and the redirect (Twilio: 404, or 400 with 21220) is not a failure: the
+  job returns "gone" without retrying, and the call's end (the `<Enqueue>` action with
+  QueueResult=hangup, `QueueService.leave`) frees the agent, or else the lease's end does.
 - `end_wrap_up(agent_id)`: scheduled at the end of wrap-up; makes the agent available.
 """
 
@@ -26,7 +29,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from rq import Retry
+from twilio.base.exceptions import TwilioRestException
 
+from ivr.phone.call_control import call_gone
 from ivr.store.jobs import enqueue_once
 from queue_worker.callbacks import dial_callback
 from queue_worker.context import JobContext, current_context
@@ -55,7 +60,8 @@ def route_queue(queue: str, reason: str = "") -> dict[str, Any]:
 
 
 def bridge_reservation(token: str) -> str:
-    """Bridge one reservation. Returns "bridged", "dialled" or "stale" (nothing to do)."""
+    """Bridge one reservation. Returns "bridged", "dialled", "stale" (nothing to do) or
+    "gone" (the caller hung up meanwhile: see the module docstring)."""
     ctx = current_context()
     res = ctx.service.begin_bridge(token, time.time())
     if res is None:
@@ -66,7 +72,13 @@ def bridge_reservation(token: str) -> str:
         return "dialled"
     url = _url(ctx, "/voice/queue/bridge", agent=res.agent.id, reservation=token)
     log.info("bridging call %s to agent %s", res.member, res.agent.id)
-    ctx.control.redirect(res.member, url)
+    try:
+        ctx.control.redirect(res.member, url)
+    except TwilioRestException as exc:
+        if not call_gone(exc):
+            raise  # Twilio's trouble: retried with backoff (BRIDGE_RETRY)
+        log.info("call %s hung up before its bridge to agent %s", res.member, res.agent.id)
+        return "gone"
     ctx.service.bridge_sent(token)
     return "bridged"
 

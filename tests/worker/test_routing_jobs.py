@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from rq import SimpleWorker
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from rq.registry import FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry
 
 from ivr.config.settings import Config
 from ivr.phone.call_control import TwilioCallControl, build_client
@@ -66,3 +67,27 @@ def test_bridge_that_fails_for_good_is_visible_and_the_caller_is_served_later(
     ctx.rq.enqueue(route_queue, "support", "timer")
     worker.work(burst=True)
     assert [p.rsplit("/", 1)[-1] for p, _ in fake_twilio.served] == ["CA1.json"]
+
+
+@pytest.mark.parametrize("refusal", [(400, 21220), (404, 20404)])
+def test_a_caller_who_hung_up_before_the_bridge_is_no_failure_and_frees_the_agent(
+        ctx, redis, fake_twilio, refusal):
+    """Twilio refuses the redirect of a call that has just ended (21220 "not in-progress", or
+    404). Before, the job raised: a traceback in the worker's log and three retries that
+    could only fail the same way. Now it ends as "gone"; the call's end frees the agent."""
+    svc = ctx.service
+    fake_twilio.refuse["/Calls/CA1.json"] = refusal
+    svc.agent_presence("alice", "available", time.time())
+    svc.join("CA1", "support", time.time())
+    worker = SimpleWorker([ROUTING_QUEUE], connection=redis)
+    worker.work(burst=True)
+    assert [p.rsplit("/", 1)[-1] for p, _ in fake_twilio.received] == ["CA1.json"]
+    assert FailedJobRegistry(queue=ctx.rq).get_job_ids() == []
+    assert not [j for j in ScheduledJobRegistry(queue=ctx.rq).get_job_ids()
+                if j.startswith("bridge-")]  # no retry of a redirect that cannot succeed
+    finished = [ctx.rq.fetch_job(j) for j in FinishedJobRegistry(queue=ctx.rq).get_job_ids()]
+    assert [j.return_value() for j in finished if j.id.startswith("bridge-")] == ["gone"]
+    assert svc.agents.get("alice").presence.value == "ringing"  # reserved for CA1
+    svc.leave("CA1", "hangup", time.time())  # the <Enqueue> action Twilio posts at the end
+    assert svc.agents.get("alice").presence.value == "available"
+    assert svc.position("CA1") is None
