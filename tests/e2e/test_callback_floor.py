@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from devkit.twilio_standin.leg_steps import RemoteHangup
+from ivr.domain.queueing import RecordingSettings
 from ivr.store import keys
 from tests import signin
 from tests.e2e.conftest import Live
@@ -207,3 +208,50 @@ def test_customer_first_agent_who_rejects_sends_the_callback_back_in_line(live: 
     assert live.queues.place(member)[0] == "support"
     assert live.queues.agents.get("alice").presence.value == "break"
     assert customer.transcript.ok, customer.transcript.render()
+
+
+@pytest.mark.parametrize("mode", ["customer_first", "agent_first"])
+def test_a_recorded_callback_tells_the_customer_and_files_the_recording_on_the_asking_call(
+        live: Live, mode: str):
+    """A queue that records: its callbacks are recorded like its routed calls, whoever is
+    rung first. The customer hears the notice before meeting the agent, the agent's leg is
+    recorded from the moment both are on, and the recording's events join the record of the
+    call that asked."""
+    live.standin.config.callee_scripts[CUSTOMER] = "hold 40; wait 900"  # type: ignore[index]
+    live.configure_queue("support", recording=RecordingSettings("on"))
+    callback_mode(live, mode)
+    asker, member = book(live)
+    live.available("alice")
+    if mode == "customer_first":
+        live.run_until(lambda: customer_leg(live) is not None
+                       and floor_of(live, member) is not None)
+    accept(live, "alice")
+    live.run_until(lambda: talking(live, member, "alice"))
+    customer = customer_leg(live)
+    heard = " | ".join(customer.transcript.heard())
+    assert "This call may be recorded for quality and training." in heard
+    live.run_until(lambda: recording_actions(live, asker.call_sid) == ["started"]
+                   and floor_of(live, member).recording == "on")
+    agent_leg = floor_of(live, member).mine("alice").leg
+    (rec,) = live.standin.call_recordings.of_call(agent_leg)
+    assert rec.channels == 2
+    alice = console(live, "alice")
+    paused = alice("/agent/call/record/pause", {"call": member})
+    assert paused.status_code == 200, paused.get_json()
+    assert paused.get_json()["floor"]["recording"] == "paused"
+    assert alice("/agent/call/record/resume", {"call": member}).status_code == 200
+    customer.interrupt(RemoteHangup("the customer hung up", own=True))
+    live.run_until(lambda: "callback_done" in kinds(live, asker.call_sid)
+                   and recording_actions(live, asker.call_sid)[-1:] == ["completed"])
+    assert recording_actions(live, asker.call_sid) == ["started", "paused", "resumed",
+                                                       "completed"]
+    (done,) = [d for k, d in events(live, asker.call_sid)
+               if k == "recording" and d["action"] == "completed"]
+    assert done["channels"] == 2
+    assert not [k for k in kinds(live, member) if k in FLOOR_KINDS + ("recording",)]
+    for leg in live.standin.all_legs():
+        assert leg.transcript.ok, leg.transcript.render()
+
+
+def recording_actions(live: Live, call: str) -> list[str]:
+    return [d["action"] for k, d in events(live, call) if k == "recording"]
