@@ -18,7 +18,7 @@ from flask import Flask
 
 from tests.browser.conftest import SHOTS, LiveServer
 from tests.browser.test_admin_flows import REPO, add_admin
-from tests.browser.test_wallboard import sign_in
+from tests.browser.test_wallboard import hold_now, sign_in
 from tests.stream_service import serve_pages_with_streams
 
 pytestmark = pytest.mark.browser
@@ -154,4 +154,27 @@ def test_figures_are_marked_stale_when_the_stream_goes_quiet(redis_url, redis, t
         tab.screenshot(path=str(SHOTS / "wallboard-tv-stale.png"))
         app.extensions["test_streams"].start()
         tab.wait_for_function("() => !document.body.classList.contains('stale')", timeout=15000)
+        context.close()
+
+
+def test_the_wall_shows_the_callers_on_hold_now_and_the_longest_hold(redis_url, redis,  # noqa: ARG001
+                                                                     tmp_path, browser):
+    """The agent floor on the wall: how many callers agents have put on hold, and the longest
+    hold, counting up with the boards, so a forgotten hold is seen across the room."""
+    for app, base in board_app(redis_url, tmp_path, []):
+        context = browser.new_context(viewport={"width": 1920, "height": 1080})
+        context.set_default_timeout(15000)
+        tab = context.new_page()
+        sign_in(tab, base, "/wallboard?tv=1")
+        held = tab.locator('#agent-states li[data-state="held"]')
+        held.locator(".num").filter(has_text="0").wait_for()
+        assert held.locator(".lbl").text_content() == "callers on hold"
+        hold_now(app, "alice", 42)
+        tab.wait_for_function(
+            "() => { const li = document.querySelector('#agent-states li[data-state=\"held\"]');"
+            " return li && li.querySelector('.num').textContent === '1'"
+            " && /^caller on hold, longest 0:(4[2-9]|5\\d)$/.test("
+            "li.querySelector('.lbl').textContent); }")
+        assert "some" in (held.get_attribute("class") or "")
+        assert tab.evaluate("document.documentElement.scrollHeight <= innerHeight")
         context.close()

@@ -1,7 +1,7 @@
 // The wallboard on a wall screen (/wallboard?tv=1, dashboards/templates/wallboard_tv.html):
-// one tile per queue, an alert strip and agents by state, on one screen with no scrolling
-// (issue 16). Tiles share the space left by the strips: the arrangement (columns x rows) that
-// gives the largest tiles is chosen, and the type scales with the tile (CSS container units,
+// one tile per queue, an alert strip and agents by state (with the callers on hold now), on
+// one screen with no scrolling (issue 16). Tiles share the space left by the strips: the
+// arrangement (columns x rows) that gives the largest tiles is chosen, and the type scales with the tile (CSS container units,
 // wallboard-tv.css). Tiles never shrink below TILE_MIN: past that, the queues are split into
 // pages that take turns every `rotate` seconds (?rotate=N, default 12).
 (function () {
@@ -92,7 +92,17 @@
       const li = el('li', null, 'agent-' + key); li.dataset.state = key;
       li.append(el('span', counts[key] || 0, 'num'), el('span', words, 'lbl'));
       return li;
-    }));
+    }), held(agents || []));
+  }
+  // The agent floor (docs/agent-floor.md): callers an agent has put on hold now, and the
+  // longest of those holds, counting up with each board, so a forgotten hold shows.
+  function held(agents) {
+    const holds = agents.filter((a) => a.on_hold != null).map((a) => a.on_hold);
+    const li = el('li', null, 'agent-held' + (holds.length ? ' some' : '')); li.dataset.state = 'held';
+    const words = holds.length === 1 ? 'caller on hold' : 'callers on hold';
+    li.append(el('span', holds.length, 'num'),
+      el('span', words + (holds.length ? ', longest ' + clock(Math.max(...holds)) : ''), 'lbl'));
+    return li;
   }
   function render(data) {
     board = data;
