@@ -37,7 +37,7 @@ While held, the connection's socket is in blocking mode with redis-py's `socket_
 in the kernel instead (SO_RCVTIMEO/SO_SNDTIMEO; IVR_LEAN_REDIS_BLOCKING, on unless 0). Why:
 in Python's timeout mode every send and read polls the socket first, so one round trip
 releases and retakes the GIL four times instead of two; under gunicorn's threads that is a
-context switch each (docs/performance.md: 5-13 % more `POST /voice` per second). A Redis that
+context switch each (docs/performance.md: about 6 % more `POST /voice` per second). A Redis that
 stops answering still cannot hang a thread: the kernel ends the wait after the same timeout,
 redis-py's parser reports it as a ConnectionError, and the call goes the regular way (with its
 retries and timeouts) as any dropped connection does. The socket gets its timeout mode back
