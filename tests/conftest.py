@@ -131,8 +131,14 @@ def redis(redis_url: str) -> Iterator[redis_lib.Redis]:
 
 
 def _flush_keep_marker(conn: redis_lib.Redis) -> None:
-    conn.flushdb()
-    conn.set(MARKER, str(os.getpid()), ex=3600)
+    """Empty the db and mark it ours again in one transaction: between a plain FLUSHDB and the
+    SET, another test process claiming a db (`_claim_empty_db`) found this one empty and
+    unclaimed and took it too. Both then ran in one db (CI, pass 2 on a shared server: 42
+    tests failed with each other's events, queue figures and consumer groups)."""
+    with conn.pipeline(transaction=True) as pipe:
+        pipe.flushdb()
+        pipe.set(MARKER, str(os.getpid()), ex=3600)
+        pipe.execute()
 
 
 @pytest.fixture(autouse=True)
